@@ -1,0 +1,206 @@
+"""The typed ``storycast.toml`` schema.
+
+Every key is documented in docs/configuration.md (a test checks that). Loading validates the
+whole file and reports every problem at once, each with its file, line and key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError, StorycastError
+
+_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+_LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def check_color(value: str) -> str:
+    if not _COLOR.match(value):
+        raise ValueError(f"{value!r} is not a colour; write it as #RRGGBB (for example #2454E6)")
+    return value
+
+
+class ProjectSection(_Section):
+    """[project]: who this is and which languages it speaks."""
+
+    name: str = "storycast project"
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    default_language: str = "en"
+    timezone: str = "UTC"
+    base_url: str | None = None
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str]) -> list[str]:
+        for lang in v:
+            if not _LANG.match(lang):
+                raise ValueError(f"{lang!r} is not a language code (use BCP 47, such as en, th, sr)")
+        if len(set(v)) != len(v):
+            raise ValueError("a language is listed twice")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not an IANA time zone (for example Europe/Madrid)") from None
+        return v
+
+
+class BrandSection(_Section):
+    """[brand]: colours, font and logo every template can read as ``brand``."""
+
+    name: str = ""
+    primary: str = "#2454E6"
+    secondary: str = "#0D1B45"
+    accent: str = "#FFB547"
+    background: str = "#0D1B45"
+    surface: str = "#FFFFFF"
+    text: str = "#FFFFFF"
+    ink: str = "#0D1B45"
+    muted: str = "#B9C6F2"
+    font: str = "Noto Sans"
+    logo: str | None = None
+    corner_radius: int = Field(40, ge=0, le=400)
+
+    _c = field_validator("primary", "secondary", "accent", "background", "surface", "text", "ink", "muted")(
+        classmethod(lambda cls, v: check_color(v))
+    )
+
+
+class SafeZone(_Section):
+    """Platform overlay margins, in pixels at 1080x1920."""
+
+    top: int = Field(250, ge=0)
+    bottom: int = Field(340, ge=0)
+    left: int = Field(65, ge=0)
+    right: int = Field(65, ge=0)
+
+
+class RenderSection(_Section):
+    """[render]: output format and parallelism."""
+
+    width: int = Field(1080, ge=320, le=4096)
+    height: int = Field(1920, ge=320, le=4096)
+    format: Literal["jpg", "png"] = "jpg"
+    quality: int = Field(92, ge=90, le=100)
+    out: str = "build"
+    jobs: int = Field(1, ge=1, le=64)
+    safe_zone: SafeZone = Field(default_factory=SafeZone)
+
+
+class StateSection(_Section):
+    """[state]: where the publication ledger lives."""
+
+    db: str | None = None
+
+
+class ChannelSection(BaseModel):
+    """[channels.NAME]: one configured channel. Keys beyond ``type`` belong to the channel type."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    enabled: bool = True
+
+
+class Config(_Section):
+    """The whole storycast.toml."""
+
+    project: ProjectSection = Field(default_factory=ProjectSection)
+    brand: BrandSection = Field(default_factory=BrandSection)
+    render: RenderSection = Field(default_factory=RenderSection)
+    state: StateSection = Field(default_factory=StateSection)
+    channels: dict[str, ChannelSection] = Field(default_factory=dict)
+
+    @field_validator("channels")
+    @classmethod
+    def _names(cls, v: dict[str, ChannelSection]) -> dict[str, ChannelSection]:
+        for name in v:
+            if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
+                raise ValueError(f"channel name {name!r} must be lower-case letters, digits, '-' or '_'")
+        return v
+
+
+def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """Best-effort line of a dotted key path in TOML text (tomllib keeps no positions)."""
+    lines = text.splitlines()
+    keys = [str(k) for k in loc]
+    # Find the deepest [table] header that is a prefix of loc, then the key inside it.
+    for depth in range(len(keys), 0, -1):
+        header = ".".join(keys[:depth])
+        pat = re.compile(r"^\s*\[+\s*" + re.escape(header) + r"\s*\]+\s*(#.*)?$")
+        for i, line in enumerate(lines):
+            if pat.match(line):
+                rest = keys[depth:]
+                if not rest:
+                    return i + 1
+                key_pat = re.compile(r"^\s*" + re.escape(rest[0]) + r"\s*=")
+                for j in range(i + 1, len(lines)):
+                    if lines[j].lstrip().startswith("["):
+                        break
+                    if key_pat.match(lines[j]):
+                        return j + 1
+                return i + 1
+    if keys:
+        key_pat = re.compile(r"^\s*" + re.escape(keys[-1]) + r"\s*=")
+        for i, line in enumerate(lines):
+            if key_pat.match(line):
+                return i + 1
+    return None
+
+
+def parse(text: str, path: Path) -> Config:
+    """Validate TOML text; raise one ConfigError listing every problem."""
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        raise ConfigError(
+            f"TOML syntax error: {str(exc).split(' (at line')[0]}",
+            hint="check quotes, brackets and '=' on that line",
+            file=path,
+            line=int(m.group(1)) if m else None,
+            column=int(m.group(2)) if m else None,
+        ) from None
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        problems: list[StorycastError] = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(k) for k in loc)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+                hint = "check its spelling against docs/configuration.md, or remove it"
+            elif err["type"] == "missing":
+                hint = f"add {loc[-1]} = ... to the file"
+            else:
+                hint = None
+            problems.append(StorycastError(f"{key}: {msg}", hint=hint, file=path, line=_line_of(text, loc)))
+        n = len(problems)
+        raise ConfigError(
+            f"{path} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=path
+        ) from None
+
+
+def load(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no storycast.toml at {path}", hint="run `storycast init DIR` to create a project"
+        ) from None
+    return parse(text, path)
