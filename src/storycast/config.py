@@ -107,6 +107,58 @@ class StateSection(_Section):
     db: str | None = None
 
 
+_SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class SupportHoursSection(_Section):
+    """[support_hours]: when human support is live, per weekday, in one time zone."""
+
+    timezone: str | None = None  # default: [project] timezone
+    mon: list[str] = Field(default_factory=list)
+    tue: list[str] = Field(default_factory=list)
+    wed: list[str] = Field(default_factory=list)
+    thu: list[str] = Field(default_factory=list)
+    fri: list[str] = Field(default_factory=list)
+    sat: list[str] = Field(default_factory=list)
+    sun: list[str] = Field(default_factory=list)
+    holidays: list[str] = Field(default_factory=list)  # ISO dates with no support
+
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _spans(cls, v: list[str]) -> list[str]:
+        for span in v:
+            m = _SPAN.match(span)
+            if not m or (int(m.group(1)), int(m.group(2))) >= (int(m.group(3)), int(m.group(4))):
+                raise ValueError(f"{span!r} is not a time span; write it as HH:MM-HH:MM, such as 09:00-18:00")
+        return v
+
+    @field_validator("holidays")
+    @classmethod
+    def _dates(cls, v: list[str]) -> list[str]:
+        from datetime import date
+
+        for d in v:
+            try:
+                date.fromisoformat(d)
+            except ValueError:
+                raise ValueError(f"{d!r} is not a date; write it as YYYY-MM-DD") from None
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        return v if v is None else ProjectSection._tz(v)  # type: ignore[operator]
+
+    def week(self) -> dict[str, list[str]]:
+        """Weekday name -> spans, Monday first."""
+        return {d: list(getattr(self, d)) for d in WEEKDAYS}
+
+    @property
+    def configured(self) -> bool:
+        return any(getattr(self, d) for d in WEEKDAYS)
+
+
 class ChannelSection(BaseModel):
     """[channels.NAME]: one configured channel. Keys beyond ``type`` belong to the channel type."""
 
@@ -123,6 +175,7 @@ class Config(_Section):
     render: RenderSection = Field(default_factory=RenderSection)
     state: StateSection = Field(default_factory=StateSection)
     channels: dict[str, ChannelSection] = Field(default_factory=dict)
+    support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
 
     @field_validator("channels")
     @classmethod
