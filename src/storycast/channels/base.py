@@ -1,0 +1,184 @@
+"""The channel adapter contract.
+
+A channel type is a class with a ``type_name``, ``capabilities`` and a pydantic ``Options``
+model for its ``[channels.NAME]`` keys. The engine calls ``publish()`` once per ledger row
+(one frame of one story in one language), after the attempt is recorded durably. Adapters
+classify every failure:
+
+- ``RetryableFailure``: nothing was published; try again later (optionally after ``retry_after``).
+- ``PermanentFailure``: nothing was published and retrying will not help (bad media, policy).
+- ``NeedsAuth``: credentials expired or lack a permission; a person must act.
+- ``AmbiguousOutcome``: the platform may or may not have published (timeout, connection reset
+  after the request was sent). The ledger marks the row ``unknown``; it is never blindly retried,
+  and ``reconcile`` asks ``lookup()`` (or the user) what happened.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import ChannelError
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..project import Project
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel type can carry. Shown by `storycast channels list`; read by lint and the engine."""
+
+    images: bool = True
+    video: bool = False
+    stories: bool = False  # ephemeral story/status surface (24 h)
+    multi_frame: bool = True  # a tutorial's frames can go out one by one, in order
+    album: bool = False  # several frames as one post (Telegram media group)
+    captions: bool = True
+    alt_text: bool = False
+    polls_native: bool = False
+    insights: bool = False
+    list_recent: bool = False  # can answer lookup()/list_recent() for reconciliation
+    idempotency_key: bool = False
+    handoff: bool = False  # a person finishes the post (Snapchat, WhatsApp Status)
+    max_frames_per_day: int | None = None
+
+    def as_list(self) -> list[str]:
+        return [k for k, v in self.__dict__.items() if v is True]
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    path: Path
+    kind: Literal["image", "video"]
+    sha256: str
+    width: int = 1080
+    height: int = 1920
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class PollSpec:
+    question: str
+    options: tuple[str, ...]
+    closes_at: datetime | None = None
+    allows_multiple: bool = False
+    poll_id: str = ""
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """One unit of publishing: one frame (or one poll) of one story in one language."""
+
+    row_id: int
+    idempotency_key: str
+    kind: str  # story | qa | poll | video
+    ref: str  # story / event / poll id
+    lang: str
+    frame_index: int  # 1-based
+    frame_total: int
+    media: MediaItem | None
+    caption: str = ""
+    alt: str = ""
+    due_utc: datetime | None = None
+    expires_utc: datetime | None = None
+    poll: PollSpec | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str | None
+    url: str | None = None
+    request_id: str | None = None
+    state: Literal["published", "handed_off"] = "published"
+    expires_utc: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemotePost:
+    remote_id: str
+    published_utc: datetime | None
+    marker: str | None = None  # our idempotency key if the platform echoes it (caption tag, metadata)
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `storycast channels check`."""
+
+    check: str
+    ok: bool
+    detail: str
+    severity: Literal["error", "warning", "info"] = "error"
+
+
+class RetryableFailure(ChannelError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(ChannelError):
+    pass
+
+
+class NeedsAuth(ChannelError):
+    pass
+
+
+class AmbiguousOutcome(ChannelError):
+    """The call may have succeeded; the row becomes `unknown` and is reconciled, not retried."""
+
+
+class Channel(ABC):
+    """Base class of every channel adapter (built-in or plugin)."""
+
+    type_name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    description: ClassVar[str] = ""
+
+    class Options(BaseModel):
+        """The channel type's own keys in [channels.NAME]; subclasses extend this."""
+
+        model_config = ConfigDict(extra="forbid")
+        type: str
+        enabled: bool = True
+
+    def __init__(self, name: str, options: Channel.Options, project: Project, context: Context) -> None:
+        self.name = name
+        self.options = options
+        self.project = project
+        self.context = context
+
+    # -- the contract -------------------------------------------------------------------------
+
+    @abstractmethod
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Publish one frame (or poll). Raise one of the failure classes above on failure."""
+
+    def publish_album(self, requests: Sequence[PublishRequest]) -> list[PublishResult]:
+        """Publish several frames as one post; only for channels with ``capabilities.album``."""
+        raise PermanentFailure(f"channel {self.name!r} cannot publish albums")
+
+    def lookup(self, request: PublishRequest) -> PublishResult | None:
+        """Was this request published? None when the platform cannot tell (stays `unknown`)."""
+        return None
+
+    def list_recent(self, since: datetime) -> list[RemotePost]:
+        """Posts published since ``since`` (for reconcile); empty when unsupported."""
+        return []
+
+    def check(self) -> list[CheckResult]:
+        """Credentials, permissions and quota; default: configuration only."""
+        return [CheckResult("config", True, "configuration is valid", "info")]
+
+    def close(self) -> None:
+        """Release network sessions and files."""

@@ -1,0 +1,132 @@
+"""Helpers every command module uses: project loading, output, --now parsing.
+
+Command modules stay thin: parse options, call one core function, print the result.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ..context import Context
+from ..errors import StorycastError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..project import Project
+
+
+class State:
+    """Global options, stored on the Typer context object."""
+
+    def __init__(self, project: str | None = None, traceback: bool = False) -> None:
+        self.project_arg = project
+        self.traceback = traceback
+        self.context = Context()
+        self._project: Project | None = None
+
+    def project(self) -> Project:
+        if self._project is None:
+            from ..project import Project
+
+            self._project = Project.load(self.project_arg, self.context.environ)
+        return self._project
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, State):
+        obj = State()
+        ctx.find_root().obj = obj
+    return obj
+
+
+def load_project(ctx: typer.Context) -> Project:
+    """The project named by --project / STORYCAST_PROJECT / the working directory."""
+    return state(ctx).project()
+
+
+def get_context(ctx: typer.Context) -> Context:
+    return state(ctx).context
+
+
+_console: Console | None = None
+_err_console: Console | None = None
+
+
+def console() -> Console:
+    """Rich console on stdout (plain text when not a terminal)."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(highlight=False, soft_wrap=True)
+    return _console
+
+
+def err_console() -> Console:
+    global _err_console
+    if _err_console is None:
+        from rich.console import Console
+
+        _err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    return _err_console
+
+
+def _default(o: Any) -> Any:
+    if is_dataclass(o) and not isinstance(o, type):
+        return asdict(o)
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if isinstance(o, (date, Path)):
+        return str(o)
+    if isinstance(o, timedelta):
+        return o.total_seconds()
+    if hasattr(o, "model_dump"):
+        return o.model_dump(mode="json")
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    raise TypeError(f"cannot serialise {type(o).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    return json.dumps(obj, default=_default, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as JSON to stdout (never through rich: no wrapping, no markup)."""
+    sys.stdout.write(to_json(obj) + "\n")
+    sys.stdout.flush()
+
+
+def parse_now(value: str | None, ctx: typer.Context | None = None) -> datetime:
+    """``--now ISO8601`` (naive values are UTC), or the context clock. Also freezes the context clock."""
+    if value is None:
+        return get_context(ctx).now() if ctx is not None else datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time; write it like 2026-12-01T09:30:00+01:00"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if ctx is not None:
+        get_context(ctx).fixed_clock(parsed)
+    return parsed.astimezone(UTC)
+
+
+def fail(error: StorycastError) -> None:
+    """Raise a StorycastError from a command (the app's handler prints it and exits)."""
+    raise error
+
+
+NOW_HELP = "Pretend the current time is this ISO 8601 instant (for tests, backfills and dry runs)."
+JSON_HELP = "Print machine-readable JSON instead of a table."
