@@ -1,0 +1,111 @@
+"""Entry kinds: the registry of occurrence producers.
+
+An entry in a schedule file names its kind by the key that carries its reference::
+
+    - story: reset-router      # kind "story", ref "reset-router"
+    - qa: weekly-qa            # kind "qa" (registered by storycast.engage), ref "weekly-qa"
+
+Each kind is an :class:`EntryKind`. The loader asks it which refs exist (and which languages
+each declares), which extra keys it accepts, and, for events that carry their own time, a
+default trigger. The timetable asks it to *produce* occurrences of an entry inside a UTC window;
+a kind may produce several per firing (a Q&A event: T-24h, T-1h, live, recap).
+
+Register a kind once, at import time of the module that defines it::
+
+    from storycast.timetable import EntryKind, register_entry_kind
+    register_entry_kind(QaKind())
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import StorycastError
+from .model import Entry, Occurrence, Trigger
+from .zones import local_key
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from ..yamlsrc import PosDict
+
+
+class EntryKind:
+    """Base class of an entry kind. Subclasses set ``name`` and implement :meth:`refs`."""
+
+    #: The entry key that names this kind and carries the ref (``story:``).
+    name: ClassVar[str] = ""
+    #: Extra entry keys this kind accepts (validated by :meth:`parse_options`).
+    option_keys: ClassVar[frozenset[str]] = frozenset()
+    #: Whether an entry must have ``at:`` or ``cron:`` (False when :meth:`default_trigger` can supply one).
+    needs_trigger: ClassVar[bool] = True
+
+    def refs(self, project: Project) -> Mapping[str, Sequence[str]]:
+        """Every valid ref of this kind, mapped to the languages it declares."""
+        raise NotImplementedError
+
+    def label(self, ref: str, project: Project) -> str:
+        """Default human label of an entry (``label:`` in the file overrides it)."""
+        return ref
+
+    def default_trigger(self, ref: str, project: Project) -> Trigger | None:
+        """A trigger taken from the referenced content (an event's own time), or None."""
+        return None
+
+    def parse_options(self, data: PosDict, file: Path) -> tuple[dict[str, Any], list[StorycastError]]:
+        """Validate this kind's extra keys; return (options, problems). The default copies them."""
+        return {k: data[k] for k in self.option_keys if k in data}, []
+
+    def produce(self, entry: Entry, start_utc: datetime, end_utc: datetime) -> Iterable[Occurrence]:
+        """Occurrences of ``entry`` that may be due in [start_utc, end_utc).
+
+        The default yields one occurrence per firing, after the blackout policy. It may yield
+        occurrences outside the window and duplicates of one key; the timetable filters them,
+        keeping the first of each key, in the order yielded.
+        """
+        for naive, local in entry.triggers(start_utc - entry.max_delay, end_utc):
+            due = entry.place(local)
+            if due is None:
+                continue
+            extra: dict[str, Any] = {}
+            if due != local:
+                extra = {"moved_from": local_key(naive), "reason": "blackout"}
+            elif local.replace(tzinfo=None) != naive:
+                extra = {"moved_from": local_key(naive), "reason": "dst-gap"}
+            yield entry.occurrence(due, extra=extra)
+
+
+class StoryKind(EntryKind):
+    """``story: ID``: publish a tutorial story (all its frames) once per firing."""
+
+    name = "story"
+
+    def refs(self, project: Project) -> Mapping[str, Sequence[str]]:
+        return {sid: tuple(s.languages) for sid, s in project.content.stories.items()}
+
+
+_KINDS: dict[str, EntryKind] = {}
+
+
+def register_entry_kind(kind: EntryKind) -> None:
+    """Add an entry kind; a second kind with the same name is a programming error."""
+    if not kind.name:
+        raise ValueError("an entry kind needs a name")
+    if kind.name in _KINDS:
+        raise ValueError(f"entry kind {kind.name!r} is already registered")
+    _KINDS[kind.name] = kind
+
+
+def entry_kinds() -> Mapping[str, EntryKind]:
+    """The registered kinds, by name."""
+    return dict(_KINDS)
+
+
+def get_entry_kind(name: str) -> EntryKind:
+    """The kind called ``name``; KeyError when none is registered."""
+    return _KINDS[name]
+
+
+register_entry_kind(StoryKind())

@@ -1,0 +1,484 @@
+"""Parse ``schedules/*.yaml`` into validated :class:`Entry` objects, reporting every problem at once.
+
+A schedule file::
+
+    timezone: Europe/Madrid          # optional, default [project] timezone
+    defaults:                        # optional, applied to every entry that does not set the key
+      channels: [local]
+      blackout: "22:00-07:00"
+    entries:
+      - story: reset-router
+        cron: "30 9 * * 1-5"
+        languages: [es, en]
+
+The keys are documented in docs/schedules.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import yamlsrc
+from ..errors import ContentError, ScheduleError, StorycastError
+from ..yamlsrc import PosDict, PosList
+from .cron import CronSyntaxError, parse_cron
+from .kinds import EntryKind, entry_kinds
+from .model import AtTrigger, CronTrigger, Entry, Trigger
+from .zones import (
+    Blackout,
+    UnknownZoneError,
+    get_zone,
+    parse_bound,
+    parse_date,
+    parse_duration,
+    parse_local_datetime,
+)
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+DEFAULT_GRACE = timedelta(minutes=15)
+
+FILE_KEYS = frozenset({"timezone", "defaults", "entries"})
+# Keys every entry kind accepts. "defaults:" may set any of them except the identity/trigger ones.
+COMMON_KEYS = frozenset(
+    {
+        "id",
+        "at",
+        "cron",
+        "timezone",
+        "start",
+        "until",
+        "except",
+        "grace",
+        "blackout",
+        "blackout_policy",
+        "channels",
+        "languages",
+        "label",
+        "enabled",
+    }
+)
+NOT_DEFAULTABLE = frozenset({"id", "at", "cron", "label"})
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+
+
+def schedule_files(project: Project) -> list[Path]:
+    """``schedules/*.yaml`` and ``*.yml``, sorted (not recursive: the file stem is part of entry keys)."""
+    folder = project.schedules_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+class _Collector:
+    """Gathers problems for one file, each pointing at the YAML node it is about."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.problems: list[StorycastError] = []
+
+    def add(
+        self, message: str, node: Any = None, key: str | int | None = None, hint: str | None = None
+    ) -> None:
+        pos = yamlsrc.where(node, key) if node is not None else None
+        self.problems.append(
+            StorycastError(
+                message,
+                hint=hint,
+                file=self.file,
+                line=pos.line if pos else None,
+                column=pos.column if pos else None,
+            )
+        )
+
+
+def _suggest(value: str, choices: Iterable[str], what: str) -> str:
+    choices = sorted(choices)
+    close = difflib.get_close_matches(value, choices, n=3)
+    if close:
+        return "did you mean " + " or ".join(close) + "?"
+    if not choices:
+        return f"there are no {what} yet"
+    shown = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+    return f"known {what}: {shown}"
+
+
+def _as_list(value: Any) -> list[Any] | None:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return value
+    return None
+
+
+class _EntryReader:
+    """Validates one entry (merged with the file's defaults) and builds an Entry."""
+
+    def __init__(
+        self,
+        data: PosDict,
+        defaults: PosDict | None,
+        file_tz: str,
+        rel: str,
+        project: Project,
+        out: _Collector,
+    ) -> None:
+        self.data = data
+        self.defaults = defaults
+        self.file_tz = file_tz
+        self.rel = rel
+        self.project = project
+        self.out = out
+        self.ok = True
+
+    def get(self, key: str) -> tuple[Any, Any]:
+        """(value, node the value came from) from the entry, then the defaults."""
+        if key in self.data:
+            return self.data[key], self.data
+        if self.defaults is not None and key in self.defaults and key not in NOT_DEFAULTABLE:
+            return self.defaults[key], self.defaults
+        return None, None
+
+    def fail(
+        self, message: str, node: Any = None, key: str | int | None = None, hint: str | None = None
+    ) -> None:
+        self.ok = False
+        self.out.add(message, node if node is not None else self.data, key, hint)
+
+    def kind(self, kinds: dict[str, EntryKind]) -> tuple[EntryKind, str] | None:
+        named = [k for k in self.data if k in kinds]
+        if len(named) != 1:
+            if named:
+                self.fail(f"an entry names {len(named)} kinds ({', '.join(named)}); it can have only one")
+            else:
+                self.fail(
+                    "this entry does not say what to publish",
+                    hint="add one of: " + ", ".join(f"{k}: ID" for k in sorted(kinds)),
+                )
+            return None
+        kind = kinds[named[0]]
+        ref = self.data[kind.name]
+        if not isinstance(ref, str) or not ref:
+            self.fail(f"{kind.name}: must be an id (text)", self.data, kind.name)
+            return None
+        return kind, ref
+
+    def unknown_keys(self, kind: EntryKind | None, kinds: dict[str, EntryKind]) -> None:
+        allowed = COMMON_KEYS | set(kinds) | (kind.option_keys if kind else frozenset())
+        for key in self.data:
+            if key not in allowed:
+                self.fail(f"unknown key {key!r}", self.data, key, hint=_suggest(key, allowed, "keys"))
+        # Keys in defaults are checked once per file (see _load_file).
+
+    def trigger(self, kind: EntryKind, ref: str) -> Trigger | None:
+        has_at, has_cron = "at" in self.data, "cron" in self.data
+        if has_at and has_cron:
+            self.fail("an entry has either at: (once) or cron: (repeating), not both", self.data, "cron")
+            return None
+        if has_at:
+            try:
+                return AtTrigger(parse_local_datetime(self.data["at"]))
+            except ValueError as exc:
+                self.fail(f"at: {exc}", self.data, "at")
+                return None
+        if has_cron:
+            try:
+                return CronTrigger(parse_cron(self.data["cron"]))
+            except CronSyntaxError as exc:
+                self.fail(f"cron: {exc.message}", self.data, "cron", hint=exc.hint)
+                return None
+        default = kind.default_trigger(ref, self.project)
+        if default is None:
+            self.fail(
+                "this entry has no time",
+                hint='add at: "2026-12-01T10:00" (once) or cron: "30 9 * * 1-5" (repeating)',
+            )
+        return default
+
+    def timezone(self) -> str:
+        value, node = self.get("timezone")
+        if value is None:
+            return self.file_tz
+        try:
+            get_zone(value if isinstance(value, str) else "")
+        except UnknownZoneError as exc:
+            self.fail(f"timezone: {exc.message}", node, "timezone", hint=exc.hint)
+            return self.file_tz
+        return str(value)
+
+    def names(self, key: str, allowed: Iterable[str], what: str, hint_extra: str) -> tuple[str, ...] | None:
+        value, node = self.get(key)
+        if value is None:
+            return None
+        items = _as_list(value)
+        if not items:
+            self.fail(f"{key}: must be a non-empty list, like [{next(iter(allowed), 'x')}]", node, key)
+            return ()
+        allowed = set(allowed)
+        out: list[str] = []
+        for i, item in enumerate(items):
+            where = (value, i) if isinstance(value, PosList) else (node, key)
+            if not isinstance(item, str):
+                self.fail(f"{key}: {item!r} is not a name", *where)
+            elif item not in allowed:
+                self.fail(
+                    f"{key}: unknown {what} {item!r}",
+                    where[0],
+                    where[1],
+                    hint=_suggest(item, allowed, what + "s") + hint_extra,
+                )
+            elif item not in out:
+                out.append(item)
+        return tuple(out)
+
+    def duration(self, key: str, default: timedelta) -> timedelta:
+        value, node = self.get(key)
+        if value is None:
+            return default
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(f"{key}: {exc}", node, key)
+            return default
+
+    def bounds(self) -> tuple[Any, Any]:
+        bounds: list[Any] = []
+        for key, end in (("start", False), ("until", True)):
+            value, node = self.get(key)
+            try:
+                bounds.append(None if value is None else parse_bound(value, end=end))
+            except ValueError as exc:
+                self.fail(f"{key}: {exc}", node, key)
+                bounds.append(None)
+        start, until = bounds
+        if start is not None and until is not None and until <= start:
+            self.fail("until: is before start:", *self.get("until")[1:], "until")
+        return start, until
+
+    def except_dates(self) -> frozenset[date]:
+        value, node = self.get("except")
+        if value is None:
+            return frozenset()
+        items = _as_list(value)
+        if items is None:
+            self.fail("except: must be a list of dates, like [2026-12-25, 2027-01-01]", node, "except")
+            return frozenset()
+        out: set[date] = set()
+        for i, item in enumerate(items):
+            try:
+                out.add(parse_date(item))
+            except ValueError as exc:
+                where = (value, i) if isinstance(value, PosList) else (node, "except")
+                self.fail(f"except: {exc}", *where)
+        return frozenset(out)
+
+    def blackouts(self) -> tuple[tuple[Blackout, ...], Literal["move", "skip"]]:
+        value, node = self.get("blackout")
+        policy_value, policy_node = self.get("blackout_policy")
+        policy: Literal["move", "skip"] = "move"
+        if policy_value is not None:
+            if policy_value in ("move", "skip"):
+                policy = policy_value
+            else:
+                self.fail(
+                    f"blackout_policy: {policy_value!r} is not a policy",
+                    policy_node,
+                    "blackout_policy",
+                    hint="use move (publish when the blackout ends, the default) or skip",
+                )
+        if value is None:
+            return (), policy
+        items = _as_list(value) or [value]
+        out: list[Blackout] = []
+        for i, item in enumerate(items):
+            try:
+                out.append(Blackout.parse(item))
+            except ValueError as exc:
+                where = (value, i) if isinstance(value, PosList) else (node, "blackout")
+                self.fail(f"blackout: {exc}", *where)
+        if out and _always_dark(out):
+            self.fail("blackout: these hours cover the whole day, so nothing could publish", node, "blackout")
+        return tuple(out), policy
+
+    def read(self, kinds: dict[str, EntryKind], stem: str) -> Entry | None:
+        chosen = self.kind(kinds)
+        self.unknown_keys(chosen[0] if chosen else None, kinds)
+        if chosen is None:
+            return None
+        kind, ref = chosen
+        refs = kind.refs(self.project)
+        ref_known = ref in refs
+        if not ref_known:
+            self.fail(
+                f"{kind.name}: no {kind.name} with id {ref!r}",
+                self.data,
+                kind.name,
+                hint=_suggest(ref, refs, f"{kind.name} ids"),
+            )
+        trigger = self.trigger(kind, ref) if ref_known or "at" in self.data or "cron" in self.data else None
+        tz = self.timezone()
+        channels = self.names(
+            "channels",
+            self.project.config.channels,
+            "channel",
+            " (channels are [channels.NAME] in storycast.toml)",
+        )
+        if channels is None:
+            self.fail("this entry has no channels", hint="add channels: [local] (names from storycast.toml)")
+        languages: tuple[str, ...] | None = None
+        if ref_known:
+            declared = refs[ref]
+            languages = self.names(
+                "languages", declared, "language", f" ({ref} declares {', '.join(declared)})"
+            )
+            if languages is None:
+                languages = tuple(declared)
+        grace = self.duration("grace", DEFAULT_GRACE)
+        start, until = self.bounds()
+        excepts = self.except_dates()
+        blackouts, policy = self.blackouts()
+        label, _ = self.get("label")
+        if label is not None and not isinstance(label, str):
+            self.fail("label: must be text", self.data, "label")
+        enabled, enabled_node = self.get("enabled")
+        if enabled is not None and not isinstance(enabled, bool):
+            self.fail("enabled: must be true or false", enabled_node, "enabled")
+        options, option_problems = kind.parse_options(self.data, self.out.file)
+        if option_problems:
+            self.ok = False
+            self.out.problems.extend(option_problems)
+        key = self.entry_key(stem, ref, trigger, tz)
+        if not self.ok or trigger is None or languages is None or channels is None or key is None:
+            return None
+        if enabled is False:
+            return None
+        return Entry(
+            key=key,
+            kind=kind.name,
+            ref=ref,
+            tz=tz,
+            trigger=trigger,
+            channels=channels,
+            languages=languages,
+            grace=grace,
+            label=label if isinstance(label, str) else kind.label(ref, self.project),
+            source=f"{self.rel}:{self.data.pos.line}",
+            start=start,
+            until=until,
+            except_dates=excepts,
+            blackouts=blackouts,
+            blackout_policy=policy,
+            options=options,
+        )
+
+    def entry_key(self, stem: str, ref: str, trigger: Trigger | None, tz: str) -> str | None:
+        explicit = self.data.get("id")
+        if explicit is not None:
+            if not isinstance(explicit, str) or not _ID.match(explicit):
+                self.fail(
+                    f"id: {explicit!r} is not a valid entry id",
+                    self.data,
+                    "id",
+                    hint="use lower-case letters, digits, '.', '_' and '-' (like morning-tips)",
+                )
+                return None
+            return explicit
+        if trigger is None:
+            return None
+        key = f"{stem}/{ref}/{trigger.kind}:{trigger.spec}"
+        return key if tz == self.file_tz else f"{key}@{tz}"
+
+
+def _always_dark(blackouts: list[Blackout]) -> bool:
+    from datetime import time
+
+    return all(any(b.contains(time(h, m)) for b in blackouts) for h in range(24) for m in range(60))
+
+
+def _load_file(file: Path, project: Project, kinds: dict[str, EntryKind], out: _Collector) -> list[Entry]:
+    try:
+        data = yamlsrc.load(file)
+    except ContentError as exc:
+        out.problems.append(exc)
+        return []
+    if data is None:
+        return []  # an empty file is a placeholder, not an error
+    if not isinstance(data, PosDict):
+        out.add("a schedule file must be a mapping with timezone: and entries:", data)
+        return []
+    for key in data:
+        if key not in FILE_KEYS:
+            out.add(f"unknown key {key!r}", data, key, hint=_suggest(key, FILE_KEYS, "top-level keys"))
+    file_tz = project.config.project.timezone
+    if "timezone" in data:
+        try:
+            get_zone(data["timezone"] if isinstance(data["timezone"], str) else "")
+            file_tz = data["timezone"]
+        except UnknownZoneError as exc:
+            out.add(f"timezone: {exc.message}", data, "timezone", hint=exc.hint)
+    defaults = data.get("defaults")
+    if defaults is not None and not isinstance(defaults, PosDict):
+        out.add("defaults: must be a mapping of entry keys", data, "defaults")
+        defaults = None
+    if defaults is not None:
+        for key in defaults:
+            if key in NOT_DEFAULTABLE or key in kinds or key not in COMMON_KEYS:
+                out.add(
+                    f"defaults: {key!r} cannot have a default",
+                    defaults,
+                    key,
+                    hint="defaults may set: " + ", ".join(sorted(COMMON_KEYS - NOT_DEFAULTABLE)),
+                )
+    entries = data.get("entries")
+    if entries is None:
+        out.add("this schedule has no entries:", data, hint="add entries: with a list of - story: ... items")
+        return []
+    if not isinstance(entries, PosList):
+        out.add("entries: must be a list (each item starts with '- ')", data, "entries")
+        return []
+    rel = file.relative_to(project.root).as_posix() if file.is_relative_to(project.root) else str(file)
+    result: list[Entry] = []
+    for i, item in enumerate(entries):
+        if not isinstance(item, PosDict):
+            out.add("an entry must be a mapping (story:, cron: or at:, channels: ...)", entries, i)
+            continue
+        entry = _EntryReader(item, defaults, file_tz, rel, project, out).read(kinds, file.stem)
+        if entry is not None:
+            result.append(entry)
+    return result
+
+
+def load_entries(project: Project) -> tuple[list[Entry], list[Path]]:
+    """Every entry of every schedule file; raise ScheduleError listing every problem."""
+    kinds = dict(entry_kinds())
+    files = schedule_files(project)
+    problems: list[StorycastError] = []
+    entries: list[Entry] = []
+    seen: dict[str, Entry] = {}
+    for file in files:
+        out = _Collector(file)
+        for entry in _load_file(file, project, kinds, out):
+            if entry.key in seen:
+                line = int(entry.source.rsplit(":", 1)[1])
+                out.problems.append(
+                    StorycastError(
+                        f"entry key {entry.key!r} is already used by the entry at {seen[entry.key].source}",
+                        hint="give one of them its own id: (entry keys identify publications in the ledger)",
+                        file=file,
+                        line=line,
+                    )
+                )
+                continue
+            seen[entry.key] = entry
+            entries.append(entry)
+        problems.extend(out.problems)
+    if problems:
+        n = len(problems)
+        raise ScheduleError(f"the schedules have {n} problem{'s' if n != 1 else ''}:", problems=problems)
+    return entries, files
