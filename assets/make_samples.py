@@ -1,0 +1,733 @@
+"""Draw the example project's sample illustrations and brand marks.
+
+Run from anywhere: ``python assets/make_samples.py``. It writes flat, text-free PNGs to
+``assets/samples/`` (900x900, shared by every language) and ``assets/brand/`` (512x512).
+
+Every shape is drawn at ``SCALE`` times the final size and downsampled with LANCZOS, which
+gives clean anti-aliased edges without any vector library. Nothing random and no timestamps:
+the same Pillow version produces the same bytes on every run.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+HERE = Path(__file__).resolve().parent
+SIZE = 900
+SCALE = 3
+
+# Brand colours from storycast.toml, plus two functional status colours (LED green/red).
+PRIMARY = "#2454E6"
+NAVY = "#0D1B45"
+ACCENT = "#FFB547"
+WHITE = "#FFFFFF"
+MUTED = "#B9C6F2"
+TINT = "#EAF0FF"  # card background: a very light wash of the primary
+PALE = "#D6E0FB"  # placeholder text bars, shadows
+SOFT = "#F5F8FF"
+NAVY_2 = "#1B2C63"  # lighter navy for faces and ports
+OK = "#22C58B"
+BAD = "#F0506E"
+STEEL = "#8E9BC4"
+
+Point = tuple[float, float]
+Box = tuple[float, float, float, float]
+
+
+class Canvas:
+    """A supersampled RGBA canvas addressed in final-pixel coordinates."""
+
+    def __init__(self, size: int = SIZE, scale: int = SCALE) -> None:
+        self.size = size
+        self.s = scale
+        self.img = Image.new("RGBA", (size * scale, size * scale), (0, 0, 0, 0))
+        self.d = ImageDraw.Draw(self.img)
+
+    def _b(self, box: Box) -> list[float]:
+        return [v * self.s for v in box]
+
+    def rrect(self, box: Box, r: float, fill: str | None = None, outline: str | None = None, width: float = 0) -> None:
+        """Rounded rectangle; ``r`` is clamped so pills work too."""
+        r = min(r, (box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
+        self.d.rounded_rectangle(
+            self._b(box), radius=r * self.s, fill=fill, outline=outline, width=int(width * self.s)
+        )
+
+    def circle(self, c: Point, r: float, fill: str | None = None, outline: str | None = None, width: float = 0) -> None:
+        self.d.ellipse(self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r)), fill=fill, outline=outline, width=int(width * self.s))
+
+    def poly(self, pts: Sequence[Point], fill: str) -> None:
+        self.d.polygon([(x * self.s, y * self.s) for x, y in pts], fill=fill)
+
+    def line(self, pts: Sequence[Point], width: float, fill: str) -> None:
+        """Thick polyline with round caps and joints."""
+        self.d.line([(x * self.s, y * self.s) for x, y in pts], fill=fill, width=int(width * self.s), joint="curve")
+        for p in (pts[0], pts[-1]):
+            self.circle(p, width / 2, fill=fill)
+
+    def arc(self, c: Point, r: float, start: float, end: float, width: float, fill: str, caps: bool = True) -> None:
+        """Thick arc (degrees, Pillow convention: 0 = east, clockwise) with round caps."""
+        box = (c[0] - r - width / 2, c[1] - r - width / 2, c[0] + r + width / 2, c[1] + r + width / 2)
+        self.d.arc(self._b(box), start, end, fill=fill, width=int(width * self.s))
+        if caps:
+            for a in (start, end):
+                t = math.radians(a)
+                self.circle((c[0] + r * math.cos(t), c[1] + r * math.sin(t)), width / 2, fill=fill)
+
+    def pie(self, c: Point, r: float, start: float, end: float, fill: str) -> None:
+        self.d.pieslice(self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r)), start, end, fill=fill)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        out = self.img.resize((self.size, self.size), Image.Resampling.LANCZOS)
+        out.save(path, format="PNG", optimize=True)
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+def card(cv: Canvas) -> None:
+    """The soft rounded background every sample sits on, with a few quiet decorative dots."""
+    cv.rrect((0, 0, SIZE, SIZE), 80, fill=TINT)
+    cv.circle((760, 150), 70, fill=SOFT)
+    cv.circle((140, 780), 46, fill=SOFT)
+    cv.circle((820, 720), 14, fill=MUTED)
+    cv.circle((110, 170), 10, fill=MUTED)
+
+
+def shadow(cv: Canvas, cx: float, y: float, w: float) -> None:
+    """A flat ellipse under an object so it stands on something."""
+    cv.d.ellipse(cv._b((cx - w / 2, y - 16, cx + w / 2, y + 16)), fill=PALE)
+
+
+def check(cv: Canvas, c: Point, r: float, fill: str = WHITE, width: float | None = None) -> None:
+    """A check mark inside a circle of radius ``r`` centred on ``c``."""
+    w = width or r * 0.22
+    x, y = c
+    cv.line([(x - r * 0.45, y + r * 0.02), (x - r * 0.12, y + r * 0.35), (x + r * 0.48, y - r * 0.32)], w, fill)
+
+
+def badge_check(cv: Canvas, c: Point, r: float, fill: str = OK) -> None:
+    cv.circle(c, r + 10, fill=WHITE)
+    cv.circle(c, r, fill=fill)
+    check(cv, c, r)
+
+
+def glow(cv: Canvas, c: Point, r: float, color: str) -> None:
+    """An LED: a soft halo ring and a bright dot."""
+    halo = Image.new("RGBA", cv.img.size, (0, 0, 0, 0))
+    hd = ImageDraw.Draw(halo)
+    rgb = Image.new("RGB", (1, 1), color).getpixel((0, 0))
+    assert isinstance(rgb, tuple)
+    for k, alpha in ((2.4, 40), (1.7, 80)):
+        rr = r * k * cv.s
+        hd.ellipse((c[0] * cv.s - rr, c[1] * cv.s - rr, c[0] * cv.s + rr, c[1] * cv.s + rr), fill=(*rgb[:3], alpha))
+    cv.img.alpha_composite(halo)
+    cv.circle(c, r, fill=color)
+
+
+def wifi(cv: Canvas, c: Point, r: float, color: str, width: float | None = None) -> None:
+    """Wi-Fi symbol: a dot at ``c`` and three arcs above it, ``r`` being the outer radius."""
+    w = width or r * 0.16
+    cv.circle(c, w * 0.75, fill=color)
+    for k in (0.42, 0.71, 1.0):
+        cv.arc(c, r * k, 225, 315, w, color)
+
+
+def bars(cv: Canvas, x: float, y: float, widths: Sequence[float], h: float = 16, gap: float = 14, color: str = PALE) -> None:
+    """Placeholder text lines (the illustrations carry no words)."""
+    for i, w in enumerate(widths):
+        cv.rrect((x, y + i * (h + gap), x + w, y + i * (h + gap) + h), h / 2, fill=color)
+
+
+def tap(cv: Canvas, c: Point) -> None:
+    """A tap ripple: where the finger goes."""
+    cv.circle(c, 46, outline=ACCENT, width=6)
+    cv.circle(c, 24, fill=ACCENT)
+
+
+def shield(cv: Canvas, c: Point, w: float, fill: str) -> None:
+    """A heater-style shield centred on ``c`` with width ``w``."""
+    x, y = c
+    h = w * 1.18
+    top = y - h / 2
+    pts: list[Point] = [(x - w / 2, top + h * 0.12)]
+    pts += [(x - w / 2 + w * 0.5 * t, top + h * 0.12 - h * 0.1 * math.sin(math.pi * t / 2)) for t in (0.25, 0.5, 0.75, 1.0)]
+    pts += [(x + w * 0.5 * t, top + h * 0.02 + h * 0.1 * math.sin(math.pi * t / 2) * 0) for t in ()]
+    pts = [(x - w / 2, top + h * 0.14), (x - w * 0.25, top + h * 0.07), (x, top), (x + w * 0.25, top + h * 0.07), (x + w / 2, top + h * 0.14)]
+    # Right and left sides curve down to the point (quadratic Bézier).
+    side: list[Point] = []
+    for i in range(1, 25):
+        t = i / 24
+        p0, p1, p2 = (x + w / 2, top + h * 0.14), (x + w / 2, top + h * 0.7), (x, top + h)
+        side.append(
+            (
+                (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t**2 * p2[0],
+                (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t**2 * p2[1],
+            )
+        )
+    pts += side + [(2 * x - px, py) for px, py in reversed(side[:-1])]
+    cv.poly(pts, fill)
+
+
+def padlock(cv: Canvas, c: Point, w: float, body: str = ACCENT, shackle: str = NAVY, open_: bool = False) -> None:
+    """A padlock centred on its body, ``w`` wide."""
+    x, y = c
+    h = w * 0.8
+    sr = w * 0.3
+    sx = x + (w * 0.32 if open_ else 0)
+    sy = y - h / 2 - (w * 0.14 if open_ else 0)
+    cv.arc((sx, sy), sr, 180, 360, w * 0.13, shackle, caps=False)
+    cv.rrect((sx - sr - w * 0.065, sy - 1, sx - sr + w * 0.065, y), 0, fill=shackle)
+    if not open_:
+        cv.rrect((sx + sr - w * 0.065, sy - 1, sx + sr + w * 0.065, y), 0, fill=shackle)
+    cv.rrect((x - w / 2, y - h / 2, x + w / 2, y + h / 2), w * 0.16, fill=body)
+    cv.circle((x, y - h * 0.06), w * 0.09, fill=NAVY)
+    cv.rrect((x - w * 0.035, y - h * 0.06, x + w * 0.035, y + h * 0.22), w * 0.03, fill=NAVY)
+
+
+# --------------------------------------------------------------------------- router
+
+
+ROUTER: Box = (190, 430, 710, 600)
+
+
+def router(cv: Canvas, leds: Sequence[str] = (OK, OK, OK, OK), box: Box = ROUTER, antennas: bool = True) -> None:
+    """Front view of a home router: body, antennas, feet and a row of status LEDs."""
+    x0, y0, x1, y1 = box
+    w = x1 - x0
+    shadow(cv, (x0 + x1) / 2, y1 + 22, w * 1.05)
+    if antennas:
+        for ax in (x0 + w * 0.14, x1 - w * 0.14):
+            cv.rrect((ax - 17, y0 - 190, ax + 17, y0 + 20), 17, fill=NAVY)
+            cv.rrect((ax - 26, y0 - 24, ax + 26, y0 + 10), 10, fill=NAVY)
+    for fx in (x0 + w * 0.12, x1 - w * 0.12):
+        cv.rrect((fx - 34, y1 - 10, fx + 34, y1 + 18), 10, fill=NAVY)
+    cv.rrect(box, 46, fill=PRIMARY)
+    # A lighter top face gives depth without gradients.
+    cv.rrect((x0, y0, x1, y0 + 58), 46, fill="#3A68F0")
+    cv.rrect((x0, y0 + 40, x1, y0 + 70), 0, fill=PRIMARY)
+    n = len(leds)
+    gap = w * 0.6 / max(n - 1, 1)
+    ly = y0 + (y1 - y0) * 0.6
+    for i, col in enumerate(leds):
+        glow(cv, (x0 + w * 0.2 + i * gap, ly), 15, col)
+
+
+def router_back(cv: Canvas, box: Box = ROUTER) -> tuple[Point, Point]:
+    """Back view: ports, a power socket and the reset pinhole. Returns (pinhole, power socket)."""
+    x0, y0, x1, y1 = box
+    w = x1 - x0
+    shadow(cv, (x0 + x1) / 2, y1 + 22, w * 1.05)
+    for ax in (x0 + w * 0.14, x1 - w * 0.14):
+        cv.rrect((ax - 17, y0 - 190, ax + 17, y0 + 20), 17, fill=NAVY)
+        cv.rrect((ax - 26, y0 - 24, ax + 26, y0 + 10), 10, fill=NAVY)
+    for fx in (x0 + w * 0.12, x1 - w * 0.12):
+        cv.rrect((fx - 34, y1 - 10, fx + 34, y1 + 18), 10, fill=NAVY)
+    cv.rrect(box, 46, fill=NAVY_2)
+    cv.rrect((x0, y0, x1, y0 + 58), 46, fill="#26397A")
+    cv.rrect((x0, y0 + 40, x1, y0 + 70), 0, fill=NAVY_2)
+    cy = y0 + (y1 - y0) * 0.6
+    # Four network ports.
+    for i in range(4):
+        px = x0 + 60 + i * 78
+        cv.rrect((px, cy - 26, px + 58, cy + 26), 8, fill=NAVY)
+        cv.rrect((px + 14, cy + 8, px + 44, cy + 26), 3, fill="#26397A")
+    socket = (x1 - 150, cy)
+    cv.circle(socket, 28, fill=NAVY)
+    cv.circle(socket, 10, fill="#26397A")
+    pin = (x1 - 66, cy)
+    cv.circle(pin, 20, fill="#26397A")
+    cv.circle(pin, 9, fill=NAVY)
+    return pin, socket
+
+
+# --------------------------------------------------------------------------- phone
+
+
+PHONE: Box = (255, 90, 645, 840)
+SCREEN: Box = (277, 112, 623, 818)
+
+
+def phone(cv: Canvas, header: str = PRIMARY) -> Box:
+    """A phone with a coloured app header. Returns the content area below the header."""
+    x0, y0, x1, y1 = PHONE
+    shadow(cv, (x0 + x1) / 2, y1 + 14, (x1 - x0) * 1.1)
+    cv.rrect(PHONE, 62, fill=NAVY)
+    cv.rrect(SCREEN, 44, fill=WHITE)
+    sx0, sy0, sx1, _ = SCREEN
+    cv.rrect((sx0, sy0, sx1, sy0 + 150), 44, fill=header)
+    cv.rrect((sx0, sy0 + 100, sx1, sy0 + 150), 0, fill=header)
+    cv.rrect((400, 122, 500, 140), 9, fill=NAVY)  # camera notch
+    return (sx0 + 26, sy0 + 176, sx1 - 26, SCREEN[3] - 26)
+
+
+def row(cv: Canvas, y: float, icon: Callable[[Point], None] | None, widths: Sequence[float], hi: bool = False) -> None:
+    """A settings-list row: icon bubble plus two placeholder lines."""
+    x0, _, x1, _ = SCREEN
+    if hi:
+        cv.rrect((x0 + 14, y - 10, x1 - 14, y + 84), 22, fill=TINT)
+    cv.circle((x0 + 62, y + 37), 30, fill=PRIMARY if hi else TINT)
+    if icon:
+        icon((x0 + 62, y + 37))
+    bars(cv, x0 + 110, y + 16, widths, h=14, gap=12, color=MUTED if hi else PALE)
+
+
+def toggle(cv: Canvas, c: Point, w: float, on: bool) -> None:
+    x, y = c
+    h = w * 0.56
+    cv.rrect((x - w / 2, y - h / 2, x + w / 2, y + h / 2), h / 2, fill=PRIMARY if on else PALE)
+    kx = x + w / 2 - h / 2 if on else x - w / 2 + h / 2
+    cv.circle((kx, y), h / 2 - 6, fill=WHITE)
+
+
+def header_avatar(cv: Canvas, ring: bool = False) -> Point:
+    c = (SCREEN[2] - 56, SCREEN[1] + 70)
+    if ring:
+        cv.circle(c, 40, fill=ACCENT)
+    cv.circle(c, 31, fill=WHITE)
+    cv.circle((c[0], c[1] - 8), 10, fill=MUTED)
+    cv.pie((c[0], c[1] + 20), 18, 180, 360, MUTED)
+    bars(cv, SCREEN[0] + 30, SCREEN[1] + 56, (130, 84), h=14, gap=12, color="#5B80EE")
+    return c
+
+
+# --------------------------------------------------------------------------- the samples
+
+
+def router_lights(cv: Canvas) -> None:
+    router(cv, leds=(OK, OK, BAD, OK))
+    # Blink rays around the failing LED.
+    x = ROUTER[0] + (ROUTER[2] - ROUTER[0]) * 0.2 + 2 * (ROUTER[2] - ROUTER[0]) * 0.6 / 3
+    y = ROUTER[1] + (ROUTER[3] - ROUTER[1]) * 0.6
+    for a in (200, 240, 270, 300, 340):
+        t = math.radians(a)
+        cv.line([(x + 62 * math.cos(t), y + 62 * math.sin(t)), (x + 92 * math.cos(t), y + 92 * math.sin(t))], 10, BAD)
+    # Warning badge.
+    c = (640, 300)
+    cv.circle(c, 62, fill=WHITE)
+    cv.circle(c, 52, fill=ACCENT)
+    cv.rrect((c[0] - 8, c[1] - 30, c[0] + 8, c[1] + 10), 8, fill=NAVY)
+    cv.circle((c[0], c[1] + 28), 9, fill=NAVY)
+
+
+def router_ok(cv: Canvas) -> None:
+    router(cv)
+    badge_check(cv, (650, 300), 58)
+
+
+def router_power(cv: Canvas) -> None:
+    box: Box = (120, 400, 640, 570)
+    router(cv, leds=(OK, OK, OK, OK), box=box)
+    # Cable from the side of the router to the wall socket on the right.
+    wall = (700, 560, 840, 700)
+    cv.line([(640, 500), (700, 500), (725, 525), (725, 600), (745, 630)], 16, NAVY)
+    cv.rrect(wall, 28, fill=WHITE)
+    cv.circle((770, 630), 46, fill=TINT)
+    cv.rrect((744, 612, 796, 664), 18, fill=NAVY)  # plug in the socket
+    # Power bolt badge.
+    c = (380, 260)
+    cv.circle(c, 66, fill=WHITE)
+    cv.circle(c, 56, fill=ACCENT)
+    cv.poly([(c[0] + 8, c[1] - 38), (c[0] - 22, c[1] + 6), (c[0] - 2, c[1] + 6), (c[0] - 10, c[1] + 38), (c[0] + 22, c[1] - 8), (c[0] + 2, c[1] - 8)], NAVY)
+
+
+def power_plug(cv: Canvas) -> None:
+    # Wall plate with a round socket (two holes) on the left.
+    cv.rrect((130, 250, 440, 650), 48, fill=WHITE)
+    cv.rrect((130, 610, 440, 650), 0, fill=WHITE)
+    cv.circle((285, 450), 100, fill=TINT)
+    cv.circle((285, 450), 100, outline=PALE, width=6)
+    for dx in (-38, 38):
+        cv.circle((285 + dx, 450), 14, fill=NAVY)
+    # Plug pulled out to the right, prongs pointing at the socket.
+    for dy in (-38, 38):
+        cv.rrect((510, 450 + dy - 10, 590, 450 + dy + 10), 10, fill=STEEL)
+    cv.rrect((570, 350, 700, 550), 46, fill=NAVY)
+    cv.rrect((690, 410, 740, 490), 18, fill=NAVY)
+    # Cable curving away.
+    pts: list[Point] = []
+    for i in range(40):
+        t = i / 39
+        pts.append((735 + 60 * t, 450 + 260 * t * t - 90 * math.sin(math.pi * t)))
+    cv.line(pts, 26, NAVY)
+    # Motion marks between plug and socket.
+    for dy in (-70, 0, 70):
+        cv.line([(455, 450 + dy), (485, 450 + dy)], 10, ACCENT)
+
+
+def wait_timer(cv: Canvas) -> None:
+    c = (450, 480)
+    shadow(cv, 450, 790, 360)
+    cv.rrect((420, 150, 480, 220), 14, fill=NAVY)
+    cv.rrect((390, 130, 510, 170), 20, fill=NAVY)
+    cv.rrect((628, 230, 672, 290), 16, fill=NAVY)  # side button, drawn before the rotation-free face
+    cv.circle(c, 280, fill=NAVY)
+    cv.circle(c, 240, fill=WHITE)
+    cv.pie(c, 200, -90, 90, "#DCE5FD")
+    cv.pie(c, 200, -90, 0, PRIMARY)
+    for i in range(12):
+        t = math.radians(i * 30 - 90)
+        r0 = 212 if i % 3 else 200
+        cv.line([(c[0] + r0 * math.cos(t), c[1] + r0 * math.sin(t)), (c[0] + 226 * math.cos(t), c[1] + 226 * math.sin(t))], 8, MUTED)
+    cv.line([c, (c[0] + 150, c[1])], 20, NAVY)
+    cv.circle(c, 26, fill=ACCENT)
+
+
+def router_reset(cv: Canvas) -> None:
+    box: Box = (150, 430, 670, 600)
+    pin, socket = router_back(cv, box)
+    # Paperclip: an elongated double loop pointing down-left into the pinhole.
+    ang = math.radians(-50)  # direction from the pinhole to the clip's far end (up-right)
+    ux, uy = math.cos(ang), math.sin(ang)
+    vx, vy = -uy, ux
+
+    def P(a: float, b: float) -> Point:
+        return (pin[0] + ux * a + vx * b, pin[1] + uy * a + vx * 0 + vy * b)
+
+    pts: list[Point] = [P(0, 0), P(230, 0)]
+    pts += [P(230 + 34 * math.sin(t), 34 - 34 * math.cos(t)) for t in [k * math.pi / 16 for k in range(17)]][0:0]
+    # Build the clip as straight runs joined by half circles (u along the clip, v across it).
+    def half(a: float, b0: float, b1: float, outward: float) -> list[Point]:
+        r = abs(b1 - b0) / 2
+        mid = (b0 + b1) / 2
+        out = []
+        for k in range(17):
+            t = k * math.pi / 16
+            out.append(P(a + outward * r * math.sin(t), mid - (b1 - b0) / 2 * math.cos(t)))
+        return out
+
+    pts = [P(0, 0), P(250, 0)] + half(250, 0, 70, 1)[1:] + [P(20, 70)] + half(20, 70, 14, -1)[1:] + [P(210, 14)] + half(210, 14, 50, 1)[1:] + [P(70, 50)]
+    cv.line(pts, 13, STEEL)
+    # Press marks around the pinhole.
+    for a in (150, 195, 240):
+        t = math.radians(a)
+        cv.line([(pin[0] + 40 * math.cos(t), pin[1] + 40 * math.sin(t)), (pin[0] + 66 * math.cos(t), pin[1] + 66 * math.sin(t))], 9, ACCENT)
+    _ = socket
+
+
+def firmware_progress(cv: Canvas) -> None:
+    router(cv, leds=(OK, ACCENT, ACCENT, OK), box=(190, 520, 710, 690), antennas=True)
+    # Floating update card.
+    cv.rrect((170, 130, 730, 330), 40, fill=WHITE)
+    c = (260, 230)
+    cv.circle(c, 52, fill=PRIMARY)
+    cv.line([(c[0], c[1] - 26), (c[0], c[1] + 20)], 12, WHITE)
+    cv.line([(c[0] - 20, c[1] + 2), (c[0], c[1] + 22), (c[0] + 20, c[1] + 2)], 12, WHITE)
+    bars(cv, 340, 180, (220,), h=16)
+    cv.rrect((340, 238, 680, 270), 16, fill=TINT)
+    cv.rrect((340, 238, 560, 270), 16, fill=ACCENT)
+
+
+def phone_app(cv: Canvas) -> None:
+    x0, y0, x1, _ = phone(cv)
+    av = header_avatar(cv, ring=True)
+    # Big status card and a grid of tiles.
+    cv.rrect((x0, y0, x1, y0 + 150), 28, fill=TINT)
+    wifi(cv, (x0 + 70, y0 + 105), 50, PRIMARY)
+    bars(cv, x0 + 150, y0 + 48, (120, 80), h=16)
+    tile = (x1 - x0 - 24) / 2
+    icons: list[Callable[[Point], None]] = [
+        lambda p: wifi(cv, (p[0], p[1] + 22), 40, PRIMARY),
+        lambda p: shield(cv, p, 56, PRIMARY),
+        lambda p: (cv.rrect((p[0] - 40, p[1] - 14, p[0] + 40, p[1] + 20), 12, fill=PRIMARY), cv.circle((p[0] - 18, p[1] + 3), 6, fill=OK), cv.circle((p[0] + 2, p[1] + 3), 6, fill=OK)),
+        lambda p: (cv.rrect((p[0] - 38, p[1] - 30, p[0] + 38, p[1] + 20), 18, fill=PRIMARY), cv.poly([(p[0] - 16, p[1] + 16), (p[0] - 22, p[1] + 38), (p[0] + 4, p[1] + 18)], PRIMARY)),
+    ]
+    for i, icon in enumerate(icons):
+        tx = x0 + (i % 2) * (tile + 24)
+        ty = y0 + 180 + (i // 2) * (tile + 24)
+        cv.rrect((tx, ty, tx + tile, ty + tile), 28, fill=SOFT, outline=PALE, width=3)
+        icon((tx + tile / 2, ty + tile / 2))
+    tap(cv, (av[0] + 6, av[1] + 8))
+
+
+def _shield_icon(cv: Canvas, color: str) -> Callable[[Point], None]:
+    return lambda p: shield(cv, p, 30, color)
+
+
+def phone_security(cv: Canvas) -> None:
+    x0, y0, _, _ = phone(cv)
+    header_avatar(cv)
+    dots = [lambda p, c=c: cv.circle(p, 11, fill=c) for c in (MUTED, MUTED, MUTED, MUTED)]
+    ys = [y0, y0 + 110, y0 + 220, y0 + 330, y0 + 440]
+    for i, y in enumerate(ys):
+        if i == 2:
+            row(cv, y, _shield_icon(cv, WHITE), (140, 90), hi=True)
+        else:
+            row(cv, y, dots[i % 4], (150 - 20 * (i % 2), 100))
+    tap(cv, (x0 + 230, ys[2] + 40))
+
+
+def phone_toggle(cv: Canvas) -> None:
+    x0, y0, x1, _ = phone(cv)
+    header_avatar(cv)
+    # Security card with a shield and the main switch.
+    cv.rrect((x0, y0, x1, y0 + 270), 30, fill=TINT)
+    shield(cv, ((x0 + x1) / 2, y0 + 80), 80, PRIMARY)
+    check(cv, ((x0 + x1) / 2, y0 + 80), 26, WHITE, 8)
+    bars(cv, x0 + 30, y0 + 170, (150, 100), h=16, color=MUTED)
+    toggle(cv, (x1 - 70, y0 + 196), 96, True)
+    for i in range(3):
+        y = y0 + 310 + i * 80
+        bars(cv, x0 + 10, y + 10, (140 - 30 * i,), h=14)
+        toggle(cv, (x1 - 60, y + 18), 72, False)
+    tap(cv, (x1 - 48, y0 + 196))
+
+
+def code_entry(cv: Canvas) -> None:
+    # A message bubble with a lock (the code arrives) and six boxes, three filled with dots.
+    cv.rrect((140, 120, 760, 330), 40, fill=WHITE)
+    cv.poly([(210, 320), (200, 380), (270, 320)], WHITE)
+    padlock(cv, (250, 225), 96, body=PRIMARY, shackle=NAVY)
+    bars(cv, 340, 178, (300, 200), h=18, gap=18)
+    bw, gap = 92, 18
+    x = (SIZE - (6 * bw + 5 * gap)) / 2
+    for i in range(6):
+        bx = x + i * (bw + gap)
+        box: Box = (bx, 460, bx + bw, 580)
+        if i < 3:
+            cv.rrect(box, 22, fill=WHITE, outline=PRIMARY, width=5)
+            cv.circle((bx + bw / 2, 520), 14, fill=NAVY)
+        elif i == 3:
+            cv.rrect(box, 22, fill=WHITE, outline=ACCENT, width=7)
+            cv.rrect((bx + bw / 2 - 4, 490, bx + bw / 2 + 4, 550), 4, fill=PRIMARY)
+        else:
+            cv.rrect(box, 22, fill=WHITE, outline=PALE, width=5)
+    # Confirm button (no label).
+    cv.rrect((230, 660, 670, 750), 45, fill=PRIMARY)
+    cv.line([(420, 705), (470, 705)], 12, WHITE)
+    cv.line([(450, 685), (472, 705), (450, 725)], 12, WHITE)
+
+
+def backup_codes(cv: Canvas) -> None:
+    # Sheet of masked codes, slightly rotated feel by offsetting a second sheet behind.
+    cv.rrect((200, 150, 640, 730), 40, fill=PALE)
+    cv.rrect((170, 130, 610, 710), 40, fill=WHITE)
+    cv.rrect((170, 130, 610, 220), 40, fill=PRIMARY)
+    cv.rrect((170, 180, 610, 220), 0, fill=PRIMARY)
+    bars(cv, 210, 162, (160,), h=18, color="#5B80EE")
+    for i in range(5):
+        y = 260 + i * 86
+        cv.rrect((210, y, 570, y + 56), 28, fill=TINT)
+        for k in range(4):
+            cv.circle((250 + k * 34, y + 28), 9, fill=NAVY)
+        for k in range(4):
+            cv.circle((420 + k * 34, y + 28), 9, fill=NAVY)
+    padlock(cv, (640, 620), 190, body=ACCENT, shackle=NAVY)
+
+
+def shield_check(cv: Canvas) -> None:
+    shadow(cv, 450, 800, 330)
+    shield(cv, (450, 450), 440, PRIMARY)
+    shield(cv, (450, 445), 360, "#3A68F0")
+    check(cv, (450, 430), 150, WHITE, 42)
+    for c, r in (((170, 250), 18), ((730, 300), 24), ((720, 620), 14), ((180, 560), 12)):
+        cv.circle(c, r, fill=ACCENT)
+
+
+def _router_icon(cv: Canvas, color: str) -> Callable[[Point], None]:
+    def draw(p: Point) -> None:
+        cv.rrect((p[0] - 18, p[1] - 2, p[0] + 18, p[1] + 14), 5, fill=color)
+        cv.rrect((p[0] - 13, p[1] - 18, p[0] - 8, p[1]), 2, fill=color)
+        cv.rrect((p[0] + 8, p[1] - 18, p[0] + 13, p[1]), 2, fill=color)
+
+    return draw
+
+
+def phone_router(cv: Canvas) -> None:
+    x0, y0, _, _ = phone(cv)
+    header_avatar(cv)
+    ys = [y0, y0 + 110, y0 + 220, y0 + 330]
+    row(cv, ys[0], _router_icon(cv, WHITE), (150, 90), hi=True)
+    for y, w in zip(ys[1:], (130, 160, 110)):
+        row(cv, y, lambda p: cv.circle(p, 11, fill=MUTED), (w, 80))
+    tap(cv, (x0 + 240, ys[0] + 40))
+    # The router itself, peeking out beside the phone.
+    router(cv, box=(560, 640, 840, 740), antennas=False)
+
+
+def phone_update(cv: Canvas) -> None:
+    x0, y0, x1, _ = phone(cv)
+    header_avatar(cv)
+    c = ((x0 + x1) / 2, y0 + 140)
+    cv.circle(c, 110, fill=TINT)
+    cv.circle(c, 80, fill=PRIMARY)
+    cv.line([(c[0], c[1] - 40), (c[0], c[1] + 30)], 16, WHITE)
+    cv.line([(c[0] - 30, c[1] + 2), (c[0], c[1] + 32), (c[0] + 30, c[1] + 2)], 16, WHITE)
+    bars(cv, x0 + 40, y0 + 290, (214, 150), h=16)
+    cv.rrect((x0 + 20, y0 + 400, x1 - 20, y0 + 480), 40, fill=PRIMARY)
+    bars(cv, (x0 + x1) / 2 - 60, y0 + 432, (120,), h=16, color="#7FA0F5")
+    tap(cv, ((x0 + x1) / 2 + 60, y0 + 446))
+    # New-version badge.
+    cv.circle((c[0] + 80, c[1] - 76), 26, fill=ACCENT)
+
+
+def phone_wifi(cv: Canvas) -> None:
+    x0, y0, x1, _ = phone(cv)
+    header_avatar(cv)
+    cv.rrect((x0, y0, x1, y0 + 200), 30, fill=TINT)
+    wifi(cv, ((x0 + x1) / 2, y0 + 150), 100, PRIMARY)
+    ys = [y0 + 230, y0 + 340, y0 + 450]
+    shapes: list[Callable[[Point], None]] = [
+        lambda p: cv.rrect((p[0] - 10, p[1] - 17, p[0] + 10, p[1] + 17), 5, fill=PRIMARY),
+        lambda p: (cv.rrect((p[0] - 16, p[1] - 12, p[0] + 16, p[1] + 8), 3, fill=PRIMARY), cv.rrect((p[0] - 20, p[1] + 8, p[0] + 20, p[1] + 13), 2, fill=PRIMARY)),
+        lambda p: cv.rrect((p[0] - 18, p[1] - 12, p[0] + 18, p[1] + 12), 4, fill=PRIMARY),
+    ]
+    for y, icon, w in zip(ys, shapes, (140, 110, 160)):
+        row(cv, y, icon, (w, 80))
+        cv.circle((x1 - 20, y + 37), 9, fill=OK)
+
+
+def key_lock(cv: Canvas) -> None:
+    shadow(cv, 450, 790, 520)
+    padlock(cv, (340, 560), 300, body=PRIMARY, shackle=NAVY)
+    # A key leaning against the lock.
+    head = (640, 330)
+    cv.circle(head, 82, fill=ACCENT)
+    cv.circle(head, 30, fill=TINT)
+    ang = math.radians(110)
+    tip = (head[0] + 380 * math.cos(ang), head[1] + 380 * math.sin(ang))
+    shaft_start = (head[0] + 70 * math.cos(ang), head[1] + 70 * math.sin(ang))
+    cv.line([shaft_start, tip], 34, ACCENT)
+    # Teeth, perpendicular to the shaft near the tip.
+    px, py = -math.sin(ang), math.cos(ang)
+    for k in (0.78, 0.92):
+        bx = head[0] + 380 * k * math.cos(ang)
+        by = head[1] + 380 * k * math.sin(ang)
+        cv.line([(bx, by), (bx + 50 * px * -1, by + 50 * py * -1)], 26, ACCENT)
+
+
+def password_strength(cv: Canvas) -> None:
+    cv.rrect((120, 250, 780, 650), 48, fill=WHITE)
+    padlock(cv, (210, 360), 90, body=PRIMARY, shackle=NAVY)
+    cv.rrect((290, 320, 730, 400), 40, fill=TINT)
+    for k in range(12):
+        cv.circle((330 + k * 33, 360), 10, fill=NAVY)
+    # Strength meter: four full segments.
+    for k in range(4):
+        x = 170 + k * 145
+        cv.rrect((x, 470, x + 125, 500), 15, fill=OK)
+    bars(cv, 170, 550, (260,), h=18)
+    badge_check(cv, (720, 250), 50)
+
+
+def wifi_restart(cv: Canvas) -> None:
+    c = (450, 470)
+    cv.circle(c, 300, fill=WHITE)
+    cv.arc(c, 250, 120, 400, 30, PRIMARY)
+    # Arrow head at the end of the circular arrow (angle 400 = 40°).
+    t = math.radians(40)
+    e = (c[0] + 250 * math.cos(t), c[1] + 250 * math.sin(t))
+    tang = (-math.sin(t), math.cos(t))
+    nrm = (math.cos(t), math.sin(t))
+    cv.poly(
+        [
+            (e[0] + tang[0] * 60, e[1] + tang[1] * 60),
+            (e[0] + nrm[0] * 50, e[1] + nrm[1] * 50),
+            (e[0] - nrm[0] * 50, e[1] - nrm[1] * 50),
+        ],
+        PRIMARY,
+    )
+    wifi(cv, (450, 570), 190, NAVY)
+    cv.circle((c[0] - 190, c[1] + 210), 18, fill=ACCENT)
+
+
+def devices_wifi(cv: Canvas) -> None:
+    wifi(cv, (450, 330), 170, PRIMARY)
+    shadow(cv, 450, 760, 700)
+    # TV (left).
+    cv.rrect((90, 470, 350, 640), 20, fill=NAVY)
+    cv.rrect((104, 484, 336, 626), 10, fill="#3A68F0")
+    cv.rrect((200, 640, 240, 700), 6, fill=NAVY)
+    cv.rrect((160, 700, 280, 720), 10, fill=NAVY)
+    # Laptop (middle).
+    cv.rrect((370, 520, 610, 690), 18, fill=NAVY)
+    cv.rrect((384, 534, 596, 676), 8, fill="#3A68F0")
+    cv.rrect((340, 690, 640, 722), 16, fill=NAVY)
+    # Phone (right).
+    cv.rrect((660, 520, 790, 730), 24, fill=NAVY)
+    cv.rrect((672, 540, 778, 710), 12, fill="#3A68F0")
+    for c in ((330, 470), (590, 520), (780, 520)):
+        badge_check(cv, c, 26)
+
+
+def logo(cv: Canvas, light: bool = False) -> None:
+    """The Lumen mark: a rounded square with a crescent and a spark of light."""
+    s = cv.size
+    bg, fg = (WHITE, PRIMARY) if light else (PRIMARY, WHITE)
+    cv.rrect((0, 0, s, s), s * 0.24, fill=bg)
+    c = (s * 0.47, s * 0.53)
+    r = s * 0.3
+    cv.circle(c, r, fill=fg)
+    cv.circle((c[0] + r * 0.5, c[1] - r * 0.38), r * 0.86, fill=bg)
+    # Four-point spark.
+    sc, sr = (s * 0.7, s * 0.3), s * 0.1
+    cv.poly(
+        [
+            (sc[0], sc[1] - sr),
+            (sc[0] + sr * 0.28, sc[1] - sr * 0.28),
+            (sc[0] + sr, sc[1]),
+            (sc[0] + sr * 0.28, sc[1] + sr * 0.28),
+            (sc[0], sc[1] + sr),
+            (sc[0] - sr * 0.28, sc[1] + sr * 0.28),
+            (sc[0] - sr, sc[1]),
+            (sc[0] - sr * 0.28, sc[1] - sr * 0.28),
+        ],
+        ACCENT,
+    )
+
+
+SAMPLES: dict[str, Callable[[Canvas], None]] = {
+    "router-lights": router_lights,
+    "power-plug": power_plug,
+    "wait-timer": wait_timer,
+    "router-power": router_power,
+    "router-reset": router_reset,
+    "router-ok": router_ok,
+    "phone-app": phone_app,
+    "phone-security": phone_security,
+    "phone-toggle": phone_toggle,
+    "code-entry": code_entry,
+    "backup-codes": backup_codes,
+    "shield-check": shield_check,
+    "phone-router": phone_router,
+    "phone-update": phone_update,
+    "firmware-progress": firmware_progress,
+    "phone-wifi": phone_wifi,
+    "key-lock": key_lock,
+    "password-strength": password_strength,
+    "wifi-restart": wifi_restart,
+    "devices-wifi": devices_wifi,
+}
+
+
+def build(only: Sequence[str] = ()) -> list[Path]:
+    """Draw every sample (or only the named ones) and the brand marks; return the written paths."""
+    written: list[Path] = []
+    for name, draw in SAMPLES.items():
+        if only and name not in only:
+            continue
+        cv = Canvas()
+        card(cv)
+        draw(cv)
+        path = HERE / "samples" / f"{name}.png"
+        cv.save(path)
+        written.append(path)
+    if not only or "logo" in only:
+        for light, name in ((False, "logo"), (True, "logo-light")):
+            cv = Canvas(size=512, scale=4)
+            logo(cv, light)
+            path = HERE / "brand" / f"{name}.png"
+            cv.save(path)
+            written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in build(sys.argv[1:]):
+        print(p.relative_to(HERE.parent))
