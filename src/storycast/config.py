@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, StorycastError
+from .guard.config import GuardConfig
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -176,6 +177,7 @@ class Config(_Section):
     state: StateSection = Field(default_factory=StateSection)
     channels: dict[str, ChannelSection] = Field(default_factory=dict)
     support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
 
     @field_validator("channels")
     @classmethod

@@ -1,0 +1,100 @@
+"""Entry points: check one story (what publishing calls) and lint a whole project (what the CLI calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .content import check_content
+from .registry import Finding
+from .render import render_rules
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def check_story(
+    project: Project,
+    story: Any,
+    langs: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
+) -> list[Finding]:
+    """Content findings for one story (or other content item) in ``langs`` for ``channels``.
+
+    ``langs`` None means every language the story declares; ``channels`` None means every
+    configured channel (so off-channel topics are judged against the public ones). Publishing
+    refuses the item when :func:`has_errors` is true for the result.
+    """
+    return sort_findings(check_content(project, story, langs, channels))
+
+
+def manifest_path(project: Project, story_id: str, lang: str) -> Path:
+    """Where the renderer writes the manifest of ``story_id`` in ``lang``."""
+    return project.build_dir / story_id / lang / "manifest.json"
+
+
+@dataclass
+class LintResult:
+    """Findings of a lint run, plus what was checked."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stories: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # "story/lang" whose frames were checked
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+def lint_project(
+    project: Project,
+    story_ids: Iterable[str] | None = None,
+    langs: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
+    rendered: bool = True,
+) -> LintResult:
+    """Lint stories (all when ``story_ids`` is None); with ``rendered``, also check any manifest
+    the renderer left in the build folder."""
+    content = project.content
+    ids = list(story_ids) if story_ids else sorted(content.stories)
+    items = [content.story(i) for i in ids]
+    if not story_ids:
+        for kind in sorted(content.extras):
+            items.extend(content.extras[kind][k] for k in sorted(content.extras[kind]))
+    result = LintResult()
+    chosen = list(langs) if langs is not None else None
+    for item in items:
+        result.stories.append(item.id)
+        result.findings.extend(check_content(project, item, chosen, channels))
+        if not rendered:
+            continue
+        for lang in chosen or getattr(item, "languages", []) or project.languages:
+            path = manifest_path(project, item.id, lang)
+            if path.is_file():
+                result.rendered.append(f"{item.id}/{lang}")
+                result.findings.extend(render_rules(project, item, lang, path))
+    result.findings = sort_findings(result.findings)
+    return result
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Stable order: file, line, column, then severity and rule."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.file or "",
+            f.line or 0,
+            f.column or 0,
+            f.lang or "",
+            SEVERITY_ORDER[f.severity],
+            f.rule,
+        ),
+    )

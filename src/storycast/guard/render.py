@@ -1,0 +1,268 @@
+"""Render rules: checks on rendered frames, read from the render manifest and the frame images.
+
+A manifest (``build/<story>/<lang>/manifest.json``) lists each frame with its text layers::
+
+    {"frames": [{"file": "01.jpg", "sha256": "...", "alt": "...",
+                 "layers": [{"id": "title", "type": "text", "box": [x, y, w, h], "lines": [...],
+                             "size": 72, "size_min": 56, "size_max": 96, "truncated": false,
+                             "shrunk_to_min": false, "color": "#FFFFFF", "role": "heading"}]}]}
+
+A bare list of frames is accepted too. Contrast is measured on the image pixels; see
+:func:`layer_contrast` for the method.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .config import GuardConfig
+from .registry import Emitter, Finding
+from .texts import Locator
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..project import Project
+
+
+def _linear(c: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    c = c / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """WCAG relative luminance of sRGB pixels (``...x3`` uint8 array)."""
+    lin = _linear(rgb.astype("float64"))
+    return 0.2126 * lin[..., 0] + 0.7152 * lin[..., 1] + 0.0722 * lin[..., 2]
+
+
+def contrast_ratio(l1: Any, l2: Any) -> Any:
+    """WCAG contrast ratio between two luminances (arrays broadcast): 1 to 21."""
+    import numpy as np
+
+    hi = np.maximum(l1, l2)
+    lo = np.minimum(l1, l2)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    """'#RRGGBB' (or '#RGB') to an RGB tuple."""
+    h = color.lstrip("#")
+    if len(h) in (3, 4):
+        h = "".join(ch * 2 for ch in h[:3])
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary dilation by a (2r+1)-square, done as two 1-D passes of shifted ORs."""
+    import numpy as np
+
+    if r <= 0:
+        return mask.copy()
+    out = mask.copy()
+    for axis in (0, 1):
+        src = out.copy()
+        n = src.shape[axis]
+        for d in range(1, min(r, n - 1) + 1):
+            if axis == 0:
+                out[d:, :] |= src[:-d, :]
+                out[:-d, :] |= src[d:, :]
+            else:
+                out[:, d:] |= src[:, :-d]
+                out[:, :-d] |= src[:, d:]
+    return np.asarray(out)
+
+
+def _erode(mask: np.ndarray, r: int) -> np.ndarray:
+    return ~_dilate(~mask, r)
+
+
+def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: float = 10) -> float:
+    """Worst-case WCAG contrast between ``color`` and the background behind text in ``pixels``.
+
+    Method: pixels within a small colour distance of the text colour are the glyphs. The
+    background sample is a ring around the glyphs: dilate the glyph mask by a gap (skipping the
+    anti-aliased edge, which blends both colours) and then by a band about a quarter of the font
+    size; the ring is the band minus the gap. Areas of text colour that are far thicker than a
+    glyph stroke (found by a morphological opening) are background too (white text over a white
+    patch of photo) and join the sample. The result is the ``percentile``-th percentile of the
+    per-pixel contrast over the sample: a low percentile, so a few dark pixels in a busy photo
+    count but one stray pixel does not. With no glyphs found, every pixel in the box is sampled.
+    """
+    import numpy as np
+
+    rgb = pixels[..., :3].astype("int32")
+    text_rgb = np.array(hex_rgb(color), dtype="int32")
+    dist = np.sqrt(((rgb - text_rgb) ** 2).sum(axis=-1))
+    glyph = dist < 48
+    lum = luminance(pixels[..., :3])
+    text_lum = float(luminance(text_rgb.reshape(1, 1, 3).astype("uint8"))[0, 0])
+    ratio = contrast_ratio(lum, text_lum)
+    share = glyph.mean() if glyph.size else 0.0
+    if share < 0.002 or share > 0.9:
+        sample = np.ones_like(glyph)
+    else:
+        gap = max(2, round(size * 0.06))
+        band = max(3, round(size * 0.25))
+        near = _dilate(glyph, gap)
+        ring = _dilate(glyph, gap + band) & ~near
+        blob_r = max(3, round(size * 0.2))
+        blobs = _dilate(_erode(glyph, blob_r), blob_r)
+        sample = ring | blobs
+        if not sample.any():
+            sample = ~near if (~near).any() else np.ones_like(glyph)
+    return float(np.percentile(ratio[sample], percentile))
+
+
+def load_manifest(path: Path) -> list[dict[str, Any]]:
+    """The frames of a manifest file (a dict with ``frames`` or a bare list)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    frames = data.get("frames") if isinstance(data, dict) else data
+    if not isinstance(frames, list):
+        raise ValueError("the manifest has no 'frames' list")
+    return frames
+
+
+def _story_path(frame: int, n_frames: int, role: str | None) -> tuple[str | int, ...]:
+    """Where in the story file a frame's layer comes from (best effort, by frame and role)."""
+    if frame == 1:
+        return ("title",) if role == "heading" else ("summary",)
+    if frame == n_frames:
+        return ("cta",)
+    key = "title" if role == "heading" else "text"
+    return ("steps", frame - 2, key)
+
+
+def check_manifest(
+    guard: GuardConfig,
+    safe: Any,
+    canvas: tuple[int, int],
+    story: Any,
+    lang: str,
+    manifest_path: Path,
+    locator: Locator,
+) -> list[Finding]:
+    """Run the layout rules on one rendered story/language."""
+    out = Emitter(guard, {"story": getattr(story, "id", None), "lang": lang})
+    try:
+        frames = load_manifest(manifest_path)
+    except (OSError, ValueError) as exc:
+        out.emit(
+            "layout.manifest",
+            f"cannot read the render manifest {manifest_path}: {exc}",
+            **locator.at(()),
+        )
+        return out.findings
+    steps = getattr(story, "steps", None)
+    n_frames = len(steps) + 2 if isinstance(steps, list) else len(frames)
+    for index, frame in enumerate(frames, start=1):
+        _check_frame(out, guard, safe, canvas, frame, index, n_frames, lang, manifest_path.parent, locator)
+    return out.findings
+
+
+def _check_frame(
+    out: Emitter,
+    guard: GuardConfig,
+    safe: Any,
+    canvas: tuple[int, int],
+    frame: dict[str, Any],
+    index: int,
+    n_frames: int,
+    lang: str,
+    folder: Path,
+    locator: Locator,
+) -> None:
+    from PIL import Image
+
+    image = None
+    file = frame.get("file")
+    width, height = canvas
+    if file:
+        try:
+            with Image.open(folder / str(file)) as im:
+                image = im.convert("RGB")
+                width, height = image.size
+        except OSError:
+            out.emit("layout.manifest", f"frame {index} image {file} is missing or unreadable", frame=index)
+    scale = width / 1080.0
+    for layer in frame.get("layers", []):
+        if layer.get("type", "text") != "text":
+            continue
+        role = layer.get("role", "body")
+        lid = str(layer.get("id", "?"))
+        where = {"frame": index, "layer": lid, **locator.at((*_story_path(index, n_frames, role), lang))}
+        name = f"frame {index} ({file}) layer {lid!r}"
+        box = layer.get("box") or [0, 0, 0, 0]
+        x, y, w, h = (float(v) for v in box)
+        size = float(layer.get("size") or 0)
+        # Safe zone: margins are defined at 1080x1920 and scale with the canvas.
+        sx, sy = width / 1080.0, height / 1920.0
+        top, bottom = safe.top * sy, height - safe.bottom * sy
+        left, right = safe.left * sx, width - safe.right * sx
+        if x < left or y < top or x + w > right or y + h > bottom:
+            out.emit(
+                "layout.safe-zone",
+                f"{name} box {[round(v) for v in (x, y, w, h)]} leaves the safe zone "
+                f"({round(left)}..{round(right)} x {round(top)}..{round(bottom)} px)",
+                **where,
+            )
+        minimum = (guard.min_size_heading if role == "heading" else guard.min_size_body) * scale
+        if size and size < minimum:
+            out.emit(
+                "layout.min-size",
+                f"{name} ({role}) is drawn at {size:g} px; the minimum is {minimum:g} px",
+                **where,
+            )
+        if layer.get("truncated"):
+            out.emit("layout.truncated", f"{name} did not fit and was cut off", **where)
+        elif layer.get("shrunk_to_min"):
+            out.emit("layout.shrunk", f"{name} shrank to its minimum size ({size:g} px) to fit", **where)
+        if image is not None and layer.get("color") and w > 0 and h > 0 and out.active("layout.contrast"):
+            _check_contrast(out, guard, image, layer, (x, y, w, h), size, scale, name, where)
+
+
+def _check_contrast(
+    out: Emitter,
+    guard: GuardConfig,
+    image: Any,
+    layer: dict[str, Any],
+    box: tuple[float, float, float, float],
+    size: float,
+    scale: float,
+    name: str,
+    where: dict[str, Any],
+) -> None:
+    import numpy as np
+
+    x, y, w, h = box
+    crop = image.crop((max(0, round(x)), max(0, round(y)), round(x + w), round(y + h)))
+    if crop.width == 0 or crop.height == 0:
+        return
+    ratio = layer_contrast(np.asarray(crop), str(layer["color"]), size or 40, guard.contrast_percentile)
+    large = size >= guard.large_text_size * scale
+    needed = guard.min_contrast_large if large else guard.min_contrast
+    if ratio < needed:
+        out.emit(
+            "layout.contrast",
+            f"{name} has a contrast of {ratio:.2f}:1 against its background "
+            f"({guard.contrast_percentile:g}th percentile); {'large ' if large else ''}text needs {needed:g}:1",
+            **where,
+        )
+
+
+def render_rules(project: Project, story: Any, lang: str, manifest_path: str | Path) -> list[Finding]:
+    """Layout rules (safe zone, minimum size, shrunk/truncated text, contrast) on one render.
+
+    ``manifest_path`` is the renderer's manifest.json for ``story`` in ``lang``; frame image paths
+    in it are relative to the manifest's folder.
+    """
+    guard: GuardConfig = getattr(project.config, "guard", None) or GuardConfig()
+    render = project.config.render
+    locator = Locator(getattr(story, "source", None), project.root)
+    return check_manifest(
+        guard, render.safe_zone, (render.width, render.height), story, lang, Path(manifest_path), locator
+    )
