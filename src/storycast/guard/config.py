@@ -124,10 +124,11 @@ class GuardConfig(BaseModel):
         description="Per rule id: false/'off' disables it, true enables it, or a severity overrides its own.",
     )
     regions: list[str] | None = Field(
-        None, description="Phone-number regions (ISO 3166 alpha-2). Default: from [project] languages."
+        default=None,
+        description="Phone-number regions (ISO 3166 alpha-2). Default: from [project] languages.",
     )
     national_ids: list[str] | None = Field(
-        None, description="National ID formats (python-stdnum module names). Default: from languages."
+        default=None, description="National ID formats (python-stdnum module names). Default: from languages."
     )
     account_numbers: list[str] = Field(
         default_factory=lambda: ["iban", "es.ccc"],
@@ -143,20 +144,26 @@ class GuardConfig(BaseModel):
         description="Per language (or '*' for all), keywords of topics kept off public channels.",
     )
     public_channels: list[str] | None = Field(
-        None, description="Channel names considered public. Default: every channel."
+        default=None, description="Channel names considered public. Default: every channel."
     )
     max_words: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_WORDS))
-    max_words_default: int = Field(40, ge=1)
-    min_size_body: int = Field(44, ge=1, description="px at 1080 wide; also used for captions")
-    min_size_heading: int = Field(64, ge=1, description="px at 1080 wide")
-    large_text_size: int = Field(64, ge=1, description="px at 1080 wide from which 3:1 contrast suffices")
-    min_contrast: float = Field(4.5, ge=1, le=21)
-    min_contrast_large: float = Field(3.0, ge=1, le=21)
-    contrast_percentile: float = Field(10, ge=0, le=50)
-    max_frames: int = Field(10, ge=1)
-    max_duration: float = Field(60, gt=0, description="seconds, whole story (story videos stop at 60 s)")
-    max_frame_duration: float = Field(15, gt=0, description="seconds, one frame")
-    default_frame_duration: float = Field(5, gt=0, description="seconds assumed for a frame with none")
+    max_words_default: int = Field(default=40, ge=1)
+    min_size_body: int = Field(default=44, ge=1, description="px at 1080 wide; also used for captions")
+    min_size_heading: int = Field(default=64, ge=1, description="px at 1080 wide")
+    large_text_size: int = Field(
+        default=64, ge=1, description="px at 1080 wide from which 3:1 contrast suffices"
+    )
+    min_contrast: float = Field(default=4.5, ge=1, le=21)
+    min_contrast_large: float = Field(default=3.0, ge=1, le=21)
+    contrast_percentile: float = Field(default=10, ge=0, le=50)
+    max_frames: int = Field(default=10, ge=1)
+    max_duration: float = Field(
+        default=60, gt=0, description="seconds, whole story (story videos stop at 60 s)"
+    )
+    max_frame_duration: float = Field(default=15, gt=0, description="seconds, one frame")
+    default_frame_duration: float = Field(
+        default=5, gt=0, description="seconds assumed for a frame with none"
+    )
     image_templates: list[str] = Field(
         default_factory=lambda: ["tutorial"],
         description="Templates whose step frames expect an image.",

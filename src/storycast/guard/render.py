@@ -249,7 +249,8 @@ def _check_contrast(
         out.emit(
             "layout.contrast",
             f"{name} has a contrast of {ratio:.2f}:1 against its background "
-            f"({guard.contrast_percentile:g}th percentile); {'large ' if large else ''}text needs {needed:g}:1",
+            f"({guard.contrast_percentile:g}th percentile); "
+            f"{'large ' if large else ''}text needs {needed:g}:1",
             **where,
         )
 
