@@ -1,0 +1,102 @@
+"""storycast plan: upcoming occurrences from schedules/*.yaml, in local and UTC time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ._common import JSON_HELP, NOW_HELP, console, load_project, parse_now, print_json
+
+if TYPE_CHECKING:
+    from ..timetable import Occurrence
+
+
+def _what(occ: Occurrence) -> str:
+    text = occ.label if occ.label == occ.ref else f"{occ.label} ({occ.ref})"
+    moved = occ.extra.get("moved_from")
+    if moved:
+        why = "blackout" if occ.extra.get("reason") == "blackout" else "DST gap"
+        text += f"\n  moved from {moved[11:]} ({why})"
+    return text
+
+
+def _utc(occ: Occurrence) -> str:
+    # The UTC date only when it differs from the local date: keeps the column narrow.
+    days = (occ.due_utc.date() - occ.local.date()).days
+    return f"{occ.due_utc:%H:%M}" + (f" {days:+d}d" if days else "")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plan")
+    def plan(
+        ctx: typer.Context,
+        start: Annotated[
+            str | None,
+            typer.Option(
+                "--from",
+                help="Start of the listing, ISO 8601 (naive = UTC). Default: now.",
+                show_default=False,
+            ),
+        ] = None,
+        days: Annotated[int, typer.Option("--days", min=1, max=3660, help="How many days to list.")] = 7,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """List upcoming publications: local and UTC time, story, channels, languages, source."""
+        from ..timetable import load_timetable
+
+        project = load_project(ctx)
+        now_utc = parse_now(now, ctx)
+        begin = parse_now(start) if start is not None else now_utc
+        end = begin + timedelta(days=days)
+        occurrences = load_timetable(project).occurrences(begin, end)
+        if as_json:
+            print_json(
+                {
+                    "from": begin.isoformat(),
+                    "until": end.isoformat(),
+                    "occurrences": [o.to_json() for o in occurrences],
+                }
+            )
+            return
+        span = f"{begin:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        out = console()
+        if not occurrences:
+            out.print(f"Nothing scheduled from {span}.", markup=False)
+            return
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        wide = out.width >= 100  # on a narrow terminal the zone abbreviation in "Local time" must do
+        table = Table(
+            title=f"{len(occurrences)} publication(s) from {span}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+        )
+        table.add_column("Local time", no_wrap=True)
+        if wide:
+            table.add_column("Zone", no_wrap=True)
+        table.add_column("UTC", no_wrap=True)
+        table.add_column("What", min_width=16)
+        table.add_column("Channels", min_width=7)
+        table.add_column("Langs" if not wide else "Languages")
+        table.add_column("Source", overflow="fold")
+        for occ in occurrences:
+            zone = [occ.tz.rsplit("/", 1)[-1].replace("_", " ")] if wide else []
+            cells = (
+                f"{occ.local:%a %d %b %H:%M} {occ.local.tzname()}",
+                *zone,
+                _utc(occ),
+                _what(occ),
+                ", ".join(occ.channels),
+                " ".join(occ.languages),
+                occ.source.removeprefix("schedules/"),
+            )
+            # Text(), not str: a label like "[beta]" must not be read as rich markup.
+            table.add_row(*(Text(c) for c in cells))
+        out.print(table, markup=False)
