@@ -81,13 +81,19 @@ def check_pii(scope: Scope) -> None:
                 where = "alt text" if field.role == "alt" else "text"
                 scope.out.emit(
                     hit.rule,
-                    f"{field.label()} ({lang}) contains a {hit.kind} at character {hit.start + 1}; "
+                    f"{field.label()} ({lang}) contains {_article(hit.kind)} {hit.kind} at character {hit.start + 1}; "
                     f"this {where} is published to everyone who sees the story",
                     lang=lang,
                     frame=field.frame,
                     layer=_layer(field),
                     **scope.locator.at((*field.path, lang)),
                 )
+
+
+def _article(kind: str) -> str:
+    if kind.startswith(("one-", "US ")):
+        return "a"
+    return "an" if kind[:1].lower() in "aeiou" else "a"
 
 
 def _layer(field: Field) -> str | None:
