@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageColor, ImageDraw
 
 HERE = Path(__file__).resolve().parent
 SIZE = 900
@@ -51,26 +51,39 @@ class Canvas:
     def _b(self, box: Box) -> list[float]:
         return [v * self.s for v in box]
 
-    def rrect(self, box: Box, r: float, fill: str | None = None, outline: str | None = None, width: float = 0) -> None:
+    def rrect(
+        self, box: Box, r: float, fill: str | None = None, outline: str | None = None, width: float = 0
+    ) -> None:
         """Rounded rectangle; ``r`` is clamped so pills work too."""
         r = min(r, (box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
         self.d.rounded_rectangle(
             self._b(box), radius=r * self.s, fill=fill, outline=outline, width=int(width * self.s)
         )
 
-    def circle(self, c: Point, r: float, fill: str | None = None, outline: str | None = None, width: float = 0) -> None:
-        self.d.ellipse(self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r)), fill=fill, outline=outline, width=int(width * self.s))
+    def circle(
+        self, c: Point, r: float, fill: str | None = None, outline: str | None = None, width: float = 0
+    ) -> None:
+        self.d.ellipse(
+            self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r)),
+            fill=fill,
+            outline=outline,
+            width=int(width * self.s),
+        )
 
     def poly(self, pts: Sequence[Point], fill: str) -> None:
         self.d.polygon([(x * self.s, y * self.s) for x, y in pts], fill=fill)
 
     def line(self, pts: Sequence[Point], width: float, fill: str) -> None:
         """Thick polyline with round caps and joints."""
-        self.d.line([(x * self.s, y * self.s) for x, y in pts], fill=fill, width=int(width * self.s), joint="curve")
+        self.d.line(
+            [(x * self.s, y * self.s) for x, y in pts], fill=fill, width=int(width * self.s), joint="curve"
+        )
         for p in (pts[0], pts[-1]):
             self.circle(p, width / 2, fill=fill)
 
-    def arc(self, c: Point, r: float, start: float, end: float, width: float, fill: str, caps: bool = True) -> None:
+    def arc(
+        self, c: Point, r: float, start: float, end: float, width: float, fill: str, caps: bool = True
+    ) -> None:
         """Thick arc (degrees, Pillow convention: 0 = east, clockwise) with round caps."""
         box = (c[0] - r - width / 2, c[1] - r - width / 2, c[0] + r + width / 2, c[1] + r + width / 2)
         self.d.arc(self._b(box), start, end, fill=fill, width=int(width * self.s))
@@ -82,8 +95,26 @@ class Canvas:
     def pie(self, c: Point, r: float, start: float, end: float, fill: str) -> None:
         self.d.pieslice(self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r)), start, end, fill=fill)
 
-    def save(self, path: Path) -> None:
+    def soft_circle(self, c: Point, r: float, color: str, alpha: int, width: float = 0) -> None:
+        """A translucent disc (or ring when ``width`` is set), blended over what is already drawn."""
+        layer = Image.new("RGBA", self.img.size, (0, 0, 0, 0))
+        rgba = (*ImageColor.getrgb(color)[:3], alpha)
+        box = self._b((c[0] - r, c[1] - r, c[0] + r, c[1] + r))
+        if width:
+            ImageDraw.Draw(layer).ellipse(box, outline=rgba, width=int(width * self.s))
+        else:
+            ImageDraw.Draw(layer).ellipse(box, fill=rgba)
+        self.img.alpha_composite(layer)
+
+    def save(self, path: Path, clip_radius: float | None = None) -> None:
+        """Downsample and write a PNG; ``clip_radius`` trims everything to the rounded card."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        if clip_radius is not None:
+            # Shapes may run off the card (a cable leaving the frame); cut them at its edge.
+            mask = Image.new("L", self.img.size, 0)
+            full = self.size * self.s - 1
+            ImageDraw.Draw(mask).rounded_rectangle((0, 0, full, full), radius=clip_radius * self.s, fill=255)
+            self.img.putalpha(ImageChops.multiply(self.img.getchannel("A"), mask))
         out = self.img.resize((self.size, self.size), Image.Resampling.LANCZOS)
         out.save(path, format="PNG", optimize=True)
 
@@ -109,7 +140,9 @@ def check(cv: Canvas, c: Point, r: float, fill: str = WHITE, width: float | None
     """A check mark inside a circle of radius ``r`` centred on ``c``."""
     w = width or r * 0.22
     x, y = c
-    cv.line([(x - r * 0.45, y + r * 0.02), (x - r * 0.12, y + r * 0.35), (x + r * 0.48, y - r * 0.32)], w, fill)
+    cv.line(
+        [(x - r * 0.45, y + r * 0.02), (x - r * 0.12, y + r * 0.35), (x + r * 0.48, y - r * 0.32)], w, fill
+    )
 
 
 def badge_check(cv: Canvas, c: Point, r: float, fill: str = OK) -> None:
@@ -120,14 +153,8 @@ def badge_check(cv: Canvas, c: Point, r: float, fill: str = OK) -> None:
 
 def glow(cv: Canvas, c: Point, r: float, color: str) -> None:
     """An LED: a soft halo ring and a bright dot."""
-    halo = Image.new("RGBA", cv.img.size, (0, 0, 0, 0))
-    hd = ImageDraw.Draw(halo)
-    rgb = Image.new("RGB", (1, 1), color).getpixel((0, 0))
-    assert isinstance(rgb, tuple)
-    for k, alpha in ((2.4, 40), (1.7, 80)):
-        rr = r * k * cv.s
-        hd.ellipse((c[0] * cv.s - rr, c[1] * cv.s - rr, c[0] * cv.s + rr, c[1] * cv.s + rr), fill=(*rgb[:3], alpha))
-    cv.img.alpha_composite(halo)
+    cv.soft_circle(c, r * 2.4, color, 45)
+    cv.soft_circle(c, r * 1.7, color, 70)
     cv.circle(c, r, fill=color)
 
 
@@ -139,16 +166,19 @@ def wifi(cv: Canvas, c: Point, r: float, color: str, width: float | None = None)
         cv.arc(c, r * k, 225, 315, w, color)
 
 
-def bars(cv: Canvas, x: float, y: float, widths: Sequence[float], h: float = 16, gap: float = 14, color: str = PALE) -> None:
+def bars(
+    cv: Canvas, x: float, y: float, widths: Sequence[float], h: float = 16, gap: float = 14, color: str = PALE
+) -> None:
     """Placeholder text lines (the illustrations carry no words)."""
     for i, w in enumerate(widths):
         cv.rrect((x, y + i * (h + gap), x + w, y + i * (h + gap) + h), h / 2, fill=color)
 
 
 def tap(cv: Canvas, c: Point) -> None:
-    """A tap ripple: where the finger goes."""
-    cv.circle(c, 46, outline=ACCENT, width=6)
-    cv.circle(c, 24, fill=ACCENT)
+    """A tap ripple: where the finger goes, translucent so the control underneath stays visible."""
+    cv.soft_circle(c, 50, ACCENT, 90)
+    cv.circle(c, 50, outline=ACCENT, width=6)
+    cv.soft_circle(c, 20, ACCENT, 230)
 
 
 def shield(cv: Canvas, c: Point, w: float, fill: str) -> None:
@@ -156,10 +186,14 @@ def shield(cv: Canvas, c: Point, w: float, fill: str) -> None:
     x, y = c
     h = w * 1.18
     top = y - h / 2
-    pts: list[Point] = [(x - w / 2, top + h * 0.12)]
-    pts += [(x - w / 2 + w * 0.5 * t, top + h * 0.12 - h * 0.1 * math.sin(math.pi * t / 2)) for t in (0.25, 0.5, 0.75, 1.0)]
-    pts += [(x + w * 0.5 * t, top + h * 0.02 + h * 0.1 * math.sin(math.pi * t / 2) * 0) for t in ()]
-    pts = [(x - w / 2, top + h * 0.14), (x - w * 0.25, top + h * 0.07), (x, top), (x + w * 0.25, top + h * 0.07), (x + w / 2, top + h * 0.14)]
+    # Top edge rises gently to the centre.
+    pts: list[Point] = [
+        (x - w / 2, top + h * 0.14),
+        (x - w * 0.25, top + h * 0.07),
+        (x, top),
+        (x + w * 0.25, top + h * 0.07),
+        (x + w / 2, top + h * 0.14),
+    ]
     # Right and left sides curve down to the point (quadratic Bézier).
     side: list[Point] = []
     for i in range(1, 25):
@@ -175,7 +209,9 @@ def shield(cv: Canvas, c: Point, w: float, fill: str) -> None:
     cv.poly(pts, fill)
 
 
-def padlock(cv: Canvas, c: Point, w: float, body: str = ACCENT, shackle: str = NAVY, open_: bool = False) -> None:
+def padlock(
+    cv: Canvas, c: Point, w: float, body: str = ACCENT, shackle: str = NAVY, open_: bool = False
+) -> None:
     """A padlock centred on its body, ``w`` wide."""
     x, y = c
     h = w * 0.8
@@ -197,7 +233,9 @@ def padlock(cv: Canvas, c: Point, w: float, body: str = ACCENT, shackle: str = N
 ROUTER: Box = (190, 430, 710, 600)
 
 
-def router(cv: Canvas, leds: Sequence[str] = (OK, OK, OK, OK), box: Box = ROUTER, antennas: bool = True) -> None:
+def router(
+    cv: Canvas, leds: Sequence[str] = (OK, OK, OK, OK), box: Box = ROUTER, antennas: bool = True
+) -> None:
     """Front view of a home router: body, antennas, feet and a row of status LEDs."""
     x0, y0, x1, y1 = box
     w = x1 - x0
@@ -235,10 +273,10 @@ def router_back(cv: Canvas, box: Box = ROUTER) -> tuple[Point, Point]:
     cy = y0 + (y1 - y0) * 0.6
     # Four network ports.
     for i in range(4):
-        px = x0 + 60 + i * 78
-        cv.rrect((px, cy - 26, px + 58, cy + 26), 8, fill=NAVY)
-        cv.rrect((px + 14, cy + 8, px + 44, cy + 26), 3, fill="#26397A")
-    socket = (x1 - 150, cy)
+        px = x0 + 50 + i * 70
+        cv.rrect((px, cy - 24, px + 52, cy + 24), 8, fill=NAVY)
+        cv.rrect((px + 12, cy + 8, px + 40, cy + 24), 3, fill="#26397A")
+    socket = (x1 - 140, cy)
     cv.circle(socket, 28, fill=NAVY)
     cv.circle(socket, 10, fill="#26397A")
     pin = (x1 - 66, cy)
@@ -256,7 +294,7 @@ SCREEN: Box = (277, 112, 623, 818)
 
 def phone(cv: Canvas, header: str = PRIMARY) -> Box:
     """A phone with a coloured app header. Returns the content area below the header."""
-    x0, y0, x1, y1 = PHONE
+    x0, _, x1, y1 = PHONE
     shadow(cv, (x0 + x1) / 2, y1 + 14, (x1 - x0) * 1.1)
     cv.rrect(PHONE, 62, fill=NAVY)
     cv.rrect(SCREEN, 44, fill=WHITE)
@@ -267,7 +305,9 @@ def phone(cv: Canvas, header: str = PRIMARY) -> Box:
     return (sx0 + 26, sy0 + 176, sx1 - 26, SCREEN[3] - 26)
 
 
-def row(cv: Canvas, y: float, icon: Callable[[Point], None] | None, widths: Sequence[float], hi: bool = False) -> None:
+def row(
+    cv: Canvas, y: float, icon: Callable[[Point], None] | None, widths: Sequence[float], hi: bool = False
+) -> None:
     """A settings-list row: icon bubble plus two placeholder lines."""
     x0, _, x1, _ = SCREEN
     if hi:
@@ -300,65 +340,100 @@ def header_avatar(cv: Canvas, ring: bool = False) -> Point:
 # --------------------------------------------------------------------------- the samples
 
 
-def router_lights(cv: Canvas) -> None:
-    router(cv, leds=(OK, OK, BAD, OK))
-    # Blink rays around the failing LED.
-    x = ROUTER[0] + (ROUTER[2] - ROUTER[0]) * 0.2 + 2 * (ROUTER[2] - ROUTER[0]) * 0.6 / 3
-    y = ROUTER[1] + (ROUTER[3] - ROUTER[1]) * 0.6
-    for a in (200, 240, 270, 300, 340):
-        t = math.radians(a)
-        cv.line([(x + 62 * math.cos(t), y + 62 * math.sin(t)), (x + 92 * math.cos(t), y + 92 * math.sin(t))], 10, BAD)
-    # Warning badge.
-    c = (640, 300)
+def warn_badge(cv: Canvas, c: Point) -> None:
+    """An amber circle with an exclamation mark drawn from shapes (no font)."""
     cv.circle(c, 62, fill=WHITE)
     cv.circle(c, 52, fill=ACCENT)
     cv.rrect((c[0] - 8, c[1] - 30, c[0] + 8, c[1] + 10), 8, fill=NAVY)
     cv.circle((c[0], c[1] + 28), 9, fill=NAVY)
 
 
+def led_x(box: Box, i: int, n: int = 4) -> float:
+    """x of the i-th LED on a router drawn in ``box`` (mirrors router())."""
+    w = box[2] - box[0]
+    return box[0] + w * 0.2 + i * w * 0.6 / (n - 1)
+
+
+def router_lights(cv: Canvas) -> None:
+    router(cv, leds=(OK, OK, BAD, OK))
+    # Blink rays around the failing LED.
+    x = led_x(ROUTER, 2)
+    y = ROUTER[1] + (ROUTER[3] - ROUTER[1]) * 0.6
+    for a in (200, 240, 270, 300, 340):
+        t = math.radians(a)
+        cv.line(
+            [(x + 62 * math.cos(t), y + 62 * math.sin(t)), (x + 92 * math.cos(t), y + 92 * math.sin(t))],
+            10,
+            BAD,
+        )
+    warn_badge(cv, (450, 300))
+
+
 def router_ok(cv: Canvas) -> None:
     router(cv)
-    badge_check(cv, (650, 300), 58)
+    badge_check(cv, (450, 300), 56)
+
+
+def bolt(cv: Canvas, c: Point, k: float, fill: str) -> None:
+    """A lightning bolt ``k`` times its 40-unit base size."""
+    pts = [(8, -38), (-22, 6), (-2, 6), (-10, 38), (22, -8), (2, -8)]
+    cv.poly([(c[0] + x * k, c[1] + y * k) for x, y in pts], fill)
+
+
+def wall_socket(cv: Canvas, c: Point, r: float) -> None:
+    """A white wall plate with a round two-pin socket, centred on ``c``."""
+    cv.rrect((c[0] - r * 1.55, c[1] - r * 1.55, c[0] + r * 1.55, c[1] + r * 1.55), r * 0.5, fill=WHITE)
+    cv.circle(c, r, fill=TINT)
+    cv.circle(c, r, outline=PALE, width=r * 0.06)
 
 
 def router_power(cv: Canvas) -> None:
-    box: Box = (120, 400, 640, 570)
+    box: Box = (90, 440, 530, 590)
     router(cv, leds=(OK, OK, OK, OK), box=box)
-    # Cable from the side of the router to the wall socket on the right.
-    wall = (700, 560, 840, 700)
-    cv.line([(640, 500), (700, 500), (725, 525), (725, 600), (745, 630)], 16, NAVY)
-    cv.rrect(wall, 28, fill=WHITE)
-    cv.circle((770, 630), 46, fill=TINT)
-    cv.rrect((744, 612, 796, 664), 18, fill=NAVY)  # plug in the socket
-    # Power bolt badge.
-    c = (380, 260)
+    sock = (700, 560)
+    wall_socket(cv, sock, 80)
+    # Cable from the router's side, sagging, up into the plug seated in the socket.
+    p0, p1, p2 = (530, 500), (640, 700), (700, 560)
+    pts = [
+        (
+            (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t**2 * p2[0],
+            (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t**2 * p2[1],
+        )
+        for t in (i / 40 for i in range(41))
+    ]
+    cv.line(pts, 18, NAVY)
+    cv.circle(sock, 58, fill=NAVY)
+    cv.circle(sock, 40, fill=NAVY_2)
+    # Power badge above the socket.
+    c = (700, 330)
     cv.circle(c, 66, fill=WHITE)
     cv.circle(c, 56, fill=ACCENT)
-    cv.poly([(c[0] + 8, c[1] - 38), (c[0] - 22, c[1] + 6), (c[0] - 2, c[1] + 6), (c[0] - 10, c[1] + 38), (c[0] + 22, c[1] - 8), (c[0] + 2, c[1] - 8)], NAVY)
+    bolt(cv, c, 1.0, NAVY)
 
 
 def power_plug(cv: Canvas) -> None:
-    # Wall plate with a round socket (two holes) on the left.
-    cv.rrect((130, 250, 440, 650), 48, fill=WHITE)
-    cv.rrect((130, 610, 440, 650), 0, fill=WHITE)
-    cv.circle((285, 450), 100, fill=TINT)
-    cv.circle((285, 450), 100, outline=PALE, width=6)
+    sock = (270, 450)
+    wall_socket(cv, sock, 100)
     for dx in (-38, 38):
-        cv.circle((285 + dx, 450), 14, fill=NAVY)
+        cv.circle((sock[0] + dx, sock[1]), 14, fill=NAVY)
     # Plug pulled out to the right, prongs pointing at the socket.
     for dy in (-38, 38):
-        cv.rrect((510, 450 + dy - 10, 590, 450 + dy + 10), 10, fill=STEEL)
+        cv.rrect((500, 450 + dy - 10, 590, 450 + dy + 10), 10, fill=STEEL)
     cv.rrect((570, 350, 700, 550), 46, fill=NAVY)
     cv.rrect((690, 410, 740, 490), 18, fill=NAVY)
-    # Cable curving away.
-    pts: list[Point] = []
-    for i in range(40):
-        t = i / 39
-        pts.append((735 + 60 * t, 450 + 260 * t * t - 90 * math.sin(math.pi * t)))
+    # Cable curving away and off the bottom of the card.
+    p0, p1, p2 = (730, 450), (860, 470), (800, 940)
+    pts = [
+        (
+            (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t**2 * p2[0],
+            (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t**2 * p2[1],
+        )
+        for t in (i / 40 for i in range(41))
+    ]
     cv.line(pts, 26, NAVY)
     # Motion marks between plug and socket.
     for dy in (-70, 0, 70):
-        cv.line([(455, 450 + dy), (485, 450 + dy)], 10, ACCENT)
+        cv.line([(440, 450 + dy), (470, 450 + dy)], 10, ACCENT)
 
 
 def wait_timer(cv: Canvas) -> None:
@@ -366,7 +441,16 @@ def wait_timer(cv: Canvas) -> None:
     shadow(cv, 450, 790, 360)
     cv.rrect((420, 150, 480, 220), 14, fill=NAVY)
     cv.rrect((390, 130, 510, 170), 20, fill=NAVY)
-    cv.rrect((628, 230, 672, 290), 16, fill=NAVY)  # side button, drawn before the rotation-free face
+    # Side button at 45 degrees, tucked under the case.
+    t = math.radians(-45)
+    cv.line(
+        [
+            (c[0] + 250 * math.cos(t), c[1] + 250 * math.sin(t)),
+            (c[0] + 318 * math.cos(t), c[1] + 318 * math.sin(t)),
+        ],
+        44,
+        NAVY,
+    )
     cv.circle(c, 280, fill=NAVY)
     cv.circle(c, 240, fill=WHITE)
     cv.pie(c, 200, -90, 90, "#DCE5FD")
@@ -374,54 +458,74 @@ def wait_timer(cv: Canvas) -> None:
     for i in range(12):
         t = math.radians(i * 30 - 90)
         r0 = 212 if i % 3 else 200
-        cv.line([(c[0] + r0 * math.cos(t), c[1] + r0 * math.sin(t)), (c[0] + 226 * math.cos(t), c[1] + 226 * math.sin(t))], 8, MUTED)
+        cv.line(
+            [
+                (c[0] + r0 * math.cos(t), c[1] + r0 * math.sin(t)),
+                (c[0] + 226 * math.cos(t), c[1] + 226 * math.sin(t)),
+            ],
+            8,
+            MUTED,
+        )
     cv.line([c, (c[0] + 150, c[1])], 20, NAVY)
     cv.circle(c, 26, fill=ACCENT)
 
 
 def router_reset(cv: Canvas) -> None:
-    box: Box = (150, 430, 670, 600)
-    pin, socket = router_back(cv, box)
-    # Paperclip: an elongated double loop pointing down-left into the pinhole.
-    ang = math.radians(-50)  # direction from the pinhole to the clip's far end (up-right)
+    box: Box = (130, 450, 650, 620)
+    pin, _socket = router_back(cv, box)
+    # Paperclip, pointing down-left into the pinhole. ``u`` runs along the clip, ``v`` across it.
+    ang = math.radians(-58)
     ux, uy = math.cos(ang), math.sin(ang)
     vx, vy = -uy, ux
 
-    def P(a: float, b: float) -> Point:
-        return (pin[0] + ux * a + vx * b, pin[1] + uy * a + vx * 0 + vy * b)
+    def at(a: float, b: float) -> Point:
+        return (pin[0] + ux * a + vx * b, pin[1] + uy * a + vy * b)
 
-    pts: list[Point] = [P(0, 0), P(230, 0)]
-    pts += [P(230 + 34 * math.sin(t), 34 - 34 * math.cos(t)) for t in [k * math.pi / 16 for k in range(17)]][0:0]
-    # Build the clip as straight runs joined by half circles (u along the clip, v across it).
     def half(a: float, b0: float, b1: float, outward: float) -> list[Point]:
+        """A half circle at ``a`` joining the runs at ``b0`` and ``b1``."""
         r = abs(b1 - b0) / 2
         mid = (b0 + b1) / 2
-        out = []
-        for k in range(17):
-            t = k * math.pi / 16
-            out.append(P(a + outward * r * math.sin(t), mid - (b1 - b0) / 2 * math.cos(t)))
-        return out
+        return [
+            at(a + outward * r * math.sin(k * math.pi / 16), mid - (b1 - b0) / 2 * math.cos(k * math.pi / 16))
+            for k in range(1, 17)
+        ]
 
-    pts = [P(0, 0), P(250, 0)] + half(250, 0, 70, 1)[1:] + [P(20, 70)] + half(20, 70, 14, -1)[1:] + [P(210, 14)] + half(210, 14, 50, 1)[1:] + [P(70, 50)]
-    cv.line(pts, 13, STEEL)
+    pts = [
+        at(0, 0),
+        at(300, 0),
+        *half(300, 0, 76, 1),
+        at(30, 76),
+        *half(30, 76, 16, -1),
+        at(250, 16),
+        *half(250, 16, 58, 1),
+        at(90, 58),
+    ]
+    cv.line(pts, 17, "#6E7BA6")
+    cv.line(pts, 7, "#D3DAF0")
     # Press marks around the pinhole.
-    for a in (150, 195, 240):
+    for a in (115, 160, 235):
         t = math.radians(a)
-        cv.line([(pin[0] + 40 * math.cos(t), pin[1] + 40 * math.sin(t)), (pin[0] + 66 * math.cos(t), pin[1] + 66 * math.sin(t))], 9, ACCENT)
-    _ = socket
+        cv.line(
+            [
+                (pin[0] + 36 * math.cos(t), pin[1] + 36 * math.sin(t)),
+                (pin[0] + 58 * math.cos(t), pin[1] + 58 * math.sin(t)),
+            ],
+            9,
+            ACCENT,
+        )
 
 
 def firmware_progress(cv: Canvas) -> None:
-    router(cv, leds=(OK, ACCENT, ACCENT, OK), box=(190, 520, 710, 690), antennas=True)
+    router(cv, leds=(OK, ACCENT, ACCENT, OK), box=(190, 570, 710, 730), antennas=True)
     # Floating update card.
-    cv.rrect((170, 130, 730, 330), 40, fill=WHITE)
-    c = (260, 230)
+    cv.rrect((170, 110, 730, 290), 40, fill=WHITE)
+    c = (260, 200)
     cv.circle(c, 52, fill=PRIMARY)
     cv.line([(c[0], c[1] - 26), (c[0], c[1] + 20)], 12, WHITE)
     cv.line([(c[0] - 20, c[1] + 2), (c[0], c[1] + 22), (c[0] + 20, c[1] + 2)], 12, WHITE)
-    bars(cv, 340, 180, (220,), h=16)
-    cv.rrect((340, 238, 680, 270), 16, fill=TINT)
-    cv.rrect((340, 238, 560, 270), 16, fill=ACCENT)
+    bars(cv, 340, 152, (220,), h=16)
+    cv.rrect((340, 208, 680, 240), 16, fill=TINT)
+    cv.rrect((340, 208, 560, 240), 16, fill=ACCENT)
 
 
 def phone_app(cv: Canvas) -> None:
@@ -432,11 +536,27 @@ def phone_app(cv: Canvas) -> None:
     wifi(cv, (x0 + 70, y0 + 105), 50, PRIMARY)
     bars(cv, x0 + 150, y0 + 48, (120, 80), h=16)
     tile = (x1 - x0 - 24) / 2
+
+    def router_icon(p: Point) -> None:
+        cv.rrect((p[0] - 40, p[1] - 6, p[0] + 40, p[1] + 26), 12, fill=PRIMARY)
+        cv.rrect((p[0] - 30, p[1] - 34, p[0] - 22, p[1]), 4, fill=PRIMARY)
+        cv.rrect((p[0] + 22, p[1] - 34, p[0] + 30, p[1]), 4, fill=PRIMARY)
+        cv.circle((p[0] - 16, p[1] + 10), 6, fill=OK)
+        cv.circle((p[0] + 4, p[1] + 10), 6, fill=OK)
+
+    def person_icon(p: Point) -> None:
+        cv.circle((p[0], p[1] - 14), 18, fill=PRIMARY)
+        cv.pie((p[0], p[1] + 34), 34, 180, 360, PRIMARY)
+
+    def chat_icon(p: Point) -> None:
+        cv.rrect((p[0] - 38, p[1] - 30, p[0] + 38, p[1] + 20), 18, fill=PRIMARY)
+        cv.poly([(p[0] - 16, p[1] + 16), (p[0] - 22, p[1] + 38), (p[0] + 4, p[1] + 18)], PRIMARY)
+
     icons: list[Callable[[Point], None]] = [
-        lambda p: wifi(cv, (p[0], p[1] + 22), 40, PRIMARY),
+        router_icon,
         lambda p: shield(cv, p, 56, PRIMARY),
-        lambda p: (cv.rrect((p[0] - 40, p[1] - 14, p[0] + 40, p[1] + 20), 12, fill=PRIMARY), cv.circle((p[0] - 18, p[1] + 3), 6, fill=OK), cv.circle((p[0] + 2, p[1] + 3), 6, fill=OK)),
-        lambda p: (cv.rrect((p[0] - 38, p[1] - 30, p[0] + 38, p[1] + 20), 18, fill=PRIMARY), cv.poly([(p[0] - 16, p[1] + 16), (p[0] - 22, p[1] + 38), (p[0] + 4, p[1] + 18)], PRIMARY)),
+        person_icon,
+        chat_icon,
     ]
     for i, icon in enumerate(icons):
         tx = x0 + (i % 2) * (tile + 24)
@@ -480,28 +600,32 @@ def phone_toggle(cv: Canvas) -> None:
 
 
 def code_entry(cv: Canvas) -> None:
-    # A message bubble with a lock (the code arrives) and six boxes, three filled with dots.
-    cv.rrect((140, 120, 760, 330), 40, fill=WHITE)
-    cv.poly([(210, 320), (200, 380), (270, 320)], WHITE)
-    padlock(cv, (250, 225), 96, body=PRIMARY, shackle=NAVY)
-    bars(cv, 340, 178, (300, 200), h=18, gap=18)
+    # A message bubble with a lock (the code arrives) and six boxes, three filled with dots:
+    # never digits, so nothing looks like a real one-time code.
+    dy = 30
+    cv.rrect((140, 120 + dy, 760, 330 + dy), 40, fill=WHITE)
+    cv.poly([(210, 320 + dy), (200, 380 + dy), (270, 320 + dy)], WHITE)
+    padlock(cv, (250, 225 + dy), 96, body=PRIMARY, shackle=NAVY)
+    bars(cv, 340, 178 + dy, (300, 200), h=18, gap=18)
     bw, gap = 92, 18
     x = (SIZE - (6 * bw + 5 * gap)) / 2
+    top = 460 + dy
     for i in range(6):
         bx = x + i * (bw + gap)
-        box: Box = (bx, 460, bx + bw, 580)
+        box: Box = (bx, top, bx + bw, top + 120)
         if i < 3:
             cv.rrect(box, 22, fill=WHITE, outline=PRIMARY, width=5)
-            cv.circle((bx + bw / 2, 520), 14, fill=NAVY)
+            cv.circle((bx + bw / 2, top + 60), 14, fill=NAVY)
         elif i == 3:
             cv.rrect(box, 22, fill=WHITE, outline=ACCENT, width=7)
-            cv.rrect((bx + bw / 2 - 4, 490, bx + bw / 2 + 4, 550), 4, fill=PRIMARY)
+            cv.rrect((bx + bw / 2 - 4, top + 30, bx + bw / 2 + 4, top + 90), 4, fill=PRIMARY)
         else:
             cv.rrect(box, 22, fill=WHITE, outline=PALE, width=5)
-    # Confirm button (no label).
-    cv.rrect((230, 660, 670, 750), 45, fill=PRIMARY)
-    cv.line([(420, 705), (470, 705)], 12, WHITE)
-    cv.line([(450, 685), (472, 705), (450, 725)], 12, WHITE)
+    # Confirm button (an arrow, no label).
+    by = 705 + dy
+    cv.rrect((230, by - 45, 670, by + 45), 45, fill=PRIMARY)
+    cv.line([(420, by), (470, by)], 12, WHITE)
+    cv.line([(450, by - 20), (472, by), (450, by + 20)], 12, WHITE)
 
 
 def backup_codes(cv: Canvas) -> None:
@@ -544,7 +668,7 @@ def phone_router(cv: Canvas) -> None:
     header_avatar(cv)
     ys = [y0, y0 + 110, y0 + 220, y0 + 330]
     row(cv, ys[0], _router_icon(cv, WHITE), (150, 90), hi=True)
-    for y, w in zip(ys[1:], (130, 160, 110)):
+    for y, w in zip(ys[1:], (130, 160, 110), strict=True):
         row(cv, y, lambda p: cv.circle(p, 11, fill=MUTED), (w, 80))
     tap(cv, (x0 + 240, ys[0] + 40))
     # The router itself, peeking out beside the phone.
@@ -573,12 +697,17 @@ def phone_wifi(cv: Canvas) -> None:
     cv.rrect((x0, y0, x1, y0 + 200), 30, fill=TINT)
     wifi(cv, ((x0 + x1) / 2, y0 + 150), 100, PRIMARY)
     ys = [y0 + 230, y0 + 340, y0 + 450]
+
+    def laptop_icon(p: Point) -> None:
+        cv.rrect((p[0] - 16, p[1] - 12, p[0] + 16, p[1] + 8), 3, fill=PRIMARY)
+        cv.rrect((p[0] - 20, p[1] + 8, p[0] + 20, p[1] + 13), 2, fill=PRIMARY)
+
     shapes: list[Callable[[Point], None]] = [
         lambda p: cv.rrect((p[0] - 10, p[1] - 17, p[0] + 10, p[1] + 17), 5, fill=PRIMARY),
-        lambda p: (cv.rrect((p[0] - 16, p[1] - 12, p[0] + 16, p[1] + 8), 3, fill=PRIMARY), cv.rrect((p[0] - 20, p[1] + 8, p[0] + 20, p[1] + 13), 2, fill=PRIMARY)),
+        laptop_icon,
         lambda p: cv.rrect((p[0] - 18, p[1] - 12, p[0] + 18, p[1] + 12), 4, fill=PRIMARY),
     ]
-    for y, icon, w in zip(ys, shapes, (140, 110, 160)):
+    for y, icon, w in zip(ys, shapes, (140, 110, 160), strict=True):
         row(cv, y, icon, (w, 80))
         cv.circle((x1 - 20, y + 37), 9, fill=OK)
 
@@ -634,17 +763,16 @@ def wifi_restart(cv: Canvas) -> None:
         PRIMARY,
     )
     wifi(cv, (450, 570), 190, NAVY)
-    cv.circle((c[0] - 190, c[1] + 210), 18, fill=ACCENT)
 
 
 def devices_wifi(cv: Canvas) -> None:
     wifi(cv, (450, 330), 170, PRIMARY)
     shadow(cv, 450, 760, 700)
     # TV (left).
-    cv.rrect((90, 470, 350, 640), 20, fill=NAVY)
-    cv.rrect((104, 484, 336, 626), 10, fill="#3A68F0")
-    cv.rrect((200, 640, 240, 700), 6, fill=NAVY)
-    cv.rrect((160, 700, 280, 720), 10, fill=NAVY)
+    cv.rrect((70, 500, 350, 680), 20, fill=NAVY)
+    cv.rrect((84, 514, 336, 666), 10, fill="#3A68F0")
+    cv.line([(120, 690), (108, 718)], 14, NAVY)
+    cv.line([(300, 690), (312, 718)], 14, NAVY)
     # Laptop (middle).
     cv.rrect((370, 520, 610, 690), 18, fill=NAVY)
     cv.rrect((384, 534, 596, 676), 8, fill="#3A68F0")
@@ -652,7 +780,7 @@ def devices_wifi(cv: Canvas) -> None:
     # Phone (right).
     cv.rrect((660, 520, 790, 730), 24, fill=NAVY)
     cv.rrect((672, 540, 778, 710), 12, fill="#3A68F0")
-    for c in ((330, 470), (590, 520), (780, 520)):
+    for c in ((330, 500), (590, 520), (780, 520)):
         badge_check(cv, c, 26)
 
 
@@ -716,7 +844,7 @@ def build(only: Sequence[str] = ()) -> list[Path]:
         card(cv)
         draw(cv)
         path = HERE / "samples" / f"{name}.png"
-        cv.save(path)
+        cv.save(path, clip_radius=80)
         written.append(path)
     if not only or "logo" in only:
         for light, name in ((False, "logo"), (True, "logo-light")):
