@@ -1,0 +1,141 @@
+"""Where a line may break: a practical subset of UAX #14 plus dictionary breaking for Thai.
+
+Breaks are allowed after spaces, after hyphens and dashes between letters, around ideographs
+and between emoji, and between Thai words found by pythainlp's ``newmm`` dictionary
+tokenizer (Thai writes no spaces between words). Never inside a word or a grapheme cluster,
+never before closing punctuation and never after opening punctuation. Explicit newlines are
+handled by the caller, which lays out each paragraph separately.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from functools import lru_cache
+
+from storycast.render.text.scripts import clusters as grapheme_clusters
+from storycast.render.text.scripts import is_emoji_cluster
+
+# No break before these (UAX #14 classes CL, CP, EX, IS, NS and closing QU, plus Thai
+# repetition/abbreviation marks, Devanagari dandas and Arabic punctuation).
+CLOSING = frozenset(
+    ")]}»›”’.,:;!?‼⁇⁈⁉…‥。、，．：；！？）］｝〕〉》」』】"
+    "ๆฯ"  # Thai MAI YAMOK and PAIYANNOI belong to the word before them
+    "।॥"  # Devanagari danda, double danda
+    "،؛؟۔٪"
+    "%‰°¢℃"
+)
+# No break after these (classes OP and opening QU, plus inverted Spanish marks).
+OPENING = frozenset("([{«‹“‘„¿¡（［｛〔〈《「『【#$£€¥₹฿")
+HYPHENS = frozenset("-\u2010\u2012\u2013")  # hyphen-minus, hyphen, figure dash, en dash
+DASHES = frozenset("\u2014\u2015")  # em dash: break after it
+SPACES = frozenset(" \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000")
+NO_BREAK = frozenset("\u00a0\u202f\u2007\u2060\ufeff")  # NBSP, narrow NBSP, figure space, WJ
+ZWSP = "\u200b"
+THAI_LETTERS = (0x0E01, 0x0E5B)
+
+_thai_lock = threading.Lock()
+
+
+def _is_space(ch: str) -> bool:
+    return ch in SPACES
+
+
+def _is_ideograph(ch: str) -> bool:
+    cp = ord(ch)
+    return (
+        0x3040 <= cp <= 0x30FF  # kana
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x4E00 <= cp <= 0x9FFF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x20000 <= cp <= 0x3FFFF
+    )
+
+
+def _is_thai(ch: str) -> bool:
+    return THAI_LETTERS[0] <= ord(ch) <= THAI_LETTERS[1]
+
+
+def _is_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM"
+
+
+@lru_cache(maxsize=4096)
+def thai_words(text: str) -> tuple[str, ...]:
+    """Thai words of *text* by pythainlp's ``newmm`` dictionary tokenizer (loaded lazily, cached)."""
+    with _thai_lock:  # the first call loads the dictionary; do it once even with threads
+        from pythainlp.tokenize import word_tokenize
+
+        return tuple(word_tokenize(text, engine="newmm", keep_whitespace=True))
+
+
+def warm_up() -> None:
+    """Load the Thai dictionary now (about half a second) instead of on the first Thai text."""
+    thai_words("ตั้งค่า")
+
+
+def _thai_boundaries(text: str) -> set[int]:
+    """Word boundaries inside maximal runs of Thai characters, as absolute positions."""
+    out: set[int] = set()
+    i, n = 0, len(text)
+    while i < n:
+        if not _is_thai(text[i]):
+            i += 1
+            continue
+        j = i
+        while j < n and _is_thai(text[j]):
+            j += 1
+        pos = i
+        words = thai_words(text[i:j])
+        for word in words[:-1]:
+            pos += len(word)
+            out.add(pos)
+        i = j
+    return out
+
+
+def break_opportunities(text: str, lang: str | None = None) -> list[int]:
+    """Positions where a line may start, in increasing order, for one paragraph (no newlines).
+
+    Position ``p`` means a break between ``text[p-1]`` and ``text[p]``; trailing spaces stay at
+    the end of the line before the break. 0 and ``len(text)`` are never included.
+    """
+    spans = grapheme_clusters(text)
+    thai = _thai_boundaries(text) if any(_is_thai(c) for c in text) else set()
+    out: list[int] = []
+    for k in range(1, len(spans)):
+        p = spans[k][0]
+        prev_cl = text[spans[k - 1][0] : spans[k - 1][1]]
+        next_cl = text[p : spans[k][1]]
+        if _allowed(text, spans, k, prev_cl, next_cl, p in thai):
+            out.append(p)
+    return out
+
+
+def _allowed(
+    text: str, spans: list[tuple[int, int]], k: int, prev_cl: str, next_cl: str, thai_boundary: bool
+) -> bool:
+    a, b = prev_cl[0], next_cl[0]
+    if _is_space(b) or b in NO_BREAK or b == ZWSP or a in NO_BREAK:
+        return False  # breaks come after spaces, never before them; NBSP glues
+    if b in CLOSING:
+        return False
+    if _is_space(a) or a == ZWSP:
+        return True
+    if a in OPENING or a in "\"'":
+        return False
+    if b in "\"'":
+        return False
+    if a in HYPHENS:
+        # "e-mail" may break after the hyphen; "-5" or "2-3" may not.
+        before = text[spans[k - 2][0]] if k >= 2 else ""
+        return bool(before) and _is_letter(before) and _is_letter(b)
+    if a in DASHES:
+        return True
+    if thai_boundary:
+        return True
+    if _is_ideograph(a) or _is_ideograph(b):
+        return True
+    # Between two emoji (or an emoji and a word) only when nothing glues them: UAX #14 treats
+    # pictographs like ideographs, but "ok👍" reads as one unit, so only emoji-emoji breaks.
+    return is_emoji_cluster(prev_cl) and is_emoji_cluster(next_cl)
