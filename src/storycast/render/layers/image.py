@@ -1,0 +1,63 @@
+"""The ``image`` layer: a picture fitted into a box, with rounded corners, border and shadow.
+
+Geometry: with ``fit: cover`` (or ``stretch``) the picture fills ``box``; with ``contain`` it is
+scaled to fit inside and placed by ``anchor`` (centred by default). Corners, border and shadow
+follow the picture's own rectangle, unless a ``background`` colour is given: then the whole box
+is a card of that colour with the picture contained in it, and the card gets the corners,
+border and shadow. The shadow follows the picture's alpha, so a transparent PNG casts the
+shadow of its shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from ..images import file_key, fitted, resolve_image
+from ..spec import ImageLayer
+from ._base import Frame
+from ._paint import Group, add_shadow, fill, masked, ring_mask, rounded_mask, shadow_pad
+
+
+def picture_tile(
+    path: Path,
+    box: tuple[int, int, int, int],
+    fit: str,
+    anchor: tuple[float, float],
+    frame: Frame,
+    *,
+    background: tuple[int, int, int, int] | None = None,
+) -> tuple[Image.Image, int, int]:
+    """The fitted picture as a fresh RGBA tile and the canvas position of its top-left corner."""
+    x, y, w, h = box
+    pic = fitted(path, (w, h), fit, focus=anchor, max_pixels=frame.ctx.max_image_pixels)  # type: ignore[arg-type]
+    px = x + round((w - pic.width) * anchor[0])
+    py = y + round((h - pic.height) * anchor[1])
+    if background is not None:
+        card = Image.new("RGBA", (w, h), background)
+        card.alpha_composite(pic.convert("RGBA"), (px - x, py - y))
+        return card, x, y
+    # convert() (or copy()) gives a private tile: the fitted image is shared through the cache.
+    tile = pic.convert("RGBA") if pic.mode != "RGBA" else pic.copy()
+    return tile, px, py
+
+
+def draw(layer: ImageLayer, frame: Frame) -> None:
+    """Draw ``layer`` (see the module docstring for its geometry)."""
+    path = resolve_image(layer.src, frame.ctx.root, frame.ctx.asset_dirs)
+    tile, x, y = picture_tile(path, layer.box, layer.fit, layer.anchor, frame, background=layer.background)
+    w, h = tile.size
+    if layer.radius:
+        masked(tile, rounded_mask(w, h, layer.radius))
+    if layer.border is not None and layer.border.width > 0:
+        ring = ring_mask(w, h, layer.radius, layer.border.width)
+        tile.alpha_composite(fill((w, h), layer.border.color, ring))
+    if layer.shadow is None:
+        frame.put(tile, x, y, layer.opacity)
+        return
+    group = Group(x, y, w, h, shadow_pad(layer.shadow))
+    key = ("image", file_key(path), layer.model_dump_json(exclude={"id", "opacity", "visible", "shadow"}))
+    add_shadow(group, tile.getchannel("A"), x, y, layer.shadow, key=key, clip=False)
+    group.add(tile, x, y)
+    frame.put(group.tile, group.x, group.y, layer.opacity)
