@@ -81,7 +81,8 @@ def check_pii(scope: Scope) -> None:
                 where = "alt text" if field.role == "alt" else "text"
                 scope.out.emit(
                     hit.rule,
-                    f"{field.label()} ({lang}) contains {_article(hit.kind)} {hit.kind} at character {hit.start + 1}; "
+                    f"{field.label()} ({lang}) contains {_article(hit.kind)} {hit.kind} "
+                    f"at character {hit.start + 1}; "
                     f"this {where} is published to everyone who sees the story",
                     lang=lang,
                     frame=field.frame,

@@ -247,6 +247,10 @@ def _lines(text: str) -> Iterable[tuple[int, str]]:
         offset += len(line) + 1
 
 
+# Dates the phone matcher can take for a number in some region ("01-05-2024", "2024/05/01").
+_DATE_SHAPE = re.compile(r"^(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})$")
+
+
 def _phones(text: str, regions: list[str]) -> Iterable[tuple[int, int]]:
     import phonenumbers
     from phonenumbers import Leniency
@@ -255,6 +259,8 @@ def _phones(text: str, regions: list[str]) -> Iterable[tuple[int, int]]:
     for region in regions:
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             span = (m.start, m.end)
+            if _DATE_SHAPE.match(m.raw_string.strip()):
+                continue
             if span not in seen:
                 seen.add(span)
                 yield span
