@@ -492,13 +492,13 @@ def router_reset(cv: Canvas) -> None:
 
     pts = [
         at(0, 0),
-        at(300, 0),
-        *half(300, 0, 76, 1),
-        at(30, 76),
-        *half(30, 76, 16, -1),
+        at(330, 0),
+        *half(330, 0, 76, 1),
+        at(110, 76),
+        *half(110, 76, 16, -1),
         at(250, 16),
         *half(250, 16, 58, 1),
-        at(90, 58),
+        at(150, 58),
     ]
     cv.line(pts, 17, "#6E7BA6")
     cv.line(pts, 7, "#D3DAF0")
