@@ -785,29 +785,23 @@ def devices_wifi(cv: Canvas) -> None:
 
 
 def logo(cv: Canvas, light: bool = False) -> None:
-    """The Lumen mark: a rounded square with a crescent and a spark of light."""
-    s = cv.size
+    """The Lumen mark: a light rising over a horizon, its rays fanning out."""
+    sz = cv.size
     bg, fg = (WHITE, PRIMARY) if light else (PRIMARY, WHITE)
-    cv.rrect((0, 0, s, s), s * 0.24, fill=bg)
-    c = (s * 0.47, s * 0.53)
-    r = s * 0.3
-    cv.circle(c, r, fill=fg)
-    cv.circle((c[0] + r * 0.5, c[1] - r * 0.38), r * 0.86, fill=bg)
-    # Four-point spark.
-    sc, sr = (s * 0.7, s * 0.3), s * 0.1
-    cv.poly(
-        [
-            (sc[0], sc[1] - sr),
-            (sc[0] + sr * 0.28, sc[1] - sr * 0.28),
-            (sc[0] + sr, sc[1]),
-            (sc[0] + sr * 0.28, sc[1] + sr * 0.28),
-            (sc[0], sc[1] + sr),
-            (sc[0] - sr * 0.28, sc[1] + sr * 0.28),
-            (sc[0] - sr, sc[1]),
-            (sc[0] - sr * 0.28, sc[1] - sr * 0.28),
-        ],
-        ACCENT,
-    )
+    cv.rrect((0, 0, sz, sz), sz * 0.24, fill=bg)
+    c = (sz * 0.5, sz * 0.64)
+    cv.pie(c, sz * 0.19, 180, 360, ACCENT)
+    for k in range(5):
+        t = math.radians(180 + 22.5 + k * 33.75)
+        cv.line(
+            [
+                (c[0] + sz * 0.27 * math.cos(t), c[1] + sz * 0.27 * math.sin(t)),
+                (c[0] + sz * 0.35 * math.cos(t), c[1] + sz * 0.35 * math.sin(t)),
+            ],
+            sz * 0.055,
+            fg,
+        )
+    cv.line([(sz * 0.2, sz * 0.69), (sz * 0.8, sz * 0.69)], sz * 0.065, fg)
 
 
 SAMPLES: dict[str, Callable[[Canvas], None]] = {
