@@ -1,0 +1,189 @@
+"""Which frames a story has, and the template context of each.
+
+A tutorial story renders as: a cover, one frame per step, an outro. The story's ``template``
+names a set folder (``templates/<set>/cover.j2``, ``step.j2``, ``outro.j2``). Every template gets
+the project-wide context (``brand``, ``canvas``, ``safe``, ``lang``, ``dir``, ``t``, ``project``,
+``support_hours``) plus per-frame ``story``, ``step`` (on step frames) and ``frame``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import resources
+from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context
+from .templating import text_direction
+
+if TYPE_CHECKING:
+    from ..content.models import Story
+    from ..project import Project
+
+
+@dataclass
+class FramePlan:
+    """One frame to render: its template, context and alt text (before templating)."""
+
+    index: int  # 1-based
+    kind: str  # cover | step | outro | ...
+    template: str
+    context: dict[str, Any]
+    alt: str
+    step: int | None = None  # 1-based step number on step frames
+    duration: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def brand_context(project: Project) -> dict[str, Any]:
+    """The ``brand`` variable: colours, font, logo path (project-relative) and corner radius."""
+    b = project.config.brand
+    logo: str | None = None
+    if b.logo and (project.resolve_path(b.logo).is_file() or (resources.data_root() / b.logo).is_file()):
+        logo = b.logo
+    return {
+        "name": b.name or project.config.project.name,
+        "primary": b.primary,
+        "secondary": b.secondary,
+        "accent": b.accent,
+        "background": b.background,
+        "surface": b.surface,
+        "text": b.text,
+        "ink": b.ink,
+        "muted": b.muted,
+        "font": b.font,
+        "logo": logo,
+        "corner_radius": b.corner_radius,
+    }
+
+
+def palette(project: Project) -> dict[str, str]:
+    """Brand colours by name, so a spec may write ``color: primary``."""
+    ctx = brand_context(project)
+    return {k: v for k, v in ctx.items() if isinstance(v, str) and v.startswith("#")}
+
+
+def translator(project: Project, lang: str) -> Translator:
+    """``t`` for ``lang``: packaged strings with the project's strings.yaml merged over them."""
+    strings = load_strings(resources.templates_dir() / STRINGS_FILE, project.templates_dir / STRINGS_FILE)
+    return Translator(strings, lang)
+
+
+def base_context(project: Project, lang: str) -> dict[str, Any]:
+    """Variables every template sees, whatever the frame."""
+    cfg = project.config
+    w, h = cfg.render.width, cfg.render.height
+    sz = cfg.render.safe_zone
+    t = translator(project, lang)
+    return {
+        "brand": brand_context(project),
+        "canvas": {"width": w, "height": h},
+        "safe": {
+            "top": sz.top,
+            "bottom": sz.bottom,
+            "left": sz.left,
+            "right": sz.right,
+            "x": sz.left,
+            "y": sz.top,
+            "w": w - sz.left - sz.right,
+            "h": h - sz.top - sz.bottom,
+        },
+        "lang": lang,
+        "dir": text_direction(lang),
+        "t": t,
+        "project": {"name": cfg.project.name},
+        "support_hours": support_hours_context(cfg.support_hours, lang, t, cfg.project.timezone),
+    }
+
+
+def _category_label(t: Translator, category: str) -> str:
+    key = f"category_{category.replace('-', '_')}"
+    if key in t.strings:
+        return t(key)
+    return category.replace("-", " ").replace("_", " ").capitalize()
+
+
+def story_context(story: Story, lang: str, t: Translator) -> dict[str, Any]:
+    """The ``story`` variable."""
+    return {
+        "id": story.id,
+        "title": story.title.get(lang, ""),
+        "summary": story.summary.get(lang, ""),
+        "category": story.category,
+        "category_label": _category_label(t, story.category),
+        "cta": story.cta.get(lang, ""),
+        "step_count": len(story.steps),
+        "first_image": next((s.image for s in story.steps if s.image), None),
+        "tags": list(story.tags),
+    }
+
+
+def plan_story(project: Project, story: Story, lang: str) -> list[FramePlan]:
+    """Cover, steps and outro of a tutorial story in ``lang``, with contexts and alt texts."""
+    base = base_context(project, lang)
+    t: Translator = base["t"]
+    sctx = story_context(story, lang, t)
+    total = len(story.steps) + 2
+    tset = story.template
+    plans: list[FramePlan] = []
+
+    def frame(index: int, kind: str) -> dict[str, Any]:
+        return {"index": index, "total": total, "kind": kind, "number": f"{index:02d}"}
+
+    plans.append(
+        FramePlan(
+            index=1,
+            kind="cover",
+            template=f"{tset}/cover.j2",
+            context={**base, "story": sctx, "frame": frame(1, "cover")},
+            alt=t("cover_alt", title=sctx["title"], steps=len(story.steps)),
+        )
+    )
+    for i, step in enumerate(story.steps, start=1):
+        title, text = step.title.get(lang, ""), step.text.get(lang, "")
+        image_alt = step.alt.get(lang, "")
+        stx = {
+            "index": i,
+            "number": i,
+            "total": len(story.steps),
+            "title": title,
+            "text": text,
+            "image": step.image,
+            "alt": image_alt,
+            "duration": step.duration,
+        }
+        alt = t("step_alt", n=i, total=len(story.steps), title=title.rstrip("."), text=text).strip()
+        if image_alt:
+            alt = f"{alt} {image_alt.rstrip('.')}."
+        plans.append(
+            FramePlan(
+                index=i + 1,
+                kind="step",
+                template=f"{tset}/step.j2",
+                context={**base, "story": sctx, "step": stx, "frame": frame(i + 1, "step")},
+                alt=alt,
+                step=i,
+                duration=step.duration,
+            )
+        )
+    cta = sctx["cta"] or t("reply")
+    plans.append(
+        FramePlan(
+            index=total,
+            kind="outro",
+            template=f"{tset}/outro.j2",
+            context={**base, "story": sctx, "frame": frame(total, "outro")},
+            alt=t("outro_alt", title=sctx["title"], cta=cta).strip(),
+        )
+    )
+    return plans
+
+
+def story_source(project: Project, story: Story) -> str | None:
+    """The story file, relative to the project when possible (for manifests and errors)."""
+    if story.source is None:
+        return None
+    try:
+        return str(Path(story.source).resolve().relative_to(project.root.resolve()))
+    except ValueError:
+        return str(story.source)

@@ -1,0 +1,579 @@
+"""The render pipeline: stories -> templates -> frame specs -> pixels -> files.
+
+``render_story`` builds one story in one language; ``render_many`` builds several, drawing the
+frames that changed in parallel processes when ``jobs > 1``. Output for a story/language::
+
+    build/<story>/<lang>/01.jpg 02.jpg ... manifest.json contact.png
+
+Guarantees: the same inputs give the same bytes (no timestamps or EXIF; PNGs without time
+chunks); a content-hash cache skips frames whose inputs did not change (see ``cache.py``);
+every file is written atomically and only after every frame of that story/language rendered,
+so bad input never leaves a half-written or mixed build behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .. import __version__, resources
+from ..errors import RenderError, StorycastError, TemplateError
+from . import cache as cache_mod
+from . import manifest as manifest_mod
+from .frames import FramePlan, palette, plan_story, story_source
+from .templating import Rendered, TemplateEngine, engine_for, parse_rendered, text_direction
+
+if TYPE_CHECKING:
+    from ..content.models import Story
+    from ..project import Project
+
+Format = Literal["jpg", "png"]
+CONTACT_NAME = "contact.png"
+_FRAME_FILE = re.compile(r"^\d{2,3}\.(jpg|png)$")
+
+
+@dataclass
+class ProgressEvent:
+    """One frame finished (drawn, or taken from the cache)."""
+
+    story: str
+    lang: str
+    frame: int
+    cached: bool
+    done: int  # frames finished so far, over the whole call
+    total: int  # frames in the whole call
+
+
+ProgressFn = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class RenderResult:
+    """What one story/language build produced."""
+
+    story: str
+    lang: str
+    out_dir: Path
+    frames: list[manifest_mod.FrameRecord]
+    rendered: int
+    cached: int
+    seconds: float
+    manifest: Path
+    contact: Path | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.out_dir / f.file for f in self.frames]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (what ``storycast render --json`` prints)."""
+        return {
+            "story": self.story,
+            "lang": self.lang,
+            "out_dir": str(self.out_dir),
+            "frames": len(self.frames),
+            "rendered": self.rendered,
+            "cached": self.cached,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+            "manifest": str(self.manifest),
+            "contact_sheet": str(self.contact) if self.contact else None,
+            "files": [str(p) for p in self.files],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: what a worker process needs to draw one frame (picklable, no project objects)
+
+
+@dataclass
+class FrameJob:
+    root: str
+    spec_text: str
+    source: str
+    palette: dict[str, str]
+    lang: str
+    fmt: str
+    quality: int
+    logo: str | None
+    label: str
+
+
+@dataclass
+class FrameOutput:
+    payload: bytes
+    texts: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def encode(image: Any, fmt: str, quality: int) -> bytes:
+    """Encode a frame deterministically: baseline JPEG without EXIF, or PNG without time chunks."""
+    buf = io.BytesIO()
+    if fmt == "jpg":
+        rgb = image.convert("RGB") if image.mode != "RGB" else image
+        # 4:4:4 keeps coloured text edges crisp; optimize=False keeps encoding fast.
+        rgb.save(buf, "JPEG", quality=quality, subsampling=0, optimize=False, progressive=False)
+    else:
+        image.save(buf, "PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def _draw_job(job: FrameJob) -> FrameOutput:
+    """Draw one frame from its rendered spec text (runs in a worker process or in-process)."""
+    from .. import yamlsrc
+    from .draw import DrawContext, draw_frame
+    from .spec import parse_spec
+
+    data = yamlsrc.loads(job.spec_text, source=job.source)
+    spec = parse_spec(data, job.source, palette=job.palette)
+    ctx = DrawContext.for_project(Path(job.root), lang=job.lang, logo=job.logo, palette=job.palette)
+    result = draw_frame(spec, ctx)
+    texts = [manifest_mod.text_report_dict(r) for r in result.texts]
+    warnings = [str(w) for w in result.warnings]
+    return FrameOutput(encode(result.image, job.fmt, job.quality), texts, warnings)
+
+
+def warm_up(root: Path, langs: Sequence[str]) -> None:
+    """Load fonts and dictionaries once, before forking workers (children inherit them)."""
+    from .draw import DrawContext
+
+    for lang in dict.fromkeys(langs):
+        DrawContext.for_project(root, lang=lang, logo=None, palette={}).warm_up()
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparation: templates -> specs -> cache keys (cheap; no fonts, no drawing)
+
+
+@dataclass
+class _Frame:
+    plan: FramePlan
+    rendered: Rendered
+    key: str
+    file: str
+    state: str = "miss"  # unchanged | cached | miss
+    payload: bytes | None = None
+    cached_meta: dict[str, Any] | None = None
+    output: FrameOutput | None = None
+
+
+@dataclass
+class _Prepared:
+    story: Story
+    lang: str
+    out_dir: Path
+    fmt: str
+    frames: list[_Frame]
+    previous: dict[str, Any] | None
+    started: float
+    error: StorycastError | None = None
+
+
+def _asset_roots(project: Project) -> list[Path]:
+    return [project.root, project.assets_dir, resources.assets_dir(), resources.data_root()]
+
+
+def _font_folders(project: Project) -> list[Path]:
+    return [project.assets_dir / "fonts", resources.assets_dir() / "fonts"]
+
+
+def _engine(project: Project) -> TemplateEngine:
+    return engine_for(project.templates_dir, project.root)
+
+
+def _prepare(
+    project: Project,
+    story: Story,
+    lang: str,
+    out_dir: Path,
+    fmt: str,
+    use_cache: bool,
+    fonts: str,
+) -> _Prepared:
+    started = time.perf_counter()
+    if lang not in story.languages:
+        raise TemplateError(
+            f"story {story.id!r} has no {lang!r} version (it has {', '.join(story.languages)})",
+            hint="add the language to the story's `languages:` and texts, or pick another --lang",
+            file=story.source,
+        )
+    engine = _engine(project)
+    pal = palette(project)
+    quality = project.config.render.quality
+    size = (project.config.render.width, project.config.render.height)
+    roots = _asset_roots(project)
+    previous = manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME) if use_cache else None
+    prev_frames = {f.get("index"): f for f in (previous or {}).get("frames", [])}
+    store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
+    frames: list[_Frame] = []
+    for plan in plan_story(project, story, lang):
+        rendered = engine.render_data(plan.template, plan.context)
+        parse_rendered(rendered, engine._display(rendered.filename, plan.template), pal)
+        key = cache_mod.frame_key(
+            spec_text=rendered.text,
+            files=cache_mod.referenced_files(rendered.data, roots),
+            fonts=fonts,
+            fmt=fmt,
+            quality=quality,
+            lang=lang,
+            size=size,
+        )
+        frame = _Frame(plan=plan, rendered=rendered, key=key, file=f"{plan.index:02d}.{fmt}")
+        if use_cache:
+            prev = prev_frames.get(plan.index)
+            target = out_dir / frame.file
+            if (
+                prev is not None
+                and prev.get("cache_key") == key
+                and prev.get("file") == frame.file
+                and target.is_file()
+                and cache_mod.file_sha256(target) == prev.get("sha256")
+            ):
+                frame.state = "unchanged"
+                frame.cached_meta = prev
+            else:
+                hit = store.get(key, fmt)
+                if hit is not None:
+                    frame.state = "cached"
+                    frame.payload = hit[0].read_bytes()
+                    frame.cached_meta = hit[1]
+        frames.append(frame)
+    return _Prepared(story, lang, out_dir, fmt, frames, previous, started)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finishing: records, manifest, contact sheet, atomic writes
+
+
+def _records(prep: _Prepared) -> list[manifest_mod.FrameRecord]:
+    out = []
+    for f in prep.frames:
+        if f.output is not None:
+            texts, warnings = f.output.texts, f.output.warnings
+            assert f.payload is not None
+            sha = cache_mod.bytes_sha256(f.payload)
+        else:
+            meta = f.cached_meta or {}
+            texts, warnings = meta.get("texts", []), meta.get("warnings", [])
+            sha = meta.get("sha256") or cache_mod.bytes_sha256(f.payload or b"")
+        out.append(
+            manifest_mod.FrameRecord(
+                index=f.plan.index,
+                file=f.file,
+                sha256=sha,
+                kind=f.plan.kind,
+                template=f.plan.template,
+                alt=f.plan.alt,
+                cache_key=f.key,
+                duration=f.plan.duration,
+                step=f.plan.step,
+                texts=texts,
+                warnings=warnings,
+            )
+        )
+    return out
+
+
+def _thumbs(prep: _Prepared) -> list[Any]:
+    from PIL import Image
+
+    from .contact import THUMB_H, THUMB_W, thumbnail
+
+    out = []
+    for f in prep.frames:
+        src = io.BytesIO(f.payload) if f.payload is not None else (prep.out_dir / f.file)
+        with Image.open(src) as im:
+            if im.format == "JPEG":
+                im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
+            out.append(thumbnail(im.convert("RGB")))
+    return out
+
+
+def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> RenderResult:
+    story, lang = prep.story, prep.lang
+    records = _records(prep)
+    title = story.title.get(lang, "")
+    manifest = manifest_mod.build_manifest(
+        story=story.id,
+        lang=lang,
+        direction=text_direction(lang),
+        title=title,
+        source=story_source(project, story),
+        fmt=prep.fmt,
+        size=(project.config.render.width, project.config.render.height),
+        frames=records,
+        contact_sheet=CONTACT_NAME,
+        engine=f"storycast {__version__} {cache_mod.ENGINE_VERSION}",
+    )
+    manifest_bytes = manifest_mod.dumps(manifest)
+    manifest_path = prep.out_dir / manifest_mod.MANIFEST_NAME
+    contact_path = prep.out_dir / CONTACT_NAME
+    all_unchanged = all(f.state == "unchanged" for f in prep.frames)
+    same_manifest = manifest_path.is_file() and manifest_path.read_bytes() == manifest_bytes
+    files: dict[str, bytes] = {}
+    for f in prep.frames:
+        if f.state != "unchanged" and f.payload is not None:
+            files[f.file] = f.payload
+    if not (all_unchanged and same_manifest and contact_path.is_file()):
+        from .contact import contact_sheet, png_bytes
+
+        files[CONTACT_NAME] = png_bytes(contact_sheet(_thumbs(prep)))
+    if not same_manifest:
+        files[manifest_mod.MANIFEST_NAME] = manifest_bytes
+    # Frames first, manifest last: a reader that sees the new manifest sees the new frames.
+    order = sorted(files, key=lambda n: (n == manifest_mod.MANIFEST_NAME, n))
+    for name in order:
+        cache_mod.atomic_write(prep.out_dir / name, files[name])
+    keep = {f.file for f in prep.frames}
+    if prep.out_dir.is_dir():
+        for old in prep.out_dir.iterdir():
+            if _FRAME_FILE.match(old.name) and old.name not in keep:
+                old.unlink()
+    for f in prep.frames:
+        if f.output is not None and f.payload is not None:
+            store.put(
+                f.key,
+                prep.fmt,
+                f.payload,
+                {
+                    "sha256": cache_mod.bytes_sha256(f.payload),
+                    "texts": f.output.texts,
+                    "warnings": f.output.warnings,
+                },
+            )
+    rendered = sum(1 for f in prep.frames if f.output is not None)
+    return RenderResult(
+        story=story.id,
+        lang=lang,
+        out_dir=prep.out_dir,
+        frames=records,
+        rendered=rendered,
+        cached=len(prep.frames) - rendered,
+        seconds=time.perf_counter() - prep.started,
+        manifest=manifest_path,
+        contact=contact_path,
+        warnings=list(manifest["warnings"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def _frame_error(project: Project, prep: _Prepared, frame: _Frame, exc: BaseException) -> StorycastError:
+    """Name the story file, the frame and step, and say how to fix it."""
+    plan = frame.plan
+    what = f"frame {plan.index:02d} ({plan.kind}" + (f", step {plan.step}" if plan.step else "") + ")"
+    line = None
+    if prep.story.source is not None and plan.step is not None:
+        line = _step_line(prep.story.source, plan.step, prep.lang)
+    if isinstance(exc, StorycastError):
+        msg = f"{prep.story.id} [{prep.lang}] {what}: {exc.message}"
+        hint = exc.hint
+        if "fit" in exc.message.lower() and not hint:
+            hint = (
+                "shorten the text in the story, or raise the layer's max_lines / lower size.min "
+                "in the template"
+            )
+        err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
+        return err_cls(
+            msg, hint=hint, file=prep.story.source if line or exc.file is None else exc.file, line=line
+        )
+    return RenderError(
+        f"{prep.story.id} [{prep.lang}] {what}: drawing failed: {type(exc).__name__}: {exc}",
+        hint="rerun with --traceback and report it if the inputs look right",
+        file=prep.story.source,
+        line=line,
+    )
+
+
+def _step_line(source: Path, step: int, lang: str) -> int | None:
+    from .. import yamlsrc
+    from ..content.validate import locate
+
+    try:
+        data = yamlsrc.load(source)
+    except StorycastError:
+        return None
+    line, _ = locate(data, ("steps", step - 1, "text", lang))
+    return line
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def _resolve_story(project: Project, story: Story | str) -> Story:
+    return project.content.story(story) if isinstance(story, str) else story
+
+
+def default_out(project: Project, out_dir: Path | None, story_id: str, lang: str) -> Path:
+    """``<out>/<story>/<lang>`` where ``<out>`` defaults to ``[render] out`` (build/)."""
+    base = out_dir if out_dir is not None else project.build_dir
+    return Path(base) / story_id / lang
+
+
+def render_story(
+    project: Project,
+    story: Story | str,
+    lang: str,
+    *,
+    out_dir: Path | None = None,
+    fmt: Format | None = None,
+    cache: bool = True,
+) -> RenderResult:
+    """Render one story in one language into ``out_dir`` (default ``build/<story>/<lang>``)."""
+    s = _resolve_story(project, story)
+    target = Path(out_dir) if out_dir is not None else default_out(project, None, s.id, lang)
+    return _render(project, [(s, lang, target)], fmt=fmt, cache=cache, jobs=1, progress=None)[0]
+
+
+def render_many(
+    project: Project,
+    story_ids: Sequence[str | Story],
+    langs: Sequence[str] | None,
+    *,
+    out: Path | None = None,
+    fmt: Format | None = None,
+    cache: bool = True,
+    jobs: int = 1,
+    progress: ProgressFn | None = None,
+) -> list[RenderResult]:
+    """Render every (story, language) pair; ``langs=None`` means each story's own languages.
+
+    Frames that need drawing are spread over ``jobs`` processes. A template error stops
+    everything before any file is written; a drawing error keeps that story/language's previous
+    build and is raised after the other pairs were written.
+    """
+    pairs = []
+    for sid in story_ids:
+        s = _resolve_story(project, sid)
+        for lang in langs if langs is not None else s.languages:
+            pairs.append((s, lang, default_out(project, out, s.id, lang)))
+    return _render(project, pairs, fmt=fmt, cache=cache, jobs=jobs, progress=progress)
+
+
+def _render(
+    project: Project,
+    pairs: Sequence[tuple[Story, str, Path]],
+    *,
+    fmt: Format | None,
+    cache: bool,
+    jobs: int,
+    progress: ProgressFn | None,
+) -> list[RenderResult]:
+    fmt = fmt or project.config.render.format
+    fonts = cache_mod.font_identity(_font_folders(project))
+    preps = [_prepare(project, s, lang, out, fmt, cache, fonts) for s, lang, out in pairs]
+    total = sum(len(p.frames) for p in preps)
+    done = 0
+
+    def report(prep: _Prepared, frame: _Frame, cached: bool) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(ProgressEvent(prep.story.id, prep.lang, frame.plan.index, cached, done, total))
+
+    todo: list[tuple[_Prepared, _Frame]] = []
+    for prep in preps:
+        for frame in prep.frames:
+            if frame.state == "miss":
+                todo.append((prep, frame))
+            else:
+                report(prep, frame, True)
+    logo = project.config.brand.logo
+    quality = project.config.render.quality
+    pal = palette(project)
+
+    def job(prep: _Prepared, frame: _Frame) -> FrameJob:
+        return FrameJob(
+            root=str(project.root),
+            spec_text=frame.rendered.text,
+            source=frame.plan.template,
+            palette=pal,
+            lang=prep.lang,
+            fmt=fmt,
+            quality=quality,
+            logo=logo,
+            label=f"{prep.story.id}/{prep.lang}/{frame.file}",
+        )
+
+    def accept(prep: _Prepared, frame: _Frame, out: FrameOutput | BaseException) -> None:
+        if isinstance(out, BaseException):
+            if prep.error is None:
+                prep.error = _frame_error(project, prep, frame, out)
+        else:
+            frame.output = out
+            frame.payload = out.payload
+        report(prep, frame, False)
+
+    if todo:
+        warm_up(project.root, [p.lang for p, _ in todo])
+        workers = max(1, min(jobs, len(todo)))
+        if workers == 1:
+            for prep, frame in todo:
+                try:
+                    accept(prep, frame, _draw_job(job(prep, frame)))
+                except StorycastError as exc:
+                    accept(prep, frame, exc)
+        else:
+            _run_pool(workers, [(p, f, job(p, f)) for p, f in todo], accept)
+    store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
+    results: list[RenderResult] = []
+    errors: list[StorycastError] = []
+    for prep in preps:
+        if prep.error is not None:
+            errors.append(prep.error)
+            continue
+        results.append(_finish(project, prep, store))
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        raise RenderError(
+            f"{len(errors)} story builds failed (their previous output was kept):",
+            problems=errors,
+        )
+    return results
+
+
+def _run_pool(
+    workers: int,
+    items: list[tuple[_Prepared, _Frame, FrameJob]],
+    accept: Callable[[_Prepared, _Frame, FrameOutput | BaseException], None],
+) -> None:
+    import multiprocessing
+
+    # fork shares the parent's loaded fonts and Thai dictionary with every worker for free.
+    method = (
+        "fork"
+        if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+        else None
+    )
+    ctx = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures: dict[Future[FrameOutput], tuple[_Prepared, _Frame]] = {
+            pool.submit(_draw_job, j): (p, f) for p, f, j in items
+        }
+        for fut in as_completed(futures):
+            prep, frame = futures[fut]
+            try:
+                accept(prep, frame, fut.result())
+            except StorycastError as exc:  # input errors come back pickled; report them per frame
+                accept(prep, frame, exc)
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (for the ``--jobs`` default and messages)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1

@@ -1,0 +1,300 @@
+"""Jinja templating: a sandboxed environment whose templates render to frame-spec YAML.
+
+The one rule authors must know: every ``{{ value }}`` that is text is emitted as a quoted YAML
+scalar (JSON string syntax, so quotes, colons, ``#`` and newlines in content can never break the
+YAML); numbers, booleans and ``None`` are emitted as YAML numbers/booleans/null; lists and
+mappings as JSON flow collections. Values marked safe (macro output, ``caller()``, ``{% set %}``
+blocks, the ``raw`` filter) are inserted as-is. So write ``text: {{ step.title }}``, never
+``text: "{{ step.title }}"``.
+
+Search path: the project's ``templates/`` first, then the packaged defaults, which are also
+reachable as ``default/...`` so a project template can ``{% extends "default/tutorial/step.j2" %}``.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup
+
+from .. import resources, yamlsrc
+from ..errors import ContentError, StorycastError, TemplateError
+
+RTL_LANGS = frozenset({"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv"})
+
+
+def yaml_scalar(value: Any) -> Markup:
+    """The ``finalize`` hook: turn one ``{{ expression }}`` result into safe YAML text."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, bool) or value is None:
+        return Markup(json.dumps(value))
+    if isinstance(value, (int, float)):
+        return Markup(repr(value) if isinstance(value, float) else str(value))
+    if isinstance(value, str):
+        return Markup(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, (Mapping, Sequence)):
+        return Markup(json.dumps(value, ensure_ascii=False, default=str))
+    return Markup(json.dumps(str(value), ensure_ascii=False))
+
+
+def raw_filter(value: Any) -> Markup:
+    """``{{ value|raw }}``: insert text unquoted (the author takes responsibility for valid YAML)."""
+    return value if isinstance(value, Markup) else Markup(str(value))
+
+
+def yaml_filter(value: Any) -> Markup:
+    """``{{ value|yaml }}``: explicit form of the default quoting (useful inside ``raw`` contexts)."""
+    return yaml_scalar(value)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    text = str(color).strip().lstrip("#")
+    if len(text) in (3, 4):
+        text = "".join(ch * 2 for ch in text)
+    if len(text) not in (6, 8):
+        raise ValueError(f"{color!r} is not a #RRGGBB colour")
+    return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
+
+
+def alpha_filter(color: str, opacity: float) -> str:
+    """``{{ brand.primary|alpha(0.2) }}`` -> ``#2454E633``: the colour at ``opacity`` (0..1)."""
+    r, g, b = _rgb(color)
+    a = max(0, min(255, round(float(opacity) * 255)))
+    return f"#{r:02X}{g:02X}{b:02X}{a:02X}"
+
+
+def mix_filter(color: str, other: str, amount: float) -> str:
+    """``{{ brand.surface|mix(brand.primary, 0.1) }}``: ``amount`` (0..1) of ``other`` mixed in."""
+    a, b = _rgb(color), _rgb(other)
+    t = max(0.0, min(1.0, float(amount)))
+    r, g, bl = (round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
+    return f"#{r:02X}{g:02X}{bl:02X}"
+
+
+class _QuotingCodeGenerator(CodeGenerator):
+    """Never fold ``{{ "literal" }}`` at compile time.
+
+    Jinja escapes constants *before* ``finalize`` at compile time, which would make a literal
+    string look already-safe and skip our quoting; evaluating it at run time keeps one rule for
+    every expression.
+    """
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Any, finalize: Any) -> str:
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+
+class StoryEnvironment(SandboxedEnvironment):
+    """Sandboxed, strict, YAML-quoting Jinja environment."""
+
+    code_generator_class = _QuotingCodeGenerator
+
+
+def _loader(project_templates: Path | None, defaults: Path) -> jinja2.BaseLoader:
+    default_loader = jinja2.FileSystemLoader(str(defaults), encoding="utf-8")
+    choices: list[jinja2.BaseLoader] = []
+    if project_templates is not None and project_templates.is_dir():
+        choices.append(jinja2.FileSystemLoader(str(project_templates), encoding="utf-8"))
+    choices.append(default_loader)
+    return jinja2.ChoiceLoader([jinja2.PrefixLoader({"default": default_loader}), *choices])
+
+
+@dataclass
+class Rendered:
+    """One template rendered to YAML text (and the data parsed from it)."""
+
+    name: str
+    filename: str | None
+    text: str
+    data: Any
+
+
+class TemplateEngine:
+    """Loads and renders frame templates for one project.
+
+    ``render_text`` gives the YAML text (this is what the build cache hashes), ``render_spec``
+    the validated FrameSpec.
+    """
+
+    def __init__(
+        self, project_templates: Path | None, defaults: Path | None = None, *, root: Path | None = None
+    ) -> None:
+        self.project_templates = project_templates
+        self.defaults = defaults or resources.templates_dir()
+        self.root = root
+        self.env = StoryEnvironment(
+            loader=_loader(project_templates, self.defaults),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,  # makes macro output Markup; finalize does the actual quoting
+            finalize=yaml_scalar,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=True,
+        )
+        self.env.filters["raw"] = raw_filter
+        self.env.filters["yaml"] = yaml_filter
+        self.env.filters["alpha"] = alpha_filter
+        self.env.filters["mix"] = mix_filter
+        self._dirs = [str(self.defaults.resolve())]
+        if project_templates is not None:
+            self._dirs.insert(0, str(project_templates.resolve()))
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _display(self, filename: str | None, name: str) -> Path:
+        if filename is None:
+            return Path(name)
+        path = Path(filename)
+        if self.root is not None:
+            try:
+                return path.resolve().relative_to(self.root.resolve())
+            except ValueError:
+                pass
+        return path
+
+    def _template_frame(self, exc: BaseException) -> tuple[str | None, int | None]:
+        """The innermost traceback frame that is a template line (Jinja rewrites them so)."""
+        found: tuple[str | None, int | None] = (None, None)
+        for fs in traceback.extract_tb(exc.__traceback__):
+            if fs.filename.endswith((".j2", ".jinja", ".yaml.j2")) or any(
+                fs.filename.startswith(d) for d in self._dirs
+            ):
+                found = (fs.filename, fs.lineno)
+        return found
+
+    def _wrap(self, exc: BaseException, name: str) -> TemplateError:
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            file = exc.filename or name
+            return TemplateError(
+                f"template syntax error: {exc.message}",
+                hint="check the {% %} / {{ }} tags on that line and that every block is closed",
+                file=self._display(file, exc.name or name),
+                line=exc.lineno,
+            )
+        if isinstance(exc, jinja2.TemplateNotFound):
+            filename, line = self._template_frame(exc)
+            return TemplateError(
+                f"template not found: {exc.name}",
+                hint=f"create it, or fix the story's `template:` (searched {', '.join(self._dirs)}; the "
+                "packaged defaults are also reachable as default/...)",
+                file=self._display(filename, name) if filename else None,
+                line=line,
+            )
+        filename, line = self._template_frame(exc)
+        where = self._display(filename, name)
+        if isinstance(exc, SecurityError):
+            return TemplateError(
+                f"the template tried something the sandbox forbids: {exc}",
+                hint="templates may only read the documented variables; remove the attribute access",
+                file=where,
+                line=line,
+            )
+        if isinstance(exc, jinja2.UndefinedError):
+            return TemplateError(
+                f"unknown template variable: {exc.message}",
+                hint="check the spelling against docs/templates.md, or guard it with {% if x is defined %}",
+                file=where,
+                line=line,
+            )
+        if isinstance(exc, StorycastError):
+            return TemplateError(exc.message, hint=exc.hint, file=where, line=line)
+        return TemplateError(
+            f"the template failed: {type(exc).__name__}: {exc}",
+            hint="check the expression on that line",
+            file=where,
+            line=line,
+        )
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def filename(self, name: str) -> str | None:
+        """The file a template name resolves to (None when it does not exist)."""
+        try:
+            return self.env.get_template(name).filename
+        except jinja2.TemplateNotFound:
+            return None
+
+    def exists(self, name: str) -> bool:
+        """Whether ``name`` is on the search path."""
+        return self.filename(name) is not None
+
+    def render_text(self, name: str, context: Mapping[str, Any]) -> tuple[str, str | None]:
+        """Render ``name`` with ``context``; return (YAML text, template filename)."""
+        try:
+            template = self.env.get_template(name)
+            return template.render(context), template.filename
+        except TemplateError:
+            raise
+        except Exception as exc:  # Jinja raises many types; all become one TemplateError
+            raise self._wrap(exc, name) from None
+
+    def render_data(self, name: str, context: Mapping[str, Any]) -> Rendered:
+        """Render and parse the YAML; YAML errors name the template and the generated line."""
+        text, filename = self.render_text(name, context)
+        where = self._display(filename, name)
+        try:
+            data = yamlsrc.loads(text, source=f"<{name}>")
+        except ContentError as exc:
+            lines = text.splitlines()
+            shown = ""
+            if exc.line is not None and 0 < exc.line <= len(lines):
+                shown = f" (generated line {exc.line}: {lines[exc.line - 1].strip()[:120]!r})"
+            problem = exc.message.removeprefix("YAML syntax error: ")
+            raise TemplateError(
+                f"the template produced invalid YAML: {problem}{shown}",
+                hint="{{ value }} is quoted for you; do not wrap it in quotes yourself, and check "
+                "indentation and any |raw output",
+                file=where,
+            ) from None
+        return Rendered(name=name, filename=filename, text=text, data=data)
+
+    def render_spec(
+        self, name: str, context: Mapping[str, Any], palette: Mapping[str, str] | None = None
+    ) -> tuple[Any, Rendered]:
+        """Render ``name`` and validate it as a FrameSpec; return (spec, rendered)."""
+        rendered = self.render_data(name, context)
+        return parse_rendered(rendered, self._display(rendered.filename, name), palette), rendered
+
+
+def parse_rendered(rendered: Rendered, where: Path | str, palette: Mapping[str, str] | None = None) -> Any:
+    """Validate rendered YAML data as a FrameSpec; errors name the template."""
+    from .spec import parse_spec
+
+    try:
+        return parse_spec(rendered.data, str(where), palette=palette)
+    except StorycastError as exc:
+        lines = rendered.text.splitlines()
+        shown = ""
+        if exc.line is not None and 0 < exc.line <= len(lines):
+            shown = f" (generated line {exc.line}: {lines[exc.line - 1].strip()[:120]!r})"
+        problems = getattr(exc, "problems", None) or []
+        detail = "; ".join(p.message for p in problems[:5]) if problems else exc.message
+        raise TemplateError(
+            f"the template produced an invalid frame spec: {detail}{shown}",
+            hint=exc.hint or "see docs/templates.md for every layer and its options",
+            file=where,
+        ) from None
+
+
+@lru_cache(maxsize=8)
+def engine_for(project_templates: Path | None, root: Path | None = None) -> TemplateEngine:
+    """A cached TemplateEngine per project templates folder (compiled templates are reused)."""
+    return TemplateEngine(project_templates, root=root)
+
+
+def text_direction(lang: str) -> str:
+    """``rtl`` for right-to-left languages, else ``ltr``."""
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGS else "ltr"
