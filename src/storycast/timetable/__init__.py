@@ -36,7 +36,14 @@ Entry kinds are occurrence producers; another kind registers with :func:`registe
 from __future__ import annotations
 
 from .cron import CronExpr, CronSyntaxError, parse_cron
-from .kinds import EntryKind, StoryKind, entry_kinds, get_entry_kind, register_entry_kind
+from .kinds import (
+    EntryKind,
+    StoryKind,
+    entry_kinds,
+    get_entry_kind,
+    register_entry_kind,
+    unregister_entry_kind,
+)
 from .loader import DEFAULT_GRACE, schedule_files
 from .model import AtTrigger, CronTrigger, Entry, Occurrence, Trigger
 from .table import Timetable, load_timetable
@@ -65,4 +72,5 @@ __all__ = [
     "register_entry_kind",
     "resolve",
     "schedule_files",
+    "unregister_entry_kind",
 ]

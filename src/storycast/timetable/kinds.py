@@ -72,7 +72,7 @@ class EntryKind:
             extra: dict[str, Any] = {}
             if due != local:
                 extra = {"moved_from": local_key(naive), "reason": "blackout"}
-            elif local.replace(tzinfo=None) != naive:
+            elif local.minute != naive.minute or local.hour != naive.hour:
                 extra = {"moved_from": local_key(naive), "reason": "dst-gap"}
             yield entry.occurrence(due, extra=extra)
 
@@ -96,6 +96,11 @@ def register_entry_kind(kind: EntryKind) -> None:
     if kind.name in _KINDS:
         raise ValueError(f"entry kind {kind.name!r} is already registered")
     _KINDS[kind.name] = kind
+
+
+def unregister_entry_kind(name: str) -> None:
+    """Remove a kind (for tests and plugin reloads); unknown names are ignored."""
+    _KINDS.pop(name, None)
 
 
 def entry_kinds() -> Mapping[str, EntryKind]:

@@ -176,6 +176,8 @@ class Entry:
 
     def place(self, local: datetime) -> datetime | None:
         """Apply the blackout policy to an aware local time: moved time, same time, or None (skip)."""
+        if not self.blackouts:
+            return local
         for _ in range(len(self.blackouts) + 1):
             wall = local.time()
             hit = next((b for b in self.blackouts if b.contains(wall)), None)

@@ -87,7 +87,8 @@ def resolve(naive: datetime, zone: ZoneInfo) -> datetime:
 
 def local_key(local: datetime) -> str:
     """The occurrence key of an aware local time: ISO minute, no offset, no fold."""
-    return local.strftime("%Y-%m-%dT%H:%M")
+    # %-formatting of the fields: several times faster than strftime on an aware datetime.
+    return "%04d-%02d-%02dT%02d:%02d" % (local.year, local.month, local.day, local.hour, local.minute)  # noqa: UP031
 
 
 def zone_abbrev(local: datetime) -> str:
