@@ -784,6 +784,139 @@ def devices_wifi(cv: Canvas) -> None:
         badge_check(cv, c, 26)
 
 
+def gauge(cv: Canvas, c: Point, r: float, width: float, level: float) -> None:
+    """A speedometer: track, filled part up to ``level`` (0..1), ticks and a needle."""
+    end = 180 + 180 * level
+    cv.arc(c, r, 180, 360, width, PALE)
+    cv.arc(c, r, 180, end, width, PRIMARY)
+    for k in range(7):
+        t = math.radians(180 + k * 30)
+        cv.line(
+            [
+                (c[0] + (r - width * 1.3) * math.cos(t), c[1] + (r - width * 1.3) * math.sin(t)),
+                (c[0] + (r - width * 1.7) * math.cos(t), c[1] + (r - width * 1.7) * math.sin(t)),
+            ],
+            width * 0.2,
+            MUTED,
+        )
+    t = math.radians(end)
+    cv.line(
+        [c, (c[0] + (r - width * 1.2) * math.cos(t), c[1] + (r - width * 1.2) * math.sin(t))],
+        width * 0.35,
+        NAVY,
+    )
+    cv.circle(c, width * 0.55, fill=ACCENT)
+
+
+def arrow(cv: Canvas, c: Point, size: float, up: bool, color: str) -> None:
+    """A simple up or down arrow centred on ``c``."""
+    d = -1 if up else 1
+    w = size * 0.22
+    cv.line([(c[0], c[1] - d * size / 2), (c[0], c[1] + d * size / 2)], w, color)
+    cv.line(
+        [
+            (c[0] - size * 0.35, c[1] + d * size * 0.12),
+            (c[0], c[1] + d * size / 2),
+            (c[0] + size * 0.35, c[1] + d * size * 0.12),
+        ],
+        w,
+        color,
+    )
+
+
+def laptop(cv: Canvas, box: Box, screen: str = "#3A68F0") -> None:
+    """A laptop whose lid fills ``box``; the base sits just below it."""
+    x0, y0, x1, y1 = box
+    cv.rrect(box, 18, fill=NAVY)
+    cv.rrect((x0 + 14, y0 + 14, x1 - 14, y1 - 14), 8, fill=screen)
+    cv.rrect((x0 - 30, y1, x1 + 30, y1 + 32), 16, fill=NAVY)
+
+
+def tv(cv: Canvas, box: Box, screen: str = "#3A68F0") -> None:
+    x0, y0, x1, y1 = box
+    cv.rrect(box, 20, fill=NAVY)
+    cv.rrect((x0 + 14, y0 + 14, x1 - 14, y1 - 14), 10, fill=screen)
+    cv.line([(x0 + 50, y1 + 10), (x0 + 38, y1 + 38)], 14, NAVY)
+    cv.line([(x1 - 50, y1 + 10), (x1 - 38, y1 + 38)], 14, NAVY)
+
+
+def pause_badge(cv: Canvas, c: Point, r: float) -> None:
+    cv.circle(c, r, fill=WHITE)
+    for dx in (-r * 0.28, r * 0.28):
+        cv.rrect(
+            (c[0] + dx - r * 0.12, c[1] - r * 0.42, c[0] + dx + r * 0.12, c[1] + r * 0.42),
+            r * 0.08,
+            fill=NAVY,
+        )
+
+
+def phone_near_router(cv: Canvas) -> None:
+    router(cv, box=(90, 470, 470, 610))
+    # A phone standing right beside it, showing a full signal.
+    shadow(cv, 670, 716, 220)
+    cv.rrect((580, 330, 760, 710), 40, fill=NAVY)
+    cv.rrect((596, 346, 744, 694), 28, fill=WHITE)
+    wifi(cv, (670, 560), 70, PRIMARY)
+    bars(cv, 620, 600, (100,), h=14)
+    # "Close together": a short two-headed distance marker under both.
+    y = 790
+    cv.line([(330, y), (610, y)], 10, ACCENT)
+    for x, d in ((330, 1), (610, -1)):
+        cv.line([(x + d * 26, y - 22), (x, y), (x + d * 26, y + 22)], 10, ACCENT)
+
+
+def devices_pause(cv: Canvas) -> None:
+    shadow(cv, 450, 760, 720)
+    tv(cv, (70, 330, 470, 600))
+    pause_badge(cv, (270, 465), 62)
+    laptop(cv, (540, 470, 800, 680))
+    pause_badge(cv, (670, 575), 50)
+    # A big download being held: an amber arrow over the TV.
+    cv.circle((460, 300), 50, fill=ACCENT)
+    arrow(cv, (460, 300), 52, up=False, color=NAVY)
+
+
+def speed_gauge(cv: Canvas) -> None:
+    cv.rrect((110, 160, 790, 760), 56, fill=WHITE)
+    gauge(cv, (450, 520), 260, 54, 0.82)
+    # Download and upload readouts (placeholders, no figures).
+    for x, up in ((170, False), (490, True)):
+        cv.rrect((x, 600, x + 240, 700), 30, fill=TINT)
+        cv.circle((x + 50, 650), 30, fill=PRIMARY if not up else ACCENT)
+        arrow(cv, (x + 50, 650), 30, up=up, color=WHITE if not up else NAVY)
+        bars(cv, x + 100, 636, (110,), h=18, color=MUTED)
+
+
+def phone_speed(cv: Canvas) -> None:
+    x0, y0, x1, _ = phone(cv)
+    header_avatar(cv)
+    cx = (x0 + x1) / 2
+    gauge(cv, (cx, y0 + 230), 130, 30, 0.35)
+    bars(cv, cx - 80, y0 + 290, (160,), h=16)
+    cv.rrect((x0 + 20, y0 + 400, x1 - 20, y0 + 480), 40, fill=PRIMARY)
+    cv.poly([(cx - 14, y0 + 420), (cx - 14, y0 + 460), (cx + 20, y0 + 440)], WHITE)
+    tap(cv, (cx + 70, y0 + 452))
+
+
+def laptop_cable(cv: Canvas) -> None:
+    router(cv, box=(60, 470, 400, 600), antennas=True)
+    shadow(cv, 680, 618, 330)
+    laptop(cv, (560, 380, 800, 570))
+    # Network cable from the router's side to the side of the laptop's base, plugs at both ends.
+    p0, p1, p2 = (420, 540), (470, 720), (518, 586)
+    pts = [
+        (
+            (1 - t) ** 2 * p0[0] + 2 * (1 - t) * t * p1[0] + t**2 * p2[0],
+            (1 - t) ** 2 * p0[1] + 2 * (1 - t) * t * p1[1] + t**2 * p2[1],
+        )
+        for t in (i / 40 for i in range(41))
+    ]
+    cv.line(pts, 16, ACCENT)
+    cv.rrect((396, 524, 426, 556), 6, fill=ACCENT)
+    cv.rrect((512, 574, 536, 598), 6, fill=ACCENT)
+    badge_check(cv, (790, 370), 40)
+
+
 def logo(cv: Canvas, light: bool = False) -> None:
     """The Lumen mark: a light rising over a horizon, its rays fanning out."""
     sz = cv.size
@@ -825,6 +958,11 @@ SAMPLES: dict[str, Callable[[Canvas], None]] = {
     "password-strength": password_strength,
     "wifi-restart": wifi_restart,
     "devices-wifi": devices_wifi,
+    "phone-near-router": phone_near_router,
+    "devices-pause": devices_pause,
+    "phone-speed": phone_speed,
+    "speed-gauge": speed_gauge,
+    "laptop-cable": laptop_cable,
 }
 
 
