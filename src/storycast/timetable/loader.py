@@ -227,12 +227,9 @@ class _EntryReader:
             if not isinstance(item, str):
                 self.fail(f"{key}: {item!r} is not a name", *where)
             elif item not in allowed:
-                self.fail(
-                    f"{key}: unknown {what} {item!r}",
-                    where[0],
-                    where[1],
-                    hint=_suggest(item, allowed, what + "s") + hint_extra,
-                )
+                close = difflib.get_close_matches(item, sorted(allowed), n=3)
+                hint = f"did you mean {' or '.join(close)}? " if close else ""
+                self.fail(f"{key}: unknown {what} {item!r}", where[0], where[1], hint=hint + hint_extra)
             elif item not in out:
                 out.append(item)
         return tuple(out)
@@ -327,7 +324,9 @@ class _EntryReader:
             "channels",
             self.project.config.channels,
             "channel",
-            " (channels are [channels.NAME] in storycast.toml)",
+            "configured channels: "
+            + (", ".join(sorted(self.project.config.channels)) or "none")
+            + " ([channels.NAME] in storycast.toml)",
         )
         if channels is None:
             self.fail("this entry has no channels", hint="add channels: [local] (names from storycast.toml)")
@@ -335,7 +334,7 @@ class _EntryReader:
         if ref_known:
             declared = refs[ref]
             languages = self.names(
-                "languages", declared, "language", f" ({ref} declares {', '.join(declared)})"
+                "languages", declared, "language", f"{ref} declares {', '.join(declared)}; add it there first"
             )
             if languages is None:
                 languages = tuple(declared)
@@ -477,7 +476,8 @@ def load_entries(project: Project) -> tuple[list[Entry], list[Path]]:
                 continue
             seen[entry.key] = entry
             entries.append(entry)
-        problems.extend(out.problems)
+        # Report a file's problems top to bottom, whatever order the checks ran in.
+        problems.extend(sorted(out.problems, key=lambda p: (p.line or 0, p.column or 0)))
     if problems:
         n = len(problems)
         raise ScheduleError(f"the schedules have {n} problem{'s' if n != 1 else ''}:", problems=problems)

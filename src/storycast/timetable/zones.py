@@ -35,7 +35,7 @@ def get_zone(name: str) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         zones = _all_zones()
         by_lower = {z.lower(): z for z in zones}
-        close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
+        close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.8)
         # Also match the city part alone ("Bangkok" -> "Asia/Bangkok").
         tail = name.strip().split("/")[-1].lower().replace(" ", "_")
         close += [z for z in zones if z.lower().endswith("/" + tail) and z.lower() not in close]
