@@ -144,6 +144,14 @@ class Channel(ABC):
     type_name: ClassVar[str]
     capabilities: ClassVar[Capabilities] = Capabilities()
     description: ClassVar[str] = ""
+    #: True when lookup() returning None means "definitely not published" (not just "cannot
+    #: tell"), so reconcile may put an unknown row back to planned. Only for channels whose
+    #: publish is atomic and whose lookup reads the same store (the local feed).
+    lookup_authoritative: ClassVar[bool] = False
+    #: Defaults for the engine's per-channel limits; [channels.NAME] concurrency and
+    #: rate_per_minute override them. None means no limit.
+    default_concurrency: ClassVar[int | None] = None
+    default_rate_per_minute: ClassVar[float | None] = None
 
     class Options(BaseModel):
         """The channel type's own keys in [channels.NAME]; subclasses extend this."""
@@ -151,6 +159,8 @@ class Channel(ABC):
         model_config = ConfigDict(extra="forbid")
         type: str
         enabled: bool = True
+        concurrency: int | None = None  # rows of this channel in flight at once, across processes
+        rate_per_minute: float | None = None  # frames per minute (token bucket kept in the ledger)
 
     def __init__(self, name: str, options: Channel.Options, project: Project, context: Context) -> None:
         self.name = name

@@ -1,0 +1,99 @@
+"""``storycast publish``: one tick for cron (``--due``), or one story right now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import ExitStatus, StorycastError
+from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+
+
+def _line(item: object) -> str:
+    i = item  # ItemResult
+    text = f"{i.outcome:<10} #{i.id} {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}"  # type: ignore[attr-defined]
+    if i.reason:  # type: ignore[attr-defined]
+        text += f"  ({i.reason})"  # type: ignore[attr-defined]
+    return text
+
+
+def publish(
+    ctx: typer.Context,
+    story: Annotated[str | None, typer.Argument(help="Publish this story now (needs --channel).")] = None,
+    due: Annotated[
+        bool, typer.Option("--due", help="Publish everything due now (the cron entry point).")
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="Channel name from storycast.toml.")
+    ] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Language(s); default: the story's.")
+    ] = None,
+    now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what is due; change nothing.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Publish despite guard (lint) errors; recorded in the attempt log."),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Publish what is due (--due), or STORY to --channel now.
+
+    Exit codes of --due: 0 nothing failed (also when nothing was due), 7 some items failed,
+    ended unknown or were missed, 6 database problem, 3 configuration problem, 4 content problem.
+    """
+    if due == (story is not None):
+        raise typer.BadParameter("give either --due or a STORY (with --channel), not both or neither")
+    project = load_project(ctx)
+    context = get_context(ctx)
+    at = parse_now(now, ctx)
+    if dry_run:
+        from ..engine.dryrun import due_now
+
+        if story is not None:
+            raise typer.BadParameter("--dry-run works with --due")
+        items = due_now(project, at)
+        if as_json:
+            print_json({"now": at, "due": [i.to_json() for i in items]})
+        else:
+            for i in items:
+                console().print(
+                    f"would publish {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}"
+                )
+            console().print(
+                f"{len(items)} item(s) due at {at:%Y-%m-%d %H:%M:%S} UTC (dry run, nothing changed)"
+            )
+        return
+    if story is not None:
+        if not channel:
+            raise typer.BadParameter("publishing a STORY needs --channel NAME")
+        from ..engine import publish_now
+
+        report = publish_now(project, context, story, channel, lang, at, force=force)
+    else:
+        from ..engine import TickOptions, tick
+
+        report = tick(project, context, at, options=TickOptions(force=force))
+    if as_json:
+        print_json(report.to_json())
+    else:
+        out = console()
+        for item in report.items:
+            out.print(_line(item), markup=False)
+        summary = report.to_json()
+        out.print(
+            f"published {summary['published']}, failed {summary['failed']}, retry later {summary['retry']}, "
+            f"unknown {summary['unknown']}, missed {summary['missed']}",
+            markup=False,
+        )
+    if report.problems:
+        raise typer.Exit(int(ExitStatus.PARTIAL))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``publish`` to the app."""
+    app.command("publish")(publish)
+
+
+__all__ = ["StorycastError", "register"]

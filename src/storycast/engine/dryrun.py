@@ -1,0 +1,78 @@
+"""``publish --due --dry-run``: what a tick would publish now, without writing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..ledger.states import State
+from .materialize import max_grace, units_of
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from ..timetable import Timetable
+
+
+@dataclass
+class DueItem:
+    """One row a tick would claim now."""
+
+    ref: str
+    channel: str
+    lang: str
+    frame: int
+    frame_total: int
+    occurrence_key: str
+    due_utc: datetime
+    state: str  # "new" when the ledger has no row yet
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["due_utc"] = self.due_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return d
+
+
+def due_now(project: Project, now: datetime, timetable: Timetable | None = None) -> list[DueItem]:
+    """Rows due at ``now`` that are not yet published, from the timetable and the ledger (read-only)."""
+    from sqlalchemy.engine import make_url
+
+    from ..ledger import Ledger, timeout_from
+    from ..ledger.models import publication as p
+    from ..timetable import load_timetable
+
+    tt = timetable or load_timetable(project)
+    start = now - max_grace(tt)
+    units = [u for occ in tt.occurrences(start, now) for u in units_of(project, occ)]
+    states: dict[tuple[Any, ...], str] = {}
+    url = make_url(project.db_url)
+    fresh = url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists())
+    if not fresh:
+        ledger = Ledger.open(project.db_url, timeout_from(project.environ))
+        try:
+            for r in ledger.rows(
+                p.c.due_utc >= start.replace(tzinfo=None), p.c.due_utc <= now.replace(tzinfo=None)
+            ):
+                states[(r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame)] = r.state
+        finally:
+            ledger.close()
+    out = []
+    for u in units:
+        if u["deadline_utc"] < now:
+            continue
+        st = states.get((u["entry_key"], u["occurrence_key"], u["channel"], u["lang"], u["frame"]), "new")
+        if st in ("new", State.PLANNED.value):
+            out.append(
+                DueItem(
+                    u["ref"],
+                    u["channel"],
+                    u["lang"],
+                    u["frame"],
+                    u["frame_total"],
+                    u["occurrence_key"],
+                    u["due_utc"],
+                    st,
+                )
+            )
+    return out

@@ -1,0 +1,140 @@
+"""Turn the timetable into ledger rows: insert what is absent, cancel what left the schedule.
+
+The window runs from the last materialized instant (or ``now - max grace`` on a fresh ledger)
+to ``now + horizon``. Occurrences that fell due while nothing was running are inserted too, so
+the sweep marks those past their grace ``missed``: a post is never dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from ..ledger.models import publication
+from ..ledger.states import State
+from ..ledger.store import naive
+from .frames import frame_count
+
+if TYPE_CHECKING:
+    from ..ledger import Ledger
+    from ..project import Project
+    from ..timetable import Occurrence, Timetable
+
+HORIZON = timedelta(hours=1)
+LOOKBACK_CAP = timedelta(days=7)  # a machine off for a month reports a week of misses, not 43k rows
+DEFAULT_GRACE = timedelta(minutes=15)
+WATERMARK = "materialized_until"
+MANUAL_PREFIX = "manual/"
+
+
+@dataclass
+class Materialized:
+    """What one materialization did."""
+
+    start: datetime
+    end: datetime
+    occurrences: int
+    inserted: int
+    cancelled: int
+
+
+def units_of(
+    project: Project, occ: Occurrence, channels: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """The ledger rows of one occurrence: one per channel x language x frame."""
+    frames = frame_count(project, occ.kind, occ.ref)
+    out = []
+    for ch in channels or occ.channels:
+        for lang in occ.languages:
+            for f in range(1, frames + 1):
+                out.append(
+                    {
+                        "entry_key": occ.entry_key,
+                        "occurrence_key": occ.occurrence_key,
+                        "channel": ch,
+                        "lang": lang,
+                        "frame": f,
+                        "frame_total": frames,
+                        "kind": occ.kind,
+                        "ref": occ.ref,
+                        "label": occ.label[:200],
+                        "source": occ.source[:300],
+                        "due_utc": occ.due_utc,
+                        "deadline_utc": occ.due_utc + occ.grace,
+                    }
+                )
+    return out
+
+
+def _key(u: dict[str, Any]) -> tuple[str, str, str, str, int]:
+    return (u["entry_key"], u["occurrence_key"], u["channel"], u["lang"], u["frame"])
+
+
+def max_grace(timetable: Timetable) -> timedelta:
+    return max((e.grace for e in timetable.entries), default=DEFAULT_GRACE)
+
+
+def window(
+    ledger: Ledger, timetable: Timetable, now: datetime, horizon: timedelta
+) -> tuple[datetime, datetime]:
+    """[start, end) to materialize now."""
+    recent = now - max_grace(timetable)
+    mark = ledger.get_meta(WATERMARK)
+    start = recent if mark is None else min(datetime.fromisoformat(mark), recent)
+    return max(start, now - LOOKBACK_CAP), now + horizon
+
+
+def materialize(
+    project: Project, ledger: Ledger, timetable: Timetable, now: datetime, horizon: timedelta = HORIZON
+) -> Materialized:
+    """Insert the rows of every occurrence in the window that the ledger lacks; cancel stale ones."""
+    start, end = window(ledger, timetable, now, horizon)
+    occs = timetable.occurrences(start, end)
+    wanted: dict[tuple[str, str, str, str, int], dict[str, Any]] = {}
+    for occ in occs:
+        for u in units_of(project, occ):
+            wanted.setdefault(_key(u), u)
+    existing = ledger.existing_units(start, end)
+    new = [u for k, u in wanted.items() if k not in existing]
+    inserted = ledger.insert_units(new, now)
+    stale = [
+        k
+        for k, state in existing.items()
+        if state == State.PLANNED.value and k not in wanted and not k[0].startswith(MANUAL_PREFIX)
+    ]
+    cancelled = _cancel_stale(ledger, stale, now) if stale else 0
+    mark = ledger.get_meta(WATERMARK)
+    if mark is None or datetime.fromisoformat(mark) < end:
+        ledger.set_meta(WATERMARK, end.astimezone(UTC).isoformat())
+    return Materialized(start, end, len(occs), inserted, cancelled)
+
+
+def _cancel_stale(ledger: Ledger, keys: list[tuple[str, str, str, str, int]], now: datetime) -> int:
+    """Planned rows whose entry, channel, language or frame left the schedule or the story."""
+    p = publication
+
+    def run(c: Any) -> int:
+        n = 0
+        for e, o, ch, lang, frame in keys:
+            n += c.execute(
+                update(p)
+                .where(
+                    p.c.entry_key == e,
+                    p.c.occurrence_key == o,
+                    p.c.channel == ch,
+                    p.c.lang == lang,
+                    p.c.frame == frame,
+                    p.c.state == State.PLANNED.value,
+                )
+                .values(
+                    state=State.CANCELLED.value,
+                    reason="no longer in the schedule (the entry, its channels or languages, or the story changed)",
+                    updated_utc=naive(now),
+                )
+            ).rowcount
+        return n
+
+    return int(ledger._write(run))

@@ -1,0 +1,281 @@
+"""Publish claimed rows: guard, render (cached), record the attempt, call the channel, record.
+
+The order inside :meth:`Publisher.publish_row` is the exactly-once protocol: the attempt is
+committed (row ``sending``) *before* the platform call, and only the channel's answer moves it
+on. A crash or an ambiguous answer leaves ``sending``/``unknown``, which nothing re-sends
+without a reconcile verdict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..channels.base import (
+    AmbiguousOutcome,
+    MediaItem,
+    NeedsAuth,
+    PermanentFailure,
+    PublishRequest,
+    PublishResult,
+    RetryableFailure,
+)
+from ..errors import StorycastError
+from ..ledger.states import State
+from ..ledger.store import BACKOFF, ChannelLimits, Row
+from .frames import FrameCache
+
+if TYPE_CHECKING:
+    from ..channels.base import Channel
+    from ..context import Context
+    from ..ledger import Ledger
+    from ..project import Project
+
+EXPIRY = timedelta(hours=24)
+Checkpoint = Callable[[str, Row], None]
+
+
+def idempotency_key(row: Row, frame_sha256: str) -> str:
+    """sha256 of the occurrence, channel, language, frame number and the frame's render hash."""
+    text = "\n".join([row.entry_key, row.occurrence_key, row.channel, row.lang, str(row.frame), frame_sha256])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one row in one tick."""
+
+    id: int
+    ref: str
+    channel: str
+    lang: str
+    frame: int
+    frame_total: int
+    occurrence_key: str
+    outcome: str  # published, handed_off, failed, retry, unknown, released
+    reason: str | None = None
+    remote_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Publisher:
+    """Publishes claimed rows in-process; one per tick (it caches renders, guard results, channels)."""
+
+    project: Project
+    context: Context
+    ledger: Ledger
+    now: datetime
+    force: bool = False
+    checkpoint: Checkpoint | None = None
+    should_stop: Callable[[], bool] = lambda: False
+    renders: FrameCache = field(init=False)
+    _channels: dict[str, Channel | Exception] = field(default_factory=dict, init=False)
+    _lint: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.renders = FrameCache(self.project)
+
+    # -- channels and limits --------------------------------------------------------------
+
+    def channel(self, name: str) -> Channel:
+        if name not in self._channels:
+            from ..channels.registry import open_channel
+
+            try:
+                self._channels[name] = open_channel(self.project, name, self.context)
+            except StorycastError as exc:
+                self._channels[name] = exc
+        got = self._channels[name]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    def limits(self) -> dict[str, ChannelLimits]:
+        """Concurrency and rate limits of every configured channel (options, else the type's defaults)."""
+        out = {}
+        for name, section in self.project.config.channels.items():
+            extra = section.model_extra or {}
+            conc = extra.get("concurrency")
+            rate = extra.get("rate_per_minute")
+            try:
+                from ..channels.registry import get_channel_type
+
+                cls = get_channel_type(section.type).cls
+                conc = conc if conc is not None else getattr(cls, "default_concurrency", None)
+                rate = rate if rate is not None else getattr(cls, "default_rate_per_minute", None)
+            except StorycastError:
+                pass
+            out[name] = ChannelLimits(conc, rate)
+        return out
+
+    def close(self) -> None:
+        for ch in self._channels.values():
+            if not isinstance(ch, Exception):
+                try:
+                    ch.close()
+                except Exception:  # closing must not turn a good tick into a failed one
+                    pass
+
+    # -- the guard ------------------------------------------------------------------------
+
+    def lint_errors(self, row: Row) -> list[str]:
+        """Rule ids of guard errors for this story/lang/channel ([] when clean or no guard)."""
+        key = (row.ref, row.lang, row.channel)
+        if key not in self._lint:
+            self._lint[key] = []
+            if row.kind == "story":
+                try:
+                    from ..guard import check_story
+                except ImportError:
+                    return []
+                story = self.project.content.story(row.ref)
+                findings = check_story(self.project, story, [row.lang], [row.channel])
+                self._lint[key] = sorted({f.rule for f in findings if f.severity == "error"})
+        return self._lint[key]
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _point(self, name: str, row: Row) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(name, row)
+
+    def publish_rows(self, rows: Sequence[Row]) -> list[ItemResult]:
+        """Publish claimed rows in order; rows left when a stop is requested go back to planned."""
+        results: list[ItemResult] = []
+        self.ledger.mark_rendering(rows, self.now)
+        try:
+            for i, row in enumerate(rows):
+                if self.should_stop():
+                    self.ledger.release(rows[i:], self.now)
+                    results.extend(self._result(r, "released", "stopping") for r in rows[i:])
+                    break
+                results.append(self.publish_row(row))
+        finally:
+            if rows and rows[0].claim_token:
+                self.ledger.release_token(rows[0].claim_token)
+        return results
+
+    def _result(
+        self, row: Row, outcome: str, reason: str | None = None, remote: str | None = None
+    ) -> ItemResult:
+        return ItemResult(
+            row.id,
+            row.ref,
+            row.channel,
+            row.lang,
+            row.frame,
+            row.frame_total,
+            row.occurrence_key,
+            outcome,
+            reason,
+            remote,
+        )
+
+    def _fail_before_send(self, row: Row, reason: str) -> ItemResult:
+        self.ledger.fail_unsent([row], self.now, reason)
+        self.ledger.block_followers(row, self.now)
+        return self._result(row, "failed", reason)
+
+    def publish_row(self, row: Row) -> ItemResult:
+        """One row through the protocol. Never raises for a per-row problem; records it instead."""
+        self._point("after_claim", row)
+        try:
+            channel = self.channel(row.channel)
+            frames = self.renders.frames(row.kind, row.ref, row.lang)
+            lint = self.lint_errors(row)
+        except StorycastError as exc:
+            return self._fail_before_send(row, f"{type(exc).__name__}: {exc.message}")
+        if len(frames) != row.frame_total or row.frame > len(frames):
+            # The story gained or lost frames since the row was planned; the next
+            # materialization plans the right set. Nothing was sent.
+            self.ledger.release([row], self.now)
+            return self._result(row, "released", f"the story now has {len(frames)} frames")
+        if lint and not self.force:
+            return self._fail_before_send(row, "lint: " + ", ".join(lint))
+        frame = frames[row.frame - 1]
+        key = idempotency_key(row, frame.sha256)
+        request = PublishRequest(
+            row_id=row.id,
+            idempotency_key=key,
+            kind=row.kind,
+            ref=row.ref,
+            lang=row.lang,
+            frame_index=row.frame,
+            frame_total=row.frame_total,
+            media=MediaItem(frame.path, frame.kind, frame.sha256, frame.width, frame.height),
+            caption=frame.caption,
+            alt=frame.alt,
+            due_utc=row.due_utc,
+            expires_utc=self.now + EXPIRY,
+            meta={"entry_key": row.entry_key, "occurrence_key": row.occurrence_key, "label": row.label},
+        )
+        detail = f"forced past lint: {', '.join(lint)}" if lint else None
+        no = self.ledger.begin_send(
+            row, self.now, idempotency_key=key, frame_sha256=frame.sha256, forced=bool(lint), detail=detail
+        )
+        if no is None:
+            return self._result(row, "released", "the claim was lost before sending")
+        self._point("before_send", row)
+        try:
+            result = channel.publish(request)
+        except RetryableFailure as exc:
+            return self._retry_or_fail(row, no, exc)
+        except (PermanentFailure, NeedsAuth) as exc:
+            needs_auth = isinstance(exc, NeedsAuth)
+            reason = ("needs auth: " if needs_auth else "") + exc.message
+            self.ledger.finish(row, no, self.now, State.FAILED, reason=reason, retryable=needs_auth)
+            self.ledger.block_followers(row, self.now)
+            return self._result(row, "failed", reason)
+        except AmbiguousOutcome as exc:
+            self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=exc.message, outcome="unknown")
+            return self._result(row, "unknown", exc.message)
+        except Exception as exc:  # an adapter bug: the call may have reached the platform
+            reason = f"unexpected {type(exc).__name__} in channel {row.channel!r}: {exc}"
+            self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=reason, outcome="unknown")
+            return self._result(row, "unknown", reason)
+        self._point("after_send", row)
+        return self._record_success(row, no, result)
+
+    def _record_success(self, row: Row, no: int, result: PublishResult) -> ItemResult:
+        state = State.HANDED_OFF if result.state == "handed_off" else State.PUBLISHED
+        self.ledger.finish(
+            row,
+            no,
+            self.now,
+            state,
+            remote_id=result.remote_id,
+            remote_url=result.url,
+            request_id=result.request_id,
+            expires=result.expires_utc or self.now + EXPIRY,
+        )
+        return self._result(row, state.value, None, result.remote_id)
+
+    def _retry_or_fail(self, row: Row, no: int, exc: RetryableFailure) -> ItemResult:
+        if no > len(BACKOFF):
+            reason = f"gave up after {no} attempts: {exc.message}"
+            self.ledger.finish(
+                row, no, self.now, State.FAILED, reason=reason, retryable=True, outcome="failed"
+            )
+            self.ledger.block_followers(row, self.now)
+            return self._result(row, "failed", reason)
+        wait = BACKOFF[no - 1]
+        if exc.retry_after is not None:
+            wait = max(wait, timedelta(seconds=exc.retry_after))
+        reason = f"{exc.message} (attempt {no}; next try after {int(wait.total_seconds())} s)"
+        self.ledger.finish(
+            row,
+            no,
+            self.now,
+            State.PLANNED,
+            reason=reason,
+            retryable=True,
+            next_attempt=self.now + wait,
+            outcome="retry",
+        )
+        return self._result(row, "retry", reason)

@@ -1,0 +1,217 @@
+"""``tick(now)``: the one publishing step that the daemon, cron and workers all call.
+
+1. sweep: release claims of dead processes, mark abandoned sends ``unknown``;
+2. materialize the timetable's horizon into the ledger (insert if absent);
+3. sweep again: rows past their grace become ``missed``;
+4. claim due rows atomically, a batch at a time, and hand them to a :class:`Dispatcher`
+   (in-process by default; a worker queue can replace it) until nothing is due.
+
+The function is idempotent: running it twice at the same ``now`` publishes nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..ledger import Ledger, Row, open_ledger
+from .materialize import HORIZON, MANUAL_PREFIX, Materialized, materialize, units_of
+from .publisher import Checkpoint, ItemResult, Publisher
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..project import Project
+    from ..timetable import Timetable
+
+BATCH = 8
+MAX_ROUNDS = 100_000  # a hard bound on one tick's claim loop
+
+
+class Dispatcher(Protocol):
+    """Where claimed rows go. In-process by default; a queue (procrastinate) can defer them instead."""
+
+    def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
+        """Publish (or durably hand over) claimed rows; return what happened to each."""
+        ...
+
+
+class InlineDispatcher:
+    """Publish in this process, now."""
+
+    def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
+        return publisher.publish_rows(rows)
+
+
+@dataclass
+class TickOptions:
+    """Knobs of one tick. Defaults suit cron and the daemon."""
+
+    horizon: timedelta = HORIZON
+    batch: int = BATCH
+    force: bool = False  # publish despite guard errors (recorded in the attempt log)
+    only_entry: str | None = None  # claim only this entry's rows (publish STORY --channel)
+    materialize: bool = True
+    should_stop: Callable[[], bool] = lambda: False
+    checkpoint: Checkpoint | None = (
+        None  # test hook: called at before_claim/after_claim/before_send/after_send
+    )
+
+
+@dataclass
+class TickReport:
+    """What one tick did; ``storycast publish --due --json`` prints it."""
+
+    now: datetime
+    items: list[ItemResult] = field(default_factory=list)
+    materialized: Materialized | None = None
+    released: int = 0
+    became_unknown: int = 0
+    missed: int = 0
+    next_due: datetime | None = None
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for i in self.items if i.outcome == outcome)
+
+    @property
+    def problems(self) -> int:
+        """Items that failed or ended unknown in this tick, and rows newly missed."""
+        return self.count("failed") + self.count("unknown") + self.became_unknown + self.missed
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.materialized
+        return {
+            "now": self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "published": self.count("published"),
+            "handed_off": self.count("handed_off"),
+            "failed": self.count("failed"),
+            "retry": self.count("retry"),
+            "unknown": self.count("unknown") + self.became_unknown,
+            "missed": self.missed,
+            "released": self.released,
+            "planned": m.inserted if m else 0,
+            "cancelled": m.cancelled if m else 0,
+            "next_due": self.next_due.strftime("%Y-%m-%dT%H:%M:%SZ") if self.next_due else None,
+            "items": [i.to_json() for i in self.items],
+        }
+
+
+def _load_timetable(project: Project) -> Timetable:
+    from ..timetable import load_timetable
+
+    return load_timetable(project)
+
+
+def tick(
+    project: Project,
+    context: Context,
+    now: datetime | None = None,
+    *,
+    ledger: Ledger | None = None,
+    timetable: Timetable | None = None,
+    options: TickOptions | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> TickReport:
+    """Publish everything due at ``now`` (default: the context clock) exactly once."""
+    opts = options or TickOptions()
+    now = now or context.now()
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    try:
+        report = TickReport(now)
+        swept = led.sweep(now)
+        report.released, report.became_unknown = swept["released"], swept["unknown"]
+        if opts.materialize:
+            tt = timetable if timetable is not None else _load_timetable(project)
+            report.materialized = materialize(project, led, tt, now, opts.horizon)
+        report.missed = swept["missed"] + led.sweep(now)["missed"]
+        _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report)
+        report.next_due = led.next_due(now)
+        return report
+    finally:
+        if own:
+            led.close()
+
+
+def _claim_loop(
+    project: Project,
+    context: Context,
+    ledger: Ledger,
+    now: datetime,
+    opts: TickOptions,
+    dispatcher: Dispatcher,
+    report: TickReport,
+) -> None:
+    publisher = Publisher(project, context, ledger, now, opts.force, opts.checkpoint, opts.should_stop)
+    try:
+        limits = publisher.limits()
+        for _ in range(MAX_ROUNDS):
+            if opts.should_stop():
+                break
+            if opts.checkpoint is not None:
+                opts.checkpoint("before_claim", None)  # type: ignore[arg-type]
+            rows = ledger.claim(now, opts.batch, limits, only_entry=opts.only_entry)
+            if not rows:
+                break
+            report.items.extend(dispatcher.dispatch(rows, publisher))
+    finally:
+        publisher.close()
+
+
+def publish_now(
+    project: Project,
+    context: Context,
+    story: str,
+    channel: str,
+    langs: Sequence[str] | None = None,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+    ledger: Ledger | None = None,
+) -> TickReport:
+    """``storycast publish STORY --channel NAME``: plan an ad-hoc occurrence due now and publish it."""
+    from ..timetable import Occurrence
+
+    now = now or context.now()
+    s = project.content.story(story)
+    if channel not in project.config.channels:
+        from ..channels.registry import open_channel
+
+        open_channel(project, channel, context)  # raises the helpful "no channel named" error
+    chosen = tuple(langs) if langs else tuple(s.languages)
+    for lang in chosen:
+        if lang not in s.languages:
+            from ..errors import ContentError
+
+            raise ContentError(
+                f"story {story!r} has no {lang!r} version",
+                hint=f"its languages are {', '.join(s.languages)}",
+                file=s.source,
+            )
+    local = now.replace(microsecond=0)
+    occ = Occurrence(
+        entry_key=f"{MANUAL_PREFIX}{story}",
+        occurrence_key=local.strftime("%Y-%m-%dT%H:%M:%S"),
+        due_utc=local,
+        local=local,
+        tz="UTC",
+        kind="story",
+        ref=story,
+        channels=(channel,),
+        languages=chosen,
+        grace=timedelta(minutes=15),
+        label=f"manual: {story}",
+        source="storycast publish",
+    )
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    try:
+        led.insert_units(units_of(project, occ), now)
+        opts = TickOptions(force=force, only_entry=occ.entry_key, materialize=False)
+        report = TickReport(now)
+        _claim_loop(project, context, led, now, opts, InlineDispatcher(), report)
+        return report
+    finally:
+        if own:
+            led.close()

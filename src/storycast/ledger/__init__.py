@@ -1,0 +1,58 @@
+"""The publication ledger: one row per (entry, occurrence, channel, language, frame).
+
+The ledger, not any scheduler, is the source of truth for what was published. Open it with
+:func:`open_ledger` (it migrates an older schema and refuses a newer one)::
+
+    ledger = open_ledger(project)
+    ledger.claim(now, limit=10)        # atomic claim of due rows
+    ledger.begin_send(row, now, ...)   # commit the attempt BEFORE calling the platform
+    ledger.finish(row, no, now, State.PUBLISHED, remote_id=...)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from .admin import ActionResult, HistoryItem, attempts_of, cancel, history, resolve, retry
+from .db import DEFAULT_TIMEOUT_S, head_revision, safe_url
+from .states import State
+from .store import ChannelLimits, Ledger, Row, aware, naive
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+def timeout_from(environ: dict[str, str] | None = None) -> float:
+    """Seconds to keep retrying a locked or unreachable database (STORYCAST_DB_TIMEOUT)."""
+    env = os.environ if environ is None else environ
+    try:
+        return max(float(env.get("STORYCAST_DB_TIMEOUT", DEFAULT_TIMEOUT_S)), 0.1)
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def open_ledger(project: Project) -> Ledger:
+    """The project's ledger (STORYCAST_DB, [state] db, or .storycast/state.db), migrated to head."""
+    return Ledger.open(project.db_url, timeout_from(project.environ))
+
+
+__all__ = [
+    "ActionResult",
+    "ChannelLimits",
+    "HistoryItem",
+    "Ledger",
+    "Row",
+    "State",
+    "attempts_of",
+    "aware",
+    "cancel",
+    "head_revision",
+    "history",
+    "naive",
+    "open_ledger",
+    "resolve",
+    "retry",
+    "safe_url",
+    "timeout_from",
+]

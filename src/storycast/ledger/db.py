@@ -1,0 +1,184 @@
+"""Opening the state database: engines, SQLite pragmas, migrations, bounded retries.
+
+SQLite runs in WAL mode with a busy timeout; every write transaction starts with
+``BEGIN IMMEDIATE`` so two processes never both read-then-write the same rows (that is what
+makes claims atomic on SQLite). PostgreSQL claims use ``FOR UPDATE SKIP LOCKED`` instead
+(see :mod:`.store`). A locked or unreachable database is retried a few times, then reported
+as a :class:`~storycast.errors.LedgerError` (exit code 6) that never shows a password.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import LedgerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
+
+MIGRATIONS = "storycast.ledger:migrations"
+DEFAULT_TIMEOUT_S = 15.0  # total time a command waits for a locked/unreachable database
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password replaced by ***, for messages and logs."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show only its scheme
+        return url.split(":", 1)[0] + ":…"
+
+
+def head_revision() -> str:
+    """The newest migration this storycast knows."""
+    return _script().get_current_head() or ""
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in _script().walk_revisions()}
+
+
+def _script() -> Any:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    return ScriptDirectory.from_config(cfg)
+
+
+def make_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
+    """A SQLAlchemy engine for ``url`` with storycast's connection settings."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        busy_ms = int(max(timeout_s / 3, 0.2) * 1000)
+        engine = create_engine(url, connect_args={"timeout": busy_ms / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _rec: Any) -> None:
+            # Autocommit at the driver level; SQLAlchemy's begin event issues BEGIN itself.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            mode = "DEFERRED" if conn.get_execution_options().get("storycast_read") else "IMMEDIATE"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args["connect_timeout"] = max(int(timeout_s / 3), 1)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A locked, busy or unreachable database (worth retrying), as opposed to a bug."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    text = str(exc).lower()
+    return "database is locked" in text or "could not connect" in text
+
+
+def describe(exc: BaseException, url: str) -> LedgerError:
+    """Turn a driver error into a LedgerError with a sentence and a hint."""
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    where = safe_url(url)
+    if "locked" in text.lower() or "busy" in text.lower():
+        return LedgerError(
+            f"the state database {where} is locked by another process and stayed locked",
+            hint="another storycast (or a tool holding the file open) is writing; wait and rerun, "
+            "or raise STORYCAST_DB_TIMEOUT (seconds)",
+        )
+    return LedgerError(
+        f"cannot use the state database {where}: {text}",
+        hint="check that the database server is running and reachable, and the URL in STORYCAST_DB or "
+        "[state] db in storycast.toml",
+    )
+
+
+def retrying(fn: Callable[[], T], url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> T:
+    """Run ``fn`` again after transient database errors, for at most about ``timeout_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.05
+    while True:
+        try:
+            return fn()
+        except LedgerError:
+            raise
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            if time.monotonic() + delay > deadline:
+                raise describe(exc, url) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision stamped in the database, or None for an empty database."""
+    from sqlalchemy import inspect, text
+
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    return row[0] if row else None
+
+
+def upgrade(engine: Engine, url: str, target: str = "head") -> None:
+    """Bring the schema to ``target`` (normally head); refuse a database newer than us."""
+    from alembic import command
+    from alembic.config import Config
+
+    with engine.connect().execution_options(storycast_read=True) as conn:
+        rev = current_revision(conn)
+        conn.rollback()
+    if rev is not None and rev not in known_revisions():
+        raise LedgerError(
+            f"the state database {safe_url(url)} was written by a newer storycast (schema revision {rev!r}; "
+            f"this storycast knows up to {head_revision()!r})",
+            hint="upgrade storycast (pip install -U storycast), or point STORYCAST_DB at another database",
+        )
+    if rev == target or (target == "head" and rev == head_revision()):
+        return
+    cfg = Config()
+    cfg.set_main_option("script_location", MIGRATIONS)
+    with engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, target)
+        conn.commit()
+
+
+@contextmanager
+def transaction(engine: Engine, *, read: bool = False) -> Iterator[Connection]:
+    """One transaction: BEGIN IMMEDIATE on SQLite unless ``read``; committed on success."""
+    conn = engine.connect()
+    if read:
+        conn = conn.execution_options(storycast_read=True)
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.close()

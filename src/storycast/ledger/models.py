@@ -1,0 +1,131 @@
+"""The ledger's tables (SQLAlchemy 2 declarative models).
+
+Times are stored as naive UTC (``DateTime`` without a zone) on every backend, so SQLite's text
+comparison and PostgreSQL's ``timestamp`` order the same way; :mod:`.store` converts at the edge.
+The schema itself is created and upgraded only by the Alembic migrations in ``migrations/``;
+these models must always describe the newest revision.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the ledger tables."""
+
+
+class Publication(Base):
+    """One frame of one occurrence, for one channel and one language: the unit of publishing."""
+
+    __tablename__ = "publication"
+    __table_args__ = (
+        UniqueConstraint(
+            "entry_key", "occurrence_key", "channel", "lang", "frame", name="uq_publication_unit"
+        ),
+        Index("ix_publication_state_due", "state", "due_utc"),
+        Index("ix_publication_group", "entry_key", "occurrence_key", "channel", "lang"),
+        Index("ix_publication_channel_state", "channel", "state"),  # added by 0002
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(200))
+    occurrence_key: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(16))
+    frame: Mapped[int] = mapped_column(Integer)  # 1-based
+    frame_total: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    due_utc: Mapped[datetime] = mapped_column(DateTime)
+    deadline_utc: Mapped[datetime] = mapped_column(DateTime)  # due + grace; later -> missed
+    state: Mapped[str] = mapped_column(String(16), default="planned")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    retryable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # host:pid
+    lease_until_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    frame_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    remote_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    expires_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    created_utc: Mapped[datetime] = mapped_column(DateTime)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+    checked_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # added by 0002
+
+
+class Attempt(Base):
+    """One try at publishing a row: written and committed before the platform is called."""
+
+    __tablename__ = "attempt"
+    __table_args__ = (UniqueConstraint("publication_id", "attempt_no", name="uq_attempt_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id", ondelete="CASCADE"), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    started_utc: Mapped[datetime] = mapped_column(DateTime)
+    finished_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # sending, published, failed, retry, unknown, ...
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Event(Base):
+    """Ledger-level history that is not an attempt: retries, cancels, reconcile verdicts, misses."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime, index=True)
+    publication_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Meta(Base):
+    """Small key/value facts, such as how far the timetable has been materialized."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ChannelBucket(Base):
+    """Per-channel token bucket, shared by every process through the ledger (added by 0002)."""
+
+    __tablename__ = "channel_bucket"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+publication = Publication.__table__
+attempt = Attempt.__table__
+event = Event.__table__
+meta = Meta.__table__
+channel_bucket = ChannelBucket.__table__

@@ -1,0 +1,653 @@
+"""The Ledger: every read and write of publication rows, claims and the attempt log.
+
+All state changes are compare-and-set updates (``WHERE state = … AND claim_token = …``) so a
+process that lost its claim (lease ended, row cancelled) changes nothing. Claims take a batch
+of due rows atomically: on SQLite inside ``BEGIN IMMEDIATE`` (one writer at a time), on
+PostgreSQL with ``FOR UPDATE SKIP LOCKED`` (and a per-channel advisory lock when the channel
+has a concurrency or rate limit, so the in-flight count it reads is exact).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+
+from . import db
+from .models import attempt, channel_bucket, event, meta, publication
+from .states import DONE, IN_FLIGHT, State
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+CLAIM_LEASE = timedelta(minutes=10)
+SEND_LEASE = timedelta(minutes=30)
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))  # then failed
+
+
+def naive(dt: datetime) -> datetime:
+    """Aware -> naive UTC (how the ledger stores times)."""
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    return None if dt is None else (dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt)
+
+
+def actor() -> str:
+    """``host:pid`` of this process, stored with claims and attempts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Row:
+    """One publication row, with aware UTC times."""
+
+    id: int
+    entry_key: str
+    occurrence_key: str
+    channel: str
+    lang: str
+    frame: int
+    frame_total: int
+    kind: str
+    ref: str
+    label: str
+    source: str
+    due_utc: datetime
+    deadline_utc: datetime
+    state: str
+    reason: str | None
+    retryable: bool | None
+    attempts: int
+    next_attempt_utc: datetime | None
+    claim_token: str | None
+    claimed_by: str | None
+    lease_until_utc: datetime | None
+    frame_sha256: str | None
+    idempotency_key: str | None
+    remote_id: str | None
+    remote_url: str | None
+    published_utc: datetime | None
+    expires_utc: datetime | None
+    created_utc: datetime
+    updated_utc: datetime
+    checked_utc: datetime | None
+
+    @classmethod
+    def from_mapping(cls, m: Any) -> Row:
+        values = {}
+        for f in fields(cls):
+            v = m[f.name]
+            values[f.name] = aware(v) if isinstance(v, datetime) else v
+        return cls(**values)
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        """The frames of one story in one language on one channel share this."""
+        return (self.entry_key, self.occurrence_key, self.channel, self.lang)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, datetime) else v
+        for private in ("claim_token",):
+            out.pop(private, None)
+        return out
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """How much one channel may take: rows in flight at once, and a token bucket."""
+
+    concurrency: int | None = None
+    rate_per_minute: float | None = None
+
+
+class Ledger:
+    """The publication ledger over one database URL."""
+
+    def __init__(self, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.engine: Engine = db.make_engine(url, timeout_s)
+        self.dialect = self.engine.dialect.name
+        self._live_tokens: set[str] = set()
+
+    # -- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S, *, migrate: bool = True) -> Ledger:
+        """Connect, refuse a newer schema, and upgrade an older one (retrying while locked)."""
+        ledger = cls(url, timeout_s)
+        if migrate:
+            ledger.retry(lambda: db.upgrade(ledger.engine, url))
+        return ledger
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def retry(self, fn: Any) -> Any:
+        """Run ``fn()`` with bounded retries on a locked/unreachable database."""
+        return db.retrying(fn, self.url, self.timeout_s)
+
+    def _write(self, fn: Any) -> Any:
+        def run() -> Any:
+            with db.transaction(self.engine) as conn:
+                return fn(conn)
+
+        return self.retry(run)
+
+    def _read(self, fn: Any) -> Any:
+        def run() -> Any:
+            with db.transaction(self.engine, read=True) as conn:
+                return fn(conn)
+
+        return self.retry(run)
+
+    # -- meta -----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        return self._read(lambda c: c.execute(select(meta.c.value).where(meta.c.key == key)).scalar())
+
+    def set_meta(self, key: str, value: str) -> None:
+        def run(c: Connection) -> None:
+            if c.execute(update(meta).where(meta.c.key == key).values(value=value)).rowcount == 0:
+                c.execute(self._insert_ignore(meta).values(key=key, value=value))
+
+        self._write(run)
+
+    # -- inserting ------------------------------------------------------------------------
+
+    def _insert_ignore(self, table: Any) -> Any:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table).on_conflict_do_nothing()
+        if self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as lite_insert
+
+            return lite_insert(table).on_conflict_do_nothing()
+        return insert(table).prefix_with("IGNORE")
+
+    def insert_units(self, units: Sequence[dict[str, Any]], now: datetime) -> int:
+        """Insert publication rows if absent (``ON CONFLICT DO NOTHING``); return how many were new."""
+        if not units:
+            return 0
+        stamp = naive(now)
+        rows = []
+        for u in units:
+            r = dict(u)
+            r["due_utc"] = naive(r["due_utc"])
+            r["deadline_utc"] = naive(r["deadline_utc"])
+            r.setdefault("label", "")
+            r.setdefault("source", "")
+            r.update(state=State.PLANNED.value, attempts=0, created_utc=stamp, updated_utc=stamp)
+            rows.append(r)
+
+        def run(c: Connection) -> int:
+            total = 0
+            for i in range(0, len(rows), 500):
+                total += c.execute(self._insert_ignore(publication), rows[i : i + 500]).rowcount or 0
+            return total
+
+        return int(self._write(run))
+
+    def existing_units(
+        self, due_from: datetime, due_to: datetime
+    ) -> dict[tuple[str, str, str, str, int], str]:
+        """Unit key -> state for rows due in [due_from, due_to)."""
+        p = publication
+
+        def run(c: Connection) -> dict[tuple[str, str, str, str, int], str]:
+            q = select(p.c.entry_key, p.c.occurrence_key, p.c.channel, p.c.lang, p.c.frame, p.c.state).where(
+                p.c.due_utc >= naive(due_from), p.c.due_utc < naive(due_to)
+            )
+            return {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in c.execute(q)}
+
+        return self._read(run)
+
+    # -- sweeping -------------------------------------------------------------------------
+
+    def _owner_dead(self, claimed_by: str | None, token: str | None) -> bool:
+        host, _, pid_text = (claimed_by or "").rpartition(":")
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False  # another machine: only its lease can tell
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return token not in self._live_tokens
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def sweep(self, now: datetime) -> dict[str, int]:
+        """Release abandoned claims, mark abandoned sends ``unknown``, and late rows ``missed``."""
+        p = publication
+        n = naive(now)
+        counts = {"released": 0, "unknown": 0, "missed": 0}
+
+        def run(c: Connection) -> None:
+            stuck = c.execute(
+                select(p.c.id, p.c.state, p.c.claimed_by, p.c.claim_token, p.c.lease_until_utc).where(
+                    p.c.state.in_([s.value for s in IN_FLIGHT])
+                )
+            ).all()
+            for rid, state, owner, token, lease in stuck:
+                if not ((lease is not None and lease < n) or self._owner_dead(owner, token)):
+                    continue
+                if state == State.SENDING:
+                    c.execute(
+                        update(p)
+                        .where(p.c.id == rid, p.c.state == state, p.c.claim_token == token)
+                        .values(
+                            state=State.UNKNOWN.value,
+                            reason="the process publishing it stopped during the platform call",
+                            updated_utc=n,
+                        )
+                    )
+                    c.execute(
+                        update(attempt)
+                        .where(attempt.c.publication_id == rid, attempt.c.outcome == "sending")
+                        .values(outcome="unknown", finished_utc=n, detail="sender stopped mid-call")
+                    )
+                    counts["unknown"] += 1
+                else:
+                    c.execute(
+                        update(p)
+                        .where(p.c.id == rid, p.c.state == state, p.c.claim_token == token)
+                        .values(state=State.PLANNED.value, claim_token=None, claimed_by=None, updated_utc=n)
+                    )
+                    counts["released"] += 1
+            missed = c.execute(
+                update(p)
+                .where(p.c.state == State.PLANNED.value, p.c.deadline_utc < n)
+                .values(
+                    state=State.MISSED.value, reason="not published within its grace window", updated_utc=n
+                )
+                .returning(p.c.id)
+            ).all()
+            counts["missed"] = len(missed)
+            if missed:
+                c.execute(
+                    insert(event),
+                    [{"at_utc": n, "publication_id": r[0], "action": "missed", "detail": ""} for r in missed],
+                )
+
+        self._write(run)
+        return counts
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def _eligible(self, now: datetime, only_entry: str | None = None) -> Any:
+        p = publication
+        prev = publication.alias("prev")
+        earlier_open = exists().where(
+            prev.c.entry_key == p.c.entry_key,
+            prev.c.occurrence_key == p.c.occurrence_key,
+            prev.c.channel == p.c.channel,
+            prev.c.lang == p.c.lang,
+            prev.c.frame < p.c.frame,
+            prev.c.state.notin_([s.value for s in DONE]),
+        )
+        cond = and_(
+            p.c.state == State.PLANNED.value,
+            p.c.due_utc <= now,
+            p.c.deadline_utc >= now,
+            or_(p.c.next_attempt_utc.is_(None), p.c.next_attempt_utc <= now),
+            ~earlier_open,
+        )
+        if only_entry is not None:
+            cond = and_(cond, p.c.entry_key == only_entry)
+        return cond
+
+    def claim(
+        self,
+        now: datetime,
+        limit: int,
+        limits: dict[str, ChannelLimits] | None = None,
+        *,
+        only_entry: str | None = None,
+    ) -> list[Row]:
+        """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits."""
+        p = publication
+        n = naive(now)
+        token = uuid.uuid4().hex
+        owner = actor()
+        limits = limits or {}
+
+        def run(c: Connection) -> list[Row]:
+            cond = self._eligible(n, only_entry)
+            channels = [r[0] for r in c.execute(select(p.c.channel).where(cond).distinct())]
+            claimed: list[Row] = []
+            for ch in sorted(channels):
+                want = limit - len(claimed)
+                if want <= 0:
+                    break
+                lim = limits.get(ch, ChannelLimits())
+                if lim.concurrency is not None or lim.rate_per_minute is not None:
+                    if self.dialect == "postgresql":
+                        c.execute(select(func.pg_advisory_xact_lock(func.hashtext("storycast-claim:" + ch))))
+                    if lim.concurrency is not None:
+                        busy = c.execute(
+                            select(func.count()).where(
+                                p.c.channel == ch, p.c.state.in_([s.value for s in IN_FLIGHT])
+                            )
+                        ).scalar_one()
+                        want = min(want, lim.concurrency - busy)
+                    if lim.rate_per_minute is not None and want > 0:
+                        want = self._take_tokens(c, ch, lim.rate_per_minute, want, n)
+                if want <= 0:
+                    continue
+                ids = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
+                if self.dialect == "postgresql":
+                    ids = ids.with_for_update(skip_locked=True, of=p)
+                got = c.execute(
+                    update(p)
+                    .where(p.c.id.in_(ids.scalar_subquery()), p.c.state == State.PLANNED.value)
+                    .values(
+                        state=State.CLAIMED.value,
+                        claim_token=token,
+                        claimed_by=owner,
+                        lease_until_utc=n + CLAIM_LEASE,
+                        updated_utc=n,
+                    )
+                    .returning(*p.c)
+                ).all()
+                claimed.extend(Row.from_mapping(r._mapping) for r in got)
+            return claimed
+
+        rows = self._write(run)
+        if rows:
+            self._live_tokens.add(token)
+        rows.sort(key=lambda r: (r.due_utc, r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame))
+        return rows
+
+    def _take_tokens(self, c: Connection, ch: str, per_minute: float, want: int, n: datetime) -> int:
+        b = channel_bucket
+        capacity = max(1.0, per_minute)
+        row = c.execute(select(b.c.tokens, b.c.updated_utc).where(b.c.channel == ch)).first()
+        if row is None:
+            tokens = capacity
+            c.execute(self._insert_ignore(b).values(channel=ch, tokens=tokens, updated_utc=n))
+        else:
+            elapsed = max((n - row[1]).total_seconds(), 0.0)
+            tokens = min(capacity, row[0] + elapsed * per_minute / 60.0)
+        take = min(want, int(tokens))
+        c.execute(update(b).where(b.c.channel == ch).values(tokens=tokens - take, updated_utc=n))
+        return take
+
+    def release_token(self, token: str) -> None:
+        """Forget a claim token once this process has finished with its rows."""
+        self._live_tokens.discard(token)
+
+    # -- the send protocol ----------------------------------------------------------------
+
+    def mark_rendering(self, rows: Sequence[Row], now: datetime) -> None:
+        p = publication
+        ids = [r.id for r in rows]
+        if not ids:
+            return
+        token = rows[0].claim_token
+
+        def run(c: Connection) -> None:
+            c.execute(
+                update(p)
+                .where(p.c.id.in_(ids), p.c.state == State.CLAIMED.value, p.c.claim_token == token)
+                .values(state=State.RENDERING.value, updated_utc=naive(now))
+            )
+
+        self._write(run)
+
+    def begin_send(
+        self,
+        row: Row,
+        now: datetime,
+        *,
+        idempotency_key: str,
+        frame_sha256: str | None,
+        forced: bool = False,
+        detail: str | None = None,
+    ) -> int | None:
+        """CAS the row to ``sending`` and commit its attempt record; None when the claim was lost."""
+        p = publication
+        n = naive(now)
+
+        def run(c: Connection) -> int | None:
+            res = c.execute(
+                update(p)
+                .where(
+                    p.c.id == row.id,
+                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+                    p.c.claim_token == row.claim_token,
+                )
+                .values(
+                    state=State.SENDING.value,
+                    attempts=p.c.attempts + 1,
+                    idempotency_key=idempotency_key,
+                    frame_sha256=frame_sha256,
+                    lease_until_utc=n + SEND_LEASE,
+                    updated_utc=n,
+                )
+                .returning(p.c.attempts)
+            ).first()
+            if res is None:
+                return None
+            no = int(res[0])
+            c.execute(
+                insert(attempt).values(
+                    publication_id=row.id,
+                    attempt_no=no,
+                    started_utc=n,
+                    outcome="sending",
+                    actor=actor(),
+                    idempotency_key=idempotency_key,
+                    forced=forced,
+                    detail=detail,
+                )
+            )
+            return no
+
+        return self._write(run)
+
+    def finish(
+        self,
+        row: Row,
+        attempt_no: int | None,
+        now: datetime,
+        state: State,
+        *,
+        reason: str | None = None,
+        retryable: bool | None = None,
+        next_attempt: datetime | None = None,
+        remote_id: str | None = None,
+        remote_url: str | None = None,
+        request_id: str | None = None,
+        expires: datetime | None = None,
+        outcome: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """CAS the claimed/sending row to its result and close its attempt; False if the claim was lost."""
+        p = publication
+        n = naive(now)
+        values: dict[str, Any] = {
+            "state": state.value,
+            "reason": reason,
+            "retryable": retryable,
+            "updated_utc": n,
+        }
+        if state in (State.PUBLISHED, State.HANDED_OFF):
+            values.update(remote_id=remote_id, remote_url=remote_url, published_utc=n)
+            values["expires_utc"] = naive(expires) if expires else None
+        if state != State.UNKNOWN:
+            values.update(claim_token=None, lease_until_utc=None)
+        if next_attempt is not None:
+            values["next_attempt_utc"] = naive(next_attempt)
+            grace = row.deadline_utc - row.due_utc
+            values["deadline_utc"] = max(naive(row.deadline_utc), naive(next_attempt) + grace)
+
+        def run(c: Connection) -> bool:
+            ok = c.execute(
+                update(p)
+                .where(
+                    p.c.id == row.id,
+                    p.c.claim_token == row.claim_token,
+                    p.c.state.in_([s.value for s in (*IN_FLIGHT, State.UNKNOWN)]),
+                )
+                .values(**values)
+            ).rowcount
+            if not ok:
+                return False
+            if attempt_no is not None:
+                c.execute(
+                    update(attempt)
+                    .where(attempt.c.publication_id == row.id, attempt.c.attempt_no == attempt_no)
+                    .values(
+                        outcome=outcome or state.value,
+                        finished_utc=n,
+                        remote_id=remote_id,
+                        request_id=request_id,
+                        detail=detail if detail is not None else reason,
+                    )
+                )
+            return True
+
+        return bool(self._write(run))
+
+    def fail_unsent(self, rows: Sequence[Row], now: datetime, reason: str, *, action: str = "failed") -> None:
+        """Fail claimed rows before any platform call (render or lint problems), with an event each."""
+        p = publication
+        n = naive(now)
+
+        def run(c: Connection) -> None:
+            for r in rows:
+                done = c.execute(
+                    update(p)
+                    .where(
+                        p.c.id == r.id,
+                        p.c.claim_token == r.claim_token,
+                        p.c.state.in_([s.value for s in IN_FLIGHT]),
+                    )
+                    .values(
+                        state=State.FAILED.value,
+                        reason=reason,
+                        retryable=False,
+                        claim_token=None,
+                        lease_until_utc=None,
+                        updated_utc=n,
+                    )
+                ).rowcount
+                if done:
+                    c.execute(
+                        insert(event).values(at_utc=n, publication_id=r.id, action=action, detail=reason)
+                    )
+
+        self._write(run)
+
+    def release(self, rows: Sequence[Row], now: datetime) -> None:
+        """Give claimed (not yet sending) rows back to ``planned`` (a stop request, a frame count change)."""
+        p = publication
+
+        def run(c: Connection) -> None:
+            for r in rows:
+                c.execute(
+                    update(p)
+                    .where(
+                        p.c.id == r.id,
+                        p.c.claim_token == r.claim_token,
+                        p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+                    )
+                    .values(
+                        state=State.PLANNED.value, claim_token=None, claimed_by=None, updated_utc=naive(now)
+                    )
+                )
+
+        self._write(run)
+
+    def block_followers(self, row: Row, now: datetime) -> int:
+        """Fail the later frames of a group whose frame ``row.frame`` failed for good."""
+        p = publication
+        n = naive(now)
+        reason = f"frame {row.frame} of this story did not publish (row {row.id})"
+
+        def run(c: Connection) -> int:
+            got = c.execute(
+                update(p)
+                .where(
+                    p.c.entry_key == row.entry_key,
+                    p.c.occurrence_key == row.occurrence_key,
+                    p.c.channel == row.channel,
+                    p.c.lang == row.lang,
+                    p.c.frame > row.frame,
+                    p.c.state == State.PLANNED.value,
+                )
+                .values(state=State.FAILED.value, reason=reason, retryable=True, updated_utc=n)
+                .returning(p.c.id)
+            ).all()
+            if got:
+                c.execute(
+                    insert(event),
+                    [
+                        {"at_utc": n, "publication_id": g[0], "action": "blocked", "detail": reason}
+                        for g in got
+                    ],
+                )
+            return len(got)
+
+        return int(self._write(run))
+
+    def add_event(self, publication_id: int | None, action: str, detail: Any, now: datetime) -> None:
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+        self._write(
+            lambda c: c.execute(
+                insert(event).values(
+                    at_utc=naive(now), publication_id=publication_id, action=action, detail=text
+                )
+            )
+        )
+
+    # -- queries --------------------------------------------------------------------------
+
+    def rows(self, *where: Any, order: Any = None, limit: int | None = None) -> list[Row]:
+        """Rows matching SQLAlchemy conditions on :data:`publication` (its columns as ``publication.c``)."""
+        p = publication
+
+        def run(c: Connection) -> list[Row]:
+            q = select(*p.c).where(*where).order_by(*(order or (p.c.due_utc, p.c.id)))
+            if limit is not None:
+                q = q.limit(limit)
+            return [Row.from_mapping(r._mapping) for r in c.execute(q)]
+
+        return self._read(run)
+
+    def counts(self) -> dict[str, int]:
+        p = publication
+        return self._read(
+            lambda c: {s: n for s, n in c.execute(select(p.c.state, func.count()).group_by(p.c.state))}
+        )
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """The earliest time a planned row becomes claimable (for the daemon's sleep)."""
+        p = publication
+
+        def run(c: Connection) -> datetime | None:
+            t = func.coalesce(p.c.next_attempt_utc, p.c.due_utc)
+            v = c.execute(
+                select(func.min(t)).where(p.c.state == State.PLANNED.value, p.c.deadline_utc >= naive(now))
+            ).scalar()
+            if isinstance(v, str):  # SQLite returns min() of a coalesce as text
+                v = datetime.fromisoformat(v)
+            return aware(v)
+
+        return self._read(run)
