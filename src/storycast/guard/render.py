@@ -81,6 +81,20 @@ def _erode(mask: np.ndarray, r: int) -> np.ndarray:
     return ~_dilate(~mask, r)
 
 
+def _reconstruct(seed: np.ndarray, within: np.ndarray, step: int = 8) -> np.ndarray:
+    """Grow ``seed`` inside ``within`` until it stops: the parts of ``within`` that touch the seed."""
+    count = int(seed.sum())
+    for _ in range(1000):
+        if count == 0:
+            break
+        seed = _dilate(seed, step) & within
+        grown = int(seed.sum())
+        if grown == count:
+            break
+        count = grown
+    return seed
+
+
 def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: float = 10) -> float:
     """Worst-case WCAG contrast between ``color`` and the background behind text in ``pixels``.
 
@@ -88,8 +102,9 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
     background sample is a ring around the glyphs: dilate the glyph mask by a gap (skipping the
     anti-aliased edge, which blends both colours) and then by a band about a quarter of the font
     size; the ring is the band minus the gap. Areas of text colour that are far thicker than a
-    glyph stroke (found by a morphological opening) are background too (white text over a white
-    patch of photo) and join the sample. The result is the ``percentile``-th percentile of the
+    glyph stroke (found by a morphological opening) are background, not glyphs: each such area
+    that touches the ring (white text running into a white patch of photo) joins the sample whole,
+    since the glyphs drawn over it cannot be told apart from it. The result is the ``percentile``-th percentile of the
     per-pixel contrast over the sample: a low percentile, so a few dark pixels in a busy photo
     count but one stray pixel does not. With no glyphs found, every pixel in the box is sampled.
     """
@@ -108,11 +123,14 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
     else:
         gap = max(2, round(size * 0.06))
         band = max(3, round(size * 0.25))
-        near = _dilate(glyph, gap)
-        ring = _dilate(glyph, gap + band) & ~near
         blob_r = max(3, round(size * 0.2))
-        blobs = _dilate(_erode(glyph, blob_r), blob_r)
-        sample = ring | blobs
+        blobs = _dilate(_erode(glyph, blob_r), blob_r)  # text-coloured areas thicker than any stroke
+        strokes = glyph & ~blobs
+        if not strokes.any():
+            strokes = glyph
+        near = _dilate(strokes, gap)
+        around = _dilate(strokes, gap + band)
+        sample = (around & ~near) | _reconstruct(blobs & around, blobs)
         if not sample.any():
             sample = ~near if (~near).any() else np.ones_like(glyph)
     return float(np.percentile(ratio[sample], percentile))
