@@ -47,7 +47,7 @@ SCRIPT_FALLBACKS: dict[str, tuple[str, ...]] = {
     "Latin": ("Noto Sans",),
     "Cyrillic": ("Noto Sans",),
     "Greek": ("Noto Sans",),
-    "Thai": ("Noto Sans Thai", "Noto Sans Thai Looped", "Noto Looped Thai"),
+    "Thai": ("Noto Sans Thai", "Noto Sans Thai Looped"),
     "Devanagari": ("Noto Sans Devanagari",),
     "Arabic": ("Noto Sans Arabic", "Noto Naskh Arabic"),
     "Emoji": ("Noto Color Emoji", "Noto Emoji", "Noto Sans Symbols2", "Noto Sans Symbols"),

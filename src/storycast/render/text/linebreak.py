@@ -33,6 +33,7 @@ SPACES = frozenset(" \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2
 NO_BREAK = frozenset("\u00a0\u202f\u2007\u2060\ufeff")  # NBSP, narrow NBSP, figure space, WJ
 ZWSP = "\u200b"
 THAI_LETTERS = (0x0E01, 0x0E5B)
+MIN_HYPHEN_PART = 3
 
 _thai_lock = threading.Lock()
 
@@ -58,6 +59,20 @@ def _is_thai(ch: str) -> bool:
 
 def _is_letter(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM"
+
+
+def _letters_before(text: str, end: int) -> int:
+    i = end
+    while i > 0 and _is_letter(text[i - 1]):
+        i -= 1
+    return end - i
+
+
+def _letters_after(text: str, start: int) -> int:
+    i = start
+    while i < len(text) and _is_letter(text[i]):
+        i += 1
+    return i - start
 
 
 @lru_cache(maxsize=4096)
@@ -127,9 +142,13 @@ def _allowed(
     if b in "\"'":
         return False
     if a in HYPHENS:
-        # "e-mail" may break after the hyphen; "-5" or "2-3" may not.
-        before = text[spans[k - 2][0]] if k >= 2 else ""
-        return bool(before) and _is_letter(before) and _is_letter(b)
+        # "self-service" may break after the hyphen; "-5", "2-3", "Wi-Fi" and "e-mail" may not:
+        # like hyphenation, keep at least MIN_HYPHEN_PART letters on each side.
+        hyphen = spans[k - 1][0]
+        return (
+            _letters_before(text, hyphen) >= MIN_HYPHEN_PART
+            and _letters_after(text, spans[k][0]) >= MIN_HYPHEN_PART
+        )
     if a in DASHES:
         return True
     if thai_boundary:
