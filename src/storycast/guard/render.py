@@ -104,9 +104,10 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
     size; the ring is the band minus the gap. Areas of text colour that are far thicker than a
     glyph stroke (found by a morphological opening) are background, not glyphs: each such area
     that touches the ring (white text running into a white patch of photo) joins the sample whole,
-    since the glyphs drawn over it cannot be told apart from it. The result is the ``percentile``-th percentile of the
-    per-pixel contrast over the sample: a low percentile, so a few dark pixels in a busy photo
-    count but one stray pixel does not. With no glyphs found, every pixel in the box is sampled.
+    since the glyphs drawn over it cannot be told apart from it. The result is the
+    ``percentile``-th percentile of the per-pixel contrast over the sample: a low percentile, so
+    a few dark pixels in a busy photo count but one stray pixel does not. With no glyphs found,
+    every pixel in the box is sampled.
     """
     import numpy as np
 
