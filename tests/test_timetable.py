@@ -614,3 +614,36 @@ def test_example_schedules_load_and_fill_the_next_week():
     assert {c for o in occs for c in o.channels} == {"local"}
     # Nothing lands in the night blackout of its own zone.
     assert all(8 <= o.local.hour < 22 for o in occs)
+
+
+# ---- docs/schedules.md stays true ----------------------------------------------------------------
+
+
+def test_every_schedule_key_is_documented():
+    from storycast.timetable.loader import COMMON_KEYS, FILE_KEYS
+
+    text = (REPO / "docs" / "schedules.md").read_text(encoding="utf-8")
+    missing = [k for k in sorted(FILE_KEYS | COMMON_KEYS | {"story"}) if f"| `{k}` |" not in text]
+    assert not missing, f"keys missing from the tables in docs/schedules.md: {missing}"
+
+
+def test_docs_examples_load(tmp_path):
+    import re
+
+    text = (REPO / "docs" / "schedules.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "story:" in b]
+    assert len(blocks) >= 3
+    root = tmp_path / "docs-project"
+    langs = ["en", "es", "th", "hi"]
+    files = {"storycast.toml": TOML}
+    for sid in ("reset-router", "two-factor-login", "update-firmware"):
+        files[f"stories/{sid}.yaml"] = _story(sid, langs)
+    for i, block in enumerate(blocks):
+        if block.startswith("  - "):
+            block = "entries:\n" + block  # a fragment of an entries: list
+        files[f"schedules/doc{i}.yaml"] = block
+    for rel, content in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content, encoding="utf-8")
+    table = load_timetable(Project.load(root, environ={}))
+    assert len(table.entries) >= 5
