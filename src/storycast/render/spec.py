@@ -296,6 +296,15 @@ class ImageLayer(_Layer):
     border: Stroke | None = None
     shadow: Shadow | None = None
     background: Color | None = None
+    padding: Padding = (0, 0)
+
+    @model_validator(mode="after")
+    def _padding(self) -> ImageLayer:
+        if self.padding != (0, 0) and self.background is None:
+            raise ValueError("padding insets the picture inside its background card; add `background:` too")
+        if self.padding[0] * 2 >= self.box[2] or self.padding[1] * 2 >= self.box[3]:
+            raise ValueError("the padding leaves no room for the picture inside the box")
+        return self
 
 
 Role = Literal["heading", "body", "caption", "label"]
@@ -315,7 +324,7 @@ class TextLayer(_Layer):
     align: Literal["left", "center", "right", "start", "end"] = "start"
     valign: Literal["top", "middle", "bottom"] = "top"
     line_height: float | None = Field(None, ge=0.8, le=3)
-    letter_spacing: float = Field(0, ge=-20, le=100)
+    letter_spacing: float = Field(0, ge=-0.2, le=1)  # em, as the text engine takes it
     color: Color = (255, 255, 255, 255)
     stroke: Stroke | None = None
     background: TextBackground | None = None

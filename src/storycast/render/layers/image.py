@@ -28,12 +28,18 @@ def picture_tile(
     frame: Frame,
     *,
     background: tuple[int, int, int, int] | None = None,
+    padding: tuple[int, int] = (0, 0),
 ) -> tuple[Image.Image, int, int]:
-    """The fitted picture as a fresh RGBA tile and the canvas position of its top-left corner."""
+    """The fitted picture as a fresh RGBA tile and the canvas position of its top-left corner.
+
+    With a ``background`` the tile is the whole box in that colour, with the picture fitted
+    inside it, ``padding`` px in from the edges.
+    """
     x, y, w, h = box
-    pic = fitted(path, (w, h), fit, focus=anchor, max_pixels=frame.ctx.max_image_pixels)  # type: ignore[arg-type]
-    px = x + round((w - pic.width) * anchor[0])
-    py = y + round((h - pic.height) * anchor[1])
+    ix, iy, iw, ih = x + padding[0], y + padding[1], w - 2 * padding[0], h - 2 * padding[1]
+    pic = fitted(path, (iw, ih), fit, focus=anchor, max_pixels=frame.ctx.max_image_pixels)  # type: ignore[arg-type]
+    px = ix + round((iw - pic.width) * anchor[0])
+    py = iy + round((ih - pic.height) * anchor[1])
     if background is not None:
         card = Image.new("RGBA", (w, h), background)
         card.alpha_composite(pic.convert("RGBA"), (px - x, py - y))
@@ -46,7 +52,9 @@ def picture_tile(
 def draw(layer: ImageLayer, frame: Frame) -> None:
     """Draw ``layer`` (see the module docstring for its geometry)."""
     path = resolve_image(layer.src, frame.ctx.root, frame.ctx.asset_dirs)
-    tile, x, y = picture_tile(path, layer.box, layer.fit, layer.anchor, frame, background=layer.background)
+    tile, x, y = picture_tile(
+        path, layer.box, layer.fit, layer.anchor, frame, background=layer.background, padding=layer.padding
+    )
     w, h = tile.size
     if layer.radius:
         masked(tile, rounded_mask(w, h, layer.radius))

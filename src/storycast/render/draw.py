@@ -1,0 +1,121 @@
+"""Drawing a validated frame spec into a Pillow image.
+
+Stable API::
+
+    ctx = DrawContext(root=project.root, asset_dirs=[project.root / "assets", resources.assets_dir()],
+                      fonts=FontLibrary.for_project(project.root), lang="th", logo=brand_logo_path)
+    result = draw_frame(spec, ctx)      # spec: FrameSpec from storycast.render.spec.parse_spec
+    result.image                        # PIL.Image.Image, RGB, spec.width x spec.height
+    result.texts                        # one TextReport per drawn text (layers and progress labels)
+    result.warnings                     # every non-fatal problem, "<layer>: <sentence>"
+
+Layers are drawn bottom to top; invisible ones (``visible: false``) are skipped. A layer that
+cannot be drawn (a missing or corrupt image, an unknown font, text that must not be cut)
+raises :class:`~storycast.errors.RenderError` naming the layer. Drawing is deterministic: the
+same spec, files and fonts give the same pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+from ..errors import RenderError
+from .images import DEFAULT_MAX_PIXELS
+from .layers import DRAWERS, Frame
+from .spec import FrameSpec
+
+if TYPE_CHECKING:
+    from .text import FontLibrary
+
+
+@dataclass
+class DrawContext:
+    """What drawing needs beyond the spec.
+
+    ``root`` is the project folder (image ``src`` paths are relative to it); ``asset_dirs`` are
+    searched next (project ``assets/`` then the packaged assets); ``fonts`` is the text engine's
+    font library; ``lang`` the frame's language (shaping, line breaking, direction); ``logo`` the
+    resolved ``[brand] logo`` file or None; ``max_image_pixels`` the decompression-bomb limit.
+    """
+
+    root: Path
+    asset_dirs: list[Path]
+    fonts: FontLibrary
+    lang: str
+    logo: Path | None = None
+    max_image_pixels: int = DEFAULT_MAX_PIXELS
+
+
+@dataclass
+class TextReport:
+    """What one text layer drew: for the manifest, alt text, and the guard's lint rules.
+
+    ``box`` is ``(x, y, w, h)``; ``lines`` are the lines exactly as drawn (an ellipsis included);
+    ``size`` is the chosen font size between ``size_min`` and ``size_max``; ``color`` and
+    ``background`` (the text panel's colour, if any) are hex strings.
+    """
+
+    id: str | None
+    role: str
+    box: tuple[int, int, int, int]
+    lines: list[str]
+    size: int
+    size_min: int
+    size_max: int
+    truncated: bool
+    shrunk_to_min: bool
+    color: str
+    warnings: list[str] = field(default_factory=list)
+    background: str | None = None
+    lang: str = ""
+    direction: str = "ltr"
+    text: str = ""
+
+
+@dataclass
+class FrameResult:
+    """A drawn frame: the RGB image, its text reports and every warning (text ones included)."""
+
+    image: Image.Image
+    texts: list[TextReport]
+    warnings: list[str]
+
+
+def _label(index: int, layer: object) -> str:
+    kind = getattr(layer, "type", "?")
+    ident = getattr(layer, "id", None)
+    return f"layers[{index}] ({kind}" + (f", id {ident!r})" if ident else ")")
+
+
+def _outside(layer: object, width: int, height: int) -> bool:
+    box = getattr(layer, "box", None)
+    if box is None:
+        return False
+    x, y, w, h = box
+    return x >= width or y >= height or x + w <= 0 or y + h <= 0
+
+
+def draw_frame(spec: FrameSpec, ctx: DrawContext) -> FrameResult:
+    """Draw every visible layer of ``spec`` and return the image with its reports."""
+    frame = Frame(canvas=Image.new("RGB", (spec.width, spec.height), (0, 0, 0)), ctx=ctx)
+    for index, layer in enumerate(spec.layers):
+        if not layer.visible or layer.opacity <= 0:
+            continue
+        if _outside(layer, spec.width, spec.height):
+            frame.warn(_label(index, layer), f"its box {list(layer.box)} is entirely outside the frame")  # type: ignore[union-attr]
+            continue
+        try:
+            DRAWERS[layer.type](layer, frame)
+        except RenderError as exc:
+            raise RenderError(
+                f"{_label(index, layer)}: {exc.message}",
+                hint=exc.hint,
+                file=exc.file,
+                line=exc.line,
+                column=exc.column,
+            ) from exc
+    return FrameResult(image=frame.canvas, texts=frame.texts, warnings=frame.warnings)
