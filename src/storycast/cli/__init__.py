@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     show_tb = "--traceback" in args or os.environ.get("STORYCAST_TRACEBACK") == "1"
     try:
-        app(args=args, standalone_mode=False)
+        # Click returns (does not raise) a typer.Exit's code when standalone_mode is off.
+        result = app(args=args, standalone_mode=False)
+        if isinstance(result, int) and result:
+            sys.exit(result)
     except StorycastError as exc:
         _print_error(exc)
         sys.exit(int(exc.exit_status))

@@ -131,7 +131,7 @@ def _cancel_stale(ledger: Ledger, keys: list[tuple[str, str, str, str, int]], no
                 )
                 .values(
                     state=State.CANCELLED.value,
-                    reason="no longer in the schedule (the entry, its channels or languages, or the story changed)",
+                    reason="no longer in the schedule (its entry, channels, languages or story changed)",
                     updated_utc=naive(now),
                 )
             ).rowcount

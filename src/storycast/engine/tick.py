@@ -2,7 +2,8 @@
 
 1. sweep: release claims of dead processes, mark abandoned sends ``unknown``;
 2. materialize the timetable's horizon into the ledger (insert if absent);
-3. sweep again: rows past their grace become ``missed``;
+3. sweep again: rows past their grace become ``missed``; reconcile ``unknown`` rows with
+   channels whose lookup can tell;
 4. claim due rows atomically, a batch at a time, and hand them to a :class:`Dispatcher`
    (in-process by default; a worker queue can replace it) until nothing is due.
 
@@ -53,6 +54,7 @@ class TickOptions:
     force: bool = False  # publish despite guard errors (recorded in the attempt log)
     only_entry: str | None = None  # claim only this entry's rows (publish STORY --channel)
     materialize: bool = True
+    reconcile: bool = True  # ask channels that can tell about unknown rows (at most every 10 min each)
     should_stop: Callable[[], bool] = lambda: False
     checkpoint: Checkpoint | None = (
         None  # test hook: called at before_claim/after_claim/before_send/after_send
@@ -69,6 +71,7 @@ class TickReport:
     released: int = 0
     became_unknown: int = 0
     missed: int = 0
+    reconciled: int = 0
     next_due: datetime | None = None
 
     def count(self, outcome: str) -> int:
@@ -90,6 +93,7 @@ class TickReport:
             "unknown": self.count("unknown") + self.became_unknown,
             "missed": self.missed,
             "released": self.released,
+            "reconciled": self.reconciled,
             "planned": m.inserted if m else 0,
             "cancelled": m.cancelled if m else 0,
             "next_due": self.next_due.strftime("%Y-%m-%dT%H:%M:%SZ") if self.next_due else None,
@@ -126,6 +130,11 @@ def tick(
             tt = timetable if timetable is not None else _load_timetable(project)
             report.materialized = materialize(project, led, tt, now, opts.horizon)
         report.missed = swept["missed"] + led.sweep(now)["missed"]
+        if opts.reconcile:
+            from .reconcile import reconcile
+
+            settled = reconcile(project, context, led, now, automatic=True)
+            report.reconciled = len(settled.published) + len(settled.replanned)
         _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report)
         report.next_due = led.next_due(now)
         return report

@@ -4,8 +4,9 @@
 
     planned ──claim──> claimed ──> rendering ──> sending ──> published | handed_off
        ^                  │            │            ├──> failed (reason, retryable or not)
-       │   (owner died,   │            │            └──> unknown (crash/timeout mid-call) ──reconcile──> published | failed | planned*
-       └── lease ended) ──┴────────────┘
+       │   (owner died,   │            │            └──> unknown (crash/timeout mid-call)
+       │    lease ended)  │            │                   ──reconcile──> published | failed | planned*
+       └──────────────────┴────────────┘
     planned ──(deadline passed)──> missed          any open state ──cancel──> cancelled
     failed | missed | unknown ──retry──> planned
 

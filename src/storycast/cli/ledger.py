@@ -1,0 +1,185 @@
+"""``storycast status | retry | cancel | history | reconcile``: look at and steer the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import LedgerError
+from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+
+ATTENTION = ("failed", "unknown", "missed", "sending", "claimed", "rendering")
+
+
+def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from ..ledger import open_ledger
+
+    return open_ledger(load_project(ctx))
+
+
+def status(
+    ctx: typer.Context,
+    show_all: Annotated[bool, typer.Option("--all", help="Every row, not just upcoming and attention-needing ones.")] = False,
+    story: Annotated[str | None, typer.Option("--story", help="Only rows of this story.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 200,
+    now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Ledger rows: counts per state, then planned, in-flight and problem rows (all rows with --all)."""
+    from ..ledger.models import publication as p
+
+    at = parse_now(now, ctx)
+    ledger = _open(ctx)
+    try:
+        where = []
+        if story:
+            where.append(p.c.ref == story)
+        if not show_all:
+            where.append(p.c.state.in_([*ATTENTION, "planned"]))
+        rows = ledger.rows(*where, limit=limit)
+        counts = ledger.counts()
+    finally:
+        ledger.close()
+    if as_json:
+        print_json({"now": at, "counts": counts, "rows": [r.to_json() for r in rows]})
+        return
+    out = console()
+    out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
+    for r in rows:
+        line = (
+            f"#{r.id:<6} {r.state:<10} {r.due_utc:%Y-%m-%d %H:%M}Z  {r.ref} [{r.lang}] "
+            f"{r.frame}/{r.frame_total} -> {r.channel}"
+        )
+        if r.reason and r.state != "published":
+            line += f"  ({r.reason})"
+        out.print(line, markup=False)
+
+
+def _ids(values: list[str]) -> list[int]:
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        raise typer.BadParameter("row ids are numbers, as shown by `storycast status`") from None
+
+
+def retry(
+    ctx: typer.Context,
+    ids: Annotated[list[str], typer.Argument(help="Row ids (from `storycast status`).")],
+    now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+) -> None:
+    """Plan failed, missed, unknown or cancelled rows again, due now."""
+    from ..ledger import retry as do_retry
+
+    at = parse_now(now, ctx)
+    ledger = _open(ctx)
+    try:
+        result = do_retry(ledger, _ids(ids), at)
+    finally:
+        ledger.close()
+    _report(result, "planned again")
+
+
+def cancel(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="Row ids (from `storycast status`).")] = None,
+    story: Annotated[str | None, typer.Option("--story", help="Cancel every planned row of this story.")] = None,
+    now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+) -> None:
+    """Cancel planned (or failed/missed/unknown) rows by id, or all planned rows of --story."""
+    from ..ledger import cancel as do_cancel
+
+    if bool(ids) == bool(story):
+        raise typer.BadParameter("give row ids or --story, not both or neither")
+    at = parse_now(now, ctx)
+    ledger = _open(ctx)
+    try:
+        result = do_cancel(ledger, at, _ids(ids or []), story)
+    finally:
+        ledger.close()
+    _report(result, "cancelled")
+
+
+def _report(result: object, verb: str) -> None:
+    out = console()
+    changed, skipped = result.changed, result.skipped  # type: ignore[attr-defined]
+    out.print(f"{len(changed)} row(s) {verb}: {', '.join(map(str, changed)) or '-'}", markup=False)
+    for rid, why in skipped.items():
+        out.print(f"row {rid} skipped: {why}", markup=False)
+    if skipped and not changed:
+        raise typer.Exit(1)
+
+
+def history(
+    ctx: typer.Context,
+    row: Annotated[int | None, typer.Option("--id", help="Only this row's history.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many lines.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Attempts (with request and remote ids) and ledger events, newest first."""
+    from ..ledger import history as do_history
+
+    ledger = _open(ctx)
+    try:
+        items = do_history(ledger, limit, row)
+    finally:
+        ledger.close()
+    if as_json:
+        print_json([i.to_json() for i in items])
+        return
+    for i in items:
+        what = f"{i.ref} [{i.lang}] {i.frame} -> {i.channel}  " if i.ref else ""
+        console().print(f"{i.at_utc:%Y-%m-%d %H:%M:%S}Z #{i.publication_id} {i.what:<10} {what}{i.detail}", markup=False)
+
+
+def reconcile(
+    ctx: typer.Context,
+    resolve: Annotated[
+        list[str] | None, typer.Option("--resolve", help="Settle an unknown row yourself: ID=published or ID=failed.")
+    ] = None,
+    now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Settle unknown rows: ask channels that can list their posts, then apply --resolve verdicts."""
+    from ..engine.reconcile import reconcile as do_reconcile
+
+    verdicts: dict[int, str] = {}
+    for item in resolve or []:
+        rid, sep, verdict = item.partition("=")
+        if not sep or not rid.strip().isdigit() or verdict not in ("published", "failed"):
+            raise typer.BadParameter(f"{item!r}: write ID=published or ID=failed (for example 42=published)")
+        verdicts[int(rid)] = verdict
+    at = parse_now(now, ctx)
+    project = load_project(ctx)
+    ledger = _open(ctx)
+    try:
+        report = do_reconcile(project, get_context(ctx), ledger, at, resolve=verdicts)
+    finally:
+        ledger.close()
+    if as_json:
+        print_json(report.to_json())
+        return
+    out = console()
+    out.print(
+        f"published {len(report.published)}, planned again {len(report.replanned)}, "
+        f"resolved by you {len(report.resolved)}, still unknown {len(report.still_unknown)}",
+        markup=False,
+    )
+    for r in report.still_unknown:
+        out.print(
+            f"#{r.id} {r.ref} [{r.lang}] {r.frame}/{r.frame_total} -> {r.channel}: check the platform, then "
+            f"`storycast reconcile --resolve {r.id}=published` (or ={'failed'})",
+            markup=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ledger commands to the app."""
+    app.command("status")(status)
+    app.command("retry")(retry)
+    app.command("cancel")(cancel)
+    app.command("history")(history)
+    app.command("reconcile")(reconcile)
+
+
+__all__ = ["LedgerError", "register"]
