@@ -130,24 +130,38 @@ def encode(image: Any, fmt: str, quality: int) -> bytes:
 def _draw_job(job: FrameJob) -> FrameOutput:
     """Draw one frame from its rendered spec text (runs in a worker process or in-process)."""
     from .. import yamlsrc
-    from .draw import DrawContext, draw_frame
+    from .draw import draw_frame
     from .spec import parse_spec
 
     data = yamlsrc.loads(job.spec_text, source=job.source)
     spec = parse_spec(data, job.source, palette=job.palette)
-    ctx = DrawContext.for_project(Path(job.root), lang=job.lang, logo=job.logo, palette=job.palette)
-    result = draw_frame(spec, ctx)
+    result = draw_frame(spec, draw_context(Path(job.root), job.lang, job.logo))
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
     return FrameOutput(encode(result.image, job.fmt, job.quality), texts, warnings)
 
 
-def warm_up(root: Path, langs: Sequence[str]) -> None:
-    """Load fonts and dictionaries once, before forking workers (children inherit them)."""
+def draw_context(root: Path, lang: str, logo: str | None) -> Any:
+    """The DrawContext for a project folder: its assets, fonts (cached per process) and logo."""
     from .draw import DrawContext
+    from .images import resolve_image
+    from .text import FontLibrary
 
-    for lang in dict.fromkeys(langs):
-        DrawContext.for_project(root, lang=lang, logo=None, palette={}).warm_up()
+    asset_dirs = [root / "assets", resources.assets_dir()]
+    logo_path = resolve_image(logo, root, asset_dirs, what="brand logo") if logo else None
+    return DrawContext(
+        root=root, asset_dirs=asset_dirs, fonts=FontLibrary.for_project(root), lang=lang, logo=logo_path
+    )
+
+
+def warm_up(root: Path, langs: Sequence[str]) -> None:
+    """Load fonts and the Thai dictionary once, before forking workers (children inherit them)."""
+    from .text import FontLibrary
+    from .text.linebreak import warm_up as warm_linebreak
+
+    FontLibrary.for_project(root)
+    if any(lang.split("-")[0] == "th" for lang in langs):
+        warm_linebreak()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +225,9 @@ def _prepare(
     quality = project.config.render.quality
     size = (project.config.render.width, project.config.render.height)
     roots = _asset_roots(project)
+    # The logo layer names no file in the spec; the brand logo is part of every frame's key.
+    logo = project.config.brand.logo
+    extra_files = cache_mod.referenced_files({"logo": logo}, roots) if logo else []
     previous = manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME) if use_cache else None
     prev_frames = {f.get("index"): f for f in (previous or {}).get("frames", [])}
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
@@ -220,7 +237,7 @@ def _prepare(
         parse_rendered(rendered, engine._display(rendered.filename, plan.template), pal)
         key = cache_mod.frame_key(
             spec_text=rendered.text,
-            files=cache_mod.referenced_files(rendered.data, roots),
+            files=[*extra_files, *cache_mod.referenced_files(rendered.data, roots)],
             fonts=fonts,
             fmt=fmt,
             quality=quality,
@@ -385,9 +402,9 @@ def _frame_error(project: Project, prep: _Prepared, frame: _Frame, exc: BaseExce
                 "in the template"
             )
         err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
-        return err_cls(
-            msg, hint=hint, file=prep.story.source if line or exc.file is None else exc.file, line=line
-        )
+        if exc.file is not None:  # the problem is in a file of its own (an image, a font)
+            return err_cls(msg, hint=hint, file=exc.file, line=exc.line, column=exc.column)
+        return err_cls(msg, hint=hint, file=prep.story.source, line=line)
     return RenderError(
         f"{prep.story.id} [{prep.lang}] {what}: drawing failed: {type(exc).__name__}: {exc}",
         hint="rerun with --traceback and report it if the inputs look right",
@@ -434,7 +451,7 @@ def render_story(
     """Render one story in one language into ``out_dir`` (default ``build/<story>/<lang>``)."""
     s = _resolve_story(project, story)
     target = Path(out_dir) if out_dir is not None else default_out(project, None, s.id, lang)
-    return _render(project, [(s, lang, target)], fmt=fmt, cache=cache, jobs=1, progress=None)[0]
+    return render_pairs(project, [(s, lang, target)], fmt=fmt, cache=cache, jobs=1, progress=None)[0]
 
 
 def render_many(
@@ -459,18 +476,19 @@ def render_many(
         s = _resolve_story(project, sid)
         for lang in langs if langs is not None else s.languages:
             pairs.append((s, lang, default_out(project, out, s.id, lang)))
-    return _render(project, pairs, fmt=fmt, cache=cache, jobs=jobs, progress=progress)
+    return render_pairs(project, pairs, fmt=fmt, cache=cache, jobs=jobs, progress=progress)
 
 
-def _render(
+def render_pairs(
     project: Project,
     pairs: Sequence[tuple[Story, str, Path]],
     *,
-    fmt: Format | None,
-    cache: bool,
-    jobs: int,
-    progress: ProgressFn | None,
+    fmt: Format | str | None = None,
+    cache: bool = True,
+    jobs: int = 1,
+    progress: ProgressFn | None = None,
 ) -> list[RenderResult]:
+    """Render explicit (story, language, output folder) triples; see ``render_many``."""
     fmt = fmt or project.config.render.format
     fonts = cache_mod.font_identity(_font_folders(project))
     preps = [_prepare(project, s, lang, out, fmt, cache, fonts) for s, lang, out in pairs]

@@ -1,0 +1,214 @@
+"""storycast render [STORY...] [--lang L|all] [--out DIR] [--format jpg|png] [--video] [--jobs N]."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ._common import JSON_HELP, console, err_console, load_project, print_json
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+
+class ImageFormat(StrEnum):
+    jpg = "jpg"
+    png = "png"
+
+
+def _languages(project: Project, value: str) -> list[str] | None:
+    """``all`` -> None (each story's own languages); else a checked, comma-separated list."""
+    if value.strip().lower() == "all":
+        return None
+    langs = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [lang for lang in langs if lang not in project.languages]
+    if not langs or unknown:
+        raise typer.BadParameter(
+            f"unknown language {', '.join(unknown) or value!r}; "
+            f"the project has {', '.join(project.languages)} (or use all)",
+            param_hint="--lang",
+        )
+    return langs
+
+
+def _pairs(project: Project, story_ids: list[str], langs: list[str] | None) -> list[tuple[str, str]]:
+    from ..errors import ContentError
+
+    content = project.content
+    stories = [content.story(s) for s in story_ids] if story_ids else list(content.stories.values())
+    if not stories:
+        raise ContentError("the project has no stories to render", hint="add a story file under stories/")
+    pairs = [
+        (s.id, lang)
+        for s in stories
+        for lang in (langs if langs is not None else s.languages)
+        if lang in s.languages
+    ]
+    if not pairs:
+        raise ContentError(
+            f"none of the chosen stories is written in {', '.join(langs or [])}",
+            hint="pick another --lang, or add the translation to the stories",
+        )
+    return pairs
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("render")
+    def render(
+        ctx: typer.Context,
+        stories: Annotated[
+            list[str] | None,
+            typer.Argument(help="Story ids to render (default: every story).", show_default=False),
+        ] = None,
+        lang: Annotated[
+            str, typer.Option("--lang", "-l", help="Language code(s), comma-separated, or 'all'.")
+        ] = "all",
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Output folder (default: [render] out, build/).")
+        ] = None,
+        fmt: Annotated[
+            ImageFormat | None,
+            typer.Option("--format", help="Frame image format (default: [render] format)."),
+        ] = None,
+        video: Annotated[
+            bool, typer.Option("--video", help="Also encode story.mp4 per story/language.")
+        ] = False,
+        jobs: Annotated[
+            int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Parallel drawing processes.")
+        ] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Redraw every frame.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    ) -> None:
+        """Render story frames, manifest.json and a contact sheet per story and language."""
+        import time
+
+        from ..render.pipeline import default_out, render_pairs
+
+        project = load_project(ctx)
+        langs = _languages(project, lang)
+        pairs = _pairs(project, stories or [], langs)
+        n_jobs = jobs or project.config.render.jobs
+        started = time.perf_counter()
+        targets = [(project.content.story(sid), lg, default_out(project, out, sid, lg)) for sid, lg in pairs]
+        show_bar = not as_json and err_console().is_terminal
+        with _progress(show_bar) as advance:
+            results = render_pairs(
+                project,
+                targets,
+                fmt=fmt.value if fmt else None,
+                cache=not no_cache,
+                jobs=n_jobs,
+                progress=advance,
+            )
+        videos: dict[tuple[str, str], Any] = {}
+        if video:
+            from ..render.videos import render_result_video
+
+            for r in results:
+                videos[(r.story, r.lang)] = render_result_video(r)
+        elapsed = time.perf_counter() - started
+        if as_json:
+            rows = []
+            for r in results:
+                row = r.to_dict()
+                v = videos.get((r.story, r.lang))
+                if v is not None:
+                    row["video"] = [str(p) for p in v.parts]
+                rows.append(row)
+            print_json(
+                {
+                    "results": rows,
+                    "frames": sum(len(r.frames) for r in results),
+                    "rendered": sum(r.rendered for r in results),
+                    "cached": sum(r.cached for r in results),
+                    "seconds": round(elapsed, 3),
+                }
+            )
+            return
+        _summary(results, videos, elapsed)
+
+
+class _progress:
+    """A rich progress bar on a terminal; a no-op callback otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.enabled:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(
+            TextColumn("rendering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err_console(),
+            transient=True,
+        )
+        self.bar.__enter__()
+        self.task = self.bar.add_task("", total=None)
+
+        def advance(ev: Any) -> None:
+            self.bar.update(
+                self.task,
+                total=ev.total,
+                completed=ev.done,
+                description=f"{ev.story} [{ev.lang}] {ev.frame:02d}",
+            )
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _summary(results: list[Any], videos: dict[tuple[str, str], Any], elapsed: float) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col, justify in (
+        ("story", "left"),
+        ("lang", "left"),
+        ("frames", "right"),
+        ("rendered", "right"),
+        ("cached", "right"),
+        ("warnings", "right"),
+        ("seconds", "right"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        table.add_row(
+            r.story,
+            r.lang,
+            str(len(r.frames)),
+            str(r.rendered),
+            str(r.cached),
+            str(len(r.warnings)),
+            f"{r.seconds:.2f}",
+        )
+    con = console()
+    con.print(table)
+    for r in results:
+        for w in r.warnings:
+            con.print(f"warning: {r.story} [{r.lang}] {w}", markup=False)
+        v = videos.get((r.story, r.lang))
+        if v is not None:
+            for part in v.parts:
+                con.print(f"video: {part}", markup=False)
+    frames = sum(len(r.frames) for r in results)
+    drawn = sum(r.rendered for r in results)
+    out_dirs = sorted({str(r.out_dir.parent.parent) for r in results})
+    con.print(
+        f"{frames} frames ({drawn} drawn, {frames - drawn} cached) in {elapsed:.1f} s"
+        f" -> {', '.join(out_dirs)}",
+        markup=False,
+    )
