@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from storycast.timetable import Entry, Timetable, parse_cron, resolve
 from storycast.timetable.model import AtTrigger, CronTrigger
@@ -257,3 +259,66 @@ def test_blackout_end_on_spring_forward_day():
     # 01:30 CET is in the blackout; its end, 02:30, does not exist that day -> 03:00 CEST.
     assert keys(occs) == ["2026-03-29T03:00"]
     assert due(occs) == ["03-29 01:00"]
+
+
+# ---- unusual transitions -------------------------------------------------------------------------
+
+
+def test_lord_howe_half_hour_dst():
+    # Australia/Lord_Howe moves clocks by 30 minutes: 02:00 -> 02:30 on 2026-10-04, 02:00 -> 01:30
+    # on 2026-04-05.
+    z = ZoneInfo("Australia/Lord_Howe")
+    assert resolve(datetime(2026, 10, 4, 2, 15), z).isoformat() == "2026-10-04T02:30:00+11:00"
+    assert resolve(datetime(2026, 4, 5, 1, 45), z).isoformat() == "2026-04-05T01:45:00+11:00"
+    occs = run(entry("*/15 1-2 * * *", tz="Australia/Lord_Howe"), utc(2026, 10, 3, 12), utc(2026, 10, 4, 12))
+    assert keys(occs) == [
+        "2026-10-04T01:00",
+        "2026-10-04T01:15",
+        "2026-10-04T01:30",
+        "2026-10-04T01:45",
+        "2026-10-04T02:30",  # 02:00 and 02:15 do not exist; they join 02:30
+        "2026-10-04T02:45",
+    ]
+
+
+def test_dublin_negative_dst_is_still_a_gap_and_a_fold():
+    # tzdata models Irish time with a negative DST save; the wall clock behaves as usual.
+    z = ZoneInfo("Europe/Dublin")
+    assert resolve(datetime(2026, 3, 29, 1, 30), z).astimezone(UTC) == utc(2026, 3, 29, 1, 0)
+    assert resolve(datetime(2026, 10, 25, 1, 30), z).astimezone(UTC) == utc(2026, 10, 25, 0, 30)
+
+
+# ---- properties over random schedules ------------------------------------------------------------
+
+ZONES = ["Europe/Madrid", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe", "Asia/Kolkata"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    minute=st.sampled_from(["0", "30", "*/20", "15,45"]),
+    hour=st.sampled_from(["*", "0-3", "2", "1,2,3", "*/5"]),
+    tz=st.sampled_from(ZONES),
+    month=st.sampled_from([3, 4, 10, 11]),
+    night=st.booleans(),
+)
+def test_properties_of_any_schedule(minute, hour, tz, month, night):
+    blackouts = (Blackout.parse("23:00-06:00"),) if night else ()
+    e = entry(f"{minute} {hour} * * *", tz=tz, blackouts=blackouts)
+    start, end = utc(2026, month, 1), utc(2026, month, 15)
+    occs = run(e, start, end)
+    # sorted, inside the window, one occurrence per key, key == local wall-clock minute
+    assert [o.due_utc for o in occs] == sorted(o.due_utc for o in occs)
+    assert all(start <= o.due_utc < end for o in occs)
+    assert len({o.occurrence_key for o in occs}) == len(occs)
+    assert all(o.occurrence_key == o.local.strftime("%Y-%m-%dT%H:%M") for o in occs)
+    assert all(o.local.astimezone(UTC) == o.due_utc for o in occs)
+    # a moved occurrence only ever moves later, never earlier
+    for o in occs:
+        if "moved_from" in o.extra:
+            assert o.extra["moved_from"] < o.occurrence_key
+    # nothing inside the blackout
+    if night:
+        assert all(6 <= o.local.hour < 23 for o in occs)
+    # splitting the window changes nothing
+    mid = start + (end - start) / 3
+    assert run(e, start, mid) + run(e, mid, end) == occs
