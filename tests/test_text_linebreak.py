@@ -83,6 +83,7 @@ def test_break_opportunities_follow_punctuation_rules() -> None:
     assert pieces("10\u00a0km away") == ["10\u00a0km ", "away"]
     assert pieces("ไปเที่ยวกันมากๆ นะ") == ["ไปเที่ยว", "กัน", "มากๆ ", "นะ"]
     assert pieces("है। यह") == ["है। ", "यह"]
+    assert pieces("en 2 minutos, 2024 fue") == ["en ", "2 minutos, ", "2024 ", "fue"]
 
 
 def test_explicit_newline_forces_a_break(fonts: FontLibrary) -> None:

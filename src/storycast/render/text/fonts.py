@@ -224,6 +224,9 @@ class FontLibrary:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _fonts: dict[tuple[str, int], FreeTypeFont] = field(default_factory=dict, repr=False)
     _chain_cache: dict[tuple[str, int, str], tuple[FontFace, ...]] = field(default_factory=dict, repr=False)
+    _face_cache: dict[tuple[str, str, str | int, str, bool], FontFace | None] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_folders(cls, folders: Iterable[Path | str]) -> FontLibrary:
@@ -326,12 +329,20 @@ class FontLibrary:
         self, cluster: str, family: str, weight: str | int, script: str, *, color_emoji: bool = True
     ) -> FontFace | None:
         """First face of the fallback chain covering every character of *cluster*, or None."""
+        key = (cluster, family, weight, script, color_emoji)
+        if key in self._face_cache:
+            return self._face_cache[key]
+        found: FontFace | None = None
         for face in self.fallback_chain(family, weight, script):
             if face.is_color and not color_emoji:
                 continue
             if face.covers(cluster):
-                return face
-        return None
+                found = face
+                break
+        if len(self._face_cache) > 50_000:
+            self._face_cache.clear()
+        self._face_cache[key] = found
+        return found
 
     # --- Pillow fonts ---------------------------------------------------------------------
 

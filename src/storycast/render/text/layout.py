@@ -119,7 +119,7 @@ class _Trial:
     height: float
 
 
-_prep_cache: dict[tuple[object, ...], Prepared] = {}
+_prep_cache: dict[tuple[object, ...], tuple[FontLibrary, Prepared]] = {}
 _layout_cache: dict[tuple[object, ...], TextLayout] = {}
 _lock = threading.Lock()
 
@@ -172,21 +172,16 @@ def _prepared(req: TextRequest, fonts: FontLibrary) -> Prepared:
     direction = req.direction or paragraph_direction(req.text, lang)
     key = (req.text, lang, req.family, req.weight, direction, req.emoji, id(fonts))
     hit = _prep_cache.get(key)
-    if hit is None:
-        hit = prepare(
-            req.text,
-            lang,
-            req.family,
-            req.weight,
-            direction == "rtl",
-            fonts,
-            color_emoji=req.emoji == "color",
-        )
-        with _lock:
-            if len(_prep_cache) > 2048:
-                _prep_cache.clear()
-            _prep_cache[key] = hit
-    return hit
+    if hit is not None and hit[0] is fonts:  # id() alone could be reused by a new library
+        return hit[1]
+    prep = prepare(
+        req.text, lang, req.family, req.weight, direction == "rtl", fonts, color_emoji=req.emoji == "color"
+    )
+    with _lock:
+        if len(_prep_cache) > 2048:
+            _prep_cache.clear()
+        _prep_cache[key] = (fonts, prep)
+    return prep
 
 
 def _layout(req: TextRequest, box_w: int, box_h: int, fonts: FontLibrary) -> TextLayout:

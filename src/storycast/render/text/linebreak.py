@@ -61,6 +61,17 @@ def _is_letter(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LM"
 
 
+def _short_number_before(text: str, space: int) -> bool:
+    """Whether the word ending before the spaces at *space* is a number of at most 3 digits."""
+    end = space
+    while end > 0 and _is_space(text[end - 1]):
+        end -= 1
+    start = end
+    while start > 0 and text[start - 1].isdigit():
+        start -= 1
+    return 0 < end - start <= 3 and (start == 0 or _is_space(text[start - 1]) or text[start - 1] in OPENING)
+
+
 def _letters_before(text: str, end: int) -> int:
     i = end
     while i > 0 and _is_letter(text[i - 1]):
@@ -135,7 +146,11 @@ def _allowed(
         return False  # breaks come after spaces, never before them; NBSP glues
     if b in CLOSING:
         return False
-    if _is_space(a) or a == ZWSP:
+    if _is_space(a):
+        # Keep a short number with the word after it ("2 minutos", "5 นาที"): a number left
+        # dangling at the end of a line reads as a typo to most readers.
+        return not (_short_number_before(text, spans[k - 1][0]) and _is_letter(b))
+    if a == ZWSP:
         return True
     if a in OPENING or a in "\"'":
         return False

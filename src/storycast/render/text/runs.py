@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 from storycast.render.text.fonts import FontFace, FontLibrary, strike_size
@@ -168,6 +169,13 @@ class Prepared:
     warnings: list[str]
 
 
+def _clean(text: str) -> str:
+    """Newlines unified, tabs as spaces, other control characters removed (they have no
+    glyph and HarfBuzz would draw .notdef for them)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
+
+
 def _is_space_cluster(cl: str) -> bool:
     return all(ch in SPACES for ch in cl)
 
@@ -187,7 +195,7 @@ def prepare(
     warnings: list[str] = []
     paragraphs: list[Paragraph] = []
     missing: list[str] = []
-    for para_text in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for para_text in _clean(text).split("\n"):
         spans = clusters(para_text)
         scripts = cluster_scripts(para_text, spans)
         char_levels = bidi_levels(para_text, rtl)
@@ -237,15 +245,31 @@ def _units(para: Paragraph, lang: str | None, lib: FontLibrary) -> list[Unit]:
         body = para.pieces(c0, cw)
         top = bottom = 0.0
         for piece in body:
-            for cl_top, cl_bottom in (_cluster_extents(lib, piece, cl) for cl in _piece_clusters(piece)):
-                top = max(top, cl_top)
-                bottom = max(bottom, cl_bottom)
+            piece_top, piece_bottom = _piece_extents(lib, piece)
+            top = piece_top if piece_top > top else top
+            bottom = piece_bottom if piece_bottom > bottom else bottom
         units.append(Unit(body, para.pieces(cw, c1), top, bottom, c0, c1))
     return units
 
 
-def _piece_clusters(piece: Piece) -> list[str]:
-    return [piece.text[s:e] for s, e in clusters(piece.text)]
+_piece_ext_cache: dict[tuple[str, str, str, str | None], tuple[float, float]] = {}
+
+
+def _piece_extents(lib: FontLibrary, piece: Piece) -> tuple[float, float]:
+    """Ink above/below the baseline of a piece in em: the maximum over its clusters."""
+    key = (piece.face.key, piece.text, piece.direction, piece.lang)
+    hit = _piece_ext_cache.get(key)
+    if hit is None:
+        top = bottom = 0.0
+        for s, e in clusters(piece.text):
+            cl_top, cl_bottom = _cluster_extents(lib, piece, piece.text[s:e])
+            top, bottom = max(top, cl_top), max(bottom, cl_bottom)
+        hit = (top, bottom)
+        with _cache_lock:
+            if len(_piece_ext_cache) > 100_000:
+                _piece_ext_cache.clear()
+            _piece_ext_cache[key] = hit
+    return hit
 
 
 _ext_cache: dict[tuple[str, str, str, str | None], tuple[float, float]] = {}

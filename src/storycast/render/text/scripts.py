@@ -250,17 +250,25 @@ def bidi_class(ch: str) -> str:
     return "N"
 
 
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"})
+
+
 def paragraph_direction(text: str, lang: str | None = None) -> str:
-    """'rtl' or 'ltr' for a paragraph: the first strong character decides (UAX #9 P2/P3),
-    falling back to the language's usual direction."""
+    """'rtl' or 'ltr' for a paragraph.
+
+    A right-to-left story language decides (an Arabic step that opens with "WhatsApp" is still
+    an Arabic paragraph); otherwise the first strong character does (UAX #9 P2/P3).
+    """
+    base = (lang or "").split("-")[0].split("_")[0].lower()
+    if base in RTL_LANGUAGES:
+        return "rtl"
     for ch in text:
         c = unicodedata.bidirectional(ch)
         if c == "L":
             return "ltr"
         if c in ("R", "AL"):
             return "rtl"
-    base = (lang or "").split("-")[0].split("_")[0].lower()
-    return "rtl" if base in {"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"} else "ltr"
+    return "ltr"
 
 
 def bidi_levels(text: str, base_rtl: bool) -> list[int]:
@@ -282,12 +290,10 @@ def bidi_levels(text: str, base_rtl: bool) -> list[int]:
     for i, t in enumerate(types):
         if t in ("L", "R"):
             last_strong = t
-        elif t == "EN":
-            if last_strong == "R" and unicodedata.bidirectional(text[i]) == "EN":
-                # W2 turns EN after AL into AN; both get the same level below, so keep EN.
-                types[i] = "EN"
-            elif last_strong == "L":
-                types[i] = "L"
+        elif t == "EN" and last_strong == "L":
+            # W7 (digits after Latin are Latin). W2 would turn digits after Arabic into AN,
+            # but EN and AN end up on the same level below, so they stay EN.
+            types[i] = "L"
     # N1/N2: runs of neutrals take the surrounding direction when both sides agree
     # (numbers count as R), else the embedding direction.
     i = 0
