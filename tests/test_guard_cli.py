@@ -62,8 +62,8 @@ languages: [en]
 title: {en: Restart}
 steps:
   - title: {en: Step}
-    text: {en: %s}
-""" % " ".join(["word"] * 45)
+    text: {en: WORDS}
+""".replace("WORDS", " ".join(["word"] * 45))
 
 
 def make(tmp_path: Path, **stories: str) -> Path:
