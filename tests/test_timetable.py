@@ -449,7 +449,10 @@ def test_unknown_entry_zone(project):
         ("{story: reset-router, at: '2026-02-30T10:00', channels: [local]}", "is not a real date"),
         ("{story: reset-router, at: 'tomorrow', channels: [local]}", "is not a local date and time"),
         ("{story: reset-router, channels: [local]}", "this entry has no time"),
-        ("{story: reset-router, at: '2026-12-01T10:00', cron: '0 9 * * *', channels: [local]}", "not both"),
+        (
+            "{story: reset-router, at: '2026-12-01T10:00', cron: '0 9 * * *', channels: [local]}",
+            "not at and cron",
+        ),
         ("{story: reset-router, cron: '0 9 * * *'}", "this entry has no channels"),
         ("{story: reset-router, cron: '0 9 * * *', channels: []}", "channels: must be a non-empty list"),
         ("{cron: '0 9 * * *', channels: [local]}", "does not say what to publish"),
@@ -647,3 +650,53 @@ def test_docs_examples_load(tmp_path):
         (root / rel).write_text(content, encoding="utf-8")
     table = load_timetable(Project.load(root, environ={}))
     assert len(table.entries) >= 5
+
+
+# ---- every: -----------------------------------------------------------------------------------
+
+
+def test_every_days_keeps_local_time_across_dst(project):
+    table = tt(
+        project,
+        """\
+        entries:
+          - {story: reset-router, every: 2d, start: "2026-03-27T10:00", until: 2026-04-01, channels: [local]}
+        """,
+    )
+    assert table.entries[0].key == "weekly/reset-router/every:2d@2026-03-27T10:00"
+    occs = table.occurrences(utc(2026, 3, 1), utc(2026, 5, 1))
+    assert local_keys(occs) == ["2026-03-27T10:00", "2026-03-29T10:00", "2026-03-31T10:00"]
+    assert [o.due_utc.hour for o in occs] == [9, 8, 8]  # CET, then CEST
+
+
+def test_every_minutes_and_a_late_window(project):
+    table = tt(
+        project,
+        """\
+        entries:
+          - {story: reset-router, every: 90m, start: "2026-12-01T09:00", until: "2026-12-01T13:00",
+             channels: [local]}
+          - {id: three-days, story: reset-router, every: 3d, start: "2026-12-01T10:00", channels: [local]}
+        """,
+    )
+    day = table.occurrences(utc(2026, 12, 1), utc(2026, 12, 2))
+    assert local_keys(day) == ["2026-12-01T09:00", "2026-12-01T10:00", "2026-12-01T10:30", "2026-12-01T12:00"]
+    later = table.occurrences(utc(2026, 12, 10), utc(2026, 12, 17))
+    assert local_keys(later) == ["2026-12-10T10:00", "2026-12-13T10:00", "2026-12-16T10:00"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ("{story: reset-router, every: 2d, channels: [local]}", "every: needs start:"),
+        (
+            "{story: reset-router, every: 30s, start: 2026-12-01, channels: [local]}",
+            "whole number of minutes",
+        ),
+        ("{story: reset-router, every: often, start: 2026-12-01, channels: [local]}", "is not a duration"),
+        (OK + "every: 2d}", "not cron and every"),
+    ],
+)
+def test_every_errors(project, entry, needle):
+    problems = errors(project, {"w.yaml": f"entries:\n  - {entry}\n"})
+    assert any(needle in p for p in problems), problems

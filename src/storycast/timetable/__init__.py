@@ -13,7 +13,7 @@ Public API (stable; the ledger and engine build on it)::
 ``Occurrence`` (frozen dataclass):
 
 * ``entry_key`` – stable id of the schedule entry: its ``id:``, or by default
-  ``<file stem>/<ref>/<at|cron>:<spec>`` plus ``@<zone>`` when the entry overrides the file's zone
+  ``<file stem>/<ref>/<at|cron|every>:<spec>`` plus ``@<zone>`` when the entry overrides the file's zone
   (``weekly/reset-router/cron:30 9 * * 1-5``);
 * ``occurrence_key`` – the local wall-clock minute the occurrence is due, ISO without offset
   (``2026-12-01T10:00``), optionally ``#phase`` for kinds that publish several phases;
@@ -45,7 +45,7 @@ from .kinds import (
     unregister_entry_kind,
 )
 from .loader import DEFAULT_GRACE, schedule_files
-from .model import AtTrigger, CronTrigger, Entry, Occurrence, Trigger
+from .model import AtTrigger, CronTrigger, Entry, EveryTrigger, Occurrence, Trigger
 from .table import Timetable, load_timetable
 from .zones import Blackout, get_zone, local_key, parse_duration, resolve
 
@@ -58,6 +58,7 @@ __all__ = [
     "CronTrigger",
     "Entry",
     "EntryKind",
+    "EveryTrigger",
     "Occurrence",
     "StoryKind",
     "Timetable",

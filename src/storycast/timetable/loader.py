@@ -28,7 +28,7 @@ from ..errors import ContentError, ScheduleError, StorycastError
 from ..yamlsrc import PosDict, PosList
 from .cron import CronSyntaxError, parse_cron
 from .kinds import EntryKind, entry_kinds
-from .model import AtTrigger, CronTrigger, Entry, Trigger
+from .model import AtTrigger, CronTrigger, Entry, EveryTrigger, Trigger
 from .zones import (
     Blackout,
     UnknownZoneError,
@@ -51,6 +51,7 @@ COMMON_KEYS = frozenset(
         "id",
         "at",
         "cron",
+        "every",
         "timezone",
         "start",
         "until",
@@ -64,7 +65,8 @@ COMMON_KEYS = frozenset(
         "enabled",
     }
 )
-NOT_DEFAULTABLE = frozenset({"id", "at", "cron", "label"})
+NOT_DEFAULTABLE = frozenset({"id", "at", "cron", "every", "label"})
+TRIGGER_KEYS = ("at", "cron", "every")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 
@@ -177,29 +179,59 @@ class _EntryReader:
         # Keys in defaults are checked once per file (see _load_file).
 
     def trigger(self, kind: EntryKind, ref: str) -> Trigger | None:
-        has_at, has_cron = "at" in self.data, "cron" in self.data
-        if has_at and has_cron:
-            self.fail("an entry has either at: (once) or cron: (repeating), not both", self.data, "cron")
+        given = [k for k in TRIGGER_KEYS if k in self.data]
+        if len(given) > 1:
+            self.fail(
+                f"an entry has one of at: (once), cron: or every: (repeating), not {' and '.join(given)}",
+                self.data,
+                given[1],
+            )
             return None
-        if has_at:
+        if given == ["at"]:
             try:
                 return AtTrigger(parse_local_datetime(self.data["at"]))
             except ValueError as exc:
                 self.fail(f"at: {exc}", self.data, "at")
                 return None
-        if has_cron:
+        if given == ["cron"]:
             try:
                 return CronTrigger(parse_cron(self.data["cron"]))
             except CronSyntaxError as exc:
                 self.fail(f"cron: {exc.message}", self.data, "cron", hint=exc.hint)
                 return None
+        if given == ["every"]:
+            return self.every()
         default = kind.default_trigger(ref, self.project)
         if default is None:
             self.fail(
                 "this entry has no time",
-                hint='add at: "2026-12-01T10:00" (once) or cron: "30 9 * * 1-5" (repeating)',
+                hint='add at: "2026-12-01T10:00" (once), cron: "30 9 * * 1-5" or every: 2d (repeating)',
             )
         return default
+
+    def every(self) -> Trigger | None:
+        try:
+            step = parse_duration(self.data["every"])
+        except ValueError as exc:
+            self.fail(f"every: {exc}", self.data, "every")
+            return None
+        if step < timedelta(minutes=1) or step % timedelta(minutes=1):
+            self.fail("every: must be a whole number of minutes, at least 1m", self.data, "every")
+            return None
+        start, _ = self.get("start")
+        if start is None:
+            self.fail(
+                "every: needs start: (the first publication)",
+                self.data,
+                "every",
+                hint='add start: "2026-12-01T10:00"; it is repeated every interval from there',
+            )
+            return None
+        try:
+            anchor = parse_bound(start, end=False)
+        except ValueError:
+            return None  # bounds() reports the bad start: value
+        return EveryTrigger(anchor, step)
 
     def timezone(self) -> str:
         value, node = self.get("timezone")
@@ -318,7 +350,7 @@ class _EntryReader:
                 kind.name,
                 hint=_suggest(ref, refs, f"{kind.name} ids"),
             )
-        trigger = self.trigger(kind, ref) if ref_known or "at" in self.data or "cron" in self.data else None
+        trigger = self.trigger(kind, ref) if ref_known or any(k in self.data for k in TRIGGER_KEYS) else None
         tz = self.timezone()
         channels = self.names(
             "channels",

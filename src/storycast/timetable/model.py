@@ -114,6 +114,31 @@ class CronTrigger:
 
 
 @dataclass(frozen=True)
+class EveryTrigger:
+    """A fixed wall-clock interval from an anchor (``every:`` with ``start:``).
+
+    Steps are added to the local wall-clock time, not to UTC: ``every: 2d`` from 10:00 stays at
+    10:00 across DST changes, and ``every: 1h`` has one firing per wall-clock hour, like cron.
+    """
+
+    anchor: datetime  # naive local wall-clock time of the first firing
+    step: timedelta
+    kind: str = "every"
+
+    @property
+    def spec(self) -> str:
+        return f"{format_duration(self.step)}@{local_key(self.anchor)}"
+
+    def wall_times(self, first: date, last: date) -> Iterator[datetime]:
+        begin = datetime.combine(first, time(0, 0))
+        k = 0 if begin <= self.anchor else -(-(begin - self.anchor) // self.step)  # ceiling division
+        t = self.anchor + k * self.step
+        while t.date() <= last:
+            yield t
+            t += self.step
+
+
+@dataclass(frozen=True)
 class Entry:
     """One validated schedule entry. Producers (see :mod:`.kinds`) turn it into occurrences."""
 
