@@ -966,8 +966,12 @@ SAMPLES: dict[str, Callable[[Canvas], None]] = {
 }
 
 
-def build(only: Sequence[str] = ()) -> list[Path]:
-    """Draw every sample (or only the named ones) and the brand marks; return the written paths."""
+def build(only: Sequence[str] = (), out: Path = HERE) -> list[Path]:
+    """Draw every sample (or only the named ones, ``logo`` for the brand marks) into ``out``.
+
+    ``out`` is the assets folder: PNGs go to ``out/samples`` and ``out/brand``. Returns the
+    written paths.
+    """
     written: list[Path] = []
     for name, draw in SAMPLES.items():
         if only and name not in only:
@@ -975,14 +979,14 @@ def build(only: Sequence[str] = ()) -> list[Path]:
         cv = Canvas()
         card(cv)
         draw(cv)
-        path = HERE / "samples" / f"{name}.png"
+        path = out / "samples" / f"{name}.png"
         cv.save(path, clip_radius=80)
         written.append(path)
     if not only or "logo" in only:
         for light, name in ((False, "logo"), (True, "logo-light")):
             cv = Canvas(size=512, scale=4)
             logo(cv, light)
-            path = HERE / "brand" / f"{name}.png"
+            path = out / "brand" / f"{name}.png"
             cv.save(path)
             written.append(path)
     return written

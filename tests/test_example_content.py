@@ -164,3 +164,21 @@ def test_logo_exists_with_transparent_corners(project: Project) -> None:
     with Image.open(logo) as im:
         assert im.size == (512, 512)
         assert im.convert("RGBA").getpixel((0, 0))[3] == 0
+
+
+def test_committed_samples_match_the_script(tmp_path: Path) -> None:
+    """The PNGs in assets/ are what assets/make_samples.py draws (pixel for pixel)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_samples", ROOT / "assets" / "make_samples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    names = ("router-reset", "code-entry", "logo")
+    written = module.build(names, out=tmp_path)
+    assert len(written) == 4  # two samples + logo + logo-light
+    for fresh in written:
+        committed = ROOT / "assets" / fresh.relative_to(tmp_path)
+        with Image.open(fresh) as a, Image.open(committed) as b:
+            assert a.size == b.size
+            assert a.tobytes() == b.tobytes(), f"{committed.name} is stale: run python assets/make_samples.py"
