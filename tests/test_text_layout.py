@@ -59,9 +59,13 @@ def test_longer_text_gets_a_smaller_size_and_stays_in_the_box(fonts: FontLibrary
     assert layout_text(bigger, 800, 500, fonts).truncated
 
 
-def test_max_lines_is_respected(fonts: FontLibrary) -> None:
+def test_max_lines_is_respected_and_line_boxes_tile(fonts: FontLibrary) -> None:
     layout = layout_text(TextRequest(LONG, "es", size_max=80, size_min=20, max_lines=3), 900, 1500, fonts)
-    assert len(layout.lines) <= 3 and layout.fitted
+    assert len(layout.lines) == 3 and layout.fitted
+    boxes = [layout.line_box(i) for i in range(3)]
+    assert boxes[0][0] == 0 and boxes[-1][1] == layout.height
+    assert boxes[0][1] == pytest.approx(boxes[1][0]) and boxes[1][1] == pytest.approx(boxes[2][0])
+    assert layout.line_pitch == pytest.approx(layout.lines[1].baseline - layout.lines[0].baseline)
 
 
 def test_ellipsis_only_at_the_minimum_size(fonts: FontLibrary) -> None:

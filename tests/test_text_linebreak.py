@@ -84,6 +84,11 @@ def test_break_opportunities_follow_punctuation_rules() -> None:
     assert pieces("ไปเที่ยวกันมากๆ นะ") == ["ไปเที่ยว", "กัน", "มากๆ ", "นะ"]
     assert pieces("है। यह") == ["है। ", "यह"]
     assert pieces("en 2 minutos, 2024 fue") == ["en ", "2 minutos, ", "2024 ", "fue"]
+    assert pieces("https://help.example.com/reset-password") == [
+        "https://help.example.com/",
+        "reset-",
+        "password",
+    ]
 
 
 def test_explicit_newline_forces_a_break(fonts: FontLibrary) -> None:

@@ -30,8 +30,10 @@ before closing or after opening punctuation. If the text does not fit at ``size_
 with an ellipsis: ``truncated=True`` and a sentence in ``warnings``; the caller decides whether
 that is an error. ``TextLayout`` has ``size``, ``lines`` (``LaidLine``: ``text`` exactly as
 drawn, ``width``, ``x``, ``baseline``, ``runs`` in visual order), ``width``, ``height``,
-``fitted``, ``shrunk_to_min``, ``truncated``, ``warnings``, ``align``, ``direction`` and
-``text`` (all drawn lines joined by newlines).
+``fitted``, ``shrunk_to_min``, ``truncated``, ``warnings``, ``align``, ``direction``,
+``line_pitch`` (baseline to baseline, px) and ``text`` (all drawn lines joined by newlines).
+A line's ink spans ``baseline - ascent`` to ``baseline + descent``; ``layout.line_box(i)``
+gives its box (boxes tile the block: panels behind single lines use them).
 
 ``draw_text(img, layout, box, *, color, valign="top", stroke_width=0, stroke_color=None,
 shadow=None)`` draws into ``box = (left, top, right, bottom)``; ``shadow`` is a ``Shadow`` or a

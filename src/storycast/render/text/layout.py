@@ -42,7 +42,7 @@ class TextRequest:
     text: str
     lang: str
     family: str = "Noto Sans"
-    weight: str = "regular"  # regular|medium|semibold|bold (nearest installed weight is used)
+    weight: str | int = "regular"  # regular|medium|semibold|bold or 100..900 (nearest installed)
     size_max: int = 72
     size_min: int = 44
     max_lines: int | None = None
@@ -100,6 +100,17 @@ class TextLayout:
     box_w: int
     box_h: int
     fonts: FontLibrary = field(compare=False, repr=False)
+    line_pitch: float = 0.0  # baseline-to-baseline distance, px (the same for every line)
+
+    def line_box(self, index: int) -> tuple[float, float]:
+        """Top and bottom of line *index*'s box, from the top of the layout.
+
+        Line boxes tile the block without gaps: each is ``line_pitch`` tall, the first starts
+        at 0 and the last ends at ``height`` (panels drawn behind lines use these).
+        """
+        top = self.lines[index].baseline - self.lines[0].baseline
+        bottom = self.height if index == len(self.lines) - 1 else top + self.line_pitch
+        return top, bottom
 
     @property
     def text(self) -> str:
@@ -336,7 +347,7 @@ def _result(
     *,
     truncated: bool,
 ) -> TextLayout:
-    _pitch, height = _vertical(prep, req, size, t.lines, len(t.lines))
+    pitch, height = _vertical(prep, req, size, t.lines, len(t.lines))
     return TextLayout(
         size=size,
         lines=lines,
@@ -351,6 +362,7 @@ def _result(
         box_w=box_w,
         box_h=box_h,
         fonts=fonts,
+        line_pitch=pitch,
     )
 
 

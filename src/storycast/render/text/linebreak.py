@@ -166,6 +166,12 @@ def _allowed(
         )
     if a in DASHES:
         return True
+    if a == "/":
+        # URLs and paths may break after a slash before a word: ".../support/|reset".
+        slash = spans[k - 1][0]
+        return (
+            slash > 0 and text[slash - 1].isalnum() and _letters_after(text, spans[k][0]) >= MIN_HYPHEN_PART
+        )
     if thai_boundary:
         return True
     if _is_ideograph(a) or _is_ideograph(b):

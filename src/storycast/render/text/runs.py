@@ -184,7 +184,7 @@ def prepare(
     text: str,
     lang: str | None,
     family: str,
-    weight: str,
+    weight: str | int,
     rtl: bool,
     lib: FontLibrary,
     *,
