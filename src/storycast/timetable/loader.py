@@ -19,7 +19,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -331,7 +332,7 @@ class _EntryReader:
             except ValueError as exc:
                 where = (value, i) if isinstance(value, PosList) else (node, "blackout")
                 self.fail(f"blackout: {exc}", *where)
-        if out and _always_dark(out):
+        if out and _always_dark(tuple(out)):
             self.fail("blackout: these hours cover the whole day, so nothing could publish", node, "blackout")
         return tuple(out), policy
 
@@ -426,9 +427,9 @@ class _EntryReader:
         return key if tz == self.file_tz else f"{key}@{tz}"
 
 
-def _always_dark(blackouts: list[Blackout]) -> bool:
-    from datetime import time
-
+@cache
+def _always_dark(blackouts: tuple[Blackout, ...]) -> bool:
+    """True when the blackouts leave no minute of the day (cached: defaults repeat them per entry)."""
     return all(any(b.contains(time(h, m)) for b in blackouts) for h in range(24) for m in range(60))
 
 
