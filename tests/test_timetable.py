@@ -700,3 +700,16 @@ def test_every_minutes_and_a_late_window(project):
 def test_every_errors(project, entry, needle):
     problems = errors(project, {"w.yaml": f"entries:\n  - {entry}\n"})
     assert any(needle in p for p in problems), problems
+
+
+def test_until_applies_before_the_blackout_move(project):
+    table = tt(
+        project,
+        """\
+        entries:
+          - {story: reset-router, cron: "30 23 * * *", channels: [local], blackout: "22:00-07:00",
+             until: 2026-12-06}
+        """,
+    )
+    occs = table.occurrences(utc(2026, 12, 5), utc(2026, 12, 10))
+    assert local_keys(occs) == ["2026-12-06T07:00", "2026-12-07T07:00"]
