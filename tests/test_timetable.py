@@ -711,5 +711,6 @@ def test_until_applies_before_the_blackout_move(project):
              until: 2026-12-06}
         """,
     )
-    occs = table.occurrences(utc(2026, 12, 5), utc(2026, 12, 10))
+    occs = table.occurrences(utc(2026, 12, 5, 12), utc(2026, 12, 10))
+    # 23:30 on the 5th and on the 6th (the until date) move to 07:00 the next morning; no more.
     assert local_keys(occs) == ["2026-12-06T07:00", "2026-12-07T07:00"]
