@@ -12,6 +12,7 @@ MUSIC_UNDER_VOICE = 0.3  # music gain when a part has voice-over (about -10 dB)
 FADE_OUT = 1.5  # seconds of music fade-out at the end of each part
 FADE_IN = 0.3  # seconds of music fade-in at the start of a continuation part
 AUDIO_CODEC_ARGS = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"]
+AAC_PRIMING = 1024  # samples the AAC encoder puts before the first real sample
 _FMT = "aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
 
 
@@ -72,5 +73,8 @@ def part_audio(
     )
     chains.append(mix)
     # loudnorm resamples to 192 kHz internally; bring it back to 48 kHz and cut to the part exactly.
-    chains.append(f"[mix]{LOUDNORM},aresample=48000,{_FMT},atrim=duration={d}[aout]")
+    # The AAC encoder adds 1024 priming samples; without an edit list they play at the start, so the
+    # track is cut that much shorter to end with the video (the sound runs 21 ms late: imperceptible).
+    cut = f"{max(0.1, part_seconds - AAC_PRIMING / 48000):.6f}"
+    chains.append(f"[mix]{LOUDNORM},aresample=48000,{_FMT},atrim=duration={cut}[aout]")
     return AudioPlan(inputs, ";".join(chains))

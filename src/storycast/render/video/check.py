@@ -57,7 +57,7 @@ def check_info(info: MediaInfo, spec: TargetSpec) -> list[Violation]:
         err("edit-list", "the file contains an edit list (edts/elst)", "no edit list", "elst present")
     if spec.max_bytes is not None and info.size > spec.max_bytes:
         err("size", "the file is too large", f"<= {spec.max_bytes / 1e6:g} MB", f"{info.size / 1e6:.1f} MB")
-    duration = info.video.duration if info.video else info.duration
+    duration = max([info.duration, *(t.duration for t in [info.video, *info.audio] if t is not None)])
     if duration > spec.max_seconds + _EPS:
         err("duration", "the video is too long", f"<= {spec.max_seconds:g} s", f"{duration:.2f} s")
     if duration < spec.min_seconds - _EPS:

@@ -77,6 +77,7 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
     total = sum(p.length for p in parts)
     cache = Path(options.cache_dir) if options.cache_dir else out.parent / ".video-cache" / spec.name
     cache.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     encoder = _encoder_args(spec, options)
     result = VideoResult(parts=[], durations=[], target=spec.name)
 
@@ -381,7 +382,10 @@ def _mux_part(
         else:
             args += ["-map", "0:v"]
         args += [
-            "-c:v", "copy", "-r", str(fps), "-use_editlist", "0", "-movflags", "+faststart",
+            # Keep video at t=0 with a constant frame rate: by default the muxer would shift every
+            # stream by the AAC priming delay, and edit lists (the usual fix) are not allowed.
+            "-c:v", "copy", "-r", str(fps), "-use_editlist", "0", "-avoid_negative_ts", "disabled",
+            "-movflags", "+faststart",
             "-f", "mp4", "-y", str(tmp),
         ]  # fmt: skip
         return ffmpeg.run(args, what=f"joining part {part.index}", file=name)
