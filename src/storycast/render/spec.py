@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..content.validate import locate
 from ..errors import StorycastError, TemplateError
 from .colors import RGBA, parse_color
 
@@ -550,7 +551,12 @@ def _problem(err: Any, data: Any, source: str) -> StorycastError:
         msg = "the layer has no `type`"
         hint = "start the layer with `type:` " + "|".join(LAYER_TYPES)
     text = f"{where}: {key}: {msg}" if key else f"{where}: {msg}"
-    return StorycastError(text, hint=hint)
+    # Data loaded with storycast.yamlsrc remembers positions: point at the generated YAML line.
+    path = list(err["loc"])
+    if len(path) >= 3 and path[0] == "layers" and path[2] in LAYER_TYPES:
+        del path[2]
+    line, column = locate(data, tuple(path))
+    return StorycastError(text, hint=hint, file=source, line=line, column=column)
 
 
 def parse_spec(data: Any, source: str, *, palette: Mapping[str, str] | None = None) -> FrameSpec:
@@ -575,4 +581,6 @@ def parse_spec(data: Any, source: str, *, palette: Mapping[str, str] | None = No
             f"template {source} produced an invalid frame spec ({n} problem{'s' if n != 1 else ''}):",
             problems=problems,
             file=source,
+            line=problems[0].line,
+            column=problems[0].column,
         ) from None
