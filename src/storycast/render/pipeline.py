@@ -113,6 +113,7 @@ class FrameOutput:
     payload: bytes
     texts: list[dict[str, Any]]
     warnings: list[str]
+    seconds: float = 0.0
 
 
 def encode(image: Any, fmt: str, quality: int) -> bytes:
@@ -133,12 +134,14 @@ def _draw_job(job: FrameJob) -> FrameOutput:
     from .draw import draw_frame
     from .spec import parse_spec
 
+    started = time.perf_counter()
     data = yamlsrc.loads(job.spec_text, source=job.source)
     spec = parse_spec(data, job.source, palette=job.palette)
     result = draw_frame(spec, draw_context(Path(job.root), job.lang, job.logo))
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
-    return FrameOutput(encode(result.image, job.fmt, job.quality), texts, warnings)
+    payload = encode(result.image, job.fmt, job.quality)
+    return FrameOutput(payload, texts, warnings, time.perf_counter() - started)
 
 
 def draw_context(root: Path, lang: str, logo: str | None) -> Any:
@@ -188,7 +191,7 @@ class _Prepared:
     fmt: str
     frames: list[_Frame]
     previous: dict[str, Any] | None
-    started: float
+    seconds: float  # preparation time; drawing and writing are added as they happen
     error: StorycastError | None = None
 
 
@@ -264,7 +267,7 @@ def _prepare(
                     frame.payload = hit[0].read_bytes()
                     frame.cached_meta = hit[1]
         frames.append(frame)
-    return _Prepared(story, lang, out_dir, fmt, frames, previous, started)
+    return _Prepared(story, lang, out_dir, fmt, frames, previous, time.perf_counter() - started)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,6 +319,7 @@ def _thumbs(prep: _Prepared) -> list[Any]:
 
 
 def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> RenderResult:
+    started = time.perf_counter()
     story, lang = prep.story, prep.lang
     records = _records(prep)
     title = story.title.get(lang, "")
@@ -375,7 +379,7 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
         frames=records,
         rendered=rendered,
         cached=len(prep.frames) - rendered,
-        seconds=time.perf_counter() - prep.started,
+        seconds=prep.seconds + time.perf_counter() - started,
         manifest=manifest_path,
         contact=contact_path,
         warnings=list(manifest["warnings"]),
@@ -479,6 +483,47 @@ def render_many(
     return render_pairs(project, pairs, fmt=fmt, cache=cache, jobs=jobs, progress=progress)
 
 
+def render_frame(
+    project: Project,
+    template: str,
+    lang: str,
+    context: dict[str, Any] | None = None,
+    *,
+    kind: str = "frame",
+    out: Path | None = None,
+    fmt: Format | str = "png",
+) -> FrameOutput:
+    """Render one standalone frame (Q&A announcement, poll, support hours) from ``template``.
+
+    ``context`` adds template variables (``event``, ``poll`` ...) to the project-wide ones. The
+    encoded image is written atomically to ``out`` when given. No caching: these frames are
+    cheap and their data changes every time.
+    """
+    from .frames import base_context
+
+    ctx = {**base_context(project, lang), "frame": {"index": 1, "total": 1, "kind": kind, "number": "01"}}
+    ctx.update(context or {})
+    engine = _engine(project)
+    pal = palette(project)
+    rendered = engine.render_data(template, ctx)
+    parse_rendered(rendered, engine._display(rendered.filename, template), pal)
+    job = FrameJob(
+        root=str(project.root),
+        spec_text=rendered.text,
+        source=template,
+        palette=pal,
+        lang=lang,
+        fmt=str(fmt),
+        quality=project.config.render.quality,
+        logo=project.config.brand.logo,
+        label=template,
+    )
+    result = _draw_job(job)
+    if out is not None:
+        cache_mod.atomic_write(Path(out), result.payload)
+    return result
+
+
 def render_pairs(
     project: Project,
     pairs: Sequence[tuple[Story, str, Path]],
@@ -532,6 +577,7 @@ def render_pairs(
         else:
             frame.output = out
             frame.payload = out.payload
+            prep.seconds += out.seconds
         report(prep, frame, False)
 
     if todo:
