@@ -16,7 +16,7 @@ _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occurrence:
     """One publication the timetable asks for: an entry firing at one instant.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ class Timetable:
                     continue
                 seen.add(occ.occurrence_key)
                 out.append(occ)
-        out.sort(key=lambda o: (o.due_utc, o.entry_key, o.occurrence_key))
+        out.sort(key=attrgetter("due_utc", "entry_key", "occurrence_key"))
         return out
 
 
