@@ -20,7 +20,9 @@ def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
 
 def status(
     ctx: typer.Context,
-    show_all: Annotated[bool, typer.Option("--all", help="Every row, not just upcoming and attention-needing ones.")] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every row, not just upcoming and attention-needing ones.")
+    ] = False,
     story: Annotated[str | None, typer.Option("--story", help="Only rows of this story.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 200,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
@@ -83,7 +85,9 @@ def retry(
 def cancel(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Row ids (from `storycast status`).")] = None,
-    story: Annotated[str | None, typer.Option("--story", help="Cancel every planned row of this story.")] = None,
+    story: Annotated[
+        str | None, typer.Option("--story", help="Cancel every planned row of this story.")
+    ] = None,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
 ) -> None:
     """Cancel planned (or failed/missed/unknown) rows by id, or all planned rows of --story."""
@@ -129,13 +133,16 @@ def history(
         return
     for i in items:
         what = f"{i.ref} [{i.lang}] {i.frame} -> {i.channel}  " if i.ref else ""
-        console().print(f"{i.at_utc:%Y-%m-%d %H:%M:%S}Z #{i.publication_id} {i.what:<10} {what}{i.detail}", markup=False)
+        console().print(
+            f"{i.at_utc:%Y-%m-%d %H:%M:%S}Z #{i.publication_id} {i.what:<10} {what}{i.detail}", markup=False
+        )
 
 
 def reconcile(
     ctx: typer.Context,
     resolve: Annotated[
-        list[str] | None, typer.Option("--resolve", help="Settle an unknown row yourself: ID=published or ID=failed.")
+        list[str] | None,
+        typer.Option("--resolve", help="Settle an unknown row yourself: ID=published or ID=failed."),
     ] = None,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,

@@ -38,10 +38,12 @@ def due_now(project: Project, now: datetime, timetable: Timetable | None = None)
     """Rows due at ``now`` that are not yet published, from the timetable and the ledger (read-only)."""
     from sqlalchemy.engine import make_url
 
+    from ..channels.registry import channel_types
     from ..ledger import Ledger, timeout_from
     from ..ledger.models import publication as p
     from ..timetable import load_timetable
 
+    channel_types()  # plugins may register entry kinds
     tt = timetable or load_timetable(project)
     start = now - max_grace(tt)
     units = [u for occ in tt.occurrences(start, now) for u in units_of(project, occ)]

@@ -147,7 +147,9 @@ def _replan(ledger: Ledger, row: Row, now: datetime) -> None:
         ).rowcount
         if done:
             c.execute(
-                insert(event).values(at_utc=n, publication_id=row.id, action="reconcile", detail="not published")
+                insert(event).values(
+                    at_utc=n, publication_id=row.id, action="reconcile", detail="not published"
+                )
             )
 
     ledger._write(run)

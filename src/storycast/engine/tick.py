@@ -118,6 +118,9 @@ def tick(
     dispatcher: Dispatcher | None = None,
 ) -> TickReport:
     """Publish everything due at ``now`` (default: the context clock) exactly once."""
+    from ..channels.registry import channel_types
+
+    channel_types()  # load plugins first: they may register entry kinds the timetable needs
     opts = options or TickOptions()
     now = now or context.now()
     own = ledger is None

@@ -195,8 +195,9 @@ class Ledger:
 
         def run(c: Connection) -> int:
             total = 0
+            stmt = self._insert_ignore(publication).returning(publication.c.id)
             for i in range(0, len(rows), 500):
-                total += c.execute(self._insert_ignore(publication), rows[i : i + 500]).rowcount or 0
+                total += len(c.execute(stmt, rows[i : i + 500]).all())
             return total
 
         return int(self._write(run))
@@ -350,12 +351,17 @@ class Ledger:
                         want = self._take_tokens(c, ch, lim.rate_per_minute, want, n)
                 if want <= 0:
                     continue
-                ids = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
+                pick = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
                 if self.dialect == "postgresql":
-                    ids = ids.with_for_update(skip_locked=True, of=p)
+                    pick = pick.with_for_update(skip_locked=True, of=p)
+                # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): PostgreSQL may
+                # re-run a locking subquery per row and overshoot the limit.
+                ids = [r[0] for r in c.execute(pick)]
+                if not ids:
+                    continue
                 got = c.execute(
                     update(p)
-                    .where(p.c.id.in_(ids.scalar_subquery()), p.c.state == State.PLANNED.value)
+                    .where(p.c.id.in_(ids), p.c.state == State.PLANNED.value)
                     .values(
                         state=State.CLAIMED.value,
                         claim_token=token,

@@ -1,0 +1,328 @@
+"""tick(now) in-process against SQLite and PostgreSQL: ordering, grace, retries, failures, reconcile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storycast.context import Context
+from storycast.engine import TickOptions, tick
+from storycast.ledger import Ledger, State, open_ledger
+from storycast.project import Project
+from tests.conftest_db import calls, db_url, make_engine_project, pg_database  # noqa: F401
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+ONE_CARD = """\
+timezone: UTC
+entries:
+  - card: card-a
+    at: "2026-12-01T09:00"
+    channels: [rec]
+    languages: [en, es]
+    grace: 30m
+"""
+
+
+def load(root: Path, db_url: str, **env: str) -> tuple[Project, Context]:
+    environ = {"STORYCAST_DB": db_url, "STORYCAST_DB_TIMEOUT": "10", **env}
+    ctx = Context(environ=environ)
+    ctx.fixed_clock(T0)
+    return Project.load(root, environ), ctx
+
+
+def at(ctx: Context, when: datetime) -> datetime:
+    ctx.fixed_clock(when)
+    return when
+
+
+def states(project: Project) -> dict[str, int]:
+    ledger = open_ledger(project)
+    try:
+        return ledger.counts()
+    finally:
+        ledger.close()
+
+
+def test_tick_publishes_each_frame_once_in_order(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    report = tick(project, ctx, T0)
+    assert report.count("published") == 10  # 2 languages x 5 frames
+    assert report.problems == 0
+    got = calls(root)
+    assert len(got) == 10
+    for lang in ("en", "es"):
+        frames = sorted((c for c in got if c["lang"] == lang), key=lambda c: c["t"])  # type: ignore[arg-type,return-value]
+        assert [c["frame"] for c in frames] == [1, 2, 3, 4, 5]
+    again = tick(project, ctx, T0 + timedelta(minutes=1))
+    assert again.items == [] and len(calls(root)) == 10
+    assert states(project) == {"published": 10}
+
+
+def test_nothing_due_before_its_time_and_next_due_is_reported(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    early = at(ctx, T0 - timedelta(minutes=20))
+    report = tick(project, ctx, early)
+    assert report.items == []
+    assert report.next_due == T0
+    assert states(project) == {"planned": 10}
+
+
+def test_past_grace_becomes_missed_and_is_never_sent(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=5)))  # planned, not due yet
+    late = at(ctx, T0 + timedelta(minutes=31))
+    report = tick(project, ctx, late)
+    assert report.missed == 10 and report.problems == 10
+    assert states(project) == {"missed": 10}
+    assert calls(root) == []
+
+
+def test_within_grace_still_goes_out(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=5)))
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=29)))
+    assert report.count("published") == 10
+
+
+def test_retryable_failures_back_off_then_fail(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
+    project, ctx = load(root, db_url)
+    monkeypatch.setenv("SC_MODE", "retryable")
+    outcomes = []
+    waits = [timedelta(0), timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15)]
+    now = T0
+    for wait in waits:
+        now = now + wait
+        # Just before the backoff ends nothing is claimed.
+        if wait:
+            assert tick(project, ctx, at(ctx, now - timedelta(seconds=1))).items == []
+        report = tick(project, ctx, at(ctx, now))
+        outcomes.append([i.outcome for i in report.items])
+    assert outcomes == [["retry"], ["retry"], ["retry"], ["failed"]]
+    ledger = open_ledger(project)
+    try:
+        rows = ledger.rows()
+    finally:
+        ledger.close()
+    first = next(r for r in rows if r.frame == 1)
+    assert first.state == "failed" and first.retryable and first.attempts == 4
+    assert "gave up after 4 attempts" in (first.reason or "")
+    # Frames 2..5 never went before frame 1: they are failed as blocked, not sent.
+    assert all(r.state == "failed" and (r.reason or "").startswith("frame 1") for r in rows if r.frame > 1)
+
+
+def test_permanent_failure_blocks_later_frames_and_retry_brings_them_back(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.ledger import retry
+
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
+    project, ctx = load(root, db_url)
+    monkeypatch.setenv("SC_MODE", "permanent")
+    report = tick(project, ctx, T0)
+    assert [i.outcome for i in report.items] == ["failed"]
+    assert states(project) == {"failed": 5}
+    monkeypatch.delenv("SC_MODE")
+    ledger = open_ledger(project)
+    try:
+        first = ledger.rows()[0]
+        result = retry(ledger, [first.id], T0 + timedelta(hours=2))
+    finally:
+        ledger.close()
+    assert len(result.changed) == 5
+    report = tick(project, ctx, at(ctx, T0 + timedelta(hours=2)))
+    assert report.count("published") == 5
+
+
+def test_ambiguous_outcome_is_unknown_and_never_resent(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.engine.reconcile import reconcile
+
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
+    project, ctx = load(root, db_url)
+    monkeypatch.setenv("SC_MODE", "ambiguous")
+    report = tick(project, ctx, T0)
+    assert [i.outcome for i in report.items] == ["unknown"] and report.problems == 1
+    monkeypatch.delenv("SC_MODE")
+    for minutes in (1, 2, 20):
+        assert tick(project, ctx, at(ctx, T0 + timedelta(minutes=minutes))).count("published") == 0
+    assert len(calls(root)) == 1
+    ledger = open_ledger(project)
+    try:
+        unknown = ledger.rows(Ledger_state("unknown"))
+        assert len(unknown) == 1
+        rep = reconcile(project, ctx, ledger, T0, resolve={unknown[0].id: "published"})
+        assert rep.resolved == {unknown[0].id: "published"}
+    finally:
+        ledger.close()
+    # Frame 1 settled as published: frame 2.. follow while still within grace.
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=25)))
+    assert report.count("published") == 4
+    assert len(calls(root)) == 5
+
+
+def Ledger_state(state: str):
+    from storycast.ledger.models import publication
+
+    return publication.c.state == state
+
+
+def test_local_channel_unknown_is_reconciled_by_lookup(tmp_path: Path, db_url: str) -> None:
+    from storycast.channels.base import AmbiguousOutcome
+    from storycast.channels.local import LocalChannel
+
+    sched = ONE_CARD.replace("[rec]", "[local]").replace("[en, es]", "[en]")
+    root = make_engine_project(tmp_path / "p", {"one.yaml": sched})
+    project, ctx = load(root, db_url)
+
+    # A local channel whose write succeeds but whose answer is lost (the crash window).
+    class Flaky(LocalChannel):
+        type_name = "local"
+
+        def publish(self, request):  # type: ignore[no-untyped-def]
+            super().publish(request)
+            if request.frame_index == 1:
+                raise AmbiguousOutcome("lost the answer")
+            return super().publish(request)
+
+    from storycast.channels import registry
+
+    original = registry._TYPES["local"]
+    registry._TYPES["local"] = registry.Registered(Flaky, "test")
+    try:
+        report = tick(project, ctx, T0, options=TickOptions(reconcile=False))
+    finally:
+        registry._TYPES["local"] = original
+    assert [i.outcome for i in report.items] == ["unknown"]
+    # The next tick asks the (authoritative) feed, finds the post, and carries on with frame 2.
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=1)))
+    assert report.reconciled == 1
+    assert report.count("published") == 4
+    records = sorted((root / "feed").glob("*/*.json"))
+    assert len(records) == 5  # one per frame, none twice
+
+
+def test_schedule_edit_cancels_planned_rows_that_left_it(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=30)))
+    assert states(project) == {"planned": 10}
+    (root / "schedules" / "one.yaml").write_text(ONE_CARD.replace("[en, es]", "[en]"))
+    project, _ = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=29)))
+    assert states(project) == {"planned": 5, "cancelled": 5}
+
+
+def test_channel_concurrency_and_rate_limits(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.ledger import ChannelLimits
+
+    many = """\
+    timezone: UTC
+    entries:
+      - card: card-b
+        cron: "* * * * *"
+        start: "2026-12-01T08:50"
+        until: "2026-12-01T09:01"
+        channels: [rec]
+        languages: [en]
+        grace: 1h
+    """
+    root = make_engine_project(tmp_path / "p", {"m.yaml": many})
+    monkeypatch.setenv("SC_FRAMES", "1")
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(hours=1)))  # plan only
+    ledger = open_ledger(project)
+    try:
+        claimed = ledger.claim(T0, 50, {"rec": ChannelLimits(concurrency=3)})
+        assert len(claimed) == 3
+        assert ledger.claim(T0, 50, {"rec": ChannelLimits(concurrency=3)}) == []
+        ledger.release(claimed, T0)
+        first = ledger.claim(T0, 50, {"rec": ChannelLimits(rate_per_minute=4)})
+        assert len(first) == 4  # a full bucket
+        ledger.release(first, T0)
+        assert ledger.claim(T0 + timedelta(seconds=10), 50, {"rec": ChannelLimits(rate_per_minute=4)}) == []
+        assert (
+            len(ledger.claim(T0 + timedelta(seconds=31), 50, {"rec": ChannelLimits(rate_per_minute=4)})) == 2
+        )
+    finally:
+        ledger.close()
+
+
+def test_rate_limit_from_config_holds_across_ticks(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = """\
+    timezone: UTC
+    entries:
+      - card: card-b
+        cron: "* * * * *"
+        start: "2026-12-01T08:55"
+        until: "2026-12-01T09:01"
+        channels: [rec]
+        languages: [en]
+        grace: 1h
+    """
+    root = make_engine_project(tmp_path / "p", {"m.yaml": many}, extra_toml="")
+    toml = (root / "storycast.toml").read_text().replace('log_dir = "', 'rate_per_minute = 2\nlog_dir = "')
+    (root / "storycast.toml").write_text(toml)
+    monkeypatch.setenv("SC_FRAMES", "1")
+    project, ctx = load(root, db_url)
+    assert tick(project, ctx, T0).count("published") == 2
+    assert tick(project, ctx, at(ctx, T0 + timedelta(seconds=30))).count("published") == 1
+    assert tick(project, ctx, at(ctx, T0 + timedelta(minutes=2))).count("published") == 2
+
+
+def test_stop_request_gives_the_rest_of_the_batch_back(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    seen: list[str] = []
+
+    def checkpoint(name: str, row: object) -> None:
+        seen.append(name)
+
+    def stop() -> bool:
+        return seen.count("before_send") >= 1
+
+    report = tick(project, ctx, T0, options=TickOptions(should_stop=stop, checkpoint=checkpoint))
+    assert report.count("published") == 1
+    assert report.count("released") >= 1
+    assert states(project) == {"published": 1, "planned": 9}
+
+
+def test_unknown_channel_in_config_fails_rows_not_the_tick(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
+    toml = (root / "storycast.toml").read_text().replace('type = "recorder"', 'type = "recordr"')
+    (root / "storycast.toml").write_text(toml)
+    project, ctx = load(root, db_url)
+    report = tick(project, ctx, T0)
+    assert [i.outcome for i in report.items] == ["failed"]
+    assert "unknown channel type 'recordr'" in (report.items[0].reason or "")
+    assert states(project) == {"failed": 5}
+
+
+def test_ledger_states_are_visible_in_status_json(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    tick(project, ctx, T0)
+    ledger = Ledger.open(db_url)
+    try:
+        rows = ledger.rows()
+        assert {r.state for r in rows} == {State.PUBLISHED.value}
+        assert all(r.idempotency_key and len(r.idempotency_key) == 64 for r in rows)
+        assert len({r.idempotency_key for r in rows}) == 10
+        assert all(r.remote_id and r.remote_id.startswith("rec-") for r in rows)
+        assert all(r.expires_utc == T0 + timedelta(hours=24) for r in rows)
+    finally:
+        ledger.close()
