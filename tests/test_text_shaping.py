@@ -181,6 +181,69 @@ def test_project_fonts_win_over_packaged_ones(tmp_path: Path) -> None:
     assert lib.face("Noto Sans", "regular").path.parent != project_fonts
 
 
+def _variable_font(path: Path) -> None:
+    """A two-master variable font (wght 400..700) whose 'I' stem widens with the weight."""
+    from fontTools import varLib
+    from fontTools.designspaceLib import (
+        AxisDescriptor,
+        DesignSpaceDocument,
+        InstanceDescriptor,
+        SourceDescriptor,
+    )
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def master(stem: int) -> object:
+        fb = FontBuilder(1000, isTTF=True)
+        fb.setupGlyphOrder([".notdef", "space", "I"])
+        fb.setupCharacterMap({0x20: "space", 0x49: "I"})
+        glyphs = {}
+        for name, width in ((".notdef", 0), ("space", 0), ("I", stem)):
+            pen = TTGlyphPen(None)
+            if width:
+                pen.moveTo((100, 0))
+                pen.lineTo((100, 700))
+                pen.lineTo((100 + width, 700))
+                pen.lineTo((100 + width, 0))
+                pen.closePath()
+            glyphs[name] = pen.glyph()
+        fb.setupGlyf(glyphs)
+        fb.setupHorizontalMetrics({".notdef": (500, 0), "space": (250, 0), "I": (200 + stem, 100)})
+        fb.setupHorizontalHeader(ascent=900, descent=-200)
+        fb.setupNameTable({"familyName": "Test Var", "styleName": "Regular"})
+        fb.setupOS2(
+            usWeightClass=400, sTypoAscender=900, sTypoDescender=-200, usWinAscent=900, usWinDescent=200
+        )
+        fb.setupPost()
+        return fb.font
+
+    doc = DesignSpaceDocument()
+    axis = AxisDescriptor()
+    axis.tag, axis.name, axis.minimum, axis.default, axis.maximum = "wght", "Weight", 400, 400, 700
+    doc.addAxis(axis)
+    for weight, stem in ((400, 80), (700, 240)):
+        source = SourceDescriptor()
+        source.font, source.location = master(stem), {"Weight": weight}
+        doc.addSource(source)
+    for weight, style in ((400, "Regular"), (500, "Medium"), (600, "SemiBold"), (700, "Bold")):
+        instance = InstanceDescriptor()
+        instance.location, instance.styleName, instance.familyName = {"Weight": weight}, style, "Test Var"
+        doc.addInstance(instance)
+    varLib.build(doc)[0].save(str(path))
+
+
+def test_variable_font_named_instances_are_weights(tmp_path: Path) -> None:
+    _variable_font(tmp_path / "TestVar.ttf")
+    lib = FontLibrary.from_folders([tmp_path])
+    assert sorted(f.weight for f in lib.faces) == [400, 500, 600, 700]
+    widths = []
+    for weight in ("regular", "medium", "semibold", "bold"):
+        layout = layout_text(TextRequest("III", "en", family="Test Var", weight=weight), 900, 300, lib)
+        assert layout.lines[0].runs[0].face.weight == weight_value(weight)
+        widths.append(layout.width)
+    assert widths == sorted(widths) and len(set(widths)) == 4
+
+
 def test_broken_font_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "Broken.ttf").write_bytes(b"not a font")
     with pytest.raises(RenderError) as err:

@@ -13,7 +13,7 @@ import difflib
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -127,7 +127,7 @@ def weight_value(weight: str | int) -> int:
 
 @dataclass(frozen=True)
 class FontFace:
-    """One font file (or one face of a collection) with what we read from its tables."""
+    """One font file, face of a collection or named instance of a variable font, as indexed."""
 
     path: Path
     index: int
@@ -138,10 +138,12 @@ class FontFace:
     bitmap_sizes: tuple[int, ...] = ()
     ascent: float = 0.8  # hhea ascender / unitsPerEm
     descent: float = 0.2  # -hhea descender / unitsPerEm
+    axes: tuple[float, ...] = ()  # a variable font's named instance: coordinates in fvar order
 
     @property
     def key(self) -> str:
-        return f"{self.path}#{self.index}"
+        inst = "@" + ",".join(f"{v:g}" for v in self.axes) if self.axes else ""
+        return f"{self.path}#{self.index}{inst}"
 
     def covers(self, text: str) -> bool:
         """Whether every non-ignorable character of *text* has a glyph in this face."""
@@ -192,22 +194,45 @@ def _read_faces(path: Path) -> list[FontFace]:
                 sizes = tuple(sorted(int(s) for s in font["sbix"].strikes))
             elif "COLR" in font:
                 color = True
-            faces.append(
-                FontFace(
-                    path=path,
-                    index=index,
-                    family=family,
-                    weight=weight,
-                    italic=italic,
-                    is_color=color,
-                    bitmap_sizes=sizes,
-                    ascent=hhea.ascent / upem,
-                    descent=-hhea.descent / upem,
-                )
+            base = FontFace(
+                path=path,
+                index=index,
+                family=family,
+                weight=weight,
+                italic=italic,
+                is_color=color,
+                bitmap_sizes=sizes,
+                ascent=hhea.ascent / upem,
+                descent=-hhea.descent / upem,
             )
+            faces.extend(_instances(font, base) or [base])
         finally:
             font.close()
     return faces
+
+
+def _instances(font: Any, base: FontFace) -> list[FontFace]:
+    """One face per named instance of a variable font (Regular, Medium, SemiBold, Bold, …)."""
+    if "fvar" not in font:
+        return []
+    fvar = font["fvar"]
+    tags = [axis.axisTag for axis in fvar.axes]
+    out: list[FontFace] = []
+    for inst in fvar.instances:
+        coords = inst.coordinates
+        sub = (font["name"].getDebugName(inst.subfamilyNameID) or "").lower()
+        italic = (
+            "italic" in sub or "oblique" in sub or coords.get("ital", 0) >= 1 or coords.get("slnt", 0) < 0
+        )
+        out.append(
+            replace(
+                base,
+                weight=round(coords.get("wght", base.weight)),
+                italic=italic,
+                axes=tuple(float(coords.get(tag, 0.0)) for tag in tags),
+            )
+        )
+    return out
 
 
 @dataclass
@@ -238,8 +263,12 @@ class FontLibrary:
             if not folder.is_dir():
                 continue
             for file in sorted(folder.rglob("*")):
-                if file.suffix.lower() not in FONT_SUFFIXES or not file.is_file():
-                    continue
+                if (
+                    file.suffix.lower() not in FONT_SUFFIXES
+                    or file.name.startswith(".")
+                    or not file.is_file()
+                ):
+                    continue  # dot files include macOS "._Font.ttf" resource forks, not fonts
                 try:
                     faces = _read_faces(file)
                 except Exception as exc:  # a broken font file must name itself
@@ -363,6 +392,8 @@ class FontLibrary:
                         font = ImageFont.truetype(
                             str(face.path), size, index=face.index, layout_engine=ImageFont.Layout.RAQM
                         )
+                        if face.axes:
+                            font.set_variation_by_axes(list(face.axes))
                     except OSError as exc:
                         raise RenderError(
                             f"Cannot load font {face.path.name} at {size} px: {exc}.",
