@@ -82,8 +82,8 @@ def frame_counts(durations: Sequence[float], fps: int) -> list[int]:
 def split_parts(counts: Sequence[int], max_frames: int, min_frames: int, fps: int) -> list[list[int]]:
     """Group frame indices into parts of at most ``max_frames`` output frames, cutting only between frames.
 
-    A last part shorter than ``min_frames`` borrows frames from the part before it when it can.
-    Raises RenderError when one frame alone is longer than a part may be.
+    Parts shorter than ``min_frames`` are avoided when possible (``plan_parts`` lengthens the last
+    frame of any that remain). Raises RenderError when one frame alone is longer than a part may be.
     """
     for i, n in enumerate(counts):
         if n > max_frames:
@@ -92,26 +92,32 @@ def split_parts(counts: Sequence[int], max_frames: int, min_frames: int, fps: in
                 f"({max_frames / fps:g} s), so the story cannot be split at step boundaries",
                 hint=f"shorten that step to at most {max_frames / fps:g} s or split its text over two steps",
             )
-    parts: list[list[int]] = [[]]
-    total = 0
-    for i, n in enumerate(counts):
-        if parts[-1] and total + n > max_frames:
-            parts.append([])
-            total = 0
-        parts[-1].append(i)
-        total += n
-    # Rebalance: move frames from the previous part while the last one is too short.
-    while len(parts) > 1:
-        last, prev = parts[-1], parts[-2]
-        last_len = sum(counts[i] for i in last)
-        if last_len >= min_frames or len(prev) < 2:
-            break
-        moved = prev[-1]
-        if last_len + counts[moved] > max_frames:
-            break
-        parts[-1] = [moved, *last]
-        parts[-2] = prev[:-1]
-    return parts
+    # Dynamic programming over cut positions: fewest parts first, then the fewest parts shorter than
+    # ``min_frames`` (a platform minimum), then the longest shortest part (even parts).
+    n = len(counts)
+    prefix = [0]
+    for c in counts:
+        prefix.append(prefix[-1] + c)
+    inf = (10**9, 10**9, 0)
+    best: list[tuple[int, int, int]] = [(0, 0, -(10**9))] + [inf] * n
+    cut: list[int] = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for begin in range(end - 1, -1, -1):
+            length = prefix[end] - prefix[begin]
+            if length > max_frames:
+                break
+            parts_before, short_before, neg_min_before = best[begin]
+            if parts_before >= 10**9:
+                continue
+            cand = (parts_before + 1, short_before + (length < min_frames), max(neg_min_before, -length))
+            if cand < best[end]:
+                best[end], cut[end] = cand, begin
+    groups: list[list[int]] = []
+    end = n
+    while end > 0:
+        groups.append(list(range(cut[end], end)))
+        end = cut[end]
+    return groups[::-1]
 
 
 def plan_parts(
@@ -137,7 +143,12 @@ def plan_parts(
             )
     counts = frame_counts(durations, fps)
     max_frames = math.floor(max_part_seconds * fps + 1e-6)
-    groups = split_parts(counts, max_frames, math.ceil(min_part_seconds * fps - 1e-6), fps)
+    min_frames = min(max_frames, math.ceil(min_part_seconds * fps - 1e-6))
+    groups = split_parts(counts, max_frames, min_frames, fps)
+    for group in groups:
+        short = min_frames - sum(counts[i] for i in group)
+        if short > 0:  # hold the last frame longer: a too-short video is refused by the platforms
+            counts[group[-1]] += short
     t_frames = max(0, round(transition_seconds * fps))
     parts: list[PartPlan] = []
     story_start = 0
