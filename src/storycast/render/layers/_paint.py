@@ -9,6 +9,7 @@ gradients) are cached by their parameters within the process.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw
@@ -20,6 +21,7 @@ from ..spec import Gradient, Shadow
 SUPERSAMPLE = 4  # anti-aliasing factor for curved edges
 
 
+@lru_cache(maxsize=512)
 def _scale_lut(factor: float) -> list[int]:
     return [round(v * factor) for v in range(256)]
 
@@ -28,7 +30,28 @@ def scale_alpha(mask: Image.Image, factor: float) -> Image.Image:
     """An ``L`` mask multiplied by ``factor`` (0..1); the same object when factor is 1."""
     if factor >= 1:
         return mask
-    return mask.point(_scale_lut(max(0.0, factor)))
+    return mask.point(_scale_lut(round(max(0.0, factor), 4)))
+
+
+_trim_offsets: dict[tuple[object, ...], tuple[int, int]] = {}
+
+
+def trimmed(key: tuple[object, ...], make: Callable[[], Image.Image]) -> tuple[Image.Image, int, int]:
+    """``make()``'s RGBA image cropped to its visible part, cached; returns (tile, dx, dy).
+
+    A full-frame glow that is transparent over most of the frame then costs only the paste of
+    the part that shows.
+    """
+
+    def build() -> Image.Image:
+        full = make()
+        box = full.getchannel("A").getbbox() or (0, 0, 1, 1)
+        _trim_offsets[key] = (box[0], box[1])
+        return full.crop(box)
+
+    tile = cached(("trimmed", *key), build)
+    dx, dy = _trim_offsets.get(key, (0, 0))
+    return tile, dx, dy
 
 
 @lru_cache(maxsize=64)

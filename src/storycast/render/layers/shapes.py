@@ -23,6 +23,7 @@ from ._paint import (
     ring_mask,
     rounded_mask,
     shadow_pad,
+    trimmed,
 )
 
 
@@ -30,6 +31,13 @@ def draw_rect(layer: RectLayer, frame: Frame) -> None:
     """Draw a rounded rectangle with optional fill or gradient, outline and shadow."""
     x, y, w, h = layer.box
     mask = rounded_mask(w, h, layer.radius)
+    if layer.gradient is not None and layer.outline is None and layer.shadow is None:
+        # Gradient panels and glows repeat on every frame: reuse the finished, trimmed tile.
+        gradient = layer.gradient
+        key = ("rect-gradient", gradient.model_dump_json(), w, h, layer.radius)
+        tile, dx, dy = trimmed(key, lambda: masked(gradient_image(gradient, (w, h)).copy(), mask))
+        frame.put(tile, x + dx, y + dy, layer.opacity)
+        return
     if layer.gradient is not None:
         body = masked(gradient_image(layer.gradient, (w, h)).copy(), mask)
     elif layer.fill is not None:
