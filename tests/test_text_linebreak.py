@@ -127,3 +127,12 @@ def test_latin_inside_arabic_keeps_its_own_order(fonts: FontLibrary) -> None:
     layout = layout_text(TextRequest("افتح Settings الآن", "ar"), 1000, 300, fonts)
     runs = [r.text for r in layout.lines[0].runs if r.text.strip()]
     assert runs == ["الآن", "Settings", "افتح"]  # left to right on screen
+
+
+def test_an_arabic_story_is_rtl_even_when_it_opens_with_a_latin_word(fonts: FontLibrary) -> None:
+    layout = layout_text(TextRequest("WhatsApp هو التطبيق الأكثر استخداماً", "ar"), 1000, 300, fonts)
+    assert layout.direction == "rtl" and layout.align == "right"
+    runs = [r.text for r in layout.lines[0].runs if r.text.strip()]
+    assert runs[-1] == "WhatsApp"  # the first word of an RTL line is drawn rightmost
+    english = layout_text(TextRequest("Say مرحبا to WhatsApp", "en"), 1000, 300, fonts)
+    assert english.direction == "ltr" and english.align == "left"
