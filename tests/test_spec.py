@@ -249,3 +249,24 @@ def test_positions_from_yamlsrc_point_at_the_generated_line() -> None:
     err = info.value
     assert (err.line, err.problems[0].line, err.problems[0].column) == (4, 4, 11)
     assert "t.j2:4:11: layers[0] (rect): fill:" in str(err)
+
+
+def test_every_spec_key_is_documented() -> None:
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from storycast.render import spec as spec_mod
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "layers.md").read_text(encoding="utf-8")
+    models = [m for m in vars(spec_mod).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    missing = sorted(
+        f"{model.__name__}.{name}"
+        for model in models
+        if not model.__name__.startswith("_") or model.__name__ == "_Layer"
+        for name in model.model_fields
+        if f"`{name}`" not in docs
+    )
+    assert not missing, f"keys missing from docs/layers.md: {missing}"
+    for kind in spec_mod.LAYER_TYPES:
+        assert f"## {kind}\n" in docs, f"docs/layers.md has no section for the {kind} layer"
