@@ -183,3 +183,14 @@ def test_a_tutorial_of_forty_frames_lays_out_fast(fonts: FontLibrary) -> None:
     warm = time.perf_counter() - start
     assert warm < 0.05, warm
     assert cold < 3.0, cold  # generous for a shared 2-core machine; typically ~0.3 s
+
+
+def test_balance_evens_out_lines_without_changing_size_or_count(fonts: FontLibrary) -> None:
+    def lines(balance: bool) -> list[str]:
+        req = TextRequest("Reinicia tu módem ahora", "es", size_max=90, size_min=90, balance=balance)
+        layout = layout_text(req, 900, 600, fonts)
+        assert layout.size == 90 and layout.width <= 900
+        return [line.text for line in layout.lines]
+
+    assert lines(False) == ["Reinicia tu módem", "ahora"]  # greedy leaves a lone word
+    assert lines(True) == ["Reinicia tu", "módem ahora"]

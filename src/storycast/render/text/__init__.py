@@ -21,7 +21,8 @@ the nearest installed weight is used); ``size_max``/``size_min`` in px; ``max_li
 ``line_height`` (multiple of the size, raised automatically when stacked marks would touch);
 ``letter_spacing`` in em (not applied to Arabic/Devanagari, which join or form conjuncts);
 ``align`` left|center|right|start|end (start = right for RTL text; the default); ``direction``
-None|ltr|rtl; ``emoji`` color|mono.
+None|ltr|rtl; ``emoji`` color|mono; ``balance`` (even line lengths at the chosen size and line
+count, for headlines: no lone word on the last line).
 
 ``layout_text(req, box_w, box_h, fonts) -> TextLayout`` picks the largest size in
 [size_min, size_max] at which the text fits (bisection, cached). Explicit ``\\n`` forces a

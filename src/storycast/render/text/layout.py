@@ -37,6 +37,8 @@ class TextRequest:
     ``align`` ``start``/``end`` follow the paragraph direction (``start`` is right for Arabic);
     ``direction`` None takes it from the first strong character, then from ``lang``.
     ``emoji`` is ``"color"`` (bitmap colour emoji when a colour font is installed) or ``"mono"``.
+    ``balance`` keeps the chosen size and line count but narrows the wrap width as far as it
+    can, so lines come out of similar length (like CSS ``text-wrap: balance``).
     """
 
     text: str
@@ -51,6 +53,7 @@ class TextRequest:
     align: str = "start"  # left|center|right|start|end
     direction: str | None = None  # None = from the text/lang; "ltr" | "rtl"
     emoji: str = "color"  # color|mono
+    balance: bool = False  # even out line lengths (headlines: no lone word on the last line)
 
 
 @dataclass(frozen=True)
@@ -225,8 +228,30 @@ def _layout(req: TextRequest, box_w: int, box_h: int, fonts: FontLibrary) -> Tex
                 hi = mid
         chosen = lo
     t = trial(chosen)
+    if req.balance and len(t.lines) > 1:
+        t = _balanced(prep, req, t, box_w, box_h, fonts)
     lines = _build_lines(prep, req, t, t.lines, fonts, box_w, ellipsis_last=False)
     return _result(prep, req, chosen, lines, t, box_w, box_h, fonts, warnings, truncated=False)
+
+
+def _balanced(
+    prep: Prepared, req: TextRequest, t: _Trial, box_w: int, box_h: int, fonts: FontLibrary
+) -> _Trial:
+    """The narrowest wrap width (bisected) that keeps the same number of lines and still fits."""
+
+    def ok(trial: _Trial) -> bool:
+        return not trial.overflow and len(trial.lines) == len(t.lines) and trial.height <= box_h
+
+    best = t
+    lo, hi = box_w // 2, box_w  # not ok(lo) is assumed; hi is t itself
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        candidate = _wrap(prep, req, t.size, mid, fonts)
+        if ok(candidate):
+            best, hi = candidate, mid
+        else:
+            lo = mid
+    return best
 
 
 def _spacing_px(req: TextRequest, size: int) -> float:
