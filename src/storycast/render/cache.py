@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -78,6 +79,29 @@ def referenced_files(data: Any, roots: Iterable[Path]) -> list[Path]:
     return [found[k] for k in sorted(found)]
 
 
+_PATHISH = re.compile(r"[\w./\\-]+\.(?:png|jpe?g|webp|gif|bmp|tiff?)\b", re.IGNORECASE)
+
+
+def files_in_text(text: str, roots: Iterable[Path]) -> list[Path]:
+    """Files named anywhere in rendered spec text (image-like tokens that exist under a root).
+
+    Works on the text so a warm build never parses YAML; naming a file in a text layer at worst
+    adds that file to the key.
+    """
+    roots = list(roots)
+    found: dict[str, Path] = {}
+    for token in dict.fromkeys(_PATHISH.findall(text)):
+        rel = Path(token)
+        candidates = [rel] if rel.is_absolute() else [root / rel for root in roots]
+        if not rel.is_absolute() and len(rel.parts) > 1 and rel.parts[0] in ("assets", "default"):
+            candidates += [root / Path(*rel.parts[1:]) for root in roots]
+        for p in candidates:
+            if p.is_file():
+                found.setdefault(str(p), p)
+                break
+    return [found[k] for k in sorted(found)]
+
+
 def font_identity(folders: Iterable[Path]) -> str:
     """A cheap fingerprint of the font files in ``folders`` (names, sizes, mtimes; no parsing)."""
     h = hashlib.sha256()
@@ -132,11 +156,26 @@ class FrameCache:
             return None
         return image, data
 
-    def put(self, key: str, fmt: str, payload: bytes, meta: dict[str, Any]) -> None:
-        """Store one frame; failures are ignored (the cache is an optimisation, never required)."""
+    def put(
+        self, key: str, fmt: str, payload: bytes, meta: dict[str, Any], written: Path | None = None
+    ) -> None:
+        """Store one frame; failures are ignored (the cache is an optimisation, never required).
+
+        ``written`` is the output file holding ``payload``: it is hard-linked instead of copied
+        when possible (outputs are replaced, never modified in place, so the link stays valid).
+        """
         image, side = self._paths(key, fmt)
         try:
-            atomic_write(image, payload)
+            image.parent.mkdir(parents=True, exist_ok=True)
+            linked = False
+            if written is not None and not image.exists():
+                try:
+                    os.link(written, image)
+                    linked = True
+                except OSError:
+                    linked = False
+            if not linked and not image.exists():
+                atomic_write(image, payload)
             atomic_write(side, json.dumps({**meta, "key": key}, ensure_ascii=False).encode("utf-8"))
         except OSError:
             pass

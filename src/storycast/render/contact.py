@@ -98,5 +98,5 @@ def overview(sheets: Sequence[tuple[str, Image.Image]]) -> Image.Image:
 def png_bytes(image: Image.Image) -> bytes:
     """PNG encoding without timestamps or metadata (deterministic bytes)."""
     buf = io.BytesIO()
-    image.save(buf, "PNG", compress_level=6)
+    image.save(buf, "PNG", compress_level=1)  # review images: speed over a few kilobytes
     return buf.getvalue()

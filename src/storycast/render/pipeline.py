@@ -29,7 +29,7 @@ from ..errors import RenderError, StorycastError, TemplateError
 from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .frames import FramePlan, palette, plan_story, story_source
-from .templating import Rendered, TemplateEngine, engine_for, parse_rendered, text_direction
+from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -97,15 +97,14 @@ class RenderResult:
 
 @dataclass
 class FrameJob:
+    """Everything a worker needs to draw one frame: the validated spec and where files live."""
+
     root: str
-    spec_text: str
-    source: str
-    palette: dict[str, str]
+    spec: Any  # FrameSpec (pydantic models pickle cleanly)
     lang: str
     fmt: str
     quality: int
     logo: str | None
-    label: str
 
 
 @dataclass
@@ -129,15 +128,11 @@ def encode(image: Any, fmt: str, quality: int) -> bytes:
 
 
 def _draw_job(job: FrameJob) -> FrameOutput:
-    """Draw one frame from its rendered spec text (runs in a worker process or in-process)."""
-    from .. import yamlsrc
+    """Draw and encode one frame (runs in a worker process or in-process)."""
     from .draw import draw_frame
-    from .spec import parse_spec
 
     started = time.perf_counter()
-    data = yamlsrc.loads(job.spec_text, source=job.source)
-    spec = parse_spec(data, job.source, palette=job.palette)
-    result = draw_frame(spec, draw_context(Path(job.root), job.lang, job.logo))
+    result = draw_frame(job.spec, draw_context(Path(job.root), job.lang, job.logo))
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
     payload = encode(result.image, job.fmt, job.quality)
@@ -174,9 +169,10 @@ def warm_up(root: Path, langs: Sequence[str]) -> None:
 @dataclass
 class _Frame:
     plan: FramePlan
-    rendered: Rendered
+    text: str  # the rendered spec YAML
     key: str
     file: str
+    spec: Any = None  # validated FrameSpec, only for frames that must be drawn
     state: str = "miss"  # unchanged | cached | miss
     payload: bytes | None = None
     cached_meta: dict[str, Any] | None = None
@@ -236,18 +232,17 @@ def _prepare(
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     frames: list[_Frame] = []
     for plan in plan_story(project, story, lang):
-        rendered = engine.render_data(plan.template, plan.context)
-        parse_rendered(rendered, engine._display(rendered.filename, plan.template), pal)
+        text, filename = engine.render_text(plan.template, plan.context)
         key = cache_mod.frame_key(
-            spec_text=rendered.text,
-            files=[*extra_files, *cache_mod.referenced_files(rendered.data, roots)],
+            spec_text=text,
+            files=[*extra_files, *cache_mod.files_in_text(text, roots)],
             fonts=fonts,
             fmt=fmt,
             quality=quality,
             lang=lang,
             size=size,
         )
-        frame = _Frame(plan=plan, rendered=rendered, key=key, file=f"{plan.index:02d}.{fmt}")
+        frame = _Frame(plan=plan, text=text, key=key, file=f"{plan.index:02d}.{fmt}")
         if use_cache:
             prev = prev_frames.get(plan.index)
             target = out_dir / frame.file
@@ -262,10 +257,16 @@ def _prepare(
                 frame.cached_meta = prev
             else:
                 hit = store.get(key, fmt)
-                if hit is not None:
+                payload = hit[0].read_bytes() if hit is not None else b""
+                # The store may hold hard links to old outputs: trust it only if the bytes match.
+                if hit is not None and cache_mod.bytes_sha256(payload) == hit[1].get("sha256"):
                     frame.state = "cached"
-                    frame.payload = hit[0].read_bytes()
+                    frame.payload = payload
                     frame.cached_meta = hit[1]
+        if frame.state == "miss":
+            # Parse and validate only what must be drawn: a cache hit was valid when it was made.
+            rendered = engine.parse_yaml(text, plan.template, filename)
+            frame.spec = parse_rendered(rendered, engine._display(filename, plan.template), pal)
         frames.append(frame)
     return _Prepared(story, lang, out_dir, fmt, frames, previous, time.perf_counter() - started)
 
@@ -370,6 +371,7 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
                     "texts": f.output.texts,
                     "warnings": f.output.warnings,
                 },
+                written=prep.out_dir / f.file,
             )
     rendered = sum(1 for f in prep.frames if f.output is not None)
     return RenderResult(
@@ -506,17 +508,14 @@ def render_frame(
     engine = _engine(project)
     pal = palette(project)
     rendered = engine.render_data(template, ctx)
-    parse_rendered(rendered, engine._display(rendered.filename, template), pal)
+    spec = parse_rendered(rendered, engine._display(rendered.filename, template), pal)
     job = FrameJob(
         root=str(project.root),
-        spec_text=rendered.text,
-        source=template,
-        palette=pal,
+        spec=spec,
         lang=lang,
         fmt=str(fmt),
         quality=project.config.render.quality,
         logo=project.config.brand.logo,
-        label=template,
     )
     result = _draw_job(job)
     if out is not None:
@@ -555,19 +554,10 @@ def render_pairs(
                 report(prep, frame, True)
     logo = project.config.brand.logo
     quality = project.config.render.quality
-    pal = palette(project)
 
     def job(prep: _Prepared, frame: _Frame) -> FrameJob:
         return FrameJob(
-            root=str(project.root),
-            spec_text=frame.rendered.text,
-            source=frame.plan.template,
-            palette=pal,
-            lang=prep.lang,
-            fmt=fmt,
-            quality=quality,
-            logo=logo,
-            label=f"{prep.story.id}/{prep.lang}/{frame.file}",
+            root=str(project.root), spec=frame.spec, lang=prep.lang, fmt=fmt, quality=quality, logo=logo
         )
 
     def accept(prep: _Prepared, frame: _Frame, out: FrameOutput | BaseException) -> None:
@@ -583,14 +573,16 @@ def render_pairs(
     if todo:
         warm_up(project.root, [p.lang for p, _ in todo])
         workers = max(1, min(jobs, len(todo)))
-        if workers == 1:
-            for prep, frame in todo:
-                try:
-                    accept(prep, frame, _draw_job(job(prep, frame)))
-                except StorycastError as exc:
-                    accept(prep, frame, exc)
-        else:
-            _run_pool(workers, [(p, f, job(p, f)) for p, f in todo], accept)
+        # With a pool, the first frame is still drawn here: the forked workers then inherit its
+        # warm caches (decoded images, gradients, font sizes) instead of each rebuilding them.
+        local = todo if workers == 1 else todo[:1]
+        for prep, frame in local:
+            try:
+                accept(prep, frame, _draw_job(job(prep, frame)))
+            except StorycastError as exc:
+                accept(prep, frame, exc)
+        if workers > 1:
+            _run_pool(workers, [(p, f, job(p, f)) for p, f in todo[1:]], accept)
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     results: list[RenderResult] = []
     errors: list[StorycastError] = []

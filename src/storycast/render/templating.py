@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -31,6 +32,9 @@ from .. import resources, yamlsrc
 from ..errors import ContentError, StorycastError, TemplateError
 
 RTL_LANGS = frozenset({"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv"})
+
+
+_FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
 
 
 def yaml_scalar(value: Any) -> Markup:
@@ -244,7 +248,16 @@ class TemplateEngine:
     def render_data(self, name: str, context: Mapping[str, Any]) -> Rendered:
         """Render and parse the YAML; YAML errors name the template and the generated line."""
         text, filename = self.render_text(name, context)
+        return self.parse_yaml(text, name, filename)
+
+    def parse_yaml(self, text: str, name: str, filename: str | None) -> Rendered:
+        """Parse generated YAML with libyaml (fast); on an error, re-parse to locate it."""
         where = self._display(filename, name)
+        try:
+            data = yaml.load(text, Loader=_FastLoader)  # a SafeLoader (libyaml) subclass
+            return Rendered(name=name, filename=filename, text=text, data=data)
+        except yaml.YAMLError:
+            pass
         try:
             data = yamlsrc.loads(text, source=f"<{name}>")
         except ContentError as exc:
