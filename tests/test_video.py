@@ -42,7 +42,9 @@ def ffmpeg(*args: str) -> None:
 
 def frame_png(video: Path, index: int, dest: Path) -> Image.Image:
     """Decode output frame ``index`` to a PNG (also what we look at by eye) and load it."""
-    ffmpeg("-i", str(video), "-vf", f"select=eq(n\\,{index})", "-fps_mode", "vfr", "-frames:v", "1", str(dest))
+    ffmpeg(
+        "-i", str(video), "-vf", f"select=eq(n\\,{index})", "-fps_mode", "vfr", "-frames:v", "1", str(dest)
+    )
     return Image.open(dest).convert("RGB")
 
 
@@ -56,7 +58,9 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("audio")
     music, voice = d / "music.mp3", d / "voice.wav"
-    ffmpeg("-f", "lavfi", "-i", "sine=f=330:r=44100:d=2", "-ac", "1", str(music))  # shorter than the story: loops
+    ffmpeg(
+        "-f", "lavfi", "-i", "sine=f=330:r=44100:d=2", "-ac", "1", str(music)
+    )  # shorter than the story: loops
     ffmpeg("-f", "lavfi", "-i", "sine=f=880:r=22050:d=0.8", str(voice))
     return {"music": music, "voice": voice}
 
@@ -121,11 +125,20 @@ def test_long_story_splits_at_step_boundaries(frames, tmp_path):
 
 def test_telegram_variant_is_hevc_720x1280_with_a_key_frame_every_second(frames, tmp_path):
     out = tmp_path / "story.telegram.mp4"
-    render_video([VideoFrame(frames[0], 1.5), VideoFrame(frames[1], 1.5)], out, VideoOptions(target="telegram", **FAST))
+    render_video(
+        [VideoFrame(frames[0], 1.5), VideoFrame(frames[1], 1.5)], out, VideoOptions(target="telegram", **FAST)
+    )
     info = probe(out)
     v = info.video
     assert v is not None
-    assert (v.fourcc, v.codec, v.profile, v.width, v.height, v.pix_fmt) == ("hvc1", "hevc", "Main", 720, 1280, "yuv420p")
+    assert (v.fourcc, v.codec, v.profile, v.width, v.height, v.pix_fmt) == (
+        "hvc1",
+        "hevc",
+        "Main",
+        720,
+        1280,
+        "yuv420p",
+    )
     assert v.max_keyint <= 1.0 + 1e-6 and v.closed_gop is True
     assert info.moov_before_mdat and info.size < 30_000_000
     assert check_media(out, "telegram") == []
@@ -250,7 +263,9 @@ def test_custom_moviepy_clip_is_written_to_spec(tmp_path):
     from storycast.render.video.custom import write_clip
 
     out = tmp_path / "custom.mp4"
-    write_clip(ColorClip((720, 1280), (200, 30, 30), duration=1.0), out, VideoOptions(target="telegram", **FAST))
+    write_clip(
+        ColorClip((720, 1280), (200, 30, 30), duration=1.0), out, VideoOptions(target="telegram", **FAST)
+    )
     assert check_media(out, "telegram") == []
     with pytest.raises(RenderError, match="resize it first"):
         write_clip(ColorClip((640, 480), (0, 0, 0), duration=1.0), out, VideoOptions(target="telegram"))

@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
         violations = check_media(file, target.value)
         errors = [v for v in violations if v.severity == "error"]
         if as_json:
-            print_json({"file": str(file), "target": target.value, "ok": not errors, "violations": violations})
+            print_json(
+                {"file": str(file), "target": target.value, "ok": not errors, "violations": violations}
+            )
         else:
             out = console()
             for v in violations:
