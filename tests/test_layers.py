@@ -243,6 +243,17 @@ def test_image_keeps_transparency(ctx: DrawContext) -> None:
     assert px(result, 5, 5) == BG_RGB and close(px(result, 50, 50), (255, 0, 0))
 
 
+def test_small_pictures_shown_large_warn(ctx: DrawContext) -> None:
+    save(Image.new("RGB", (100, 100), (255, 0, 0)), ctx.root / "assets" / "tiny.png")
+    result = render(ctx, {"type": "image", "id": "shot", "src": "assets/tiny.png", "box": [0, 0, 400, 400]})
+    (warning,) = result.warnings
+    assert warning.startswith("image layer 'shot': assets/tiny.png is 100x100 px but is shown 4.0x larger")
+    fine = render(ctx, {"type": "image", "src": "assets/tiny.png", "box": [0, 0, 120, 120]})
+    assert fine.warnings == []
+    blurred = render(ctx, {"type": "background", "image": "assets/tiny.png", "blur": 20})
+    assert blurred.warnings == []  # a blurred backdrop may be small
+
+
 # --- images: safety -------------------------------------------------------------------------
 
 
@@ -441,6 +452,49 @@ def test_text_background_panel_fits_the_lines(ctx: DrawContext) -> None:
     white = [x for x, c in zip(range(100, 980), row, strict=True) if c == (255, 255, 255)]
     assert 60 < white[-1] - white[0] < 220  # about the word's width plus padding
     assert result.texts[0].background == "#FFFFFF"
+
+
+def test_text_opacity_fades_text_and_panel_together(ctx: DrawContext) -> None:
+    layer = {
+        "type": "text",
+        "text": "HHHH",
+        "box": [100, 100, 600, 200],
+        "size": 100,
+        "color": "#FFFFFF",
+        "background": {"color": "#FF0000", "padding": 20},
+    }
+    solid = render(ctx, layer, bg="#000000")
+    faded = render(ctx, {**layer, "opacity": 0.5}, bg="#000000")
+
+    def brightest(r: FrameResult) -> tuple[int, int, int]:
+        colors = r.image.crop((100, 80, 700, 320)).getcolors(100_000) or []
+        return max((c for _, c in colors), key=sum)
+
+    assert brightest(solid) == (255, 255, 255)
+    assert close(brightest(faded), (128, 128, 128), 2)
+    panel_only = [
+        c for _, c in faded.image.crop((100, 80, 700, 320)).getcolors(100_000) or [] if c[1] == 0 and c[0] > 0
+    ]
+    assert max(c[0] for c in panel_only) <= 129  # the red panel is faded too
+
+
+def test_text_panel_per_line_follows_each_line(ctx: DrawContext) -> None:
+    result = render(
+        ctx,
+        {
+            "type": "text",
+            "text": "A long first line\nShort",
+            "box": [100, 100, 880, 400],
+            "size": 60,
+            "color": "#000000",
+            "background": {"color": "#FFFFFF", "padding": [20, 0], "radius": 0, "mode": "lines"},
+        },
+    )
+    (report,) = result.texts
+    assert report.lines == ["A long first line", "Short"]
+    first_y, second_y = 140, 210
+    assert px(result, 400, first_y) != BG_RGB  # the first line's panel is wide
+    assert px(result, 400, second_y) == BG_RGB  # the second, short line's panel is not
 
 
 def test_text_stroke_and_shadow_draw_outside_the_glyphs(ctx: DrawContext) -> None:

@@ -16,6 +16,7 @@ from ..images import cached, fast_blur, file_key, fitted, resolve_image
 from ..spec import BackgroundLayer
 from ._base import Frame
 from ._paint import gradient_image
+from .image import warn_if_upscaled
 
 _CONTAIN_BLUR_SIGMA = 36  # how soft the backdrop of contain-blur is
 _opaque: dict[tuple[object, ...], bool] = {}  # cache key -> whether that background has no transparency
@@ -83,6 +84,11 @@ def render_background(
 def draw(layer: BackgroundLayer, frame: Frame) -> None:
     """Paint ``layer`` over the whole canvas."""
     bg, key = render_background(layer, frame.canvas.size, frame)
+    if layer.image is not None and layer.blur < 8:  # a strong blur hides a small picture's softness
+        path = resolve_image(layer.image, frame.ctx.root, frame.ctx.asset_dirs, what="background image")
+        fit = "cover" if layer.fit == "cover" else "contain"
+        label = f"background layer {layer.id!r}" if layer.id else "background layer"
+        warn_if_upscaled(frame, label, path, frame.canvas.size, fit, layer.image)
     opaque = _opaque.get(key)
     if opaque is None:
         opaque = _opaque[key] = bg.getchannel("A").getextrema()[0] == 255

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..images import file_key, fitted, resolve_image
+from ..images import file_key, fit_size, fitted, load_image, resolve_image
 from ..spec import ImageLayer
 from ._base import Frame
 from ._paint import Group, add_shadow, fill, masked, ring_mask, rounded_mask, shadow_pad
@@ -49,9 +49,30 @@ def picture_tile(
     return tile, px, py
 
 
+UPSCALE_WARNING = 1.6  # enlarging a picture more than this makes it visibly soft
+
+
+def warn_if_upscaled(
+    frame: Frame, label: str, path: Path, size: tuple[int, int], fit: str, src_name: str
+) -> None:
+    """Warn when a picture is shown much larger than it is (it will look blurry)."""
+    original = load_image(path, max_pixels=frame.ctx.max_image_pixels).size
+    shown = fit_size(original, size, fit)  # type: ignore[arg-type]
+    scale = max(shown[0] / original[0], shown[1] / original[1])
+    if scale > UPSCALE_WARNING:
+        frame.warn(
+            label,
+            f"{src_name} is {original[0]}x{original[1]} px but is shown {scale:.1f}x larger, so it will look "
+            f"blurry; use a picture at least {shown[0]}x{shown[1]} px",
+        )
+
+
 def draw(layer: ImageLayer, frame: Frame) -> None:
     """Draw ``layer`` (see the module docstring for its geometry)."""
     path = resolve_image(layer.src, frame.ctx.root, frame.ctx.asset_dirs)
+    inner = (layer.box[2] - 2 * layer.padding[0], layer.box[3] - 2 * layer.padding[1])
+    label = f"image layer {layer.id!r}" if layer.id else "image layer"
+    warn_if_upscaled(frame, label, path, inner, layer.fit, layer.src)
     tile, x, y = picture_tile(
         path, layer.box, layer.fit, layer.anchor, frame, background=layer.background, padding=layer.padding
     )
