@@ -101,6 +101,31 @@ class Redactor:
         return out
 
 
+class RedactingFilter(logging.Filter):
+    """Scrubs token-shaped text from third-party log records (urllib3 logs full URLs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._redact = Redactor()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = self._redact(record.getMessage())
+            record.args = None
+        else:
+            record.msg = self._redact(record.msg)
+        return True
+
+
+def _install_filter() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+
+
+_install_filter()
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
     if not value:

@@ -1,0 +1,411 @@
+"""Instagram stories through the Graph API (Instagram Login or Facebook Login).
+
+One frame = one story, published in three steps:
+
+1. create an invisible container (``media_type=STORIES`` with ``image_url``/``video_url``, or a
+   resumable upload of the video to rupload);
+2. poll its ``status_code`` (a first quick look, then once per ``poll_interval``, as Meta
+   recommends once a minute for up to five minutes) until ``FINISHED``;
+3. ``media_publish`` it: the only irreversible call.
+
+The container id is written to the channel journal before step 3, so a retry reuses the same
+container (PUBLISHED -> already live, nothing is sent again) and ``lookup()`` can settle an
+``unknown`` row by asking the container. Before a tutorial's first frame the adapter reads
+``content_publishing_limit`` and defers (or refuses) when the remaining frames would not fit.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+from ..errors import ConfigError
+from .base import (
+    AmbiguousOutcome,
+    Capabilities,
+    CheckResult,
+    NeedsAuth,
+    PermanentFailure,
+    PublishRequest,
+    PublishResult,
+    RemotePost,
+    RetryableFailure,
+)
+from .hosting import HostingOptions, MediaHost, object_key, open_host
+from .http import NetworkChannel
+from .journal import Journal
+from .meta import raise_for_graph
+from .registry import register_channel_type
+
+HOSTS = {"instagram_login": "https://graph.instagram.com", "facebook_login": "https://graph.facebook.com"}
+PERMISSIONS = {
+    "instagram_login": ("instagram_business_basic", "instagram_business_content_publish"),
+    "facebook_login": ("instagram_basic", "instagram_content_publish", "pages_read_engagement"),
+}
+STORY_TTL = timedelta(hours=24)
+
+
+class InstagramChannel(NetworkChannel):
+    """Instagram professional account stories (image and video)."""
+
+    type_name = "instagram"
+    description = "Instagram stories via the Graph API (Instagram Login or Facebook Login)."
+    capabilities = Capabilities(
+        images=True,
+        video=True,
+        stories=True,
+        multi_frame=True,
+        captions=False,  # stories take no caption or alt text through the API
+        insights=True,
+        list_recent=True,
+        max_frames_per_day=50,
+    )
+    default_concurrency: ClassVar[int | None] = 1  # frames of a tutorial go out in order
+    default_rate_per_minute: ClassVar[float | None] = 10
+
+    class Options(NetworkChannel.Options):
+        """[channels.NAME] keys of an instagram channel."""
+
+        login: Literal["instagram_login", "facebook_login"] = "instagram_login"
+        api_version: str = "v25.0"
+        ig_user_id: str = ""
+        access_token: str = ""  # a secret reference
+        hosting: HostingOptions | None = None
+        video_upload: Literal["resumable", "url"] = "resumable"
+        rupload_base: str = "https://rupload.facebook.com"
+        first_poll: float = 3.0  # seconds before the first status look
+        poll_interval: float = 60.0
+        poll_timeout: float = 300.0
+        on_quota: Literal["defer", "refuse"] = "defer"
+        quota_reserve: int = 0  # posts kept free for people publishing by hand
+        quota_retry_after: float = 3600.0
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._host: MediaHost | None = None
+        self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
+        if not self.opts.ig_user_id:
+            raise ConfigError(
+                f"channel {self.name!r} needs ig_user_id",
+                hint="find it with `storycast channels check` or in Meta's Graph API explorer (GET /me)",
+                file=self.project.config_path,
+            )
+
+    @property
+    def default_api_base(self) -> str:  # type: ignore[override]
+        return HOSTS[self.opts.login]
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_base}/{self.opts.api_version}/{path.lstrip('/')}"
+
+    def _token(self) -> str:
+        return self.secret(self.opts.access_token, "access_token").reveal()
+
+    @property
+    def host(self) -> MediaHost:
+        if self._host is None:
+            if self.opts.hosting is None:
+                raise PermanentFailure(
+                    f"channel {self.name!r} has no media hosting; Instagram fetches images from a public URL",
+                    hint=f"add a [channels.{self.name}.hosting] table (folder + base_url, or s3)",
+                )
+            self._host = open_host(self.opts.hosting, self.project.root, self.secret)
+        return self._host
+
+    def _call(self, method: str, path: str, what: str, *, mutating: bool, **params: Any) -> dict[str, Any]:
+        # The token travels in the Authorization header, never in a URL that a proxy or
+        # urllib3's debug log would record.
+        kw: dict[str, Any] = {"params": params} if method == "GET" else {"data": params}
+        headers = {"Authorization": f"OAuth {self._token()}"}
+        resp = self.http.request(method, self._url(path), mutating=mutating, what=what, headers=headers, **kw)
+        raise_for_graph(resp, self.name, what, self.redact)
+        body = self.http.json_of(resp)
+        if isinstance(body, dict):
+            body["_trace"] = resp.headers.get("x-fb-trace-id")
+            return body
+        return {}
+
+    # -- quota ----------------------------------------------------------------------------------
+
+    def quota(self) -> tuple[int, int]:
+        """(used, total) of the rolling 24-hour publishing quota, as Meta reports it."""
+        since = int((self.context.now() - timedelta(hours=23, minutes=59)).timestamp())
+        body = self._call(
+            "GET",
+            f"{self.opts.ig_user_id}/content_publishing_limit",
+            "read the publishing quota",
+            mutating=False,
+            fields="quota_usage,config",
+            since=since,
+        )
+        data = (body.get("data") or [{}])[0]
+        total = int((data.get("config") or {}).get("quota_total") or 50)
+        return int(data.get("quota_usage") or 0), total
+
+    def _preflight(self, request: PublishRequest) -> None:
+        used, total = self.quota()
+        # The first frame needs room for the whole tutorial; later frames need room for the rest.
+        need = request.frame_total - request.frame_index + 1
+        free = total - used - self.opts.quota_reserve
+        if free >= need:
+            return
+        msg = (
+            f"{self.name}: {need} frame(s) to publish but only {max(free, 0)} of {total} posts are left "
+            "in Instagram's 24-hour publishing quota"
+        )
+        if self.opts.on_quota == "refuse":
+            raise PermanentFailure(msg, hint='publish fewer stories a day, or set on_quota = "defer"')
+        raise RetryableFailure(msg + "; deferred", retry_after=self.opts.quota_retry_after)
+
+    # -- containers -----------------------------------------------------------------------------
+
+    def _status(self, container: str) -> str:
+        body = self._call(
+            "GET", container, "read the container status", mutating=False, fields="status_code,status"
+        )
+        return str(body.get("status_code") or "")
+
+    def _create(self, request: PublishRequest) -> str:
+        media = request.media
+        assert media is not None
+        base = {"media_type": "STORIES"}
+        if media.kind == "video" and self.opts.video_upload == "resumable":
+            body = self._call(
+                "POST",
+                f"{self.opts.ig_user_id}/media",
+                "create the video container",
+                mutating=False,  # an invisible container; a duplicate costs quota of containers only
+                upload_type="resumable",
+                **base,
+            )
+            cid = str(body["id"])
+            uri = body.get("uri") or f"{self.opts.rupload_base}/ig-api-upload/{self.opts.api_version}/{cid}"
+            data = media.path.read_bytes()
+            resp = self.http.request(
+                "POST",
+                uri,
+                mutating=False,
+                data=data,
+                headers={
+                    "Authorization": f"OAuth {self._token()}",
+                    "offset": "0",
+                    "file_size": str(len(data)),
+                },
+                what="upload the video",
+            )
+            raise_for_graph(resp, self.name, "upload the video", self.redact)
+            return cid
+        hosted = self.host.put(media.path, object_key(request.idempotency_key, media.path))
+        field = "video_url" if media.kind == "video" else "image_url"
+        body = self._call(
+            "POST",
+            f"{self.opts.ig_user_id}/media",
+            "create the story container",
+            mutating=False,
+            **{field: hosted.url},
+            **base,
+        )
+        return str(body["id"])
+
+    def _wait(self, container: str) -> None:
+        """Poll until FINISHED; raise for ERROR/EXPIRED or when the poll budget runs out."""
+        deadline = time.monotonic() + self.opts.poll_timeout
+        self.sleep(min(self.opts.first_poll, self.opts.poll_timeout))
+        while True:
+            state = self._status(container)
+            if state in ("FINISHED", "PUBLISHED"):
+                return
+            if state == "ERROR":
+                raise PermanentFailure(
+                    f"{self.name}: Instagram could not process the media (container {container} is ERROR)",
+                    hint="check the media against docs/channels/instagram.md (JPEG <= 8 MB; MP4 3-60 s)",
+                )
+            if state == "EXPIRED":
+                raise RetryableFailure(
+                    f"{self.name}: container {container} expired before it was published", retry_after=0
+                )
+            if time.monotonic() >= deadline:
+                raise RetryableFailure(
+                    f"{self.name}: container {container} still {state or 'unknown'} after "
+                    f"{self.opts.poll_timeout:.0f} s; nothing was published",
+                    retry_after=self.opts.poll_interval,
+                )
+            self.sleep(self.opts.poll_interval)
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def _done(self, request: PublishRequest, media_id: str | None, trace: str | None = None) -> PublishResult:
+        now = self.context.now()
+        self.journal.update(request.idempotency_key, now, media_id=media_id, state="published")
+        media = request.media
+        hosted = media is not None and (media.kind == "image" or self.opts.video_upload == "url")
+        if hosted and self.opts.hosting is not None and media is not None:
+            try:
+                self.host.delete(object_key(request.idempotency_key, media.path))
+            except Exception:  # cleanup never fails a live story; the sweep gets it later
+                pass
+        return PublishResult(
+            remote_id=media_id,
+            request_id=trace,
+            expires_utc=now + STORY_TTL,
+            detail={"flavour": self.opts.login},
+        )
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Publish one frame as a story; reuses a journalled container on retries."""
+        if request.media is None:
+            raise PermanentFailure(
+                f"{self.name}: Instagram stories need an image or a video; polls are not supported",
+                hint="render the poll question into a story frame, or send the poll to Telegram/Discord",
+            )
+        if not request.media.path.is_file():
+            raise PermanentFailure(f"{self.name}: the frame file {request.media.path} is missing")
+        key = request.idempotency_key
+        entry = self.journal.get(key) or {}
+        if entry.get("state") == "published":
+            return self._done(request, entry.get("media_id"))
+        container = entry.get("container")
+        if container:
+            state = self._status(container)
+            if state == "PUBLISHED":  # live already (an earlier answer was lost)
+                return self._done(request, self._find_media_id(entry))
+            if state in ("ERROR", "EXPIRED"):
+                container = None
+        if not container:
+            self._preflight(request)
+            if self.opts.hosting is not None and self.opts.hosting.kind == "folder":
+                self.host.sweep(self.context.now())
+            container = self._create(request)
+            self.journal.update(key, self.context.now(), container=container, state="container")
+        try:
+            self._wait(container)
+        except PermanentFailure:
+            self.journal.update(key, self.context.now(), container=None, state="error")
+            raise
+        if request.frame_index > 1:
+            self._preflight(request)
+        self.journal.update(
+            key, self.context.now(), state="publishing", publishing_at=self.context.now().isoformat()
+        )
+        try:
+            body = self._call(
+                "POST",
+                f"{self.opts.ig_user_id}/media_publish",
+                "publish the story",
+                mutating=True,
+                creation_id=container,
+            )
+        except AmbiguousOutcome:
+            # The container knows: PUBLISHED means live, FINISHED means nothing happened.
+            try:
+                state = self._status(container)
+            except (RetryableFailure, NeedsAuth, PermanentFailure):
+                raise AmbiguousOutcome(
+                    f"{self.name}: no answer to 'publish the story' and the container {container} "
+                    "cannot be read; the story may be live",
+                    hint="`storycast reconcile` asks the container again later",
+                ) from None
+            if state == "PUBLISHED":
+                return self._done(request, self._find_media_id(self.journal.get(key) or {}))
+            if state == "FINISHED":
+                raise RetryableFailure(
+                    f"{self.name}: 'publish the story' got no answer, and the container is still unpublished",
+                    retry_after=60,
+                ) from None
+            raise
+        return self._done(request, str(body.get("id")), body.get("_trace"))
+
+    def _find_media_id(self, entry: dict[str, Any]) -> str | None:
+        """The live story published from a journalled container.
+
+        The Graph API does not link a story back to its container, so this is the newest live
+        story no journal entry claims yet (frames of one channel go out one at a time).
+        """
+        claimed = {e.get("media_id") for e in self.journal.entries().values() if e.get("media_id")}
+        for post in self.list_recent(datetime.min.replace(tzinfo=UTC)):
+            if post.remote_id not in claimed:
+                return post.remote_id
+        return None
+
+    # -- reconcile ------------------------------------------------------------------------------
+
+    def lookup(self, request: PublishRequest) -> PublishResult | None:
+        """Published? Answered from the journal and the container's status; None when unsure."""
+        entry = self.journal.get(request.idempotency_key)
+        if not entry:
+            return None
+        if entry.get("state") == "published":
+            return PublishResult(remote_id=entry.get("media_id"))
+        container = entry.get("container")
+        if container and self._status(container) == "PUBLISHED":
+            return self._done(request, self._find_media_id(entry))
+        return None
+
+    def list_recent(self, since: datetime) -> list[RemotePost]:
+        """Live stories (Instagram lists only the last 24 h), newest first."""
+        body = self._call(
+            "GET",
+            f"{self.opts.ig_user_id}/stories",
+            "list live stories",
+            mutating=False,
+            fields="id,media_type,media_product_type,timestamp,permalink",
+        )
+        markers = {e.get("media_id"): k for k, e in self.journal.entries().items() if e.get("media_id")}
+        posts = []
+        for item in body.get("data") or []:
+            stamp = item.get("timestamp")
+            when = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") if stamp else None
+            if when is None or when >= since:
+                posts.append(
+                    RemotePost(str(item["id"]), when, markers.get(str(item["id"])), item.get("permalink"))
+                )
+        return posts
+
+    # -- check ----------------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        """Token, permissions, quota and hosting."""
+        out: list[CheckResult] = []
+        try:
+            me = self._call("GET", "me", "read the account", mutating=False, fields="id,username")
+            out.append(CheckResult("token", True, f"valid for @{me.get('username') or me.get('id')}"))
+        except NeedsAuth as exc:
+            return [CheckResult("token", False, exc.message)]
+        except (RetryableFailure, PermanentFailure, AmbiguousOutcome) as exc:
+            return [CheckResult("token", False, exc.message)]
+        try:
+            perms = self._call("GET", "me/permissions", "read the permissions", mutating=False)
+            granted = {p.get("permission") for p in perms.get("data") or [] if p.get("status") == "granted"}
+            missing = [p for p in PERMISSIONS[self.opts.login] if p not in granted]
+            out.append(
+                CheckResult(
+                    "permissions",
+                    not missing,
+                    "missing " + ", ".join(missing) if missing else "publishing permissions granted",
+                )
+            )
+        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+            out.append(CheckResult("permissions", False, exc.message, "warning"))
+        try:
+            used, total = self.quota()
+            out.append(
+                CheckResult(
+                    "quota", used < total, f"{used} of {total} posts used in the last 24 h", "warning"
+                )
+            )
+        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+            out.append(CheckResult("quota", False, exc.message))
+        if self.opts.hosting is None:
+            out.append(CheckResult("hosting", False, "no hosting table: images cannot be published"))
+        else:
+            try:
+                out.extend(self.host.check())
+            except ConfigError as exc:
+                out.append(CheckResult("hosting", False, exc.message))
+        return out
+
+
+register_channel_type(InstagramChannel)

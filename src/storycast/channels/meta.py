@@ -1,0 +1,77 @@
+"""What Instagram and Facebook (the Graph API) share: error classification and token checks.
+
+Graph API errors carry ``error.code`` and often ``error_subcode``. The mapping follows Meta's
+documented codes (see docs/channels/instagram.md):
+
+- 190 (and 102, 463/467 subcodes): the token is expired or invalid -> NeedsAuth.
+- 10 and 200-299: a permission is missing -> NeedsAuth.
+- 4, 17, 32, 613, 80001-80009: throttled -> RetryableFailure (wait from the usage headers).
+- 9 / 2207042: the publishing quota is used up -> RetryableFailure (an hour).
+- 9007 / 2207027: the container is not ready yet -> RetryableFailure (short).
+- 1, 2: Meta's "unknown" / "temporarily unavailable" -> RetryableFailure.
+- anything else: the request itself is wrong (media, parameters) -> PermanentFailure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from .base import NeedsAuth, PermanentFailure, RetryableFailure
+from .http import retry_after_of
+
+THROTTLE_CODES = {4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009}
+QUOTA_SUBCODE = 2207042
+NOT_READY = (9007, 2207027)
+MEDIA_FETCH_SUBCODE = 2207052
+
+
+def graph_error(resp: requests.Response) -> dict[str, Any]:
+    """The ``error`` object of a Graph API response ({} when there is none)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    err = body.get("error") if isinstance(body, dict) else None
+    return err if isinstance(err, dict) else {}
+
+
+def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: Any) -> None:
+    """Raise the failure class for a Graph API error response; return when the response is OK."""
+    if resp.ok and not graph_error(resp):
+        return
+    err = graph_error(resp)
+    code = int(err.get("code") or 0)
+    sub = int(err.get("error_subcode") or 0)
+    text = redact(err.get("error_user_msg") or err.get("message") or f"HTTP {resp.status_code}")
+    where = f"{channel}: {what} failed: {text} (code {code}" + (f", subcode {sub})" if sub else ")")
+    if code in (190, 102) or sub in (458, 459, 460, 463, 464, 467):
+        raise NeedsAuth(
+            where,
+            hint="the access token expired or was revoked: create a new long-lived token and "
+            "update the secret this channel's access_token references",
+        )
+    if code == 10 or 200 <= code <= 299:
+        raise NeedsAuth(
+            where,
+            hint="grant the missing permission to the app (see docs/channels/ for the list), "
+            "then run `storycast channels check`",
+        )
+    if code in THROTTLE_CODES:
+        raise RetryableFailure(where, retry_after=retry_after_of(resp) or 15 * 60)
+    if sub == QUOTA_SUBCODE:
+        raise RetryableFailure(where + "; the 24-hour publishing quota is used up", retry_after=3600)
+    if (code, sub) == NOT_READY or code == 9007:
+        raise RetryableFailure(where, retry_after=60)
+    if code in (1, 2) or resp.status_code >= 500:
+        raise RetryableFailure(where, retry_after=60)
+    if sub == MEDIA_FETCH_SUBCODE:
+        raise RetryableFailure(
+            where,
+            hint="Meta could not download the media: check that the hosting base_url is public "
+            "(HTTPS, no login) and serves the file",
+        )
+    raise PermanentFailure(
+        where, hint="the platform refused this request; fix the media or the channel options"
+    )

@@ -1,0 +1,298 @@
+"""Instagram adapter against the fake Graph API (both flavours), with its failure cases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from storycast.channels import AmbiguousOutcome, NeedsAuth, PermanentFailure, RetryableFailure
+from storycast.channels.http import Redactor
+from tests.fakes.meta import IG_USER, FakeMeta, StaticFiles
+from tests.fakes.project import channel, jpeg, make_project, request, video
+
+TOKEN = "EAAtesttoken123456"
+ENV = {"IG_TOKEN": TOKEN}
+
+
+@pytest.fixture
+def meta() -> Iterator[FakeMeta]:
+    fake = FakeMeta(TOKEN).start()
+    yield fake
+    fake.stop()
+    fake.assert_clean()
+
+
+@pytest.fixture
+def static(tmp_path: Path) -> Iterator[StaticFiles]:
+    fake = StaticFiles(tmp_path / "proj" / "public").start()
+    yield fake
+    fake.stop()
+
+
+def _project(
+    tmp_path: Path, meta: FakeMeta, static: StaticFiles, extra: str = "", login: str = "instagram_login"
+):
+    opts = {
+        "login": f'"{login}"',
+        "api_base": f'"{meta.url}"',
+        "api_version": '"v24.0"',
+        "ig_user_id": f'"{IG_USER}"',
+        "access_token": '"env:IG_TOKEN"',
+        "first_poll": "0",
+        "poll_interval": "0",
+        "poll_timeout": "1",
+        "timeout": "0.5",
+        "backoff": "0",
+    }
+    for line in extra.splitlines():
+        k, _, v = line.partition("=")
+        opts[k.strip()] = v.strip()
+    body = "\n".join(f"{k} = {v}" for k, v in opts.items())
+    return make_project(
+        tmp_path / "proj",
+        f"""[channels.ig]
+type = "instagram"
+{body}
+[channels.ig.hosting]
+kind = "folder"
+folder = "public"
+base_url = "{static.url}"
+""",
+    )
+
+
+@pytest.mark.parametrize("login", ["instagram_login", "facebook_login"])
+def test_image_story_publishes_through_container_poll_publish(tmp_path, meta, static, login):
+    ch = channel(_project(tmp_path, meta, static, login=login), "ig", ENV)
+    result = ch.publish(request(jpeg(tmp_path / "f1.jpg", 1)))
+    assert result.remote_id == meta.stories[0]["id"]
+    assert meta.versions == {"v24.0"}
+    kinds = [(r.method, r.path.rsplit("/", 1)[-1]) for r in meta.requests]
+    assert kinds[-1] == ("POST", "media_publish")
+    assert ("GET", "content_publishing_limit") in kinds
+    # the hosted copy is removed once the story is live
+    assert not any((tmp_path / "proj" / "public").iterdir())
+    # the token went in the POST body, never in a URL
+    assert all(TOKEN not in r.path and TOKEN not in str(r.query) for r in meta.calls("POST"))
+
+
+def test_video_story_uses_resumable_upload(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    ch.publish(request(video(tmp_path / "v.mp4", 3)))
+    upload = meta.calls("POST", "ig-api-upload")
+    assert len(upload) == 1 and upload[0].headers["offset"] == "0"
+    assert upload[0].headers["authorization"] == f"OAuth {TOKEN}"
+    assert len(meta.stories) == 1
+
+
+def test_tutorial_partial_failure_resumes_without_republishing(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    frames = [jpeg(tmp_path / f"f{i}.jpg", i) for i in range(1, 4)]
+    reqs = [request(f, index=i, total=3) for i, f in enumerate(frames, 1)]
+    ch.publish(reqs[0])
+    meta.script("publish", "503")
+    with pytest.raises(RetryableFailure):
+        ch.publish(reqs[1])
+    # the engine retries frame 2 (its container is reused), then frame 3
+    ch.publish(reqs[1])
+    ch.publish(reqs[2])
+    assert len(meta.stories) == 3
+    assert (
+        len([r for r in meta.calls("POST") if r.path.endswith("/media")]) == 3
+    )  # no second container for frame 2
+
+
+def test_container_error_is_permanent_and_expired_is_retryable(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.container_states = ["IN_PROGRESS", "ERROR"]
+    with pytest.raises(PermanentFailure, match="ERROR"):
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    meta.container_states = ["EXPIRED"]
+    req = request(jpeg(tmp_path / "b.jpg", 2))
+    with pytest.raises(RetryableFailure, match="expired"):
+        ch.publish(req)
+    meta.container_states = ["FINISHED"]
+    ch.publish(req)  # a fresh container replaces the expired one
+    assert len(meta.stories) == 1
+
+
+def test_container_stuck_in_progress_is_retryable_and_resumed(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static, extra="poll_timeout = 0"), "ig", ENV)
+    meta.container_states = ["IN_PROGRESS", "IN_PROGRESS", "FINISHED"]
+    req = request(jpeg(tmp_path / "a.jpg", 1))
+    with pytest.raises(RetryableFailure, match="still IN_PROGRESS"):
+        ch.publish(req)
+    ch.publish(req)
+    assert len([r for r in meta.calls("POST") if r.path.endswith("/media")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "cls"),
+    [
+        (4, RetryableFailure),
+        (17, RetryableFailure),
+        (613, RetryableFailure),
+        (10, NeedsAuth),
+        (200, NeedsAuth),
+    ],
+)
+def test_error_codes_map_to_failure_classes(tmp_path, meta, static, code, cls):
+    from tests.fakes.meta import meta_error
+
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.script("container", meta_error(code, "nope"))
+    with pytest.raises(cls):
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert not meta.stories
+
+
+def test_expired_token_needs_auth_and_is_redacted(tmp_path, meta, static, caplog):
+    caplog.set_level(logging.DEBUG)
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.expired = True
+    with pytest.raises(NeedsAuth) as info:
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert "code 190" in info.value.message
+    assert TOKEN not in str(info.value) and TOKEN not in (info.value.hint or "")
+    assert TOKEN not in caplog.text
+    assert caplog.records  # the calls were logged, redacted
+
+
+def test_quota_preflight_defers_or_refuses_the_whole_tutorial(tmp_path, meta, static):
+    meta.quota_total = 5
+    meta.extra_usage = 3
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    frames = [request(jpeg(tmp_path / f"f{i}.jpg", i), index=i, total=3) for i in (1, 2, 3)]
+    with pytest.raises(RetryableFailure, match="only 2 of 5") as info:
+        ch.publish(frames[0])
+    assert info.value.retry_after == 3600
+    assert not meta.containers  # not even a container was spent
+    refuse = channel(_project(tmp_path, meta, static, extra='on_quota = "refuse"'), "ig", ENV)
+    with pytest.raises(PermanentFailure):
+        refuse.publish(frames[0])
+    meta.extra_usage = 2
+    for f in frames:
+        ch.publish(f)
+    assert len(meta.stories) == 3
+
+
+def test_throttled_429_carries_retry_after(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.script("limit", "429")
+    with pytest.raises(RetryableFailure) as info:
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert info.value.retry_after == 7
+
+
+def test_5xx_on_status_poll_is_retried_in_process(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.script("status", "500")
+    ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert len(meta.stories) == 1
+
+
+def test_timeout_on_publish_resolved_by_container_status(tmp_path, meta, static):
+    """The publish went through but the answer was lost: the container says PUBLISHED."""
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.script("publish", "hang")
+    req = request(jpeg(tmp_path / "a.jpg", 1))
+    result = ch.publish(req)
+    assert result.remote_id == meta.stories[0]["id"]
+    assert ch.lookup(req) is not None
+    ch.publish(req)  # a later retry finds it published: no second story
+    assert len(meta.stories) == 1
+
+
+def test_timeout_with_unreadable_container_is_ambiguous(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static, extra="read_retries = 0"), "ig", ENV)
+    meta.script("publish", "hang")
+    meta.container_states = ["FINISHED"]
+    meta.script("status", None, "503")  # the first poll is fine; the check after the timeout fails
+    req = request(jpeg(tmp_path / "a.jpg", 1))
+    with pytest.raises(AmbiguousOutcome):
+        ch.publish(req)
+    # reconcile: lookup asks the container, which is PUBLISHED
+    found = ch.lookup(req)
+    assert found is not None and found.remote_id == meta.stories[0]["id"]
+
+
+def test_list_recent_and_check(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static, login="facebook_login"), "ig", ENV)
+    req = request(jpeg(tmp_path / "a.jpg", 1))
+    ch.publish(req)
+    posts = ch.list_recent(ch.context.now().replace(year=2020))
+    assert [p.remote_id for p in posts] == [meta.stories[0]["id"]]
+    assert posts[0].marker == req.idempotency_key
+    checks = {c.check: c for c in ch.check()}
+    assert checks["token"].ok and checks["permissions"].ok and checks["quota"].ok
+    assert "1 of 50" in checks["quota"].detail
+    meta.permissions.remove("instagram_content_publish")
+    checks = {c.check: c for c in ch.check()}
+    assert not checks["permissions"].ok and "instagram_content_publish" in checks["permissions"].detail
+
+
+def test_missing_secret_is_needs_auth_naming_the_reference(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", {})
+    with pytest.raises(NeedsAuth, match="IG_TOKEN"):
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+
+
+def test_s3_hosting_with_presigned_urls(tmp_path, meta):
+    """MinIO/S3 hosting through moto's local server; the story is fetched from a presigned URL."""
+    moto_server = pytest.importorskip("moto.server")
+    import boto3
+
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        env = {**ENV, "S3_KEY": "testing", "S3_SECRET": "testingsecret"}
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testingsecret",
+        )
+        s3.create_bucket(Bucket="media")
+        project = make_project(
+            tmp_path / "proj",
+            f"""[channels.ig]
+type = "instagram"
+api_base = "{meta.url}"
+ig_user_id = "{IG_USER}"
+access_token = "env:IG_TOKEN"
+first_poll = 0
+poll_interval = 0
+[channels.ig.hosting]
+kind = "s3"
+bucket = "media"
+endpoint_url = "{endpoint}"
+region = "us-east-1"
+access_key_id = "env:S3_KEY"
+secret_access_key = "env:S3_SECRET"
+""",
+        )
+        ch = channel(project, "ig", env)
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+        assert len(meta.stories) == 1
+        assert s3.list_objects_v2(Bucket="media").get("KeyCount", 0) == 0  # cleaned up
+        assert {c.check: c.ok for c in ch.check()}["hosting"]
+    finally:
+        server.stop()
+
+
+def test_redactor_removes_tokens_from_urls_headers_and_paths():
+    r = Redactor(["s3cr3t-value"])
+    text = (
+        "GET https://graph.instagram.com/v25.0/me?fields=id&access_token=EAAB.x-1 "
+        "Authorization: OAuth EAAZZZ s3cr3t-value https://api.telegram.org/bot123:AA-bb/sendPhoto "
+        "https://discord.com/api/webhooks/1/tok_en https://hooks.slack.com/services/T1/B2/xyz"
+    )
+    out = r(text)
+    for leaked in ("EAAB.x-1", "EAAZZZ", "s3cr3t-value", "123:AA-bb", "tok_en", "T1/B2/xyz"):
+        assert leaked not in out
