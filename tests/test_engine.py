@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """tick(now) in-process against SQLite and PostgreSQL: ordering, grace, retries, failures, reconcile."""
 
 from __future__ import annotations

@@ -138,6 +138,9 @@ class Daemon:
                 hint=f"stop it first (its lock is {self._lock_path()}); one daemon per project is enough",
             ) from None
         try:
+            from ..channels.registry import channel_types
+
+            channel_types()  # plugins first: they may register entry kinds the timetable needs
             self.ledger = open_ledger(self.project)
             self.timetable = self._load_timetable(initial=True)
             _log(logging.INFO, "started", project=str(self.project.root), now=self.context.now().isoformat())
