@@ -33,7 +33,28 @@ def scale_alpha(mask: Image.Image, factor: float) -> Image.Image:
     return mask.point(_scale_lut(round(max(0.0, factor), 4)))
 
 
-_trim_offsets: dict[tuple[object, ...], tuple[int, int]] = {}
+_tile_offsets: dict[tuple[object, ...], tuple[int, int]] = {}
+
+
+def cached_tile(
+    key: tuple[object, ...], make: Callable[[], tuple[Image.Image, int, int]]
+) -> tuple[Image.Image, int, int]:
+    """A finished layer tile and its offset from the layer's position, cached by ``key``.
+
+    A card, badge or glow looks the same on every frame of a story, wherever it sits, so its
+    tile (shadow, fill, outline already composited) is built once and only pasted afterwards.
+    ``key`` must hold everything the tile depends on except the layer's position and opacity.
+    Treat the returned tile as read-only.
+    """
+
+    def build() -> Image.Image:
+        tile, dx, dy = make()
+        _tile_offsets[key] = (dx, dy)
+        return tile
+
+    tile = cached(("tile", *key), build)
+    dx, dy = _tile_offsets[key]
+    return tile, dx, dy
 
 
 def trimmed(key: tuple[object, ...], make: Callable[[], Image.Image]) -> tuple[Image.Image, int, int]:
@@ -43,15 +64,12 @@ def trimmed(key: tuple[object, ...], make: Callable[[], Image.Image]) -> tuple[I
     the part that shows.
     """
 
-    def build() -> Image.Image:
+    def build() -> tuple[Image.Image, int, int]:
         full = make()
         box = full.getchannel("A").getbbox() or (0, 0, 1, 1)
-        _trim_offsets[key] = (box[0], box[1])
-        return full.crop(box)
+        return full.crop(box), box[0], box[1]
 
-    tile = cached(("trimmed", *key), build)
-    dx, dy = _trim_offsets.get(key, (0, 0))
-    return tile, dx, dy
+    return cached_tile(("trimmed", *key), build)
 
 
 @lru_cache(maxsize=64)

@@ -16,6 +16,7 @@ from ._base import Frame
 from ._paint import (
     Group,
     add_shadow,
+    cached_tile,
     disc_mask,
     fill,
     gradient_image,
@@ -23,21 +24,15 @@ from ._paint import (
     ring_mask,
     rounded_mask,
     shadow_pad,
-    trimmed,
 )
 
+_POSITION = {"id", "visible", "opacity", "box", "center"}
 
-def draw_rect(layer: RectLayer, frame: Frame) -> None:
-    """Draw a rounded rectangle with optional fill or gradient, outline and shadow."""
-    x, y, w, h = layer.box
+
+def _rect_tile(layer: RectLayer) -> tuple[Image.Image, int, int]:
+    """The finished rect (shadow, body, outline) and its offset from the box's top-left."""
+    _, _, w, h = layer.box
     mask = rounded_mask(w, h, layer.radius)
-    if layer.gradient is not None and layer.outline is None and layer.shadow is None:
-        # Gradient panels and glows repeat on every frame: reuse the finished, trimmed tile.
-        gradient = layer.gradient
-        key = ("rect-gradient", gradient.model_dump_json(), w, h, layer.radius)
-        tile, dx, dy = trimmed(key, lambda: masked(gradient_image(gradient, (w, h)).copy(), mask))
-        frame.put(tile, x + dx, y + dy, layer.opacity)
-        return
     if layer.gradient is not None:
         body = masked(gradient_image(layer.gradient, (w, h)).copy(), mask)
     elif layer.fill is not None:
@@ -49,19 +44,27 @@ def draw_rect(layer: RectLayer, frame: Frame) -> None:
             fill((w, h), layer.outline.color, ring_mask(w, h, layer.radius, layer.outline.width))
         )
     if layer.shadow is None:
-        frame.put(body, x, y, layer.opacity)
-        return
-    group = Group(x, y, w, h, shadow_pad(layer.shadow))
-    add_shadow(group, mask, x, y, layer.shadow, key=("rect", w, h, layer.radius), clip=True)
-    group.add(body, x, y)
-    frame.put(group.tile, group.x, group.y, layer.opacity)
+        if layer.gradient is not None:
+            # Gradient glows often cover the frame but show only in a corner: keep what shows.
+            box = body.getchannel("A").getbbox() or (0, 0, 1, 1)
+            return body.crop(box), box[0], box[1]
+        return body, 0, 0
+    group = Group(0, 0, w, h, shadow_pad(layer.shadow))
+    add_shadow(group, mask, 0, 0, layer.shadow, key=None, clip=True)
+    group.add(body, 0, 0)
+    return group.tile, group.x, group.y
 
 
-def draw_circle(layer: CircleLayer, frame: Frame) -> None:
-    """Draw a circle centred on ``center``, with optional fill, inside outline and shadow."""
-    cx, cy = layer.center
-    d = max(1, round(layer.radius * 2))
-    x, y = round(cx - d / 2), round(cy - d / 2)
+def draw_rect(layer: RectLayer, frame: Frame) -> None:
+    """Draw a rounded rectangle with optional fill or gradient, outline and shadow."""
+    x, y, w, h = layer.box
+    key = ("rect", layer.model_dump_json(exclude=_POSITION), w, h)
+    tile, dx, dy = cached_tile(key, lambda: _rect_tile(layer))
+    frame.put(tile, x + dx, y + dy, layer.opacity)
+
+
+def _circle_tile(layer: CircleLayer, d: int) -> tuple[Image.Image, int, int]:
+    """The finished circle and its offset from its bounding square's top-left."""
     mask = disc_mask(d)
     body = (
         fill((d, d), layer.fill, mask) if layer.fill is not None else Image.new("RGBA", (d, d), (0, 0, 0, 0))
@@ -73,12 +76,21 @@ def draw_circle(layer: CircleLayer, frame: Frame) -> None:
             inner.paste(disc_mask(d - 2 * bw), (bw, bw))
         body.alpha_composite(fill((d, d), layer.outline.color, ImageChops.subtract(mask, inner)))
     if layer.shadow is None:
-        frame.put(body, x, y, layer.opacity)
-        return
-    group = Group(x, y, d, d, shadow_pad(layer.shadow))
-    add_shadow(group, mask, x, y, layer.shadow, key=("circle", d), clip=True)
-    group.add(body, x, y)
-    frame.put(group.tile, group.x, group.y, layer.opacity)
+        return body, 0, 0
+    group = Group(0, 0, d, d, shadow_pad(layer.shadow))
+    add_shadow(group, mask, 0, 0, layer.shadow, key=None, clip=True)
+    group.add(body, 0, 0)
+    return group.tile, group.x, group.y
+
+
+def draw_circle(layer: CircleLayer, frame: Frame) -> None:
+    """Draw a circle centred on ``center``, with optional fill, inside outline and shadow."""
+    cx, cy = layer.center
+    d = max(1, round(layer.radius * 2))
+    x, y = round(cx - d / 2), round(cy - d / 2)
+    key = ("circle", layer.model_dump_json(exclude=_POSITION), d)
+    tile, dx, dy = cached_tile(key, lambda: _circle_tile(layer, d))
+    frame.put(tile, x + dx, y + dy, layer.opacity)
 
 
 def draw_line(layer: LineLayer, frame: Frame) -> None:
