@@ -29,7 +29,7 @@ TRICKY = [
     "*alias & anchor",
     "tab\there, backslash \\ and 'single'",
     "yes",
-    "ขั้นตอนที่ 2: เปิด \"การตั้งค่า\" # ต่อ",
+    'ขั้นตอนที่ 2: เปิด "การตั้งค่า" # ต่อ',
     "",
 ]
 
@@ -52,7 +52,9 @@ def test_finalize_quoting_keeps_yaml_valid(tmp_path: Path, value: str) -> None:
 
 
 def test_numbers_booleans_none_and_collections_are_yaml_values(tmp_path: Path) -> None:
-    eng = engine(tmp_path, {"t.j2": "a: {{ n }}\nb: {{ f }}\nc: {{ flag }}\nd: {{ nothing }}\ne: {{ box }}\n"})
+    eng = engine(
+        tmp_path, {"t.j2": "a: {{ n }}\nb: {{ f }}\nc: {{ flag }}\nd: {{ nothing }}\ne: {{ box }}\n"}
+    )
     data = eng.render_data("t.j2", {"n": 3, "f": 0.5, "flag": True, "nothing": None, "box": [1, 2, "x"]}).data
     assert data == {"a": 3, "b": 0.5, "c": True, "d": None, "e": [1, 2, "x"]}
 
@@ -68,7 +70,7 @@ def test_raw_filter_and_macro_output_are_inserted_as_is(tmp_path: Path) -> None:
         tmp_path,
         {
             "t.j2": (
-                '{% macro item(v) %}\n  - {k: {{ v }}}\n{% endmacro %}\n'
+                "{% macro item(v) %}\n  - {k: {{ v }}}\n{% endmacro %}\n"
                 "flow: {{ '[1, 2]'|raw }}\nitems:\n{{ item('a: b') }}\n{{ item(5) }}\n"
             )
         },
@@ -145,7 +147,7 @@ def test_invalid_spec_is_a_template_error_naming_the_template(tmp_path: Path) ->
 
 def test_missing_template_is_a_template_error(tmp_path: Path) -> None:
     eng = engine(tmp_path, {})
-    with pytest.raises(TemplateError, match="template not found: nope/step.j2"):
+    with pytest.raises(TemplateError, match=r"template not found: nope/step\.j2"):
         eng.render_text("nope/step.j2", {})
 
 
@@ -187,12 +189,21 @@ def test_brand_and_context_are_available(tmp_path: Path) -> None:
     ctx = base_context(project, "th")
     eng = engine(
         tmp_path,
-        {"t.j2": "b: {{ brand.name }}\nc: {{ brand.primary }}\nr: {{ brand.corner_radius }}\n"
-         "w: {{ canvas.width }}\nsafe: {{ safe.top }}\nd: {{ dir }}\ns: {{ t('step_of', n=2, total=5) }}\n"},
+        {
+            "t.j2": "b: {{ brand.name }}\nc: {{ brand.primary }}\nr: {{ brand.corner_radius }}\n"
+            "w: {{ canvas.width }}\nsafe: {{ safe.top }}\nd: {{ dir }}\ns: {{ t('step_of', n=2, total=5) }}\n"
+        },
     )
     data = eng.render_data("t.j2", ctx).data
-    assert data == {"b": "Acme", "c": "#112233", "r": 12, "w": 1080, "safe": 250, "d": "ltr",
-                    "s": "ขั้นตอนที่ 2 จาก 5"}
+    assert data == {
+        "b": "Acme",
+        "c": "#112233",
+        "r": 12,
+        "w": 1080,
+        "safe": 250,
+        "d": "ltr",
+        "s": "ขั้นตอนที่ 2 จาก 5",
+    }
     assert brand_context(project)["logo"] is None  # no logo configured
 
 

@@ -392,34 +392,49 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
 # Errors
 
 
+# Which story field a default template's text layer shows, by frame kind and layer id.
+_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("step", "title"): ("steps", "{step}", "title"),
+    ("step", "body"): ("steps", "{step}", "text"),
+    ("step", "card-title"): ("steps", "{step}", "title"),
+    ("cover", "title"): ("title",),
+    ("cover", "summary"): ("summary",),
+    ("outro", "cta"): ("cta",),
+}
+
+
 def _frame_error(project: Project, prep: _Prepared, frame: _Frame, exc: BaseException) -> StorycastError:
-    """Name the story file, the frame and step, and say how to fix it."""
+    """Name the story file (and the line of the text at fault), the frame and step, and the fix."""
     plan = frame.plan
     what = f"frame {plan.index:02d} ({plan.kind}" + (f", step {plan.step}" if plan.step else "") + ")"
+    if not isinstance(exc, StorycastError):
+        return RenderError(
+            f"{prep.story.id} [{prep.lang}] {what}: drawing failed: {type(exc).__name__}: {exc}",
+            hint="rerun with --traceback and report it if the inputs look right",
+            file=prep.story.source,
+        )
+    msg = f"{prep.story.id} [{prep.lang}] {what}: {exc.message}"
+    err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
+    if exc.file is not None:  # the problem is in a file of its own (an image, a font)
+        return err_cls(msg, hint=exc.hint, file=exc.file, line=exc.line, column=exc.column)
+    hint = exc.hint
     line = None
-    if prep.story.source is not None and plan.step is not None:
-        line = _step_line(prep.story.source, plan.step, prep.lang)
-    if isinstance(exc, StorycastError):
-        msg = f"{prep.story.id} [{prep.lang}] {what}: {exc.message}"
-        hint = exc.hint
-        if "fit" in exc.message.lower() and not hint:
+    m = re.search(r"id '([^']+)'", exc.message)
+    field_path = _FIELDS.get((plan.kind, m.group(1))) if m else None
+    if field_path is None and plan.kind == "step" and "fit" in exc.message:
+        field_path = _FIELDS[("step", "body")]
+    if field_path is not None and prep.story.source is not None:
+        path = tuple(plan.step - 1 if p == "{step}" and plan.step else p for p in field_path)
+        line = _line_of(prep.story.source, (*path, prep.lang))
+        if "fit" in exc.message:
             hint = (
-                "shorten the text in the story, or raise the layer's max_lines / lower size.min "
-                "in the template"
-            )
-        err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
-        if exc.file is not None:  # the problem is in a file of its own (an image, a font)
-            return err_cls(msg, hint=hint, file=exc.file, line=exc.line, column=exc.column)
-        return err_cls(msg, hint=hint, file=prep.story.source, line=line)
-    return RenderError(
-        f"{prep.story.id} [{prep.lang}] {what}: drawing failed: {type(exc).__name__}: {exc}",
-        hint="rerun with --traceback and report it if the inputs look right",
-        file=prep.story.source,
-        line=line,
-    )
+                f"shorten the {prep.lang} text of {'.'.join(str(p) for p in field_path)} in the story "
+                "(or raise the layer's max_lines / lower size.min in the template)"
+            ).replace("{step}", str(plan.step or ""))
+    return err_cls(msg, hint=hint, file=prep.story.source, line=line)
 
 
-def _step_line(source: Path, step: int, lang: str) -> int | None:
+def _line_of(source: Path, path: tuple[str | int, ...]) -> int | None:
     from .. import yamlsrc
     from ..content.validate import locate
 
@@ -427,7 +442,7 @@ def _step_line(source: Path, step: int, lang: str) -> int | None:
         data = yamlsrc.load(source)
     except StorycastError:
         return None
-    line, _ = locate(data, ("steps", step - 1, "text", lang))
+    line, _ = locate(data, path)
     return line
 
 

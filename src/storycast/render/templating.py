@@ -109,7 +109,7 @@ class StoryEnvironment(SandboxedEnvironment):
 def _loader(project_templates: Path | None, defaults: Path) -> jinja2.BaseLoader:
     default_loader = jinja2.FileSystemLoader(str(defaults), encoding="utf-8")
     choices: list[jinja2.BaseLoader] = []
-    if project_templates is not None and project_templates.is_dir():
+    if project_templates is not None:  # even when absent yet: engines are cached per project
         choices.append(jinja2.FileSystemLoader(str(project_templates), encoding="utf-8"))
     choices.append(default_loader)
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({"default": default_loader}), *choices])
@@ -302,9 +302,20 @@ def parse_rendered(rendered: Rendered, where: Path | str, palette: Mapping[str, 
         ) from None
 
 
-@lru_cache(maxsize=8)
 def engine_for(project_templates: Path | None, root: Path | None = None) -> TemplateEngine:
-    """A cached TemplateEngine per project templates folder (compiled templates are reused)."""
+    """A cached TemplateEngine per project templates folder (compiled templates are reused).
+
+    The cache key includes the folder's file list, so a template added to the project (which
+    would now shadow a packaged default Jinja already compiled) gets a fresh environment.
+    """
+    listing: tuple[str, ...] = ()
+    if project_templates is not None and project_templates.is_dir():
+        listing = tuple(sorted(str(p.relative_to(project_templates)) for p in project_templates.rglob("*")))
+    return _engine_for(project_templates, root, listing)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(project_templates: Path | None, root: Path | None, listing: tuple[str, ...]) -> TemplateEngine:
     return TemplateEngine(project_templates, root=root)
 
 
