@@ -126,7 +126,7 @@ class FakeMeta(FakeServer):
         if route is None and req.method == "GET" and node == "me":
             route = "permissions" if edge == "permissions" else "me"
         if route is None and req.method == "GET" and not edge:
-            route = "status"
+            route = "page" if node == PAGE_ID else "status"
         if route is None:
             return meta_error(100, f"Unsupported {req.method} request on {edge or node}")
         fault = self.next_fault(route)
@@ -319,6 +319,9 @@ class FakeMeta(FakeServer):
             return meta_error(100, "offset/file_size headers do not match the body")
         video["digest"] = hashlib.sha256(req.body).hexdigest()
         return Reply(200, {"success": True})
+
+    def _page(self, req: Request, form: dict[str, str], node: str) -> Reply:
+        return Reply(200, {"id": PAGE_ID, "name": "Lumen Support"})
 
     def _page_stories(self, req: Request, form: dict[str, str], node: str) -> Reply:
         data = [{"post_id": s["id"], "status": "PUBLISHED"} for s in self.stories if s.get("page")]

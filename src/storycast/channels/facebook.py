@@ -1,0 +1,212 @@
+"""Facebook Page stories through the Graph API.
+
+- Photo: upload the frame as an *unpublished* Page photo (``published=false``: invisible), then
+  ``POST /{page}/photo_stories`` with its ``photo_id`` (the irreversible step).
+- Video: ``POST /{page}/video_stories upload_phase=start`` -> ``video_id`` and ``upload_url``;
+  upload the bytes to rupload; ``upload_phase=finish`` (the irreversible step).
+
+The uploaded photo/video id is journalled before the irreversible call, so a retry reuses it
+instead of uploading again. Facebook offers no way to ask whether a given upload became a
+story, so a lost answer to the final call stays ``unknown`` for a person to confirm.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from .base import (
+    AmbiguousOutcome,
+    Capabilities,
+    CheckResult,
+    NeedsAuth,
+    PermanentFailure,
+    PublishRequest,
+    PublishResult,
+    RemotePost,
+    RetryableFailure,
+)
+from .http import NetworkChannel
+from .journal import Journal
+from .meta import raise_for_graph
+from .registry import register_channel_type
+
+PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+PHOTO_LIMIT = 10 * 1024 * 1024
+
+
+class FacebookChannel(NetworkChannel):
+    """Facebook Page stories (photo and video)."""
+
+    type_name = "facebook"
+    description = "Facebook Page stories: unpublished photo + photo_stories, or a 3-phase video story."
+    capabilities = Capabilities(
+        images=True, video=True, stories=True, multi_frame=True, captions=False, list_recent=True
+    )
+    default_api_base: ClassVar[str] = "https://graph.facebook.com"
+    default_concurrency: ClassVar[int | None] = 1
+
+    class Options(NetworkChannel.Options):
+        """[channels.NAME] keys of a facebook channel."""
+
+        page_id: str = ""
+        access_token: str = ""  # a Page access token, as a secret reference
+        api_version: str = "v25.0"
+        rupload_base: str = "https://rupload.facebook.com"
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if not self.opts.page_id:
+            raise ConfigError(
+                f"channel {self.name!r} needs page_id",
+                hint="the numeric id of the Facebook Page (Page settings > About)",
+                file=self.project.config_path,
+            )
+        self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_base}/{self.opts.api_version}/{path.lstrip('/')}"
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"OAuth {self.secret(self.opts.access_token, 'access_token').reveal()}"}
+
+    def _call(
+        self, method: str, path: str, what: str, *, mutating: bool, files: Any = None, **params: Any
+    ) -> dict[str, Any]:
+        kw: dict[str, Any] = {"params": params} if method == "GET" else {"data": params}
+        resp = self.http.request(
+            method, self._url(path), mutating=mutating, what=what, headers=self._auth(), files=files, **kw
+        )
+        raise_for_graph(resp, self.name, what, self.redact)
+        body = self.http.json_of(resp)
+        return body if isinstance(body, dict) else {}
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def _upload(self, request: PublishRequest) -> tuple[str, str]:
+        """Upload the frame invisibly; return (kind, id)."""
+        media = request.media
+        assert media is not None
+        page = self.opts.page_id
+        if media.kind == "image":
+            size = media.path.stat().st_size
+            if size > PHOTO_LIMIT:
+                raise PermanentFailure(
+                    f"{self.name}: the photo is {size} bytes; Page stories take at most 10 MB"
+                )
+            with media.path.open("rb") as fh:
+                body = self._call(
+                    "POST",
+                    f"{page}/photos",
+                    "upload the photo (unpublished)",
+                    mutating=False,  # unpublished: a duplicate upload is invisible
+                    files={"source": (media.path.name, fh, "image/jpeg")},
+                    published="false",
+                )
+            return "photo", str(body["id"])
+        start = self._call(
+            "POST", f"{page}/video_stories", "start the video story", mutating=False, upload_phase="start"
+        )
+        vid = str(start["video_id"])
+        url = (
+            start.get("upload_url") or f"{self.opts.rupload_base}/video-upload/{self.opts.api_version}/{vid}"
+        )
+        data = media.path.read_bytes()
+        resp = self.http.request(
+            "POST",
+            url,
+            mutating=False,
+            data=data,
+            headers={**self._auth(), "offset": "0", "file_size": str(len(data))},
+            what="upload the video",
+        )
+        raise_for_graph(resp, self.name, "upload the video", self.redact)
+        return "video", vid
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Publish one frame as a Page story."""
+        if request.media is None or not request.media.path.is_file():
+            raise PermanentFailure(
+                f"{self.name}: a Page story needs an image or a video file",
+                hint="polls are not available on Facebook stories; render the question into a frame",
+            )
+        key = request.idempotency_key
+        entry = self.journal.get(key) or {}
+        if entry.get("state") == "published":
+            return self._result(entry.get("post_id"))
+        if entry.get("upload"):
+            kind, upload_id = entry["upload"]
+        else:
+            kind, upload_id = self._upload(request)
+            self.journal.update(key, self.context.now(), upload=[kind, upload_id], state="uploaded")
+        page = self.opts.page_id
+        self.journal.update(key, self.context.now(), state="publishing")
+        if kind == "photo":
+            body = self._call(
+                "POST", f"{page}/photo_stories", "publish the photo story", mutating=True, photo_id=upload_id
+            )
+        else:
+            body = self._call(
+                "POST",
+                f"{page}/video_stories",
+                "finish the video story",
+                mutating=True,
+                upload_phase="finish",
+                video_id=upload_id,
+            )
+        if not body.get("success", True):
+            raise AmbiguousOutcome(f"{self.name}: Facebook answered success=false to the story call")
+        post_id = str(body.get("post_id") or body.get("id") or "") or None
+        self.journal.update(key, self.context.now(), state="published", post_id=post_id)
+        return self._result(post_id)
+
+    def _result(self, post_id: str | None) -> PublishResult:
+        return PublishResult(
+            remote_id=post_id,
+            url=f"https://www.facebook.com/stories/{post_id}" if post_id else None,
+            expires_utc=self.context.now() + timedelta(hours=24),
+        )
+
+    def lookup(self, request: PublishRequest) -> PublishResult | None:
+        """Published according to the journal; None otherwise (Facebook cannot tell)."""
+        entry = self.journal.get(request.idempotency_key) or {}
+        if entry.get("state") == "published":
+            return self._result(entry.get("post_id"))
+        return None
+
+    def list_recent(self, since: datetime) -> list[RemotePost]:
+        """The Page's stories."""
+        body = self._call("GET", f"{self.opts.page_id}/stories", "list Page stories", mutating=False)
+        markers = {e.get("post_id"): k for k, e in self.journal.entries().items() if e.get("post_id")}
+        out = []
+        for item in body.get("data") or []:
+            pid = str(item.get("post_id") or item.get("id"))
+            ts = item.get("creation_time")
+            when = datetime.fromtimestamp(int(ts), UTC) if str(ts or "").isdigit() else None
+            if when is None or when >= since:
+                out.append(RemotePost(pid, when, markers.get(pid), item.get("url")))
+        return out
+
+    def check(self) -> list[CheckResult]:
+        """The Page token and its permissions."""
+        try:
+            page = self._call("GET", self.opts.page_id, "read the Page", mutating=False, fields="id,name")
+        except (NeedsAuth, PermanentFailure, RetryableFailure, AmbiguousOutcome) as exc:
+            return [CheckResult("token", False, exc.message)]
+        out = [CheckResult("token", True, f"Page token valid for {page.get('name') or page.get('id')}")]
+        try:
+            perms = self._call("GET", "me/permissions", "read the permissions", mutating=False)
+            granted = {p.get("permission") for p in perms.get("data") or [] if p.get("status") == "granted"}
+            missing = [p for p in PERMISSIONS if p not in granted]
+            out.append(
+                CheckResult(
+                    "permissions", not missing, "missing " + ", ".join(missing) if missing else "granted"
+                )
+            )
+        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+            out.append(CheckResult("permissions", False, exc.message, "warning"))
+        return out
+
+
+register_channel_type(FacebookChannel)
