@@ -148,7 +148,8 @@ class GuardConfig(BaseModel):
     )
     max_words: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_MAX_WORDS))
     max_words_default: int = Field(default=40, ge=1)
-    min_size_body: int = Field(default=44, ge=1, description="px at 1080 wide; also used for captions")
+    min_size_body: int = Field(default=44, ge=1, description="px at 1080 wide, body text")
+    min_size_small: int = Field(default=24, ge=1, description="px at 1080 wide, captions and labels")
     min_size_heading: int = Field(default=64, ge=1, description="px at 1080 wide")
     large_text_size: int = Field(
         default=64, ge=1, description="px at 1080 wide from which 3:1 contrast suffices"
