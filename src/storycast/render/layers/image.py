@@ -17,7 +17,7 @@ from PIL import Image
 from ..images import file_key, fit_size, fitted, load_image, resolve_image
 from ..spec import ImageLayer
 from ._base import Frame
-from ._paint import Group, add_shadow, fill, masked, ring_mask, rounded_mask, shadow_pad
+from ._paint import Group, add_shadow, cached_tile, fill, masked, ring_mask, rounded_mask, shadow_pad
 
 
 def picture_tile(
@@ -73,20 +73,38 @@ def draw(layer: ImageLayer, frame: Frame) -> None:
     inner = (layer.box[2] - 2 * layer.padding[0], layer.box[3] - 2 * layer.padding[1])
     label = f"image layer {layer.id!r}" if layer.id else "image layer"
     warn_if_upscaled(frame, label, path, inner, layer.fit, layer.src)
-    tile, x, y = picture_tile(
-        path, layer.box, layer.fit, layer.anchor, frame, background=layer.background, padding=layer.padding
+    bx, by = layer.box[0], layer.box[1]
+    # The finished tile does not depend on where the box sits: cache it relative to the box, so
+    # the same step picture in every language of a story is fitted, rounded and shadowed once.
+    key = (
+        "image",
+        file_key(path),
+        layer.model_dump_json(exclude={"id", "opacity", "visible"}),
+        layer.box[2:],
     )
-    w, h = tile.size
-    if layer.radius:
-        masked(tile, rounded_mask(w, h, layer.radius))
-    if layer.border is not None and layer.border.width > 0:
-        ring = ring_mask(w, h, layer.radius, layer.border.width)
-        tile.alpha_composite(fill((w, h), layer.border.color, ring))
-    if layer.shadow is None:
-        frame.put(tile, x, y, layer.opacity)
-        return
-    group = Group(x, y, w, h, shadow_pad(layer.shadow))
-    key = ("image", file_key(path), layer.model_dump_json(exclude={"id", "opacity", "visible", "shadow"}))
-    add_shadow(group, tile.getchannel("A"), x, y, layer.shadow, key=key, clip=False)
-    group.add(tile, x, y)
-    frame.put(group.tile, group.x, group.y, layer.opacity)
+
+    def make() -> tuple[Image.Image, int, int]:
+        tile, x, y = picture_tile(
+            path,
+            (0, 0, *layer.box[2:]),
+            layer.fit,
+            layer.anchor,
+            frame,
+            background=layer.background,
+            padding=layer.padding,
+        )
+        w, h = tile.size
+        if layer.radius:
+            masked(tile, rounded_mask(w, h, layer.radius))
+        if layer.border is not None and layer.border.width > 0:
+            ring = ring_mask(w, h, layer.radius, layer.border.width)
+            tile.alpha_composite(fill((w, h), layer.border.color, ring))
+        if layer.shadow is None:
+            return tile, x, y
+        group = Group(x, y, w, h, shadow_pad(layer.shadow))
+        add_shadow(group, tile.getchannel("A"), x, y, layer.shadow, key=None, clip=False)
+        group.add(tile, x, y)
+        return group.tile, group.x, group.y
+
+    tile, dx, dy = cached_tile(key, make)
+    frame.put(tile, bx + dx, by + dy, layer.opacity)
