@@ -205,3 +205,53 @@ def test_lint_project_checks_manifests_in_build_and_points_at_the_step(tmp_path:
     f = next(f for f in result.findings if f.rule == "layout.contrast")
     assert (f.file, f.line, f.frame, f.layer, f.lang) == ("stories/s.yaml", 8, 2, "body", "en")
     assert lint_project(p, rendered=False).findings == []
+
+
+def test_badge_and_pill_on_a_page_of_the_text_colour_pass(tmp_path: Path) -> None:
+    # Dark numerals on an orange badge and a pill, on a page of the same dark colour: the page
+    # around the badge is background of the text's colour, not glyphs, and not read against.
+    # The page is a gradient from the text colour to a lighter blue, as the tutorial template's.
+    x, y = np.linspace(0, 1, W)[None, :, None], np.linspace(0, 1, H)[:, None, None]
+    shade = np.clip(0.6 * x + 0.4 * (1 - y), 0, 1)
+    navy, blue = np.array([13, 27, 69]), np.array([31, 58, 138])
+    page = Image.fromarray((navy + (blue - navy) * shade).astype("uint8"))
+    draw = ImageDraw.Draw(page)
+    draw.ellipse((90, 972, 178, 1060), fill="#FFB547")
+    draw.rounded_rectangle((62, 421, 560, 483), radius=31, fill="#FFB547")
+    badge = layer("step-number", "label", [90, 972, 88, 88], 46, "#0D1B45", lines=[""])
+    pill = layer("kicker", "label", [90, 420, 900, 64], 32, "#0D1B45", lines=[""])
+    font46, font32 = ImageFont.load_default(size=46), ImageFont.load_default(size=32)
+    draw.text((134, 1016), "1", fill="#0D1B45", font=font46, anchor="mm")
+    draw.text((96, 452), "Quick guide · Connectivity", fill="#0D1B45", font=font32, anchor="lm")
+    (tmp_path / "build").mkdir()
+    page.save(tmp_path / "build" / "01.jpg", quality=92)
+    manifest = tmp_path / "build" / "manifest.json"
+    frame = {"index": 1, "kind": "cover", "file": "01.jpg", "texts": [badge, pill]}
+    manifest.write_text(json.dumps({"frames": [frame]}), encoding="utf-8")
+    assert render_rules(project(tmp_path), ONE_STEP, "en", manifest) == []
+    # The same pill in a text colour close to the page fails.
+    dim = Image.new("RGB", (W, H), "#0D1B45")
+    ImageDraw.Draw(dim).text((96, 452), "Quick guide", fill="#2A3A6A", font=font32, anchor="lm")
+    crop = np.asarray(dim.crop((90, 420, 990, 484)))
+    assert layer_contrast(crop, "#2A3A6A", 32) < 2
+
+
+def test_renderer_manifest_shape_and_small_text(tmp_path: Path) -> None:
+    """The renderer's manifests: layers under ``texts`` (no ``type``), frames with kind and step."""
+    folder = tmp_path / "m"
+    folder.mkdir()
+    label_ok = layer("step-of", "label", [100, 980, 788, 72], 28, "#FFB547", lines=["Step 1 of 1"])
+    label_tiny = layer("category", "label", [100, 400, 420, 56], 20, lines=["Connectivity"])
+    body = layer("body", "body", [100, 1300, 880, 280], 52, "#E6EBFA")
+    for item in (label_ok, label_tiny, body):
+        item.pop("type")
+    draw_frame(folder / "02.jpg", [label_ok, label_tiny, body], "#0D1B45", "JPEG")
+    frames = [
+        {"index": 2, "kind": "step", "step": 1, "file": "02.jpg", "texts": [label_ok, label_tiny, body]},
+    ]
+    (folder / "manifest.json").write_text(
+        json.dumps({"manifest_version": 1, "frames": frames}), encoding="utf-8"
+    )
+    findings = render_rules(project(tmp_path), ONE_STEP, "en", folder / "manifest.json")
+    assert rules_of(findings) == [("layout.min-size", 2, "category")]
+    assert "24 px" in findings[0].message
