@@ -39,7 +39,7 @@ DEFAULT_MAX_PIXELS = 40_000_000
 
 Fit = Literal["cover", "contain", "stretch"]
 
-_CACHE_BUDGET = 600_000_000  # bytes of decoded pixels kept per process (about 70 full frames)
+_CACHE_BUDGET = 400_000_000  # bytes of decoded pixels kept per process (about 48 full RGBA frames)
 
 
 class _ImageCache:
