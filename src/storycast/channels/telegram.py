@@ -1,0 +1,339 @@
+"""Telegram through the Bot API: channel and group posts, albums, native polls, business stories.
+
+- ``mode = "post"`` (default): each frame is a photo (or video) message in ``chat_id`` with the
+  step text as its caption (captions are cut at 1024 characters on a word boundary);
+  :meth:`TelegramChannel.publish_album` sends 2-10 frames as one media group.
+- A request carrying a poll becomes a native ``sendPoll``; :meth:`TelegramChannel.close_poll`
+  calls ``stopPoll`` and returns the final counts.
+- ``mode = "story"``: frames go out as stories of a connected Business account
+  (``postStory`` with ``business_connection_id`` and an ``active_period``); bots cannot post
+  stories to channels or groups.
+
+Limits: Telegram allows about one message a second per chat and 20 a minute per group; the
+adapter spaces its own calls per chat by ``min_interval`` and turns HTTP 429 into a
+RetryableFailure carrying ``parameters.retry_after``. The Bot API has no idempotency key and
+no way to list a channel's posts, so a lost answer stays ``unknown`` for a person to confirm.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
+
+from ..errors import ConfigError
+from .base import (
+    AmbiguousOutcome,
+    Capabilities,
+    CheckResult,
+    NeedsAuth,
+    PermanentFailure,
+    PublishRequest,
+    PublishResult,
+    RetryableFailure,
+)
+from .http import NetworkChannel, retry_after_of
+from .registry import register_channel_type
+
+CAPTION_LIMIT = 1024
+POLL_QUESTION_LIMIT = 300
+POLL_OPTION_LIMIT = 100
+POLL_OPTIONS = (2, 10)
+ALBUM = (2, 10)
+STORY_PERIODS = (6 * 3600, 12 * 3600, 86400, 2 * 86400)
+
+_last_sent: dict[str, float] = {}
+_pace_lock = threading.Lock()
+
+
+def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+class TelegramChannel(NetworkChannel):
+    """Telegram channel/group posts, albums, native polls and business-account stories."""
+
+    type_name = "telegram"
+    description = "Telegram Bot API: photo/video posts, media-group albums, native polls, business stories."
+    capabilities = Capabilities(
+        images=True,
+        video=True,
+        stories=True,
+        multi_frame=True,
+        album=True,
+        captions=True,
+        polls_native=True,
+    )
+    default_api_base: ClassVar[str] = "https://api.telegram.org"
+    default_concurrency: ClassVar[int | None] = 1
+    default_rate_per_minute: ClassVar[float | None] = 20  # Telegram's per-group limit
+
+    class Options(NetworkChannel.Options):
+        """[channels.NAME] keys of a telegram channel."""
+
+        bot_token: str = ""  # secret reference
+        chat_id: str = ""  # "@channelname" or a numeric id like "-1001234567890"
+        mode: Literal["post", "story"] = "post"
+        business_connection_id: str = ""  # for mode = "story"
+        story_active_period: int = 86400
+        min_interval: float = 1.0  # seconds between messages to one chat
+        silent: bool = False  # disable_notification
+        anonymous_polls: bool = True
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        o = self.opts
+        if o.mode == "post" and not o.chat_id:
+            raise ConfigError(
+                f"channel {self.name!r} needs chat_id",
+                hint='set chat_id = "@yourchannel" (or the numeric id of the group)',
+                file=self.project.config_path,
+            )
+        if o.mode == "story" and not o.business_connection_id:
+            raise ConfigError(
+                f"channel {self.name!r} posts stories and needs business_connection_id",
+                hint="connect the bot to the Telegram Business account; "
+                "the id arrives in a business_connection update",
+                file=self.project.config_path,
+            )
+        if o.story_active_period not in STORY_PERIODS:
+            raise ConfigError(
+                f"channel {self.name!r}: story_active_period must be one of "
+                + ", ".join(map(str, STORY_PERIODS)),
+                file=self.project.config_path,
+            )
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _url(self, method: str) -> str:
+        token = self.secret(self.opts.bot_token, "bot_token").reveal()
+        return f"{self.api_base}/bot{token}/{method}"
+
+    def _pace(self) -> None:
+        """Keep ``min_interval`` between messages to the same chat (across channels of this process)."""
+        chat = self.opts.chat_id or self.opts.business_connection_id
+        with _pace_lock:
+            wait = _last_sent.get(chat, 0.0) + self.opts.min_interval - time.monotonic()
+            if wait > 0:
+                self.sleep(wait)
+            _last_sent[chat] = time.monotonic()
+
+    def call(self, method: str, *, mutating: bool, files: Any = None, **fields: Any) -> Any:
+        """One Bot API call; returns ``result`` or raises the failure class for the error."""
+        data = {
+            k: (json.dumps(v) if isinstance(v, dict | list) else v)
+            for k, v in fields.items()
+            if v is not None
+        }
+        if mutating:
+            self._pace()
+        resp = self.http.request(
+            "POST", self._url(method), mutating=mutating, data=data, files=files, what=method
+        )
+        body = self.http.json_of(resp)
+        if isinstance(body, dict) and body.get("ok"):
+            return body.get("result")
+        desc = self.redact((body or {}).get("description") or f"HTTP {resp.status_code}")
+        code = int((body or {}).get("error_code") or resp.status_code)
+        where = f"{self.name}: {method} failed: {desc}"
+        if code == 429:
+            raise RetryableFailure(where, retry_after=retry_after_of(resp))
+        if code in (401, 403) or "not enough rights" in desc or "bot was kicked" in desc:
+            raise NeedsAuth(
+                where, hint="check the bot token and that the bot is an admin allowed to post here"
+            )
+        if (body or {}).get("parameters", {}).get("migrate_to_chat_id"):
+            raise PermanentFailure(where, hint="the group became a supergroup: update chat_id to the new id")
+        raise PermanentFailure(where)
+
+    def _target(self) -> dict[str, Any]:
+        return {"chat_id": self.opts.chat_id, "disable_notification": self.opts.silent or None}
+
+    @staticmethod
+    def _result(message: Any) -> PublishResult:
+        mid = message.get("message_id") if isinstance(message, dict) else None
+        chat = (message or {}).get("chat", {}) if isinstance(message, dict) else {}
+        username = chat.get("username")
+        url = f"https://t.me/{username}/{mid}" if username and mid else None
+        return PublishResult(remote_id=str(mid) if mid is not None else None, url=url)
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Send one frame (photo/video with caption), one poll, or one business story."""
+        if request.poll is not None:
+            return self._poll(request)
+        media = request.media
+        if media is None or not media.path.is_file():
+            raise PermanentFailure(f"{self.name}: the frame file is missing")
+        if self.opts.mode == "story":
+            return self._story(request)
+        method, field = ("sendVideo", "video") if media.kind == "video" else ("sendPhoto", "photo")
+        with media.path.open("rb") as fh:
+            msg = self.call(
+                method,
+                mutating=True,
+                files={field: (media.path.name, fh)},
+                caption=fit_caption(request.caption) or None,
+                **self._target(),
+            )
+        result = self._result(msg)
+        if len(request.caption) > CAPTION_LIMIT:
+            result.detail["caption_cut"] = True
+        return result
+
+    def publish_album(self, requests: Sequence[PublishRequest]) -> list[PublishResult]:
+        """2-10 frames as one media group; each frame's step text is its caption."""
+        if not ALBUM[0] <= len(requests) <= ALBUM[1]:
+            raise PermanentFailure(
+                f"{self.name}: a Telegram album holds 2 to 10 items, not {len(requests)}",
+                hint="split the tutorial into albums of at most 10 frames",
+            )
+        media, files, handles = [], {}, []
+        try:
+            for i, req in enumerate(requests):
+                if req.media is None or not req.media.path.is_file():
+                    raise PermanentFailure(f"{self.name}: frame {req.frame_index} has no media file")
+                name = f"frame{i}"
+                fh = req.media.path.open("rb")
+                handles.append(fh)
+                files[name] = (req.media.path.name, fh)
+                item = {
+                    "type": "video" if req.media.kind == "video" else "photo",
+                    "media": f"attach://{name}",
+                }
+                if req.caption:
+                    item["caption"] = fit_caption(req.caption)
+                media.append(item)
+            messages = self.call("sendMediaGroup", mutating=True, files=files, media=media, **self._target())
+        finally:
+            for fh in handles:
+                fh.close()
+        if not isinstance(messages, list) or len(messages) != len(requests):
+            raise AmbiguousOutcome(f"{self.name}: sendMediaGroup answered with an unexpected result")
+        return [self._result(m) for m in messages]
+
+    def _poll(self, request: PublishRequest) -> PublishResult:
+        poll = request.poll
+        assert poll is not None
+        if not POLL_OPTIONS[0] <= len(poll.options) <= POLL_OPTIONS[1]:
+            raise PermanentFailure(
+                f"{self.name}: a Telegram poll takes 2 to 10 options, not {len(poll.options)}"
+            )
+        too_long = [o for o in poll.options if len(o) > POLL_OPTION_LIMIT]
+        if len(poll.question) > POLL_QUESTION_LIMIT or too_long:
+            raise PermanentFailure(
+                f"{self.name}: poll text too long (question <= {POLL_QUESTION_LIMIT}, options <= "
+                f"{POLL_OPTION_LIMIT} characters)",
+                hint="shorten the question or options in the poll file",
+            )
+        fields: dict[str, Any] = {
+            "question": poll.question,
+            "options": [{"text": o} for o in poll.options],
+            "is_anonymous": self.opts.anonymous_polls,
+            "allows_multiple_answers": poll.allows_multiple,
+        }
+        # close_date only works 5-600 s ahead; longer polls are closed by close_poll() (stopPoll).
+        if poll.closes_at is not None:
+            ahead = (poll.closes_at - self.context.now()).total_seconds()
+            if 5 <= ahead <= 600:
+                fields["close_date"] = int(poll.closes_at.timestamp())
+        msg = self.call("sendPoll", mutating=True, **fields, **self._target())
+        result = self._result(msg)
+        if isinstance(msg, dict) and isinstance(msg.get("poll"), dict):
+            result.detail["poll_id"] = msg["poll"].get("id")
+        return result
+
+    def close_poll(self, message_id: str) -> dict[str, int]:
+        """Stop a poll (stopPoll) and return its final counts, option text -> votes."""
+        poll = self.call("stopPoll", mutating=False, chat_id=self.opts.chat_id, message_id=message_id)
+        return {o["text"]: int(o.get("voter_count", 0)) for o in (poll or {}).get("options", [])}
+
+    def _story(self, request: PublishRequest) -> PublishResult:
+        media = request.media
+        assert media is not None
+        want = (1080, 1920) if media.kind == "image" else (720, 1280)
+        if media.kind == "image" and (media.width, media.height) != want:
+            raise PermanentFailure(
+                f"{self.name}: Telegram story photos must be exactly 1080x1920, "
+                f"not {media.width}x{media.height}"
+            )
+        kind = "video" if media.kind == "video" else "photo"
+        with media.path.open("rb") as fh:
+            story = self.call(
+                "postStory",
+                mutating=True,
+                files={"frame": (media.path.name, fh)},
+                business_connection_id=self.opts.business_connection_id,
+                content={"type": kind, kind: "attach://frame"},
+                active_period=self.opts.story_active_period,
+                caption=fit_caption(request.caption, 2048) or None,
+            )
+        sid = (story or {}).get("id")
+        return PublishResult(
+            remote_id=str(sid) if sid is not None else None,
+            expires_utc=self.context.now() + timedelta(seconds=self.opts.story_active_period),
+            detail={"story": True},
+        )
+
+    # -- check ----------------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        """Bot token, chat, the bot's rights there, and the business connection in story mode."""
+        try:
+            me = self.call("getMe", mutating=False)
+        except (NeedsAuth, PermanentFailure, RetryableFailure, AmbiguousOutcome) as exc:
+            return [CheckResult("token", False, exc.message)]
+        out = [CheckResult("token", True, f"bot @{me.get('username')}")]
+        if self.opts.mode == "story":
+            try:
+                conn = self.call(
+                    "getBusinessConnection",
+                    mutating=False,
+                    business_connection_id=self.opts.business_connection_id,
+                )
+                can = bool(conn.get("is_enabled")) and bool(
+                    (conn.get("rights") or {}).get("can_manage_stories")
+                )
+                out.append(
+                    CheckResult("business", can, "can post stories" if can else "cannot manage stories")
+                )
+            except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+                out.append(CheckResult("business", False, exc.message))
+            return out
+        try:
+            chat = self.call("getChat", mutating=False, chat_id=self.opts.chat_id)
+            member = self.call(
+                "getChatMember", mutating=False, chat_id=self.opts.chat_id, user_id=me.get("id")
+            )
+        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+            out.append(CheckResult("chat", False, exc.message))
+            return out
+        status = member.get("status")
+        can_post = status == "creator" or (
+            status == "administrator" and (chat.get("type") != "channel" or member.get("can_post_messages"))
+        )
+        if chat.get("type") in ("group", "supergroup") and status == "member":
+            can_post = True
+        out.append(
+            CheckResult(
+                "chat",
+                can_post,
+                f"{chat.get('type')} {chat.get('title') or self.opts.chat_id}: bot is {status}"
+                + ("" if can_post else " without the right to post"),
+            )
+        )
+        return out
+
+
+register_channel_type(TelegramChannel)
