@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,7 @@ def due_now(project: Project, now: datetime, timetable: Timetable | None = None)
     channel_types()  # plugins may register entry kinds
     tt = timetable or load_timetable(project)
     start = now - max_grace(tt)
-    units = [u for occ in tt.occurrences(start, now) for u in units_of(project, occ)]
+    units = [u for occ in tt.occurrences(start, now + timedelta(seconds=1)) for u in units_of(project, occ)]
     states: dict[tuple[Any, ...], str] = {}
     url = make_url(project.db_url)
     fresh = url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists())
@@ -61,7 +61,7 @@ def due_now(project: Project, now: datetime, timetable: Timetable | None = None)
             ledger.close()
     out = []
     for u in units:
-        if u["deadline_utc"] < now:
+        if u["deadline_utc"] < now or u["due_utc"] > now:
             continue
         st = states.get((u["entry_key"], u["occurrence_key"], u["channel"], u["lang"], u["frame"]), "new")
         if st in ("new", State.PLANNED.value):

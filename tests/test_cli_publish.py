@@ -1,0 +1,114 @@
+# ruff: noqa: F811
+"""`storycast publish` end to end: the example project into the local feed, exit codes, dry runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest_db import (  # noqa: F401  (db_url and pg_database are fixtures)
+    db_url,
+    make_engine_project,
+    pg_database,
+    run_storycast,
+    subprocess_env,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+LAUNCH_UTC = "2026-12-01T09:00:00Z"  # schedules/launches.yaml: 10:00 Europe/Madrid
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example project in the repository root."""
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copy(REPO / "storycast.toml", root)
+    for folder in ("stories", "templates", "assets", "schedules"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def test_example_project_publishes_due_frames_to_the_local_feed_once(example: Path, db_url: str) -> None:
+    env = subprocess_env(db_url)
+    dry = run_storycast(["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--dry-run", "--json"], env)
+    assert dry.returncode == 0, dry.stderr
+    due = json.loads(dry.stdout)["due"]
+    assert {(d["ref"], d["lang"]) for d in due} == {("update-firmware", "es"), ("update-firmware", "en")}
+    first = run_storycast(["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--json"], env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["published"] == len(due) > 0 and report["failed"] == 0
+    records = sorted((example / "feed").glob("*/*.json"))
+    assert len(records) == len(due)
+    body = json.loads(records[0].read_text(encoding="utf-8"))
+    assert body["story"] == "update-firmware" and body["kind"] == "story"
+    assert body["published_at"] == LAUNCH_UTC and body["expires_at"] == "2026-12-02T09:00:00Z"
+    assert body["remote_id"].startswith("local:")
+    assert (records[0].parent / body["media"]).is_file()
+    es = sorted(json.loads(r.read_text(encoding="utf-8"))["frame"] for r in records if ".es." in r.name)
+    assert es == list(range(1, len(es) + 1))
+    second = run_storycast(["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--json"], env)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["published"] == 0
+    assert len(sorted((example / "feed").glob("*/*.json"))) == len(due)
+    status = run_storycast(["--project", str(example), "status", "--json"], env)
+    assert json.loads(status.stdout)["counts"]["published"] == len(due)
+
+
+def test_publish_story_now_to_a_channel(example: Path, tmp_path: Path) -> None:
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
+    res = run_storycast(
+        ["--project", str(example), "publish", "wifi-password", "--channel", "local", "--lang", "th", "--json"], env
+    )
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["published"] == len(report["items"]) > 1
+    assert {i["lang"] for i in report["items"]} == {"th"}
+    bad = run_storycast(["--project", str(example), "publish", "wifi-password", "--channel", "instagramm"], env)
+    assert bad.returncode == 3 and "no channel named 'instagramm'" in bad.stderr
+
+
+CARD = """\
+timezone: UTC
+entries:
+  - card: card-b
+    at: "2026-12-01T09:00"
+    channels: [rec]
+    languages: [en]
+"""
+
+
+def test_exit_code_7_when_items_fail_and_0_when_nothing_is_due(tmp_path: Path) -> None:
+    root = make_engine_project(tmp_path / "p", {"c.yaml": CARD})
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}", SC_MODE="permanent")
+    early = run_storycast(["--project", str(root), "publish", "--due", "--now", "2026-12-01T08:00:00Z"], env)
+    assert early.returncode == 0 and "published 0, failed 0" in early.stdout
+    res = run_storycast(["--project", str(root), "publish", "--due", "--now", LAUNCH_UTC], env)
+    assert res.returncode == 7
+    assert "failed     #1 card-b [en] frame 1/5 -> rec  (the platform rejected the media (HTTP 400))" in res.stdout
+    again = run_storycast(["--project", str(root), "publish", "--due", "--now", LAUNCH_UTC], env)
+    assert again.returncode == 0
+
+
+def test_exit_codes_for_bad_schedule_and_bad_config(tmp_path: Path) -> None:
+    root = make_engine_project(tmp_path / "p", {"c.yaml": CARD.replace("card-b", "card-z")})
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
+    res = run_storycast(["--project", str(root), "publish", "--due", "--now", LAUNCH_UTC], env)
+    assert res.returncode == 4
+    assert "c.yaml:3" in res.stderr
+    (root / "storycast.toml").write_text("[project\n")
+    res = run_storycast(["--project", str(root), "publish", "--due"], env)
+    assert res.returncode == 3
+
+
+def test_cron_prints_crontab_and_systemd_units(tmp_path: Path) -> None:
+    root = make_engine_project(tmp_path / "p", {})
+    res = run_storycast(["--project", str(root), "cron", "--every", "5"], subprocess_env("sqlite://"))
+    assert res.returncode == 0
+    assert f"*/5 * * * * " in res.stdout and f"--project {root} publish --due" in res.stdout
+    assert "[Timer]\nOnCalendar=*:0/5" in res.stdout and "Persistent=true" in res.stdout
+    assert "Type=oneshot" in res.stdout
