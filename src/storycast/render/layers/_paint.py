@@ -205,22 +205,18 @@ def gradient_image(gradient: Gradient, size: tuple[int, int]) -> Image.Image:
     return cached(key, make)
 
 
-def shadow_of(mask: Image.Image, shadow: Shadow, key: tuple[object, ...] | None) -> tuple[Image.Image, int]:
+def shadow_of(mask: Image.Image, shadow: Shadow) -> tuple[Image.Image, int]:
     """A blurred shadow tile for a shape ``mask``; returns (RGBA tile, margin).
 
     The tile is the mask's size plus ``margin`` on every side (its top-left sits at
     ``shape origin - margin + offset``). ``blur`` follows CSS box-shadow: sigma = blur / 2.
-    Pass a ``key`` describing the shape to cache the blurred mask across frames.
+    Callers cache the finished layer tile, so the blur itself is not cached here.
     """
     sigma = shadow.blur / 2
     margin = math.ceil(sigma * 3) + 1 if sigma > 0 else 0
-
-    def make() -> Image.Image:
-        padded = Image.new("L", (mask.width + 2 * margin, mask.height + 2 * margin), 0)
-        padded.paste(mask, (margin, margin))
-        return fast_blur(padded, sigma) if sigma > 0 else padded
-
-    blurred = cached(("shadow", key, shadow.blur), make) if key is not None else make()
+    padded = Image.new("L", (mask.width + 2 * margin, mask.height + 2 * margin), 0)
+    padded.paste(mask, (margin, margin))
+    blurred = fast_blur(padded, sigma) if sigma > 0 else padded
     return fill(blurred.size, shadow.color, blurred), margin
 
 
@@ -255,7 +251,6 @@ def add_shadow(
     y: int,
     shadow: Shadow,
     *,
-    key: tuple[object, ...] | None,
     clip: bool,
 ) -> None:
     """Add ``shadow`` of the shape ``mask`` (placed at canvas ``x, y``) to ``group``.
@@ -263,7 +258,7 @@ def add_shadow(
     With ``clip``, the shadow is cut away under the shape itself, as CSS box-shadow does, so a
     translucent card does not look dirty.
     """
-    tile, margin = shadow_of(mask, shadow, key)
+    tile, margin = shadow_of(mask, shadow)
     sx = x - margin + round(shadow.offset[0])
     sy = y - margin + round(shadow.offset[1])
     if clip:

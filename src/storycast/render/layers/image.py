@@ -102,7 +102,7 @@ def draw(layer: ImageLayer, frame: Frame) -> None:
         if layer.shadow is None:
             return tile, x, y
         group = Group(x, y, w, h, shadow_pad(layer.shadow))
-        add_shadow(group, tile.getchannel("A"), x, y, layer.shadow, key=None, clip=False)
+        add_shadow(group, tile.getchannel("A"), x, y, layer.shadow, clip=False)
         group.add(tile, x, y)
         return group.tile, group.x, group.y
 

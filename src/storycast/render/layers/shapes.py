@@ -50,7 +50,7 @@ def _rect_tile(layer: RectLayer) -> tuple[Image.Image, int, int]:
             return body.crop(box), box[0], box[1]
         return body, 0, 0
     group = Group(0, 0, w, h, shadow_pad(layer.shadow))
-    add_shadow(group, mask, 0, 0, layer.shadow, key=None, clip=True)
+    add_shadow(group, mask, 0, 0, layer.shadow, clip=True)
     group.add(body, 0, 0)
     return group.tile, group.x, group.y
 
@@ -78,7 +78,7 @@ def _circle_tile(layer: CircleLayer, d: int) -> tuple[Image.Image, int, int]:
     if layer.shadow is None:
         return body, 0, 0
     group = Group(0, 0, d, d, shadow_pad(layer.shadow))
-    add_shadow(group, mask, 0, 0, layer.shadow, key=None, clip=True)
+    add_shadow(group, mask, 0, 0, layer.shadow, clip=True)
     group.add(body, 0, 0)
     return group.tile, group.x, group.y
 
