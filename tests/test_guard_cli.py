@@ -204,3 +204,11 @@ def test_every_rule_and_config_key_is_documented() -> None:
         assert f"`{key}`" in doc, key
     for option in ("--json", "--format", "--lang", "--channel", "--rendered", "--list-rules"):
         assert option in doc, option
+
+
+def test_unknown_lang_or_channel_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make(tmp_path, clean=CLEAN)
+    code, _, err = run(capsys, "--project", str(root), "lint", "--lang", "xx")
+    assert code == 2 and "'xx' is not one of: en, es, th, hi, sr" in err
+    code, _, err = run(capsys, "--project", str(root), "lint", "--channel", "insta")
+    assert code == 2 and "feed, agents" in err

@@ -61,6 +61,8 @@ def register(app: typer.Typer) -> None:
             _print_rules(load_project(ctx), chosen)
             return
         project = load_project(ctx)
+        _check_choices("--lang", lang, project.languages)
+        _check_choices("--channel", channel, list(project.config.channels))
         result = lint_project(project, stories or None, lang or None, channel or None, rendered=rendered)
         if chosen is Format.json:
             print_json(rep.to_json(result.findings, result.stories))
@@ -81,6 +83,13 @@ def register(app: typer.Typer) -> None:
                 f"lint found {n} error{'s' if n != 1 else ''}",
                 hint="fix them (each finding has a hint), or switch a rule off under [guard] rules",
             )
+
+
+def _check_choices(option: str, given: list[str] | None, known: list[str]) -> None:
+    for value in given or []:
+        if value not in known:
+            choices = ", ".join(known) or "none configured"
+            raise typer.BadParameter(f"{value!r} is not one of: {choices}", param_hint=option)
 
 
 def _print_rules(project: object, fmt: Format) -> None:

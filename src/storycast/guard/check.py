@@ -64,9 +64,13 @@ def lint_project(
     """Lint stories (all when ``story_ids`` is None); with ``rendered``, also check any manifest
     the renderer left in the build folder."""
     content = project.content
-    ids = list(story_ids) if story_ids else sorted(content.stories)
-    items = [content.story(i) for i in ids]
-    if not story_ids:
+    items: list[Any] = []
+    if story_ids:
+        for item_id in story_ids:
+            extra = next((group[item_id] for group in content.extras.values() if item_id in group), None)
+            items.append(extra if extra is not None else content.story(item_id))  # story() explains misses
+    else:
+        items = [content.stories[k] for k in sorted(content.stories)]
         for kind in sorted(content.extras):
             items.extend(content.extras[kind][k] for k in sorted(content.extras[kind]))
     result = LintResult()
