@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import ContentError, RenderError
 
@@ -34,14 +35,20 @@ class Frame:
     caption: str = ""
     width: int = 1080
     height: int = 1920
+    poll: Any = None  # a channels.base.PollSpec when the frame is a poll (native where the channel can)
 
 
 @dataclass(frozen=True)
 class KindSource:
-    """How the engine counts and renders one content kind."""
+    """How the engine counts and renders one content kind.
+
+    ``render_at`` (optional) is used instead of ``render`` when the tick knows its ``now``: for
+    frames whose text depends on the moment they go out (a Q&A countdown).
+    """
 
     frame_count: Callable[[Project, str], int]
     render: Callable[[Project, str, str, Path], list[Frame]]
+    render_at: Callable[[Project, str, str, Path, datetime], list[Frame]] | None = None
 
 
 _SOURCES: dict[str, KindSource] = {}
@@ -54,7 +61,23 @@ def register_kind_source(kind: str, source: KindSource) -> None:
     _SOURCES[kind] = source
 
 
+# Built-in modules that provide more kinds (Q&A, polls); loaded when a row of theirs appears.
+BUILTIN_KIND_MODULES = ("storycast.engage.frames",)
+
+
+def _load_builtin_kinds() -> None:
+    import importlib
+
+    for name in BUILTIN_KIND_MODULES:
+        try:
+            importlib.import_module(name).register_sources()
+        except ImportError:  # stripped installs without the engage package
+            continue
+
+
 def source_for(kind: str) -> KindSource:
+    if kind not in _SOURCES:
+        _load_builtin_kinds()
     try:
         return _SOURCES[kind]
     except KeyError:
@@ -101,8 +124,9 @@ register_kind_source("story", KindSource(_story_frames, _story_render))
 class FrameCache:
     """Renders each (kind, ref, lang) at most once per tick; remembers failures too."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, now: datetime | None = None) -> None:
         self.project = project
+        self.now = now
         self._done: dict[tuple[str, str, str], list[Frame] | Exception] = {}
 
     def frames(self, kind: str, ref: str, lang: str) -> list[Frame]:
@@ -111,7 +135,11 @@ class FrameCache:
             out = self.project.state_dir / "renders" / kind / ref / lang
             out.mkdir(parents=True, exist_ok=True)
             try:
-                self._done[key] = source_for(kind).render(self.project, ref, lang, out)
+                src = source_for(kind)
+                if src.render_at is not None and self.now is not None:
+                    self._done[key] = src.render_at(self.project, ref, lang, out, self.now)
+                else:
+                    self._done[key] = src.render(self.project, ref, lang, out)
             except Exception as exc:  # remembered so one bad story fails its rows once per tick
                 self._done[key] = exc
         got = self._done[key]

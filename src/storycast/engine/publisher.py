@@ -79,7 +79,7 @@ class Publisher:
     _lint: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.renders = FrameCache(self.project)
+        self.renders = FrameCache(self.project, self.now)
 
     # -- channels and limits --------------------------------------------------------------
 
@@ -213,6 +213,7 @@ class Publisher:
             alt=frame.alt,
             due_utc=row.due_utc,
             expires_utc=self.now + EXPIRY,
+            poll=frame.poll,
             meta={"entry_key": row.entry_key, "occurrence_key": row.occurrence_key, "label": row.label},
         )
         detail = f"forced past lint: {', '.join(lint)}" if lint else None

@@ -129,3 +129,73 @@ attempt = Attempt.__table__
 event = Event.__table__
 meta = Meta.__table__
 channel_bucket = ChannelBucket.__table__
+
+
+class Insight(Base):
+    """Metrics captured for one published post (added by 0003; written by storycast.engage)."""
+
+    __tablename__ = "insights"
+    __table_args__ = (
+        UniqueConstraint("channel", "remote_id", "source", name="uq_insights_capture"),
+        Index("ix_insights_ref", "ref", "lang"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    remote_id: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(64))  # pull | webhook | local:<viewer hash>
+    publication_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), server_default="")
+    ref: Mapped[str] = mapped_column(String(128), server_default="")
+    lang: Mapped[str] = mapped_column(String(16), server_default="")
+    frame: Mapped[int] = mapped_column(Integer, server_default="0")
+    reach: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    metrics: Mapped[str] = mapped_column(Text, server_default="{}")  # JSON object
+    raw: Mapped[str | None] = mapped_column(Text, nullable=True)
+    captured_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Vote(Base):
+    """One poll vote, or one channel's total for one option (added by 0003)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "source", "voter", name="uq_votes_voter"),
+        Index("ix_votes_poll", "poll_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    poll_id: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(32))  # local | reply | telegram | discord | whatsapp
+    voter: Mapped[str] = mapped_column(String(200))  # "#total:<option>" for channel totals
+    option: Mapped[int] = mapped_column(Integer)  # 1-based
+    count: Mapped[int] = mapped_column(Integer, server_default="1")
+    channel: Mapped[str] = mapped_column(String(64), server_default="")
+    lang: Mapped[str] = mapped_column(String(16), server_default="")
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Reply(Base):
+    """An inbound story reply or mention, or an agent's visible answer (added by 0003)."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id", name="uq_replies_message"),
+        Index("ix_replies_thread", "channel", "thread", "at_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))  # reply | mention | agent
+    thread: Mapped[str] = mapped_column(String(200))
+    story_remote_id: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ref: Mapped[str] = mapped_column(String(128), server_default="")
+    lang: Mapped[str] = mapped_column(String(16), server_default="")
+    text: Mapped[str] = mapped_column(Text, server_default="")
+    at_utc: Mapped[datetime] = mapped_column(DateTime)
+
+
+insights = Insight.__table__
+votes = Vote.__table__
+replies = Reply.__table__

@@ -1,0 +1,116 @@
+"""Localized words of engagement frames, and dates, times and countdowns formatted by Babel.
+
+The UI strings shared with tutorials live in ``templates/strings.yaml``; these few phrases belong
+to the announcement series and poll frames, so they live next to the code that picks them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+PHRASES: dict[str, dict[str, str]] = {
+    "live_now": {
+        "en": "Live now",
+        "es": "En directo ahora",
+        "th": "กำลังไลฟ์อยู่ตอนนี้",
+        "hi": "अभी लाइव",
+        "sr": "Уживо сада",
+    },
+    "recap": {
+        "en": "Thanks for joining: answers are in our help center",
+        "es": "Gracias por participar: las respuestas están en el centro de ayuda",
+        "th": "ขอบคุณที่ร่วมรับชม ดูคำตอบได้ที่ศูนย์ช่วยเหลือ",
+        "hi": "जुड़ने के लिए धन्यवाद: जवाब हमारे सहायता केंद्र में हैं",
+        "sr": "Хвала што сте били с нама: одговори су у центру за помоћ",
+    },
+    "reply_to_join": {
+        "en": "Reply to this story to join",
+        "es": "Responde a esta historia para participar",
+        "th": "ตอบกลับสตอรี่นี้เพื่อร่วมถาม",
+        "hi": "जुड़ने के लिए इस स्टोरी का जवाब दें",
+        "sr": "Одговорите на ову причу да бисте учествовали",
+    },
+    "reply_with": {
+        "en": "Reply with {numbers}",
+        "es": "Responde con {numbers}",
+        "th": "ตอบกลับด้วย {numbers}",
+        "hi": "{numbers} लिखकर जवाब दें",
+        "sr": "Одговорите са {numbers}",
+    },
+    "or": {"en": "or", "es": "o", "th": "หรือ", "hi": "या", "sr": "или"},
+}
+
+SCALES: dict[str, dict[str, list[str]]] = {
+    # Satisfaction scale labels, worst to best (option 1 = 1 point ... option 5 = 5 points).
+    "1-5": {
+        "en": ["1 · Very unhappy", "2 · Unhappy", "3 · Okay", "4 · Happy", "5 · Very happy"],
+        "es": [
+            "1 · Muy insatisfecho",
+            "2 · Insatisfecho",
+            "3 · Normal",
+            "4 · Satisfecho",
+            "5 · Muy satisfecho",
+        ],
+        "th": ["1 · ไม่พอใจมาก", "2 · ไม่พอใจ", "3 · เฉยๆ", "4 · พอใจ", "5 · พอใจมาก"],
+        "hi": ["1 · बहुत असंतुष्ट", "2 · असंतुष्ट", "3 · ठीक-ठाक", "4 · संतुष्ट", "5 · बहुत संतुष्ट"],
+        "sr": [
+            "1 · Веома незадовољни",
+            "2 · Незадовољни",
+            "3 · У реду",
+            "4 · Задовољни",
+            "5 · Веома задовољни",
+        ],
+    },
+}
+# The emoji scale publishes emoji natively (Telegram, Discord) and these words on frames, whose
+# fonts carry no colour emoji.
+EMOJI = ["😡", "🙁", "😐", "🙂", "😍"]
+
+
+def phrase(key: str, lang: str, **values: str) -> str:
+    """One phrase in ``lang`` (falling back to English), formatted with ``values``."""
+    table = PHRASES[key]
+    text = table.get(lang) or table.get(lang.split("-")[0]) or table["en"]
+    return text.format(**values) if values else text
+
+
+def _locale(lang: str) -> str:
+    return lang.replace("-", "_")
+
+
+def format_session_date(local: datetime, lang: str) -> str:
+    """Weekday, day and month of a session, as the language writes them (Babel skeleton MMMMEEEEd)."""
+    from babel.dates import format_skeleton
+
+    return str(format_skeleton("MMMMEEEEd", local, locale=_locale(lang)))
+
+
+def format_session_time(local: datetime, lang: str) -> str:
+    """The session's local clock time in the language's short time format (Babel)."""
+    from babel.dates import format_time
+
+    return str(format_time(local, "short", locale=_locale(lang)))
+
+
+def format_when(local: datetime, lang: str) -> str:
+    """``jue, 3 de diciembre · 18:00``: the line an announcement shows."""
+    return f"{format_session_date(local, lang)} · {format_session_time(local, lang)}"
+
+
+def format_countdown(delta: timedelta, lang: str) -> str:
+    """``dentro de 1 hora``: time left until a session, rounded to a readable unit (Babel)."""
+    from babel.dates import format_timedelta
+
+    return str(
+        format_timedelta(delta, add_direction=True, threshold=1.0, granularity="minute", locale=_locale(lang))
+    )
+
+
+def format_list(items: list[str], lang: str) -> str:
+    """``1, 2 o 3``: a list joined the way the language joins alternatives (Babel ``or`` style)."""
+    from babel.lists import format_list as babel_list
+
+    try:
+        return str(babel_list(items, style="or", locale=_locale(lang)))
+    except ValueError:  # an old CLDR without "or" patterns
+        return ", ".join(items[:-1]) + f" {phrase('or', lang)} " + items[-1]
