@@ -1,0 +1,397 @@
+"""WhatsApp Cloud API: announcements and polls to an opt-in subscriber list.
+
+WhatsApp Status (and Channels) have no official publishing API, so a story meant for Status
+goes to the ``handoff`` channel type. This channel sends *messages* instead:
+
+- each subscriber (E.164 numbers from ``subscribers_file``, one a line, or ``subscribers``)
+  gets the frame as an image with the step text; inside the 24-hour customer-service window
+  (last inbound message, from ``window_file``) that is a plain image message, outside it the
+  approved ``template`` (header image + body parameter) is used, as WhatsApp requires;
+- a poll becomes interactive reply buttons (up to 3 options, titles <= 20 characters) or a list
+  (up to 10) inside the window, and the approved ``poll_template`` outside it.
+
+One ledger row fans out to every subscriber. Each number's outcome is journalled, so a retry
+resumes with the numbers still owed and never messages anyone twice; a number whose send was
+ambiguous is not retried. Error codes: 131047 (window closed: fall back to the template),
+131026 (undeliverable: skipped), 131049 (per-user marketing cap) and 131056 (pair rate limit):
+deferred to a later attempt; 130429 (throughput): the rest of the list is deferred.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+from ..errors import ConfigError
+from .base import (
+    AmbiguousOutcome,
+    Capabilities,
+    CheckResult,
+    NeedsAuth,
+    PermanentFailure,
+    PublishRequest,
+    PublishResult,
+    RetryableFailure,
+)
+from .http import NetworkChannel
+from .journal import Journal
+from .meta import graph_error, raise_for_graph
+from .registry import register_channel_type
+
+WINDOW = timedelta(hours=24)
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+SKIP = {131026: "undeliverable", 131051: "unsupported", 131021: "recipient is the sender"}
+DEFER = {131049: "marketing cap for this user", 131056: "too many messages to this number"}
+THROUGHPUT = 130429
+OUTSIDE_WINDOW = 131047
+
+
+class WhatsAppChannel(NetworkChannel):
+    """WhatsApp Cloud API messages to opt-in subscribers (templates or interactive messages)."""
+
+    type_name = "whatsapp"
+    description = (
+        "WhatsApp Cloud API: announcements and reply-button polls to an opt-in list (no Status API)."
+    )
+    capabilities = Capabilities(images=True, video=False, stories=False, multi_frame=True, captions=True)
+    default_api_base: ClassVar[str] = "https://graph.facebook.com"
+    default_concurrency: ClassVar[int | None] = 1
+
+    class Options(NetworkChannel.Options):
+        """[channels.NAME] keys of a whatsapp channel."""
+
+        phone_number_id: str = ""
+        waba_id: str = ""  # WhatsApp Business Account id, for template checks
+        access_token: str = ""  # secret reference (a system-user token)
+        api_version: str = "v25.0"
+        subscribers_file: str = ""  # one +E.164 number a line; '#' comments
+        subscribers: list[str] = []
+        window_file: str = ".storycast/whatsapp-window.json"  # {number: last inbound ISO time}
+        mode: Literal["auto", "template", "interactive"] = "auto"
+        template: str = ""  # approved template: image header + one body parameter
+        poll_template: str = ""  # approved template with quick-reply buttons
+        template_languages: dict[str, str] = {}  # storycast language -> template language code
+        only_first_frame: bool = True  # one message per tutorial, not one per frame
+        messages_per_second: float = 20.0
+        defer_seconds: float = 3600.0
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        if not self.opts.phone_number_id:
+            raise ConfigError(
+                f"channel {self.name!r} needs phone_number_id",
+                hint="the Phone number ID shown in WhatsApp Manager > API setup",
+                file=self.project.config_path,
+            )
+        self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
+
+    # -- inputs ---------------------------------------------------------------------------------
+
+    def subscribers_list(self) -> list[str]:
+        """The opt-in numbers, validated as E.164."""
+        numbers = list(self.opts.subscribers)
+        if self.opts.subscribers_file:
+            path = self.project.resolve_path(self.opts.subscribers_file)
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                raise PermanentFailure(
+                    f"{self.name}: cannot read the subscriber list {path}",
+                    hint="subscribers_file names a file with one +E.164 number a line",
+                ) from None
+            numbers += [ln.split("#", 1)[0].strip() for ln in lines]
+        numbers = [n.replace(" ", "") for n in numbers if n.strip()]
+        bad = [n for n in numbers if not E164.match(n)]
+        if bad:
+            raise PermanentFailure(
+                f"{self.name}: {len(bad)} subscriber number(s) are not in +E.164 form (first: {bad[0][:4]}…)",
+                hint="write numbers like +34600111222",
+            )
+        return list(dict.fromkeys(numbers))
+
+    def _windows(self) -> dict[str, datetime]:
+        path = self.project.resolve_path(self.opts.window_file)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        out = {}
+        for number, iso in raw.items() if isinstance(raw, dict) else []:
+            try:
+                out[number] = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+        return out
+
+    def _in_window(self, number: str, windows: dict[str, datetime]) -> bool:
+        last = windows.get(number)
+        return last is not None and self.context.now() - last < WINDOW
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_base}/{self.opts.api_version}/{path.lstrip('/')}"
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret(self.opts.access_token, 'access_token').reveal()}"}
+
+    def _upload(self, request: PublishRequest) -> str:
+        media = request.media
+        assert media is not None
+        with media.path.open("rb") as fh:
+            resp = self.http.request(
+                "POST",
+                self._url(f"{self.opts.phone_number_id}/media"),
+                mutating=False,  # an unused upload is harmless
+                headers=self._auth(),
+                data={"messaging_product": "whatsapp", "type": "image/jpeg"},
+                files={"file": (media.path.name, fh, "image/jpeg")},
+                what="upload the image",
+            )
+        raise_for_graph(resp, self.name, "upload the image", self.redact)
+        return str(self.http.json_of(resp)["id"])
+
+    def _lang(self, request: PublishRequest) -> str:
+        return self.opts.template_languages.get(request.lang, request.lang)
+
+    def _message(
+        self, request: PublishRequest, number: str, media_id: str | None, windowed: bool
+    ) -> dict[str, Any]:
+        """The message body for one subscriber."""
+        body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": number}
+        poll = request.poll
+        if poll is not None:
+            if windowed and len(poll.options) <= 3 and all(len(o) <= 20 for o in poll.options):
+                body["type"] = "interactive"
+                body["interactive"] = {
+                    "type": "button",
+                    "body": {"text": poll.question[:1024]},
+                    "action": {
+                        "buttons": [
+                            {
+                                "type": "reply",
+                                "reply": {"id": f"{poll.poll_id or request.ref}:{i}", "title": o},
+                            }
+                            for i, o in enumerate(poll.options)
+                        ]
+                    },
+                }
+            elif windowed and len(poll.options) <= 10 and all(len(o) <= 24 for o in poll.options):
+                body["type"] = "interactive"
+                body["interactive"] = {
+                    "type": "list",
+                    "body": {"text": poll.question[:4096]},
+                    "action": {
+                        "button": "Vote",
+                        "sections": [
+                            {
+                                "title": "Options",
+                                "rows": [
+                                    {"id": f"{poll.poll_id or request.ref}:{i}", "title": o}
+                                    for i, o in enumerate(poll.options)
+                                ],
+                            }
+                        ],
+                    },
+                }
+            else:
+                body["type"] = "template"
+                body["template"] = {
+                    "name": self.opts.poll_template,
+                    "language": {"code": self._lang(request)},
+                    "components": [{"type": "body", "parameters": [{"type": "text", "text": poll.question}]}],
+                }
+            return body
+        if windowed:
+            body["type"] = "image"
+            body["image"] = {"id": media_id, "caption": request.caption[:1024]}
+            return body
+        body["type"] = "template"
+        components: list[dict[str, Any]] = [
+            {"type": "header", "parameters": [{"type": "image", "image": {"id": media_id}}]},
+        ]
+        if request.caption:
+            components.append(
+                {"type": "body", "parameters": [{"type": "text", "text": request.caption[:1024]}]}
+            )
+        body["template"] = {
+            "name": self.opts.template,
+            "language": {"code": self._lang(request)},
+            "components": components,
+        }
+        return body
+
+    def _send(self, body: dict[str, Any]) -> tuple[str | None, int, str]:
+        """Send one message: (wamid, error code, error text); raises for whole-channel problems."""
+        resp = self.http.request(
+            "POST",
+            self._url(f"{self.opts.phone_number_id}/messages"),
+            mutating=True,
+            headers=self._auth(),
+            json_body=body,
+            what=f"send a {body['type']} message",
+        )
+        if resp.ok:
+            msgs = self.http.json_of(resp).get("messages") or [{}]
+            return msgs[0].get("id"), 0, ""
+        err = graph_error(resp)
+        code = int(err.get("code") or 0)
+        if code in SKIP or code in DEFER or code in (THROUGHPUT, OUTSIDE_WINDOW):
+            return None, code, self.redact(err.get("message") or "")
+        raise_for_graph(resp, self.name, f"send a {body['type']} message", self.redact)
+        return None, code, ""  # pragma: no cover - raise_for_graph raised
+
+    # -- publish --------------------------------------------------------------------------------
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        """Message every subscriber still owed this frame or poll."""
+        if request.poll is None and self.opts.only_first_frame and request.frame_index > 1:
+            return PublishResult(remote_id=None, detail={"skipped": "only the first frame is messaged"})
+        if request.poll is None and (request.media is None or not request.media.path.is_file()):
+            raise PermanentFailure(f"{self.name}: the frame file is missing")
+        numbers = self.subscribers_list()
+        if not numbers:
+            raise PermanentFailure(f"{self.name}: the subscriber list is empty", hint="add opted-in numbers")
+        key = request.idempotency_key
+        entry = self.journal.get(key) or {}
+        done: dict[str, str] = dict(entry.get("sent") or {})
+        unknown: list[str] = list(entry.get("unknown") or [])
+        skipped: dict[str, str] = dict(entry.get("skipped") or {})
+        owed = [n for n in numbers if n not in done and n not in unknown and n not in skipped]
+        media_id = entry.get("media_id")
+        if owed and request.poll is None and not media_id:
+            media_id = self._upload(request)
+            self.journal.update(key, self.context.now(), media_id=media_id)
+        windows = self._windows()
+        deferred: dict[str, str] = {}
+        throttled = False
+        gap = 1.0 / self.opts.messages_per_second if self.opts.messages_per_second > 0 else 0
+        for i, number in enumerate(owed):
+            if throttled:
+                deferred[number] = "throughput limit"
+                continue
+            windowed = self.opts.mode == "interactive" or (
+                self.opts.mode == "auto" and self._in_window(number, windows)
+            )
+            if not windowed and not (self.opts.poll_template if request.poll else self.opts.template):
+                skipped[number] = "outside the 24 h window and no approved template configured"
+                continue
+            try:
+                wamid, code, text = self._send(self._message(request, number, media_id, windowed))
+                if code == OUTSIDE_WINDOW and windowed and self.opts.mode == "auto":
+                    wamid, code, text = self._send(self._message(request, number, media_id, False))
+            except AmbiguousOutcome:
+                unknown.append(number)
+                self.journal.update(key, self.context.now(), unknown=unknown)
+                continue
+            if wamid:
+                done[number] = wamid
+                self.journal.update(key, self.context.now(), sent=done)
+            elif code == THROUGHPUT:
+                throttled = True
+                deferred[number] = "throughput limit"
+            elif code in DEFER:
+                deferred[number] = DEFER[code]
+            else:
+                skipped[number] = SKIP.get(code, text or f"error {code}")
+                self.journal.update(key, self.context.now(), skipped=skipped)
+            if gap and i + 1 < len(owed):
+                self.sleep(gap)
+        summary = (
+            f"{len(done)} sent, {len(deferred)} deferred, {len(skipped)} skipped, {len(unknown)} unknown"
+        )
+        if deferred:
+            raise RetryableFailure(
+                f"{self.name}: {summary} (of {len(numbers)}); the rest go out on the next attempt",
+                retry_after=60 if throttled else self.opts.defer_seconds,
+            )
+        if unknown and not done:
+            raise AmbiguousOutcome(f"{self.name}: no answer for any subscriber ({summary})")
+        if not done and not unknown:
+            raise PermanentFailure(f"{self.name}: no subscriber could be messaged ({summary})")
+        first = next(iter(done.values()), None)
+        return PublishResult(
+            remote_id=first,
+            detail={"sent": len(done), "skipped": len(skipped), "unknown": len(unknown), "summary": summary},
+        )
+
+    def lookup(self, request: PublishRequest) -> PublishResult | None:
+        """Published when the journal shows at least one subscriber received it."""
+        entry = self.journal.get(request.idempotency_key) or {}
+        sent = entry.get("sent") or {}
+        return PublishResult(remote_id=next(iter(sent.values()))) if sent else None
+
+    # -- check ----------------------------------------------------------------------------------
+
+    def check(self) -> list[CheckResult]:
+        """Token and number, subscriber list, templates."""
+        out: list[CheckResult] = []
+        try:
+            resp = self.http.request(
+                "GET",
+                self._url(self.opts.phone_number_id),
+                mutating=False,
+                headers=self._auth(),
+                params={"fields": "display_phone_number,verified_name,quality_rating,messaging_limit_tier"},
+                what="read the phone number",
+            )
+            raise_for_graph(resp, self.name, "read the phone number", self.redact)
+            info = self.http.json_of(resp)
+            out.append(
+                CheckResult(
+                    "number",
+                    True,
+                    f"{info.get('verified_name')} ({info.get('display_phone_number')}), "
+                    f"quality {info.get('quality_rating', '?')}, "
+                    f"tier {info.get('messaging_limit_tier', '?')}",
+                )
+            )
+        except (NeedsAuth, PermanentFailure, RetryableFailure, AmbiguousOutcome) as exc:
+            return [CheckResult("token", False, exc.message)]
+        try:
+            n = len(self.subscribers_list())
+            out.append(CheckResult("subscribers", n > 0, f"{n} opted-in number(s)"))
+        except PermanentFailure as exc:
+            out.append(CheckResult("subscribers", False, exc.message))
+        for label, name in (("template", self.opts.template), ("poll_template", self.opts.poll_template)):
+            if not name:
+                out.append(
+                    CheckResult(
+                        label, False, "not set: only numbers inside the 24 h window get it", "warning"
+                    )
+                )
+                continue
+            if not self.opts.waba_id:
+                out.append(CheckResult(label, True, f"{name} (set waba_id to verify its approval)", "info"))
+                continue
+            try:
+                resp = self.http.request(
+                    "GET",
+                    self._url(f"{self.opts.waba_id}/message_templates"),
+                    mutating=False,
+                    headers=self._auth(),
+                    params={"name": name, "fields": "name,status,category,language"},
+                    what="read templates",
+                )
+                raise_for_graph(resp, self.name, "read templates", self.redact)
+                rows = self.http.json_of(resp).get("data") or []
+                approved = [r for r in rows if r.get("status") == "APPROVED"]
+                out.append(
+                    CheckResult(
+                        label,
+                        bool(approved),
+                        f"{name}: "
+                        + (
+                            ", ".join(f"{r.get('language')} {r.get('category')}" for r in approved)
+                            or "not approved"
+                        ),
+                    )
+                )
+            except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+                out.append(CheckResult(label, False, exc.message))
+        return out
+
+
+register_channel_type(WhatsAppChannel)
