@@ -1,0 +1,80 @@
+"""storycast kb build / kb serve: the static knowledge base site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ._common import JSON_HELP, console, err_console, load_project, print_json
+
+
+def register(app: typer.Typer) -> None:
+    kb = typer.Typer(help="Build and preview the static, multilingual knowledge base.", no_args_is_help=True)
+    app.add_typer(kb, name="kb")
+
+    @kb.command("build")
+    def build(
+        ctx: typer.Context,
+        stories: Annotated[
+            list[str] | None, typer.Argument(help="Only these story ids (default: every tutorial).")
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Output folder (default: <project>/site).")
+        ] = None,
+        base_url: Annotated[
+            str | None,
+            typer.Option("--base-url", help="Public URL of the site, for sitemap.xml and hreflang links."),
+        ] = None,
+        render: Annotated[
+            bool,
+            typer.Option("--render/--no-render", help="Bring frame builds up to date first (cached)."),
+        ] = True,
+        jobs: Annotated[
+            int | None, typer.Option("--jobs", "-j", help="Parallel workers (default: CPUs).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    ) -> None:
+        """Build the knowledge base: home, categories, one page per tutorial and language, search, sitemap."""
+        from ..kb import build_site
+
+        result = build_site(
+            load_project(ctx), out, story_ids=stories or None, render=render, base_url=base_url, jobs=jobs
+        )
+        if as_json:
+            print_json(result.to_dict())
+            return
+        for warning in result.warnings:
+            err_console().print(f"warning: {warning}", markup=False)
+        console().print(
+            f"{result.pages} pages, {result.tutorials} tutorials in {len(result.languages)} languages "
+            f"({', '.join(result.languages)}), {result.images} images ({result.images_encoded} encoded) "
+            f"in {result.seconds:.1f} s -> {result.out}",
+            markup=False,
+        )
+
+    @kb.command("serve")
+    def serve(
+        ctx: typer.Context,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Site folder (default: <project>/site).")
+        ] = None,
+        host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
+        build_first: Annotated[
+            bool, typer.Option("--build/--no-build", help="Build the site before serving.")
+        ] = True,
+    ) -> None:
+        """Serve the built knowledge base locally for a look (not for production hosting)."""
+        import uvicorn
+
+        from ..kb import build_site, default_out
+        from ..kb.serve import static_app
+
+        project = load_project(ctx)
+        folder = out or default_out(project)
+        if build_first:
+            build_site(project, folder)
+        console().print(f"knowledge base at http://{host}:{port}/  (Ctrl-C stops)", markup=False)
+        uvicorn.run(static_app(folder), host=host, port=port, log_level="warning")

@@ -1,0 +1,180 @@
+"""Gather what the knowledge base shows: every tutorial in every language, with its rendered frames.
+
+The frames come from the render build (``build/<story>/<lang>/manifest.json``). With
+``render=True`` the builds are brought up to date first through the render pipeline's cache
+(a warm build draws nothing); with ``render=False`` only existing builds are used, which is how
+the site is rebuilt from an archive of frames on a machine without the fonts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ContentError
+from .images import ImageJob, WebImage, planned
+
+if TYPE_CHECKING:
+    from ..content.models import Story
+    from ..project import Project
+
+
+@dataclass
+class StepEntry:
+    """One step of a tutorial page."""
+
+    number: int
+    title: str
+    text: str
+    alt: str
+    image: WebImage | None = None
+
+
+@dataclass
+class TutorialEntry:
+    """One tutorial in one language: one page of the site."""
+
+    story: str
+    lang: str
+    title: str
+    summary: str
+    category: str
+    tags: list[str]
+    updated: date
+    steps: list[StepEntry]
+    cover: WebImage | None = None
+    cover_alt: str = ""
+    languages: list[str] = field(default_factory=list)  # every language this tutorial exists in
+
+    @property
+    def url(self) -> str:
+        """Path of the page from the site root (a folder with index.html)."""
+        return f"{self.lang}/{self.story}/"
+
+
+@dataclass
+class Library:
+    """Everything the site builder needs."""
+
+    tutorials: list[TutorialEntry]
+    languages: list[str]  # site languages, project default first
+    default_language: str
+    images: list[ImageJob]
+    strings: dict[str, dict[str, str]]
+    missing: list[str]  # "story/lang" pairs without a build (skipped)
+
+
+def _updated(story: Story) -> date:
+    # The author's last edit of the story file is what "last updated" promises a reader.
+    if story.source is not None and Path(story.source).is_file():
+        return datetime.fromtimestamp(Path(story.source).stat().st_mtime, UTC).date()
+    return datetime(1970, 1, 1, tzinfo=UTC).date()
+
+
+def _image(project: Project, out: Path, frame: dict[str, Any], manifest: dict[str, Any]) -> ImageJob | None:
+    src = out / str(frame.get("file", ""))
+    if not src.is_file():
+        return None
+    return ImageJob(
+        src, str(frame["sha256"]), int(manifest.get("width", 1080)), int(manifest.get("height", 1920))
+    )
+
+
+def collect(
+    project: Project,
+    story_ids: Sequence[str] | None = None,
+    *,
+    render: bool = True,
+    build_dir: Path | None = None,
+    jobs: int = 1,
+) -> Library:
+    """Read stories and their builds into a :class:`Library` (rendering stale builds when asked)."""
+    from .. import resources
+    from ..render import manifest as manifest_mod
+    from ..render.strings import load_strings
+
+    content = project.content
+    ids = list(story_ids) if story_ids else sorted(content.stories)
+    stories = [content.story(i) for i in ids]
+    base = Path(build_dir) if build_dir is not None else project.build_dir
+    if render and stories:
+        from ..render.pipeline import render_many
+
+        render_many(project, stories, None, out=base, jobs=jobs)
+
+    tutorials: list[TutorialEntry] = []
+    images: list[ImageJob] = []
+    missing: list[str] = []
+    for story in stories:
+        for lang in story.languages:
+            out = base / story.id / lang
+            manifest = manifest_mod.load(out / manifest_mod.MANIFEST_NAME)
+            if manifest is None:
+                missing.append(f"{story.id}/{lang}")
+                continue
+            entry = _entry(project, story, lang, out, manifest, images)
+            tutorials.append(entry)
+    if not tutorials and stories:
+        raise ContentError(
+            "no story has a rendered build to publish in the knowledge base",
+            hint="run `storycast render` first, or build without --no-render",
+        )
+    present: dict[str, list[str]] = {}
+    for t in tutorials:
+        present.setdefault(t.story, []).append(t.lang)
+    for t in tutorials:
+        t.languages = present[t.story]
+    langs = [project.config.project.default_language] + [
+        lang for lang in project.languages if lang != project.config.project.default_language
+    ]
+    used = {t.lang for t in tutorials}
+    site_langs = [lang for lang in langs if lang in used] + sorted(used - set(langs))
+    strings = load_strings(resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml")
+    return Library(tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing)
+
+
+def _entry(
+    project: Project,
+    story: Story,
+    lang: str,
+    out: Path,
+    manifest: dict[str, Any],
+    images: list[ImageJob],
+) -> TutorialEntry:
+    frames = manifest.get("frames", [])
+    by_step = {f.get("step"): f for f in frames if f.get("kind") == "step" and f.get("step")}
+    steps: list[StepEntry] = []
+    for n, step in enumerate(story.steps, start=1):
+        frame = by_step.get(n)
+        title = story.text(step.title, lang)
+        # The step's own image description; the text beside it already carries the words.
+        alt = story.text(step.alt, lang) or (frame or {}).get("alt", "") or title
+        entry = StepEntry(n, title, story.text(step.text, lang), alt)
+        if frame is not None:
+            job = _image(project, out, frame, manifest)
+            if job is not None:
+                images.append(job)
+                entry.image = planned(job)
+        steps.append(entry)
+    cover = next((f for f in frames if f.get("kind") == "cover"), None)
+    cover_img = None
+    if cover is not None:
+        job = _image(project, out, cover, manifest)
+        if job is not None:
+            images.append(job)
+            cover_img = planned(job)
+    return TutorialEntry(
+        story=story.id,
+        lang=lang,
+        title=story.text(story.title, lang) or manifest.get("title", story.id),
+        summary=story.text(story.summary, lang),
+        category=story.category,
+        tags=list(story.tags),
+        updated=_updated(story),
+        steps=steps,
+        cover=cover_img,
+        cover_alt=(cover or {}).get("alt", ""),
+    )

@@ -1,0 +1,81 @@
+"""Web versions of story frames: 540x960 JPEGs named by the source frame's sha256.
+
+Content-addressed names make incremental builds free (an image already in the site is not
+encoded again) and share identical frames between pages. Decoding uses libjpeg's DCT scaling
+(``Image.draft``), which reads a 1080x1920 JPEG straight at half size; Pillow releases the GIL
+while decoding and encoding, so a thread pool spreads the work over the cores.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+WEB_WIDTH = 540
+WEB_QUALITY = 80
+IMG_DIR = "img"
+
+
+@dataclass(frozen=True)
+class WebImage:
+    """One image in the site: its path relative to the site root and its pixel size."""
+
+    path: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ImageJob:
+    source: Path
+    sha256: str
+    width: int  # of the source frame
+    height: int
+
+
+def web_size(width: int, height: int) -> tuple[int, int]:
+    """The web version's size: ``WEB_WIDTH`` wide, same aspect (never upscaled)."""
+    if width <= WEB_WIDTH:
+        return width, height
+    return WEB_WIDTH, round(height * WEB_WIDTH / width)
+
+
+def planned(job: ImageJob) -> WebImage:
+    """Where ``job``'s image will live in the site, and its size (known before encoding)."""
+    w, h = web_size(job.width, job.height)
+    return WebImage(f"{IMG_DIR}/{job.sha256[:20]}.jpg", w, h)
+
+
+def _encode(job: ImageJob, site: Path) -> bool:
+    from PIL import Image
+
+    target = site / planned(job).path
+    if target.is_file():
+        return False
+    w, h = web_size(job.width, job.height)
+    with Image.open(job.source) as im:
+        im.draft("RGB", (w, h))  # JPEG: decode at reduced scale directly
+        img = im.convert("RGB")
+    if img.size != (w, h):
+        img = img.resize((w, h), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=WEB_QUALITY, progressive=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, target)
+    return True
+
+
+def encode_all(jobs: Iterable[ImageJob], site: Path, workers: int | None = None) -> int:
+    """Write every job's web image into ``site``; returns how many were encoded (not reused)."""
+    unique = {j.sha256: j for j in jobs}
+    (site / IMG_DIR).mkdir(parents=True, exist_ok=True)
+    n = workers or min(8, os.cpu_count() or 1)
+    if n <= 1 or len(unique) < 4:
+        return sum(_encode(j, site) for j in unique.values())
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return sum(pool.map(lambda j: _encode(j, site), unique.values()))

@@ -1,0 +1,107 @@
+"""A small, offline full-text index for the knowledge base, built at site-build time.
+
+Why our own index rather than Pagefind: it needs no binary download, and Thai (written without
+spaces between words) is segmented here with PyThaiNLP's dictionary tokenizer, so a Thai word
+typed into the search box matches whole words of the tutorial. The browser side
+(``static/search.js``) segments the query with ``Intl.Segmenter`` and also matches word
+prefixes, so partial Hindi or Spanish words work too.
+
+One index per language: ``search/<lang>.json`` holds the documents (url, title, summary,
+category) and an inverted index from term to ``[[doc, weight], ...]``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# A "word" is a run of letters, marks (Devanagari and Thai vowel signs are marks) or digits.
+_WORD = re.compile(r"[\w\u0900-\u097F\u0E00-\u0E7F]+", re.UNICODE)
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
+
+# Title words count more than body words, so the tutorial named after a word ranks first.
+WEIGHTS = {"title": 8, "summary": 3, "step_title": 3, "text": 1, "tags": 4, "category": 2}
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """One searchable tutorial page."""
+
+    url: str
+    title: str
+    summary: str
+    category: str
+    fields: dict[str, str]  # field name (see WEIGHTS) -> text
+
+
+def normalize(text: str) -> str:
+    """Case-fold and compose (NFC), so typed and stored forms of a word compare equal."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@lru_cache(maxsize=1)
+def _thai_tokenizer() -> Any:
+    from pythainlp.tokenize import word_tokenize
+
+    return word_tokenize
+
+
+def tokenize(text: str, lang: str = "") -> list[str]:
+    """Words of ``text``: Thai runs segmented by dictionary, everything else split on non-letters."""
+    out: list[str] = []
+    for run in _WORD.findall(normalize(text)):
+        if _THAI.search(run):
+            seg = _thai_tokenizer()
+            out.extend(w for w in (t.strip() for t in seg(run, engine="newmm")) if w and _WORD.fullmatch(w))
+        else:
+            out.append(run)
+    return out
+
+
+def build_index(docs: Iterable[SearchDoc], lang: str) -> dict[str, Any]:
+    """The JSON-ready index of ``docs`` (all in one language)."""
+    doc_list: list[dict[str, str]] = []
+    terms: dict[str, dict[int, int]] = defaultdict(dict)
+    for i, doc in enumerate(docs):
+        doc_list.append(
+            {"url": doc.url, "title": doc.title, "summary": doc.summary, "category": doc.category}
+        )
+        for name, text in doc.fields.items():
+            weight = WEIGHTS.get(name, 1)
+            for term in tokenize(text, lang):
+                terms[term][i] = terms[term].get(i, 0) + weight
+    return {
+        "version": 1,
+        "lang": lang,
+        "docs": doc_list,
+        "terms": {t: sorted(hits.items()) for t, hits in sorted(terms.items())},
+    }
+
+
+def search(index: dict[str, Any], query: str, limit: int = 20) -> list[dict[str, str]]:
+    """Python twin of the browser search (used by tests and ``kb`` tooling): AND over query words,
+    each word matching an indexed term exactly or as a prefix (prefixes score half)."""
+    words = tokenize(query, index.get("lang", ""))
+    if not words:
+        return []
+    terms: dict[str, list[list[int]]] = index["terms"]
+    scores: dict[int, float] | None = None
+    for word in words:
+        hits: dict[int, float] = {}
+        for term, postings in terms.items():
+            if term == word:
+                factor = 1.0
+            elif term.startswith(word):
+                factor = 0.5
+            else:
+                continue
+            for doc, weight in postings:
+                hits[doc] = hits.get(doc, 0.0) + weight * factor
+        scores = hits if scores is None else {d: s + hits[d] for d, s in scores.items() if d in hits}
+    ranked = sorted((scores or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return [index["docs"][d] for d, _ in ranked[:limit]]

@@ -1,0 +1,349 @@
+"""Build the static knowledge base: pages, web images, search indexes, sitemap, fonts.
+
+Layout of the output folder (every link is relative, so the site works from any sub-path or
+straight from the disk)::
+
+    index.html                     language chooser
+    <lang>/index.html              home: categories and every tutorial
+    <lang>/c/<category>/index.html one category
+    <lang>/<story>/index.html      one tutorial: every step's image and text
+    <lang>/search/index.html       search (the only page that needs JavaScript)
+    search/<lang>.json             the search index of one language
+    img/<sha>.jpg                  540x960 web versions of the frames
+    assets/                        CSS, search script, web fonts
+    sitemap.xml  robots.txt
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .collect import Library, TutorialEntry, collect
+from .i18n import direction, native_name, ui
+from .images import encode_all
+from .search import SearchDoc, build_index
+from .sitemap import sitemap_xml
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from ..project import Project
+
+HERE = Path(__file__).parent
+
+# Web fonts for scripts that system fonts often lack; each is used only for its Unicode range.
+FONT_FACES = (
+    ("KB Thai", "NotoSansThai", "U+0E00-0E7F, U+200B-200D, U+25CC"),
+    (
+        "KB Devanagari",
+        "NotoSansDevanagari",
+        "U+0900-097F, U+1CD0-1CFF, U+200B-200D, U+20B9, U+25CC, U+A830-A839, U+A8E0-A8FF",
+    ),
+    ("KB Arabic", "NotoSansArabic", "U+0600-06FF, U+0750-077F, U+08A0-08FF, U+FB50-FDFF, U+FE70-FEFF"),
+)
+
+
+@dataclass
+class KbResult:
+    """What ``kb build`` produced."""
+
+    out: Path
+    pages: int
+    tutorials: int
+    languages: list[str]
+    images: int
+    images_encoded: int
+    seconds: float
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary (what ``storycast kb build --json`` prints)."""
+        return {
+            "out": str(self.out),
+            "pages": self.pages,
+            "tutorials": self.tutorials,
+            "languages": self.languages,
+            "images": self.images,
+            "images_encoded": self.images_encoded,
+            "seconds": round(self.seconds, 3),
+            "missing": self.missing,
+            "warnings": self.warnings,
+        }
+
+
+def _env() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(["html", "xml"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(native_name=native_name, direction=direction)
+    return env
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def category_label(lib: Library, category: str, lang: str) -> str:
+    """A category's name in ``lang`` from ``strings.yaml`` (``category_<id>``), else its id, capitalised."""
+    per_lang = lib.strings.get(f"category_{category}", {})
+    return per_lang.get(lang) or per_lang.get("en") or category.replace("-", " ").capitalize()
+
+
+def _format_date(value: Any, lang: str) -> str:
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return str(format_date(value, format="long", locale=lang.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return value.isoformat()  # type: ignore[no-any-return]
+
+
+class _Site:
+    """Renders pages of one library into one folder."""
+
+    def __init__(self, project: Project, lib: Library, out: Path, base_url: str | None) -> None:
+        self.project = project
+        self.lib = lib
+        self.out = out
+        self.base_url = base_url.rstrip("/") + "/" if base_url else None
+        self.env = _env()
+        self.pages: list[str] = []
+        brand = project.config.brand
+        self.brand = {
+            "name": brand.name or project.config.project.name,
+            "primary": brand.primary,
+            "ink": brand.ink,
+        }
+        self.by_lang: dict[str, list[TutorialEntry]] = {}
+        for t in lib.tutorials:
+            self.by_lang.setdefault(t.lang, []).append(t)
+        for items in self.by_lang.values():
+            items.sort(key=lambda t: (t.category, t.title.casefold()))
+        self.scripts = self._scripts()
+
+    def _scripts(self) -> set[str]:
+        text = " ".join(t.title + t.summary for t in self.lib.tutorials)
+        found = set()
+        if any("\u0e00" <= c <= "\u0e7f" for c in text):
+            found.add("NotoSansThai")
+        if any("\u0900" <= c <= "\u097f" for c in text):
+            found.add("NotoSansDevanagari")
+        if any("\u0600" <= c <= "\u06ff" for c in text):
+            found.add("NotoSansArabic")
+        return found
+
+    def absolute(self, url: str) -> str | None:
+        return self.base_url + url if self.base_url else None
+
+    def render(self, template: str, url: str, lang: str, **ctx: Any) -> None:
+        """Render ``template`` to ``<out>/<url>index.html`` (``url`` '' is the root)."""
+        depth = url.count("/")
+        root = "../" * depth
+        page = self.env.get_template(template).render(
+            root=root,
+            url=url,
+            lang=lang,
+            dir=direction(lang),
+            t=lambda key, **kw: ui(lang, key, **kw),
+            brand=self.brand,
+            site_langs=self.lib.languages,
+            absolute=self.absolute,
+            cat_label=lambda c: category_label(self.lib, c, lang),
+            fmt_date=lambda d: _format_date(d, lang),
+            **ctx,
+        )
+        _write(self.out / url / "index.html", page)
+        self.pages.append(url)
+
+    def categories(self, lang: str) -> list[tuple[str, list[TutorialEntry]]]:
+        groups: dict[str, list[TutorialEntry]] = {}
+        for t in self.by_lang.get(lang, []):
+            groups.setdefault(t.category, []).append(t)
+        return sorted(groups.items(), key=lambda kv: category_label(self.lib, kv[0], lang).casefold())
+
+    def build_pages(self) -> None:
+        lib = self.lib
+        self.render("root.html", "", lib.default_language, languages=lib.languages)
+        for lang in lib.languages:
+            cats = self.categories(lang)
+            alternates = [(other, f"{other}/") for other in lib.languages]
+            self.render("home.html", f"{lang}/", lang, categories=cats, alternates=alternates)
+            self.render(
+                "search.html",
+                f"{lang}/search/",
+                lang,
+                alternates=[(other, f"{other}/search/") for other in lib.languages],
+            )
+            for cat, items in cats:
+                self.render(
+                    "category.html",
+                    f"{lang}/c/{cat}/",
+                    lang,
+                    category=cat,
+                    tutorials=items,
+                    alternates=[(o, f"{o}/c/{cat}/") for o in lib.languages if self._has_cat(o, cat)],
+                )
+            for tut in self.by_lang.get(lang, []):
+                self.render(
+                    "tutorial.html",
+                    tut.url,
+                    lang,
+                    tut=tut,
+                    alternates=[(o, f"{o}/{tut.story}/") for o in tut.languages],
+                )
+
+    def _has_cat(self, lang: str, cat: str) -> bool:
+        return any(t.category == cat for t in self.by_lang.get(lang, []))
+
+    def build_search(self) -> None:
+        for lang, items in self.by_lang.items():
+            docs = [
+                SearchDoc(
+                    url=t.url,
+                    title=t.title,
+                    summary=t.summary,
+                    category=category_label(self.lib, t.category, lang),
+                    fields={
+                        "title": t.title,
+                        "summary": t.summary,
+                        "step_title": " ".join(s.title for s in t.steps),
+                        "text": " ".join(s.text for s in t.steps),
+                        "tags": " ".join(t.tags),
+                        "category": category_label(self.lib, t.category, lang),
+                    },
+                )
+                for t in items
+            ]
+            data = json.dumps(build_index(docs, lang), ensure_ascii=False, separators=(",", ":"))
+            _write(self.out / "search" / f"{lang}.json", data)
+
+    def build_assets(self) -> None:
+        assets = self.out / "assets"
+        (assets / "fonts").mkdir(parents=True, exist_ok=True)
+        for name in ("kb.css", "search.js"):
+            shutil.copyfile(HERE / "static" / name, assets / name)
+        faces = []
+        for family, stem, urange in FONT_FACES:
+            if stem not in self.scripts:
+                continue
+            for weight, style in ((400, "Regular"), (700, "Bold")):
+                src = _font(self.project, f"{stem}-{style}.ttf")
+                if src is None:
+                    continue
+                shutil.copyfile(src, assets / "fonts" / src.name)
+                faces.append(
+                    f"@font-face{{font-family:'{family}';font-weight:{weight};font-display:swap;"
+                    f"src:url(fonts/{src.name}) format('truetype');unicode-range:{urange};}}"
+                )
+        _write(assets / "fonts.css", "\n".join(faces) + "\n")
+
+    def build_sitemap(self) -> None:
+        entries = []
+        for t in self.lib.tutorials:
+            entries.append((t.url, t.updated, [(o, f"{o}/{t.story}/") for o in t.languages]))
+        for lang in self.lib.languages:
+            entries.append((f"{lang}/", None, [(o, f"{o}/") for o in self.lib.languages]))
+            for cat, _ in self.categories(lang):
+                entries.append((f"{lang}/c/{cat}/", None, []))
+        _write(self.out / "sitemap.xml", sitemap_xml(entries, self.base_url or ""))
+        robots = "User-agent: *\nAllow: /\n"
+        if self.base_url:
+            robots += f"Sitemap: {self.base_url}sitemap.xml\n"
+        _write(self.out / "robots.txt", robots)
+
+
+def _font(project: Project, name: str) -> Path | None:
+    from .. import resources
+
+    for folder in (project.assets_dir / "fonts", resources.assets_dir() / "fonts"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def default_out(project: Project) -> Path:
+    """Where ``kb build`` writes by default: ``<project>/site``."""
+    return project.root / "site"
+
+
+def build_site(
+    project: Project,
+    out: Path | None = None,
+    *,
+    story_ids: list[str] | None = None,
+    render: bool = True,
+    base_url: str | None = None,
+    jobs: int | None = None,
+    build_dir: Path | None = None,
+) -> KbResult:
+    """Build the knowledge base site into ``out`` (default ``<project>/site``) and describe it.
+
+    Pages are rewritten every time; web images are reused when already present (named by the
+    frame's hash). Stale pages of deleted tutorials are removed.
+    """
+    started = time.perf_counter()
+    target = Path(out) if out is not None else default_out(project)
+    workers = jobs or min(8, os.cpu_count() or 1)
+    lib = collect(project, story_ids, render=render, build_dir=build_dir, jobs=workers)
+    _prepare_out(target)
+    _clear_pages(target, lib)
+    site = _Site(project, lib, target, base_url or project.config.project.base_url)
+    encoded = encode_all(lib.images, target, workers)
+    site.build_pages()
+    site.build_search()
+    site.build_assets()
+    site.build_sitemap()
+    warnings = [f"{pair} has no rendered build and was left out" for pair in lib.missing]
+    if not site.base_url:
+        warnings.append(
+            "sitemap.xml has site-relative URLs; set [project] base_url or pass --base-url for absolute ones"
+        )
+    return KbResult(
+        out=target,
+        pages=len(site.pages),
+        tutorials=len({t.story for t in lib.tutorials}),
+        languages=lib.languages,
+        images=len({j.sha256 for j in lib.images}),
+        images_encoded=encoded,
+        seconds=time.perf_counter() - started,
+        missing=lib.missing,
+        warnings=warnings,
+    )
+
+
+MARKER = ".storycast-kb"
+
+
+def _prepare_out(target: Path) -> None:
+    """Create the output folder; refuse a non-empty folder that is not an earlier site build."""
+    from ..errors import ConfigError
+
+    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
+        raise ConfigError(
+            f"{target} is not empty and does not hold a knowledge base build",
+            hint="pick an empty folder with --out (the build replaces the pages it finds there)",
+        )
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MARKER).write_text("storycast kb build output; safe to delete\n", encoding="utf-8")
+
+
+def _clear_pages(target: Path, lib: Library) -> None:
+    # Only our own language folders are replaced; img/ is kept so images are reused.
+    for child in target.iterdir():
+        if child.is_dir() and (child / "index.html").is_file() and child.name not in ("img", "assets"):
+            shutil.rmtree(child)
