@@ -61,6 +61,7 @@ def register(app: typer.Typer) -> None:
             _print_rules(load_project(ctx), chosen)
             return
         project = load_project(ctx)
+        register_content_kinds()
         _check_choices("--lang", lang, project.languages)
         _check_choices("--channel", channel, list(project.config.channels))
         result = lint_project(project, stories or None, lang or None, channel or None, rendered=rendered)
@@ -83,6 +84,16 @@ def register(app: typer.Typer) -> None:
                 f"lint found {n} error{'s' if n != 1 else ''}",
                 hint="fix them (each finding has a hint), or switch a rule off under [guard] rules",
             )
+
+
+def register_content_kinds() -> None:
+    """Import the packages that register content kinds beyond tutorials (Q&A events, polls)."""
+    import importlib
+    import importlib.util
+
+    for name in ("storycast.engage",):
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def _check_choices(option: str, given: list[str] | None, known: list[str]) -> None:

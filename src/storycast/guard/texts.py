@@ -47,18 +47,24 @@ def _dump(item: Any) -> Any:
     return item
 
 
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
 def _is_localized(value: Any, langs: set[str]) -> bool:
+    """``{lang: text}`` or ``{lang: [text, ...]}`` (Q&A topics) with only known language keys."""
     return (
         isinstance(value, dict)
         and bool(value)
         and all(isinstance(k, str) and k in langs for k in value)
-        and all(isinstance(v, str) for v in value.values())
+        and all(_is_text(v) for v in value.values())
     )
 
 
 def _walk(data: Any, langs: set[str], path: Path_) -> Iterator[tuple[Path_, dict[str, str]]]:
     if _is_localized(data, langs):
-        yield path, dict(data)
+        # Lists of texts are checked as one text per language, one line per item.
+        yield path, {k: v if isinstance(v, str) else "\n".join(v) for k, v in data.items()}
     elif isinstance(data, dict):
         for key, value in data.items():
             yield from _walk(value, langs, (*path, str(key)))
