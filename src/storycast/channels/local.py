@@ -26,6 +26,7 @@ from .base import (
     Channel,
     CheckResult,
     PermanentFailure,
+    PollSpec,
     PublishRequest,
     PublishResult,
     RemotePost,
@@ -64,6 +65,18 @@ def _atomic_copy(src: Path, dst: Path) -> None:
 
 def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _poll(poll: PollSpec | None) -> dict[str, Any] | None:
+    if poll is None:
+        return None
+    return {
+        "poll_id": poll.poll_id,
+        "question": poll.question,
+        "options": list(poll.options),
+        "closes_at": _iso(poll.closes_at) if poll.closes_at else None,
+        "allows_multiple": poll.allows_multiple,
+    }
 
 
 class LocalChannel(Channel):
@@ -147,6 +160,8 @@ class LocalChannel(Channel):
             "caption": request.caption,
             "alt": request.alt,
             "due_at": _iso(request.due_utc) if request.due_utc else None,
+            # The feed viewer shows a poll's options and records votes (storycast serve).
+            "poll": _poll(request.poll),
         }
         try:
             _atomic_copy(request.media.path, media)
