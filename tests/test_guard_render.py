@@ -255,3 +255,24 @@ def test_renderer_manifest_shape_and_small_text(tmp_path: Path) -> None:
     findings = render_rules(project(tmp_path), ONE_STEP, "en", folder / "manifest.json")
     assert rules_of(findings) == [("layout.min-size", 2, "category")]
     assert "24 px" in findings[0].message
+
+
+def test_real_renders_of_an_example_tutorial_have_no_layout_findings(tmp_path: Path) -> None:
+    """The renderer's own frames (Latin and Thai) pass every layout rule: no false positives."""
+    import shutil
+
+    from storycast.cli import main
+    from storycast.guard import lint_project
+
+    repo = Path(__file__).resolve().parents[1]
+    shutil.copy(repo / "storycast.toml", tmp_path / "storycast.toml")
+    (tmp_path / "stories").mkdir()
+    shutil.copy(repo / "stories" / "reset-router.yaml", tmp_path / "stories")
+    for folder in ("templates", "assets"):
+        (tmp_path / folder).symlink_to(repo / folder, target_is_directory=True)
+    with pytest.raises(SystemExit) as done:
+        main(["--project", str(tmp_path), "render", "reset-router", "--lang", "en,th", "--no-cache"])
+    assert done.value.code == 0
+    result = lint_project(Project.load(tmp_path, environ={}), langs=["en", "th"])
+    assert result.rendered == ["reset-router/en", "reset-router/th"]
+    assert [(f.lang, f.frame, f.layer, f.message) for f in result.findings] == []
