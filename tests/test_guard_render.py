@@ -197,13 +197,19 @@ def test_lint_project_checks_manifests_in_build_and_points_at_the_step(tmp_path:
     )
     (tmp_path / "stories" / "s.yaml").write_text(story_text, encoding="utf-8")
     (tmp_path / "storycast.toml").write_text('[project]\nlanguages = ["en"]\n', encoding="utf-8")
-    low = [layer("body", "body", [100, 700, 880, 300], 48, "#AAAAAA")]
+    low = [
+        layer("body", "body", [100, 700, 880, 300], 48, "#AAAAAA"),
+        layer("step-of", "label", [100, 1100, 880, 80], 36, "#BBBBBB", lines=["Step 1 of 1"]),
+    ]
     render_set(tmp_path / "build" / "s" / "en", [(GOOD, "#0D1B45"), (low, "#FFFFFF"), (GOOD, "#0D1B45")])
     p = Project.load(tmp_path, environ={})
     result = lint_project(p)
     assert result.rendered == ["s/en"]
-    f = next(f for f in result.findings if f.rule == "layout.contrast")
-    assert (f.file, f.line, f.frame, f.layer, f.lang) == ("stories/s.yaml", 8, 2, "body", "en")
+    found = {f.layer: f for f in result.findings if f.rule == "layout.contrast"}
+    body, label = found["body"], found["step-of"]
+    assert (body.file, body.line, body.frame, body.lang) == ("stories/s.yaml", 8, 2, "en")
+    # A template label is not a story value: it points at the step.
+    assert (label.line, label.frame) == (7, 2)
     assert lint_project(p, rendered=False).findings == []
 
 

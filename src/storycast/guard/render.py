@@ -202,14 +202,20 @@ def _story_path(
     """Where in the story file a layer's text comes from (best effort: frame kind, layer id, role)."""
     kind = frame.get("kind") or ("cover" if index == 1 else "outro" if index == n_frames else "step")
     lid = str(layer.get("id") or "")
-    heading = layer.get("role") == "heading" or lid.endswith("title")
-    if kind == "cover":
-        return ("title",) if heading else ("summary",)
-    if kind == "outro":
-        return ("cta",)
+    role = layer.get("role") or "body"
+    heading = role == "heading" or lid.endswith("title")
+    # Labels and captions ("Step 2 of 6", the brand name) come from templates, not from one value
+    # of the story: point at the step, or at the top of the file.
+    from_story = role in ("heading", "body") or lid in ("title", "summary", "text", "body", "cta")
     step = frame.get("step")
     step_index = int(step) - 1 if isinstance(step, int) else index - 2
-    return ("steps", step_index, "title" if heading else "text")
+    if kind == "cover":
+        return (("title",) if heading else ("summary",)) if from_story else ()
+    if kind == "outro":
+        return ("cta",) if from_story and not heading else ()
+    if kind != "step":
+        return ()
+    return ("steps", step_index, "title" if heading else "text") if from_story else ("steps", step_index)
 
 
 def check_manifest(
@@ -264,7 +270,12 @@ def _check_frame(
                 image = im.convert("RGB")
                 width, height = image.size
         except OSError:
-            out.emit("layout.manifest", f"frame {index} image {file} is missing or unreadable", frame=index)
+            out.emit(
+                "layout.manifest",
+                f"frame {index} image {file} is missing or unreadable",
+                frame=index,
+                **locator.at(()),
+            )
     scale = width / 1080.0
     for layer in frame.get("layers") or frame.get("texts") or []:
         if layer.get("type", "text") != "text":
