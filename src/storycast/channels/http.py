@@ -66,8 +66,12 @@ _AUTH_RE = re.compile(
 _PATH_RES = (
     re.compile(r"(/bot)(\d+:[A-Za-z0-9_-]+)"),  # Telegram bot token in the path
     re.compile(r"(/webhooks/\d+/)([A-Za-z0-9_.-]+)"),  # Discord webhook token
-    re.compile(r"(hooks\.slack\.com/services/)([A-Za-z0-9/]+)"),  # Slack webhook path
+    re.compile(r"(/services/)(T[A-Za-z0-9]+/B[A-Za-z0-9]+/[A-Za-z0-9]+)"),  # Slack webhook path
 )
+
+# Every secret value any Redactor learned in this process; the filter on third-party loggers
+# (urllib3 logs whole request lines) scrubs them too.
+_KNOWN: set[str] = set()
 
 
 class Redactor:
@@ -83,8 +87,17 @@ class Redactor:
         if secret is None:
             return
         value = secret.reveal() if isinstance(secret, Secret) else secret
-        if value and len(value) >= 4:
-            self._values.add(value)
+        if not value or len(value) < 4:
+            return
+        found = {value}
+        if "://" in value:
+            # A secret URL (Slack/Discord webhooks) may be sent to another host (api_base):
+            # its path alone is secret too.
+            path = value.split("://", 1)[1].partition("/")[2].split("?")[0]
+            if len(path) >= 8:
+                found.add("/" + path)
+        self._values |= found
+        _KNOWN.update(found)
 
     def __call__(self, text: object) -> str:
         out = str(text)
@@ -107,6 +120,7 @@ class RedactingFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self._redact = Redactor()
+        self._redact._values = _KNOWN  # shares the process-wide set (grows as secrets resolve)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
