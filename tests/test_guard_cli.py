@@ -110,6 +110,9 @@ def test_story_lang_and_channel_filters(tmp_path: Path, capsys: pytest.CaptureFi
         "pii.password",
         "suitability.off-channel",
     ]
+    _, both, _ = run(capsys, "--project", str(root), "lint", "bad", "--lang", "es,en", "--json")
+    _, every, _ = run(capsys, "--project", str(root), "lint", "bad", "--lang", "all", "--json")
+    assert json.loads(both)["errors"] == json.loads(every)["errors"] == 5
     # The private channel may carry the refund topic; personal data stays an error everywhere.
     code, out, _ = run(capsys, "--project", str(root), "lint", "bad", "--channel", "agents", "--json")
     assert "suitability.off-channel" not in {f["rule"] for f in json.loads(out)["findings"]}

@@ -62,6 +62,8 @@ def register(app: typer.Typer) -> None:
             return
         project = load_project(ctx)
         register_content_kinds()
+        # Like `storycast render`: repeatable, comma-separated, or "all".
+        lang = [code for item in lang or [] for code in item.split(",") if code and code != "all"] or None
         _check_choices("--lang", lang, project.languages)
         _check_choices("--channel", channel, list(project.config.channels))
         result = lint_project(project, stories or None, lang or None, channel or None, rendered=rendered)
