@@ -186,6 +186,43 @@ def resolve(ledger: Ledger, rid: int, verdict: str, now: datetime, *, remote_id:
     ledger._write(run)
 
 
+def confirm(
+    ledger: Ledger, ids: Sequence[int], now: datetime, *, remote_id: str | None = None
+) -> ActionResult:
+    """A person posted a hand-off pack: move ``handed_off`` rows to ``published``."""
+    p = publication
+    n = naive(now)
+    result = ActionResult([], {})
+
+    def run(c: Connection) -> None:
+        states = _check_ids(ledger, c, ids)
+        for rid in ids:
+            if states[rid] != State.HANDED_OFF.value:
+                result.skipped[rid] = f"it is {states[rid]}; only handed_off rows are confirmed"
+                continue
+            values: dict[str, Any] = {
+                "state": State.PUBLISHED.value,
+                "reason": f"posted by hand, confirmed by {actor()}",
+                "published_utc": n,
+                "updated_utc": n,
+            }
+            if remote_id:
+                values["remote_id"] = remote_id
+            done = c.execute(
+                update(p).where(p.c.id == rid, p.c.state == State.HANDED_OFF.value).values(**values)
+            ).rowcount
+            if not done:
+                result.skipped[rid] = "it changed state meanwhile; look again"
+                continue
+            c.execute(
+                insert(event).values(at_utc=n, publication_id=rid, action="confirm", detail=f"by {actor()}")
+            )
+            result.changed.append(rid)
+
+    ledger._write(run)
+    return result
+
+
 @dataclass
 class HistoryItem:
     """One line of ``storycast history``: an attempt or an operator/engine event."""
