@@ -31,7 +31,13 @@ MAX_ROUNDS = 100_000  # a hard bound on one tick's claim loop
 
 
 class Dispatcher(Protocol):
-    """Where claimed rows go. In-process by default; a queue (procrastinate) can defer them instead."""
+    """Where claimed rows go. In-process by default; a queue (procrastinate) can defer them instead.
+
+    ``within_claim`` (or None) runs inside the claim's transaction with the claimed rows: a queue
+    defers its jobs there, so the claim and the hand-over commit together (outbox).
+    """
+
+    within_claim: Callable[[Any, list[Row]], None] | None
 
     def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
         """Publish (or durably hand over) claimed rows; return what happened to each."""
@@ -40,6 +46,8 @@ class Dispatcher(Protocol):
 
 class InlineDispatcher:
     """Publish in this process, now."""
+
+    within_claim: Callable[[Any, list[Row]], None] | None = None
 
     def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
         return publisher.publish_rows(rows)
@@ -163,7 +171,9 @@ def _claim_loop(
                 break
             if opts.checkpoint is not None:
                 opts.checkpoint("before_claim", None)  # type: ignore[arg-type]
-            rows = ledger.claim(now, opts.batch, limits, only_entry=opts.only_entry)
+            rows = ledger.claim(
+                now, opts.batch, limits, only_entry=opts.only_entry, within=dispatcher.within_claim
+            )
             if not rows:
                 break
             report.items.extend(dispatcher.dispatch(rows, publisher))

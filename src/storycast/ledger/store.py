@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -320,8 +320,13 @@ class Ledger:
         limits: dict[str, ChannelLimits] | None = None,
         *,
         only_entry: str | None = None,
+        within: Callable[[Connection, list[Row]], None] | None = None,
     ) -> list[Row]:
-        """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits."""
+        """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits.
+
+        ``within(conn, rows)`` runs inside the claim's transaction when rows were claimed: a queue
+        defers their jobs there (transactional outbox), so a claim never outlives its hand-over.
+        """
         p = publication
         n = naive(now)
         token = uuid.uuid4().hex
@@ -372,6 +377,8 @@ class Ledger:
                     .returning(*p.c)
                 ).all()
                 claimed.extend(Row.from_mapping(r._mapping) for r in got)
+            if within is not None and claimed:
+                within(c, claimed)
             return claimed
 
         rows = self._write(run)
