@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, StorycastError
+from .engine.config import EngineSection
 from .guard.config import GuardConfig
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -178,6 +179,7 @@ class Config(_Section):
     channels: dict[str, ChannelSection] = Field(default_factory=dict)
     support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
     guard: GuardConfig = Field(default_factory=GuardConfig)
+    engine: EngineSection = Field(default_factory=EngineSection)
 
     @field_validator("channels")
     @classmethod

@@ -1,4 +1,4 @@
-"""The engine: ``tick(now)`` and its callers (the daemon, cron, reconcile).
+"""The engine: ``tick(now)`` and its callers (the daemon, cron, reconcile, scale-out workers).
 
 Public API::
 
@@ -6,13 +6,43 @@ Public API::
 
     report = tick(project, context, now)     # one idempotent publishing step
     report.problems                          # failed + unknown + missed in this tick
+
+Names are imported on first use (PEP 562), so ``storycast.config`` can import the small
+``storycast.engine.config`` schema without loading SQLAlchemy and the channels.
 """
 
 from __future__ import annotations
 
-from .frames import Frame, KindSource, register_kind_source
-from .publisher import ItemResult, idempotency_key
-from .tick import Dispatcher, InlineDispatcher, TickOptions, TickReport, publish_now, tick
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .frames import Frame, KindSource, register_kind_source
+    from .publisher import ItemResult, idempotency_key
+    from .tick import Dispatcher, InlineDispatcher, TickOptions, TickReport, publish_now, tick
+
+_WHERE = {
+    "Frame": ".frames",
+    "KindSource": ".frames",
+    "register_kind_source": ".frames",
+    "ItemResult": ".publisher",
+    "idempotency_key": ".publisher",
+    "Dispatcher": ".tick",
+    "InlineDispatcher": ".tick",
+    "TickOptions": ".tick",
+    "TickReport": ".tick",
+    "publish_now": ".tick",
+    "tick": ".tick",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Dispatcher",
