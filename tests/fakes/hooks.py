@@ -29,6 +29,7 @@ class FakeHooks(FakeServer):
         self.generic: list[dict[str, Any]] = []
         self.slack: list[dict[str, Any]] = []
         self.discord: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
         self._seen: set[str] = set()
         self._ids = itertools.count(900000)
 
@@ -40,6 +41,8 @@ class FakeHooks(FakeServer):
     def dispatch(self, req: Request) -> Reply:
         if req.path == "/hook":
             route = "generic"
+        elif req.path == "/notify":
+            route = "notify"
         elif req.path.startswith("/services/"):
             route = "slack"
         elif req.path.startswith("/api/webhooks/"):
@@ -66,6 +69,10 @@ class FakeHooks(FakeServer):
         doc = req.json()
         self.generic.append(doc)
         return Reply(200, {"id": f"evt_{len(self.generic)}"})
+
+    def _notify(self, req: Request) -> Reply:
+        self.notifications.append(req.json())
+        return Reply(200, {"ok": True})
 
     def _slack(self, req: Request) -> Reply:
         if req.path != SLACK_PATH:
