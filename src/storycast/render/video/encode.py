@@ -63,7 +63,7 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
             f"({spec.max_seconds:g} s)",
             hint=f"set max_part_seconds to at most {spec.max_seconds:g}",
         )
-    digests = [_check_frame(f.path) for f in frames]
+    digests = [_digest(f.path) for f in frames]
     voices = _check_audio(options, len(frames))
     parts = plan_parts(
         [f.duration for f in frames],
@@ -93,6 +93,9 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
             if not path.exists():
                 jobs[path] = seg
         part_files.append(files)
+    # Decode-check only the images that are about to be encoded: a cached segment proves its bytes.
+    for i in sorted({i for seg in jobs.values() for i in (seg.a, seg.b) if i is not None}):
+        _check_image(frames[i].path)
     result.segments_reused = sum(len(f) for f in part_files) - len(jobs)
     result.segments_encoded = len(jobs)
     workers = options.jobs or min(4, os.cpu_count() or 1)
@@ -133,14 +136,19 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _check_frame(path: Path) -> str:
-    """sha256 of a frame image after checking that Pillow can read it completely."""
+def _digest(path: Path) -> str:
+    """sha256 of a frame image (the cache key); RenderError when the file is missing."""
     path = Path(path)
     if not path.is_file():
         raise RenderError(
             "the frame image does not exist", file=path, hint="render the frames before the video"
         )
-    data = path.read_bytes()
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_image(path: Path) -> None:
+    """RenderError naming ``path`` unless Pillow can decode the whole image."""
+    data = Path(path).read_bytes()
     from io import BytesIO
 
     from PIL import Image, UnidentifiedImageError
@@ -164,7 +172,6 @@ def _check_frame(path: Path) -> str:
             file=path,
             hint="render the frames again (storycast render)",
         ) from None
-    return hashlib.sha256(data).hexdigest()
 
 
 def _check_audio(options: VideoOptions, n_frames: int) -> dict[int, tuple[Path, float]]:
