@@ -147,14 +147,16 @@ def main() -> int:
         runs: dict[str, list[float]] = {}
         mp_runs: list[float] = []
         for r in range(ROUNDS):
-            runs.setdefault("ours", []).append(run_storycast(paths, tmp / "ours" / "story.mp4"))
-            runs.setdefault("ours1", []).append(run_storycast(paths, tmp / "ours1" / "story.mp4", jobs=1))
-            runs.setdefault("hand", []).append(run_handwritten(paths, tmp / "hand.mp4", decode_once=False))
-            runs.setdefault("once", []).append(run_handwritten(paths, tmp / "hand-once.mp4", decode_once=True))
+            add = lambda key, secs: runs.setdefault(key, []).append(secs)  # noqa: E731
+            add("ours", run_storycast(paths, tmp / "ours" / "story.mp4"))
+            add("ours1", run_storycast(paths, tmp / "ours1" / "story.mp4", jobs=1))
+            add("hand", run_handwritten(paths, tmp / "hand.mp4", decode_once=False))
+            add("once", run_handwritten(paths, tmp / "hand-once.mp4", decode_once=True))
             if not args.quick and r < 2:
                 mp_runs.append(run_moviepy(paths, tmp / "moviepy.mp4"))
-            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), file=sys.stderr)
-        ours, ours_1, hand, hand_once = (statistics.median(runs[k]) for k in ("ours", "ours1", "hand", "once"))
+            done = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items())
+            print(f"round {r + 1}: {done}", file=sys.stderr)
+        ours, ours_1, hand, hand_once = (statistics.median(v) for v in runs.values())
         mp = statistics.median(mp_runs) if mp_runs else None
         rss = memory_60s(tmp)
         full, inc, encoded, reused = incremental(paths, tmp)
