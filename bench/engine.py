@@ -77,7 +77,7 @@ def claim_and_record(history_rows: int, due_items: int = 500) -> float:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def daemon_lateness(items: int = 30, spacing: float = 0.2) -> tuple[list[float], list[float]]:
@@ -161,7 +161,8 @@ def main() -> None:
     full = claim_and_record(100_000)
     print(f"claim + record, 500 due items, empty ledger:    {base * 1000:7.2f} ms/item (baseline)")
     print(
-        f"claim + record, 500 due items, 100k-row ledger: {full * 1000:7.2f} ms/item  ratio {full / base:.2f}x"
+        f"claim + record, 500 due items, 100k-row ledger: {full * 1000:7.2f} ms/item  "
+        f"ratio {full / base:.2f}x"
     )
     print(f"  target <= 20 ms/item: {'PASS' if full <= 0.020 else 'FAIL'}")
     wake, publish = daemon_lateness()

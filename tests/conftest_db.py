@@ -86,7 +86,8 @@ class RecorderChannel(Channel):
             os._exit(9)
         if mode == "ambiguous":
             raise AmbiguousOutcome("the connection dropped after the upload")
-        return PublishResult(remote_id="rec-" + request.idempotency_key[:10], request_id=f"req-{os.getpid()}-{n}")
+        remote = "rec-" + request.idempotency_key[:10]
+        return PublishResult(remote_id=remote, request_id=f"req-{os.getpid()}-{n}")
 
 
 class CardKind(EntryKind):

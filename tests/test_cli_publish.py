@@ -34,7 +34,9 @@ def example(tmp_path: Path) -> Path:
 
 def test_example_project_publishes_due_frames_to_the_local_feed_once(example: Path, db_url: str) -> None:
     env = subprocess_env(db_url)
-    dry = run_storycast(["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--dry-run", "--json"], env)
+    dry = run_storycast(
+        ["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--dry-run", "--json"], env
+    )
     assert dry.returncode == 0, dry.stderr
     due = json.loads(dry.stdout)["due"]
     assert {(d["ref"], d["lang"]) for d in due} == {("update-firmware", "es"), ("update-firmware", "en")}
@@ -51,7 +53,9 @@ def test_example_project_publishes_due_frames_to_the_local_feed_once(example: Pa
     assert (records[0].parent / body["media"]).is_file()
     es = sorted(json.loads(r.read_text(encoding="utf-8"))["frame"] for r in records if ".es." in r.name)
     assert es == list(range(1, len(es) + 1))
-    second = run_storycast(["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--json"], env)
+    second = run_storycast(
+        ["--project", str(example), "publish", "--due", "--now", LAUNCH_UTC, "--json"], env
+    )
     assert second.returncode == 0, second.stderr
     assert json.loads(second.stdout)["published"] == 0
     assert len(sorted((example / "feed").glob("*/*.json"))) == len(due)
@@ -62,13 +66,26 @@ def test_example_project_publishes_due_frames_to_the_local_feed_once(example: Pa
 def test_publish_story_now_to_a_channel(example: Path, tmp_path: Path) -> None:
     env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
     res = run_storycast(
-        ["--project", str(example), "publish", "wifi-password", "--channel", "local", "--lang", "th", "--json"], env
+        [
+            "--project",
+            str(example),
+            "publish",
+            "wifi-password",
+            "--channel",
+            "local",
+            "--lang",
+            "th",
+            "--json",
+        ],
+        env,
     )
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
     assert report["published"] == len(report["items"]) > 1
     assert {i["lang"] for i in report["items"]} == {"th"}
-    bad = run_storycast(["--project", str(example), "publish", "wifi-password", "--channel", "instagramm"], env)
+    bad = run_storycast(
+        ["--project", str(example), "publish", "wifi-password", "--channel", "instagramm"], env
+    )
     assert bad.returncode == 3 and "no channel named 'instagramm'" in bad.stderr
 
 
@@ -89,7 +106,10 @@ def test_exit_code_7_when_items_fail_and_0_when_nothing_is_due(tmp_path: Path) -
     assert early.returncode == 0 and "published 0, failed 0" in early.stdout
     res = run_storycast(["--project", str(root), "publish", "--due", "--now", LAUNCH_UTC], env)
     assert res.returncode == 7
-    assert "failed     #1 card-b [en] frame 1/5 -> rec  (the platform rejected the media (HTTP 400))" in res.stdout
+    assert (
+        "failed     #1 card-b [en] frame 1/5 -> rec  (the platform rejected the media (HTTP 400))"
+        in res.stdout
+    )
     again = run_storycast(["--project", str(root), "publish", "--due", "--now", LAUNCH_UTC], env)
     assert again.returncode == 0
 
@@ -109,6 +129,6 @@ def test_cron_prints_crontab_and_systemd_units(tmp_path: Path) -> None:
     root = make_engine_project(tmp_path / "p", {})
     res = run_storycast(["--project", str(root), "cron", "--every", "5"], subprocess_env("sqlite://"))
     assert res.returncode == 0
-    assert f"*/5 * * * * " in res.stdout and f"--project {root} publish --due" in res.stdout
+    assert "*/5 * * * * " in res.stdout and f"--project {root} publish --due" in res.stdout
     assert "[Timer]\nOnCalendar=*:0/5" in res.stdout and "Persistent=true" in res.stdout
     assert "Type=oneshot" in res.stdout

@@ -54,17 +54,18 @@ def test_first_migration_database_upgrades_without_losing_rows(db_url: str) -> N
         assert ledger_db.current_revision(c) == "0001"
         c.execute(
             text(
-                "INSERT INTO publication (entry_key, occurrence_key, channel, lang, frame, frame_total, kind, ref,"
-                " label, source, due_utc, deadline_utc, state, attempts, created_utc, updated_utc, remote_id)"
-                " VALUES ('weekly/x', '2026-11-30T09:30', 'local', 'es', 1, 3, 'story', 'reset-router', 'Monday',"
-                " 'schedules/weekly.yaml:4', :due, :deadline, 'published', 1, :due, :due, 'local:abc')"
+                "INSERT INTO publication (entry_key, occurrence_key, channel, lang, frame, frame_total,"
+                " kind, ref, label, source, due_utc, deadline_utc, state, attempts, created_utc,"
+                " updated_utc, remote_id) VALUES ('weekly/x', '2026-11-30T09:30', 'local', 'es', 1, 3,"
+                " 'story', 'reset-router', 'Monday', 'schedules/weekly.yaml:4', :due, :deadline,"
+                " 'published', 1, :due, :due, 'local:abc')"
             ),
             {"due": datetime(2026, 11, 30, 8, 30), "deadline": datetime(2026, 11, 30, 9, 0)},
         )
         c.execute(
             text(
-                "INSERT INTO attempt (publication_id, attempt_no, started_utc, outcome, actor, forced, request_id)"
-                " VALUES (1, 1, :t, 'published', 'host:1', false, 'req-1')"
+                "INSERT INTO attempt (publication_id, attempt_no, started_utc, outcome, actor, forced,"
+                " request_id) VALUES (1, 1, :t, 'published', 'host:1', false, 'req-1')"
             ),
             {"t": datetime(2026, 11, 30, 8, 30)},
         )
@@ -82,7 +83,7 @@ def test_first_migration_database_upgrades_without_losing_rows(db_url: str) -> N
             None,
         )
         assert row.due_utc == datetime(2026, 11, 30, 8, 30, tzinfo=UTC)
-        assert [h.detail for h in history(ledger)][0].startswith("attempt 1; by host:1; request_id=req-1")
+        assert next(h.detail for h in history(ledger)).startswith("attempt 1; by host:1; request_id=req-1")
         # The 0002 table works.
         from storycast.ledger import ChannelLimits
 
@@ -137,7 +138,9 @@ def test_unreachable_postgres_is_reported_without_the_password(tmp_path: Path) -
         ["--project", str(root), "publish", "--due"], subprocess_env(url, STORYCAST_DB_TIMEOUT="1")
     )
     assert res.returncode == 6
-    assert "cannot use the state database postgresql+psycopg://storycast:***@127.0.0.1:1/nowhere" in res.stderr
+    assert (
+        "cannot use the state database postgresql+psycopg://storycast:***@127.0.0.1:1/nowhere" in res.stderr
+    )
     assert "s3cr3t" not in res.stderr + res.stdout
 
 

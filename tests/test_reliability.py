@@ -57,7 +57,18 @@ def test_eight_concurrent_publish_due_publish_500_items_exactly_once(tmp_path: P
     env = subprocess_env(db_url)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLI_SHIM, "--project", str(root), "publish", "--due", "--now", NOW, "--json"],
+            [
+                sys.executable,
+                "-c",
+                CLI_SHIM,
+                "--project",
+                str(root),
+                "publish",
+                "--due",
+                "--now",
+                NOW,
+                "--json",
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -66,7 +77,7 @@ def test_eight_concurrent_publish_due_publish_500_items_exactly_once(tmp_path: P
         for _ in range(8)
     ]
     outs = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     published = sum(json.loads(out)["published"] for out, _ in outs)
     got = calls(root)  # fails on any duplicate
@@ -82,9 +93,7 @@ def test_eight_concurrent_publish_due_publish_500_items_exactly_once(tmp_path: P
         ledger.close()
     for r in rows:
         if r.frame > 1:
-            prev = next(
-                x for x in rows if x.group == r.group and x.frame == r.frame - 1
-            )
+            prev = next(x for x in rows if x.group == r.group and x.frame == r.frame - 1)
             assert by_row[prev.id]["t"] < by_row[r.id]["t"], (prev.id, r.id)
     # A second pass finds nothing to do.
     again = run_storycast(["--project", str(root), "publish", "--due", "--now", NOW, "--json"], env)
@@ -128,7 +137,9 @@ entries:
 
 
 @pytest.mark.parametrize("point", ["before_claim", "after_claim", "before_send", "mid_send", "after_send"])
-def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(tmp_path: Path, db_url: str, point: str) -> None:
+def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
+    tmp_path: Path, db_url: str, point: str
+) -> None:
     root = make_engine_project(tmp_path / "p", {"twenty.yaml": TWENTY})
     rng = random.Random()
     k = rng.randint(1, 8)
@@ -177,7 +188,9 @@ def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(tmp_path: Pat
     res = run_storycast(["--project", str(root), "reconcile", "--resolve", f"{unknown.id}={verdict}"], env)
     assert res.returncode == 0, res.stderr
     if verdict == "failed":
-        res = run_storycast(["--project", str(root), "retry", str(unknown.id), "--now", "2026-12-01T09:02:00Z"], env)
+        res = run_storycast(
+            ["--project", str(root), "retry", str(unknown.id), "--now", "2026-12-01T09:02:00Z"], env
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     final = run_storycast(["--project", str(root), "publish", "--due", "--now", "2026-12-01T09:02:00Z"], env)
     assert final.returncode == 0, final.stdout + final.stderr
@@ -236,7 +249,17 @@ def test_daemon_sleeps_until_due_reloads_schedules_and_stops_cleanly(tmp_path: P
     log = tmp_path / "daemon.log"
     with log.open("w") as fh:
         daemon = subprocess.Popen(
-            [sys.executable, "-c", CLI_SHIM, "--project", str(root), "run", "--json-logs", "--now", "2026-12-01T08:59:58Z"],
+            [
+                sys.executable,
+                "-c",
+                CLI_SHIM,
+                "--project",
+                str(root),
+                "run",
+                "--json-logs",
+                "--now",
+                "2026-12-01T08:59:58Z",
+            ],
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,

@@ -148,7 +148,7 @@ class LocalChannel(Channel):
             "story": request.ref,
             "kind": request.kind,
             "language": request.lang,
-            "step": request.frame_index,
+            "step": request.meta.get("step"),  # the tutorial step shown; null on cover/outro
             "frame": request.frame_index,
             "frames": request.frame_total,
             "published_at": _iso(now),
@@ -183,7 +183,7 @@ class LocalChannel(Channel):
         return self._result(found) if found is not None else None
 
     def list_recent(self, since: datetime) -> list[RemotePost]:
-        posts = []
+        posts: list[RemotePost] = []
         if not self.folder.is_dir():
             return posts
         for record in sorted(self.folder.glob("*/*.json")):

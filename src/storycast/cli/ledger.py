@@ -29,7 +29,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Ledger rows: counts per state, then planned, in-flight and problem rows (all rows with --all)."""
-    from ..ledger.models import publication as p
+    from ..ledger.tables import publication as p
 
     at = parse_now(now, ctx)
     ledger = _open(ctx)

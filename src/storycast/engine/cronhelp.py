@@ -36,8 +36,9 @@ def cron_files(project: Project, every_minutes: int = 1) -> CronFiles:
     log = project.state_dir / "cron.log"
     minute = "*" if every_minutes == 1 else f"*/{every_minutes}"
     crontab = (
-        f"# storycast: publish what is due every {every_minutes} minute(s); exit 7 means some posts failed\n"
-        f"{minute} * * * * {cmd} --project {shlex.quote(root)} publish --due >> {shlex.quote(str(log))} 2>&1\n"
+        f"# storycast: publish what is due every {every_minutes} minute(s); exit 7: some posts failed\n"
+        f"{minute} * * * * {cmd} --project {shlex.quote(root)} publish --due"
+        f" >> {shlex.quote(str(log))} 2>&1\n"
     )
     service = (
         "[Unit]\n"
@@ -49,7 +50,7 @@ def cron_files(project: Project, every_minutes: int = 1) -> CronFiles:
         "Type=oneshot\n"
         f"WorkingDirectory={root}\n"
         f"ExecStart={cmd} --project {shlex.quote(root)} publish --due\n"
-        "# 7 = some posts failed or ended unknown: the unit shows failed until `storycast status` is checked\n"
+        "# 7 = some posts failed or ended unknown: the unit shows failed; see `storycast status`\n"
         "SuccessExitStatus=0\n"
         "TimeoutStartSec=15min\n"
     )

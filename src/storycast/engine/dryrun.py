@@ -40,7 +40,7 @@ def due_now(project: Project, now: datetime, timetable: Timetable | None = None)
 
     from ..channels.registry import channel_types
     from ..ledger import Ledger, timeout_from
-    from ..ledger.models import publication as p
+    from ..ledger.tables import publication as p
     from ..timetable import load_timetable
 
     channel_types()  # plugins may register entry kinds

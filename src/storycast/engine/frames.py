@@ -35,6 +35,7 @@ class Frame:
     caption: str = ""
     width: int = 1080
     height: int = 1920
+    step: int | None = None  # the tutorial step this frame shows (None for cover/outro)
     poll: Any = None  # a channels.base.PollSpec when the frame is a poll (native where the channel can)
 
 
@@ -113,6 +114,7 @@ def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[
                 caption=caption,
                 width=project.config.render.width,
                 height=project.config.render.height,
+                step=rec.step,
             )
         )
     return [replace(f, index=i) for i, f in enumerate(frames, start=1)]

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
-from ..ledger.models import publication
 from ..ledger.states import State
 from ..ledger.store import naive
+from ..ledger.tables import publication
 from .frames import frame_count
 
 if TYPE_CHECKING:

@@ -214,7 +214,12 @@ class Publisher:
             due_utc=row.due_utc,
             expires_utc=self.now + EXPIRY,
             poll=frame.poll,
-            meta={"entry_key": row.entry_key, "occurrence_key": row.occurrence_key, "label": row.label},
+            meta={
+                "entry_key": row.entry_key,
+                "occurrence_key": row.occurrence_key,
+                "label": row.label,
+                "step": frame.step,
+            },
         )
         detail = f"forced past lint: {', '.join(lint)}" if lint else None
         no = self.ledger.begin_send(

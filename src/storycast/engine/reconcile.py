@@ -20,9 +20,9 @@ from sqlalchemy import insert, or_, update
 from ..channels.base import MediaItem, PublishRequest
 from ..errors import StorycastError
 from ..ledger import admin
-from ..ledger.models import event, publication
 from ..ledger.states import State
 from ..ledger.store import Row, naive
+from ..ledger.tables import event, publication
 
 if TYPE_CHECKING:
     from ..channels.base import Channel

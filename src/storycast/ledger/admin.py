@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, or_, select, update
 
 from ..errors import LedgerError
-from .models import attempt, event, publication
 from .states import CANCELLABLE_FROM, OPEN, RETRYABLE_FROM, State
 from .store import Ledger, actor, aware, naive
+from .tables import attempt, event, publication
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

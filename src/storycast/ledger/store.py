@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from . import db
-from .models import attempt, channel_bucket, event, meta, publication
 from .states import DONE, IN_FLIGHT, State
+from .tables import attempt, channel_bucket, event, meta, publication
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -83,7 +83,7 @@ class Row:
 
     @classmethod
     def from_mapping(cls, m: Any) -> Row:
-        values = {}
+        values: dict[str, Any] = {}
         for f in fields(cls):
             v = m[f.name]
             values[f.name] = aware(v) if isinstance(v, datetime) else v
