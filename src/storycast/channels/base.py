@@ -186,6 +186,21 @@ class Channel(ABC):
         """Posts published since ``since`` (for reconcile); empty when unsupported."""
         return []
 
+    def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
+        """Metrics of one published post (reach, views, replies, taps...), read before it expires.
+
+        None when the channel type has no insights (the default). Raise a ChannelError when the
+        platform refuses. Used by ``storycast insights collect`` (storycast.engage).
+        """
+        return None
+
+    def poll_results(self, remote_id: str) -> dict[int, int] | dict[str, int] | None:
+        """Votes of a native poll: ``{option number (1-based): votes}`` or ``{option text: votes}``.
+
+        None when the channel cannot tell (the default). Used by storycast.engage's tallies.
+        """
+        return None
+
     def check(self) -> list[CheckResult]:
         """Credentials, permissions and quota; default: configuration only."""
         return [CheckResult("config", True, "configuration is valid", "info")]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..errors import ContentError
 from . import texts
 from .polls import Poll, get_poll
 from .qa import QaEvent, SessionRef, get_event, parse_ref
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 QA_TEMPLATE = "qa/announcement.j2"
 POLL_TEMPLATE = "poll/poll.j2"
+FRAME_OPTIONS = 6  # what poll/poll.j2 lays out
 
 
 def qa_context(event: QaEvent, session: datetime, phase: str, lang: str, now: datetime) -> dict[str, Any]:
@@ -113,6 +115,12 @@ def render_poll(project: Project, ref: str, lang: str, out_dir: Path, now: datet
 
     poll = get_poll(project, ref)
     ctx = poll_context(poll, lang)
+    if len(ctx["options"]) > FRAME_OPTIONS:
+        raise ContentError(
+            f"poll {poll.id!r} has {len(ctx['options'])} options; a poll frame shows at most {FRAME_OPTIONS}",
+            hint="publish it only to channels with native polls (Telegram, Discord), or shorten the list",
+            file=poll.source,
+        )
     fmt = project.config.render.format
     result = render_frame(project, POLL_TEMPLATE, lang, {"poll": ctx}, kind="poll", fmt=fmt)
     numbered = "; ".join(f"{i}. {o}" for i, o in enumerate(ctx["options"], start=1))

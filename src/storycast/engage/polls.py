@@ -107,12 +107,17 @@ class Poll(BaseModel):
         return 5 if self.scale else len(self.options)
 
     def option_texts(self, lang: str, *, emoji: bool = False) -> list[str]:
-        """The options in ``lang``; for the emoji scale, emoji when the surface can show them."""
+        """The options in ``lang``.
+
+        ``emoji`` is for surfaces that show options without numbers (native polls): the emoji
+        scale becomes emoji, the 1-5 scale ``5 · Very happy``. Frames number options themselves.
+        """
         if self.scale == "emoji" and emoji:
             return list(EMOJI)
         if self.scale:
             labels = SCALES["1-5"]
-            return list(labels.get(lang) or labels["en"])
+            words = list(labels.get(lang) or labels["en"])
+            return [f"{i} · {w}" for i, w in enumerate(words, start=1)] if emoji else words
         return [o.get(lang) or o.get("en") or next(iter(o.values())) for o in self.options]
 
     def closes_at(self, published: datetime, tz: str) -> datetime:
@@ -340,7 +345,8 @@ def tally_rows(poll: Poll, rows: Sequence[Mapping[str, Any]], lang: str = "en") 
             continue  # a poll edited to fewer options keeps old votes out of range
         count = int(r["count"])
         out.counts[opt - 1] += count
-        ch = r["channel"] or r["source"]
+        # Channel totals are stored per post ("tg:4711"); the tally groups them by channel name.
+        ch = (r["channel"] or r["source"]).split(":")[0]
         out.by_channel.setdefault(ch, [0] * n)[opt - 1] += count
     return out
 

@@ -43,22 +43,22 @@ PHRASES: dict[str, dict[str, str]] = {
 SCALES: dict[str, dict[str, list[str]]] = {
     # Satisfaction scale labels, worst to best (option 1 = 1 point ... option 5 = 5 points).
     "1-5": {
-        "en": ["1 · Very unhappy", "2 · Unhappy", "3 · Okay", "4 · Happy", "5 · Very happy"],
+        "en": ["Very unhappy", "Unhappy", "Okay", "Happy", "Very happy"],
         "es": [
-            "1 · Muy insatisfecho",
-            "2 · Insatisfecho",
-            "3 · Normal",
-            "4 · Satisfecho",
-            "5 · Muy satisfecho",
+            "Muy insatisfecho",
+            "Insatisfecho",
+            "Normal",
+            "Satisfecho",
+            "Muy satisfecho",
         ],
-        "th": ["1 · ไม่พอใจมาก", "2 · ไม่พอใจ", "3 · เฉยๆ", "4 · พอใจ", "5 · พอใจมาก"],
-        "hi": ["1 · बहुत असंतुष्ट", "2 · असंतुष्ट", "3 · ठीक-ठाक", "4 · संतुष्ट", "5 · बहुत संतुष्ट"],
+        "th": ["ไม่พอใจมาก", "ไม่พอใจ", "เฉยๆ", "พอใจ", "พอใจมาก"],
+        "hi": ["बहुत असंतुष्ट", "असंतुष्ट", "ठीक-ठाक", "संतुष्ट", "बहुत संतुष्ट"],
         "sr": [
-            "1 · Веома незадовољни",
-            "2 · Незадовољни",
-            "3 · У реду",
-            "4 · Задовољни",
-            "5 · Веома задовољни",
+            "Веома незадовољни",
+            "Незадовољни",
+            "У реду",
+            "Задовољни",
+            "Веома задовољни",
         ],
     },
 }

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -196,6 +197,6 @@ class Reply(Base):
     at_utc: Mapped[datetime] = mapped_column(DateTime)
 
 
-insights = Insight.__table__
-votes = Vote.__table__
-replies = Reply.__table__
+insights: Table = Insight.__table__  # type: ignore[assignment]
+votes: Table = Vote.__table__  # type: ignore[assignment]
+replies: Table = Reply.__table__  # type: ignore[assignment]

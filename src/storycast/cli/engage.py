@@ -1,0 +1,256 @@
+"""Engagement commands: ``qa ics``/``hours``, ``polls results``/``vote``, ``insights collect``, ``report``.
+
+Importing this module registers the ``qa`` and ``poll`` content and schedule kinds (so
+``storycast plan`` lists Q&A announcements and polls); that import is light.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .. import engage as _engage  # noqa: F401 - registers the qa/poll kinds
+from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+
+
+def register(app: typer.Typer) -> None:
+    qa = typer.Typer(help="Live Q&A sessions and support hours.", no_args_is_help=True)
+    polls = typer.Typer(help="Quick polls: results from every channel, local votes.", no_args_is_help=True)
+    insights = typer.Typer(help="Capture story metrics before they expire.", no_args_is_help=True)
+    app.add_typer(qa, name="qa")
+    app.add_typer(polls, name="polls")
+    app.add_typer(insights, name="insights")
+
+    @qa.command("ics")
+    def qa_ics(
+        ctx: typer.Context,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write the feed here (default: stdout).")
+        ] = None,
+        lang: Annotated[
+            str | None, typer.Option("--lang", help="Language of titles (default: the project's).")
+        ] = None,
+        hours: Annotated[bool, typer.Option("--hours/--no-hours", help="Include support hours.")] = True,
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """An iCalendar feed (RFC 5545) of Q&A sessions and support hours, for calendar apps."""
+        from ..engage.ics import build_calendar
+
+        project = load_project(ctx)
+        if lang is not None and lang not in project.languages:
+            raise typer.BadParameter(
+                f"{lang!r} is not one of the project's languages ({', '.join(project.languages)})"
+            )
+        text = build_calendar(project, parse_now(now, ctx), lang=lang, include_hours=hours)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(text.encode("utf-8"))
+        console().print(f"wrote {out}", highlight=False)
+
+    @qa.command("hours")
+    def qa_hours(
+        ctx: typer.Context,
+        lang: Annotated[str | None, typer.Option("--lang", help="Language of the week lines.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """Is support live now, when does it open next, and the week's hours."""
+        from ..engage.hours import SupportHours
+
+        project = load_project(ctx)
+        at = parse_now(now, ctx)
+        hours = SupportHours.of(project)
+        lang = lang or project.config.project.default_language
+        nxt = hours.next_opening(at)
+        lines = hours.lines(lang) if hours.configured else []
+        data = {
+            "live": hours.is_live(at),
+            "next_opening": nxt.isoformat() if nxt else None,
+            "timezone": hours.tz,
+            "lines": lines,
+        }
+        if as_json:
+            print_json(data)
+            return
+        c = console()
+        c.print(
+            "support is [bold green]live now[/]" if data["live"] else f"support opens {data['next_opening']}"
+        )
+        for line in lines:
+            c.print(f"  {line}", highlight=False, markup=False)
+
+    @polls.command("results")
+    def polls_results(
+        ctx: typer.Context,
+        poll: Annotated[
+            str | None, typer.Argument(help="Poll id (default: every poll).", show_default=False)
+        ] = None,
+        chart: Annotated[
+            Path | None, typer.Option("--chart", help="Bar-chart PNG path (default: build/polls/POLL.png).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    ) -> None:
+        """Votes per option and per channel, from local votes, replies and channel results; a bar chart."""
+        from ..engage.polls import bar_chart, get_poll, tally
+        from ..engage.polls import polls as all_polls
+
+        project = load_project(ctx)
+        ids = [get_poll(project, poll).id] if poll else sorted(all_polls(project))
+        tallies = [tally(project, pid) for pid in ids]
+        charts = []
+        for t in tallies:
+            target = (
+                chart if (chart and len(tallies) == 1) else project.build_dir / "polls" / f"{t.poll_id}.png"
+            )
+            charts.append(str(bar_chart(t, target)))
+        if as_json:
+            print_json({"polls": [t.to_json() | {"chart": c} for t, c in zip(tallies, charts, strict=True)]})
+            return
+        from rich.table import Table
+
+        c = console()
+        if not tallies:
+            c.print("no polls in stories/ (add a file with kind: poll)")
+        for t, path in zip(tallies, charts, strict=True):
+            table = Table(title=f"{t.poll_id}: {t.question}", title_justify="left")
+            table.add_column("#", justify="right")
+            table.add_column("option")
+            for ch in sorted(t.by_channel):
+                table.add_column(ch, justify="right")
+            table.add_column("total", justify="right", style="bold")
+            for i, (text, n) in enumerate(zip(t.options, t.counts, strict=True)):
+                table.add_row(
+                    str(i + 1), text, *[str(t.by_channel[ch][i]) for ch in sorted(t.by_channel)], str(n)
+                )
+            c.print(table)
+            extra = (
+                f" · CSAT {t.csat:.0f}% · mean {t.mean:.2f}"
+                if t.csat is not None and t.mean is not None
+                else ""
+            )
+            c.print(f"{t.total} votes{extra} · chart: {path}", highlight=False)
+
+    @polls.command("vote")
+    def polls_vote(
+        ctx: typer.Context,
+        poll: Annotated[str, typer.Argument(help="Poll id.")],
+        option: Annotated[int, typer.Argument(help="Option number (1-based).")],
+        voter: Annotated[str, typer.Option("--voter", help="Who votes (a session or user id).")] = "cli",
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """Record one local vote (what the local feed's vote button does)."""
+        from ..engage.polls import record_vote
+
+        project = load_project(ctx)
+        new = record_vote(project, poll, option, "local", voter, now=parse_now(now, ctx))
+        console().print(
+            f"vote recorded for option {option}" + ("" if new else " (changed this voter's vote)")
+        )
+
+    @insights.command("collect")
+    def insights_collect(
+        ctx: typer.Context,
+        everything: Annotated[
+            bool, typer.Option("--all", help="Capture every still-live post now, not only those at T+23 h.")
+        ] = False,
+        capture_at: Annotated[
+            float, typer.Option("--at-hours", help="Capture posts this many hours old.")
+        ] = 23.0,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """Capture metrics (reach, replies, taps, exits) of published stories before they expire."""
+        from ..engage.insights import collect_due_insights
+
+        project = load_project(ctx)
+        at = parse_now(now, ctx)
+        report = collect_due_insights(
+            project, get_context(ctx), at, capture_at=timedelta(hours=capture_at), everything=everything
+        )
+        if as_json:
+            print_json(report.to_json())
+            return
+        c = console()
+        c.print(
+            f"captured {len(report.captured)} post(s), {len(report.polls)} poll result(s); "
+            f"{len(report.unavailable)} unavailable; {report.skipped} already captured"
+        )
+        for item in report.unavailable:
+            c.print(
+                f"  {item['channel']} {item['remote_id']}: {item['reason']}", highlight=False, markup=False
+            )
+
+    @app.command("report")
+    def report_cmd(
+        ctx: typer.Context,
+        since: Annotated[
+            str | None,
+            typer.Option("--since", help="Only publications due from this ISO date/time (naive = UTC)."),
+        ] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write an HTML report with charts here.")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+    ) -> None:
+        """Reach, completion, drop-off, replies, polls, CSAT and outcomes per tutorial and language."""
+        from ..engage.report import build_report, format_duration
+
+        project = load_project(ctx)
+        at = parse_now(now, ctx)
+        start = parse_now(since) if since else None
+        report = build_report(project, now=at, since=start)
+        if out is not None:
+            from ..engage.report_html import render_html
+
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render_html(report), encoding="utf-8")
+        if as_json:
+            print_json(report.to_json() | ({"html": str(out)} if out else {}))
+            return
+        from rich.table import Table
+
+        c = console()
+        table = Table(title=f"{report.project}: stories", title_justify="left")
+        for col in (
+            "story",
+            "lang",
+            "reach",
+            "completion",
+            "drop-off",
+            "replies",
+            "1st response",
+            "pub",
+            "fail",
+            "handoff",
+        ):
+            table.add_column(col, justify="left" if col in ("story", "lang", "drop-off") else "right")
+        for s in report.stories:
+            table.add_row(
+                s.ref,
+                s.lang,
+                str(s.reach),
+                "–" if s.completion is None else f"{s.completion:.0f}%",
+                s.drop_off_label(),
+                str(s.replies),
+                format_duration(s.first_response),
+                str(s.published),
+                str(s.failed),
+                str(s.handed_off),
+            )
+        c.print(table)
+        for t in report.polls:
+            extra = f" · CSAT {t.csat:.0f}%" if t.csat is not None else ""
+            c.print(f"poll {t.poll_id}: {t.total} votes{extra}", highlight=False)
+        if report.csat_trend:
+            c.print(
+                "CSAT by week: " + ", ".join(f"{w} {v:.0f}%" for w, v, _ in report.csat_trend),
+                highlight=False,
+            )
+        if out is not None:
+            c.print(f"wrote {out}", highlight=False)

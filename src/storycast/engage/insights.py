@@ -1,0 +1,278 @@
+"""Capture each published post's metrics before the platform forgets them.
+
+Story metrics live 24 h (Instagram: "Story media metrics are only available for 24 hours"), so
+:func:`collect_due_insights` runs from the engine's tick and captures every published row at
+``T+23h`` by default (``capture_at``), one hour of margin for a daemon that was briefly asleep.
+``storycast insights collect`` runs it by hand (``--all`` captures every still-live post now).
+
+Also here: the Instagram ``story_insights`` webhook (final numbers, Facebook Login apps only) and
+local-feed views (:func:`record_view`, for the web feed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ChannelError, StorycastError
+from ..ledger.states import State
+
+if TYPE_CHECKING:
+    from ..channels.base import Channel
+    from ..context import Context
+    from ..ledger import Ledger
+    from ..project import Project
+
+log = logging.getLogger("storycast.engage.insights")
+
+CAPTURE_AT = timedelta(hours=23)
+LIFETIME = timedelta(hours=24)
+SOURCE_PULL = "pull"
+SOURCE_WEBHOOK = "webhook"
+
+
+@dataclass
+class CollectReport:
+    """What one collection did."""
+
+    captured: list[dict[str, Any]] = field(default_factory=list)
+    polls: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: list[dict[str, Any]] = field(default_factory=list)
+    skipped: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "captured": len(self.captured),
+            "polls": len(self.polls),
+            "unavailable": len(self.unavailable),
+            "skipped": self.skipped,
+            "items": self.captured + self.polls + self.unavailable,
+        }
+
+
+def _due(row: Mapping[str, Any], now: datetime, capture_at: timedelta, everything: bool) -> bool:
+    published = row["published_utc"]
+    if published is None or row["state"] != State.PUBLISHED.value or not row["remote_id"]:
+        return False
+    if now >= published + LIFETIME:
+        return False  # gone: the platform no longer answers
+    return everything or now >= published + capture_at
+
+
+def collect_due_insights(
+    project: Project,
+    context: Context,
+    now: datetime,
+    *,
+    capture_at: timedelta = CAPTURE_AT,
+    everything: bool = False,
+    ledger: Ledger | None = None,
+) -> CollectReport:
+    """Capture metrics of published posts that reached ``capture_at`` and are still live.
+
+    A post captured once by this step is not asked again (a manual ``--all`` run refreshes).
+    Native polls whose voting has closed are tallied from their channel at the same time.
+    Never raises for one post's problem: it is reported in ``unavailable``.
+    """
+    from ..channels.registry import open_channel
+    from ..ledger import open_ledger
+    from .store import PostRef, insight_rows, publication_rows, upsert_insight
+
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    report = CollectReport()
+    channels: dict[str, Channel | None] = {}
+    try:
+        done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
+        for row in publication_rows(led):
+            if not _due(row, now, capture_at, everything):
+                continue
+            key = (row["channel"], row["remote_id"])
+            if key in done and not everything:
+                report.skipped += 1
+                continue
+            name = row["channel"]
+            if name not in channels:
+                try:
+                    channels[name] = open_channel(project, name, context)
+                except StorycastError as exc:
+                    log.warning("insights: channel %s cannot be opened: %s", name, exc.message)
+                    channels[name] = None
+            channel = channels[name]
+            if channel is None:
+                continue
+            post = PostRef(
+                row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], name
+            )
+            item = {"channel": name, "remote_id": row["remote_id"], "ref": row["ref"], "lang": row["lang"]}
+            if row["kind"] == "poll" and channel.capabilities.polls_native:
+                _collect_poll(project, led, channel, row, now, report)
+            try:
+                from .sources import fetch_insights
+
+                metrics = fetch_insights(channel, row["remote_id"])
+            except ChannelError as exc:
+                report.unavailable.append(item | {"reason": exc.message})
+                continue
+            if metrics is None:
+                continue
+            upsert_insight(
+                led,
+                channel=name,
+                remote_id=row["remote_id"],
+                source=SOURCE_PULL,
+                metrics=metrics,
+                now=now,
+                post=post,
+            )
+            done.add(key)
+            report.captured.append(item | {"metrics": metrics})
+        return report
+    finally:
+        for ch in channels.values():
+            if ch is not None:
+                try:
+                    ch.close()
+                except Exception:  # closing must not lose the captured numbers
+                    pass
+        if own:
+            led.close()
+
+
+def _collect_poll(
+    project: Project,
+    ledger: Ledger,
+    channel: Channel,
+    row: Mapping[str, Any],
+    now: datetime,
+    report: CollectReport,
+) -> None:
+    from .polls import get_poll, record_channel_totals
+    from .sources import channel_poll_counts
+
+    try:
+        poll = get_poll(project, row["ref"])
+    except StorycastError:
+        return
+    closes = poll.closes_at(row["published_utc"], project.config.project.timezone)
+    if now < closes:
+        return  # stopPoll would end the vote early
+    try:
+        counts = channel_poll_counts(channel, row["remote_id"], poll, row["lang"])
+    except ChannelError as exc:
+        report.unavailable.append(
+            {"channel": row["channel"], "remote_id": row["remote_id"], "reason": exc.message}
+        )
+        return
+    if counts is None:
+        return
+    record_channel_totals(
+        project,
+        poll.id,
+        f"{row['channel']}:{row['remote_id']}",
+        channel.type_name,
+        counts,
+        now=now,
+        ledger=ledger,
+    )
+    report.polls.append({"poll": poll.id, "channel": row["channel"], "counts": counts})
+
+
+# --- the story_insights webhook ---------------------------------------------------------------------
+
+
+def handle_story_insights_webhook(
+    project: Project,
+    body: bytes,
+    signature: str | None,
+    app_secret: str,
+    now: datetime,
+    *,
+    channel: str = "instagram",
+    ledger: Ledger | None = None,
+) -> int:
+    """Verify and store an Instagram ``story_insights`` delivery; return how many posts it updated.
+
+    ``body`` is the raw request body (Meta signs the bytes it sent, escaped unicode and all) and
+    ``signature`` the ``X-Hub-Signature-256`` header. A missing or wrong signature raises
+    :class:`~storycast.engage.replies.BadSignature` and is logged (without the secret). Meta
+    retries deliveries, so storing is an upsert per media id.
+    """
+    from ..ledger import open_ledger
+    from .replies import verify_meta_signature
+    from .store import find_post, upsert_insight
+
+    verify_meta_signature(body, signature, app_secret, what="story_insights webhook")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise StorycastError("the story_insights webhook body is not JSON") from None
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    n = 0
+    try:
+        for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
+            for change in entry.get("changes", []):
+                if change.get("field") != "story_insights":
+                    continue
+                value = dict(change.get("value") or {})
+                media_id = str(value.pop("media_id", "") or "")
+                if not media_id:
+                    continue
+                metrics = {k: int(v) for k, v in value.items() if isinstance(v, int | float)}
+                post = find_post(led, None, media_id)
+                upsert_insight(
+                    led,
+                    channel=post.channel if post else channel,
+                    remote_id=media_id,
+                    source=SOURCE_WEBHOOK,
+                    metrics=metrics,
+                    now=now,
+                    post=post,
+                    raw=json.dumps(change, sort_keys=True),
+                )
+                n += 1
+        return n
+    finally:
+        if own:
+            led.close()
+
+
+# --- local feed views --------------------------------------------------------------------------------
+
+
+def record_view(
+    project: Project,
+    channel: str,
+    remote_id: str,
+    viewer: str,
+    now: datetime,
+    *,
+    ledger: Ledger | None = None,
+) -> None:
+    """Count one viewer of a local-feed frame (the web feed calls this); repeat views count once."""
+    from ..ledger import open_ledger
+    from .store import find_post, upsert_insight
+
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    try:
+        post = find_post(led, channel, remote_id)
+        who = hashlib.sha256(viewer.encode("utf-8")).hexdigest()[:24]  # no personal ids in the ledger
+        upsert_insight(
+            led,
+            channel=channel,
+            remote_id=remote_id,
+            source=f"local:{who}",
+            metrics={"reach": 1, "views": 1},
+            now=now,
+            post=post,
+        )
+    finally:
+        if own:
+            led.close()

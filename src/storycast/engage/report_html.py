@@ -1,0 +1,211 @@
+"""The HTML report: one self-contained page (inline SVG charts, no external files or scripts).
+
+Read top to bottom: the headline numbers, then each tutorial's viewer funnel with its weakest
+step in red, then satisfaction (CSAT by week and every poll), then channels, then the full table.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from . import charts
+from .report import Report, StoryLine, format_duration
+
+CSS = """
+:root { --ink:#0D1B45; --muted:#6B7594; --line:#E3E7F1; --bg:#F4F6FB; --primary:#2454E6;
+        --accent:#FFB547; --bad:#E5484D; --good:#2BA673; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+       font: 15px/1.45 "Noto Sans", "Noto Sans Thai", "Noto Sans Devanagari", system-ui, sans-serif; }
+header { background:var(--ink); color:#fff; padding:36px 48px 84px; }
+header .kicker {
+  color:var(--accent); font-weight:700; letter-spacing:.08em; text-transform:uppercase;
+  font-size:12px;
+}
+header h1 { margin:6px 0 4px; font-size:30px; }
+header p { margin:0; color:#B9C6F2; }
+main { max-width:1180px; margin:-56px auto 48px; padding:0 24px; }
+.kpis { display:grid; grid-template-columns:repeat(6, 1fr); gap:14px; }
+.kpi {
+  background:#fff; border-radius:16px; padding:18px 18px 16px;
+  box-shadow:0 1px 2px rgba(13,27,69,.06), 0 8px 24px rgba(13,27,69,.06);
+}
+.kpi .label {
+  color:var(--muted); font-size:12px; font-weight:600; text-transform:uppercase;
+  letter-spacing:.05em;
+}
+.kpi .value { font-size:28px; font-weight:700; margin-top:4px; }
+.kpi .note { color:var(--muted); font-size:12px; }
+.kpi.bad .value { color:var(--bad); } .kpi.good .value { color:var(--good); }
+h2 { font-size:19px; margin:40px 0 4px; } h2 + p.sub { margin:0 0 16px; color:var(--muted); }
+.grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(350px, 1fr)); gap:16px; }
+.card {
+  background:#fff; border-radius:16px; padding:18px 20px; box-shadow:0 1px 2px rgba(13,27,69,.05);
+}
+.card h3 {
+  margin:0; font-size:15px; } .card .lang { display:inline-block; margin-left:6px; padding:1px 8px;
+  border-radius:99px;
+}
+  background:#EEF2FF; color:var(--primary); font-size:11px; font-weight:700; vertical-align:2px; }
+.card .title { color:var(--muted); font-size:13px; margin:2px 0 6px; }
+.chart svg { width:100%; height:auto; display:block; }
+.facts { display:grid; grid-template-columns:repeat(4, 1fr); gap:6px; margin-top:6px; }
+.facts div {
+  font-size:12px; color:var(--muted); } .facts b { display:block; font-size:16px; color:var(--ink);
+}
+.facts .warn b { color:var(--bad); }
+.two { display:grid; grid-template-columns:3fr 2fr; gap:16px; }
+table {
+  width:100%; border-collapse:collapse; background:#fff; border-radius:16px; overflow:hidden;
+  font-size:13px;
+}
+th, td { padding:9px 12px; text-align:right; border-bottom:1px solid var(--line); white-space:nowrap; }
+th { background:#FAFBFE; color:var(--muted); font-weight:600; font-size:12px; }
+td:first-child, th:first-child, td:nth-child(2), th:nth-child(2) { text-align:left; }
+tr:last-child td { border-bottom:none; }
+.empty { color:var(--muted); background:#fff; border-radius:16px; padding:24px; }
+footer { color:var(--muted); font-size:12px; text-align:center; margin:32px 0; }
+@media (max-width: 900px) {
+  .kpis { grid-template-columns:repeat(2, 1fr); } .two { grid-template-columns:1fr;
+}
+"""
+
+
+def _svg(data: bytes) -> str:
+    """Inline an SVG document (drop the XML prolog and doctype)."""
+    text = data.decode("utf-8")
+    return text[text.index("<svg") :]
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0f}%"
+
+
+def _kpi(label: str, value: str, note: str = "", cls: str = "") -> str:
+    return (
+        f'<div class="kpi {cls}"><div class="label">{escape(label)}</div>'
+        f'<div class="value">{escape(value)}</div><div class="note">{escape(note)}</div></div>'
+    )
+
+
+def _story_card(s: StoryLine) -> str:
+    chart = (
+        _svg(charts.funnel_figure("Viewers per frame", s.reach_by_frame, s.drop_off, "svg"))
+        if s.reach
+        else ""
+    )
+    body = chart or '<p class="title">No insights captured yet.</p>'
+    warn = ' class="warn"' if s.drop_off is not None else ""
+    return f"""
+<div class="card">
+  <h3>{escape(s.ref)}<span class="lang">{escape(s.lang)}</span></h3>
+  <div class="title">{escape(s.title)}</div>
+  <div class="chart">{body}</div>
+  <div class="facts">
+    <div>Completion<b>{_pct(s.completion)}</b></div>
+    <div{warn}>Drop-off<b>{escape(s.drop_off_label())}</b></div>
+    <div>Replies<b>{s.replies}</b></div>
+    <div>1st response<b>{escape(format_duration(s.first_response))}</b></div>
+  </div>
+</div>"""
+
+
+def _table(report: Report) -> str:
+    head = (
+        "<tr><th>Tutorial</th><th>Lang</th><th>Reach</th><th>Completion</th><th>Drop-off</th>"
+        "<th>Replies</th><th>1st response</th><th>Published</th><th>Failed</th><th>Handed off</th></tr>"
+    )
+    rows = "".join(
+        f"<tr><td>{escape(s.ref)}</td><td>{escape(s.lang)}</td><td>{s.reach}</td><td>{_pct(s.completion)}</td>"
+        f"<td>{escape(s.drop_off_label())}</td><td>{s.replies}</td><td>{escape(format_duration(s.first_response))}</td>"
+        f"<td>{s.published}</td><td>{s.failed}</td><td>{s.handed_off}</td></tr>"
+        for s in report.stories
+    )
+    return f"<table>{head}{rows}</table>"
+
+
+def render_html(report: Report) -> str:
+    """The whole report page."""
+    t = report.totals
+    period = (
+        f"{report.since:%d %b %Y} – {report.now:%d %b %Y}"
+        if report.since
+        else f"everything up to {report.now:%d %b %Y %H:%M} UTC"
+    )
+    posts = t["published"] + t["handed_off"] + t["failed"]
+    kpis = "".join(
+        [
+            _kpi("Reach", f"{t['reach']:,}", "first-frame viewers"),
+            _kpi("Completion", _pct(t["completion"]), "reached the last frame"),
+            _kpi("Replies", str(t["replies"]), "replies and mentions"),
+            _kpi(
+                "First response",
+                format_duration(None if t["first_response_s"] is None else _td(t["first_response_s"])),
+                "median wait",
+            ),
+            _kpi(
+                "CSAT",
+                _pct(t["csat"]),
+                "latest week",
+                "good" if (t["csat"] or 0) >= 80 else ("bad" if t["csat"] is not None else ""),
+            ),
+            _kpi(
+                "Posts",
+                str(posts),
+                f"{t['failed']} failed · {t['handed_off']} handed off",
+                "bad" if t["failed"] else "",
+            ),
+        ]
+    )
+    cards = (
+        "".join(_story_card(s) for s in report.stories[:12])
+        or '<div class="empty">No tutorials published in this period.</div>'
+    )
+    trend = (
+        f'<div class="card chart">{_svg(charts.trend_figure(report.csat_trend, "svg"))}</div>'
+        if report.csat_trend
+        else '<div class="empty">No satisfaction answers yet.</div>'
+    )
+    poll_cards = "".join(
+        f'<div class="card chart">{_svg(charts.poll_figure(p, "svg"))}</div>' for p in report.polls
+    )
+    outcomes = (
+        f'<div class="card chart">{_svg(charts.outcomes_figure(report.channels, "svg"))}</div>'
+        if report.channels
+        else '<div class="empty">Nothing was published in this period.</div>'
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(report.project)} · storycast report</title><style>{CSS}</style></head>
+<body>
+<header><div class="kicker">storycast report</div>
+<h1>{escape(report.project)}</h1><p>{escape(period)}</p></header>
+<main>
+<section class="kpis">{kpis}</section>
+<h2>Tutorials</h2>
+<p class="sub">Viewers per frame; the frame after the biggest loss is red.
+Numbers are captured before stories expire.</p>
+<section class="grid">{cards}</section>
+<h2>Satisfaction and polls</h2>
+<p class="sub">CSAT is the share of 4 and 5 answers on the 1–5 scale,
+from every channel and the local feed.</p>
+<section class="two">{trend}<div>{outcomes}</div></section>
+<section class="grid" style="margin-top:16px">{poll_cards}</section>
+<h2>All tutorials</h2>
+<p class="sub">Per tutorial and language. Q&amp;A announcements published: {report.qa_announcements}.</p>
+{_table(report)}
+</main>
+<footer>Generated by storycast at {report.now:%Y-%m-%d %H:%M} UTC.</footer>
+</body></html>
+"""
+    # matplotlib names clip paths by a hash of their geometry, so equal ids in two charts are
+    # equal shapes and the inlined SVGs can share one page.
+    return page
+
+
+def _td(seconds: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)
