@@ -286,16 +286,23 @@ def _prep(label: str, n: int, offset: int, span: int, spec: TargetSpec, options:
 
 
 def _progress(src: str, seg: Segment, total: int, spec: TargetSpec, options: VideoOptions) -> str:
-    """Overlay an animated progress bar (story-wide) just above the top safe zone."""
+    """Overlay an animated progress bar (story-wide) just above the top safe zone.
+
+    A white bar on a light track, inside a thin dark frame so that it reads on light and dark
+    frames alike.
+    """
     w, h, fps = spec.width, spec.height, options.fps
     margin, bar_h, y = round(w * 60 / 1080), max(4, round(h * 10 / 1920)), round(h * 232 / 1920)
+    edge = max(1, round(w * 2 / 1080))
     bw = w - 2 * margin
     pos = f"-{bw}+{bw}*({seg.start}+1+t*{fps})/{total}"
     return (
-        f"color=c=white@0.35:s={bw}x{bar_h}:r={fps},format=rgba[track];"
+        f"color=c=black@0.3:s={bw + 2 * edge}x{bar_h + 2 * edge}:r={fps},format=rgba[edge];"
+        f"color=c=white@0.4:s={bw}x{bar_h}:r={fps},format=rgba[track];"
         f"color=c=white:s={bw}x{bar_h}:r={fps},format=rgba[bar];"
-        f"[track][bar]overlay=x='{pos}':y=0:eval=frame:shortest=1[pb];"
-        f"{src}[pb]overlay=x={margin}:y={y}:shortest=1,format=yuv420p[v]"
+        f"[track][bar]overlay=x='{pos}':y=0:eval=frame:shortest=1[fill];"
+        f"[edge][fill]overlay=x={edge}:y={edge}:shortest=1[pb];"
+        f"{src}[pb]overlay=x={margin - edge}:y={y - edge}:shortest=1,format=yuv420p[v]"
     )
 
 
