@@ -90,17 +90,19 @@ def poll_figure(t: Tally, fmt: str = "png") -> bytes:
     total = max(t.total, 1)
     for yi, c in zip(y, t.counts, strict=True):
         ax.text(c + total * 0.01, yi, f"{c}  ({100 * c / total:.0f}%)", va="center", color=INK, fontsize=10)
-    ax.set_yticks(y, [o if len(o) <= 34 else o[:33] + "…" for o in t.options])
+    labels = [f"{i}. {o if len(o) <= 32 else o[:31] + '…'}" for i, o in enumerate(t.options, start=1)]
+    ax.set_yticks(y, labels)
+    ax.spines["left"].set_visible(False)
     ax.set_xlim(0, max([*t.counts, 1]) * 1.25)
     ax.xaxis.set_visible(False)
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="y", length=0, labelcolor=INK)
     title = t.question if len(t.question) <= 70 else t.question[:69] + "…"
-    ax.set_title(title, pad=14)
+    ax.set_title(title, pad=30)
     sub = f"{t.total} votes"
     if t.csat is not None:
         sub += f" · CSAT {t.csat:.0f}% · mean {t.mean:.2f}/5"
-    ax.text(0, 1.0, sub, transform=ax.transAxes, color=MUTED, fontsize=10, va="bottom")
+    ax.text(0, 1.03, sub, transform=ax.transAxes, color=MUTED, fontsize=10, va="bottom")
     if len(channels) > 1:
         ax.legend(frameon=False, loc="lower right", fontsize=9, ncols=min(len(channels), 4))
     return _out(fig, fmt)

@@ -88,8 +88,13 @@ def collect_due_insights(
     report = CollectReport()
     channels: dict[str, Channel | None] = {}
     try:
+        window = publication_rows(
+            led, published_from=now - LIFETIME, published_to=None if everything else now - capture_at
+        )
+        if not window:
+            return report  # the common tick: nothing is near expiry, so no further reads
         done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
-        for row in publication_rows(led):
+        for row in window:
             if not _due(row, now, capture_at, everything):
                 continue
             key = (row["channel"], row["remote_id"])

@@ -219,12 +219,19 @@ def reply_rows(ledger: Ledger) -> list[dict[str, Any]]:
     return ledger._read(run)  # type: ignore[no-any-return]
 
 
-def publication_rows(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every publication row as a dict with aware times (for reports and insight capture)."""
+def publication_rows(
+    ledger: Ledger, *, published_from: datetime | None = None, published_to: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Publication rows as dicts with aware times, optionally only those published in a window."""
+    q = select(publication).order_by(publication.c.id)
+    if published_from is not None:
+        q = q.where(publication.c.published_utc >= naive(published_from))
+    if published_to is not None:
+        q = q.where(publication.c.published_utc <= naive(published_to))
 
     def run(c: Connection) -> list[dict[str, Any]]:
         out = []
-        for r in c.execute(select(publication).order_by(publication.c.id)).mappings():
+        for r in c.execute(q).mappings():
             d = dict(r)
             for k in ("due_utc", "published_utc", "expires_utc"):
                 d[k] = aware(d[k])

@@ -63,6 +63,7 @@ class TickOptions:
     only_entry: str | None = None  # claim only this entry's rows (publish STORY --channel)
     materialize: bool = True
     reconcile: bool = True  # ask channels that can tell about unknown rows (at most every 10 min each)
+    insights: bool = True  # capture metrics of posts about to expire (storycast.engage, T+23 h)
     should_stop: Callable[[], bool] = lambda: False
     checkpoint: Checkpoint | None = (
         None  # test hook: called at before_claim/after_claim/before_send/after_send
@@ -80,6 +81,7 @@ class TickReport:
     became_unknown: int = 0
     missed: int = 0
     reconciled: int = 0
+    insights: int = 0  # posts whose metrics were captured in this tick
     next_due: datetime | None = None
 
     def count(self, outcome: str) -> int:
@@ -147,11 +149,28 @@ def tick(
             settled = reconcile(project, context, led, now, automatic=True)
             report.reconciled = len(settled.published) + len(settled.replanned)
         _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report)
+        if opts.insights:
+            report.insights = _collect_insights(project, context, led, now)
         report.next_due = led.next_due(now)
         return report
     finally:
         if own:
             led.close()
+
+
+def _collect_insights(project: Project, context: Context, ledger: Ledger, now: datetime) -> int:
+    """The insights step (storycast.engage); its problems never fail the tick's publishing."""
+    try:
+        from ..engage.insights import collect_due_insights
+    except ImportError:
+        return 0
+    try:
+        return len(collect_due_insights(project, context, now, ledger=ledger).captured)
+    except Exception as exc:  # a metrics problem must not look like a publishing problem
+        import logging
+
+        logging.getLogger("storycast.engine").warning("insights step failed: %s", exc)
+        return 0
 
 
 def _claim_loop(
