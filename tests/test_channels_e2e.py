@@ -63,7 +63,6 @@ entries:
     (root / "audience" / "whatsapp.txt").write_text("+34600111001\n+34600111002\n", encoding="utf-8")
     base = (REPO / "storycast.toml").read_text(encoding="utf-8")
     base = base.split("[channels.local]")[0]
-    hooks_port = f["hooks"].url.rsplit(":", 1)[1]
     toml = (
         base
         + f"""

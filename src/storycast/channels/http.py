@@ -271,7 +271,7 @@ class HttpClient:
                 )
             except requests.RequestException as exc:
                 kind = type(exc).__name__
-                log.warning(
+                log.info(
                     "%s: %s %s failed after %.1f s: %s",
                     self.channel,
                     method,

@@ -31,7 +31,7 @@ def list_channels(
     from ..channels.registry import channel_types
 
     types = channel_types()
-    type_rows = [
+    type_rows: list[dict[str, Any]] = [
         {
             "type": name,
             "origin": reg.origin,
