@@ -215,3 +215,24 @@ def test_unknown_lang_or_channel_is_a_usage_error(tmp_path: Path, capsys: pytest
     assert code == 2 and "'xx' is not one of: en, es, th, hi, sr" in err
     code, _, err = run(capsys, "--project", str(root), "lint", "--channel", "insta")
     assert code == 2 and "feed, agents" in err
+
+
+def test_docs_examples_behave_as_documented(tmp_path: Path) -> None:
+    from storycast.guard import lint_project
+    from storycast.project import Project
+
+    doc = (REPO / "docs" / "lint.md").read_text(encoding="utf-8")
+    bad, good = re.findall(r"```yaml\n(.*?)```", doc, re.S)[:2]
+    (tmp_path / "storycast.toml").write_text('[project]\nlanguages = ["en", "th"]\n', encoding="utf-8")
+    (tmp_path / "stories").mkdir()
+    for name, text in (("bad", bad), ("good", good)):
+        (tmp_path / "stories" / f"{name}.yaml").write_text(text, encoding="utf-8")
+        for image in re.findall(r"image: (\S+)", text):
+            (tmp_path / image).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / image).write_bytes(b"")
+    result = lint_project(Project.load(tmp_path, environ={}), rendered=False)
+    comments = " ".join(re.findall(r"#.*", bad))
+    promised = set(re.findall(r"\b(?:pii|suitability|copy|format)\.[a-z-]+", comments))
+    assert len(promised) >= 4
+    assert {f.rule for f in result.findings if f.file == "stories/bad.yaml"} == promised
+    assert [f for f in result.findings if f.file == "stories/good.yaml"] == []
