@@ -203,6 +203,10 @@ def test_poll_channels_and_generic_text_walk() -> None:
     poll_warning = next(f for f in findings if f.rule == "format.poll-channel")
     assert "'insta'" in poll_warning.message
     assert [f.rule for f in check_story(p, Poll(), channels=["tg"]) if f.rule.startswith("format")] == []
+    # [guard] poll_channel_types, when set, replaces the channel types' own capabilities.
+    listed = mem_project({"poll_channel_types": ["instagram"]}, channels)
+    warned = [f.message for f in check_story(listed, Poll()) if f.rule == "format.poll-channel"]
+    assert len(warned) == 1 and "'tg'" in warned[0]
 
 
 def test_example_stories_have_no_findings() -> None:

@@ -267,16 +267,31 @@ def _is_poll(item: Any) -> bool:
     return getattr(item, "kind", None) == "poll" or getattr(item, "poll", None) is not None
 
 
+def _carries_polls(ctype: str, guard: GuardConfig) -> bool:
+    """Whether a channel type carries polls: [guard] poll_channel_types when set, else the
+    channel type's own capabilities, else the default list."""
+    if "poll_channel_types" in guard.model_fields_set:
+        return ctype in guard.poll_channel_types
+    try:
+        from ..channels.registry import get_channel_type
+
+        caps = getattr(get_channel_type(ctype).cls, "capabilities", None)
+    except Exception:  # no registry yet, or an unknown type: fall back to the list
+        caps = None
+    if caps is not None:
+        return bool(getattr(caps, "polls_native", False))
+    return ctype in guard.poll_channel_types
+
+
 def check_polls(scope: Scope) -> None:
     if not _is_poll(scope.item) or not scope.out.active("format.poll-channel"):
         return
     configured = scope.project.config.channels
     targets = list(scope.channels) if scope.channels is not None else list(configured)
-    native = set(scope.guard.poll_channel_types)
     for name in targets:
         section = configured.get(name)
         ctype = section.type if section is not None else name
-        if ctype not in native:
+        if not _carries_polls(ctype, scope.guard):
             scope.out.emit(
                 "format.poll-channel",
                 f"channel {name!r} ({ctype}) cannot carry a poll natively; "
