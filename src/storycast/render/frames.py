@@ -92,8 +92,59 @@ def base_context(project: Project, lang: str) -> dict[str, Any]:
         "dir": text_direction(lang),
         "t": t,
         "project": {"name": cfg.project.name},
-        "support_hours": support_hours_context(cfg.support_hours, lang, t, cfg.project.timezone),
+        "support_hours": _support_hours(project, lang, t),
     }
+
+
+def _support_hours(project: Project, lang: str, t: Translator) -> dict[str, Any]:
+    """Localized support hours, memoized on disk: Babel's locale data is slow to load and a warm
+    build should not pay for it."""
+    import hashlib
+    import json
+
+    cfg = project.config
+    strings = {k: t.strings.get(k, {}) for k in ("closed", "holiday_note")}
+    key = hashlib.sha256(
+        json.dumps(
+            [
+                cfg.support_hours.model_dump(mode="json"),
+                cfg.project.timezone,
+                lang,
+                strings,
+                _babel_version(),
+            ],
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode("utf-8")
+    ).hexdigest()
+    memo = _HOURS_MEMO.get(key)
+    if memo is not None:
+        return memo
+    path = project.state_dir / "cache" / "support-hours" / f"{key}.json"
+    try:
+        value: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        value = support_hours_context(cfg.support_hours, lang, t, cfg.project.timezone)
+        try:
+            from .cache import atomic_write
+
+            atomic_write(path, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass  # a read-only project still renders; it just recomputes next time
+    _HOURS_MEMO[key] = value
+    return value
+
+
+_HOURS_MEMO: dict[str, dict[str, Any]] = {}
+
+
+def _babel_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("babel")
+    except PackageNotFoundError:
+        return "?"
 
 
 def _category_label(t: Translator, category: str) -> str:

@@ -13,13 +13,11 @@ so bad input never leaves a half-written or mixed build behind.
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +27,7 @@ from ..errors import RenderError, StorycastError, TemplateError
 from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .frames import FramePlan, palette, plan_story, story_source
+from .jobs import FrameJob, FrameOutput, Pool, contact_job, draw_job, warm_up
 from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
 
 if TYPE_CHECKING:
@@ -92,77 +91,6 @@ class RenderResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# Jobs: what a worker process needs to draw one frame (picklable, no project objects)
-
-
-@dataclass
-class FrameJob:
-    """Everything a worker needs to draw one frame: the validated spec and where files live."""
-
-    root: str
-    spec: Any  # FrameSpec (pydantic models pickle cleanly)
-    lang: str
-    fmt: str
-    quality: int
-    logo: str | None
-
-
-@dataclass
-class FrameOutput:
-    payload: bytes
-    texts: list[dict[str, Any]]
-    warnings: list[str]
-    seconds: float = 0.0
-
-
-def encode(image: Any, fmt: str, quality: int) -> bytes:
-    """Encode a frame deterministically: baseline JPEG without EXIF, or PNG without time chunks."""
-    buf = io.BytesIO()
-    if fmt == "jpg":
-        rgb = image.convert("RGB") if image.mode != "RGB" else image
-        # 4:4:4 keeps coloured text edges crisp; optimize=False keeps encoding fast.
-        rgb.save(buf, "JPEG", quality=quality, subsampling=0, optimize=False, progressive=False)
-    else:
-        image.save(buf, "PNG", compress_level=3)
-    return buf.getvalue()
-
-
-def _draw_job(job: FrameJob) -> FrameOutput:
-    """Draw and encode one frame (runs in a worker process or in-process)."""
-    from .draw import draw_frame
-
-    started = time.perf_counter()
-    result = draw_frame(job.spec, draw_context(Path(job.root), job.lang, job.logo))
-    texts = [manifest_mod.text_report_dict(r) for r in result.texts]
-    warnings = [str(w) for w in result.warnings]
-    payload = encode(result.image, job.fmt, job.quality)
-    return FrameOutput(payload, texts, warnings, time.perf_counter() - started)
-
-
-def draw_context(root: Path, lang: str, logo: str | None) -> Any:
-    """The DrawContext for a project folder: its assets, fonts (cached per process) and logo."""
-    from .draw import DrawContext
-    from .images import resolve_image
-    from .text import FontLibrary
-
-    asset_dirs = [root / "assets", resources.assets_dir()]
-    logo_path = resolve_image(logo, root, asset_dirs, what="brand logo") if logo else None
-    return DrawContext(
-        root=root, asset_dirs=asset_dirs, fonts=FontLibrary.for_project(root), lang=lang, logo=logo_path
-    )
-
-
-def warm_up(root: Path, langs: Sequence[str]) -> None:
-    """Load fonts and the Thai dictionary once, before forking workers (children inherit them)."""
-    from .text import FontLibrary
-    from .text.linebreak import warm_up as warm_linebreak
-
-    FontLibrary.for_project(root)
-    if any(lang.split("-")[0] == "th" for lang in langs):
-        warm_linebreak()
-
-
-# ---------------------------------------------------------------------------------------------
 # Preparation: templates -> specs -> cache keys (cheap; no fonts, no drawing)
 
 
@@ -189,6 +117,7 @@ class _Prepared:
     previous: dict[str, Any] | None
     seconds: float  # preparation time; drawing and writing are added as they happen
     error: StorycastError | None = None
+    contact: bytes | None = None  # the contact sheet, when a worker already made it
 
 
 def _asset_roots(project: Project) -> list[Path]:
@@ -304,19 +233,8 @@ def _records(prep: _Prepared) -> list[manifest_mod.FrameRecord]:
     return out
 
 
-def _thumbs(prep: _Prepared) -> list[Any]:
-    from PIL import Image
-
-    from .contact import THUMB_H, THUMB_W, thumbnail
-
-    out = []
-    for f in prep.frames:
-        src = io.BytesIO(f.payload) if f.payload is not None else (prep.out_dir / f.file)
-        with Image.open(src) as im:
-            if im.format == "JPEG":
-                im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
-            out.append(thumbnail(im.convert("RGB")))
-    return out
+def _contact_sources(prep: _Prepared) -> list[bytes | str]:
+    return [f.payload if f.payload is not None else str(prep.out_dir / f.file) for f in prep.frames]
 
 
 def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> RenderResult:
@@ -346,9 +264,9 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
         if f.state != "unchanged" and f.payload is not None:
             files[f.file] = f.payload
     if not (all_unchanged and same_manifest and contact_path.is_file()):
-        from .contact import contact_sheet, png_bytes
-
-        files[CONTACT_NAME] = png_bytes(contact_sheet(_thumbs(prep)))
+        files[CONTACT_NAME] = (
+            prep.contact if prep.contact is not None else contact_job(_contact_sources(prep))
+        )
     if not same_manifest:
         files[manifest_mod.MANIFEST_NAME] = manifest_bytes
     # Frames first, manifest last: a reader that sees the new manifest sees the new frames.
@@ -532,7 +450,7 @@ def render_frame(
         quality=project.config.render.quality,
         logo=project.config.brand.logo,
     )
-    result = _draw_job(job)
+    result = draw_job(job)
     if out is not None:
         cache_mod.atomic_write(Path(out), result.payload)
     return result
@@ -550,54 +468,25 @@ def render_pairs(
     """Render explicit (story, language, output folder) triples; see ``render_many``."""
     fmt = fmt or project.config.render.format
     fonts = cache_mod.font_identity(_font_folders(project))
-    preps = [_prepare(project, s, lang, out, fmt, cache, fonts) for s, lang, out in pairs]
-    total = sum(len(p.frames) for p in preps)
-    done = 0
-
-    def report(prep: _Prepared, frame: _Frame, cached: bool) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(ProgressEvent(prep.story.id, prep.lang, frame.plan.index, cached, done, total))
-
-    todo: list[tuple[_Prepared, _Frame]] = []
-    for prep in preps:
-        for frame in prep.frames:
-            if frame.state == "miss":
-                todo.append((prep, frame))
-            else:
-                report(prep, frame, True)
-    logo = project.config.brand.logo
-    quality = project.config.render.quality
-
-    def job(prep: _Prepared, frame: _Frame) -> FrameJob:
-        return FrameJob(
-            root=str(project.root), spec=frame.spec, lang=prep.lang, fmt=fmt, quality=quality, logo=logo
-        )
-
-    def accept(prep: _Prepared, frame: _Frame, out: FrameOutput | BaseException) -> None:
-        if isinstance(out, BaseException):
-            if prep.error is None:
-                prep.error = _frame_error(project, prep, frame, out)
-        else:
-            frame.output = out
-            frame.payload = out.payload
-            prep.seconds += out.seconds
-        report(prep, frame, False)
-
-    if todo:
-        warm_up(project.root, [p.lang for p, _ in todo])
-        workers = max(1, min(jobs, len(todo)))
-        # With a pool, the first frame is still drawn here: the forked workers then inherit its
-        # warm caches (decoded images, gradients, font sizes) instead of each rebuilding them.
-        local = todo if workers == 1 else todo[:1]
-        for prep, frame in local:
-            try:
-                accept(prep, frame, _draw_job(job(prep, frame)))
-            except StorycastError as exc:
-                accept(prep, frame, exc)
-        if workers > 1:
-            _run_pool(workers, [(p, f, job(p, f)) for p, f in todo[1:]], accept)
+    langs = sorted({lang for _, lang, _ in pairs})
+    frames_hint = sum(len(s.steps) + 2 for s, _, _ in pairs)
+    pool: Pool | None = None
+    # A build that will draw (--no-cache) starts its workers first: they load fonts and the Thai
+    # dictionary while this process renders the templates.
+    if jobs > 1 and not cache and frames_hint > 1:
+        pool = Pool(min(jobs, frames_hint), project.root, langs)
+    try:
+        preps = [_prepare(project, s, lang, out, fmt, cache, fonts) for s, lang, out in pairs]
+        run = _Run(project, preps, fmt, progress)
+        if len(run.todo) > 1 and jobs > 1 and pool is None:
+            pool = Pool(min(jobs, len(run.todo)), project.root, langs)
+        if pool is not None and run.todo:
+            run.parallel(pool)
+        elif run.todo:
+            run.serial()
+    finally:
+        if pool is not None:
+            pool.close()
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     results: list[RenderResult] = []
     errors: list[StorycastError] = []
@@ -616,30 +505,90 @@ def render_pairs(
     return results
 
 
-def _run_pool(
-    workers: int,
-    items: list[tuple[_Prepared, _Frame, FrameJob]],
-    accept: Callable[[_Prepared, _Frame, FrameOutput | BaseException], None],
-) -> None:
-    import multiprocessing
+class _Run:
+    """The drawing part of one render call: which frames to draw, progress, results."""
 
-    # fork shares the parent's loaded fonts and Thai dictionary with every worker for free.
-    method = (
-        "fork"
-        if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-        else None
-    )
-    ctx = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures: dict[Future[FrameOutput], tuple[_Prepared, _Frame]] = {
-            pool.submit(_draw_job, j): (p, f) for p, f, j in items
-        }
-        for fut in as_completed(futures):
-            prep, frame = futures[fut]
+    def __init__(
+        self, project: Project, preps: list[_Prepared], fmt: str, progress: ProgressFn | None
+    ) -> None:
+        self.project = project
+        self.preps = preps
+        self.fmt = fmt
+        self.progress = progress
+        self.total = sum(len(p.frames) for p in preps)
+        self.done = 0
+        self.todo = [(p, f) for p in preps for f in p.frames if f.state == "miss"]
+        for prep in preps:
+            for frame in prep.frames:
+                if frame.state != "miss":
+                    self.report(prep, frame, True)
+
+    def report(self, prep: _Prepared, frame: _Frame, cached: bool) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(
+                ProgressEvent(prep.story.id, prep.lang, frame.plan.index, cached, self.done, self.total)
+            )
+
+    def job(self, prep: _Prepared, frame: _Frame) -> FrameJob:
+        cfg = self.project.config
+        return FrameJob(
+            root=str(self.project.root),
+            spec=frame.spec,
+            lang=prep.lang,
+            fmt=self.fmt,
+            quality=cfg.render.quality,
+            logo=cfg.brand.logo,
+        )
+
+    def accept(self, prep: _Prepared, frame: _Frame, out: FrameOutput | StorycastError) -> None:
+        if isinstance(out, StorycastError):
+            if prep.error is None:
+                prep.error = _frame_error(self.project, prep, frame, out)
+        else:
+            frame.output = out
+            frame.payload = out.payload
+            prep.seconds += out.seconds
+        self.report(prep, frame, False)
+
+    def serial(self) -> None:
+        warm_up(self.project.root, sorted({p.lang for p, _ in self.todo}))
+        for prep, frame in self.todo:
             try:
-                accept(prep, frame, fut.result())
-            except StorycastError as exc:  # input errors come back pickled; report them per frame
-                accept(prep, frame, exc)
+                out: FrameOutput | StorycastError = draw_job(self.job(prep, frame))
+            except StorycastError as exc:
+                out = exc
+            self.accept(prep, frame, out)
+
+    def parallel(self, pool: Pool) -> None:
+        """Draw in the pool; a story/language whose frames are all drawn gets its contact sheet
+        made there too, while other frames are still drawing."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        meta: dict[Future[Any], tuple[_Prepared, _Frame | None]] = {}
+        remaining: dict[int, int] = {}
+        for prep, frame in self.todo:
+            meta[pool.submit(draw_job, self.job(prep, frame))] = (prep, frame)
+            remaining[id(prep)] = remaining.get(id(prep), 0) + 1
+        pending = set(meta)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                prep, maybe = meta.pop(fut)
+                if maybe is None:  # a contact sheet
+                    prep.contact = fut.result()
+                    continue
+                frame = maybe
+                try:
+                    out: FrameOutput | StorycastError = fut.result()
+                except StorycastError as exc:  # input errors come back pickled; report them per frame
+                    out = exc
+                self.accept(prep, frame, out)
+                remaining[id(prep)] -= 1
+                if remaining[id(prep)] == 0 and prep.error is None:
+                    sheet = pool.submit(contact_job, _contact_sources(prep))
+                    meta[sheet] = (prep, None)
+                    pending.add(sheet)
 
 
 def cpu_count() -> int:

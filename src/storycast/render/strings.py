@@ -23,10 +23,32 @@ FALLBACK_LANG = "en"
 STRINGS_FILE = "strings.yaml"
 
 
+def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
+    """The common case, parsed with libyaml: a well-formed file needs no positions."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    except (yaml.YAMLError, UnicodeDecodeError, OSError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for key, per_lang in data.items():
+        if not isinstance(per_lang, dict) or not all(isinstance(v, str) for v in per_lang.values()):
+            return None
+        out[str(key)] = {str(k): v for k, v in per_lang.items()}
+    return out
+
+
 @lru_cache(maxsize=32)
 def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
     """Parse one strings.yaml (cached by path and mtime so edits are picked up)."""
-    data = yamlsrc.load(path)
+    fast = _fast_strings(path)
+    if fast is not None:
+        return fast
+    data = yamlsrc.load(path)  # slow path: positions for a precise error
     if not isinstance(data, dict):
         raise TemplateError(
             "strings.yaml must map string ids to {language: text} mappings", file=path, line=1

@@ -86,6 +86,9 @@ def mix_filter(color: str, other: str, amount: float) -> str:
     return f"#{r:02X}{g:02X}{bl:02X}"
 
 
+_CODEGEN_VERSION = "q1"  # bump when _QuotingCodeGenerator changes: it names the bytecode cache
+
+
 class _QuotingCodeGenerator(CodeGenerator):
     """Never fold ``{{ "literal" }}`` at compile time.
 
@@ -133,12 +136,27 @@ class TemplateEngine:
     """
 
     def __init__(
-        self, project_templates: Path | None, defaults: Path | None = None, *, root: Path | None = None
+        self,
+        project_templates: Path | None,
+        defaults: Path | None = None,
+        *,
+        root: Path | None = None,
+        bytecode_dir: Path | None = None,
     ) -> None:
         self.project_templates = project_templates
         self.defaults = defaults or resources.templates_dir()
         self.root = root
+        bcc = None
+        if bytecode_dir is not None:
+            # Compiled templates survive the process: a warm `storycast render` skips compiling.
+            folder = bytecode_dir / f"jinja-{jinja2.__version__}-{_CODEGEN_VERSION}"
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                bcc = jinja2.FileSystemBytecodeCache(str(folder))
+            except OSError:
+                bcc = None
         self.env = StoryEnvironment(
+            bytecode_cache=bcc,
             loader=_loader(project_templates, self.defaults),
             undefined=jinja2.StrictUndefined,
             autoescape=True,  # makes macro output Markup; finalize does the actual quoting
@@ -315,8 +333,11 @@ def engine_for(project_templates: Path | None, root: Path | None = None) -> Temp
 
 
 @lru_cache(maxsize=8)
-def _engine_for(project_templates: Path | None, root: Path | None, listing: tuple[str, ...]) -> TemplateEngine:
-    return TemplateEngine(project_templates, root=root)
+def _engine_for(
+    project_templates: Path | None, root: Path | None, listing: tuple[str, ...]
+) -> TemplateEngine:
+    bytecode = root / ".storycast" / "cache" if root is not None else None
+    return TemplateEngine(project_templates, root=root, bytecode_dir=bytecode)
 
 
 def text_direction(lang: str) -> str:

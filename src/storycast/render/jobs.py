@@ -1,0 +1,135 @@
+"""Drawing work units and where they run: in this process, or in a pool of worker processes.
+
+A :class:`FrameJob` carries everything needed to draw one frame (the validated spec, the project
+folder, the language, output format); :func:`draw_job` turns it into encoded bytes plus the text
+reports. :func:`contact_job` builds a contact sheet. :class:`Pool` runs both in worker processes
+that warm up (fonts, the Thai dictionary) while the parent is still rendering templates.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import resources
+from . import manifest as manifest_mod
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+
+@dataclass
+class FrameJob:
+    """Everything a worker needs to draw one frame: the validated spec and where files live."""
+
+    root: str
+    spec: Any  # FrameSpec (pydantic models pickle cleanly)
+    lang: str
+    fmt: str
+    quality: int
+    logo: str | None
+
+
+@dataclass
+class FrameOutput:
+    """A drawn frame: encoded bytes, the text reports (plain dicts) and warnings."""
+
+    payload: bytes
+    texts: list[dict[str, Any]]
+    warnings: list[str]
+    seconds: float = 0.0
+
+
+def encode(image: Any, fmt: str, quality: int) -> bytes:
+    """Encode a frame deterministically: baseline JPEG without EXIF, or PNG without time chunks."""
+    buf = io.BytesIO()
+    if fmt == "jpg":
+        rgb = image.convert("RGB") if image.mode != "RGB" else image
+        # 4:4:4 keeps coloured text edges crisp; optimize=False keeps encoding fast.
+        rgb.save(buf, "JPEG", quality=quality, subsampling=0, optimize=False, progressive=False)
+    else:
+        image.save(buf, "PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def draw_context(root: Path, lang: str, logo: str | None) -> Any:
+    """The DrawContext for a project folder: its assets, fonts (cached per process) and logo."""
+    from .draw import DrawContext
+    from .images import resolve_image
+    from .text import FontLibrary
+
+    asset_dirs = [root / "assets", resources.assets_dir()]
+    logo_path = resolve_image(logo, root, asset_dirs, what="brand logo") if logo else None
+    return DrawContext(
+        root=root, asset_dirs=asset_dirs, fonts=FontLibrary.for_project(root), lang=lang, logo=logo_path
+    )
+
+
+def draw_job(job: FrameJob) -> FrameOutput:
+    """Draw and encode one frame (runs in a worker process or in-process)."""
+    from .draw import draw_frame
+
+    started = time.perf_counter()
+    result = draw_frame(job.spec, draw_context(Path(job.root), job.lang, job.logo))
+    texts = [manifest_mod.text_report_dict(r) for r in result.texts]
+    warnings = [str(w) for w in result.warnings]
+    payload = encode(result.image, job.fmt, job.quality)
+    return FrameOutput(payload, texts, warnings, time.perf_counter() - started)
+
+
+def contact_job(sources: Sequence[bytes | str]) -> bytes:
+    """A contact sheet PNG from encoded frames (bytes) or frame files (paths)."""
+    from PIL import Image
+
+    from .contact import THUMB_H, THUMB_W, contact_sheet, png_bytes, thumbnail
+
+    thumbs = []
+    for src in sources:
+        with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
+            if im.format == "JPEG":
+                im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
+            thumbs.append(thumbnail(im.convert("RGB")))
+    return png_bytes(contact_sheet(thumbs))
+
+
+def warm_up(root: Path | str, langs: Sequence[str]) -> None:
+    """Load fonts and the Thai dictionary now (once per process) instead of inside the first frame."""
+    from .text import FontLibrary
+    from .text.linebreak import warm_up as warm_linebreak
+
+    FontLibrary.for_project(Path(root))
+    if any(lang.split("-")[0] == "th" for lang in langs):
+        warm_linebreak()
+
+
+class Pool:
+    """Worker processes for drawing; each warms up as it starts, in parallel with the parent."""
+
+    def __init__(self, workers: int, root: Path, langs: Sequence[str]) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork: workers start in milliseconds and share the parent's imported modules.
+        method = "fork" if sys.platform.startswith("linux") else None
+        ctx = multiprocessing.get_context(method)
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=warm_up, initargs=(str(root), list(langs))
+        )
+        # Start every worker now, so warming up overlaps the parent's templating.
+        for _ in range(workers):
+            self.executor.submit(_noop)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self.executor.submit(fn, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _noop() -> None:
+    return None
