@@ -211,6 +211,11 @@ def test_lint_project_checks_manifests_in_build_and_points_at_the_step(tmp_path:
     # A template label is not a story value: it points at the step.
     assert (label.line, label.frame) == (7, 2)
     assert lint_project(p, rendered=False).findings == []
+    from storycast.guard import check_story
+
+    story = p.content.story("s")
+    assert check_story(p, story) == []
+    assert {f.layer for f in check_story(p, story, rendered=True)} == {"body", "step-of"}
 
 
 def test_badge_and_pill_on_a_page_of_the_text_colour_pass(tmp_path: Path) -> None:

@@ -22,14 +22,24 @@ def check_story(
     story: Any,
     langs: Iterable[str] | None = None,
     channels: Iterable[str] | None = None,
+    *,
+    rendered: bool = False,
 ) -> list[Finding]:
     """Content findings for one story (or other content item) in ``langs`` for ``channels``.
 
     ``langs`` None means every language the story declares; ``channels`` None means every
-    configured channel (so off-channel topics are judged against the public ones). Publishing
-    refuses the item when :func:`has_errors` is true for the result.
+    configured channel (so off-channel topics are judged against the public ones). With
+    ``rendered``, the layout rules also run on each language's manifest in the build folder
+    (where one exists). Publishing refuses the item when :func:`has_errors` is true.
     """
-    return sort_findings(check_content(project, story, langs, channels))
+    chosen = list(langs) if langs is not None else None
+    findings = check_content(project, story, chosen, channels)
+    if rendered:
+        for lang in chosen or getattr(story, "languages", []) or project.languages:
+            path = manifest_path(project, story.id, lang)
+            if path.is_file():
+                findings.extend(render_rules(project, story, lang, path))
+    return sort_findings(findings)
 
 
 def manifest_path(project: Project, story_id: str, lang: str) -> Path:
