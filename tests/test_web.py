@@ -1,0 +1,208 @@
+"""storycast serve without a browser: the feed reader, votes, replies, webhooks, preview state, hand-off."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from storycast.channels.base import MediaItem, PollSpec, PublishRequest
+from storycast.channels.registry import open_channel
+from storycast.context import Context
+from storycast.project import Project
+from storycast.web.feed import read_feed
+from tests.conftest import MINIMAL_STORY
+from tests.fakes.project import jpeg
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+TOML = """\
+[project]
+name = "Web test"
+languages = ["en", "es", "th", "hi", "sr"]
+
+[channels.local]
+type = "local"
+
+[channels.instagram]
+type = "instagram"
+enabled = false
+app_secret = "env:TEST_META_SECRET"
+verify_token = "env:TEST_META_VERIFY"
+
+[channels.telegram]
+type = "telegram"
+enabled = false
+webhook_secret = "env:TEST_TG_SECRET"
+"""
+ENV = {"TEST_META_SECRET": "meta-app-secret", "TEST_META_VERIFY": "verify-me", "TEST_TG_SECRET": "tg-secret"}
+
+
+def _publish(project: Project, ref: str, lang: str, frames: int, at: datetime, poll: PollSpec | None = None) -> None:
+    ctx = Context()
+    ctx.fixed_clock(at)
+    channel = open_channel(project, "local", ctx)
+    for i in range(1, frames + 1):
+        path = jpeg(project.root / "frames" / f"{ref}-{lang}-{i}-{at:%H%M}.jpg", seed=hash((ref, lang, i, at)) % 1000)
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        channel.publish(
+            PublishRequest(
+                row_id=0,
+                idempotency_key=hashlib.sha256(f"{ref}{lang}{i}{at}".encode()).hexdigest(),
+                kind="poll" if poll else "story",
+                ref=ref,
+                lang=lang,
+                frame_index=i,
+                frame_total=frames,
+                media=MediaItem(path, "image", sha),
+                alt=f"frame {i}",
+                poll=poll,
+            )
+        )
+
+
+@pytest.fixture
+def project(make_project: Any) -> Project:
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=TOML)
+    shutil.copy(REPO / "stories" / "csat-weekly.yaml", root / "stories" / "csat-weekly.yaml")
+    import storycast.engage  # noqa: F401  registers the poll kind
+
+    p = Project.load(root, environ=ENV)
+    _publish(p, "sample", "es", 2, NOW - timedelta(hours=30))  # expired
+    _publish(p, "sample", "en", 3, NOW - timedelta(hours=2))
+    _publish(p, "sample", "es", 2, NOW - timedelta(hours=1))
+    spec = PollSpec(question="How happy?", options=("1", "2", "3", "4", "5"), poll_id="csat-weekly")
+    _publish(p, "csat-weekly", "en", 1, NOW - timedelta(minutes=5), poll=spec)
+    return p
+
+
+@pytest.fixture
+def client(project: Project) -> TestClient:
+    from storycast.web import create_app
+
+    return TestClient(create_app(project, now=lambda: NOW, watch=False))
+
+
+def test_feed_lists_live_stories_oldest_first_and_hides_expired(project: Project) -> None:
+    stories = read_feed(project.root / "feed", NOW, project)
+    assert [s.id for s in stories] == ["sample.en", "sample.es", "csat-weekly.en"]
+    assert [f.frame for f in stories[0].frames] == [1, 2, 3]
+    assert stories[0].title == "Restart your modem"
+    assert stories[1].title == "Reinicia tu módem"
+    assert stories[2].frames[0].poll is not None
+    # 24 h after the English story went out, it is gone.
+    later = read_feed(project.root / "feed", NOW + timedelta(hours=22, minutes=1), project)
+    assert "sample.en" not in [s.id for s in later]
+
+
+def test_feed_page_and_media(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.text.count('class="ring"') == 3
+    assert "storycast_viewer" in page.headers.get("set-cookie", "")
+    data = client.get("/api/feed").json()
+    media = data["stories"][0]["frames"][0]["media"]
+    got = client.get("/media/" + media)
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    assert client.get("/media/" + media.replace(".jpg", ".json")).status_code == 404
+    assert client.get("/media/..%2F..%2Fstorycast.toml/x").status_code == 404
+
+
+def test_vote_goes_through_record_vote_and_counts_once_per_viewer(client: TestClient, project: Project) -> None:
+    from storycast.engage import tally
+
+    client.get("/")  # sets the viewer cookie
+    assert client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 2, "lang": "en"}).json()["new_voter"]
+    again = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 5, "lang": "en"}).json()
+    assert again == {"ok": True, "new_voter": False, "option": 5}
+    t = tally(project, "csat-weekly").to_json()
+    assert t["total"] == 1
+    bad = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 9})
+    assert bad.status_code == 400 and "options 1 to 5" in bad.json()["error"]
+    assert client.post("/api/vote", json={"poll_id": "nope", "option": 1}).status_code == 400
+
+
+def test_reply_is_stored(client: TestClient, project: Project) -> None:
+    from storycast.engage.store import reply_rows
+    from storycast.ledger import open_ledger
+
+    assert client.post("/api/reply", json={"text": "  "}).status_code == 400
+    assert client.post("/api/reply", json={"remote_id": "local:x", "text": "It still blinks"}).json()["ok"]
+    ledger = open_ledger(project)
+    try:
+        rows = reply_rows(ledger)
+    finally:
+        ledger.close()
+    assert [(r["channel"], r["kind"], r["text"]) for r in rows] == [("local", "reply", "It still blinks")]
+
+
+def _sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_instagram_webhook_handshake_and_signature(client: TestClient) -> None:
+    ok = client.get("/hooks/instagram", params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"})
+    assert ok.status_code == 200 and ok.text == "42"
+    bad = client.get("/hooks/instagram", params={"hub.mode": "subscribe", "hub.verify_token": "no", "hub.challenge": "42"})
+    assert bad.status_code == 403
+    body = json.dumps(
+        {"object": "instagram", "entry": [{"id": "1", "time": 1, "messaging": [
+            {"sender": {"id": "cust-1"}, "recipient": {"id": "us"}, "timestamp": 1764590000000,
+             "message": {"mid": "m-1", "text": "hola", "reply_to": {"story": {"id": "ig-media-1", "url": "x"}}}}
+        ]}]}
+    ).encode()
+    forged = client.post("/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "wrong")})
+    assert forged.status_code == 403
+    assert "meta-app-secret" not in forged.text
+    good = client.post("/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "meta-app-secret")})
+    assert good.status_code == 200 and good.json()["replies"] == 1
+    insights = json.dumps({"object": "instagram", "entry": [{"id": "1", "time": 1, "changes": [
+        {"field": "story_insights", "value": {"media_id": "ig-media-1", "reach": 40, "replies": 2}}]}]}).encode()
+    res = client.post("/hooks/instagram", content=insights, headers={"X-Hub-Signature-256": _sign(insights, "meta-app-secret")})
+    assert res.status_code == 200 and res.json()["insights"] == 1
+
+
+def test_telegram_webhook_checks_the_secret_token(client: TestClient) -> None:
+    update = {"update_id": 1, "message": {"message_id": 5, "date": 1764590000, "chat": {"id": 9}, "text": "hi"}}
+    assert client.post("/hooks/telegram", json=update).status_code == 403
+    res = client.post("/hooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"})
+    assert res.status_code == 200 and res.json()["ok"] is True
+    assert client.post("/hooks/telegram", content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}).status_code == 400
+
+
+def test_handoff_page_lists_nothing_on_an_empty_ledger(client: TestClient) -> None:
+    page = client.get("/handoff")
+    assert page.status_code == 200
+    assert "Nothing is waiting" in page.text
+    assert client.post("/handoff/abc/confirm").status_code in (400, 404)
+
+
+def test_preview_state_renders_the_focus_and_answers_304_until_something_changes(client: TestClient) -> None:
+    first = client.get("/preview/state", params={"story": "sample", "lang": "es"})
+    assert first.status_code == 200
+    data = first.json()
+    assert data["error"] is None
+    assert data["focus"] == {"story": "sample", "lang": "es"}
+    assert [f["kind"] for f in data["stories"][0]["frames"]] == ["cover", "step", "step", "outro"]
+    assert isinstance(data["findings"], list)
+    assert data["safe_zone"]["top"] > 0
+    etag = first.headers["etag"]
+    same = client.get("/preview/state", params={"story": "sample", "lang": "es"}, headers={"If-None-Match": etag})
+    assert same.status_code == 304
+    frame = client.get(data["stories"][0]["frames"][1]["url"])
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+    assert client.get("/preview/frame/sample/es/..%2F..%2F..%2Fstorycast.toml").status_code == 404
+
+
+def test_preview_shows_a_content_error_instead_of_crashing(client: TestClient, project: Project) -> None:
+    (project.root / "stories" / "sample.yaml").write_text("id: sample\ntemplate: tutorial\n", encoding="utf-8")
+    data = client.get("/preview/state", params={"story": "sample", "lang": "en"}).json()
+    assert data["error"] is not None
+    assert data["stories"] == []
