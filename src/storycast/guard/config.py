@@ -38,6 +38,8 @@ LANG_IDS: dict[str, list[str]] = {
 # Formats storycast validates itself because python-stdnum has no module for them.
 BUILTIN_ID_FORMATS = {"rs.jmbg"}
 
+_KNOWN_FORMATS = {"iban", "es.ccc", "us.ssn", *(f for fmts in LANG_IDS.values() for f in fmts)}
+
 DEFAULT_ORDER_PATTERNS = [
     # "ORD-2024-558812", "TKT#123456", "case 7712345" (a prefix word, then 5+ digits).
     r"(?i)\b(?:ord(?:er)?|tkt|ticket|case|inc|pedido|orden|caso|narud[žz]bina|поруџбина|тикет|टिकट|ऑर्डर)"
@@ -193,8 +195,8 @@ class GuardConfig(BaseModel):
     @classmethod
     def _stdnum(cls, v: list[str] | None) -> list[str] | None:
         for name in v or []:
-            if name in BUILTIN_ID_FORMATS:
-                continue
+            if name in BUILTIN_ID_FORMATS or name in _KNOWN_FORMATS:
+                continue  # known to exist: skip importing python-stdnum at every config load
             try:
                 module = importlib.import_module(f"stdnum.{name}")
             except ImportError:
