@@ -217,3 +217,33 @@ def test_channels_check_fails_with_exit_5_on_a_bad_token(tmp_path, fakes, run_cl
     assert "telegram" in out and "FAIL" in out and "WRONGtokenXYZ" not in out + err
     code, out, err = run_cli("-P", str(root), "channels", "check", "nope", env=env)
     assert code == 3 and "no channel named" in err
+
+
+def test_timeouts_end_unknown_and_reconcile_settles_what_it_can(tmp_path, fakes, run_cli):
+    """A lost answer leaves the row `unknown`; reconcile asks Instagram's container, while
+    Telegram (which cannot tell) stays unknown for a person."""
+    root = _project(tmp_path, fakes)
+    sched = root / "schedules" / "launch.yaml"
+    sched.write_text(sched.read_text().replace(", ".join(TYPES), "instagram, telegram"), encoding="utf-8")
+    toml = root / "storycast.toml"
+    text = toml.read_text()
+    text = text.replace("poll_interval = 0\n", "poll_interval = 0\ntimeout = 0.5\nread_retries = 0\n", 1)
+    text = text.replace('chat_id = "@lumen"\n', 'chat_id = "@lumen"\ntimeout = 0.5\n', 1)
+    toml.write_text(text)
+    meta, tg = fakes["meta"], fakes["tg"]
+    meta.container_states = ["FINISHED"]
+    meta.script("publish", "hang")
+    meta.script("status", None, "503")  # the poll before publishing works; the check after the timeout fails
+    tg.script("sendPhoto", "hang")
+    env = _env(fakes)
+    code, out, err = run_cli("-P", str(root), "publish", "--due", "--now", NOW, "--json", env=env)
+    items = json.loads(out)["items"]
+    first = {i["channel"]: i for i in items if i["frame"] == 1}
+    assert first["instagram"]["outcome"] == "unknown" and first["telegram"]["outcome"] == "unknown"
+    assert code == 7
+    assert len(meta.stories) >= 1 and len(tg.messages) >= 1  # both were in fact posted
+    code, out, err = run_cli("-P", str(root), "reconcile", "--now", "2026-12-01T09:05:00Z", "--json", env=env)
+    report = json.loads(out)
+    assert first["instagram"]["id"] in report["published"]
+    assert first["telegram"]["id"] in [r["id"] for r in report["still_unknown"]]
+    # no frame was posted twice (the fakes' assert_clean checks duplicates at teardown)
