@@ -236,13 +236,13 @@ def test_timeouts_end_unknown_and_reconcile_settles_what_it_can(tmp_path, fakes,
     meta.script("status", None, "503")  # the poll before publishing works; the check after the timeout fails
     tg.script("sendPhoto", "hang")
     env = _env(fakes)
-    code, out, err = run_cli("-P", str(root), "publish", "--due", "--now", NOW, "--json", env=env)
+    code, out, _ = run_cli("-P", str(root), "publish", "--due", "--now", NOW, "--json", env=env)
     items = json.loads(out)["items"]
     first = {i["channel"]: i for i in items if i["frame"] == 1}
     assert first["instagram"]["outcome"] == "unknown" and first["telegram"]["outcome"] == "unknown"
     assert code == 7
     assert len(meta.stories) >= 1 and len(tg.messages) >= 1  # both were in fact posted
-    code, out, _err = run_cli("-P", str(root), "reconcile", "--now", "2026-12-01T09:05:00Z", "--json", env=env)
+    _, out, _ = run_cli("-P", str(root), "reconcile", "--now", "2026-12-01T09:05:00Z", "--json", env=env)
     report = json.loads(out)
     assert first["instagram"]["id"] in report["published"]
     assert first["telegram"]["id"] in [r["id"] for r in report["still_unknown"]]
