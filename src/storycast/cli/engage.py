@@ -221,15 +221,16 @@ def register(app: typer.Typer) -> None:
             "story",
             "lang",
             "reach",
-            "completion",
+            "done",
             "drop-off",
             "replies",
-            "1st response",
+            "1st reply",
             "pub",
             "fail",
-            "handoff",
+            "hand",
         ):
-            table.add_column(col, justify="left" if col in ("story", "lang", "drop-off") else "right")
+            left = col in ("story", "lang", "drop-off")
+            table.add_column(col, justify="left" if left else "right", no_wrap=col in ("story", "drop-off"))
         for s in report.stories:
             table.add_row(
                 s.ref,

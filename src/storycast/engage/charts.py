@@ -115,7 +115,7 @@ def poll_bars(t: Tally, out: Path) -> Path:
     return out
 
 
-def funnel_figure(title: str, reach: Sequence[int], worst: int | None, fmt: str = "svg") -> bytes:
+def funnel_figure(reach: Sequence[int], worst: int | None, fmt: str = "svg") -> bytes:
     """Viewers per step of one tutorial; the step that loses most is drawn in the alert colour."""
     plt = _plt()
     n = len(reach)
@@ -133,7 +133,6 @@ def funnel_figure(title: str, reach: Sequence[int], worst: int | None, fmt: str 
     ax.yaxis.set_visible(False)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="x", length=0)
-    ax.set_title(title, fontsize=11, pad=8)
     return _out(fig, fmt)
 
 
@@ -161,7 +160,7 @@ def trend_figure(points: Sequence[tuple[str, float, int]], fmt: str = "svg") -> 
 def outcomes_figure(rows: Sequence[tuple[str, int, int, int]], fmt: str = "svg") -> bytes:
     """Published / handed off / failed posts per channel, as stacked horizontal bars."""
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(rows) + 1.1))
+    fig, ax = plt.subplots(figsize=(6.0, 0.42 * len(rows) + 1.0))
     y = list(range(len(rows)))[::-1]
     pub = [r[1] for r in rows]
     hand = [r[2] for r in rows]
@@ -178,5 +177,5 @@ def outcomes_figure(rows: Sequence[tuple[str, int, int, int]], fmt: str = "svg")
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="y", length=0, labelcolor=INK)
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=3, fontsize=9)
-    ax.set_title("Posts per channel", pad=10)
+    ax.set_title("Posts per channel", pad=10, fontsize=12)
     return _out(fig, fmt)

@@ -90,11 +90,12 @@ class StoryLine:
 
 
 def _frame_name(i: int, total: int) -> str:
+    # The same names as the funnel chart's axis: cover, 1..n (steps), end.
     if i == 0:
         return "cover"
     if i == total - 1:
         return "end"
-    return f"step {i}"
+    return str(i)
 
 
 @dataclass

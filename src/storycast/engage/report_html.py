@@ -55,7 +55,8 @@ h2 { font-size:19px; margin:40px 0 4px; } h2 + p.sub { margin:0 0 16px; color:va
   font-size:12px; color:var(--muted); } .facts b { display:block; font-size:16px; color:var(--ink);
 }
 .facts .warn b { color:var(--bad); }
-.two { display:grid; grid-template-columns:3fr 2fr; gap:16px; }
+.two { display:grid; grid-template-columns:1fr 1fr; gap:16px; align-items:start; }
+.wide { display:grid; grid-template-columns:1fr 1fr; gap:16px; margin-top:16px; }
 table {
   width:100%; border-collapse:collapse; background:#fff; border-radius:16px; overflow:hidden;
   font-size:13px;
@@ -90,11 +91,7 @@ def _kpi(label: str, value: str, note: str = "", cls: str = "") -> str:
 
 
 def _story_card(s: StoryLine) -> str:
-    chart = (
-        _svg(charts.funnel_figure("Viewers per frame", s.reach_by_frame, s.drop_off, "svg"))
-        if s.reach
-        else ""
-    )
+    chart = _svg(charts.funnel_figure(s.reach_by_frame, s.drop_off, "svg")) if s.reach else ""
     body = chart or '<p class="title">No insights captured yet.</p>'
     warn = ' class="warn"' if s.drop_off is not None else ""
     return f"""
@@ -167,9 +164,9 @@ def render_html(report: Report) -> str:
         if report.csat_trend
         else '<div class="empty">No satisfaction answers yet.</div>'
     )
-    poll_cards = "".join(
-        f'<div class="card chart">{_svg(charts.poll_figure(p, "svg"))}</div>' for p in report.polls
-    )
+    poll_svgs = [f'<div class="card chart">{_svg(charts.poll_figure(p, "svg"))}</div>' for p in report.polls]
+    first_poll = poll_svgs[0] if poll_svgs else '<div class="empty">No poll answers yet.</div>'
+    more_polls = "".join(poll_svgs[1:])
     outcomes = (
         f'<div class="card chart">{_svg(charts.outcomes_figure(report.channels, "svg"))}</div>'
         if report.channels
@@ -191,8 +188,10 @@ Numbers are captured before stories expire.</p>
 <h2>Satisfaction and polls</h2>
 <p class="sub">CSAT is the share of 4 and 5 answers on the 1–5 scale,
 from every channel and the local feed.</p>
-<section class="two">{trend}<div>{outcomes}</div></section>
-<section class="grid" style="margin-top:16px">{poll_cards}</section>
+<section class="two">{trend}{first_poll}</section>
+<section class="wide">{more_polls}</section>
+<h2>Channels</h2><p class="sub">Every post (one frame on one channel in one language) by outcome.</p>
+<section class="two">{outcomes}<div></div></section>
 <h2>All tutorials</h2>
 <p class="sub">Per tutorial and language. Q&amp;A announcements published: {report.qa_announcements}.</p>
 {_table(report)}
