@@ -14,6 +14,8 @@ Names are imported on first use (PEP 562), so ``storycast.config`` can import th
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -34,6 +36,18 @@ _WHERE = {
     "publish_now": ".tick",
     "tick": ".tick",
 }
+
+
+class _EngineModule(types.ModuleType):
+    # Importing the submodule ``storycast.engine.tick`` would bind the package attribute ``tick``
+    # to that module; the public name is the function (as it was with eager imports).
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _WHERE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _EngineModule
 
 
 def __getattr__(name: str) -> Any:
