@@ -69,6 +69,9 @@ def content_files(project: Project) -> list[Path]:
 
 
 def load_content(project: Project) -> ContentSet:
+    from ..builtins import ensure_loaded
+
+    ensure_loaded()  # qa/poll content kinds
     out = ContentSet()
     problems: list[StorycastError] = []
     seen: dict[str, Path] = {}

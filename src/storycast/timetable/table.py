@@ -58,5 +58,8 @@ class Timetable:
 
 def load_timetable(project: Project) -> Timetable:
     """Parse every ``schedules/*.yaml`` of ``project``; raise ScheduleError listing all problems."""
+    from ..builtins import ensure_loaded
+
+    ensure_loaded()  # qa/poll entry kinds
     entries, files = load_entries(project)
     return Timetable(entries=entries, files=files)
