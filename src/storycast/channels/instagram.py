@@ -84,6 +84,7 @@ class InstagramChannel(NetworkChannel):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._host: MediaHost | None = None
+        self._swept = False
         self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
         if not self.opts.ig_user_id:
             raise ConfigError(
@@ -114,6 +115,18 @@ class InstagramChannel(NetworkChannel):
                 )
             self._host = open_host(self.opts.hosting, self.project.root, self.secret)
         return self._host
+
+    def _sweep_once(self) -> None:
+        """Remove hosted objects older than keep_hours, once per channel instance (one tick)."""
+        if self._swept or self.opts.hosting is None:
+            return
+        self._swept = True
+        try:
+            self.host.sweep(self.context.now())
+        except Exception as exc:  # a failed cleanup must not block publishing
+            import logging
+
+            logging.getLogger(__name__).info("%s: hosting sweep failed: %s", self.name, type(exc).__name__)
 
     def _call(self, method: str, path: str, what: str, *, mutating: bool, **params: Any) -> dict[str, Any]:
         # The token travels in the Authorization header, never in a URL that a proxy or
@@ -276,8 +289,7 @@ class InstagramChannel(NetworkChannel):
                 container = None
         if not container:
             self._preflight(request)
-            if self.opts.hosting is not None and self.opts.hosting.kind == "folder":
-                self.host.sweep(self.context.now())
+            self._sweep_once()
             container = self._create(request)
             self.journal.update(key, self.context.now(), container=container, state="container")
         try:
