@@ -121,10 +121,7 @@ def _event(lines: list[str], summary_prefix: str) -> dict[str, str]:
                 out = inside
         else:
             name, _, value = line.partition(":")
-            inside[name.split(";")[0]] = (
-                value if name.split(";")[0] not in inside else inside[name.split(";")[0]]
-            )
-            inside[name] = value
+            inside[name] = value  # keyed with its parameters (DTSTART;TZID=...)
     return out
 
 
