@@ -297,8 +297,6 @@ class InstagramChannel(NetworkChannel):
         except PermanentFailure:
             self.journal.update(key, self.context.now(), container=None, state="error")
             raise
-        if request.frame_index > 1:
-            self._preflight(request)
         self.journal.update(
             key, self.context.now(), state="publishing", publishing_at=self.context.now().isoformat()
         )
