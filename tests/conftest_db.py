@@ -7,7 +7,7 @@ Import the fixtures you use from here (``from tests.conftest_db import db_url, .
 * The ``recorder`` channel type and the ``card`` content kind live in a real plugin package
   (a module plus a ``.dist-info`` with an entry point) written to a temporary folder that is
   on ``sys.path`` here and on ``PYTHONPATH`` for subprocesses. The recorder writes one file
-  per idempotency key with O_EXCL, so a duplicate publication fails loudly, and it can be
+  per idempotency key, exclusively (hard link), so a duplicate publication fails loudly, and it can be
   told through ``SC_CRASH`` to ``os._exit`` before or after the "platform" call.
 """
 
@@ -75,13 +75,17 @@ class RecorderChannel(Channel):
         body = json.dumps({"row": request.row_id, "ref": request.ref, "lang": request.lang,
                            "frame": request.frame_index, "channel": self.name, "pid": os.getpid(),
                            "t": time.time_ns(), "key": request.idempotency_key})
+        # Write the body aside, then hard-link it into place: link() fails when the name exists
+        # (exclusive like O_EXCL) and readers never see a half-written file.
+        tmp = log / f".tmp-{os.getpid()}-{n}"
+        tmp.write_text(body)
         try:
-            fd = os.open(log / request.idempotency_key, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.link(tmp, log / request.idempotency_key)
         except FileExistsError:
             (log / f"DUPLICATE-{request.idempotency_key}-{os.getpid()}-{n}").write_text(body)
-            raise PermanentFailure("DUPLICATE publication of " + request.idempotency_key)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(body)
+            raise PermanentFailure("DUPLICATE publication of " + request.idempotency_key) from None
+        finally:
+            tmp.unlink()
         if hit and crash == "after_call":
             os._exit(9)
         if mode == "ambiguous":

@@ -1,7 +1,7 @@
 # ruff: noqa: F811
 """Real processes against SQLite and PostgreSQL: concurrency, kill -9, daemon restarts.
 
-The recorder channel (tests/conftest_db.py) writes one O_EXCL file per idempotency key, so any
+The recorder channel (tests/conftest_db.py) writes one file per idempotency key, exclusively, so any
 duplicate publication fails loudly in ``calls()``.
 """
 
@@ -52,6 +52,7 @@ def ledger_counts(db_url: str) -> dict[str, int]:
         ledger.close()
 
 
+@pytest.mark.slow
 def test_eight_concurrent_publish_due_publish_500_items_exactly_once(tmp_path: Path, db_url: str) -> None:
     root = make_engine_project(tmp_path / "p", {"fifty.yaml": FIFTY})
     env = subprocess_env(db_url)
@@ -136,6 +137,7 @@ entries:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["before_claim", "after_claim", "before_send", "mid_send", "after_send"])
 def test_kill_9_at_any_point_loses_nothing_and_sends_nothing_twice(
     tmp_path: Path, db_url: str, point: str
