@@ -62,7 +62,7 @@ PLATFORMS = {
         "Instagram story with a sticker",
         [
             "Open Instagram on the team phone > Your story, and add the frames in order.",
-            "Add the sticker noted in the checklist (poll, question or link) on the frame it belongs to.",
+            "Add the sticker (poll, question or link) on the frame it belongs to.",
         ],
     ),
     "other": ("the platform", ["Post the frames in order, with the captions from captions.txt."]),
@@ -139,19 +139,30 @@ class HandoffChannel(Channel):
         title, steps = PLATFORMS[self.opts.platform]
         frames = sorted(manifest["frames"].values(), key=lambda f: f["index"])
         ids = " ".join(str(f["row_id"]) for f in frames)
+        due = "now"
+        if request.due_utc is not None:
+            from zoneinfo import ZoneInfo
+
+            zone = str(getattr(self.project.config.project, "timezone", "") or "UTC")
+            try:
+                local = request.due_utc.astimezone(ZoneInfo(zone))
+                due = f"{local:%Y-%m-%d %H:%M} ({zone})"
+            except (KeyError, ValueError):
+                due = f"{request.due_utc:%Y-%m-%d %H:%M} UTC"
         lines = [
             f"# Post “{request.ref}” ({request.lang}) to {title}",
             "",
-            f"Due: {request.due_utc:%Y-%m-%d %H:%M} UTC" if request.due_utc else "Due: now",
+            f"Due: {due}",
             f"Who: {self.opts.assignee}" if self.opts.assignee else "",
             f"Frames: {len(frames)} of {request.frame_total}",
             "",
             "## Steps",
             "",
         ]
-        lines += [f"- [ ] {s}" for s in steps]
         if self.opts.sticker:
-            lines.append(f"- [ ] Add the sticker: {self.opts.sticker}")
+            # The configured sticker replaces the platform's generic sticker step.
+            steps = [s for s in steps if "sticker" not in s] + [f"Add the sticker: {self.opts.sticker}"]
+        lines += [f"- [ ] {s}" for s in steps]
         lines += [
             "- [ ] Check the order and the captions against captions.txt; alt text is in alt.txt.",
             f"- [ ] When it is live, confirm it: `storycast confirm {ids}`",
