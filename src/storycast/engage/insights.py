@@ -34,6 +34,7 @@ CAPTURE_AT = timedelta(hours=23)
 LIFETIME = timedelta(hours=24)
 SOURCE_PULL = "pull"
 SOURCE_WEBHOOK = "webhook"
+POLL_WINDOW = timedelta(days=35)  # native polls are tallied once, after closing, within this window
 
 
 @dataclass
@@ -76,116 +77,155 @@ def collect_due_insights(
     """Capture metrics of published posts that reached ``capture_at`` and are still live.
 
     A post captured once by this step is not asked again (a manual ``--all`` run refreshes).
-    Native polls whose voting has closed are tallied from their channel at the same time.
-    Never raises for one post's problem: it is reported in ``unavailable``.
+    Native polls whose voting has closed (within the last :data:`POLL_WINDOW`) are tallied from
+    their channel once. Never raises for one post's problem: it is reported in ``unavailable``.
     """
-    from ..channels.registry import open_channel
     from ..ledger import open_ledger
-    from .store import PostRef, insight_rows, publication_rows, upsert_insight
+    from .store import publication_rows
 
     own = ledger is None
     led = ledger or open_ledger(project)
     report = CollectReport()
-    channels: dict[str, Channel | None] = {}
+    channels = _Channels(project, context)
     try:
         window = publication_rows(
             led, published_from=now - LIFETIME, published_to=None if everything else now - capture_at
         )
-        if not window:
-            return report  # the common tick: nothing is near expiry, so no further reads
-        done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
-        for row in window:
-            if not _due(row, now, capture_at, everything):
-                continue
-            key = (row["channel"], row["remote_id"])
-            if key in done and not everything:
-                report.skipped += 1
-                continue
-            name = row["channel"]
-            if name not in channels:
-                try:
-                    channels[name] = open_channel(project, name, context)
-                except StorycastError as exc:
-                    log.warning("insights: channel %s cannot be opened: %s", name, exc.message)
-                    channels[name] = None
-            channel = channels[name]
-            if channel is None:
-                continue
-            post = PostRef(
-                row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], name
-            )
-            item = {"channel": name, "remote_id": row["remote_id"], "ref": row["ref"], "lang": row["lang"]}
-            if row["kind"] == "poll" and channel.capabilities.polls_native:
-                _collect_poll(project, led, channel, row, now, report)
-            try:
-                from .sources import fetch_insights
-
-                metrics = fetch_insights(channel, row["remote_id"])
-            except ChannelError as exc:
-                report.unavailable.append(item | {"reason": exc.message})
-                continue
-            if metrics is None:
-                continue
-            upsert_insight(
-                led,
-                channel=name,
-                remote_id=row["remote_id"],
-                source=SOURCE_PULL,
-                metrics=metrics,
-                now=now,
-                post=post,
-            )
-            done.add(key)
-            report.captured.append(item | {"metrics": metrics})
+        if window:
+            _collect_metrics(led, channels, window, now, capture_at, everything, report)
+        polls = [
+            r
+            for r in publication_rows(led, published_from=now - POLL_WINDOW)
+            if r["kind"] == "poll" and r["state"] == State.PUBLISHED.value and r["remote_id"]
+        ]
+        if polls:
+            _collect_polls(project, led, channels, polls, now, report)
         return report
     finally:
-        for ch in channels.values():
+        channels.close()
+        if own:
+            led.close()
+
+
+class _Channels:
+    """Channels opened once per collection; a channel that cannot open is skipped (and logged)."""
+
+    def __init__(self, project: Project, context: Context) -> None:
+        self.project, self.context = project, context
+        self._open: dict[str, Channel | None] = {}
+
+    def get(self, name: str) -> Channel | None:
+        from ..channels.registry import open_channel
+
+        if name not in self._open:
+            try:
+                self._open[name] = open_channel(self.project, name, self.context)
+            except StorycastError as exc:
+                log.warning("insights: channel %s cannot be opened: %s", name, exc.message)
+                self._open[name] = None
+        return self._open[name]
+
+    def close(self) -> None:
+        for ch in self._open.values():
             if ch is not None:
                 try:
                     ch.close()
                 except Exception:  # closing must not lose the captured numbers
                     pass
-        if own:
-            led.close()
 
 
-def _collect_poll(
+def _collect_metrics(
+    led: Ledger,
+    channels: _Channels,
+    rows: list[dict[str, Any]],
+    now: datetime,
+    capture_at: timedelta,
+    everything: bool,
+    report: CollectReport,
+) -> None:
+    from .sources import fetch_insights
+    from .store import PostRef, insight_rows, upsert_insight
+
+    done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
+    for row in rows:
+        if not _due(row, now, capture_at, everything):
+            continue
+        key = (row["channel"], row["remote_id"])
+        if key in done and not everything:
+            report.skipped += 1
+            continue
+        channel = channels.get(row["channel"])
+        if channel is None:
+            continue
+        item = {
+            "channel": row["channel"],
+            "remote_id": row["remote_id"],
+            "ref": row["ref"],
+            "lang": row["lang"],
+        }
+        try:
+            metrics = fetch_insights(channel, row["remote_id"])
+        except ChannelError as exc:
+            report.unavailable.append(item | {"reason": exc.message})
+            continue
+        if metrics is None:
+            continue
+        post = PostRef(
+            row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], row["channel"]
+        )
+        upsert_insight(
+            led,
+            channel=row["channel"],
+            remote_id=row["remote_id"],
+            source=SOURCE_PULL,
+            metrics=metrics,
+            now=now,
+            post=post,
+        )
+        done.add(key)
+        report.captured.append(item | {"metrics": metrics})
+
+
+def _collect_polls(
     project: Project,
-    ledger: Ledger,
-    channel: Channel,
-    row: Mapping[str, Any],
+    led: Ledger,
+    channels: _Channels,
+    rows: list[dict[str, Any]],
     now: datetime,
     report: CollectReport,
 ) -> None:
     from .polls import get_poll, record_channel_totals
     from .sources import channel_poll_counts
+    from .store import vote_rows
 
-    try:
-        poll = get_poll(project, row["ref"])
-    except StorycastError:
-        return
-    closes = poll.closes_at(row["published_utc"], project.config.project.timezone)
-    if now < closes:
-        return  # stopPoll would end the vote early
-    try:
-        counts = channel_poll_counts(channel, row["remote_id"], poll, row["lang"])
-    except ChannelError as exc:
-        report.unavailable.append(
-            {"channel": row["channel"], "remote_id": row["remote_id"], "reason": exc.message}
+    counted = {v["channel"] for v in vote_rows(led) if v["voter"].startswith("#total:")}
+    for row in rows:
+        post_key = f"{row['channel']}:{row['remote_id']}"
+        if post_key in counted:
+            continue
+        channel = channels.get(row["channel"])
+        if channel is None or not channel.capabilities.polls_native:
+            continue
+        try:
+            poll = get_poll(project, row["ref"])
+        except StorycastError:
+            continue
+        if now < poll.closes_at(row["published_utc"], project.config.project.timezone):
+            continue  # stopPoll would end the vote early
+        try:
+            counts = channel_poll_counts(channel, row["remote_id"], poll, row["lang"])
+        except ChannelError as exc:
+            report.unavailable.append(
+                {"channel": row["channel"], "remote_id": row["remote_id"], "reason": exc.message}
+            )
+            continue
+        if counts is None:
+            continue
+        record_channel_totals(project, poll.id, post_key, channel.type_name, counts, now=now, ledger=led)
+        counted.add(post_key)
+        report.polls.append(
+            {"poll": poll.id, "channel": row["channel"], "lang": row["lang"], "counts": counts}
         )
-        return
-    if counts is None:
-        return
-    record_channel_totals(
-        project,
-        poll.id,
-        f"{row['channel']}:{row['remote_id']}",
-        channel.type_name,
-        counts,
-        now=now,
-        ledger=ledger,
-    )
-    report.polls.append({"poll": poll.id, "channel": row["channel"], "counts": counts})
 
 
 # --- the story_insights webhook ---------------------------------------------------------------------
