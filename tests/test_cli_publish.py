@@ -132,3 +132,36 @@ def test_cron_prints_crontab_and_systemd_units(tmp_path: Path) -> None:
     assert "*/5 * * * * " in res.stdout and f"--project {root} publish --due" in res.stdout
     assert "[Timer]\nOnCalendar=*:0/5" in res.stdout and "Persistent=true" in res.stdout
     assert "Type=oneshot" in res.stdout
+
+
+def test_guard_errors_refuse_the_story_unless_forced(example: Path, tmp_path: Path) -> None:
+    story = example / "stories" / "wifi-password.yaml"
+    text = story.read_text(encoding="utf-8")
+    marker = "\n    text:\n      en: "
+    assert marker in text
+    story.write_text(
+        text.replace(marker, marker + "Questions? Mail maria.lopez@gmail.com. ", 1), encoding="utf-8"
+    )
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
+    args = [
+        "--project",
+        str(example),
+        "publish",
+        "wifi-password",
+        "--channel",
+        "local",
+        "--lang",
+        "en",
+        "--json",
+    ]
+    refused = run_storycast(args, env)
+    assert refused.returncode == 7, refused.stderr
+    items = json.loads(refused.stdout)["items"]
+    assert items[0]["outcome"] == "failed" and items[0]["reason"] == "lint: pii.email"
+    assert not (example / "feed").exists()
+    forced = run_storycast([*args, "--force"], env)
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["published"] > 1
+    hist = run_storycast(["--project", str(example), "history", "--json", "--limit", "200"], env)
+    details = [h["detail"] for h in json.loads(hist.stdout) if h["what"] == "published"]
+    assert details and all("forced past lint" in d and "pii.email" in d for d in details)

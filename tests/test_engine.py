@@ -327,3 +327,41 @@ def test_ledger_states_are_visible_in_status_json(tmp_path: Path, db_url: str) -
         assert all(r.expires_utc == T0 + timedelta(hours=24) for r in rows)
     finally:
         ledger.close()
+
+
+def test_dst_fold_publishes_once_and_gap_moves_forward(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nightly = """\
+    timezone: Europe/Madrid
+    entries:
+      - card: card-b
+        cron: "30 2 * * *"
+        channels: [rec]
+        languages: [en]
+        grace: 3h
+    """
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = make_engine_project(tmp_path / "p", {"n.yaml": nightly})
+    project, ctx = load(root, db_url)
+    # Fall back, 2026-10-25: 02:30 happens twice (00:30 and 01:30 UTC); it publishes once, at the first.
+    fold_day = datetime(2026, 10, 25, 3, 0, tzinfo=UTC)
+    report = tick(project, ctx, at(ctx, fold_day))
+    assert [i.occurrence_key for i in report.items] == ["2026-10-25T02:30"]
+    assert tick(project, ctx, at(ctx, fold_day + timedelta(hours=1))).items == []
+    ledger = open_ledger(project)
+    try:
+        from storycast.ledger.tables import publication as p
+
+        (row,) = ledger.rows(p.c.occurrence_key == "2026-10-25T02:30")
+        assert row.due_utc == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    finally:
+        ledger.close()
+    assert len(calls(root)) == 1
+    # Spring forward, 2026-03-29: 02:30 does not exist; it moves to 03:00 CEST (01:00 UTC).
+    root2 = make_engine_project(tmp_path / "q", {"n.yaml": nightly})
+    project2, ctx2 = load(root2, db_url.replace("state.db", "state2.db") if "sqlite" in db_url else db_url)
+    gap = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
+    assert tick(project2, ctx2, at(ctx2, gap - timedelta(seconds=1))).items == []
+    report = tick(project2, ctx2, at(ctx2, gap))
+    assert [i.occurrence_key for i in report.items] == ["2026-03-29T03:00"]

@@ -187,8 +187,10 @@ class Publisher:
         self._point("after_claim", row)
         try:
             channel = self.channel(row.channel)
-            frames = self.renders.frames(row.kind, row.ref, row.lang)
             lint = self.lint_errors(row)
+            if lint and not self.force:  # checked before rendering: a refused story costs nothing
+                return self._fail_before_send(row, "lint: " + ", ".join(lint))
+            frames = self.renders.frames(row.kind, row.ref, row.lang)
         except StorycastError as exc:
             return self._fail_before_send(row, f"{type(exc).__name__}: {exc.message}")
         if len(frames) != row.frame_total or row.frame > len(frames):
@@ -196,8 +198,6 @@ class Publisher:
             # materialization plans the right set. Nothing was sent.
             self.ledger.release([row], self.now)
             return self._result(row, "released", f"the story now has {len(frames)} frames")
-        if lint and not self.force:
-            return self._fail_before_send(row, "lint: " + ", ".join(lint))
         frame = frames[row.frame - 1]
         key = idempotency_key(row, frame.sha256)
         request = PublishRequest(

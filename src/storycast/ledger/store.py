@@ -523,16 +523,19 @@ class Ledger:
             if not ok:
                 return False
             if attempt_no is not None:
+                closing: dict[str, Any] = {
+                    "outcome": outcome or state.value,
+                    "finished_utc": n,
+                    "remote_id": remote_id,
+                    "request_id": request_id,
+                }
+                note = detail if detail is not None else reason
+                if note is not None:  # keep what begin_send wrote (e.g. "forced past lint: …")
+                    closing["detail"] = note
                 c.execute(
                     update(attempt)
                     .where(attempt.c.publication_id == row.id, attempt.c.attempt_no == attempt_no)
-                    .values(
-                        outcome=outcome or state.value,
-                        finished_utc=n,
-                        remote_id=remote_id,
-                        request_id=request_id,
-                        detail=detail if detail is not None else reason,
-                    )
+                    .values(**closing)
                 )
             return True
 
