@@ -7,7 +7,6 @@ sheets of several languages with a language label per row.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -96,7 +95,27 @@ def overview(sheets: Sequence[tuple[str, Image.Image]]) -> Image.Image:
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    """PNG encoding without timestamps or metadata (deterministic bytes)."""
-    buf = io.BytesIO()
-    image.save(buf, "PNG", compress_level=1)  # review images: speed over a few kilobytes
-    return buf.getvalue()
+    """PNG bytes of an RGB image: no filtering, zlib level 1, no metadata (deterministic).
+
+    Pillow's encoder tries every row filter, which costs more than the whole contact sheet;
+    review images do not need the last kilobytes, so the rows go to zlib unfiltered.
+    """
+    import struct
+    import zlib
+
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    w, h = rgb.size
+    raw = rgb.tobytes()
+    stride = w * 3
+    rows = b"".join(b"\x00" + raw[i : i + stride] for i in range(0, len(raw), stride))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 1))
+        + chunk(b"IEND", b"")
+    )
