@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 PLUGIN = '''
 """storycast test plugin: the `recorder` channel and the `card` content kind."""
@@ -220,30 +219,35 @@ def calls(root: Path) -> list[dict[str, object]]:
 # -- databases --------------------------------------------------------------------------------
 
 
-def _pg_available() -> bool:
-    try:
-        import psycopg
+def _admin_dsn() -> str | None:
+    """A DSN for creating databases: the `test` database, else the always-present `postgres`."""
+    import psycopg
 
-        psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=3).close()
-        return True
-    except Exception:
-        return False
+    for dbname in ("test", "postgres"):
+        dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}"
+        try:
+            psycopg.connect(dsn, connect_timeout=3).close()
+            return dsn
+        except Exception:
+            continue
+    return None
 
 
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    if not _pg_available():
+    admin = _admin_dsn()
+    if admin is None:
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
     import psycopg
 
     name = f"storycast_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
