@@ -365,3 +365,15 @@ def test_dst_fold_publishes_once_and_gap_moves_forward(
     assert tick(project2, ctx2, at(ctx2, gap - timedelta(seconds=1))).items == []
     report = tick(project2, ctx2, at(ctx2, gap))
     assert [i.occurrence_key for i in report.items] == ["2026-03-29T03:00"]
+
+
+def test_a_broken_schedule_does_not_stop_planned_rows(tmp_path: Path, db_url: str) -> None:
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=30)))  # planned while the file was fine
+    (root / "schedules" / "one.yaml").write_text(ONE_CARD.replace("card-a", "card-zz"))
+    project, _ = load(root, db_url)
+    report = tick(project, ctx, at(ctx, T0))
+    assert report.count("published") == 10
+    assert len(report.errors) == 1 and "card-zz" in str(report.errors[0])
+    assert "one.yaml:3" in str(report.errors[0])

@@ -87,6 +87,9 @@ def publish(
             f"unknown {summary['unknown']}, missed {summary['missed']}",
             markup=False,
         )
+    if report.errors:
+        # What was already planned went out; the planning problem decides the exit code (3/4).
+        raise report.errors[0]
     if report.problems:
         raise typer.Exit(int(ExitStatus.PARTIAL))
 

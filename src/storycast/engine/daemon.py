@@ -263,6 +263,8 @@ class Daemon:
                 wake = now + ERROR_BACKOFF
             else:
                 self._log_report(report)
+                for err in report.errors:
+                    _log(logging.ERROR, "plan-failed", error=str(err), kept="rows already planned")
                 if report.next_due is not None:
                     wake = min(wake, max(report.next_due, now))
                 mat = report.materialized

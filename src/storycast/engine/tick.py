@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..errors import ConfigError, ContentError, StorycastError
 from ..ledger import Ledger, Row, open_ledger
 from .materialize import HORIZON, MANUAL_PREFIX, Materialized, materialize, units_of
 from .publisher import Checkpoint, ItemResult, Publisher
@@ -83,6 +84,7 @@ class TickReport:
     reconciled: int = 0
     insights: int = 0  # posts whose metrics were captured in this tick
     next_due: datetime | None = None
+    errors: list[StorycastError] = field(default_factory=list)  # planning problems (bad schedule)
 
     def count(self, outcome: str) -> int:
         return sum(1 for i in self.items if i.outcome == outcome)
@@ -108,6 +110,7 @@ class TickReport:
             "cancelled": m.cancelled if m else 0,
             "next_due": self.next_due.strftime("%Y-%m-%dT%H:%M:%SZ") if self.next_due else None,
             "items": [i.to_json() for i in self.items],
+            "errors": [str(e) for e in self.errors],
         }
 
 
@@ -140,8 +143,13 @@ def tick(
         swept = led.sweep(now)
         report.released, report.became_unknown = swept["released"], swept["unknown"]
         if opts.materialize:
-            tt = timetable if timetable is not None else _load_timetable(project)
-            report.materialized = materialize(project, led, tt, now, opts.horizon)
+            try:
+                tt = timetable if timetable is not None else _load_timetable(project)
+                report.materialized = materialize(project, led, tt, now, opts.horizon)
+            except (ContentError, ConfigError) as exc:
+                # A broken schedule or story must not stop what is already planned from going
+                # out; the caller reports the error (publish --due exits 3/4) after publishing.
+                report.errors.append(exc)
         report.missed = swept["missed"] + led.sweep(now)["missed"]
         if opts.reconcile:
             from .reconcile import reconcile
