@@ -298,9 +298,10 @@ def test_migration_0003_adds_tables_and_keeps_rows(tmp_path: Path) -> None:
     with engine.begin() as c:
         c.execute(
             text(
-                "INSERT INTO publication (entry_key, occurrence_key, channel, lang, frame, frame_total, kind, ref, label,"
-                " source, due_utc, deadline_utc, state, attempts, created_utc, updated_utc) VALUES ('e','o','local','en',"
-                "1,1,'story','s','l','x','2026-12-01 10:00:00','2026-12-01 10:15:00','published',1,"
+                "INSERT INTO publication (entry_key, occurrence_key, channel, lang, frame, frame_total, kind,"
+                " ref, label, source, due_utc, deadline_utc, state, attempts, created_utc, updated_utc)"
+                " VALUES ('e','o','local','en',1,1,'story','s','l','x','2026-12-01 10:00:00',"
+                "'2026-12-01 10:15:00','published',1,"
                 "'2026-12-01 10:00:00','2026-12-01 10:00:00')"
             )
         )
