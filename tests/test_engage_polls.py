@@ -269,3 +269,55 @@ def test_cli_results_json_and_chart(project: Project, run_cli, tmp_path: Path) -
         "--project", str(project.root), "polls", "vote", "router-color", "3", "--voter", "z", env=env
     )
     assert code == 0 and "option 3" in out
+
+
+def test_whatsapp_button_taps_are_votes_and_bad_signatures_are_refused(project: Project, caplog) -> None:
+    import hashlib
+    import hmac
+
+    from storycast.engage.replies import handle_whatsapp_webhook
+
+    secret = "wa-app-secret"
+    messages = [
+        {
+            "from": "34600000001",
+            "id": "wamid.1",
+            "timestamp": "1764784800",
+            "type": "interactive",
+            "interactive": {
+                "type": "button_reply",
+                "button_reply": {"id": "router-color:1", "title": "Black"},
+            },
+        },
+        {
+            "from": "34600000002",
+            "id": "wamid.2",
+            "timestamp": "1764784801",
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": "router-color:2", "title": "Blue"}},
+        },
+        {
+            "from": "34600000001",
+            "id": "wamid.3",
+            "timestamp": "1764784802",
+            "type": "interactive",
+            "interactive": {
+                "type": "button_reply",
+                "button_reply": {"id": "router-color:2", "title": "Blue"},
+            },
+        },
+    ]
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"changes": [{"field": "messages", "value": {"messages": messages}}]}],
+        }
+    ).encode()
+    sig = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    stored = handle_whatsapp_webhook(project, body, sig, secret, channel="wa")
+    assert stored.votes == 3
+    t = tally(project, "router-color")
+    assert t.by_channel == {"wa": [0, 0, 2]}  # the first voter changed their mind
+    with caplog.at_level("WARNING"), pytest.raises(BadSignature):
+        handle_whatsapp_webhook(project, body, sig.replace("a", "b"), secret, channel="wa")
+    assert "rejected a WhatsApp webhook delivery" in caplog.text

@@ -271,6 +271,80 @@ def handle_telegram_update(
             led.close()
 
 
+def handle_whatsapp_webhook(
+    project: Project,
+    body: bytes,
+    signature: str | None,
+    app_secret: str,
+    *,
+    channel: str = "whatsapp",
+    ledger: Ledger | None = None,
+) -> Stored:
+    """Verify and store a WhatsApp Cloud API ``messages`` delivery.
+
+    A reply-button or list tap whose id is ``<poll id>:<0-based option>`` (what the WhatsApp
+    adapter sends) is a vote; a text message replying to one of our messages (``context.id``) is a
+    reply to that post, and a vote when it is only a number and the post is a poll.
+    """
+    from ..ledger import open_ledger
+    from .polls import polls, record_vote
+    from .store import find_post, put_reply
+
+    verify_meta_signature(body, signature, app_secret, what="WhatsApp webhook")
+    payload = json.loads(body)
+    stored = Stored()
+    known = polls(project)
+    own = ledger is None
+    led = ledger or open_ledger(project)
+    try:
+        for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
+            for change in entry.get("changes", []):
+                for msg in (change.get("value") or {}).get("messages", []) or []:
+                    sender = str(msg.get("from", ""))
+                    at = datetime.fromtimestamp(int(msg.get("timestamp", 0)), UTC)
+                    tap = (msg.get("interactive") or {}).get("button_reply") or (
+                        msg.get("interactive") or {}
+                    ).get("list_reply")
+                    if tap:
+                        poll_id, _, index = str(tap.get("id", "")).rpartition(":")
+                        if poll_id in known and index.isdigit():
+                            record_vote(
+                                project,
+                                poll_id,
+                                int(index) + 1,
+                                "whatsapp",
+                                f"{channel}:{sender}",
+                                now=at,
+                                channel=channel,
+                                ledger=led,
+                            )
+                            stored.votes += 1
+                        continue
+                    parent = str((msg.get("context") or {}).get("id", ""))
+                    post = find_post(led, channel, parent) if parent else None
+                    if post is None or not msg.get("id"):
+                        continue
+                    text = str((msg.get("text") or {}).get("body", ""))
+                    new = put_reply(
+                        led,
+                        channel=channel,
+                        message_id=str(msg["id"]),
+                        kind="reply",
+                        thread=sender,
+                        at=at,
+                        text=text,
+                        story_remote_id=parent,
+                        post=post,
+                    )
+                    _count(stored, "reply", new)
+                    if new and _maybe_vote(project, led, post, text, sender, at, channel):
+                        stored.votes += 1
+        return stored
+    finally:
+        if own:
+            led.close()
+
+
 def first_response_times(rows: Sequence[Mapping[str, Any]]) -> dict[int, timedelta]:
     """Customer message id -> time until the first agent message after it in the same thread.
 
