@@ -28,6 +28,9 @@ class EngineSection(BaseModel):
     heartbeat_seconds: float = Field(10.0, gt=0, le=600)
     stalled_after_seconds: float = Field(30.0, gt=0, le=3600)
     queue_lease_minutes: int = Field(60, ge=1, le=10080)
+    # procrastinate wakes on new jobs at once, but notices a job freed by its channel lock only
+    # when it polls.
+    poll_seconds: float = Field(1.0, ge=0.05, le=60)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,131 @@
+"""The procrastinate App: a periodic ``tick`` (queue ``control``), ``render`` and ``publish`` jobs.
+
+Built per project (its ``[engine]`` section sets the tick's cron and the worker's heartbeat), so
+every worker process of a deployment calls :func:`make_app` on the same storycast.toml::
+
+    scale = make_app(project, context)
+    scale.run_worker(queues=["publish"], concurrency=8)   # blocks; SIGTERM drains and returns
+
+procrastinate defers the periodic tick once per period whatever the number of workers
+(``periodic_id="tick"``, plus ``queueing_lock="tick"`` so a backlog never holds two).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .runtime import PUBLISH, RENDER, TICK, Runtime
+
+if TYPE_CHECKING:
+    from procrastinate import App
+
+    from ...context import Context
+    from ...project import Project
+
+log = logging.getLogger("storycast.worker")
+
+
+@dataclass
+class ScaleOut:
+    """The App, the job bodies it runs, and the project they belong to."""
+
+    app: App
+    runtime: Runtime
+    project: Project
+
+    def run_worker(self, queues: list[str] | None = None, concurrency: int | None = None) -> None:
+        """Run a worker until SIGTERM/SIGINT: it stops taking jobs, finishes those running, returns."""
+        from .schema import ensure_schema
+
+        cfg = self.project.config.engine
+        if concurrency is None:
+            concurrency = cfg.render_concurrency if queues == ["render"] else cfg.publish_concurrency
+        ensure_schema(self.runtime.urls.conninfo)
+        try:
+            self.app.run_worker(
+                queues=queues,
+                concurrency=concurrency,
+                update_heartbeat_interval=cfg.heartbeat_seconds,
+                stalled_worker_timeout=cfg.stalled_after_seconds,
+                fetch_job_polling_interval=cfg.poll_seconds,
+                delete_jobs="successful",
+                install_signal_handlers=True,
+            )
+        finally:
+            self.runtime.close()
+
+    async def recover_stalled(self) -> dict[str, int]:
+        """Jobs of workers whose heartbeat stopped: reconcile their rows, then run them again.
+
+        Not a blind retry: a publish job's row that was ``sending`` is made ``unknown`` first (the
+        post may be out), so the retried job is a no-op and reconcile asks the channel. A row that
+        never reached ``sending`` is published by the retried job through the same CAS.
+        """
+        from procrastinate.jobs import Status
+
+        jm = self.app.job_manager
+        cfg = self.project.config.engine
+        counts = {"retried": 0, "unknown": 0, "dropped": 0}
+        stalled = await jm.get_stalled_jobs(seconds_since_heartbeat=cfg.stalled_after_seconds)
+        for job in list(stalled)[:1000]:  # bounded: the rest wait for the next tick
+            if job.task_name == TICK:
+                # The next periodic tick sweeps everything anyway; do not hold a second one.
+                await jm.finish_job(job, status=Status.FAILED, delete_job=False)
+                counts["dropped"] += 1
+                continue
+            if job.task_name == PUBLISH:
+                ids = job.task_kwargs.get("row_ids") or []
+                for row_id in ids if isinstance(ids, list) else []:
+                    if await asyncio.to_thread(self.runtime.abandon, int(row_id)) == "unknown":  # type: ignore[arg-type]
+                        counts["unknown"] += 1
+            await jm.retry_job(job)
+            counts["retried"] += 1
+        if any(counts.values()):
+            log.warning("recovered stalled jobs: %s", counts)
+        return counts
+
+
+def make_app(project: Project, context: Context | None = None) -> ScaleOut:
+    """The procrastinate App of ``project`` (ConfigError unless its ledger is PostgreSQL)."""
+    from procrastinate import App, PsycopgConnector, SyncPsycopgConnector
+    from procrastinate.manager import JobManager
+    from procrastinate.tasks import configure_task
+
+    from ...context import Context
+    from .urls import project_pg_urls
+
+    ctx = context or Context()
+    urls = project_pg_urls(project)
+    cfg = project.config.engine
+    app = App(connector=PsycopgConnector(conninfo=urls.conninfo))
+    # Deferring inside the ledger's transaction uses a sync connector on *that* connection; it
+    # never opens a pool of its own.
+    outbox = JobManager(SyncPsycopgConnector(conninfo=urls.conninfo))
+
+    def defer(task: str, conn: Any, options: dict[str, Any], kwargs_list: list[dict[str, Any]]) -> None:
+        configure_task(name=task, job_manager=outbox, connection=conn, **options).batch_defer(*kwargs_list)
+
+    runtime = Runtime(project, ctx, defer)
+    scale = ScaleOut(app, runtime, project)
+
+    @app.periodic(cron=cfg.tick_cron, periodic_id="tick")
+    @app.task(name=TICK, queue="control", queueing_lock="tick")
+    async def tick_task(timestamp: int) -> dict[str, Any]:
+        recovered = await scale.recover_stalled()
+        report = await asyncio.to_thread(runtime.tick_once)
+        out = {"queued": report.count("queued"), "missed": report.missed, **recovered}
+        log.info("tick %s: %s", timestamp, out)
+        return out
+
+    @app.task(name=PUBLISH, queue="publish")
+    def publish_task(row_ids: list[int]) -> list[str]:
+        return runtime.publish_rows(row_ids)
+
+    @app.task(name=RENDER, queue="render")
+    def render_task(kind: str, ref: str, lang: str, video: bool = False) -> int:
+        return runtime.render_one(kind, ref, lang, video=video)
+
+    return scale

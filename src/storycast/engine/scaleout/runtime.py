@@ -1,0 +1,318 @@
+"""What a worker process does for each job: the same ledger protocol as the embedded engine.
+
+* :meth:`Runtime.tick_once` runs :func:`storycast.engine.tick` with a :class:`QueueDispatcher`:
+  due rows are claimed and, in the claim's own transaction, handed to the ``publish`` queue as
+  one job per row (transactional outbox: the claim and the jobs commit together or not at all).
+* :meth:`Runtime.publish_one` is what a publish job runs: :meth:`Publisher.publish_rows` on the one
+  row, i.e. CAS ``claimed -> sending`` with the attempt committed *before* the platform call. A
+  re-delivered job finds the row past ``claimed`` and does nothing.
+* :meth:`Runtime.abandon` is how a dead worker's job is reconciled: a row it was sending becomes
+  ``unknown`` (reconcile asks the channel); a row it had not started stays claimed for the retry.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ...ledger import Ledger, Row, State, naive, timeout_from
+from ..publisher import ItemResult, Publisher
+from ..tick import TickOptions, TickReport, tick
+from .urls import project_pg_urls
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from ...context import Context
+    from ...project import Project
+
+PUBLISH = "storycast.publish"
+RENDER = "storycast.render"
+TICK = "storycast.tick"
+QUEUES = ("control", "render", "publish")
+CLAIM_BATCH = 500  # rows per claim transaction; handed to the queue in the same transaction
+
+# Deferring needs (task name, psycopg connection, job options, kwargs list); the App provides it.
+Defer = Callable[[str, Any, dict[str, Any], list[dict[str, Any]]], None]
+
+
+def queue_owner() -> str:
+    """``claimed_by`` of rows handed to the queue. Not ``host:pid``: the ledger's sweep must not
+    treat them as owned by the (live or dead) process that claimed them; the queue owns them."""
+    return f"queue@{socket.gethostname()}/{os.getpid()}"
+
+
+class QueueDispatcher:
+    """A :class:`~storycast.engine.tick.Dispatcher` that defers the claimed rows as publish jobs."""
+
+    def __init__(self, defer: Defer, now: datetime, lease: timedelta) -> None:
+        self.defer = defer
+        self.now = now
+        self.lease = lease
+        self.deferred = 0
+        # An attribute, as the Dispatcher protocol has it (None would mean "publish in-process").
+        self.within_claim: Callable[[Any, list[Row]], None] | None = self._within_claim
+
+    def _within_claim(self, conn: Connection, rows: list[Row]) -> None:
+        """Inside the claim transaction: mark the rows queue-owned and defer their publish jobs."""
+        from sqlalchemy import update
+
+        from ...ledger.models import Publication
+
+        conn.execute(
+            update(Publication)
+            .where(Publication.id.in_([r.id for r in rows]), Publication.state == State.CLAIMED.value)
+            .values(claimed_by=queue_owner(), lease_until_utc=naive(self.now + self.lease))
+        )
+        raw = conn.connection.driver_connection  # the psycopg connection of this very transaction
+        by_channel: dict[str, list[Row]] = defaultdict(list)
+        for r in rows:
+            by_channel[r.channel].append(r)
+        for channel, group in sorted(by_channel.items()):
+            # One lock per channel (account): its jobs run one at a time, across every machine.
+            # One job per channel per claim: procrastinate picks up a lock-blocked job only when
+            # it next polls, so a job per row would pace a busy channel at one post per poll.
+            opts = {"queue": "publish", "lock": f"account:{channel}"}
+            self.defer(PUBLISH, raw, opts, [{"row_ids": [r.id for r in group]}])
+        self.deferred += len(rows)
+
+    def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
+        """The rows are already on the queue (deferred in the claim transaction)."""
+        return [
+            ItemResult(
+                r.id, r.ref, r.channel, r.lang, r.frame, r.frame_total, r.occurrence_key, "queued", None
+            )
+            for r in rows
+        ]
+
+
+class Runtime:
+    """One worker process's view of the project: its ledger connection pool and job bodies."""
+
+    def __init__(self, project: Project, context: Context, defer: Defer) -> None:
+        self.project = project
+        self.context = context
+        self.defer = defer
+        self.cfg = project.config.engine
+        self.urls = project_pg_urls(project)
+        self._ledger: Ledger | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger.open(self.urls.sqlalchemy, timeout_from(self.project.environ))
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    # -- tick ---------------------------------------------------------------------------------
+
+    def dispatcher(self, now: datetime) -> QueueDispatcher:
+        return QueueDispatcher(self.defer, now, timedelta(minutes=self.cfg.queue_lease_minutes))
+
+    def tick_once(self, now: datetime | None = None) -> TickReport:
+        """Sweep, materialize, reconcile, then claim due rows onto the publish queue."""
+        now = now or self.context.now()
+        report = tick(
+            self.project,
+            self.context,
+            now,
+            ledger=self.ledger,
+            options=TickOptions(batch=CLAIM_BATCH),
+            dispatcher=self.dispatcher(now),
+        )
+        self.defer_renders(now)
+        return report
+
+    def defer_renders(self, now: datetime) -> int:
+        """Queue a render job for each (kind, ref, lang) due within the lead time (at most one waiting)."""
+        if self.cfg.render_lead_minutes <= 0:
+            return 0
+        from sqlalchemy import select
+
+        from ...ledger import db
+        from ...ledger.models import Publication
+
+        horizon = naive(now + timedelta(minutes=self.cfg.render_lead_minutes))
+
+        def run() -> int:
+            with db.transaction(self.ledger.engine) as conn:
+                wanted = conn.execute(
+                    select(Publication.kind, Publication.ref, Publication.lang)
+                    .where(
+                        Publication.state == State.PLANNED.value,
+                        Publication.due_utc <= horizon,
+                        Publication.deadline_utc >= naive(now),
+                    )
+                    .distinct()
+                ).all()
+                raw = conn.connection.driver_connection
+                n = 0
+                for kind, ref, lang in wanted:
+                    key = f"render:{kind}:{ref}:{lang}"
+                    # A savepoint each: an AlreadyEnqueued (same render waiting) must not abort the rest.
+                    try:
+                        with conn.begin_nested():
+                            self.defer(
+                                RENDER,
+                                raw,
+                                {"queue": "render", "queueing_lock": key},
+                                [{"kind": kind, "ref": ref, "lang": lang}],
+                            )
+                            n += 1
+                    except Exception as exc:
+                        if type(exc).__name__ != "AlreadyEnqueued":
+                            raise
+                return n
+
+        return int(self.ledger.retry(run))
+
+    # -- publish ------------------------------------------------------------------------------
+
+    def publish_rows(self, row_ids: Sequence[int]) -> list[str]:
+        """What a publish job runs: :meth:`publish_one` for each row, in order (one channel's rows)."""
+        return [self.publish_one(int(rid)) for rid in row_ids]
+
+    def publish_one(self, row_id: int, now: datetime | None = None) -> str:
+        """Publish one queued row through the embedded engine's protocol; return its outcome.
+
+        A row no longer ``claimed``/``rendering`` (already sent, re-delivered job, cancelled, or
+        reconciled) is left alone: the job is a no-op.
+        """
+        now = now or self.context.now()
+        rows = self.ledger.rows(_id_is(row_id))
+        if not rows:
+            return "gone"
+        row = rows[0]
+        if row.state not in (State.CLAIMED.value, State.RENDERING.value):
+            return f"noop:{row.state}"
+        if row.deadline_utc < now:
+            # Queued too long (workers were down): back to planned; the sweep records it missed.
+            self.ledger.release([row], now)
+            return "late"
+        publisher = Publisher(self.project, self.context, self.ledger, now)
+        try:
+            result = publisher.publish_rows([row])[0]
+            if (
+                result.outcome in (State.PUBLISHED.value, State.HANDED_OFF.value)
+                and row.frame < row.frame_total
+            ):
+                self._queue_next_frame(row, now, publisher)
+        finally:
+            publisher.close()
+        return result.outcome
+
+    def _queue_next_frame(self, row: Row, now: datetime, publisher: Publisher) -> None:
+        # The next frame of a story may go as soon as this one is out; don't wait for the next tick.
+        self.ledger.claim(
+            now,
+            CLAIM_BATCH,
+            publisher.limits(),
+            only_entry=row.entry_key,
+            within=self.dispatcher(now).within_claim,
+        )
+
+    # -- render -------------------------------------------------------------------------------
+
+    def render_one(self, kind: str, ref: str, lang: str, *, video: bool = False) -> int:
+        """Render the frames a publish job will need (content-addressed, so repeats are cheap)."""
+        from ..frames import FrameCache
+
+        out = self.project.state_dir / "renders" / kind / ref / lang
+        remove_stale_temps(out)
+        frames = FrameCache(self.project).frames(kind, ref, lang)
+        if video and kind == "story":
+            from ...render.pipeline import render_story
+            from ...render.videos import render_result_video
+
+            render_result_video(render_story(self.project, ref, lang, out_dir=out))
+        return len(frames)
+
+    # -- recovery -----------------------------------------------------------------------------
+
+    def abandon(self, row_id: int, now: datetime | None = None) -> str:
+        """Reconcile a row whose publish job's worker died: ``sending`` becomes ``unknown``.
+
+        Rows still ``claimed``/``rendering`` are left as they are: nothing reached the platform,
+        and the retried job publishes them through the same compare-and-set.
+        """
+        from sqlalchemy import update
+
+        from ...ledger import db
+        from ...ledger.models import Attempt, Publication
+
+        n = naive(now or self.context.now())
+
+        def run() -> bool:
+            with db.transaction(self.ledger.engine) as conn:
+                hit = conn.execute(
+                    update(Publication)
+                    .where(Publication.id == row_id, Publication.state == State.SENDING.value)
+                    .values(
+                        state=State.UNKNOWN.value,
+                        reason="the worker publishing it died during the platform call",
+                        updated_utc=n,
+                    )
+                ).rowcount
+                if hit:
+                    conn.execute(
+                        update(Attempt)
+                        .where(Attempt.publication_id == row_id, Attempt.outcome == "sending")
+                        .values(outcome="unknown", finished_utc=n, detail="worker stopped mid-call")
+                    )
+                return bool(hit)
+
+        return "unknown" if self.ledger.retry(run) else "untouched"
+
+
+def _id_is(row_id: int) -> Any:
+    from ...ledger.models import Publication
+
+    return Publication.id == row_id
+
+
+def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
+    """Delete temp files (``.*.tmp*``) a killed render left behind; return how many.
+
+    A killed render never leaves a partial file under a final name (every write goes to a temp
+    file, then ``os.replace``); this clears its temp files. A name that carries a process id is
+    removed once no such process is alive; a random one (``mkstemp``) once it is an hour old.
+    The check is per machine: keep the renders folder local, not on a shared volume.
+    """
+    import time
+    from pathlib import Path
+
+    path = Path(folder)
+    if not path.is_dir():
+        return 0
+    removed = 0
+    for f in path.glob(".*.tmp*"):
+        pids = [int(x) for x in f.name.split(".") if x.isdigit() and 1 < int(x) <= 4_194_304]
+        if pids:
+            stale = not any(pid == os.getpid() or _alive(pid) for pid in pids)
+        else:
+            try:
+                stale = time.time() - f.stat().st_mtime > older_than_s
+            except FileNotFoundError:
+                continue
+        if stale:
+            f.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

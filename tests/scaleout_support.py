@@ -1,0 +1,227 @@
+"""Test-only support for the scale-out tests and bench: a `pgrecorder` channel plugin and helpers.
+
+The channel records every call in a PostgreSQL table with a UNIQUE idempotency key (and a UNIQUE
+row id), so a duplicate publication is refused by the database and written to ``sc_duplicates``;
+``lookup`` reads the same table, so reconcile can tell whether an ambiguous call got through.
+Per call it can sleep ``delay_ms`` (a platform's latency) and, when ``SC_HANG`` is set in the
+worker's environment, hang after the platform accepted the post (to be killed there).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import tempfile
+import textwrap
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+PLUGIN = '''
+"""storycast test plugin: the `pgrecorder` channel (calls recorded in PostgreSQL, UNIQUE per key)."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psycopg
+
+from storycast.channels.base import Capabilities, Channel, PermanentFailure, PublishRequest, PublishResult
+from storycast.channels.registry import register_channel_type
+
+_local = threading.local()
+
+
+def _conn(dsn):
+    conns = getattr(_local, "conns", None)
+    if conns is None:
+        conns = _local.conns = {}
+    c = conns.get(dsn)
+    if c is None or c.closed:
+        c = conns[dsn] = psycopg.connect(dsn, autocommit=True)
+    return c
+
+
+class PgRecorderChannel(Channel):
+    type_name = "pgrecorder"
+    capabilities = Capabilities(images=True)
+    lookup_authoritative = True  # the table is the platform: absent means not published
+
+    class Options(Channel.Options):
+        dsn: str
+        delay_ms: int = 0
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        c = _conn(self.options.dsn)
+        try:
+            c.execute(
+                "INSERT INTO sc_calls (key, row_id, channel, pid) VALUES (%s, %s, %s, %s)",
+                (request.idempotency_key, request.row_id, self.name, os.getpid()),
+            )
+        except psycopg.errors.UniqueViolation:
+            c.execute(
+                "INSERT INTO sc_duplicates (key, row_id, channel, pid) VALUES (%s, %s, %s, %s)",
+                (request.idempotency_key, request.row_id, self.name, os.getpid()),
+            )
+            raise PermanentFailure("DUPLICATE publication of row %d" % request.row_id)
+        if self.options.delay_ms:
+            time.sleep(self.options.delay_ms / 1000)
+        hang = float(os.environ.get("SC_HANG", "0") or 0)
+        if hang:
+            time.sleep(hang)  # the platform has the post; the worker is killed here
+        c.execute(
+            "UPDATE sc_calls SET finished = clock_timestamp() WHERE key = %s", (request.idempotency_key,)
+        )
+        return PublishResult(remote_id="pg-" + request.idempotency_key[:12])
+
+    def lookup(self, request: PublishRequest) -> PublishResult | None:
+        row = _conn(self.options.dsn).execute(
+            "SELECT key FROM sc_calls WHERE key = %s", (request.idempotency_key,)
+        ).fetchone()
+        return PublishResult(remote_id="pg-" + row[0][:12]) if row else None
+
+
+register_channel_type(PgRecorderChannel)
+'''
+
+CALL_TABLES = """
+CREATE TABLE IF NOT EXISTS sc_calls (
+    key text PRIMARY KEY,
+    row_id integer NOT NULL UNIQUE,
+    channel text NOT NULL,
+    pid integer NOT NULL,
+    started timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished timestamptz
+);
+CREATE TABLE IF NOT EXISTS sc_duplicates (
+    id serial PRIMARY KEY, key text, row_id integer, channel text, pid integer
+);
+"""
+
+
+def write_plugin() -> Path:
+    """A folder with the `sc_pgrecorder` module and its entry point (for PYTHONPATH)."""
+    root = Path(tempfile.mkdtemp(prefix="sc-pgrec-"))
+    (root / "sc_pgrecorder.py").write_text(PLUGIN, encoding="utf-8")
+    info = root / "sc_pgrecorder-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sc-pgrecorder\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[storycast]\npgrecorder = sc_pgrecorder\n")
+    return root
+
+
+PG_PLUGIN_DIR = write_plugin()
+sys.path.insert(0, str(PG_PLUGIN_DIR))
+
+
+@contextmanager
+def fresh_database(prefix: str = "storycast_scale") -> Iterator[tuple[str, str]]:
+    """A new database on 127.0.0.1 with the call tables: (SQLAlchemy URL, libpq conninfo); dropped after."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(CALL_TABLES)
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", dsn
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def minute_window(minutes: int, *, ago: int = 5) -> tuple[str, str]:
+    """``start``/``until`` (UTC, whole minutes) of a per-minute cron that ended ``ago`` minutes ago."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    until = now - timedelta(minutes=ago)
+    start = until - timedelta(minutes=minutes - 1)
+    return start.strftime("%Y-%m-%dT%H:%M"), until.strftime("%Y-%m-%dT%H:%M")
+
+
+def scale_project(
+    root: Path,
+    dsn: str,
+    *,
+    channels: Sequence[str],
+    minutes: int,
+    languages: Sequence[str] = ("en", "es"),
+    delay_ms: int = 0,
+    engine: Mapping[str, object] | None = None,
+    card: str = "card-a",
+) -> Path:
+    """A project whose schedule makes ``minutes * len(channels) * len(languages)`` rows due now."""
+    engine_cfg = {
+        "kind": "procrastinate",
+        "tick_cron": "*/2 * * * * *",
+        "heartbeat_seconds": 1,
+        "stalled_after_seconds": 4,
+        "render_lead_minutes": 0,
+        **(engine or {}),
+    }
+    lines = ["[project]", 'name = "Scale test"', 'languages = ["en", "es"]', 'timezone = "UTC"']
+    lines += ["", "[engine]"]
+    for k, v in engine_cfg.items():
+        lines.append(f"{k} = {v!r}".replace("'", '"') if isinstance(v, str) else f"{k} = {v}")
+    for ch in channels:
+        lines += ["", f"[channels.{ch}]", 'type = "pgrecorder"', f'dsn = "{dsn}"', f"delay_ms = {delay_ms}"]
+    start, until = minute_window(minutes)
+    (root / "schedules").mkdir(parents=True, exist_ok=True)
+    (root / "stories").mkdir(exist_ok=True)
+    (root / "storycast.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "schedules" / "load.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            timezone: UTC
+            entries:
+              - card: {card}
+                cron: "* * * * *"
+                start: "{start}"
+                until: "{until}"
+                channels: [{", ".join(channels)}]
+                languages: [{", ".join(languages)}]
+                grace: 3h
+            """
+        ),
+        encoding="utf-8",
+    )
+    return root
+
+
+def worker_env(db_url: str, **extra: str) -> dict[str, str]:
+    """Environment for worker subprocesses: both test plugins importable, one card frame per row."""
+    from tests.conftest_db import subprocess_env
+
+    env = subprocess_env(db_url, SC_FRAMES="1", **extra)
+    env["PYTHONPATH"] = os.pathsep.join([str(PG_PLUGIN_DIR), env["PYTHONPATH"]])
+    env.pop("SC_HANG", None)
+    env.update(extra)
+    return env
+
+
+TICK_SOURCE = """
+import sys, time
+from storycast.context import Context
+from storycast.engine.scaleout import make_app
+from storycast.project import Project
+
+rounds, pause = int(sys.argv[2]), float(sys.argv[3])
+scale = make_app(Project.load(sys.argv[1]), Context())
+for _ in range(rounds):
+    scale.runtime.tick_once()
+    time.sleep(pause)
+scale.runtime.close()
+"""
+
+
+def overlaps(intervals: Sequence[tuple[datetime, datetime]]) -> int:
+    """How many consecutive calls (sorted by start) started before the previous one finished."""
+    ordered = sorted(intervals)
+    return sum(1 for a, b in itertools.pairwise(ordered) if b[0] < a[1])
