@@ -94,3 +94,14 @@ def test_no_stories_exits_4(make_project, run_cli) -> None:
     code, _, err = run_cli("--project", str(empty), "render")
     assert code == 4
     assert "no stories" in err
+
+
+@pytest.mark.slow
+def test_video_option_encodes_story_mp4(root: Path, run_cli) -> None:
+    code, out, err = run_cli("--project", str(root), "render", "sample", "--lang", "en", "--video", "--json")
+    assert code == 0, err
+    videos = json.loads(out)["results"][0]["video"]
+    assert videos and all(Path(v).is_file() and Path(v).suffix == ".mp4" for v in videos)
+    from storycast.render.video import check_media
+
+    assert check_media(Path(videos[0]), "instagram") == []
