@@ -242,3 +242,20 @@ def test_standalone_frames_render(project: Project, tmp_path: Path, template: st
     assert out.read_bytes() == result.payload
     ids = {t["id"] for t in result.texts}
     assert "brand" in ids
+
+
+def test_ellipsis_layer_turns_overflow_into_a_manifest_warning(project: Project) -> None:
+    tpl = project.root / "templates" / "tutorial" / "step.j2"
+    tpl.parent.mkdir(parents=True)
+    tpl.write_text(
+        '{% extends "default/tutorial/step.j2" %}\n{% block content %}\n'
+        '{{ ui.text("body", step.text ~ " " ~ step.text ~ " " ~ step.text, [90, 600, 300, 70], 48,'
+        " max_lines=1, ellipsis=true) }}\n{% endblock %}\n",
+        encoding="utf-8",
+    )
+    result = render_story(_reload(project), "sample", "en")
+    assert result.warnings and result.warnings[0].startswith("frame 02: ")
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    body = next(t for t in manifest["frames"][1]["texts"] if t["id"] == "body")
+    assert body["truncated"] is True and body["lines"][0].endswith("…")
+    assert manifest["frames"][1]["warnings"]
