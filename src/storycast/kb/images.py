@@ -59,11 +59,13 @@ def _encode(job: ImageJob, site: Path) -> bool:
     w, h = web_size(job.width, job.height)
     with Image.open(job.source) as im:
         im.draft("RGB", (w, h))  # JPEG: decode at reduced scale directly
-        img = im.convert("RGB")
+        im.load()
+        img = im if im.mode == "RGB" else im.convert("RGB")
     if img.size != (w, h):
         img = img.resize((w, h), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=WEB_QUALITY, progressive=True)
+    # Baseline (not progressive) JPEG: about five times faster to encode, and these are small.
+    img.save(buf, "JPEG", quality=WEB_QUALITY)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_bytes(buf.getvalue())
     os.replace(tmp, target)

@@ -62,6 +62,7 @@ class KbResult:
     seconds: float
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (what ``storycast kb build --json`` prints)."""
@@ -75,6 +76,7 @@ class KbResult:
             "seconds": round(self.seconds, 3),
             "missing": self.missing,
             "warnings": self.warnings,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
 
@@ -297,17 +299,31 @@ def build_site(
     frame's hash). Stale pages of deleted tutorials are removed.
     """
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    mark = started
+
+    def lap(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[name] = now - mark
+        mark = now
+
     target = Path(out) if out is not None else default_out(project)
     workers = jobs or min(8, os.cpu_count() or 1)
     lib = collect(project, story_ids, render=render, build_dir=build_dir, jobs=workers)
+    lap("collect")
     _prepare_out(target)
     _clear_pages(target, lib)
     site = _Site(project, lib, target, base_url or project.config.project.base_url)
     encoded = encode_all(lib.images, target, workers)
+    lap("images")
     site.build_pages()
+    lap("pages")
     site.build_search()
+    lap("search")
     site.build_assets()
     site.build_sitemap()
+    lap("assets")
     warnings = [f"{pair} has no rendered build and was left out" for pair in lib.missing]
     if not site.base_url:
         warnings.append(
@@ -323,6 +339,7 @@ def build_site(
         seconds=time.perf_counter() - started,
         missing=lib.missing,
         warnings=warnings,
+        timings=timings,
     )
 
 
