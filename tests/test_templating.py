@@ -278,3 +278,14 @@ def test_default_templates_render_valid_specs_for_every_frame_kind(tmp_path: Pat
             spec, rendered = eng.render_spec(plan.template, plan.context)
             assert spec.width == 1080 and spec.layers
             yaml.safe_load(rendered.text)
+
+
+def test_spec_problems_name_their_generated_lines(tmp_path: Path) -> None:
+    eng = engine(
+        tmp_path,
+        {"t.j2": "layers:\n  - type: text\n    text: {{ 'hi' }}\n    box: [0, 0, 10, 10]\n    colour: red\n"},
+    )
+    with pytest.raises(TemplateError) as info:
+        eng.render_spec("t.j2", {})
+    assert "unknown key `colour` (generated line 5: 'colour: red')" in info.value.message
+    assert info.value.hint is not None and "color" in info.value.hint

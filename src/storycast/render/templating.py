@@ -306,18 +306,26 @@ def parse_rendered(rendered: Rendered, where: Path | str, palette: Mapping[str, 
 
     try:
         return parse_spec(rendered.data, str(where), palette=palette)
-    except StorycastError as exc:
-        lines = rendered.text.splitlines()
-        shown = ""
-        if exc.line is not None and 0 < exc.line <= len(lines):
-            shown = f" (generated line {exc.line}: {lines[exc.line - 1].strip()[:120]!r})"
-        problems = getattr(exc, "problems", None) or []
-        detail = "; ".join(p.message for p in problems[:5]) if problems else exc.message
-        raise TemplateError(
-            f"the template produced an invalid frame spec: {detail}{shown}",
-            hint=exc.hint or "see docs/templates.md for every layer and its options",
-            file=where,
-        ) from None
+    except StorycastError as first:
+        exc = first
+    # Rare path: parse again keeping positions, so each problem names its generated YAML line.
+    try:
+        parse_spec(yamlsrc.loads(rendered.text, source=f"<{rendered.name}>"), str(where), palette=palette)
+    except StorycastError as located:
+        exc = located
+    lines = rendered.text.splitlines()
+
+    def shown(p: StorycastError) -> str:
+        if p.line is not None and 0 < p.line <= len(lines):
+            return f" (generated line {p.line}: {lines[p.line - 1].strip()[:100]!r})"
+        return ""
+
+    problems = getattr(exc, "problems", None) or [exc]
+    detail = "; ".join(p.message.removeprefix(f"{where}: ") + shown(p) for p in problems[:5])
+    hint = next((p.hint for p in problems if p.hint), None) or "see docs/layers.md for every layer and option"
+    raise TemplateError(
+        f"the template produced an invalid frame spec: {detail}", hint=hint, file=where
+    ) from None
 
 
 def engine_for(project_templates: Path | None, root: Path | None = None) -> TemplateEngine:
