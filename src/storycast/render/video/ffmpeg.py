@@ -6,6 +6,7 @@ import functools
 import os
 import re
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,24 +37,38 @@ def ffmpeg_version() -> str:
 @dataclass
 class RunStats:
     seconds: float
-    max_rss_kb: int  # peak resident set size of the ffmpeg process
+    max_rss_kb: int  # peak resident set size of the ffmpeg process (VmHWM on Linux)
 
 
 def run(args: list[str], *, what: str, file: Path | None = None, hint: str | None = None) -> RunStats:
     """Run ffmpeg with ``args``; RenderError with the tail of its log when it fails.
 
-    Uses ``os.wait4`` so the peak memory of this one child is known (the benchmark reports it).
+    Also measures the peak memory of this one child (the benchmark reports it).
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
-    err = proc.stderr.read()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    # getrusage's ru_maxrss is not enough on Linux: exec() folds the high-water mark of the memory
+    # the child inherited (a copy of this Python process) into it. /proc/PID/status VmHWM counts
+    # only ffmpeg's own memory, so poll it until the process ends.
+    hwm = 0
+    status_file = Path(f"/proc/{proc.pid}/status")
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        hwm = max(hwm, _vm_hwm(status_file))
+        time.sleep(0.01)
+    reader.join()
     proc.stderr.close()
-    _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    stats = RunStats(time.perf_counter() - start, int(usage.ru_maxrss))
+    stats = RunStats(time.perf_counter() - start, hwm or int(usage.ru_maxrss))
     if proc.returncode != 0:
+        err = b"".join(chunks)
         tail = (
             " | ".join(err.decode("utf-8", "replace").strip().splitlines()[-3:]) or f"exit {proc.returncode}"
         )
@@ -61,6 +76,17 @@ def run(args: list[str], *, what: str, file: Path | None = None, hint: str | Non
             f"ffmpeg failed while {what}: {tail}", file=file, hint=hint or "see the ffmpeg message"
         )
     return stats
+
+
+def _vm_hwm(status_file: Path) -> int:
+    """Peak resident set size in KiB from /proc/PID/status (0 when unavailable)."""
+    try:
+        for line in status_file.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 @dataclass(frozen=True)
