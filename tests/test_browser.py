@@ -377,7 +377,7 @@ AUDIT_JS = r"""
   }
   return problems;
 }
-"""
+"""  # noqa: E501
 
 
 def test_every_kb_page_passes_the_accessibility_check(browser: Any, kb_url: str, site: Path) -> None:

@@ -45,12 +45,16 @@ webhook_secret = "env:TEST_TG_SECRET"
 ENV = {"TEST_META_SECRET": "meta-app-secret", "TEST_META_VERIFY": "verify-me", "TEST_TG_SECRET": "tg-secret"}
 
 
-def _publish(project: Project, ref: str, lang: str, frames: int, at: datetime, poll: PollSpec | None = None) -> None:
+def _publish(
+    project: Project, ref: str, lang: str, frames: int, at: datetime, poll: PollSpec | None = None
+) -> None:
     ctx = Context()
     ctx.fixed_clock(at)
     channel = open_channel(project, "local", ctx)
     for i in range(1, frames + 1):
-        path = jpeg(project.root / "frames" / f"{ref}-{lang}-{i}-{at:%H%M}.jpg", seed=hash((ref, lang, i, at)) % 1000)
+        path = jpeg(
+            project.root / "frames" / f"{ref}-{lang}-{i}-{at:%H%M}.jpg", seed=hash((ref, lang, i, at)) % 1000
+        )
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         channel.publish(
             PublishRequest(
@@ -115,11 +119,15 @@ def test_feed_page_and_media(client: TestClient) -> None:
     assert client.get("/media/..%2F..%2Fstorycast.toml/x").status_code == 404
 
 
-def test_vote_goes_through_record_vote_and_counts_once_per_viewer(client: TestClient, project: Project) -> None:
+def test_vote_goes_through_record_vote_and_counts_once_per_viewer(
+    client: TestClient, project: Project
+) -> None:
     from storycast.engage import tally
 
     client.get("/")  # sets the viewer cookie
-    assert client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 2, "lang": "en"}).json()["new_voter"]
+    assert client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 2, "lang": "en"}).json()[
+        "new_voter"
+    ]
     again = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 5, "lang": "en"}).json()
     assert again == {"ok": True, "new_voter": False, "option": 5}
     t = tally(project, "csat-weekly").to_json()
@@ -148,33 +156,88 @@ def _sign(body: bytes, secret: str) -> str:
 
 
 def test_instagram_webhook_handshake_and_signature(client: TestClient) -> None:
-    ok = client.get("/hooks/instagram", params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"})
+    ok = client.get(
+        "/hooks/instagram",
+        params={"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "42"},
+    )
     assert ok.status_code == 200 and ok.text == "42"
-    bad = client.get("/hooks/instagram", params={"hub.mode": "subscribe", "hub.verify_token": "no", "hub.challenge": "42"})
+    bad = client.get(
+        "/hooks/instagram", params={"hub.mode": "subscribe", "hub.verify_token": "no", "hub.challenge": "42"}
+    )
     assert bad.status_code == 403
     body = json.dumps(
-        {"object": "instagram", "entry": [{"id": "1", "time": 1, "messaging": [
-            {"sender": {"id": "cust-1"}, "recipient": {"id": "us"}, "timestamp": 1764590000000,
-             "message": {"mid": "m-1", "text": "hola", "reply_to": {"story": {"id": "ig-media-1", "url": "x"}}}}
-        ]}]}
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": "1",
+                    "time": 1,
+                    "messaging": [
+                        {
+                            "sender": {"id": "cust-1"},
+                            "recipient": {"id": "us"},
+                            "timestamp": 1764590000000,
+                            "message": {
+                                "mid": "m-1",
+                                "text": "hola",
+                                "reply_to": {"story": {"id": "ig-media-1", "url": "x"}},
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
     ).encode()
-    forged = client.post("/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "wrong")})
+    forged = client.post(
+        "/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "wrong")}
+    )
     assert forged.status_code == 403
     assert "meta-app-secret" not in forged.text
-    good = client.post("/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "meta-app-secret")})
+    good = client.post(
+        "/hooks/instagram", content=body, headers={"X-Hub-Signature-256": _sign(body, "meta-app-secret")}
+    )
     assert good.status_code == 200 and good.json()["replies"] == 1
-    insights = json.dumps({"object": "instagram", "entry": [{"id": "1", "time": 1, "changes": [
-        {"field": "story_insights", "value": {"media_id": "ig-media-1", "reach": 40, "replies": 2}}]}]}).encode()
-    res = client.post("/hooks/instagram", content=insights, headers={"X-Hub-Signature-256": _sign(insights, "meta-app-secret")})
+    insights = json.dumps(
+        {
+            "object": "instagram",
+            "entry": [
+                {
+                    "id": "1",
+                    "time": 1,
+                    "changes": [
+                        {
+                            "field": "story_insights",
+                            "value": {"media_id": "ig-media-1", "reach": 40, "replies": 2},
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    res = client.post(
+        "/hooks/instagram",
+        content=insights,
+        headers={"X-Hub-Signature-256": _sign(insights, "meta-app-secret")},
+    )
     assert res.status_code == 200 and res.json()["insights"] == 1
 
 
 def test_telegram_webhook_checks_the_secret_token(client: TestClient) -> None:
-    update = {"update_id": 1, "message": {"message_id": 5, "date": 1764590000, "chat": {"id": 9}, "text": "hi"}}
+    update = {
+        "update_id": 1,
+        "message": {"message_id": 5, "date": 1764590000, "chat": {"id": 9}, "text": "hi"},
+    }
     assert client.post("/hooks/telegram", json=update).status_code == 403
-    res = client.post("/hooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"})
+    res = client.post(
+        "/hooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+    )
     assert res.status_code == 200 and res.json()["ok"] is True
-    assert client.post("/hooks/telegram", content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}).status_code == 400
+    assert (
+        client.post(
+            "/hooks/telegram", content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": "tg-secret"}
+        ).status_code
+        == 400
+    )
 
 
 def test_handoff_page_lists_nothing_on_an_empty_ledger(client: TestClient) -> None:
@@ -194,7 +257,9 @@ def test_preview_state_renders_the_focus_and_answers_304_until_something_changes
     assert isinstance(data["findings"], list)
     assert data["safe_zone"]["top"] > 0
     etag = first.headers["etag"]
-    same = client.get("/preview/state", params={"story": "sample", "lang": "es"}, headers={"If-None-Match": etag})
+    same = client.get(
+        "/preview/state", params={"story": "sample", "lang": "es"}, headers={"If-None-Match": etag}
+    )
     assert same.status_code == 304
     frame = client.get(data["stories"][0]["frames"][1]["url"])
     assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
@@ -202,7 +267,25 @@ def test_preview_state_renders_the_focus_and_answers_304_until_something_changes
 
 
 def test_preview_shows_a_content_error_instead_of_crashing(client: TestClient, project: Project) -> None:
-    (project.root / "stories" / "sample.yaml").write_text("id: sample\ntemplate: tutorial\n", encoding="utf-8")
+    (project.root / "stories" / "sample.yaml").write_text(
+        "id: sample\ntemplate: tutorial\n", encoding="utf-8"
+    )
     data = client.get("/preview/state", params={"story": "sample", "lang": "en"}).json()
     assert data["error"] is not None
     assert data["stories"] == []
+
+
+def test_an_empty_feed_says_how_many_frames_expired(project: Project) -> None:
+    from storycast.web import create_app
+
+    later = NOW + timedelta(days=3)
+    client = TestClient(create_app(project, now=lambda: later, watch=False))
+    page = client.get("/")
+    assert "No live stories" in page.text
+    assert "8 published frames have expired" in page.text
+
+
+def test_frames_published_by_a_backfill_after_the_clock_still_show(project: Project) -> None:
+    # README's first run publishes with --now in the future; serve must still show those stories.
+    stories = read_feed(project.root / "feed", NOW - timedelta(hours=4), project)
+    assert "sample.en" in [s.id for s in stories]

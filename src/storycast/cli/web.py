@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import console, load_project
+from ._common import NOW_HELP, console, load_project, parse_now
 
 
 def register(app: typer.Typer) -> None:
@@ -23,14 +23,18 @@ def register(app: typer.Typer) -> None:
                 "--watch/--no-watch", help="Re-render the preview when stories, templates or assets change."
             ),
         ] = True,
+        now: Annotated[
+            str | None, typer.Option("--now", help=NOW_HELP + " The feed shows what was live then.")
+        ] = None,
     ) -> None:
-        """Serve the local feed (/), the authoring preview (/preview), hand-offs (/handoff) and webhooks (/hooks/...)."""
+        """Serve the local feed (/), the preview (/preview), hand-offs (/handoff) and webhooks (/hooks/)."""
         import uvicorn
 
         from ..web import create_app
 
         project = load_project(ctx)
-        application = create_app(project, watch=watch)
+        fixed = parse_now(now) if now else None
+        application = create_app(project, watch=watch, now=(lambda: fixed) if fixed else None)
         base = f"http://{host}:{port}"
         console().print(
             f"feed     {base}/\npreview  {base}/preview\nhand-off {base}/handoff\n(Ctrl-C stops)",

@@ -60,7 +60,9 @@ UI: dict[str, dict[str, str]] = {
         "breadcrumb": "Ruta de navegación",
         "lead": "Guías breves y visuales para las preguntas más frecuentes. Elige un tema o busca.",
         "still_stuck": "¿Sigue sin funcionar?",
-        "contact": "Responde a cualquiera de nuestras historias o contacta con soporte y una persona te ayudará.",
+        "contact": (
+            "Responde a cualquiera de nuestras historias o contacta con soporte y una persona te ayudará."
+        ),
         "choose_language": "Elige tu idioma",
     },
     "th": {

@@ -28,7 +28,7 @@ from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
 from .images import encode_all
 from .search import SearchDoc, build_index
-from .sitemap import sitemap_xml
+from .sitemap import Entry, sitemap_xml
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -255,7 +255,7 @@ class _Site:
         _write(assets / "fonts.css", "\n".join(faces) + "\n")
 
     def build_sitemap(self) -> None:
-        entries = []
+        entries: list[Entry] = []
         for t in self.lib.tutorials:
             entries.append((t.url, t.updated, [(o, f"{o}/{t.story}/") for o in t.languages]))
         for lang in self.lib.languages:

@@ -22,9 +22,8 @@ def sitemap_xml(entries: Iterable[Entry], base_url: str) -> str:
         if modified is not None:
             lines.append(f"    <lastmod>{modified.isoformat()}</lastmod>")
         for lang, alt in alternates:
-            lines.append(
-                f'    <xhtml:link rel="alternate" hreflang={quoteattr(lang)} href={quoteattr(base_url + alt)}/>'
-            )
+            href = quoteattr(base_url + alt)
+            lines.append(f'    <xhtml:link rel="alternate" hreflang={quoteattr(lang)} href={href}/>')
         lines.append("  </url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"

@@ -32,7 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import StorycastError
 from . import handoff, hooks
-from .feed import feed_folder, read_feed
+from .feed import count_expired, feed_folder, read_feed
 from .preview import PreviewState
 
 if TYPE_CHECKING:
@@ -105,7 +105,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def feed_page(request: Request) -> Response:
     state = _state(request)
     project = state.project()
-    stories = read_feed(feed_folder(project), state.now(), project)
+    folder = feed_folder(project)
+    stories = read_feed(folder, state.now(), project)
     viewer, new = _viewer(request)
     brand = project.config.brand
     response = request.app.state.templates.TemplateResponse(
@@ -115,6 +116,8 @@ async def feed_page(request: Request) -> Response:
             "stories": [s.to_dict() for s in stories],
             "brand": {"name": brand.name or project.config.project.name, "primary": brand.primary},
             "lang": project.config.project.default_language,
+            "expired": 0 if stories else count_expired(folder, state.now()),
+            "now": state.now().strftime("%Y-%m-%d %H:%M UTC"),
         },
     )
     return _with_viewer(response, viewer, new)

@@ -100,7 +100,8 @@ def read_feed(folder: Path, now: datetime, project: Project | None = None) -> li
                 key = (str(data["story"]), str(data["language"]), int(data["frame"]))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # a half-copied or foreign file is not a story
-            if expires <= now or published > now:
+            # Only expiry hides a frame: one published "later" than now comes from a --now backfill.
+            if expires <= now:
                 continue
             media = record.parent / str(data.get("media") or "")
             if not data.get("media") or not media.is_file():
@@ -142,3 +143,17 @@ def read_feed(folder: Path, now: datetime, project: Project | None = None) -> li
     for feed in stories.values():
         feed.frames.sort(key=lambda f: f.frame)
     return sorted(stories.values(), key=lambda s: (s.published_at, s.id))
+
+
+def count_expired(folder: Path, now: datetime) -> int:
+    """How many published frames in ``folder`` have expired at ``now`` (the empty feed says so)."""
+    n = 0
+    if folder.is_dir():
+        for record in folder.glob("*/*.json"):
+            try:
+                data = json.loads(record.read_text(encoding="utf-8"))
+                if _parse(data["expires_at"]) <= now:
+                    n += 1
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    return n
