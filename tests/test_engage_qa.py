@@ -64,7 +64,7 @@ def test_default_series_is_t24h_t1h_live_recap(project: Project) -> None:
         "2026-10-15T18:45#recap",
     ]
     assert {o.ref for o in occs} == {
-        f"weekly-qa@20261015T1600Z.{p}" for p in ("T-24h", "T-1h", "live", "recap")
+        f"weekly-qa@20261015T1600Z.{p}~Europe.Madrid" for p in ("T-24h", "T-1h", "live", "recap")
     }
     assert all(o.kind == "qa" and o.languages == ("es", "en") for o in occs)
 
@@ -156,10 +156,34 @@ def test_countdown_is_computed_at_publish_time(project: Project) -> None:
 
 
 def test_ref_round_trip() -> None:
-    ref = SessionRef("weekly-qa", datetime(2026, 12, 3, 17, 0, tzinfo=UTC), "T-1h")
-    assert str(ref) == "weekly-qa@20261203T1700Z.T-1h"
+    ref = SessionRef(
+        "weekly-qa", datetime(2026, 12, 3, 17, 0, tzinfo=UTC), "recap+30m", "America/Argentina/Buenos_Aires"
+    )
+    assert str(ref) == "weekly-qa@20261203T1700Z.recap+30m~America.Argentina.Buenos_Aires"
     assert parse_ref(str(ref)) == ref
+    assert parse_ref("weekly-qa@20261203T1700Z.T-1h").zone is None
     assert parse_ref("weekly-qa").session is None
+
+
+def test_one_session_announced_to_each_audience_in_its_zone(make_project) -> None:
+    schedule = SCHEDULE + (
+        "  - id: weekly-qa-th\n    qa: weekly-qa\n    timezone: Asia/Bangkok\n    channels: [local]\n"
+        "    languages: [th]\n"
+    )
+    root = make_project({"stories/weekly-qa.yaml": EVENT, "schedules/engagement.yaml": schedule})
+    project = Project.load(root, environ={})
+    live = [
+        o for o in _occurrences(project, datetime(2026, 10, 15, tzinfo=UTC), 1) if "#live" in o.occurrence_key
+    ]
+    assert [(o.entry_key, o.occurrence_key) for o in live] == [
+        ("weekly-qa", "2026-10-15T18:00#live"),
+        ("weekly-qa-th", "2026-10-15T23:00#live"),  # the same instant, on Bangkok's clock
+    ]
+    assert live[0].due_utc == live[1].due_utc
+    from storycast.engage.frames import _session_local
+
+    event = project.content.extras["qa"]["weekly-qa"]
+    assert _session_local(project, parse_ref(live[1].ref), event).strftime("%H:%M") == "23:00"
 
 
 def _tick(project: Project, now: datetime):
@@ -183,7 +207,7 @@ def test_engine_publishes_announcements_to_the_local_feed_with_the_late_countdow
     records = _feed(project)
     assert {r["language"] for r in records} == {"es", "en"}
     en = next(r for r in records if r["language"] == "en")
-    assert en["kind"] == "qa" and en["story"] == "weekly-qa@20261015T1600Z.T-1h"
+    assert en["kind"] == "qa" and en["story"] == "weekly-qa@20261015T1600Z.T-1h~Europe.Madrid"
     assert "in 45 minutes" in en["alt"]
     again = _tick(project, session_utc - timedelta(minutes=44))
     assert again.count("published") == 0  # exactly once

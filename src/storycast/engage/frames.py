@@ -71,10 +71,10 @@ def poll_context(poll: Poll, lang: str) -> dict[str, Any]:
 def _session_local(project: Project, ref: SessionRef, event: QaEvent) -> datetime:
     from ..timetable.zones import resolve
 
-    zone = ZoneInfo(project.config.project.timezone)
+    zone = ZoneInfo(ref.zone or project.config.project.timezone)
     if ref.session is not None:
         return ref.session.astimezone(zone)
-    return resolve(event.start, zone)
+    return resolve(event.start, ZoneInfo(event.timezone or project.config.project.timezone)).astimezone(zone)
 
 
 def _frame(project: Project, out: Path, payload: bytes, alt: str, caption: str, poll: Any = None) -> Frame:

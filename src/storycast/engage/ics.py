@@ -224,8 +224,8 @@ def build_calendar(
     lang = lang or project.config.project.default_language
     tz = project.config.project.timezone
     hours = SupportHours.of(project)
-    zones = {tz} | ({hours.tz} if include_hours and hours.configured else set())
     evs = list(events(project).values())
+    zones = {e.timezone or tz for e in evs} | ({hours.tz} if include_hours and hours.configured else set())
     years = [now.year] + [e.start.year for e in evs]
     first, last = min(years), max(years) + 2
     body: list[str] = [
@@ -239,7 +239,7 @@ def build_calendar(
     for z in sorted(zones):
         body += vtimezone(z, first, last)
     for event in sorted(evs, key=lambda e: e.id):
-        for block in _session_events(project, event, tz, lang, now):
+        for block in _session_events(project, event, event.timezone or tz, lang, now):
             body += block
     if include_hours and hours.configured:
         for block in _hours_events(project, hours, lang, now):

@@ -7,7 +7,8 @@ An event file::
     languages: [en, es]
     title: {en: Ask us anything about your Wi-Fi, es: Pregúntanos sobre tu wifi}
     host: Ana (Lumen Support)            # or {en: ..., es: ...}
-    start: "2026-12-03T18:00"            # local wall-clock time in the schedule entry's zone
+    start: "2026-12-03T13:00"            # local wall-clock time in timezone: (default: the project's)
+    timezone: Europe/Madrid
     repeat: weekly                       # once (default) | weekly
     duration: 45m
     join: {en: Reply to this story, es: Responde a esta historia}   # or a link
@@ -18,15 +19,16 @@ One session produces one occurrence per announcement phase. ``T-<duration>`` is 
 elapsed time before the start (so ``T-24h`` across a DST change lands at another wall-clock hour
 the day before, exactly 24 h earlier), ``live`` is the start, ``recap`` the end of the session
 (``recap+30m`` later). The occurrence's ref names the session and the phase
-in UTC (``weekly-qa@20261203T1700Z.T-1h``) so the frame can show the right date, in the
-project's time zone, and a countdown.
+in UTC and the audience's zone (``weekly-qa@20261203T1200Z.T-1h~Asia.Bangkok``) so the frame
+shows the session's date and time where its audience lives, and a countdown. Several schedule
+entries (one per audience zone and languages) announce the same sessions.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,7 +48,9 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _PHASE = re.compile(
     r"^(?:T(?P<sign>[-+])(?P<dur>[0-9][0-9a-z]*)|live|recap(?:\+(?P<after>[0-9][0-9a-z]*))?)$"
 )
-_REF = re.compile(r"^(?P<event>[a-z0-9][a-z0-9-]*)@(?P<stamp>\d{8}T\d{4})Z\.(?P<phase>.+)$")
+_REF = re.compile(
+    r"^(?P<event>[a-z0-9][a-z0-9-]*)@(?P<stamp>\d{8}T\d{4})Z\.(?P<phase>[^~]+)(?:~(?P<zone>[A-Za-z0-9_.+-]+))?$"
+)
 
 Localized = dict[str, str]
 
@@ -62,6 +66,7 @@ class QaEvent(BaseModel):
     title: Localized
     host: str | Localized = ""
     start: datetime
+    timezone: str | None = None  # zone of start:; default: [project] timezone
     repeat: Literal["once", "weekly"] = "once"
     cron: str | None = None  # overrides repeat: any cron the timetable understands
     duration: str = "45m"
@@ -86,6 +91,15 @@ class QaEvent(BaseModel):
     def _naive(cls, v: datetime) -> datetime:
         if v.tzinfo is not None:
             raise ValueError("write start: as local wall-clock time without an offset, like 2026-12-03T18:00")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v is not None:
+            from ..timetable import get_zone
+
+            get_zone(v)
         return v
 
     @field_validator("duration")
@@ -153,10 +167,13 @@ class SessionRef:
     event: str
     session: datetime | None  # aware UTC start; None for a bare event id
     phase: str
+    zone: str | None = None  # the audience's zone (the schedule entry's): frames show times in it
 
     def __str__(self) -> str:
         stamp = self.session.astimezone(UTC).strftime("%Y%m%dT%H%M") if self.session else "00000000T0000"
-        return f"{self.event}@{stamp}Z.{self.phase}"
+        # "/" would make folders of the local feed's file names, so the zone travels with dots.
+        zone = f"~{self.zone.replace('/', '.')}" if self.zone else ""
+        return f"{self.event}@{stamp}Z.{self.phase}{zone}"
 
 
 def parse_ref(ref: str) -> SessionRef:
@@ -165,7 +182,8 @@ def parse_ref(ref: str) -> SessionRef:
     if m is None:
         return SessionRef(ref, None, "live")
     session = datetime.strptime(m.group("stamp"), "%Y%m%dT%H%M").replace(tzinfo=UTC)
-    return SessionRef(m.group("event"), session, m.group("phase"))
+    zone = m.group("zone").replace(".", "/") if m.group("zone") else None
+    return SessionRef(m.group("event"), session, m.group("phase"), zone)
 
 
 def load_event(data: Any, file: Path, project: Project) -> QaEvent:
@@ -174,6 +192,8 @@ def load_event(data: Any, file: Path, project: Project) -> QaEvent:
 
     event = validate(QaEvent, data, file, "Q&A event")
     event.source = file
+    if event.timezone is None:
+        event.timezone = project.config.project.timezone
     unknown = [lang for lang in event.languages if lang not in project.languages]
     if unknown:
         line, col = locate(data, ("languages",))
@@ -259,7 +279,10 @@ class QaKind(EntryKind):
         before = -min(min(offsets.values()), timedelta(0))
         after = max(max(offsets.values()), timedelta(0))
         zone = entry.zone
-        for _naive, local in entry.triggers(start_utc - after, end_utc + before):
+        event = self._events.get(entry.ref)
+        # Sessions happen in the event's zone; each entry announces them to its audience's zone.
+        sessions = replace(entry, tz=event.timezone) if event and event.timezone else entry
+        for _naive, local in sessions.triggers(start_utc - after, end_utc + before):
             start = local.astimezone(UTC)
             for phase, offset in offsets.items():
                 # Offsets are elapsed time: T-1h is one real hour before, even across DST.
@@ -267,7 +290,7 @@ class QaKind(EntryKind):
                 yield entry.occurrence(
                     due_local,
                     phase=phase,
-                    ref=str(SessionRef(entry.ref, start, phase)),
+                    ref=str(SessionRef(entry.ref, start, phase, entry.tz)),
                     label=f"{entry.label} · {phase}",
                     extra={"session": local.isoformat(), "phase": phase, "event": entry.ref},
                 )
