@@ -65,6 +65,16 @@ def audio(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"music": music, "voice": voice}
 
 
+def codec_config(path: Path) -> bytes:
+    """The avcC/hvcC record of an MP4 (SPS/PPS: what a decoder of the joined file will use)."""
+    data = path.read_bytes()
+    for tag in (b"avcC", b"hvcC"):
+        i = data.find(tag)
+        if i > 0:
+            return data[i : i - 4 + int.from_bytes(data[i - 4 : i], "big")]
+    raise AssertionError(f"no codec configuration in {path}")
+
+
 def no_temp_files(folder: Path) -> bool:
     return not [p for p in folder.rglob("*") if ".tmp" in p.name or ".raw" in p.name]
 
@@ -183,6 +193,10 @@ def test_rerender_after_one_step_changes_encodes_only_that_step(frames, tmp_path
     again = render_video(vf, out, VideoOptions(**FAST))
     assert (again.segments_encoded, again.segments_reused) == (2, 3)  # its hold + the crossfade into it
     assert check_media(out, "instagram") == []
+    # Joining with -c copy keeps the first segment's avcC: every segment must carry the same one.
+    segments = list((out.parent / ".video-cache" / "instagram").glob("*.mp4"))
+    assert len(segments) == 5  # the two stale segments were pruned
+    assert len({codec_config(p) for p in segments}) == 1
     ffmpeg("-v", "error", "-i", str(out), "-f", "null", "-")  # the joined stream decodes cleanly
 
 
