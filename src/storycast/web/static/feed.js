@@ -112,7 +112,7 @@
     viewer.classList.remove("paused");
     viewer.hidden = false;
     render();
-    $(".tap.next").focus();
+    viewer.focus();  // arrow keys work at once; no focus ring on a tap zone
   }
   function close() {
     clearTimeout(timer); video.pause();
