@@ -41,7 +41,7 @@ def qa_context(event: QaEvent, session: datetime, phase: str, lang: str, now: da
     else:
         status = texts.phrase("recap", lang)
     join = event.text(event.join, lang) or texts.phrase("reply_to_join", lang)
-    return {
+    out: dict[str, Any] = {
         "id": event.id,
         "title": event.text(event.title, lang),
         "host": event.text(event.host, lang),
@@ -50,9 +50,16 @@ def qa_context(event: QaEvent, session: datetime, phase: str, lang: str, now: da
         "countdown": status,
         "phase": phase,
         # The stock template has one line under the time: the countdown leads it, then where to join.
-        "join": f"{status} · {join}",
+        "join": status if phase.startswith("recap") else f"{status} · {join}",
         "topics": list(event.topics.get(lang) or event.topics.get("en") or []),
     }
+    if status == texts.phrase("live_now", lang):
+        out["when_label"] = status  # "Live now" above the time; the line below says how to join
+        out["join"] = join
+    if phase.startswith("recap"):
+        out["when_label"] = texts.phrase("took_place", lang)
+        out["ask"] = texts.phrase("recap_ask", lang)
+    return out
 
 
 def poll_context(poll: Poll, lang: str) -> dict[str, Any]:
