@@ -151,7 +151,12 @@ def test_countdown_is_computed_at_publish_time(project: Project) -> None:
     on_time = qa_context(event, session, "T-1h", "en", session - timedelta(hours=1))
     late = qa_context(event, session, "T-1h", "en", session - timedelta(minutes=40))
     assert on_time["countdown"] == "in 1 hour" and late["countdown"] == "in 40 minutes"
-    assert qa_context(event, session, "live", "es", session)["countdown"] == "En directo ahora"
+    live = qa_context(event, session, "live", "es", session)
+    assert live["countdown"] == live["when_label"] == "En directo ahora" and "En directo" not in live["join"]
+    recap = qa_context(event, session, "recap", "en", session + timedelta(minutes=46))
+    assert recap["join"] == "Thanks for joining!" and recap["ask"].startswith(
+        "Answers are in our help center"
+    )
     assert on_time["starts_local"] == late["starts_local"] == "Thu, Dec 3 · 6:00\u202fPM"
 
 
