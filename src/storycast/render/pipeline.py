@@ -17,7 +17,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,11 +25,14 @@ from .. import __version__, resources
 from ..errors import RenderError, StorycastError, TemplateError
 from . import cache as cache_mod
 from . import manifest as manifest_mod
+from .diagnose import frame_error
 from .frames import FramePlan, palette, plan_story, story_source
 from .jobs import FrameJob, FrameOutput, Pool, contact_job, draw_job, warm_up
 from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..content.models import Story
     from ..project import Project
 
@@ -310,60 +312,6 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
 # Errors
 
 
-# Which story field a default template's text layer shows, by frame kind and layer id.
-_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("step", "title"): ("steps", "{step}", "title"),
-    ("step", "body"): ("steps", "{step}", "text"),
-    ("step", "card-title"): ("steps", "{step}", "title"),
-    ("cover", "title"): ("title",),
-    ("cover", "summary"): ("summary",),
-    ("outro", "cta"): ("cta",),
-}
-
-
-def _frame_error(project: Project, prep: _Prepared, frame: _Frame, exc: BaseException) -> StorycastError:
-    """Name the story file (and the line of the text at fault), the frame and step, and the fix."""
-    plan = frame.plan
-    what = f"frame {plan.index:02d} ({plan.kind}" + (f", step {plan.step}" if plan.step else "") + ")"
-    if not isinstance(exc, StorycastError):
-        return RenderError(
-            f"{prep.story.id} [{prep.lang}] {what}: drawing failed: {type(exc).__name__}: {exc}",
-            hint="rerun with --traceback and report it if the inputs look right",
-            file=prep.story.source,
-        )
-    msg = f"{prep.story.id} [{prep.lang}] {what}: {exc.message}"
-    err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
-    if exc.file is not None:  # the problem is in a file of its own (an image, a font)
-        return err_cls(msg, hint=exc.hint, file=exc.file, line=exc.line, column=exc.column)
-    hint = exc.hint
-    line = None
-    m = re.search(r"id '([^']+)'", exc.message)
-    field_path = _FIELDS.get((plan.kind, m.group(1))) if m else None
-    if field_path is None and plan.kind == "step" and "fit" in exc.message:
-        field_path = _FIELDS[("step", "body")]
-    if field_path is not None and prep.story.source is not None:
-        path = tuple(plan.step - 1 if p == "{step}" and plan.step else p for p in field_path)
-        line = _line_of(prep.story.source, (*path, prep.lang))
-        if "fit" in exc.message:
-            hint = (
-                f"shorten the {prep.lang} text of {'.'.join(str(p) for p in field_path)} in the story "
-                "(or raise the layer's max_lines / lower size.min in the template)"
-            ).replace("{step}", str(plan.step or ""))
-    return err_cls(msg, hint=hint, file=prep.story.source, line=line)
-
-
-def _line_of(source: Path, path: tuple[str | int, ...]) -> int | None:
-    from .. import yamlsrc
-    from ..content.validate import locate
-
-    try:
-        data = yamlsrc.load(source)
-    except StorycastError:
-        return None
-    line, _ = locate(data, path)
-    return line
-
-
 # ---------------------------------------------------------------------------------------------
 # Public API
 
@@ -544,7 +492,7 @@ class _Run:
     def accept(self, prep: _Prepared, frame: _Frame, out: FrameOutput | StorycastError) -> None:
         if isinstance(out, StorycastError):
             if prep.error is None:
-                prep.error = _frame_error(self.project, prep, frame, out)
+                prep.error = frame_error(prep.story, prep.lang, frame.plan, out)
         else:
             frame.output = out
             frame.payload = out.payload
