@@ -50,10 +50,11 @@ def frame_error(story: Story, lang: str, plan: FramePlan, exc: BaseException) ->
         path = tuple(plan.step - 1 if p == "{step}" and plan.step else p for p in field_path)
         line = _line_of(story.source, (*path, lang))
         if "fit" in exc.message:
+            name = f"step {plan.step} {field_path[-1]}" if plan.step else f"`{field_path[-1]}`"
             hint = (
-                f"shorten the {lang} text of {'.'.join(str(p) for p in field_path)} in the story "
+                f"shorten the {lang} {name} in the story "
                 "(or raise the layer's max_lines / lower size.min in the template)"
-            ).replace("{step}", str(plan.step or ""))
+            )
     return err_cls(msg, hint=hint, file=story.source, line=line)
 
 
