@@ -244,7 +244,10 @@ def register(app: typer.Typer) -> None:
                 str(s.failed),
                 str(s.handed_off),
             )
-        c.print(table)
+        if report.stories:
+            c.print(table)
+        else:
+            c.print("no tutorials were published in this period", highlight=False)
         for t in report.polls:
             extra = f" · CSAT {t.csat:.0f}%" if t.csat is not None else ""
             c.print(f"poll {t.poll_id}: {t.total} votes{extra}", highlight=False)
