@@ -34,7 +34,9 @@ class FrameRecord:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose: texts are already plain JSON data, and asdict's deep copy of every
+        # text report is most of a warm build's time.
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
 def text_report_dict(report: Any) -> dict[str, Any]:
