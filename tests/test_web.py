@@ -240,11 +240,54 @@ def test_telegram_webhook_checks_the_secret_token(client: TestClient) -> None:
     )
 
 
-def test_handoff_page_lists_nothing_on_an_empty_ledger(client: TestClient) -> None:
+def _handed_off(project: Project, frames: int) -> list[int]:
+    """Rows of one pack, taken to handed_off through the ledger's own claim/send/finish."""
+    from storycast.ledger import State, open_ledger
+
+    ledger = open_ledger(project)
+    try:
+        due = NOW - timedelta(minutes=10)
+        units = [
+            {
+                "entry_key": "weekly/snap",
+                "occurrence_key": "2026-12-01",
+                "channel": "snap",
+                "lang": "es",
+                "frame": f,
+                "frame_total": frames,
+                "kind": "story",
+                "ref": "sample",
+                "label": "Snap tip",
+                "due_utc": due,
+                "deadline_utc": due + timedelta(hours=2),
+            }
+            for f in range(1, frames + 1)
+        ]
+        ledger.insert_units(units, NOW)
+        ids = []
+        for _ in range(frames):  # one frame per group is claimable at a time
+            (row,) = ledger.claim(NOW, 1)
+            no = ledger.begin_send(row, NOW, idempotency_key=f"k{row.id}", frame_sha256=None)
+            ledger.finish(row, no, NOW, State.HANDED_OFF, remote_url="file:///packs/x/")
+            ids.append(row.id)
+        return ids
+    finally:
+        ledger.close()
+
+
+def test_handoff_page_lists_packs_and_posted_confirms_them(client: TestClient, project: Project) -> None:
+    assert "Nothing is waiting" in client.get("/handoff").text
+    ids = _handed_off(project, 2)
     page = client.get("/handoff")
-    assert page.status_code == 200
-    assert "Nothing is waiting" in page.text
-    assert client.post("/handoff/abc/confirm").status_code in (400, 404)
+    assert "Snap tip" in page.text and page.text.count('name="ids"') == 2
+    assert "Snap tip" in client.get(f"/confirm/{ids[1]}").text
+    assert "not waiting" in client.get("/confirm/999").text
+    posted = client.post("/handoff/confirm", data={"ids": [str(i) for i in ids]}, follow_redirects=False)
+    assert posted.status_code == 303
+    assert "Nothing is waiting" in client.get(posted.headers["location"]).text
+    again = client.post(f"/handoff/{ids[0]}/confirm", headers={"Accept": "application/json"})
+    assert again.json()["ok"] is False and again.json()["confirmed"] == []
+    assert client.post("/handoff/abc/confirm").status_code == 400
 
 
 def test_preview_state_renders_the_focus_and_answers_304_until_something_changes(client: TestClient) -> None:
@@ -289,3 +332,25 @@ def test_frames_published_by_a_backfill_after_the_clock_still_show(project: Proj
     # README's first run publishes with --now in the future; serve must still show those stories.
     stories = read_feed(project.root / "feed", NOW - timedelta(hours=4), project)
     assert "sample.en" in [s.id for s in stories]
+
+
+def test_a_video_frame_is_played_as_video(project: Project) -> None:
+    from tests.fakes.project import video
+
+    ctx = Context()
+    ctx.fixed_clock(NOW - timedelta(minutes=1))
+    path = video(project.root / "frames" / "clip.mp4", 3)
+    open_channel(project, "local", ctx).publish(
+        PublishRequest(
+            row_id=0,
+            idempotency_key="v" * 64,
+            kind="video",
+            ref="sample",
+            lang="sr",
+            frame_index=1,
+            frame_total=1,
+            media=MediaItem(path, "video", hashlib.sha256(path.read_bytes()).hexdigest()),
+        )
+    )
+    story = next(s for s in read_feed(project.root / "feed", NOW, project) if s.id == "sample.sr")
+    assert story.frames[0].kind == "video" and story.frames[0].media.endswith(".mp4")

@@ -1,15 +1,16 @@
 """The hand-off confirmation page: packs a person must post by hand (Snapchat, WhatsApp Status).
 
-Rows in the ledger state ``handed_off`` are listed with their frame and caption; the person
-posts them in the app, then presses "Posted" here, which runs the same confirmation as
-``storycast confirm ID`` (the channels package owns that ledger change).
+Rows in the ledger state ``handed_off`` are listed as packs (one story, language and channel of
+one occurrence); the person posts them in the app, then presses **Posted**, which runs the same
+ledger change as ``storycast confirm ID`` (:func:`storycast.ledger.admin.confirm`). The
+``handoff`` channel's QR code can point at ``/confirm/{id}``, which shows just that row's pack.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -19,29 +20,9 @@ from ..errors import StorycastError
 if TYPE_CHECKING:
     from .app import WebState
 
-# Where the confirmation lives; the first that exists is used.
-CONFIRM_FUNCTIONS = (
-    ("storycast.channels.handoff", "confirm"),
-    ("storycast.channels.handoff", "confirm_handoff"),
-    ("storycast.ledger.admin", "confirm_handoff"),
-    ("storycast.ledger.admin", "confirm"),
-)
 
-
-def confirm_function() -> Callable[..., Any] | None:
-    """The channels package's confirm function, or None when it is not installed yet."""
-    for module, name in CONFIRM_FUNCTIONS:
-        try:
-            fn = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    return None
-
-
-def pending(state: WebState) -> list[dict[str, Any]]:
-    """Handed-off rows waiting for a person, oldest first."""
+def pending_packs(state: WebState) -> list[dict[str, Any]]:
+    """Handed-off rows waiting for a person, grouped into packs, oldest first."""
     from ..ledger import open_ledger
     from ..ledger.models import publication
 
@@ -50,50 +31,100 @@ def pending(state: WebState) -> list[dict[str, Any]]:
         rows = ledger.rows(publication.c.state == "handed_off")
     finally:
         ledger.close()
-    return [r.to_json() for r in rows]
+    packs: OrderedDict[tuple[str, str, str, str], dict[str, Any]] = OrderedDict()
+    for row in rows:
+        pack = packs.setdefault(
+            row.group,
+            {
+                "ref": row.ref,
+                "lang": row.lang,
+                "channel": row.channel,
+                "label": row.label,
+                "due_utc": row.due_utc.strftime("%Y-%m-%d %H:%M UTC"),
+                "pack_url": row.remote_url,
+                "rows": [],
+            },
+        )
+        pack["rows"].append({"id": row.id, "frame": row.frame, "frame_total": row.frame_total})
+    return list(packs.values())
 
 
-async def page(request: Request) -> Response:
-    state: WebState = request.app.state.web
+def confirm_rows(state: WebState, ids: list[int]) -> dict[str, Any]:
+    """Confirm ``ids`` as posted; returns ``{"confirmed": [...], "skipped": {id: why}}``."""
+    from ..ledger import open_ledger
+    from ..ledger.admin import confirm
+
+    ledger = open_ledger(state.project())
     try:
-        rows = pending(state)
-        error = None
-    except StorycastError as exc:
-        rows, error = [], exc.message
-    return request.app.state.templates.TemplateResponse(
+        result = confirm(ledger, ids, state.now())
+    finally:
+        ledger.close()
+    return {"confirmed": result.changed, "skipped": result.skipped}
+
+
+def _render(request: Request, packs: list[dict[str, Any]], error: str | None, single: bool) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "handoff.html",
         {
-            "rows": rows,
+            "packs": packs,
             "error": error,
             "lang": "en",
-            "can_confirm": confirm_function() is not None,
+            "single": single,
             "done": request.query_params.get("done"),
         },
     )
 
 
-async def confirm(request: Request) -> Response:
-    """Mark one handed-off row as posted (form post from the page, or JSON from a script)."""
+async def page(request: Request) -> Response:
     state: WebState = request.app.state.web
-    fn = confirm_function()
-    wants_json = "application/json" in request.headers.get("accept", "")
+    try:
+        return _render(request, pending_packs(state), None, False)
+    except StorycastError as exc:
+        return _render(request, [], exc.message, False)
+
+
+async def pack_page(request: Request) -> Response:
+    """``/confirm/{row_id}``: only the pack holding that row (the QR code on the pack opens this)."""
+    state: WebState = request.app.state.web
     try:
         row_id = int(request.path_params["row_id"])
+        packs = [p for p in pending_packs(state) if any(r["id"] == row_id for r in p["rows"])]
     except ValueError:
-        return JSONResponse({"ok": False, "error": "not a row id"}, status_code=400)
-    if fn is None:
-        return JSONResponse(
-            {"ok": False, "error": "this storycast has no hand-off confirmation; use `storycast confirm ID`"},
-            status_code=501,
-        )
+        return Response("not a row id", status_code=404)
+    except StorycastError as exc:
+        return _render(request, [], exc.message, True)
+    return _render(request, packs, None if packs else f"row {row_id} is not waiting for a hand-off", True)
+
+
+async def _ids(request: Request) -> list[int]:
+    if "row_id" in request.path_params:
+        return [int(request.path_params["row_id"])]
+    if "application/json" in request.headers.get("content-type", ""):
+        data = await request.json()
+        values = data.get("ids", []) if isinstance(data, dict) else []
+    else:  # a plain HTML form (no multipart parser needed)
+        values = parse_qs((await request.body()).decode("utf-8")).get("ids", [])
+    return [int(v) for v in values]
+
+
+async def confirm(request: Request) -> Response:
+    """Mark rows as posted: ``POST /handoff/{id}/confirm`` or ``POST /handoff/confirm`` with ``ids``."""
+    state: WebState = request.app.state.web
     try:
-        fn(state.project(), row_id, now=state.now())
+        ids = await _ids(request)
+    except ValueError:
+        return JSONResponse({"ok": False, "error": "row ids are numbers"}, status_code=400)
+    if not ids:
+        return JSONResponse({"ok": False, "error": "send the ids of the rows to confirm"}, status_code=400)
+    try:
+        result = confirm_rows(state, ids)
     except StorycastError as exc:
         return JSONResponse({"ok": False, "error": exc.message, "hint": exc.hint}, status_code=400)
-    if wants_json:
-        return JSONResponse({"ok": True, "id": row_id})
-    return RedirectResponse(f"/handoff?done={row_id}", status_code=303)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"ok": not result["skipped"], **result})
+    done = ",".join(str(i) for i in result["confirmed"]) or "none"
+    return RedirectResponse(f"/handoff?done={done}", status_code=303)
 
 
 def routes() -> list[Any]:
@@ -101,5 +132,7 @@ def routes() -> list[Any]:
 
     return [
         Route("/handoff", page),
+        Route("/handoff/confirm", confirm, methods=["POST"]),
         Route("/handoff/{row_id}/confirm", confirm, methods=["POST"]),
+        Route("/confirm/{row_id}", pack_page),
     ]
