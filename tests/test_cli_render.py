@@ -28,7 +28,9 @@ def test_render_ok_prints_summary(root: Path, run_cli) -> None:
 
 def test_render_json_and_cache(root: Path, run_cli, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    code, out, _ = run_cli("--project", str(root), "render", "--out", str(out_dir), "--format", "png", "--json")
+    code, out, _ = run_cli(
+        "--project", str(root), "render", "--out", str(out_dir), "--format", "png", "--json"
+    )
     assert code == 0
     data = json.loads(out)
     assert [(r["story"], r["lang"]) for r in data["results"]] == [("sample", "en"), ("sample", "es")]
@@ -36,7 +38,9 @@ def test_render_json_and_cache(root: Path, run_cli, tmp_path: Path) -> None:
     first = data["results"][0]
     assert first["files"][0] == str(out_dir / "sample" / "en" / "01.png")
     assert Path(first["manifest"]).is_file() and Path(first["contact_sheet"]).is_file()
-    code, out, _ = run_cli("--project", str(root), "render", "--out", str(out_dir), "--format", "png", "--json")
+    code, out, _ = run_cli(
+        "--project", str(root), "render", "--out", str(out_dir), "--format", "png", "--json"
+    )
     assert code == 0
     assert json.loads(out)["cached"] == 8
     code, out, _ = run_cli(
