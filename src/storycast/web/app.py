@@ -11,7 +11,8 @@
     GET  /preview                the authoring preview (live reload, safe zones, lint findings)
     GET  /preview/state          JSON snapshot with an ETag (poll with If-None-Match)
     GET  /preview/frame/...      a rendered frame of the focused story
-    GET  /handoff                hand-off packs waiting for a person; POST /handoff/{id}/confirm
+    GET  /handoff                hand-off packs waiting for a person; GET /confirm/{id} one pack
+    POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
     GET|POST /hooks/instagram    Meta webhooks; POST /hooks/telegram  Telegram updates
 """
 
