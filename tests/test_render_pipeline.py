@@ -259,3 +259,13 @@ def test_ellipsis_layer_turns_overflow_into_a_manifest_warning(project: Project)
     body = next(t for t in manifest["frames"][1]["texts"] if t["id"] == "body")
     assert body["truncated"] is True and body["lines"][0].endswith("…")
     assert manifest["frames"][1]["warnings"]
+
+
+def test_unknown_brand_font_points_at_storycast_toml(make_project) -> None:
+    root = make_project(
+        {"stories/sample.yaml": MINIMAL_STORY}, toml=TOML + '\n[brand]\nfont = "Comic Papyrus"\n'
+    )
+    with pytest.raises(RenderError) as info:
+        render_story(Project.load(root), "sample", "en")
+    assert info.value.file == root / "storycast.toml"
+    assert "Comic Papyrus" in info.value.message

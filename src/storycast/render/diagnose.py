@@ -27,8 +27,14 @@ _FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
-def frame_error(story: Story, lang: str, plan: FramePlan, exc: BaseException) -> StorycastError:
-    """Name the story file (and the line of the text at fault), the frame and step, and the fix."""
+def frame_error(
+    story: Story, lang: str, plan: FramePlan, exc: BaseException, config: Path | None = None
+) -> StorycastError:
+    """Name the story file (and the line of the text at fault), the frame and step, and the fix.
+
+    A font family the library does not know comes from ``[brand] font`` (or a template), so it
+    points at ``config`` (storycast.toml) rather than at the story.
+    """
     what = f"frame {plan.index:02d} ({plan.kind}" + (f", step {plan.step}" if plan.step else "") + ")"
     if not isinstance(exc, StorycastError):
         return RenderError(
@@ -40,6 +46,8 @@ def frame_error(story: Story, lang: str, plan: FramePlan, exc: BaseException) ->
     err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
     if exc.file is not None:  # the problem is in a file of its own (an image, a font)
         return err_cls(msg, hint=exc.hint, file=exc.file, line=exc.line, column=exc.column)
+    if "font family" in exc.message.lower() and config is not None:
+        return err_cls(msg, hint=exc.hint, file=config)
     hint = exc.hint
     line = None
     m = re.search(r"id '([^']+)'", exc.message)

@@ -492,7 +492,7 @@ class _Run:
     def accept(self, prep: _Prepared, frame: _Frame, out: FrameOutput | StorycastError) -> None:
         if isinstance(out, StorycastError):
             if prep.error is None:
-                prep.error = frame_error(prep.story, prep.lang, frame.plan, out)
+                prep.error = frame_error(prep.story, prep.lang, frame.plan, out, self.project.config_path)
         else:
             frame.output = out
             frame.payload = out.payload
