@@ -20,7 +20,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+
+def admin_dsn() -> str | None:
+    """A DSN for creating databases: the `test` database, else the always-present `postgres`."""
+    import psycopg
+
+    for dbname in ("test", "postgres"):
+        dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}"
+        try:
+            psycopg.connect(dsn, connect_timeout=3).close()
+            return dsn
+        except Exception:
+            continue
+    return None
+
 
 PLUGIN = '''
 """storycast test plugin: the `pgrecorder` channel (calls recorded in PostgreSQL, UNIQUE per key)."""
@@ -125,8 +138,11 @@ def fresh_database(prefix: str = "storycast_scale") -> Iterator[tuple[str, str]]
     """A new database on 127.0.0.1 with the call tables: (SQLAlchemy URL, libpq conninfo); dropped after."""
     import psycopg
 
+    admin = admin_dsn()
+    if admin is None:
+        raise RuntimeError("PostgreSQL is not reachable on 127.0.0.1:5432")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
     try:
@@ -134,7 +150,7 @@ def fresh_database(prefix: str = "storycast_scale") -> Iterator[tuple[str, str]]
             conn.execute(CALL_TABLES)
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", dsn
     finally:
-        with psycopg.connect(ADMIN, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -100,6 +100,11 @@ class Runtime:
         self.cfg = project.config.engine
         self.urls = project_pg_urls(project)
         self._ledger: Ledger | None = None
+        # Load channel plugins (and the content kinds they register) now, in one thread: jobs
+        # run in several threads, and the registry's first, lazy load is not thread-safe.
+        from ...channels.registry import channel_types
+
+        channel_types()
 
     @property
     def ledger(self) -> Ledger:

@@ -1,0 +1,342 @@
+"""Scale-out on PostgreSQL with procrastinate: real worker processes, real database, real kills.
+
+The `pgrecorder` channel (tests/scaleout_support.py) records each call in a table with a UNIQUE
+idempotency key: a second call for the same post is refused by PostgreSQL and logged in
+``sc_duplicates``, which every test asserts is empty.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL_STORY, MINIMAL_TOML, build_file_tree
+from tests.conftest_db import CLI_SHIM, run_storycast, subprocess_env
+from tests.scaleout_support import (
+    TICK_SOURCE,
+    admin_dsn,
+    fresh_database,
+    overlaps,
+    scale_project,
+    worker_env,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(admin_dsn() is None, reason="PostgreSQL is not reachable on 127.0.0.1:5432"),
+]
+
+
+@pytest.fixture
+def pg() -> Iterator[tuple[str, str]]:
+    """A throwaway database: (SQLAlchemy URL, libpq conninfo)."""
+    with fresh_database() as urls:
+        yield urls
+
+
+def q(dsn: str, sql: str, *args: object) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, args or None)  # type: ignore[arg-type]
+        return list(cur.fetchall()) if cur.description else []
+
+
+def states(dsn: str) -> dict[str, int]:
+    try:
+        return {str(s): int(n) for s, n in q(dsn, "SELECT state, count(*) FROM publication GROUP BY 1")}  # type: ignore[call-overload]
+    except Exception:  # the ledger tables appear when the first worker starts
+        return {}
+
+
+def wait_for(pred: Callable[[], bool], timeout: float, what: str, step: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / step) + 1):
+        if pred():
+            return
+        if time.monotonic() > deadline:
+            break
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def start_worker(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI_SHIM, "--project", str(root), "worker", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: a kill reaches ffmpeg children too
+    )
+
+
+def stop(procs: list[subprocess.Popen[str]], timeout: float = 30) -> list[int | None]:
+    """SIGTERM each (drain), wait; kill what is left. Returns the exit codes."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    codes = []
+    for p in procs:
+        try:
+            codes.append(p.wait(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            codes.append(p.wait(timeout=10))
+    return codes
+
+
+def test_three_workers_two_tick_sources_publish_1000_items_exactly_once(
+    tmp_path: Path, pg: tuple[str, str]
+) -> None:
+    url, dsn = pg
+    channels = [f"acct{i}" for i in range(10)]
+    root = scale_project(tmp_path / "p", dsn, channels=channels, minutes=50)  # 50 x 10 x 2 = 1000 rows
+    env = worker_env(url)
+    workers = [start_worker(root, env, "--concurrency", "6") for _ in range(3)]
+    # Two more tick sources besides the workers' periodic tick: processes claiming in a loop.
+    ticks = [
+        subprocess.Popen(
+            [sys.executable, "-c", TICK_SOURCE, str(root), "40", "0.2"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: states(dsn).get("published") == 1000, 120, "1000 published rows")
+        for t in ticks:
+            _, err = t.communicate(timeout=60)
+            assert t.returncode == 0, err
+    finally:
+        codes = stop(workers)
+        for t in ticks:
+            if t.poll() is None:
+                t.kill()
+    assert codes == [0, 0, 0], [w.stderr.read() if w.stderr else "" for w in workers]
+    assert q(dsn, "SELECT count(*) FROM sc_duplicates") == [(0,)]
+    assert q(dsn, "SELECT count(*), count(DISTINCT row_id), count(DISTINCT key) FROM sc_calls") == [
+        (1000, 1000, 1000)
+    ]
+    assert states(dsn) == {"published": 1000}
+    assert q(dsn, "SELECT count(*) FROM attempt") == [(1000,)]  # one attempt each, never a retry
+    # Every process took part, and each channel (account) saw one call at a time.
+    assert len({r[0] for r in q(dsn, "SELECT DISTINCT pid FROM sc_calls")}) == 3
+    for ch in channels:
+        spans = q(dsn, "SELECT started, finished FROM sc_calls WHERE channel = %s", ch)
+        assert overlaps(spans) == 0, ch  # type: ignore[arg-type]
+    # The queue drained: no publish job waiting or running; the periodic tick ran once per period.
+    assert q(
+        dsn,
+        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+        "AND queue_name = 'publish'",
+    ) == [(0,)]
+    per_period = q(
+        dsn,
+        "SELECT defer_timestamp, count(*) FROM procrastinate_periodic_defers GROUP BY 1 HAVING count(*) > 1",
+    )
+    assert per_period == []
+
+
+def test_worker_killed_mid_send_is_recovered_without_a_second_post(
+    tmp_path: Path, pg: tuple[str, str]
+) -> None:
+    url, dsn = pg
+    channels = ["acct0", "acct1", "acct2"]
+    root = scale_project(tmp_path / "p", dsn, channels=channels, minutes=5)  # 30 rows
+    # Worker A hangs inside the platform call, after the platform recorded the post.
+    a = start_worker(root, worker_env(url, SC_HANG="120"), "--concurrency", "1")
+    others: list[subprocess.Popen[str]] = []
+    try:
+        wait_for(lambda: q(dsn, "SELECT count(*) FROM sc_calls") == [(1,)], 60, "worker A's first call")
+        (killed_row,) = q(dsn, "SELECT row_id FROM sc_calls")[0]
+        os.killpg(a.pid, signal.SIGKILL)
+        a.wait(timeout=10)
+        assert states(dsn).get("sending") == 1  # the attempt was committed before the call
+        others = [start_worker(root, worker_env(url), "--concurrency", "4") for _ in range(2)]
+        wait_for(lambda: states(dsn) == {"published": 30}, 90, "every row published")
+    finally:
+        codes = stop(others)
+        if a.poll() is None:
+            os.killpg(a.pid, signal.SIGKILL)
+    assert codes == [0, 0]
+    assert q(dsn, "SELECT count(*) FROM sc_duplicates") == [(0,)]
+    assert q(dsn, "SELECT count(*), count(DISTINCT row_id) FROM sc_calls") == [(30, 30)]
+    # The killed row: one attempt, marked unknown when its worker went silent, then reconciled
+    # by the channel's lookup as published. Never sent again.
+    attempts = q(dsn, "SELECT attempt_no FROM attempt WHERE publication_id = %s", killed_row)
+    assert attempts == [(1,)]
+    remote = q(dsn, "SELECT state, remote_id FROM publication WHERE id = %s", killed_row)
+    assert remote[0][0] == "published" and str(remote[0][1]).startswith("pg-")
+    # The stalled job was recovered (retried as a no-op), not left holding its channel's lock.
+    assert q(
+        dsn,
+        "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') "
+        "AND queue_name = 'publish'",
+    ) == [(0,)]
+
+
+VIDEO_STORY = MINIMAL_STORY.replace(
+    "      es: Espera a que la luz se ponga verde.\n",
+    "      es: Espera a que la luz se ponga verde.\n    duration: 20\n",
+)
+
+
+def test_render_job_killed_mid_encode_leaves_no_partial_file(tmp_path: Path, pg: tuple[str, str]) -> None:
+    url, dsn = pg
+    toml = MINIMAL_TOML + '\n[engine]\nkind = "procrastinate"\ntick_cron = "*/2 * * * * *"\n'
+    toml += "heartbeat_seconds = 1\nstalled_after_seconds = 4\nrender_lead_minutes = 0\n"
+    root = build_file_tree(tmp_path / "p", {"storycast.toml": toml, "stories/sample.yaml": VIDEO_STORY})
+    out = root / ".storycast" / "renders" / "story" / "sample" / "en"
+    env = subprocess_env(url)
+    a = start_worker(root, env, "--queues", "render,control")
+    b: subprocess.Popen[str] | None = None
+    try:
+        wait_for(
+            lambda: bool(q(dsn, "SELECT to_regclass('procrastinate_jobs') IS NOT NULL")[0][0]), 60, "schema"
+        )
+        q(
+            dsn,
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('render', 'storycast.render', 0, NULL, "
+            "NULL, %s::jsonb, NULL)::procrastinate_job_to_defer_v1])",
+            '{"kind": "story", "ref": "sample", "lang": "en", "video": true}',
+        )
+
+        def encoding() -> bool:
+            return out.is_dir() and any(out.glob(".*.tmp*"))
+
+        wait_for(encoding, 120, "the encoder's temp file", step=0.05)
+        os.killpg(a.pid, signal.SIGKILL)  # the worker and its ffmpeg, mid-encode
+        a.wait(timeout=10)
+        time.sleep(0.5)
+        assert not (out / "story.mp4").exists()  # nothing under the final name
+        assert list(out.glob(".*.tmp*"))  # only the hidden temp file is left
+        # Another worker recovers the job once A's heartbeat is stale; it re-renders and clears
+        # the dead process's temp files.
+        b = start_worker(root, env, "--queues", "render,control")
+        wait_for(lambda: (out / "story.mp4").exists(), 150, "the recovered render")
+        wait_for(lambda: not list(out.glob(".*.tmp*")), 30, "temp files cleared")
+    finally:
+        stop([p for p in (a, b) if p is not None])
+    from storycast.render.video.probe import probe
+
+    info = probe(out / "story.mp4")
+    assert info.duration and info.duration > 1
+
+
+MIGRATE_SCHEDULE = """\
+timezone: UTC
+entries:
+  - card: card-a
+    cron: "*/10 * * * *"
+    start: "2026-12-01T08:00"
+    until: "2026-12-01T08:59"
+    channels: [rec]
+    languages: [en, es]
+    grace: 2h
+"""
+
+
+def test_sqlite_ledger_migrates_to_postgresql_row_for_row(tmp_path: Path, pg: tuple[str, str]) -> None:
+    from sqlalchemy import select
+
+    from storycast.ledger import Ledger
+    from storycast.ledger.models import Base
+    from tests.conftest_db import make_engine_project
+
+    url, _dsn = pg
+    root = make_engine_project(tmp_path / "p", {"m.yaml": MIGRATE_SCHEDULE})
+    lite = f"sqlite:///{tmp_path / 'state.db'}"
+    env = subprocess_env(lite, SC_FRAMES="2")
+    done = run_storycast(["--project", str(root), "publish", "--due", "--now", "2026-12-01T09:00:00Z"], env)
+    assert done.returncode == 0, done.stderr
+    ledger = Ledger.open(lite)
+    try:
+        ledger.set_meta("migration-test", "ünïcødé ✓")
+        from datetime import UTC, datetime
+
+        ledger.add_event(1, "note", {"text": "before the move ✓"}, datetime(2026, 12, 1, 10, tzinfo=UTC))
+        src_counts = ledger.counts()
+    finally:
+        ledger.close()
+    assert sum(src_counts.values()) >= 20
+
+    res = run_storycast(["--project", str(root), "db", "migrate-to", url, "--json"], env)
+    assert res.returncode == 0, res.stderr
+    import json
+
+    report = json.loads(res.stdout)
+    assert report["total"] > 40 and "postgres@" in report["target"]
+
+    def dump(db: str) -> dict[str, list[tuple[object, ...]]]:
+        led = Ledger.open(db)
+        try:
+            with led.engine.connect() as c:
+                return {
+                    t.name: [tuple(r) for r in c.execute(select(t).order_by(*t.primary_key.columns))]
+                    for t in Base.metadata.sorted_tables
+                }
+        finally:
+            led.close()
+
+    before, after = dump(lite), dump(url)
+    assert before == after
+    assert before["publication"] and before["attempt"] and before["meta"]
+    # New rows continue after the copied ids (sequences were moved on).
+    led = Ledger.open(url)
+    try:
+        top = max(r[0] for r in before["event"])  # type: ignore[type-var]
+        led.add_event(None, "after-migration", "x", datetime(2026, 12, 2, tzinfo=UTC))
+        assert max(r[0] for r in dump(url)["event"]) > top  # type: ignore[type-var,operator]
+    finally:
+        led.close()
+    # Never into a ledger that has rows.
+    again = run_storycast(["--project", str(root), "db", "migrate-to", url], env)
+    assert again.returncode == 6 and "already has ledger rows" in again.stderr
+
+
+def test_worker_refuses_sqlite_with_a_clear_error(tmp_path: Path) -> None:
+    root = build_file_tree(tmp_path / "p", {"storycast.toml": 'engine = "procrastinate"\n' + MINIMAL_TOML})
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
+    res = run_storycast(["--project", str(root), "worker"], env, timeout=60)
+    assert res.returncode == 3, res.stderr
+    assert "needs a PostgreSQL ledger" in res.stderr and "migrate-to" in res.stderr
+    embedded = build_file_tree(tmp_path / "e", {"storycast.toml": MINIMAL_TOML})
+    res = run_storycast(["--project", str(embedded), "worker"], env, timeout=60)
+    assert res.returncode == 3 and "embedded" in res.stderr
+
+
+def test_queue_status_reports_depth_workers_and_stuck_jobs(tmp_path: Path, pg: tuple[str, str]) -> None:
+    from storycast.engine.scaleout import ensure_schema, queue_status
+    from storycast.project import Project
+
+    url, dsn = pg
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=2)
+    project = Project.load(root, {**os.environ, "STORYCAST_DB": url})
+    assert queue_status(project).schema is False
+    ensure_schema(dsn)
+    assert ensure_schema(dsn) is False  # idempotent
+    q(
+        dsn,
+        "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('publish', 'storycast.publish', 0, NULL, NULL, "
+        "'{\"row_ids\": []}'::jsonb, NULL)::procrastinate_job_to_defer_v1])",
+    )
+    wid = q(
+        dsn,
+        "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id",
+    )
+    q(dsn, "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s", wid[0][0])
+    st = queue_status(project)
+    assert st.depth == {"publish": {"doing": 1}}
+    assert (st.workers_alive, st.workers_stalled) == (0, 1)
+    assert [j["task"] for j in st.stuck] == ["storycast.publish"]
+    assert any("stuck job" in line for line in st.lines())
