@@ -52,7 +52,9 @@ class Server:
         import uvicorn
 
         self.port = _free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -236,7 +238,9 @@ def test_vote_is_recorded_and_shows_in_polls_results(page: Any, app_url: str, pr
     options.nth(3).click()
     page.wait_for_selector('#viewer[data-voted="4"]')
     shot(page, "feed-poll", full=False)
-    result = CliRunner().invoke(cli, ["--project", str(project_dir), "polls", "results", "csat-weekly", "--json"])
+    result = CliRunner().invoke(
+        cli, ["--project", str(project_dir), "polls", "results", "csat-weekly", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)["polls"][0]
     assert json.dumps(data).count('"votes"') >= 1
@@ -261,6 +265,40 @@ def test_reply_box_stores_a_reply(page: Any, app_url: str, project_dir: Path) ->
     finally:
         ledger.close()
     assert "ยังเชื่อมต่อไม่ได้ค่ะ" in texts
+
+
+def test_handoff_page_confirms_a_pack(page: Any, app_url: str, project_dir: Path) -> None:
+    from storycast.ledger import State, open_ledger
+    from storycast.project import Project
+
+    ledger = open_ledger(Project.load(project_dir))
+    try:
+        due = NOW - timedelta(minutes=20)
+        unit = {
+            "entry_key": "snap/tip",
+            "occurrence_key": "1",
+            "channel": "snapchat",
+            "lang": "th",
+            "frame": 1,
+            "frame_total": 1,
+            "kind": "story",
+            "ref": "reset-router",
+            "label": "Router tip for Snapchat",
+            "due_utc": due,
+            "deadline_utc": due + timedelta(hours=2),
+        }
+        ledger.insert_units([unit], NOW)
+        (row,) = ledger.claim(NOW, 1)
+        no = ledger.begin_send(row, NOW, idempotency_key="snap-1", frame_sha256=None)
+        ledger.finish(row, no, NOW, State.HANDED_OFF, remote_url="file:///packs/snap-1/")
+    finally:
+        ledger.close()
+    page.goto(app_url + "/handoff")
+    assert page.locator(".handoffs li").count() == 1
+    shot(page, "handoff")
+    page.click("button:has-text('Posted')")
+    page.wait_for_selector(".ok")
+    assert page.locator(".handoffs li").count() == 0
 
 
 # --- the preview ----------------------------------------------------------------------------------
@@ -339,7 +377,10 @@ AUDIT_JS = r"""
     if (img.closest(".shot") && !img.alt.trim()) problems.push("step image with empty alt: " + img.src);
     if (!img.getAttribute("width") || !img.getAttribute("height")) problems.push("img without width/height: " + img.src);
   });
-  document.querySelectorAll("a[href]").forEach(a => { if (!(a.textContent.trim() || a.getAttribute("aria-label"))) problems.push("link without a name: " + a.href); });
+  document.querySelectorAll("a[href]").forEach(a => {
+    const imgName = [...a.querySelectorAll("img[alt]")].some(i => i.alt.trim());
+    if (!(a.textContent.trim() || a.getAttribute("aria-label") || imgName)) problems.push("link without a name: " + a.href);
+  });
   document.querySelectorAll("input, select, textarea").forEach(i => {
     if (i.type === "hidden") return;
     const named = (i.id && document.querySelector('label[for="' + i.id + '"]')) || i.getAttribute("aria-label");
@@ -396,7 +437,9 @@ def test_every_kb_page_passes_the_accessibility_check(browser: Any, kb_url: str,
             if rel in (".", "en", "th", "hi/reset-router", "th/reset-router", "en/c/connectivity"):
                 page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
                 page.wait_for_load_state("networkidle")
-                page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')")
+                page.evaluate(
+                    "document.querySelectorAll('img[loading=lazy]').forEach(i => i.loading = 'eager')"
+                )
                 page.wait_for_load_state("networkidle")
                 shot(page, "kb-" + (rel.replace("/", "-") if rel != "." else "root"))
         desk = browser.new_page(viewport={"width": 1280, "height": 900})

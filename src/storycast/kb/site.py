@@ -90,7 +90,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(native_name=native_name, direction=direction)
+    env.globals.update(native_name=native_name, direction=direction, ui_in=ui)
     return env
 
 
