@@ -118,7 +118,7 @@ class Pool:
         method = "fork" if sys.platform.startswith("linux") else None
         ctx = multiprocessing.get_context(method)
         self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=warm_up, initargs=(str(root), list(langs))
+            max_workers=workers, mp_context=ctx, initializer=_quiet_warm_up, initargs=(str(root), list(langs))
         )
         # Start every worker now, so warming up overlaps the parent's templating.
         for _ in range(workers):
@@ -133,3 +133,12 @@ class Pool:
 
 def _noop() -> None:
     return None
+
+
+def _quiet_warm_up(root: str, langs: list[str]) -> None:
+    # Warming up is only an optimisation. If it fails (a broken font file, say), the frame that
+    # needs it fails again with a proper error; a raising initializer would break the whole pool.
+    try:
+        warm_up(root, langs)
+    except Exception:  # noqa: BLE001
+        pass
