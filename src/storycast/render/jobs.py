@@ -140,5 +140,5 @@ def _quiet_warm_up(root: str, langs: list[str]) -> None:
     # needs it fails again with a proper error; a raising initializer would break the whole pool.
     try:
         warm_up(root, langs)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
