@@ -187,10 +187,11 @@ def test_worker_killed_mid_send_is_recovered_without_a_second_post(
 
 VIDEO_STORY = MINIMAL_STORY.replace(
     "      es: Espera a que la luz se ponga verde.\n",
-    "      es: Espera a que la luz se ponga verde.\n    duration: 20\n",
+    "      es: Espera a que la luz se ponga verde.\n    duration: 8\n",
 )
 
 
+@pytest.mark.slow
 def test_render_job_killed_mid_encode_leaves_no_partial_file(tmp_path: Path, pg: tuple[str, str]) -> None:
     url, dsn = pg
     toml = MINIMAL_TOML + '\n[engine]\nkind = "procrastinate"\ntick_cron = "*/2 * * * * *"\n'
@@ -211,20 +212,21 @@ def test_render_job_killed_mid_encode_leaves_no_partial_file(tmp_path: Path, pg:
             '{"kind": "story", "ref": "sample", "lang": "en", "video": true}',
         )
 
-        def encoding() -> bool:
-            return out.is_dir() and any(out.glob(".*.tmp*"))
+        def encoding() -> bool:  # ffmpeg is writing a segment or the story's MP4
+            return out.is_dir() and any(out.rglob(".*.tmp.mp4"))
 
         wait_for(encoding, 120, "the encoder's temp file", step=0.05)
         os.killpg(a.pid, signal.SIGKILL)  # the worker and its ffmpeg, mid-encode
         a.wait(timeout=10)
         time.sleep(0.5)
         assert not (out / "story.mp4").exists()  # nothing under the final name
-        assert list(out.glob(".*.tmp*"))  # only the hidden temp file is left
+        left = [f.name for f in out.rglob("*") if f.is_file() and f.suffix == ".mp4"]
+        assert left and all(name.startswith(".") for name in left), left  # only hidden temps
         # Another worker recovers the job once A's heartbeat is stale; it re-renders and clears
         # the dead process's temp files.
         b = start_worker(root, env, "--queues", "render,control")
         wait_for(lambda: (out / "story.mp4").exists(), 150, "the recovered render")
-        wait_for(lambda: not list(out.glob(".*.tmp*")), 30, "temp files cleared")
+        wait_for(lambda: not list(out.rglob(".*.tmp*")), 30, "temp files cleared")
     finally:
         stop([p for p in (a, b) if p is not None])
     from storycast.render.video.probe import probe

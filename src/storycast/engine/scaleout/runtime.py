@@ -298,7 +298,7 @@ def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
     if not path.is_dir():
         return 0
     removed = 0
-    for f in path.glob(".*.tmp*"):
+    for f in path.rglob(".*.tmp*"):  # the folder and its video segment cache
         pids = [int(x) for x in f.name.split(".") if x.isdigit() and 1 < int(x) <= 4_194_304]
         if pids:
             stale = not any(pid == os.getpid() or _alive(pid) for pid in pids)
