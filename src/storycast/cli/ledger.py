@@ -43,11 +43,19 @@ def status(
         counts = ledger.counts()
     finally:
         ledger.close()
+    queue = None
+    if load_project(ctx).config.engine.kind == "procrastinate":
+        from ..engine.scaleout import queue_status
+
+        queue = queue_status(load_project(ctx))  # queue depth, workers alive, stuck jobs
     if as_json:
-        print_json({"now": at, "counts": counts, "rows": [r.to_json() for r in rows]})
+        extra = {"queue": queue.to_json()} if queue is not None else {}
+        print_json({"now": at, "counts": counts, "rows": [r.to_json() for r in rows], **extra})
         return
     out = console()
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
+    for line in queue.lines() if queue is not None else []:
+        out.print(line, markup=False)
     for r in rows:
         line = (
             f"#{r.id:<6} {r.state:<10} {r.due_utc:%Y-%m-%d %H:%M}Z  {r.ref} [{r.lang}] "
