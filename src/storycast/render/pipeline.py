@@ -417,28 +417,30 @@ def render_pairs(
     fmt = fmt or project.config.render.format
     fonts = cache_mod.font_identity(_font_folders(project))
     langs = sorted({lang for _, lang, _ in pairs})
-    frames_hint = sum(len(s.steps) + 2 for s, _, _ in pairs)
-    pool: Pool | None = None
+    run = _Run(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
     # A build that will draw (--no-cache) starts its workers first: they load fonts and the Thai
-    # dictionary while this process renders the templates.
-    if jobs > 1 and not cache and frames_hint > 1:
-        pool = Pool(min(jobs, frames_hint), project.root, langs)
+    # dictionary while this process renders templates, and draw each story/language as soon as
+    # its templates are rendered.
+    if jobs > 1 and not cache and run.total > 1:
+        run.pool = Pool(min(jobs, run.total), project.root, langs)
     try:
-        preps = [_prepare(project, s, lang, out, fmt, cache, fonts) for s, lang, out in pairs]
-        run = _Run(project, preps, fmt, progress)
-        if len(run.todo) > 1 and jobs > 1 and pool is None:
-            pool = Pool(min(jobs, len(run.todo)), project.root, langs)
-        if pool is not None and run.todo:
-            run.parallel(pool)
+        for story, lang, out in pairs:
+            run.add(_prepare(project, story, lang, out, fmt, cache, fonts))
+        if run.pool is None and len(run.todo) > 1 and jobs > 1:
+            run.pool = Pool(min(jobs, len(run.todo)), project.root, langs)
+            for prep, frame in run.todo:
+                run.submit(prep, frame)
+        if run.pool is not None:
+            run.collect()
         elif run.todo:
             run.serial()
     finally:
-        if pool is not None:
-            pool.close()
+        if run.pool is not None:
+            run.pool.close()
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     results: list[RenderResult] = []
     errors: list[StorycastError] = []
-    for prep in preps:
+    for prep in run.preps:
         if prep.error is not None:
             errors.append(prep.error)
             continue
@@ -454,22 +456,30 @@ def render_pairs(
 
 
 class _Run:
-    """The drawing part of one render call: which frames to draw, progress, results."""
+    """The drawing part of one render call: which frames to draw, where, progress, results."""
 
-    def __init__(
-        self, project: Project, preps: list[_Prepared], fmt: str, progress: ProgressFn | None
-    ) -> None:
+    def __init__(self, project: Project, fmt: str, progress: ProgressFn | None, total: int) -> None:
         self.project = project
-        self.preps = preps
         self.fmt = fmt
         self.progress = progress
-        self.total = sum(len(p.frames) for p in preps)
+        self.total = total
         self.done = 0
-        self.todo = [(p, f) for p in preps for f in p.frames if f.state == "miss"]
-        for prep in preps:
-            for frame in prep.frames:
-                if frame.state != "miss":
-                    self.report(prep, frame, True)
+        self.preps: list[_Prepared] = []
+        self.todo: list[tuple[_Prepared, _Frame]] = []
+        self.pool: Pool | None = None
+        self.meta: dict[Future[Any], tuple[_Prepared, _Frame | None]] = {}
+        self.remaining: dict[int, int] = {}
+
+    def add(self, prep: _Prepared) -> None:
+        """Take one prepared story/language: report its cached frames, queue (or submit) the rest."""
+        self.preps.append(prep)
+        for frame in prep.frames:
+            if frame.state != "miss":
+                self.report(prep, frame, True)
+                continue
+            self.todo.append((prep, frame))
+            if self.pool is not None:
+                self.submit(prep, frame)
 
     def report(self, prep: _Prepared, frame: _Frame, cached: bool) -> None:
         self.done += 1
@@ -508,34 +518,34 @@ class _Run:
                 out = exc
             self.accept(prep, frame, out)
 
-    def parallel(self, pool: Pool) -> None:
-        """Draw in the pool; a story/language whose frames are all drawn gets its contact sheet
+    def submit(self, prep: _Prepared, frame: _Frame) -> None:
+        assert self.pool is not None
+        self.meta[self.pool.submit(draw_job, self.job(prep, frame))] = (prep, frame)
+        self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
+
+    def collect(self) -> None:
+        """Wait for the pool; a story/language whose frames are all drawn gets its contact sheet
         made there too, while other frames are still drawing."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        meta: dict[Future[Any], tuple[_Prepared, _Frame | None]] = {}
-        remaining: dict[int, int] = {}
-        for prep, frame in self.todo:
-            meta[pool.submit(draw_job, self.job(prep, frame))] = (prep, frame)
-            remaining[id(prep)] = remaining.get(id(prep), 0) + 1
-        pending = set(meta)
+        assert self.pool is not None
+        pending = set(self.meta)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                prep, maybe = meta.pop(fut)
+                prep, maybe = self.meta.pop(fut)
                 if maybe is None:  # a contact sheet
                     prep.contact = fut.result()
                     continue
-                frame = maybe
                 try:
                     out: FrameOutput | StorycastError = fut.result()
                 except StorycastError as exc:  # input errors come back pickled; report them per frame
                     out = exc
-                self.accept(prep, frame, out)
-                remaining[id(prep)] -= 1
-                if remaining[id(prep)] == 0 and prep.error is None:
-                    sheet = pool.submit(contact_job, _contact_sources(prep))
-                    meta[sheet] = (prep, None)
+                self.accept(prep, maybe, out)
+                self.remaining[id(prep)] -= 1
+                if self.remaining[id(prep)] == 0 and prep.error is None:
+                    sheet = self.pool.submit(contact_job, _contact_sources(prep))
+                    self.meta[sheet] = (prep, None)
                     pending.add(sheet)
 
 
