@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import RenderError
-from .probe import MediaInfo, probe
+from .probe import MediaInfo, VideoTrack, probe
 from .specs import TargetSpec, target_spec
 
 # Half a frame at 30 fps: container durations are rounded to the frame grid.
@@ -105,7 +106,7 @@ def check_info(info: MediaInfo, spec: TargetSpec) -> list[Violation]:
     return out
 
 
-def _check_video(v, spec: TargetSpec, err) -> None:  # type: ignore[no-untyped-def]
+def _check_video(v: VideoTrack, spec: TargetSpec, err: Callable[..., None]) -> None:
     codec_names = {"h264": "H.264", "hevc": "H.265/HEVC"}
     if v.codec not in spec.codecs:
         err(
