@@ -98,7 +98,7 @@ def test_instagram_story_meets_the_spec_with_every_transition(frames, tmp_path):
     assert (v.codec, v.profile, v.pix_fmt, v.width, v.height) == ("h264", "High", "yuv420p", 1080, 1920)
     assert v.fps == 30 and v.constant_fps and v.frames == 108 and v.progressive
     assert info.moov_before_mdat and not info.has_edit_list
-    assert v.closed_gop is True and v.max_keyint <= 2.0 + 1e-6
+    assert v.closed_gop is True and v.max_keyint <= 4.0 + 1e-6
     assert info.audio == []
     assert check_media(out, "instagram") == []
     assert check_media(out, "facebook") == []

@@ -37,7 +37,9 @@ from .specs import TargetSpec, target_spec
 ZOOM_AMOUNT = 0.06  # the slow zoom grows a frame by 6 % over the time it is visible
 ZOOM_OVERSAMPLE = 2  # zoompan crops whole pixels; zooming a 2x upscale hides the jitter
 CACHE_VERSION = 1
-_GOP_SECONDS = {"h264": 2.0, "hevc": 1.0}  # Facebook wants 2-5 s; Telegram a key frame every second
+# Longest GOP: Facebook asks for a closed GOP of 2-5 s, Telegram for a key frame every second. Every
+# segment also starts with an IDR picture, so transitions make some GOPs shorter.
+_GOP_SECONDS = {"h264": 4.0, "hevc": 1.0}
 
 
 def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions | None = None) -> VideoResult:

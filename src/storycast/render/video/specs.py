@@ -13,7 +13,7 @@ Sources (see docs/video.md for the full list and the dates they were read):
   the Bot API text and TDLib say 720x1280, which is 9:16 like our frames, so we follow the Bot API.)
 
 storycast's own encoding profile is stricter than the platforms (H.264 High, exactly 30 fps, 1080x1920,
-a 2 s closed GOP); ``check_media`` reports platform violations as errors and departures from the
+a closed GOP of at most 4 s); ``check_media`` reports platform violations as errors and departures from the
 storycast profile as warnings.
 """
 
@@ -79,7 +79,7 @@ INSTAGRAM = TargetSpec(
     audio_rates=_AAC_RATES_UP_TO_48K,
     audio_channels=(1, 2),
     min_audio_bitrate=None,
-    # Instagram states "closed GOP" without a length; storycast uses 2 s like Facebook.
+    # Instagram states "closed GOP" without a length; storycast uses at most 4 s, as for Facebook.
     max_keyint_seconds=10.0,
 )
 
