@@ -42,8 +42,12 @@
       options(storySel, stories, s.catalog.map(function (c) { return c.titles[c.languages[0]] || c.story; }), entry.story);
       options(langSel, entry.languages, entry.languages, focus.lang);
     }
-    if (s.error && !s.stories.length) return;
     strip.textContent = "";
+    list.textContent = "";
+    if (s.error && !s.stories.length) {
+      list.appendChild(el("li", "none-muted", "Fix the error above; the frames and findings come back as soon as the story renders."));
+      return;
+    }
     var z = s.safe_zone || {}, W = s.width, H = s.height;
     (s.stories[0] ? s.stories[0].frames : []).forEach(function (f) {
       var li = el("li"), shot = el("div", "shot");
@@ -55,14 +59,13 @@
       li.appendChild(shot);
       var cap = el("p", "cap"); cap.appendChild(el("span", null, String(f.index).padStart(2, "0") + " · " + f.kind));
       var n = s.findings.filter(function (x) { return x.frame === f.index; });
-      if (n.length) cap.appendChild(el("span", "badge " + (n.some(function (x) { return x.severity === "error"; }) ? "error" : "warning"), n.length + " finding" + (n.length > 1 ? "s" : "")));
+      if (n.length) cap.appendChild(el("span", "badge sev-" + (n.some(function (x) { return x.severity === "error"; }) ? "error" : "warning"), n.length + " finding" + (n.length > 1 ? "s" : "")));
       li.appendChild(cap);
       strip.appendChild(li);
     });
-    list.textContent = "";
     if (!s.findings.length) list.appendChild(el("li", "none", "No findings: this story is ready to publish."));
     s.findings.forEach(function (f) {
-      var li = el("li", f.severity);
+      var li = el("li", "sev-" + f.severity);
       li.appendChild(el("div", "rule", f.severity + " · " + f.rule + (f.frame ? " · frame " + f.frame : "") + (f.location ? " · " + f.location : "")));
       li.appendChild(el("div", null, f.message));
       if (f.hint) li.appendChild(el("p", "hint", f.hint));
