@@ -72,7 +72,13 @@ def test_one_page_per_tutorial_and_language_plus_homes_categories_and_search(bui
     _, out, result = built
     assert result.tutorials == 2
     assert result.languages == ["en", "es", "th", "hi"]
-    for lang, story in [("en", "sample"), ("es", "sample"), ("en", "router-lights"), ("th", "router-lights"), ("hi", "router-lights")]:
+    for lang, story in [
+        ("en", "sample"),
+        ("es", "sample"),
+        ("en", "router-lights"),
+        ("th", "router-lights"),
+        ("hi", "router-lights"),
+    ]:
         assert (out / lang / story / "index.html").is_file()
     assert not (out / "es" / "router-lights").exists()
     for lang in result.languages:
@@ -97,7 +103,10 @@ def test_tutorial_page_has_real_text_alt_text_sizes_and_language_links(built: An
     assert 'alt="เราเตอร์ที่มีไฟรูปลูกโลก"' in imgs[0]
     assert re.search(r'alt="[^"]+"', imgs[1])  # no alt in the story: the frame's own alt text
     for lang in ("en", "th", "hi"):
-        assert f'<link rel="alternate" hreflang="{lang}" href="https://help.example.org/{lang}/router-lights/">' in html
+        assert (
+            f'<link rel="alternate" hreflang="{lang}" href="https://help.example.org/{lang}/router-lights/">'
+            in html
+        )
     assert 'hreflang="es"' not in html.split("<body>")[0]
     assert '<time datetime="' in html and "อัปเดตล่าสุด" in html
     assert 'href="#main"' in html and '<main id="main"' in html
@@ -142,7 +151,9 @@ def test_sitemap_lists_every_page_with_alternates(built: Any) -> None:
     locs = [e.text for e in tree.findall("s:url/s:loc", ns)]
     assert "https://help.example.org/th/router-lights/" in locs
     assert len(locs) == len(set(locs)) == 5 + 4 + 4
-    url = next(u for u in tree.findall("s:url", ns) if u.find("s:loc", ns).text.endswith("/hi/router-lights/"))
+    url = next(
+        u for u in tree.findall("s:url", ns) if u.find("s:loc", ns).text.endswith("/hi/router-lights/")
+    )
     assert sorted(x.get("hreflang") for x in url.findall("x:link", ns)) == ["en", "hi", "th"]
     assert url.find("s:lastmod", ns) is not None
     assert "Sitemap: https://help.example.org/sitemap.xml" in (out / "robots.txt").read_text()
@@ -168,12 +179,16 @@ def test_refuses_to_write_into_a_foreign_folder(built: Any, tmp_path: Path) -> N
 
 def test_cli_kb_build_json(built: Any, run_cli: Any, tmp_path: Path) -> None:
     project, _, _ = built
-    code, out, err = run_cli("--project", str(project.root), "kb", "build", "--no-render", "--out", str(tmp_path / "s"), "--json")
+    code, out, err = run_cli(
+        "--project", str(project.root), "kb", "build", "--no-render", "--out", str(tmp_path / "s"), "--json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["tutorials"] == 2 and data["languages"] == ["en", "es", "th", "hi"]
     assert any("base_url" in w for w in data["warnings"])
-    code, out, err = run_cli("--project", str(project.root), "kb", "build", "--no-render", "--out", str(tmp_path / "s"))
+    code, out, err = run_cli(
+        "--project", str(project.root), "kb", "build", "--no-render", "--out", str(tmp_path / "s")
+    )
     assert code == 0 and "pages, 2 tutorials in 4 languages" in out
 
 
