@@ -354,3 +354,11 @@ def test_a_video_frame_is_played_as_video(project: Project) -> None:
     )
     story = next(s for s in read_feed(project.root / "feed", NOW, project) if s.id == "sample.sr")
     assert story.frames[0].kind == "video" and story.frames[0].media.endswith(".mp4")
+
+
+def test_a_poll_added_while_serving_can_be_voted_on(client: TestClient, project: Project) -> None:
+    text = (project.root / "stories" / "csat-weekly.yaml").read_text(encoding="utf-8")
+    (project.root / "stories" / "csat-later.yaml").write_text(
+        text.replace("id: csat-weekly", "id: csat-later"), encoding="utf-8"
+    )
+    assert client.post("/api/vote", json={"poll_id": "csat-later", "option": 1}).json()["ok"] is True

@@ -49,25 +49,33 @@ class WebState:
     def __init__(self, project: Project, now: Callable[[], datetime] | None, watch: bool) -> None:
         self.root = project.root
         self._project = project
-        self._mtime = self._config_mtime()
+        self._signature = self._files_signature()
         self._now = now
         self.preview = PreviewState(project.root)
         self.watch = watch
 
-    def _config_mtime(self) -> float:
-        try:
-            return self._project.config_path.stat().st_mtime
-        except OSError:
-            return 0.0
+    def _files_signature(self) -> tuple[tuple[str, int], ...]:
+        # storycast.toml and stories/ decide titles, polls and channels; a stat per file is cheap.
+        paths = [self._project.config_path]
+        stories = self._project.stories_dir
+        if stories.is_dir():
+            paths.extend(sorted(stories.rglob("*.y*ml")))
+        out = []
+        for path in paths:
+            try:
+                out.append((str(path), path.stat().st_mtime_ns))
+            except OSError:
+                continue
+        return tuple(out)
 
     def project(self) -> Project:
-        """The project, reloaded when storycast.toml changed (content is re-read on reload too)."""
+        """The project, reloaded when storycast.toml or a file under stories/ changed."""
         from ..project import Project
 
-        mtime = self._config_mtime()
-        if mtime != self._mtime:
+        signature = self._files_signature()
+        if signature != self._signature:
             self._project = Project.load(self.root, self._project.environ)
-            self._mtime = mtime
+            self._signature = signature
         return self._project
 
     def now(self) -> datetime:
