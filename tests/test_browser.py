@@ -204,6 +204,8 @@ def test_feed_shows_live_stories_in_order_and_hides_expired(page: Any, app_url: 
         "csat-weekly.en",
     ]
     assert page.locator('[data-story="reset-router.es"]').count() == 0
+    # Ages count from the server's clock (pinned to NOW here), not the browser's.
+    assert page.locator("time[data-ago]").all_inner_texts() == ["3 h", "2 h", "30 min"]
     shot(page, "feed-home")
 
 

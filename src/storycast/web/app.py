@@ -127,6 +127,7 @@ async def feed_page(request: Request) -> Response:
             "lang": project.config.project.default_language,
             "expired": 0 if stories else count_expired(folder, state.now()),
             "now": state.now().strftime("%Y-%m-%d %H:%M UTC"),
+            "now_iso": state.now().isoformat(),
         },
     )
     return _with_viewer(response, viewer, new)

@@ -1,7 +1,10 @@
 // The local feed viewer: rings, progress segments, tap/arrow navigation, polls and replies.
 (function () {
   "use strict";
-  var stories = JSON.parse(document.getElementById("feed-data").textContent);
+  var data = document.getElementById("feed-data");
+  var stories = JSON.parse(data.textContent);
+  // Ages count from the server's clock (it may be pinned with --now), advancing with the page.
+  var clockSkew = Date.parse(data.getAttribute("data-now")) - Date.now();
   var viewer = document.getElementById("viewer");
   if (!viewer) return;
   var params = new URLSearchParams(location.search);
@@ -14,7 +17,7 @@
   var seen = JSON.parse(localStorage.getItem("storycast-seen") || "{}");
 
   function ago(iso) {
-    var s = (Date.now() - Date.parse(iso)) / 1000;
+    var s = (Date.now() + clockSkew - Date.parse(iso)) / 1000;
     if (s < 60) return "now";
     if (s < 3600) return Math.floor(s / 60) + " min";
     return Math.floor(s / 3600) + " h";
