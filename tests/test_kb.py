@@ -108,6 +108,10 @@ def test_tutorial_page_has_real_text_alt_text_sizes_and_language_links(built: An
             in html
         )
     assert 'hreflang="es"' not in html.split("<body>")[0]
+    assert (
+        '<link rel="alternate" hreflang="x-default" href="https://help.example.org/en/router-lights/">'
+        in html
+    )
     assert '<time datetime="' in html and "อัปเดตล่าสุด" in html
     assert 'href="#main"' in html and '<main id="main"' in html
     assert 'aria-label="เส้นทางนำทาง"' in html  # breadcrumbs

@@ -156,6 +156,11 @@ class _Site:
         """Render ``template`` to ``<out>/<url>index.html`` (``url`` '' is the root)."""
         depth = url.count("/")
         root = "../" * depth
+        alternates = ctx.get("alternates") or []
+        # x-default: the project's default language when the page has it, else its first language.
+        x_default = next((p for lang_, p in alternates if lang_ == self.lib.default_language), None)
+        if x_default is None and alternates:
+            x_default = alternates[0][1]
         page = self.env.get_template(template).render(
             root=root,
             url=url,
@@ -167,6 +172,7 @@ class _Site:
             absolute=self.absolute,
             cat_label=lambda c: category_label(self.lib, c, lang),
             fmt_date=lambda d: _format_date(d, lang),
+            x_default=x_default,
             **ctx,
         )
         _write(self.out / url / "index.html", page)
