@@ -182,37 +182,47 @@ class Runtime:
     # -- publish ------------------------------------------------------------------------------
 
     def publish_rows(self, row_ids: Sequence[int]) -> list[str]:
-        """What a publish job runs: :meth:`publish_one` for each row, in order (one channel's rows)."""
-        return [self.publish_one(int(rid)) for rid in row_ids]
+        """What a publish job runs: its rows (one channel's), in order, through one Publisher.
 
-    def publish_one(self, row_id: int, now: datetime | None = None) -> str:
-        """Publish one queued row through the embedded engine's protocol; return its outcome.
-
-        A row no longer ``claimed``/``rendering`` (already sent, re-delivered job, cancelled, or
-        reconciled) is left alone: the job is a no-op.
+        The rows are read in one query and marked ``rendering`` in one transaction; each is then
+        sent with its own compare-and-set (:meth:`Publisher.publish_rows`). Rows no longer
+        ``claimed``/``rendering`` (a re-delivered job) are skipped: the job is then a no-op.
         """
-        now = now or self.context.now()
-        rows = self.ledger.rows(_id_is(row_id))
-        if not rows:
-            return "gone"
-        row = rows[0]
-        if row.state not in (State.CLAIMED.value, State.RENDERING.value):
-            return f"noop:{row.state}"
-        if row.deadline_utc < now:
-            # Queued too long (workers were down): back to planned; the sweep records it missed.
-            self.ledger.release([row], now)
-            return "late"
-        publisher = Publisher(self.project, self.context, self.ledger, now)
-        try:
-            result = publisher.publish_rows([row])[0]
-            if (
-                result.outcome in (State.PUBLISHED.value, State.HANDED_OFF.value)
-                and row.frame < row.frame_total
-            ):
-                self._queue_next_frame(row, now, publisher)
-        finally:
-            publisher.close()
-        return result.outcome
+        from ...ledger.models import Publication
+
+        now = self.context.now()
+        ids = [int(r) for r in row_ids]
+        found = {r.id: r for r in self.ledger.rows(Publication.id.in_(ids))}
+        outcomes: dict[int, str] = {}
+        ready: list[Row] = []
+        for rid in ids:
+            row = found.get(rid)
+            if row is None:
+                outcomes[rid] = "gone"
+            elif row.state not in (State.CLAIMED.value, State.RENDERING.value):
+                outcomes[rid] = f"noop:{row.state}"
+            elif row.deadline_utc < now:
+                # Queued too long (workers were down): back to planned; the sweep records it missed.
+                self.ledger.release([row], now)
+                outcomes[rid] = "late"
+            else:
+                ready.append(row)
+        if ready:
+            publisher = Publisher(self.project, self.context, self.ledger, now)
+            try:
+                for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
+                    outcomes[row.id] = result.outcome
+                    if result.outcome in (State.PUBLISHED.value, State.HANDED_OFF.value) and (
+                        row.frame < row.frame_total
+                    ):
+                        self._queue_next_frame(row, now, publisher)
+            finally:
+                publisher.close()
+        return [outcomes.get(rid, "released") for rid in ids]
+
+    def publish_one(self, row_id: int) -> str:
+        """Publish one queued row through the embedded engine's protocol; return its outcome."""
+        return self.publish_rows([row_id])[0]
 
     def _queue_next_frame(self, row: Row, now: datetime, publisher: Publisher) -> None:
         # The next frame of a story may go as soon as this one is out; don't wait for the next tick.

@@ -1,0 +1,276 @@
+"""Benchmark: the procrastinate engine with real worker processes on the local PostgreSQL.
+
+1. Render throughput with 1, 2 and 4 `storycast worker --queues render` processes: the example
+   tutorials in every language, frames only, each run in a fresh project copy (no cache). The
+   ratio is against the 1-process run.
+2. Publishing N items (default 1000) to a fake platform with 50 ms latency per call, spread over
+   several accounts (channels), with 3 workers. Baseline, measured in the same run: one
+   sequential `storycast publish --due` (the embedded engine) over a sample of the same items.
+   Per-account limits are checked from the fake's call log: no two calls of one account overlap.
+
+The fake platform is the tests' `pgrecorder` channel: each call sleeps the latency and records
+itself in a table with a UNIQUE idempotency key, so a duplicate would be refused and counted.
+
+    python bench/scale.py [--items 1000] [--accounts 25] [--latency-ms 50] [--render-langs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.conftest_db import CLI_SHIM  # noqa: E402
+from tests.scaleout_support import fresh_database, overlaps, scale_project, worker_env  # noqa: E402
+
+TUTORIALS = ("reset-router", "speed-test", "two-factor-login", "update-firmware", "wifi-password")
+LANGS = ("en", "es", "th", "hi", "sr")
+
+
+def q(dsn: str, sql: str, *args: object) -> list[tuple[object, ...]]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute(sql, args or None)  # type: ignore[arg-type]
+        return list(cur.fetchall()) if cur.description else []
+
+
+def wait(pred, timeout: float, what: str, step: float = 0.05) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if pred():
+            return time.perf_counter()
+        time.sleep(step)
+    raise SystemExit(f"bench: timed out waiting for {what}")
+
+
+def workers(root: Path, env: dict[str, str], n: int, *args: str) -> list[subprocess.Popen[bytes]]:
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", CLI_SHIM, "--project", str(root), "worker", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(n)
+    ]
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def live_workers(dsn: str) -> int:
+    try:
+        return int(q(dsn, "SELECT count(*) FROM procrastinate_workers")[0][0])  # type: ignore[call-overload]
+    except Exception:
+        return 0
+
+
+# -- 1. render ---------------------------------------------------------------------------------
+
+
+def example_project(dest: Path, langs: tuple[str, ...]) -> Path:
+    for folder in ("stories", "templates", "assets"):
+        shutil.copytree(REPO / folder, dest / folder)
+    for f in (dest / "stories").iterdir():
+        if f.stem not in TUTORIALS:
+            f.unlink()
+    toml = (REPO / "storycast.toml").read_text(encoding="utf-8")
+    toml = 'engine = "procrastinate"\n' + toml
+    toml += "\n[engine]\nheartbeat_seconds = 1\nstalled_after_seconds = 5\nrender_lead_minutes = 0\n"
+    toml += 'tick_cron = "0 0 1 1 *"\n'  # no ticks during the render benchmark
+    (dest / "storycast.toml").write_text(toml, encoding="utf-8")
+    (dest / "schedules").mkdir(exist_ok=True)
+    return dest
+
+
+def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int]:
+    jobs = [(s, lang) for s in TUTORIALS for lang in langs]
+    with tempfile.TemporaryDirectory(prefix="sc-bench-render-") as tmp, fresh_database() as (url, dsn):
+        root = example_project(Path(tmp) / "p", langs)
+        env = worker_env(url)
+        procs = workers(root, env, n_workers, "--queues", "render", "--concurrency", "1")
+        try:
+            wait(lambda: live_workers(dsn) == n_workers, 120, "render workers")
+            args = [json.dumps({"kind": "story", "ref": s, "lang": lang}) for s, lang in jobs]
+            t0 = time.perf_counter()
+            q(
+                dsn,
+                "SELECT procrastinate_defer_jobs_v1(array_agg(ROW('render', 'storycast.render', 0, NULL, "
+                "NULL, a::jsonb, NULL)::procrastinate_job_to_defer_v1)) FROM unnest(%s::text[]) a",
+                args,
+            )
+            t1 = wait(
+                lambda: (
+                    q(dsn, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo','doing')")
+                    == [(0,)]
+                ),
+                1800,
+                "renders",
+                step=0.1,
+            )
+            failed = q(dsn, "SELECT count(*) FROM procrastinate_jobs WHERE status = 'failed'")[0][0]
+            if failed:
+                raise SystemExit(f"bench: {failed} render jobs failed")
+            frames = sum(
+                1 for f in (root / ".storycast" / "renders").rglob("*.jpg") if not f.name.startswith(".")
+            )
+        finally:
+            stop(procs)
+    return t1 - t0, frames
+
+
+# -- 2. publish --------------------------------------------------------------------------------
+
+
+def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int) -> dict[str, float]:
+    minutes = items // (accounts * 2)
+    with tempfile.TemporaryDirectory(prefix="sc-bench-pub-") as tmp, fresh_database() as (url, dsn):
+        channels = [f"acct{i:02d}" for i in range(accounts)]
+        root = scale_project(
+            Path(tmp) / "p",
+            dsn,
+            channels=channels,
+            minutes=minutes,
+            delay_ms=latency_ms,
+            engine={"tick_cron": "* * * * * *", "publish_concurrency": 12},
+        )
+        schedule = (root / "schedules" / "load.yaml").read_text(encoding="utf-8")
+        (root / "schedules" / "load.yaml").unlink()  # workers start with nothing due
+        total = minutes * accounts * 2
+        procs = workers(root, worker_env(url), n_workers)
+        try:
+            wait(lambda: live_workers(dsn) == n_workers, 120, "publish workers")
+            time.sleep(1.5)  # let the first (empty) ticks pass
+            t0 = time.perf_counter()
+            db_t0 = q(dsn, "SELECT clock_timestamp()")[0][0]
+            (root / "schedules" / "load.yaml").write_text(schedule, encoding="utf-8")
+            t1 = wait(
+                lambda: q(dsn, "SELECT count(*) FROM publication WHERE state = 'published'") == [(total,)],
+                600,
+                "publications",
+                step=0.05,
+            )
+        finally:
+            stop(procs)
+        first, last = q(dsn, "SELECT min(started), max(finished) FROM sc_calls")[0]
+        phases = {
+            "first_call": (first - db_t0).total_seconds(),  # type: ignore[operator]
+            "last_call": (last - db_t0).total_seconds(),  # type: ignore[operator]
+        }
+        dups = q(dsn, "SELECT count(*) FROM sc_duplicates")[0][0]
+        calls = q(dsn, "SELECT count(*) FROM sc_calls")[0][0]
+        worst = 0
+        for ch in channels:
+            worst += overlaps(q(dsn, "SELECT started, finished FROM sc_calls WHERE channel = %s", ch))  # type: ignore[arg-type]
+    return {
+        "items": total,
+        "seconds": t1 - t0,
+        "calls": calls,
+        "duplicates": dups,
+        "overlaps": worst,
+        **phases,
+    }  # type: ignore[dict-item]
+
+
+def publish_sequential(sample: int, latency_ms: int) -> dict[str, float]:
+    """One embedded tick (in this process) over ``sample`` items on one account: the baseline.
+
+    The ledger is created before the clock starts, as it would exist on a running system; the
+    tick itself plans the items (as the scale-out tick does) and publishes them one by one.
+    """
+    import os
+
+    from storycast.context import Context
+    from storycast.engine import tick
+    from storycast.ledger import open_ledger
+    from storycast.project import Project
+
+    os.environ["SC_FRAMES"] = "1"
+    minutes = sample // 2
+    with tempfile.TemporaryDirectory(prefix="sc-bench-seq-") as tmp, fresh_database() as (url, dsn):
+        root = scale_project(
+            Path(tmp) / "p", dsn, channels=["acct00"], minutes=minutes, delay_ms=latency_ms, engine={}
+        )
+        toml = (root / "storycast.toml").read_text(encoding="utf-8")
+        (root / "storycast.toml").write_text(toml.replace('kind = "procrastinate"', 'kind = "embedded"'))
+        project = Project.load(root, {**os.environ, "STORYCAST_DB": url})
+        ledger = open_ledger(project)
+        try:
+            t0 = time.perf_counter()
+            report = tick(project, Context(), ledger=ledger)
+            t1 = time.perf_counter()
+        finally:
+            ledger.close()
+    return {"items": report.count("published"), "seconds": t1 - t0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=1000)
+    ap.add_argument("--accounts", type=int, default=25)
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=3)
+    ap.add_argument("--baseline-items", type=int, default=200)
+    ap.add_argument("--render-langs", type=int, default=5, help="languages per tutorial (1-5)")
+    ap.add_argument("--skip-render", action="store_true")
+    args = ap.parse_args()
+
+    if not args.skip_render:
+        langs = LANGS[: max(1, min(args.render_langs, 5))]
+        print(f"render: {len(TUTORIALS)} tutorials x {len(langs)} languages, frames only")
+        base = None
+        for n in (1, 2, 4):
+            secs, frames = render_run(n, langs)
+            rate = frames / secs
+            base = base or rate
+            print(
+                f"  {n} worker process(es): {frames} frames in {secs:6.1f} s = {rate:5.2f} frames/s  "
+                f"(x{rate / base:.2f} vs 1 process)"
+            )
+
+    print(f"publish: {args.items} items, {args.accounts} accounts, {args.latency_ms} ms per call")
+    seq = publish_sequential(args.baseline_items, args.latency_ms)
+    seq_rate = seq["items"] / seq["seconds"]
+    print(
+        f"  baseline, one sequential tick: {seq['items']:.0f} items in {seq['seconds']:.1f} s "
+        f"= {seq_rate:.1f} items/s"
+    )
+    out = publish_scaleout(args.items, args.accounts, args.latency_ms, args.workers)
+    rate = out["items"] / out["seconds"]
+    print(
+        f"  {args.workers} workers: {out['items']:.0f} items in {out['seconds']:.1f} s = {rate:.1f} items/s "
+        f"(x{rate / seq_rate:.1f} vs the sequential tick)"
+    )
+    print(
+        f"  first call {out['first_call']:.1f} s after the schedule appeared (tick period, plan, claim + "
+        f"defer); last call done at {out['last_call']:.1f} s; per account "
+        f"{args.items / args.accounts:.0f} calls x {args.latency_ms} ms = "
+        f"{args.items / args.accounts * args.latency_ms / 1000:.1f} s of pure latency"
+    )
+    print(
+        f"  calls {out['calls']:.0f}, duplicates {out['duplicates']:.0f}, "
+        f"overlapping calls within one account {out['overlaps']:.0f}"
+    )
+    if out["duplicates"] or out["overlaps"] or out["calls"] != out["items"]:
+        raise SystemExit("bench: exactly-once or per-account limit violated")
+
+
+if __name__ == "__main__":
+    main()
