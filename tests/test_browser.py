@@ -317,8 +317,13 @@ def test_preview_refreshes_after_a_template_edit(browser: Any, app_url: str, pro
         shot(page, "preview", full=False)
         step = project_dir / "templates" / "tutorial" / "step.j2"
         text = step.read_text(encoding="utf-8")
-        # A visible change: the picture card takes much more of the brand colour.
-        edited = text.replace("mix(brand.primary, 0.09)", "mix(brand.primary, 0.6)")
+        # A visible change: the first colour mix in the step template gets a very different ratio.
+        import re
+
+        def bump(m: re.Match[str]) -> str:
+            return f"mix({m.group(1)}, {0.1 if float(m.group(2)) > 0.4 else 0.7})"
+
+        edited = re.sub(r"mix\(([^,()]+),\s*([0-9.]+)\)", bump, text, count=1)
         assert edited != text
         step.write_text(edited, encoding="utf-8")
         page.wait_for_function(
