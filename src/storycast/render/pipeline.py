@@ -418,9 +418,8 @@ def render_pairs(
     fonts = cache_mod.font_identity(_font_folders(project))
     langs = sorted({lang for _, lang, _ in pairs})
     run = _Run(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
-    # A build that will draw (--no-cache) starts its workers first: they load fonts and the Thai
-    # dictionary while this process renders templates, and draw each story/language as soon as
-    # its templates are rendered.
+    # A build that will draw (--no-cache) starts its workers first, so each story/language is
+    # drawn as soon as its templates are rendered, while this process renders the next ones.
     if jobs > 1 and not cache and run.total > 1:
         run.pool = Pool(min(jobs, run.total), project.root, langs)
     try:
