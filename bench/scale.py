@@ -92,8 +92,8 @@ def example_project(dest: Path, langs: tuple[str, ...]) -> Path:
         if f.stem not in TUTORIALS:
             f.unlink()
     toml = (REPO / "storycast.toml").read_text(encoding="utf-8")
-    toml = 'engine = "procrastinate"\n' + toml
-    toml += "\n[engine]\nheartbeat_seconds = 1\nstalled_after_seconds = 5\nrender_lead_minutes = 0\n"
+    toml += '\n[engine]\nkind = "procrastinate"\nheartbeat_seconds = 1\nstalled_after_seconds = 5\n'
+    toml += "render_lead_minutes = 0\n"
     toml += 'tick_cron = "0 0 1 1 *"\n'  # no ticks during the render benchmark
     (dest / "storycast.toml").write_text(toml, encoding="utf-8")
     (dest / "schedules").mkdir(exist_ok=True)

@@ -83,6 +83,8 @@ class ScaleOut:
                         counts["unknown"] += 1
             await jm.retry_job(job)
             counts["retried"] += 1
+        # Forget the silent workers once their jobs are handled (status counts the live ones).
+        await jm.prune_stalled_workers(cfg.stalled_after_seconds)
         if any(counts.values()):
             log.warning("recovered stalled jobs: %s", counts)
         return counts
