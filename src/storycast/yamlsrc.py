@@ -58,7 +58,11 @@ def _pos(file: Path | None, node: yaml.Node) -> Pos:
     return Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser is several times faster and still reports marks; fall back to pure Python.
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
     source: Path | None = None
 
 
