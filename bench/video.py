@@ -162,7 +162,7 @@ def main() -> int:
             for key, secs in row.items():
                 runs[key].append(secs)
                 ratios[key].append(secs / ours)
-            done = ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items() if v)
+            done = ", ".join(f"{k} {v:.2f} s" for k, v in {"ours": ours, **row}.items())
             print(f"round {r + 1}: {done}", file=sys.stderr)
         rss = memory_60s(tmp)
         full, inc, encoded, reused = incremental(paths, tmp)
