@@ -51,12 +51,12 @@ def test_init_creates_a_loadable_project(run_cli, tmp_path):
 
 def test_bad_config_exit_code_and_lines(run_cli, make_project):
     root = make_project(toml='[project]\nlanguages = ["en"]\n[brand]\nprimary = "blue"\n')
-    code, _, err = run_cli("--project", str(root), "init", str(root / "x"), "--empty")
+    code, _, _err = run_cli("--project", str(root), "init", str(root / "x"), "--empty")
     assert code == 0  # init does not read the current project
-    from storycast.project import Project
     import pytest
 
     from storycast.errors import ConfigError
+    from storycast.project import Project
 
     with pytest.raises(ConfigError) as info:
         Project.load(root)

@@ -14,7 +14,10 @@ def test_example_config_is_valid():
 
 
 def test_every_problem_is_reported_at_once_with_lines():
-    text = '[brand]\nprimary = "red"\nfoo = 1\n\n[render]\nquality = 50\n\n[project]\ntimezone = "Europe/Madird"\n'
+    text = (
+        '[brand]\nprimary = "red"\nfoo = 1\n\n[render]\nquality = 50\n\n'
+        '[project]\ntimezone = "Europe/Madird"\n'
+    )
     with pytest.raises(ConfigError) as info:
         parse(text, Path("storycast.toml"))
     err = info.value

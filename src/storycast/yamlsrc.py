@@ -18,7 +18,7 @@ from .errors import ContentError
 class Pos:
     """A 1-based line/column position inside a file."""
 
-    __slots__ = ("file", "line", "column")
+    __slots__ = ("column", "file", "line")
 
     def __init__(self, file: Path | None, line: int, column: int) -> None:
         self.file = file

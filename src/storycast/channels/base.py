@@ -205,5 +205,5 @@ class Channel(ABC):
         """Credentials, permissions and quota; default: configuration only."""
         return [CheckResult("config", True, "configuration is valid", "info")]
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release network sessions and files."""

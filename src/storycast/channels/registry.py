@@ -120,7 +120,11 @@ def open_channel(project: Project, name: str, context: Context) -> Channel:
         problems = [
             StorycastError(
                 f"channels.{name}.{'.'.join(str(p) for p in e['loc'])}: "
-                + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")),
+                + (
+                    "unknown key"
+                    if e["type"] == "extra_forbidden"
+                    else e["msg"].removeprefix("Value error, ")
+                ),
                 file=project.config_path,
                 line=_line_of(text, ("channels", name, *e["loc"])),
             )

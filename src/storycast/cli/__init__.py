@@ -63,7 +63,7 @@ def _root(
             "--project",
             "-P",
             envvar="STORYCAST_PROJECT",
-            help="Project folder (holds storycast.toml). Default: the nearest one above the working directory.",
+            help="Project folder (holds storycast.toml). Default: the nearest one above the working dir.",
             show_default=False,
         ),
     ] = None,
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(ExitStatus.INTERRUPTED))
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the one place unexpected errors are reported
+    except BaseException as exc:  # the one place unexpected errors are reported
         _handle_click_or_crash(exc, show_tb)
     sys.exit(0)
 

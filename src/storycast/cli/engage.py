@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 
-from .. import engage as _engage  # noqa: F401 - registers the qa/poll kinds
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
 
 

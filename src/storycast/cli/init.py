@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
     def init(
         directory: Annotated[Path, typer.Argument(help="Folder to create the project in.")],
         empty: Annotated[bool, typer.Option("--empty", help="No example stories or schedules.")] = False,
-        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing project's example files.")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Overwrite an existing project's example files.")
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     ) -> None:
         """Scaffold a new storycast project (config, example stories, schedules, folders)."""

@@ -61,7 +61,6 @@ def register(app: typer.Typer) -> None:
             _print_rules(load_project(ctx), chosen)
             return
         project = load_project(ctx)
-        register_content_kinds()
         # Like `storycast render`: repeatable, comma-separated, or "all".
         lang = [code for item in lang or [] for code in item.split(",") if code and code != "all"] or None
         _check_choices("--lang", lang, project.languages)
@@ -87,15 +86,6 @@ def register(app: typer.Typer) -> None:
                 hint="fix them (each finding has a hint), or switch a rule off under [guard] rules",
             )
 
-
-def register_content_kinds() -> None:
-    """Import the packages that register content kinds beyond tutorials (Q&A events, polls)."""
-    import importlib
-    import importlib.util
-
-    for name in ("storycast.engage",):
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
 
 
 def _check_choices(option: str, given: list[str] | None, known: list[str]) -> None:

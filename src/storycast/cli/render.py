@@ -19,13 +19,6 @@ class ImageFormat(StrEnum):
     png = "png"
 
 
-def _load_content_kinds() -> None:
-    """Register the Q&A and poll content kinds so stories/ may hold them next to tutorials."""
-    import contextlib
-
-    with contextlib.suppress(ImportError):
-        import storycast.engage  # noqa: F401  (importing registers the kinds)
-
 
 def _languages(project: Project, value: str) -> list[str] | None:
     """``all`` -> None (each story's own languages); else a checked, comma-separated list."""
@@ -95,7 +88,6 @@ def register(app: typer.Typer) -> None:
 
         from ..render.pipeline import default_out, render_pairs
 
-        _load_content_kinds()
         project = load_project(ctx)
         langs = _languages(project, lang)
         pairs = _pairs(project, stories or [], langs)

@@ -86,7 +86,9 @@ def load_content(project: Project) -> ContentSet:
             else:
                 line, col = locate(data, ("kind",))
                 known = ", ".join(["tutorial", *sorted(CONTENT_KINDS)])
-                raise ContentError(f"unknown kind {kind!r}", hint=f"use one of: {known}", file=file, line=line, column=col)
+                raise ContentError(
+                    f"unknown kind {kind!r}", hint=f"use one of: {known}", file=file, line=line, column=col
+                )
         except ContentError as exc:
             problems.extend(exc.problems or [exc])
             continue
@@ -106,5 +108,7 @@ def load_content(project: Project) -> ContentSet:
             out.extras.setdefault(kind, {})[item.id] = item
     if problems:
         n = len(problems)
-        raise ContentError(f"the project's content has {n} problem{'s' if n != 1 else ''}:", problems=problems)
+        raise ContentError(
+            f"the project's content has {n} problem{'s' if n != 1 else ''}:", problems=problems
+        )
     return out

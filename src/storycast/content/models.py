@@ -50,7 +50,9 @@ class Step(_Model):
     alt: Localized = Field(default_factory=dict, description="alt text for the step's image")
     duration: float | None = Field(None, gt=0, le=60)
 
-    _loc = field_validator("title", "text", "alt", mode="before")(classmethod(lambda cls, v: _check_localized(v)))
+    _loc = field_validator("title", "text", "alt", mode="before")(
+        classmethod(lambda cls, v: _check_localized(v))
+    )
 
 
 class Story(_Model):
@@ -78,7 +80,9 @@ class Story(_Model):
     @classmethod
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
-            raise ValueError(f"{v!r} is not a valid id: use lower-case letters, digits and '-' (like reset-router)")
+            raise ValueError(
+                f"{v!r} is not a valid id: use lower-case letters, digits and '-' (like reset-router)"
+            )
         return v
 
     def text(self, value: Localized, lang: str) -> str:
@@ -109,5 +113,9 @@ class ContentSet(BaseModel):
             import difflib
 
             close = difflib.get_close_matches(story_id, list(self.stories), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "run `storycast render --help`; ids come from stories/*.yaml"
+            hint = (
+                f"did you mean {', '.join(close)}?"
+                if close
+                else "run `storycast render --help`; ids come from stories/*.yaml"
+            )
             raise ContentError(f"no story with id {story_id!r}", hint=hint) from None

@@ -61,4 +61,6 @@ def validate(model: type[M], data: Any, file: Path, what: str = "content file") 
     except ValidationError as exc:
         problems = problems_from(exc, data, file)
         n = len(problems)
-        raise ContentError(f"{file} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=file) from None
+        raise ContentError(
+            f"{file} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=file
+        ) from None

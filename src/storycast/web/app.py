@@ -273,7 +273,9 @@ def create_app(
     preview's file watcher (re-render on change) for the app's lifetime."""
     from contextlib import asynccontextmanager
 
-    from .. import engage as _engage  # noqa: F401  registers the poll and qa kinds stories/ may hold
+    from ..builtins import ensure_loaded
+
+    ensure_loaded()  # the poll and qa kinds stories/ may hold
 
     state = WebState(project, now, watch)
 
