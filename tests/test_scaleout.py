@@ -347,3 +347,30 @@ def test_queue_status_reports_depth_workers_and_stuck_jobs(tmp_path: Path, pg: t
     assert res.returncode == 0, res.stderr
     assert "queue publish: doing 1" in res.stdout and "workers: 0 alive, 1 silent" in res.stdout
     assert "stuck job" in res.stdout
+
+
+def test_ticks_resume_after_a_periodic_defer_left_without_its_job(
+    tmp_path: Path, pg: tuple[str, str]
+) -> None:
+    """procrastinate#1495: a worker that died between recording a periodic defer and creating its
+    job leaves a row with a NULL job id; a restarted worker must keep ticking."""
+    from storycast.engine.scaleout import ensure_schema
+
+    url, dsn = pg
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=2)  # 4 rows
+    ensure_schema(dsn)
+    now = int(time.time())
+    for ts in (now - 2, now - 1, now):  # the orphaned records a crash would leave
+        q(
+            dsn,
+            "INSERT INTO procrastinate_periodic_defers (task_name, periodic_id, defer_timestamp, job_id) "
+            "VALUES ('storycast.tick', 'tick', %s, NULL)",
+            ts,
+        )
+    w = start_worker(root, worker_env(url), "--concurrency", "2")
+    try:
+        wait_for(lambda: states(dsn) == {"published": 4}, 60, "ticks after the orphaned defers")
+    finally:
+        assert stop([w]) == [0]
+    newest = q(dsn, "SELECT max(defer_timestamp) FROM procrastinate_periodic_defers")[0][0]
+    assert isinstance(newest, int) and newest > now  # new periods were deferred after the orphans

@@ -127,7 +127,9 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
         return runtime.publish_rows(row_ids)
 
     @app.task(name=RENDER, queue="render")
-    def render_task(kind: str, ref: str, lang: str, video: bool = False) -> int:
-        return runtime.render_one(kind, ref, lang, video=video)
+    def render_task(
+        kind: str, ref: str, langs: list[str] | None = None, lang: str | None = None, video: bool = False
+    ) -> int:
+        return runtime.render_langs(kind, ref, [*(langs or []), *([lang] if lang else [])], video=video)
 
     return scale

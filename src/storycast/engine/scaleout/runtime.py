@@ -149,7 +149,7 @@ class Runtime:
 
         def run() -> int:
             with db.transaction(self.ledger.engine) as conn:
-                wanted = conn.execute(
+                pairs = conn.execute(
                     select(Publication.kind, Publication.ref, Publication.lang)
                     .where(
                         Publication.state == State.PLANNED.value,
@@ -158,10 +158,15 @@ class Runtime:
                     )
                     .distinct()
                 ).all()
+                # One job per story with all its languages: a render process reuses the story's
+                # language-independent tiles (images, cards) across its languages.
+                wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+                for kind, ref, lang in pairs:
+                    wanted[(kind, ref)].append(lang)
                 raw = conn.connection.driver_connection
                 n = 0
-                for kind, ref, lang in wanted:
-                    key = f"render:{kind}:{ref}:{lang}"
+                for (kind, ref), langs in sorted(wanted.items()):
+                    key = f"render:{kind}:{ref}"
                     # A savepoint each: an AlreadyEnqueued (same render waiting) must not abort the rest.
                     try:
                         with conn.begin_nested():
@@ -169,7 +174,7 @@ class Runtime:
                                 RENDER,
                                 raw,
                                 {"queue": "render", "queueing_lock": key},
-                                [{"kind": kind, "ref": ref, "lang": lang}],
+                                [{"kind": kind, "ref": ref, "langs": sorted(langs)}],
                             )
                             n += 1
                     except Exception as exc:
@@ -235,6 +240,10 @@ class Runtime:
         )
 
     # -- render -------------------------------------------------------------------------------
+
+    def render_langs(self, kind: str, ref: str, langs: Sequence[str], *, video: bool = False) -> int:
+        """What a render job runs: one story in each of its languages, in this process."""
+        return sum(self.render_one(kind, ref, lang, video=video) for lang in langs)
 
     def render_one(self, kind: str, ref: str, lang: str, *, video: bool = False) -> int:
         """Render the frames a publish job will need (content-addressed, so repeats are cheap)."""
