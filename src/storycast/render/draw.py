@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from ..errors import RenderError
+from . import snapshots
 from .images import DEFAULT_MAX_PIXELS
 from .layers import DRAWERS, Frame
 from .spec import FrameSpec
@@ -101,8 +102,20 @@ def _outside(layer: object, width: int, height: int) -> bool:
 
 def draw_frame(spec: FrameSpec, ctx: DrawContext) -> FrameResult:
     """Draw every visible layer of ``spec`` and return the image with its reports."""
-    frame = Frame(canvas=Image.new("RGB", (spec.width, spec.height), (0, 0, 0)), ctx=ctx)
+    plan = snapshots.plan(spec, ctx)
+    restored = snapshots.restore(plan)
+    if restored is not None:
+        canvas, texts, warnings = restored
+        frame = Frame(canvas=canvas, ctx=ctx, texts=texts, warnings=warnings)
+        start = plan.restore_at
+    else:
+        frame = Frame(canvas=Image.new("RGB", (spec.width, spec.height), (0, 0, 0)), ctx=ctx)
+        start = 0
     for index, layer in enumerate(spec.layers):
+        if index < start:
+            continue
+        if index == plan.save_at:
+            snapshots.save(plan, frame.canvas, frame.texts, frame.warnings)
         if not layer.visible or layer.opacity <= 0:
             continue
         if _outside(layer, spec.width, spec.height):
@@ -118,4 +131,6 @@ def draw_frame(spec: FrameSpec, ctx: DrawContext) -> FrameResult:
                 line=exc.line,
                 column=exc.column,
             ) from exc
+    if plan.save_at == len(spec.layers):
+        snapshots.save(plan, frame.canvas, frame.texts, frame.warnings)
     return FrameResult(image=frame.canvas, texts=frame.texts, warnings=frame.warnings)

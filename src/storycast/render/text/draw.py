@@ -7,6 +7,8 @@ straight onto RGBA would darken the anti-aliased edges). Colour emoji are pasted
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +51,6 @@ def draw_text(
     by *valign* (top|middle|bottom). Text that was laid out for a taller block than the box
     (a truncated layout at its limit) is drawn anyway, never clipped mid-glyph.
     """
-    from PIL import Image as PILImage
 
     if valign not in VALIGNS:
         raise RenderError(f"Unknown vertical alignment {valign!r}.", hint="Use top, middle or bottom.")
@@ -67,19 +68,108 @@ def draw_text(
     rw, rh = box_w + 2 * margin, int(layout.height) + 2 * margin
     origin = (left - rx0, oy - ry0)
 
-    fill_mask = PILImage.new("L", (rw, rh), 0)
-    stroke_mask = PILImage.new("L", (rw, rh), 0) if stroke_width > 0 else None
-    emoji: list[tuple[Image.Image, int, int]] = []
-    _render(layout, box_w, origin, fill_mask, stroke_mask, stroke_width, emoji)
+    masks = _masks(layout, box_w, origin, (rw, rh), stroke_width)
+    emoji = masks.emoji
+    # On an RGB canvas only the inked part of a mask is pasted (a zero mask leaves pixels
+    # exactly as they were); the transparent-tile path keeps the whole mask.
+    cropped = img.mode != "RGBA"
 
     if shadow is not None:
         sh = shadow if isinstance(shadow, Shadow) else Shadow(*shadow)
-        _paint_shadow(img, sh, stroke_mask or fill_mask, emoji, (rx0, ry0))
-    if stroke_mask is not None:
-        _paint(img, stroke_color if stroke_color is not None else (0, 0, 0), stroke_mask, (rx0, ry0))
-    _paint(img, color, fill_mask, (rx0, ry0))
+        _paint_shadow(img, sh, masks.stroke or masks.fill, list(emoji), (rx0, ry0))
+    if masks.stroke is not None:
+        stroke_ink = stroke_color if stroke_color is not None else (0, 0, 0)
+        if cropped:
+            _paint_ink(img, stroke_ink, masks.stroke_ink, (rx0, ry0))
+        else:
+            _paint(img, stroke_ink, masks.stroke, (rx0, ry0))
+    if cropped:
+        _paint_ink(img, color, masks.fill_ink, (rx0, ry0))
+    else:
+        _paint(img, color, masks.fill, (rx0, ry0))
     for em, ex, ey in emoji:
         _paste_rgba(img, em, (rx0 + ex, ry0 + ey))
+
+
+@dataclass(frozen=True)
+class _Masks:
+    """The coverage masks of one laid-out text at one sub-pixel origin (read-only, cached).
+
+    ``fill_ink`` / ``stroke_ink`` are the same masks cropped to their ink, with the crop's
+    offset inside the full mask (None when nothing is inked, e.g. only spaces).
+    """
+
+    fill: Image.Image
+    stroke: Image.Image | None
+    emoji: tuple[tuple[Image.Image, int, int], ...]
+    fill_ink: tuple[Image.Image, int, int] | None
+    stroke_ink: tuple[Image.Image, int, int] | None
+
+    @property
+    def nbytes(self) -> int:
+        return self.fill.width * self.fill.height * (2 if self.stroke is not None else 1)
+
+
+# Repeated labels (the brand name, a category pill, support-hours rows, "Step n of N") are laid
+# out identically on many frames; their glyphs are rasterized once per process. FreeType glyph
+# rendering is the largest cost of a frame, so this is bounded by bytes, not entries.
+_MASK_BUDGET = 48 * 1024 * 1024
+_mask_cache: OrderedDict[tuple[object, ...], _Masks] = OrderedDict()
+_mask_bytes = 0
+_mask_lock = threading.Lock()
+
+
+def _ink(mask: Image.Image) -> tuple[Image.Image, int, int] | None:
+    box = mask.getbbox()
+    if box is None:
+        return None
+    return mask.crop(box), box[0], box[1]
+
+
+def _masks(
+    layout: TextLayout,
+    box_w: int,
+    origin: tuple[float, float],
+    size: tuple[int, int],
+    stroke_width: int,
+) -> _Masks:
+    """The masks of *layout* drawn at *origin* in a mask of *size* (cached by all of these)."""
+    global _mask_bytes
+    from PIL import Image as PILImage
+
+    key = (tuple(layout.lines), layout.align, id(layout.fonts), box_w, origin, size, stroke_width)
+    with _mask_lock:
+        hit = _mask_cache.get(key)
+        if hit is not None:
+            _mask_cache.move_to_end(key)
+            return hit
+    fill_mask = PILImage.new("L", size, 0)
+    stroke_mask = PILImage.new("L", size, 0) if stroke_width > 0 else None
+    emoji: list[tuple[Image.Image, int, int]] = []
+    _render(layout, box_w, origin, fill_mask, stroke_mask, stroke_width, emoji)
+    masks = _Masks(
+        fill=fill_mask,
+        stroke=stroke_mask,
+        emoji=tuple(emoji),
+        fill_ink=_ink(fill_mask),
+        stroke_ink=_ink(stroke_mask) if stroke_mask is not None else None,
+    )
+    with _mask_lock:
+        if key not in _mask_cache:
+            _mask_cache[key] = masks
+            _mask_bytes += masks.nbytes
+            while _mask_bytes > _MASK_BUDGET and len(_mask_cache) > 1:
+                _, old = _mask_cache.popitem(last=False)
+                _mask_bytes -= old.nbytes
+    return masks
+
+
+def clear_mask_cache() -> None:
+    """Forget rasterized text (benchmarks measuring a cold process use this)."""
+    global _mask_bytes
+    with _mask_lock:
+        _mask_cache.clear()
+        _mask_bytes = 0
 
 
 def _render(
@@ -107,6 +197,8 @@ def _render(
                     emoji.append((em, round(x) + dx, round(y) + dy))
                 continue
             for cx, text in _pieces(layout, run, x):
+                if text.isspace():
+                    continue  # spaces have no ink: drawing them is a no-op that costs a shaping call
                 kwargs: dict[str, Any] = {
                     "font": layout.fonts.font(run.face, run.font_size),
                     "anchor": "ls",
@@ -162,6 +254,16 @@ def _paint(img: Image.Image, color: Color, mask: Image.Image, at: tuple[int, int
         raise RenderError(
             f"Cannot draw text on a {img.mode} image.", hint="Convert the image to RGB or RGBA."
         )
+
+
+def _paint_ink(
+    img: Image.Image, color: Color, ink: tuple[Image.Image, int, int] | None, at: tuple[int, int]
+) -> None:
+    """``_paint`` with a mask already cropped to its ink (``ink`` = (mask, dx, dy) or None)."""
+    if ink is None:
+        return
+    mask, dx, dy = ink
+    _paint(img, color, mask, (at[0] + dx, at[1] + dy))
 
 
 def _paste_rgba(img: Image.Image, layer: Image.Image, at: tuple[int, int]) -> None:
