@@ -99,12 +99,36 @@ def contact_job(sources: Sequence[bytes | str]) -> bytes:
 
 def warm_up(root: Path | str, langs: Sequence[str]) -> None:
     """Load fonts and the Thai dictionary now (once per process) instead of inside the first frame."""
+    import gc
+
     from .text import FontLibrary
     from .text.linebreak import warm_up as warm_linebreak
 
-    FontLibrary.for_project(Path(root))
-    if any(lang.split("-")[0] == "th" for lang in langs):
-        warm_linebreak()
+    # What is loaded here lives as long as the process: the Thai dictionary alone is a trie of
+    # a few hundred thousand objects. Building it with the collector on costs several full
+    # collections that walk the growing heap (about 0.3 s), and every later full collection
+    # would walk it again (in forked workers that walk also copies the pages the parent
+    # shared). So the collector is paused while loading, and what was loaded is frozen:
+    # kept out of its sight for good.
+    # Done once per (fonts folder, dictionary), so a long-running process freezes only what it
+    # loaded, not the garbage of later renders.
+    want = (str(Path(root).resolve()), any(lang.split("-")[0] == "th" for lang in langs))
+    if want in _warmed or (str(want[0]), True) in _warmed:
+        return
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        FontLibrary.for_project(Path(root))
+        if want[1]:
+            warm_linebreak()
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+    _warmed.add(want)
+
+
+_warmed: set[tuple[str, bool]] = set()
 
 
 class Pool:
