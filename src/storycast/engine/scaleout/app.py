@@ -51,7 +51,9 @@ class ScaleOut:
                 update_heartbeat_interval=cfg.heartbeat_seconds,
                 stalled_worker_timeout=cfg.stalled_after_seconds,
                 fetch_job_polling_interval=cfg.poll_seconds,
-                delete_jobs="successful",
+                # Finished jobs are kept an hour (see tick_task), not deleted at once: deleting a
+                # periodic job leaves its defer record without a job, which a restarted worker
+                # may trip over in the same period (procrastinate#1495).
                 install_signal_handlers=True,
             )
         finally:
@@ -117,6 +119,7 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
     @app.task(name=TICK, queue="control", queueing_lock="tick")
     async def tick_task(timestamp: int) -> dict[str, Any]:
         recovered = await scale.recover_stalled()
+        await app.job_manager.delete_old_jobs(nb_hours=1)  # succeeded jobs older than an hour
         report = await asyncio.to_thread(runtime.tick_once)
         out = {"queued": report.count("queued"), "missed": report.missed, **recovered}
         log.info("tick %s: %s", timestamp, out)
