@@ -33,6 +33,7 @@ class FrameJob:
     fmt: str
     quality: int
     logo: str | None
+    thumb: bool = False  # also make the contact-sheet thumbnail (story builds)
 
 
 @dataclass
@@ -43,6 +44,20 @@ class FrameOutput:
     texts: list[dict[str, Any]]
     warnings: list[str]
     seconds: float = 0.0
+    thumb: Thumb | None = None  # the frame's contact-sheet thumbnail, made where it was drawn
+
+
+@dataclass(frozen=True)
+class Thumb:
+    """A contact-sheet thumbnail as raw RGB bytes (small to send between processes)."""
+
+    size: tuple[int, int]
+    rgb: bytes
+
+    def image(self) -> Any:
+        from PIL import Image
+
+        return Image.frombytes("RGB", self.size, self.rgb)
 
 
 def encode(image: Any, fmt: str, quality: int) -> bytes:
@@ -79,21 +94,30 @@ def draw_job(job: FrameJob) -> FrameOutput:
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
     payload = encode(result.image, job.fmt, job.quality)
-    return FrameOutput(payload, texts, warnings, time.perf_counter() - started)
+    # The thumbnail is made here, in parallel with the other frames, rather than for the whole
+    # story at the end; from the encoded bytes, exactly as from the written file.
+    thumb = _thumb(payload) if job.thumb else None
+    return FrameOutput(payload, texts, warnings, time.perf_counter() - started, thumb)
 
 
-def contact_job(sources: Sequence[bytes | str]) -> bytes:
-    """A contact sheet PNG from encoded frames (bytes) or frame files (paths)."""
+def _thumb(src: bytes | str) -> Thumb:
+    """The contact-sheet thumbnail of an encoded frame (bytes) or frame file (path)."""
     from PIL import Image
 
-    from .contact import THUMB_H, THUMB_W, contact_sheet, png_bytes, thumbnail
+    from .contact import THUMB_H, THUMB_W, thumbnail
 
-    thumbs = []
-    for src in sources:
-        with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
-            if im.format == "JPEG":
-                im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
-            thumbs.append(thumbnail(im.convert("RGB")))
+    with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
+        if im.format == "JPEG":
+            im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
+        small = thumbnail(im.convert("RGB"))
+    return Thumb(small.size, small.tobytes())
+
+
+def contact_job(sources: Sequence[Thumb | bytes | str]) -> bytes:
+    """A contact sheet PNG from thumbnails, encoded frames (bytes) or frame files (paths)."""
+    from .contact import contact_sheet, png_bytes
+
+    thumbs = [(src if isinstance(src, Thumb) else _thumb(src)).image() for src in sources]
     return png_bytes(contact_sheet(thumbs))
 
 

@@ -27,7 +27,7 @@ from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .diagnose import frame_error
 from .frames import FramePlan, palette, plan_story, story_source
-from .jobs import FrameJob, FrameOutput, Pool, contact_job, draw_job, warm_up
+from .jobs import FrameJob, FrameOutput, Pool, Thumb, contact_job, draw_job, warm_up
 from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
 
 if TYPE_CHECKING:
@@ -235,8 +235,14 @@ def _records(prep: _Prepared) -> list[manifest_mod.FrameRecord]:
     return out
 
 
-def _contact_sources(prep: _Prepared) -> list[bytes | str]:
-    return [f.payload if f.payload is not None else str(prep.out_dir / f.file) for f in prep.frames]
+def _contact_sources(prep: _Prepared) -> list[Thumb | bytes | str]:
+    out: list[Thumb | bytes | str] = []
+    for f in prep.frames:
+        if f.output is not None and f.output.thumb is not None:
+            out.append(f.output.thumb)
+        else:
+            out.append(f.payload if f.payload is not None else str(prep.out_dir / f.file))
+    return out
 
 
 def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> RenderResult:
@@ -496,6 +502,7 @@ class _Run:
             fmt=self.fmt,
             quality=cfg.render.quality,
             logo=cfg.brand.logo,
+            thumb=True,
         )
 
     def accept(self, prep: _Prepared, frame: _Frame, out: FrameOutput | StorycastError) -> None:
