@@ -8,6 +8,8 @@ type is looked up. A duplicate type name fails at start-up with both origins nam
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,8 @@ class Registered:
 
 _TYPES: dict[str, Registered] = {}
 _loaded = False
+# Worker threads may look up channel types at the same moment; plugins must load once, fully.
+_load_lock = threading.RLock()
 
 
 def register_channel_type(cls: type[Channel], origin: str = "built-in") -> type[Channel]:
@@ -55,10 +59,15 @@ def register_channel_type(cls: type[Channel], origin: str = "built-in") -> type[
 
 
 def _load() -> None:
-    global _loaded
     if _loaded:
         return
-    _loaded = True
+    with _load_lock:
+        if not _loaded:
+            _load_locked()
+
+
+def _load_locked() -> None:
+    global _loaded
     for mod in BUILTIN_MODULES:
         if importlib.util.find_spec(mod) is not None:
             importlib.import_module(mod)
@@ -78,6 +87,8 @@ def _load() -> None:
         register = getattr(module, "register", None)
         if callable(register) and not (set(_TYPES) - before):
             register(lambda cls, _ep=ep: register_channel_type(cls, f"plugin {_ep.name} ({_ep.value})"))
+    # Set last: a concurrent caller must not see a half-loaded registry.
+    _loaded = True
 
 
 def channel_types() -> dict[str, Registered]:
