@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import resources
+from ..errors import StorycastError
 from . import manifest as manifest_mod
 
 if TYPE_CHECKING:
@@ -98,6 +99,18 @@ def draw_job(job: FrameJob) -> FrameOutput:
     # story at the end; from the encoded bytes, exactly as from the written file.
     thumb = _thumb(payload) if job.thumb else None
     return FrameOutput(payload, texts, warnings, time.perf_counter() - started, thumb)
+
+
+def draw_jobs(batch: Sequence[FrameJob]) -> list[FrameOutput | StorycastError]:
+    """Draw several frames in order (one pool task); a frame's input error is returned in its
+    place, so one bad frame does not hide the others."""
+    out: list[FrameOutput | StorycastError] = []
+    for job in batch:
+        try:
+            out.append(draw_job(job))
+        except StorycastError as exc:
+            out.append(exc)
+    return out
 
 
 def _thumb(src: bytes | str) -> Thumb:

@@ -27,7 +27,7 @@ from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .diagnose import frame_error
 from .frames import FramePlan, palette, plan_story, story_source
-from .jobs import FrameJob, FrameOutput, Pool, Thumb, contact_job, draw_job, warm_up
+from .jobs import FrameJob, FrameOutput, Pool, Thumb, contact_job, draw_job, draw_jobs, warm_up
 from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
 
 if TYPE_CHECKING:
@@ -424,17 +424,20 @@ def render_pairs(
     fonts = cache_mod.font_identity(_font_folders(project))
     langs = sorted({lang for _, lang, _ in pairs})
     run = _Run(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
-    # A build that will draw (--no-cache) starts its workers first, so each story/language is
-    # drawn as soon as its templates are rendered, while this process renders the next ones.
-    if jobs > 1 and not cache and run.total > 1:
-        run.pool = Pool(min(jobs, run.total), project.root, langs)
+    # A build that will draw (--no-cache) starts its workers after the first story/language,
+    # so each one is drawn as soon as its templates are rendered, while this process renders
+    # the next ones.
+    early = jobs > 1 and not cache and run.total > 1
     try:
-        for story, lang, out in pairs:
+        for i, (story, lang, out) in enumerate(pairs):
             run.add(_prepare(project, story, lang, out, fmt, cache, fonts))
+            if early and run.pool is None:
+                run.start_pool(min(jobs, run.total), langs)
+            if run.pool is not None and (i + 1 == len(pairs) or pairs[i + 1][0].id != story.id):
+                run.flush()  # every language of this story is prepared: hand its frames out
         if run.pool is None and len(run.todo) > 1 and jobs > 1:
-            run.pool = Pool(min(jobs, len(run.todo)), project.root, langs)
-            for prep, frame in run.todo:
-                run.submit(prep, frame)
+            run.start_pool(min(jobs, len(run.todo)), langs)
+            run.flush()
         if run.pool is not None:
             run.collect()
         elif run.todo:
@@ -472,7 +475,8 @@ class _Run:
         self.preps: list[_Prepared] = []
         self.todo: list[tuple[_Prepared, _Frame]] = []
         self.pool: Pool | None = None
-        self.meta: dict[Future[Any], tuple[_Prepared, _Frame | None]] = {}
+        self.meta: dict[Future[Any], list[tuple[_Prepared, _Frame]] | _Prepared] = {}
+        self.waiting: list[tuple[_Prepared, _Frame]] = []  # for the pool, not yet handed out
         self.remaining: dict[int, int] = {}
 
     def add(self, prep: _Prepared) -> None:
@@ -484,7 +488,7 @@ class _Run:
                 continue
             self.todo.append((prep, frame))
             if self.pool is not None:
-                self.submit(prep, frame)
+                self.waiting.append((prep, frame))
 
     def report(self, prep: _Prepared, frame: _Frame, cached: bool) -> None:
         self.done += 1
@@ -515,19 +519,52 @@ class _Run:
             prep.seconds += out.seconds
         self.report(prep, frame, False)
 
+    def start_pool(self, workers: int, langs: Sequence[str]) -> None:
+        """Draw one frame here, then fork the workers and hand them every frame still to draw.
+
+        The frame drawn first fills this process's caches (fonts at their sizes, the background,
+        the glow and other shared tiles, the opening-layers snapshot); the forked workers
+        inherit them instead of each building its own, which is most of what parallel
+        drawing used to cost on top of serial drawing.
+        """
+        pending = list(self.todo)
+        if len(pending) > 1:
+            warm_up(self.project.root, langs)
+            prep, frame = pending.pop(0)
+            self.draw_here(prep, frame)
+        self.pool = Pool(workers, self.project.root, langs)
+        self.waiting.extend(pending)
+
+    def draw_here(self, prep: _Prepared, frame: _Frame) -> None:
+        """Draw one frame in this process."""
+        try:
+            out: FrameOutput | StorycastError = draw_job(self.job(prep, frame))
+        except StorycastError as exc:
+            out = exc
+        self.accept(prep, frame, out)
+
     def serial(self) -> None:
         warm_up(self.project.root, sorted({p.lang for p, _ in self.todo}))
         for prep, frame in self.todo:
-            try:
-                out: FrameOutput | StorycastError = draw_job(self.job(prep, frame))
-            except StorycastError as exc:
-                out = exc
-            self.accept(prep, frame, out)
+            self.draw_here(prep, frame)
 
-    def submit(self, prep: _Prepared, frame: _Frame) -> None:
+    def flush(self) -> None:
+        """Hand the waiting frames to the pool, one task per frame position of a story.
+
+        Frame n of a story looks alike in every language: same picture, same shapes, same
+        layout boxes. Drawing all its languages in one worker fits the picture once instead of
+        once per worker, and the tasks stay small enough to keep every worker busy.
+        """
         assert self.pool is not None
-        self.meta[self.pool.submit(draw_job, self.job(prep, frame))] = (prep, frame)
-        self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
+        groups: dict[tuple[str, int], list[tuple[_Prepared, _Frame]]] = {}
+        for prep, frame in self.waiting:
+            groups.setdefault((prep.story.id, frame.plan.index), []).append((prep, frame))
+        self.waiting = []
+        for batch in groups.values():
+            fut = self.pool.submit(draw_jobs, [self.job(prep, frame) for prep, frame in batch])
+            self.meta[fut] = batch
+            for prep, _ in batch:
+                self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
 
     def collect(self) -> None:
         """Wait for the pool; a story/language whose frames are all drawn gets its contact sheet
@@ -539,20 +576,18 @@ class _Run:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                prep, maybe = self.meta.pop(fut)
-                if maybe is None:  # a contact sheet
-                    prep.contact = fut.result()
+                entry = self.meta.pop(fut)
+                if not isinstance(entry, list):  # a contact sheet
+                    entry.contact = fut.result()
                     continue
-                try:
-                    out: FrameOutput | StorycastError = fut.result()
-                except StorycastError as exc:  # input errors come back pickled; report them per frame
-                    out = exc
-                self.accept(prep, maybe, out)
-                self.remaining[id(prep)] -= 1
-                if self.remaining[id(prep)] == 0 and prep.error is None:
-                    sheet = self.pool.submit(contact_job, _contact_sources(prep))
-                    self.meta[sheet] = (prep, None)
-                    pending.add(sheet)
+                outputs: list[FrameOutput | StorycastError] = fut.result()
+                for (prep, frame), out in zip(entry, outputs, strict=True):
+                    self.accept(prep, frame, out)
+                    self.remaining[id(prep)] -= 1
+                    if self.remaining[id(prep)] == 0 and prep.error is None:
+                        sheet = self.pool.submit(contact_job, _contact_sources(prep))
+                        self.meta[sheet] = prep
+                        pending.add(sheet)
 
 
 def cpu_count() -> int:
