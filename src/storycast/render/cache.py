@@ -88,9 +88,19 @@ def files_in_text(text: str, roots: Iterable[Path]) -> list[Path]:
     Works on the text so a warm build never parses YAML; naming a file in a text layer at worst
     adds that file to the key.
     """
+    return files_for_tokens(path_tokens(text), roots)
+
+
+def path_tokens(text: str) -> list[str]:
+    """The image-like tokens of rendered spec text, in first-seen order, without repeats."""
+    return list(dict.fromkeys(_PATHISH.findall(text)))
+
+
+def files_for_tokens(tokens: Iterable[str], roots: Iterable[Path]) -> list[Path]:
+    """The existing files ``tokens`` name under ``roots`` (see ``files_in_text``), sorted."""
     roots = list(roots)
     found: dict[str, Path] = {}
-    for token in dict.fromkeys(_PATHISH.findall(text)):
+    for token in tokens:
         rel = Path(token)
         candidates = [rel] if rel.is_absolute() else [root / rel for root in roots]
         if not rel.is_absolute() and len(rel.parts) > 1 and rel.parts[0] in ("assets", "default"):

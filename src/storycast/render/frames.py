@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import resources
-from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context
-from .templating import text_direction
+from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context, text_direction
 
 if TYPE_CHECKING:
     from ..content.models import Story

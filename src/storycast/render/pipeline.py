@@ -23,18 +23,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .. import __version__, resources
 from ..errors import RenderError, StorycastError, TemplateError
+from . import buildrec
 from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .diagnose import frame_error
 from .frames import FramePlan, palette, plan_story, story_source
 from .jobs import FrameJob, FrameOutput, Pool, Thumb, contact_job, draw_job, draw_jobs, warm_up
-from .templating import TemplateEngine, engine_for, parse_rendered, text_direction
+from .strings import text_direction
+
+# Jinja (templating) is imported where templates are rendered: a warm build that the build
+# record finds current never needs it.
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from ..content.models import Story
     from ..project import Project
+    from .templating import TemplateEngine
 
 Format = Literal["jpg", "png"]
 CONTACT_NAME = "contact.png"
@@ -120,6 +125,9 @@ class _Prepared:
     seconds: float  # preparation time; drawing and writing are added as they happen
     error: StorycastError | None = None
     contact: bytes | None = None  # the contact sheet, when a worker already made it
+    fingerprint: str | None = None  # of the template inputs (see buildrec)
+    extra_files: list[Path] = field(default_factory=list)
+    unchanged: dict[str, Any] | None = None  # the manifest, when the build record says all is current
 
 
 def _asset_roots(project: Project) -> list[Path]:
@@ -131,6 +139,8 @@ def _font_folders(project: Project) -> list[Path]:
 
 
 def _engine(project: Project) -> TemplateEngine:
+    from .templating import engine_for
+
     return engine_for(project.templates_dir, project.root)
 
 
@@ -150,19 +160,38 @@ def _prepare(
             hint="add the language to the story's `languages:` and texts, or pick another --lang",
             file=story.source,
         )
-    engine = _engine(project)
-    pal = palette(project)
-    quality = project.config.render.quality
-    size = (project.config.render.width, project.config.render.height)
     roots = _asset_roots(project)
     # The logo layer names no file in the spec; the brand logo is part of every frame's key.
     logo = project.config.brand.logo
     extra_files = cache_mod.referenced_files({"logo": logo}, roots) if logo else []
+    plans = plan_story(project, story, lang)
+    fp = buildrec.fingerprint(
+        project, story, lang, plans, fmt=fmt, fonts=fonts, source=story_source(project, story)
+    )
+    if use_cache and fp is not None:
+        current = buildrec.check(project, out_dir, fp, roots, _FRAME_FILE)
+        if current is not None:
+            return _Prepared(
+                story,
+                lang,
+                out_dir,
+                fmt,
+                [],
+                current,
+                time.perf_counter() - started,
+                fingerprint=fp,
+                extra_files=extra_files,
+                unchanged=current,
+            )
+    engine = _engine(project)
+    pal = palette(project)
+    quality = project.config.render.quality
+    size = (project.config.render.width, project.config.render.height)
     previous = manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME) if use_cache else None
     prev_frames = {f.get("index"): f for f in (previous or {}).get("frames", [])}
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     frames: list[_Frame] = []
-    for plan in plan_story(project, story, lang):
+    for plan in plans:
         text, filename = engine.render_text(plan.template, plan.context)
         key = cache_mod.frame_key(
             spec_text=text,
@@ -197,9 +226,21 @@ def _prepare(
         if frame.state == "miss":
             # Parse and validate only what must be drawn: a cache hit was valid when it was made.
             rendered = engine.parse_yaml(text, plan.template, filename)
+            from .templating import parse_rendered
+
             frame.spec = parse_rendered(rendered, engine._display(filename, plan.template), pal)
         frames.append(frame)
-    return _Prepared(story, lang, out_dir, fmt, frames, previous, time.perf_counter() - started)
+    return _Prepared(
+        story,
+        lang,
+        out_dir,
+        fmt,
+        frames,
+        previous,
+        time.perf_counter() - started,
+        fingerprint=fp,
+        extra_files=extra_files,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +286,27 @@ def _contact_sources(prep: _Prepared) -> list[Thumb | bytes | str]:
     return out
 
 
+def _unchanged_result(prep: _Prepared) -> RenderResult:
+    """The result of a build the record found current: nothing to write."""
+    assert prep.unchanged is not None
+    frames = buildrec.frames_of(prep.unchanged)
+    return RenderResult(
+        story=prep.story.id,
+        lang=prep.lang,
+        out_dir=prep.out_dir,
+        frames=frames,
+        rendered=0,
+        cached=len(frames),
+        seconds=prep.seconds,
+        manifest=prep.out_dir / manifest_mod.MANIFEST_NAME,
+        contact=prep.out_dir / CONTACT_NAME,
+        warnings=list(prep.unchanged.get("warnings", [])),
+    )
+
+
 def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> RenderResult:
+    if prep.unchanged is not None:
+        return _unchanged_result(prep)
     started = time.perf_counter()
     story, lang = prep.story, prep.lang
     records = _records(prep)
@@ -299,6 +360,15 @@ def _finish(project: Project, prep: _Prepared, store: cache_mod.FrameCache) -> R
                 },
                 written=prep.out_dir / f.file,
             )
+    buildrec.write(
+        project,
+        prep.out_dir,
+        prep.fingerprint,
+        [f.text for f in prep.frames],
+        prep.extra_files,
+        _asset_roots(project),
+        [*(f.file for f in prep.frames), CONTACT_NAME, manifest_mod.MANIFEST_NAME],
+    )
     rendered = sum(1 for f in prep.frames if f.output is not None)
     return RenderResult(
         story=story.id,
@@ -395,6 +465,8 @@ def render_frame(
     engine = _engine(project)
     pal = palette(project)
     rendered = engine.render_data(template, ctx)
+    from .templating import parse_rendered
+
     spec = parse_rendered(rendered, engine._display(rendered.filename, template), pal)
     job = FrameJob(
         root=str(project.root),
@@ -482,6 +554,15 @@ class _Run:
     def add(self, prep: _Prepared) -> None:
         """Take one prepared story/language: report its cached frames, queue (or submit) the rest."""
         self.preps.append(prep)
+        if prep.unchanged is not None:
+            for record in prep.unchanged.get("frames", []):
+                self.done += 1
+                if self.progress is not None:
+                    self.progress(
+                        ProgressEvent(
+                            prep.story.id, prep.lang, record.get("index", 0), True, self.done, self.total
+                        )
+                    )
         for frame in prep.frames:
             if frame.state != "miss":
                 self.report(prep, frame, True)

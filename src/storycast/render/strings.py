@@ -184,3 +184,11 @@ def support_hours_context(section: Any, lang: str, t: Translator, project_tz: st
         "holidays": holidays,
         "holiday_note": t("holiday_note") if section.holidays else "",
     }
+
+
+RTL_LANGS = frozenset({"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv"})
+
+
+def text_direction(lang: str) -> str:
+    """``rtl`` for right-to-left languages, else ``ltr``."""
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGS else "ltr"

@@ -30,9 +30,7 @@ from markupsafe import Markup
 
 from .. import resources, yamlsrc
 from ..errors import ContentError, StorycastError, TemplateError
-
-RTL_LANGS = frozenset({"ar", "he", "fa", "ur", "ps", "sd", "ug", "yi", "dv"})
-
+from .strings import RTL_LANGS, text_direction  # noqa: F401  (re-exported: they used to live here)
 
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
 
@@ -346,8 +344,3 @@ def _engine_for(
 ) -> TemplateEngine:
     bytecode = root / ".storycast" / "cache" if root is not None else None
     return TemplateEngine(project_templates, root=root, bytecode_dir=bytecode)
-
-
-def text_direction(lang: str) -> str:
-    """``rtl`` for right-to-left languages, else ``ltr``."""
-    return "rtl" if lang.split("-")[0].lower() in RTL_LANGS else "ltr"

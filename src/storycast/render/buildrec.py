@@ -1,0 +1,196 @@
+"""Build records: how a warm ``storycast render`` that finds nothing changed skips templating.
+
+After writing a story/language build, the pipeline records a fingerprint of everything the
+templates saw (each frame's template context, alt text and kind; the template files and the
+templating code by size and mtime; format, quality, size, fonts, brand) together with the size
+and mtime of every file the frames referenced and of every file it wrote. The next build
+computes the same fingerprint from the frame plans (cheap: no Jinja, no YAML) and, when it and
+every recorded file still match, returns the build as it is on disk.
+
+Anything that cannot be fingerprinted (a context value that is not plain data) simply disables
+the shortcut: the full check (render templates, compare cache keys) then runs as before. The
+record lives in ``.storycast/cache/builds/``; deleting it only costs one full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__, resources
+from . import cache as cache_mod
+from . import manifest as manifest_mod
+
+if TYPE_CHECKING:
+    from ..content.models import Story
+    from ..project import Project
+    from .frames import FramePlan
+
+RECORD_VERSION = 1
+_CODE_DIR = Path(__file__).resolve().parent
+
+
+class _Unhashable(Exception):
+    """A template context value that is not plain data."""
+
+
+def _plain(o: Any) -> Any:
+    from .strings import Translator
+
+    if isinstance(o, Translator):
+        return {"strings": o.strings, "lang": o.lang, "source": o.source}
+    if isinstance(o, (tuple, set, frozenset)):
+        return sorted(o, key=repr) if isinstance(o, (set, frozenset)) else list(o)
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if is_dataclass(o) and not isinstance(o, type):
+        return asdict(o)
+    if hasattr(o, "model_dump"):
+        return o.model_dump(mode="json")
+    raise _Unhashable(type(o).__name__)
+
+
+def _stamp(path: Path) -> list[Any]:
+    try:
+        st = path.stat()
+    except OSError:
+        return [str(path), None, None]
+    return [str(path), st.st_size, st.st_mtime_ns]
+
+
+def _tree(folders: Iterable[Path]) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for folder in folders:
+        if folder.is_dir():
+            out.extend(_stamp(p) for p in sorted(folder.rglob("*")) if p.is_file())
+    return out
+
+
+def fingerprint(
+    project: Project,
+    story: Story,
+    lang: str,
+    plans: Sequence[FramePlan],
+    *,
+    fmt: str,
+    fonts: str,
+    source: str | None,
+) -> str | None:
+    """The fingerprint of what the templates of one story/language see, or None if unknowable."""
+    if not plans:
+        return None
+    first = plans[0].context
+    # Context values shared by every frame (brand, strings, support hours) are hashed once.
+    shared = sorted(k for k, v in first.items() if all(p.context.get(k) is v for p in plans))
+    cfg = project.config
+    payload = {
+        "v": [RECORD_VERSION, __version__, cache_mod.ENGINE_VERSION],
+        "code": [_stamp(p) for p in sorted(_CODE_DIR.glob("*.py"))],
+        "templates": _tree([project.templates_dir, resources.templates_dir()]),
+        "render": [fmt, cfg.render.quality, cfg.render.width, cfg.render.height, fonts, cfg.brand.logo],
+        "story": [story.id, lang, source],
+        "shared": {k: first[k] for k in shared},
+        "frames": [
+            {
+                "index": p.index,
+                "kind": p.kind,
+                "template": p.template,
+                "alt": p.alt,
+                "step": p.step,
+                "duration": p.duration,
+                "extra": p.extra,
+                "context": {k: v for k, v in p.context.items() if k not in shared},
+            }
+            for p in plans
+        ],
+    }
+    try:
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_plain)
+    except (_Unhashable, TypeError, ValueError):
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _record_path(project: Project, out_dir: Path) -> Path:
+    name = hashlib.sha256(str(Path(out_dir).resolve()).encode("utf-8")).hexdigest()[:32]
+    return project.state_dir / "cache" / "builds" / f"{name}.json"
+
+
+def _outputs(out_dir: Path, names: Iterable[str]) -> list[list[Any]]:
+    return [[n, *_stamp(out_dir / n)[1:]] for n in names]
+
+
+def check(
+    project: Project, out_dir: Path, fp: str, roots: Sequence[Path], frame_file: re.Pattern[str]
+) -> dict[str, Any] | None:
+    """The build's manifest when the record says nothing changed since it was written, else None.
+
+    ``frame_file`` matches frame file names: a frame file the build did not write (left from
+    a longer version of the story) means the folder needs the full pass, which removes it.
+    """
+    try:
+        record = json.loads(_record_path(project, out_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("fingerprint") != fp:
+        return None
+    files = cache_mod.files_for_tokens(record.get("tokens", []), roots)
+    if [_stamp(p) for p in files] != record.get("inputs"):
+        return None
+    extra = record.get("extra", [])
+    if [_stamp(Path(entry[0])) for entry in extra] != extra:
+        return None
+    names = [entry[0] for entry in record.get("outputs", [])]
+    if not names or _outputs(out_dir, names) != record.get("outputs"):
+        return None
+    if any(frame_file.match(p.name) and p.name not in names for p in out_dir.iterdir()):
+        return None
+    manifest = manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME)
+    if manifest is None:
+        return None
+    return manifest
+
+
+def write(
+    project: Project,
+    out_dir: Path,
+    fp: str | None,
+    texts: Sequence[str],
+    extra: Sequence[Path],
+    roots: Sequence[Path],
+    outputs: Sequence[str],
+) -> None:
+    """Record a finished build (``texts``: every frame's rendered spec; ``outputs``: file names)."""
+    path = _record_path(project, out_dir)
+    if fp is None:
+        path.unlink(missing_ok=True)
+        return
+    tokens = list(dict.fromkeys(t for text in texts for t in cache_mod.path_tokens(text)))
+    files = cache_mod.files_for_tokens(tokens, roots)
+    # The logo is named by the config, not the spec: its stamp stands in for a token.
+    record = {
+        "fingerprint": fp,
+        "tokens": tokens,
+        "inputs": [_stamp(p) for p in files],
+        "extra": [_stamp(p) for p in extra],
+        "outputs": _outputs(out_dir, outputs),
+    }
+    try:
+        cache_mod.atomic_write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    except OSError:
+        pass  # a read-only state folder only costs the next build its full check
+
+
+def frames_of(manifest: dict[str, Any]) -> list[manifest_mod.FrameRecord]:
+    """The manifest's frames as records (what a RenderResult lists)."""
+    fields = manifest_mod.FrameRecord.__dataclass_fields__
+    return [
+        manifest_mod.FrameRecord(**{k: v for k, v in f.items() if k in fields}) for f in manifest["frames"]
+    ]
