@@ -125,6 +125,7 @@ class _Prepared:
     seconds: float  # preparation time; drawing and writing are added as they happen
     error: StorycastError | None = None
     contact: bytes | None = None  # the contact sheet, when a worker already made it
+    result: RenderResult | None = None  # once written (with --jobs, as soon as it is complete)
     fingerprint: str | None = None  # of the template inputs (see buildrec)
     extra_files: list[Path] = field(default_factory=list)
     unchanged: dict[str, Any] | None = None  # the manifest, when the build record says all is current
@@ -517,14 +518,13 @@ def render_pairs(
     finally:
         if run.pool is not None:
             run.pool.close()
-    store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     results: list[RenderResult] = []
     errors: list[StorycastError] = []
     for prep in run.preps:
         if prep.error is not None:
             errors.append(prep.error)
             continue
-        results.append(_finish(project, prep, store))
+        results.append(prep.result or _finish(project, prep, run.store))
     if errors:
         if len(errors) == 1:
             raise errors[0]
@@ -540,6 +540,7 @@ class _Run:
 
     def __init__(self, project: Project, fmt: str, progress: ProgressFn | None, total: int) -> None:
         self.project = project
+        self.store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
         self.fmt = fmt
         self.progress = progress
         self.total = total
@@ -660,6 +661,10 @@ class _Run:
                 entry = self.meta.pop(fut)
                 if not isinstance(entry, list):  # a contact sheet
                     entry.contact = fut.result()
+                    # Every template was rendered before collecting started (template errors
+                    # have stopped the build by now), so a complete story/language can be
+                    # written while the others are still drawing.
+                    entry.result = _finish(self.project, entry, self.store)
                     continue
                 outputs: list[FrameOutput | StorycastError] = fut.result()
                 for (prep, frame), out in zip(entry, outputs, strict=True):
