@@ -122,6 +122,8 @@ def _thumb(src: bytes | str) -> Thumb:
     with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
         if im.format == "JPEG":
             im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
+        if im.mode == "RGB" and im.size == (THUMB_W, THUMB_H):
+            return Thumb(im.size, im.tobytes())  # already what thumbnail() would return
         small = thumbnail(im.convert("RGB"))
     return Thumb(small.size, small.tobytes())
 
