@@ -73,6 +73,15 @@ def _tree(folders: Iterable[Path]) -> list[list[Any]]:
     return out
 
 
+def static_stamp(project: Project) -> str:
+    """Size and mtime of the templating code and of every template file, hashed."""
+    stamps = [
+        [_stamp(p) for p in sorted(_CODE_DIR.glob("*.py"))],
+        _tree([project.templates_dir, resources.templates_dir()]),
+    ]
+    return hashlib.sha256(json.dumps(stamps).encode("utf-8")).hexdigest()
+
+
 def fingerprint(
     project: Project,
     story: Story,
@@ -82,8 +91,12 @@ def fingerprint(
     fmt: str,
     fonts: str,
     source: str | None,
+    static: str | None = None,
 ) -> str | None:
-    """The fingerprint of what the templates of one story/language see, or None if unknowable."""
+    """The fingerprint of what the templates of one story/language see, or None if unknowable.
+
+    ``static`` is ``static_stamp(project)``, passed in when fingerprinting many builds at once.
+    """
     if not plans:
         return None
     first = plans[0].context
@@ -92,8 +105,7 @@ def fingerprint(
     cfg = project.config
     payload = {
         "v": [RECORD_VERSION, __version__, cache_mod.ENGINE_VERSION],
-        "code": [_stamp(p) for p in sorted(_CODE_DIR.glob("*.py"))],
-        "templates": _tree([project.templates_dir, resources.templates_dir()]),
+        "static": static if static is not None else static_stamp(project),
         "render": [fmt, cfg.render.quality, cfg.render.width, cfg.render.height, fonts, cfg.brand.logo],
         "story": [story.id, lang, source],
         "shared": {k: first[k] for k in shared},

@@ -9,6 +9,7 @@ the project-wide context (``brand``, ``canvas``, ``safe``, ``lang``, ``dir``, ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +138,7 @@ def _support_hours(project: Project, lang: str, t: Translator) -> dict[str, Any]
 _HOURS_MEMO: dict[str, dict[str, Any]] = {}
 
 
+@lru_cache(maxsize=1)
 def _babel_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

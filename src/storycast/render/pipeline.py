@@ -153,6 +153,7 @@ def _prepare(
     fmt: str,
     use_cache: bool,
     fonts: str,
+    static: str | None = None,
 ) -> _Prepared:
     started = time.perf_counter()
     if lang not in story.languages:
@@ -167,7 +168,14 @@ def _prepare(
     extra_files = cache_mod.referenced_files({"logo": logo}, roots) if logo else []
     plans = plan_story(project, story, lang)
     fp = buildrec.fingerprint(
-        project, story, lang, plans, fmt=fmt, fonts=fonts, source=story_source(project, story)
+        project,
+        story,
+        lang,
+        plans,
+        fmt=fmt,
+        fonts=fonts,
+        source=story_source(project, story),
+        static=static,
     )
     if use_cache and fp is not None:
         current = buildrec.check(project, out_dir, fp, roots, _FRAME_FILE)
@@ -495,6 +503,7 @@ def render_pairs(
     """Render explicit (story, language, output folder) triples; see ``render_many``."""
     fmt = fmt or project.config.render.format
     fonts = cache_mod.font_identity(_font_folders(project))
+    static = buildrec.static_stamp(project)
     langs = sorted({lang for _, lang, _ in pairs})
     run = _Run(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
     # A build that will draw (--no-cache) starts its workers after the first story/language,
@@ -503,7 +512,7 @@ def render_pairs(
     early = jobs > 1 and not cache and run.total > 1
     try:
         for i, (story, lang, out) in enumerate(pairs):
-            run.add(_prepare(project, story, lang, out, fmt, cache, fonts))
+            run.add(_prepare(project, story, lang, out, fmt, cache, fonts, static))
             if early and run.pool is None:
                 run.start_pool(min(jobs, run.total), langs)
             if run.pool is not None and (i + 1 == len(pairs) or pairs[i + 1][0].id != story.id):
