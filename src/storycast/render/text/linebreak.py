@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from storycast.render.text.scripts import clusters as grapheme_clusters
 from storycast.render.text.scripts import is_emoji_cluster
@@ -86,13 +88,68 @@ def _letters_after(text: str, start: int) -> int:
     return i - start
 
 
+class _ThaiDictionary:
+    """pythainlp's default Thai word list for ``newmm``, indexed as it is used.
+
+    pythainlp builds one trie of all 62,000 words on first use (about 0.15 s of Python, paid
+    again by every worker process that was not forked from a warm parent). ``newmm`` only ever
+    asks ``prefixes(text, start)``: the words that start at ``start``. So the words are grouped
+    by their first two characters at load time (a cheap pass), and a group's trie is built the
+    first time text starting with those two characters is seen. The answers are exactly the
+    full trie's: the same words, in the same (increasing length) order.
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._single: set[str] = set()
+        self._groups: dict[str, list[str]] = {}
+        for word in words:
+            word = word.strip()  # as Trie.add does
+            if len(word) == 1:
+                self._single.add(word)
+            elif word:
+                self._groups.setdefault(word[:2], []).append(word)
+        self._count = len(self._single) + sum(len(set(g)) for g in self._groups.values())
+        self._tries: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def prefixes(self, text: str, start: int = 0) -> list[str]:
+        """Dictionary words that ``text`` has at ``start``, shortest first."""
+        out = [text[start]] if start < len(text) and text[start] in self._single else []
+        key = text[start : start + 2]
+        group = self._groups.get(key) if len(key) == 2 else None
+        if group is None:
+            return out
+        trie = self._tries.get(key)
+        if trie is None:
+            from pythainlp.util import Trie
+
+            trie = self._tries[key] = Trie(group)
+        out.extend(trie.prefixes(text, start))
+        return out
+
+
+_thai_dict: _ThaiDictionary | None = None
+
+
+def _dictionary() -> _ThaiDictionary:
+    global _thai_dict
+    if _thai_dict is None:
+        from pythainlp.corpus import thai_words as corpus_words
+
+        _thai_dict = _ThaiDictionary(corpus_words())
+    return _thai_dict
+
+
 @lru_cache(maxsize=4096)
 def thai_words(text: str) -> tuple[str, ...]:
     """Thai words of *text* by pythainlp's ``newmm`` dictionary tokenizer (loaded lazily, cached)."""
     with _thai_lock:  # the first call loads the dictionary; do it once even with threads
         from pythainlp.tokenize import word_tokenize
 
-        return tuple(word_tokenize(text, engine="newmm", keep_whitespace=True))
+        words = word_tokenize(text, custom_dict=_dictionary(), engine="newmm", keep_whitespace=True)  # type: ignore[arg-type]
+        return tuple(words)
 
 
 def warm_up() -> None:
