@@ -158,14 +158,143 @@ class FontFace:
 
 @lru_cache(maxsize=64)
 def _coverage(path: str, index: int) -> frozenset[int]:
+    key = _disk_key("cmap", Path(path), index)
+    ranges = _disk.get(key) if key is not None else None
+    if isinstance(ranges, list):
+        return frozenset(cp for start, end in ranges for cp in range(start, end + 1))
     from fontTools.ttLib import TTFont
 
     font = TTFont(path, fontNumber=index, lazy=True)
     try:
         cmap = font.getBestCmap() or {}
-        return frozenset(cmap)
+        covered = frozenset(cmap)
     finally:
         font.close()
+    if key is not None:
+        _disk_put(key, _ranges(covered))
+    return covered
+
+
+def _ranges(codepoints: Iterable[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for cp in sorted(codepoints):
+        if out and out[-1][1] == cp - 1:
+            out[-1][1] = cp
+        else:
+            out.append([cp, cp])
+    return out
+
+
+# What fontTools reads from a font file (its faces, its character coverage) is remembered on
+# disk per (file, size, mtime), in the project's .storycast/cache/: every render process would
+# otherwise parse the name, OS/2 and cmap tables of every font again (about 0.1 s).
+_DISK_VERSION = 1
+_disk: dict[str, Any] = {}
+_disk_file: Path | None = None
+_disk_lock = threading.Lock()
+
+
+def _disk_key(kind: str, path: Path, index: int = 0) -> str | None:
+    if _disk_file is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{kind}:{path}#{index}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _disk_open(folder: Path) -> None:
+    """Use ``folder``/fonts.json as this process's font metadata cache (loaded once)."""
+    global _disk_file
+    import json
+
+    target = folder / "fonts.json"
+    with _disk_lock:
+        if _disk_file == target:
+            return
+        _disk_file = target
+        _disk.clear()
+        try:
+            data = json.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == _DISK_VERSION:
+            entries = data.get("entries")
+            if isinstance(entries, dict):
+                _disk.update(entries)
+
+
+def _disk_put(key: str, value: Any) -> None:
+    """Remember one entry and write the cache file (rare: only what was not known yet)."""
+    import json
+
+    from storycast.render.cache import atomic_write
+
+    with _disk_lock:
+        _disk[key] = value
+        if _disk_file is None:
+            return
+        # Entries of replaced font files would pile up: keep only those of files still there.
+        live = {k: v for k, v in _disk.items() if _still_current(k)}
+        payload = json.dumps({"version": _DISK_VERSION, "entries": live}, sort_keys=True)
+        try:
+            atomic_write(_disk_file, payload.encode("utf-8"))
+        except OSError:
+            pass  # a read-only project: the metadata is read from the fonts again next time
+
+
+def _still_current(key: str) -> bool:
+    try:
+        _, rest = key.split(":", 1)
+        where, size, mtime = rest.rsplit(":", 2)
+        st = Path(where.rsplit("#", 1)[0]).stat()
+    except (OSError, ValueError):
+        return False
+    return str(st.st_size) == size and str(st.st_mtime_ns) == mtime
+
+
+def _face_dict(face: FontFace) -> dict[str, Any]:
+    return {
+        "index": face.index,
+        "family": face.family,
+        "weight": face.weight,
+        "italic": face.italic,
+        "is_color": face.is_color,
+        "bitmap_sizes": list(face.bitmap_sizes),
+        "ascent": face.ascent,
+        "descent": face.descent,
+        "axes": list(face.axes),
+    }
+
+
+def _cached_faces(path: Path) -> list[FontFace]:
+    """``_read_faces(path)``, through the disk cache when one is open."""
+    key = _disk_key("faces", path)
+    known = _disk.get(key) if key is not None else None
+    if isinstance(known, list):
+        try:
+            return [
+                FontFace(
+                    path=path,
+                    index=int(d["index"]),
+                    family=str(d["family"]),
+                    weight=int(d["weight"]),
+                    italic=bool(d["italic"]),
+                    is_color=bool(d["is_color"]),
+                    bitmap_sizes=tuple(int(v) for v in d["bitmap_sizes"]),
+                    ascent=float(d["ascent"]),
+                    descent=float(d["descent"]),
+                    axes=tuple(float(v) for v in d["axes"]),
+                )
+                for d in known
+            ]
+        except (KeyError, TypeError, ValueError):
+            pass  # an entry in an unexpected shape: read the font again
+    faces = _read_faces(path)
+    if key is not None:
+        _disk_put(key, [_face_dict(f) for f in faces])
+    return faces
 
 
 def _read_faces(path: Path) -> list[FontFace]:
@@ -270,7 +399,7 @@ class FontLibrary:
                 ):
                     continue  # dot files include macOS "._Font.ttf" resource forks, not fonts
                 try:
-                    faces = _read_faces(file)
+                    faces = _cached_faces(file)
                 except Exception as exc:  # a broken font file must name itself
                     raise RenderError(
                         f"Cannot read font file {file.name}: {exc}.",
@@ -294,6 +423,7 @@ class FontLibrary:
         folders: list[Path] = []
         if project_root is not None:
             folders.append(Path(project_root) / "assets" / "fonts")
+            _disk_open(Path(project_root) / ".storycast" / "cache")
         folders.append(assets_dir() / "fonts")
         return _cached_library(tuple(folders), _mtimes(tuple(folders)))
 
