@@ -165,3 +165,32 @@ def test_guard_errors_refuse_the_story_unless_forced(example: Path, tmp_path: Pa
     hist = run_storycast(["--project", str(example), "history", "--json", "--limit", "200"], env)
     details = [h["detail"] for h in json.loads(hist.stdout) if h["what"] == "published"]
     assert details and all("forced past lint" in d and "pii.email" in d for d in details)
+
+
+def test_publishing_refuses_a_story_with_a_card_number(example: Path, tmp_path: Path) -> None:
+    story = example / "stories" / "reset-router.yaml"
+    text = story.read_text(encoding="utf-8")
+    marker = "\n      es: Mira la parte frontal del router."
+    assert marker in text
+    story.write_text(
+        text.replace(marker, "\n      es: Paga con la tarjeta 4111 1111 1111 1111." + marker[11:], 1),
+        encoding="utf-8",
+    )
+    env = subprocess_env(f"sqlite:///{tmp_path / 'state.db'}")
+    args = [
+        "--project",
+        str(example),
+        "publish",
+        "reset-router",
+        "--channel",
+        "local",
+        "--lang",
+        "es",
+        "--json",
+    ]
+    refused = run_storycast(args, env)
+    assert refused.returncode == 7, refused.stderr
+    items = json.loads(refused.stdout)["items"]
+    assert items and all(i["outcome"] == "failed" for i in items)
+    assert items[0]["reason"] == "lint: pii.card"
+    assert not (example / "feed").exists()

@@ -91,6 +91,8 @@ class LocalChannel(Channel):
         multi_frame=True,
         captions=True,
         alt_text=True,
+        # The feed viewer (`storycast serve`) shows a poll as a voting card and stores votes.
+        polls_native=True,
         list_recent=True,
         idempotency_key=True,
     )
