@@ -96,3 +96,25 @@ def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STORYCAST_PROJECT", raising=False)
     if os.environ.get("STORYCAST_TEST_KEEP_DB") != "1":
         monkeypatch.delenv("STORYCAST_DB", raising=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """In CI nothing may be skipped for a missing dependency: a skip there is a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must install every dependency: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """The same for a whole test module skipped at import (a missing browser, say)."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must install every dependency: {reason}"
