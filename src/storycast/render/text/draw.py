@@ -107,13 +107,17 @@ class _Masks:
 
     @property
     def nbytes(self) -> int:
-        return self.fill.width * self.fill.height * (2 if self.stroke is not None else 1)
+        total = self.fill.width * self.fill.height * (2 if self.stroke is not None else 1)
+        for ink in (self.fill_ink, self.stroke_ink):
+            if ink is not None:
+                total += ink[0].width * ink[0].height
+        return total
 
 
 # Repeated labels (the brand name, a category pill, support-hours rows, "Step n of N") are laid
 # out identically on many frames; their glyphs are rasterized once per process. FreeType glyph
 # rendering is the largest cost of a frame, so this is bounded by bytes, not entries.
-_MASK_BUDGET = 48 * 1024 * 1024
+_MASK_BUDGET = 32 * 1024 * 1024
 _mask_cache: OrderedDict[tuple[object, ...], _Masks] = OrderedDict()
 _mask_bytes = 0
 _mask_lock = threading.Lock()
