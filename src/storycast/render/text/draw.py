@@ -104,6 +104,7 @@ class _Masks:
     emoji: tuple[tuple[Image.Image, int, int], ...]
     fill_ink: tuple[Image.Image, int, int] | None
     stroke_ink: tuple[Image.Image, int, int] | None
+    fonts: object = None  # the library drawn with: id() in the key alone could be reused
 
     @property
     def nbytes(self) -> int:
@@ -144,7 +145,7 @@ def _masks(
     key = (tuple(layout.lines), layout.align, id(layout.fonts), box_w, origin, size, stroke_width)
     with _mask_lock:
         hit = _mask_cache.get(key)
-        if hit is not None:
+        if hit is not None and hit.fonts is layout.fonts:
             _mask_cache.move_to_end(key)
             return hit
     fill_mask = PILImage.new("L", size, 0)
@@ -157,14 +158,17 @@ def _masks(
         emoji=tuple(emoji),
         fill_ink=_ink(fill_mask),
         stroke_ink=_ink(stroke_mask) if stroke_mask is not None else None,
+        fonts=layout.fonts,
     )
     with _mask_lock:
-        if key not in _mask_cache:
-            _mask_cache[key] = masks
-            _mask_bytes += masks.nbytes
-            while _mask_bytes > _MASK_BUDGET and len(_mask_cache) > 1:
-                _, old = _mask_cache.popitem(last=False)
-                _mask_bytes -= old.nbytes
+        old_entry = _mask_cache.pop(key, None)
+        if old_entry is not None:
+            _mask_bytes -= old_entry.nbytes
+        _mask_cache[key] = masks
+        _mask_bytes += masks.nbytes
+        while _mask_bytes > _MASK_BUDGET and len(_mask_cache) > 1:
+            _, old = _mask_cache.popitem(last=False)
+            _mask_bytes -= old.nbytes
     return masks
 
 
