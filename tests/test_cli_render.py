@@ -104,8 +104,15 @@ def test_no_stories_exits_4(make_project, run_cli) -> None:
 def test_video_option_encodes_story_mp4(root: Path, run_cli) -> None:
     code, out, err = run_cli("--project", str(root), "render", "sample", "--lang", "en", "--video", "--json")
     assert code == 0, err
-    videos = json.loads(out)["results"][0]["video"]
+    row = json.loads(out)["results"][0]
+    videos = row["video"]
     assert videos and all(Path(v).is_file() and Path(v).suffix == ".mp4" for v in videos)
     from storycast.render.video import check_media
 
-    assert check_media(Path(videos[0]), "instagram") == []
+    by_target = row["videos"]
+    assert set(by_target) == {"instagram", "telegram"}
+    assert Path(by_target["instagram"][0]).name == "story.mp4"
+    assert Path(by_target["telegram"][0]).name == "story.telegram.mp4"
+    for target, parts in by_target.items():
+        for part in parts:
+            assert [v for v in check_media(Path(part), target) if v.severity == "error"] == [], (target, part)

@@ -19,7 +19,6 @@ class ImageFormat(StrEnum):
     png = "png"
 
 
-
 def _languages(project: Project, value: str) -> list[str] | None:
     """``all`` -> None (each story's own languages); else a checked, comma-separated list."""
     if value.strip().lower() == "all":
@@ -75,8 +74,19 @@ def register(app: typer.Typer) -> None:
             typer.Option("--format", help="Frame image format (default: [render] format)."),
         ] = None,
         video: Annotated[
-            bool, typer.Option("--video", help="Also encode story.mp4 per story/language.")
+            bool,
+            typer.Option(
+                "--video", help="Also encode videos per story/language: story.mp4 and story.telegram.mp4."
+            ),
         ] = False,
+        video_target: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--video-target",
+                help="Video variant to encode with --video: instagram (also fits facebook) or telegram. "
+                "Repeatable; default: both.",
+            ),
+        ] = None,
         jobs: Annotated[
             int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Parallel drawing processes.")
         ] = None,
@@ -104,12 +114,19 @@ def register(app: typer.Typer) -> None:
                 jobs=n_jobs,
                 progress=advance,
             )
-        videos: dict[tuple[str, str], Any] = {}
+        videos: dict[tuple[str, str], dict[str, Any]] = {}
         if video:
-            from ..render.videos import render_result_video
+            from ..render.videos import VIDEO_TARGETS, render_result_video
 
+            chosen = video_target or list(VIDEO_TARGETS)
+            for t in chosen:
+                if t not in (*VIDEO_TARGETS, "facebook"):
+                    raise typer.BadParameter(
+                        f"{t!r} is not a video target; use instagram, facebook or telegram",
+                        param_hint="--video-target",
+                    )
             for r in results:
-                videos[(r.story, r.lang)] = render_result_video(r)
+                videos[(r.story, r.lang)] = {t: render_result_video(r, target=t) for t in chosen}
         elapsed = time.perf_counter() - started
         if as_json:
             rows = []
@@ -117,7 +134,8 @@ def register(app: typer.Typer) -> None:
                 row = r.to_dict()
                 v = videos.get((r.story, r.lang))
                 if v is not None:
-                    row["video"] = [str(p) for p in v.parts]
+                    row["video"] = [str(p) for res in v.values() for p in res.parts]
+                    row["videos"] = {t: [str(p) for p in res.parts] for t, res in v.items()}
                 rows.append(row)
             print_json(
                 {
@@ -201,10 +219,9 @@ def _summary(results: list[Any], videos: dict[tuple[str, str], Any], elapsed: fl
     for r in results:
         for w in r.warnings:
             con.print(f"warning: {r.story} [{r.lang}] {w}", markup=False)
-        v = videos.get((r.story, r.lang))
-        if v is not None:
-            for part in v.parts:
-                con.print(f"video: {part}", markup=False)
+        for target, res in videos.get((r.story, r.lang), {}).items():
+            for part in res.parts:
+                con.print(f"video ({target}): {part}", markup=False)
     frames = sum(len(r.frames) for r in results)
     drawn = sum(r.rendered for r in results)
     out_dirs = sorted({str(r.out_dir.parent.parent) for r in results})
