@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 from contextlib import redirect_stdout
+from typing import Any
 
 import typer
 
@@ -42,8 +43,9 @@ def _help(args: list[str]) -> str:
     return buf.getvalue().rstrip()
 
 
-def _walk(group: typer.main.TyperGroup, path: list[str]) -> list[list[str]]:  # type: ignore[name-defined]
-    out = []
+def _walk(group: Any, path: list[str]) -> list[list[str]]:
+    """Every command path under a Click group, depth first, sorted by name."""
+    out: list[list[str]] = []
     for name in sorted(group.commands):
         cmd = group.commands[name]
         out.append([*path, name])
@@ -72,7 +74,7 @@ def generate() -> str:
     for status in ExitStatus:
         lines.append(f"| {int(status)} | `{status.name}` | {_EXIT_MEANING[status]} |")
     lines += ["", "## storycast", "", "```", _help([]), "```", ""]
-    for path in _walk(root, []):  # type: ignore[arg-type]
+    for path in _walk(root, []):
         lines += [f"## storycast {' '.join(path)}", "", "```", _help(path), "```", ""]
     return "\n".join(lines)
 

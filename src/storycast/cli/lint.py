@@ -87,7 +87,6 @@ def register(app: typer.Typer) -> None:
             )
 
 
-
 def _check_choices(option: str, given: list[str] | None, known: list[str]) -> None:
     for value in given or []:
         if value not in known:
