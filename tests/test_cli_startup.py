@@ -1,0 +1,41 @@
+"""CLI start-up: a command imports only the module that registers it, and help stays complete."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer
+
+
+def test_every_command_has_its_home_module():
+    import storycast.cli as cli
+
+    root = typer.main.get_command(cli.app)
+    assert set(cli.COMMAND_HOMES) == set(root.commands)
+    for name, home in cli.COMMAND_HOMES.items():
+        commands, groups = cli._registered[home]
+        assert name in {c.name for c in commands} | {g.name for g in groups}, (name, home)
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    code = (
+        "import sys\n"
+        "from storycast.cli import main\n"
+        "try:\n"
+        "    main(['render', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('storycast.cli.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['storycast.cli._common', 'storycast.cli.render']"
+
+
+def test_unknown_or_no_command_still_lists_every_command():
+    from storycast.cli import _command_name
+
+    assert _command_name(["--project", "render", "lint"]) == "lint"
+    assert _command_name(["-P", "x", "--traceback", "render"]) == "render"
+    assert _command_name(["--help", "render"]) is None
+    assert _command_name([]) is None
