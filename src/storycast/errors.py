@@ -66,34 +66,29 @@ class StorycastError(Exception):
         return text
 
 
-class ConfigError(StorycastError):
+class _ProblemsError(StorycastError):
+    """An error that gathers every problem found (all of a file's mistakes, reported at once)."""
+
+    def __init__(self, message: str, *, problems: list[StorycastError] | None = None, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return super().__str__()
+        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
+
+
+class ConfigError(_ProblemsError):
     """storycast.toml (or an environment override) is invalid."""
 
     exit_status = ExitStatus.CONFIG
 
-    def __init__(self, message: str, *, problems: list[StorycastError] | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.problems = problems or []
 
-    def __str__(self) -> str:
-        if not self.problems:
-            return super().__str__()
-        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
-
-
-class ContentError(StorycastError):
+class ContentError(_ProblemsError):
     """A story, Q&A event, poll or other content file is invalid."""
 
     exit_status = ExitStatus.CONTENT
-
-    def __init__(self, message: str, *, problems: list[StorycastError] | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.problems = problems or []
-
-    def __str__(self) -> str:
-        if not self.problems:
-            return super().__str__()
-        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
 
 
 class TemplateError(ContentError):
