@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import yamlsrc
 from ..errors import ContentError, StorycastError
 from .models import ContentSet, Story
-from .validate import locate, validate
+from .validate import locate, unknown_languages, validate
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -29,20 +29,7 @@ def register_kind(kind: str, loader: KindLoader) -> None:
 def load_story(data: Any, file: Path, project: Project) -> Story:
     story = validate(Story, data, file, "story")
     story.source = file
-    problems: list[StorycastError] = []
-    declared = set(project.languages)
-    for i, lang in enumerate(story.languages):
-        if lang not in declared:
-            line, col = locate(data, ("languages", i))
-            problems.append(
-                StorycastError(
-                    f"language {lang!r} is not in the project's languages {sorted(declared)}",
-                    hint="add it to [project] languages in storycast.toml, or remove it here",
-                    file=file,
-                    line=line,
-                    column=col,
-                )
-            )
+    problems = unknown_languages(data, story.languages, project.languages, file)
     for i, step in enumerate(story.steps):
         if step.image:
             path = project.resolve_path(step.image)

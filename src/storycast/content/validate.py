@@ -64,3 +64,23 @@ def validate(model: type[M], data: Any, file: Path, what: str = "content file") 
         raise ContentError(
             f"{file} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=file
         ) from None
+
+
+def unknown_languages(
+    data: Any, languages: list[str], declared: list[str], file: Path
+) -> list[StorycastError]:
+    """One problem per language of a content file that the project does not declare."""
+    out: list[StorycastError] = []
+    for i, lang in enumerate(languages):
+        if lang not in declared:
+            line, col = locate(data, ("languages", i))
+            out.append(
+                StorycastError(
+                    f"language {lang!r} is not in the project's languages {sorted(declared)}",
+                    hint="add it to [project] languages in storycast.toml, or remove it here",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
+            )
+    return out

@@ -143,20 +143,13 @@ class Poll(BaseModel):
 
 def load_poll(data: Any, file: Path, project: Project) -> Poll:
     """Content loader for ``kind: poll`` files."""
-    from ..content.validate import locate, validate
+    from ..content.validate import unknown_languages, validate
 
     poll = validate(Poll, data, file, "poll")
     poll.source = file
-    unknown = [lang for lang in poll.languages if lang not in project.languages]
-    if unknown:
-        line, col = locate(data, ("languages",))
-        raise ContentError(
-            f"language {unknown[0]!r} is not in the project's languages {sorted(project.languages)}",
-            hint="add it to [project] languages in storycast.toml, or remove it here",
-            file=file,
-            line=line,
-            column=col,
-        )
+    problems = unknown_languages(data, poll.languages, project.languages, file)
+    if problems:
+        raise ContentError(f"{file} has {len(problems)} problem(s):", problems=problems, file=file)
     return poll
 
 

@@ -188,22 +188,15 @@ def parse_ref(ref: str) -> SessionRef:
 
 def load_event(data: Any, file: Path, project: Project) -> QaEvent:
     """Content loader for ``kind: qa`` files."""
-    from ..content.validate import locate, validate
+    from ..content.validate import unknown_languages, validate
 
     event = validate(QaEvent, data, file, "Q&A event")
     event.source = file
     if event.timezone is None:
         event.timezone = project.config.project.timezone
-    unknown = [lang for lang in event.languages if lang not in project.languages]
-    if unknown:
-        line, col = locate(data, ("languages",))
-        raise ContentError(
-            f"language {unknown[0]!r} is not in the project's languages {sorted(project.languages)}",
-            hint="add it to [project] languages in storycast.toml, or remove it here",
-            file=file,
-            line=line,
-            column=col,
-        )
+    problems = unknown_languages(data, event.languages, project.languages, file)
+    if problems:
+        raise ContentError(f"{file} has {len(problems)} problem(s):", problems=problems, file=file)
     return event
 
 
