@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+
+from tests.plugin_support import install_plugin
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -125,18 +126,7 @@ register_kind_source("card", KindSource(_frames, _render))
 '''
 
 
-def _write_plugin() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="sc-plugin-"))
-    (root / "sc_testplugin.py").write_text(PLUGIN, encoding="utf-8")
-    info = root / "sc_testplugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sc-testplugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[storycast]\nrecorder = sc_testplugin\n")
-    return root
-
-
-PLUGIN_DIR = _write_plugin()
-sys.path.insert(0, str(PLUGIN_DIR))
+PLUGIN_DIR = install_plugin("sc_testplugin", "recorder", PLUGIN)
 import sc_testplugin  # noqa: E402,F401  (registers the recorder channel and the card kind)
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
-import tempfile
 import textwrap
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -121,19 +119,9 @@ CREATE TABLE IF NOT EXISTS sc_duplicates (
 """
 
 
-def write_plugin() -> Path:
-    """A folder with the `sc_pgrecorder` module and its entry point (for PYTHONPATH)."""
-    root = Path(tempfile.mkdtemp(prefix="sc-pgrec-"))
-    (root / "sc_pgrecorder.py").write_text(PLUGIN, encoding="utf-8")
-    info = root / "sc_pgrecorder-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sc-pgrecorder\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[storycast]\npgrecorder = sc_pgrecorder\n")
-    return root
+from tests.plugin_support import install_plugin  # noqa: E402
 
-
-PG_PLUGIN_DIR = write_plugin()
-sys.path.insert(0, str(PG_PLUGIN_DIR))
+PG_PLUGIN_DIR = install_plugin("sc_pgrecorder", "pgrecorder", PLUGIN)
 
 
 @contextmanager
