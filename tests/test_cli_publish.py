@@ -154,12 +154,13 @@ def test_guard_errors_refuse_the_story_unless_forced(example: Path, tmp_path: Pa
         "en",
         "--json",
     ]
-    refused = run_storycast(args, env)
+    # A manual publish is one occurrence per second: two runs in the same second are one post.
+    refused = run_storycast([*args, "--now", "2026-12-01T09:00:00Z"], env)
     assert refused.returncode == 7, refused.stderr
     items = json.loads(refused.stdout)["items"]
     assert items[0]["outcome"] == "failed" and items[0]["reason"] == "lint: pii.email"
     assert not (example / "feed").exists()
-    forced = run_storycast([*args, "--force"], env)
+    forced = run_storycast([*args, "--force", "--now", "2026-12-01T09:00:05Z"], env)
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["published"] > 1
     hist = run_storycast(["--project", str(example), "history", "--json", "--limit", "200"], env)
