@@ -167,7 +167,7 @@ def scale_project(
     """A project whose schedule makes ``minutes * len(channels) * len(languages)`` rows due now."""
     engine_cfg = {
         "kind": "procrastinate",
-        "tick_cron": "*/2 * * * * *",
+        "tick_cron": "* * * * * */2",  # every 2 s (croniter: the seconds field is the sixth)
         "heartbeat_seconds": 1,
         "stalled_after_seconds": 4,
         "render_lead_minutes": 0,

@@ -160,6 +160,11 @@ def test_guard_errors_refuse_the_story_unless_forced(example: Path, tmp_path: Pa
     items = json.loads(refused.stdout)["items"]
     assert items[0]["outcome"] == "failed" and items[0]["reason"] == "lint: pii.email"
     assert not (example / "feed").exists()
+    # Forcing within the same second finds the refused occurrence, and says so.
+    same = run_storycast([*args, "--force", "--now", "2026-12-01T09:00:00Z"], env)
+    assert same.returncode == 0, same.stderr
+    note = json.loads(same.stdout)["notes"]
+    assert note and "already handled at 2026-12-01 09:00:00 UTC" in note[0] and "a second later" in note[0]
     forced = run_storycast([*args, "--force", "--now", "2026-12-01T09:00:05Z"], env)
     assert forced.returncode == 0, forced.stderr
     assert json.loads(forced.stdout)["published"] > 1

@@ -235,3 +235,13 @@ def test_example_project_schedules_qa_and_csat(run_cli) -> None:
     assert code == 0
     kinds = {(o["kind"], o["ref"].split("@")[0]) for o in json.loads(out)["occurrences"]}
     assert ("qa", "weekly-qa") in kinds and ("poll", "csat-weekly") in kinds
+
+
+def test_registering_the_qa_and_poll_sources_twice_is_harmless() -> None:
+    from storycast.engage.frames import register_sources
+    from storycast.engine.frames import source_for
+
+    register_sources()
+    first = source_for("qa")
+    register_sources()  # a second import path (plugin reload, worker restart) must not raise
+    assert source_for("qa") is first

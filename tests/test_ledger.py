@@ -21,6 +21,7 @@ from tests.conftest_db import (  # noqa: F401  (db_url and pg_database are fixtu
     db_url,
     make_engine_project,
     pg_database,
+    pg_schema_url,
     run_storycast,
     subprocess_env,
 )
@@ -183,6 +184,32 @@ def test_compare_and_set_refuses_a_lost_claim(db_url: str) -> None:
         assert ledger.begin_send(row, T0, idempotency_key="k", frame_sha256="s") is None
         assert not ledger.finish(row, None, T0, State.PUBLISHED)
         assert ledger.counts() == {"planned": 1}
+    finally:
+        ledger.close()
+
+
+@pytest.mark.postgres
+def test_connections_the_server_dropped_are_replaced(pg_database: str) -> None:
+    """A server restart (here: every backend of the pool terminated) costs a retry, not an error."""
+    import psycopg
+
+    url = pg_schema_url(pg_database)
+    ledger = Ledger.open(url)
+    try:
+        ledger.insert_units(units(1, 2), T0)
+        (row,) = ledger.claim(T0, 1)
+        dbname = pg_database.rsplit("/", 1)[1]
+        with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={dbname}", autocommit=True) as c:
+            killed = c.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchone()
+        assert killed is not None and killed[0] >= 1  # the pool held at least one connection
+        no = ledger.begin_send(row, T0, idempotency_key="k1", frame_sha256="s")
+        assert no == 1
+        assert ledger.finish(row, no, T0, State.PUBLISHED, remote_id="r1")
+        assert ledger.counts() == {"planned": 1, "published": 1}
     finally:
         ledger.close()
 

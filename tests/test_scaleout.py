@@ -56,7 +56,13 @@ def states(dsn: str) -> dict[str, int]:
         return {}
 
 
-def wait_for(pred: Callable[[], bool], timeout: float, what: str, step: float = 0.25) -> None:
+def wait_for(
+    pred: Callable[[], bool],
+    timeout: float,
+    what: str,
+    step: float = 0.25,
+    workers: list[subprocess.Popen[str]] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     for _ in range(int(timeout / step) + 1):
         if pred():
@@ -64,7 +70,11 @@ def wait_for(pred: Callable[[], bool], timeout: float, what: str, step: float = 
         if time.monotonic() > deadline:
             break
         time.sleep(step)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    logs = ""
+    for w in workers or []:  # what the workers said explains most timeouts
+        stop([w])
+        logs += f"\n--- worker {w.pid} stderr ---\n" + (w.stderr.read()[-4000:] if w.stderr else "")
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}{logs}")
 
 
 def start_worker(root: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -113,7 +123,7 @@ def test_three_workers_two_tick_sources_publish_1000_items_exactly_once(
         for _ in range(2)
     ]
     try:
-        wait_for(lambda: states(dsn).get("published") == 1000, 120, "1000 published rows")
+        wait_for(lambda: states(dsn).get("published") == 1000, 120, "1000 published rows", workers=workers)
         for t in ticks:
             _, err = t.communicate(timeout=60)
             assert t.returncode == 0, err
@@ -165,7 +175,7 @@ def test_worker_killed_mid_send_is_recovered_without_a_second_post(
         others = [start_worker(root, worker_env(url), "--concurrency", "4") for _ in range(2)]
         # Recovery waits for the stalled-job sweep and a fresh periodic tick; on a loaded
         # 2-core machine that took 7-30 s usually, but once more than 150 s.
-        wait_for(lambda: states(dsn) == {"published": 30}, 300, "every row published")
+        wait_for(lambda: states(dsn) == {"published": 30}, 300, "every row published", workers=others)
     finally:
         codes = stop(others)
         if a.poll() is None:
@@ -196,7 +206,7 @@ VIDEO_STORY = MINIMAL_STORY.replace(
 @pytest.mark.slow
 def test_render_job_killed_mid_encode_leaves_no_partial_file(tmp_path: Path, pg: tuple[str, str]) -> None:
     url, dsn = pg
-    toml = MINIMAL_TOML + '\n[engine]\nkind = "procrastinate"\ntick_cron = "*/2 * * * * *"\n'
+    toml = MINIMAL_TOML + '\n[engine]\nkind = "procrastinate"\ntick_cron = "* * * * * */2"\n'
     toml += "heartbeat_seconds = 1\nstalled_after_seconds = 4\nrender_lead_minutes = 0\n"
     root = build_file_tree(tmp_path / "p", {"storycast.toml": toml, "stories/sample.yaml": VIDEO_STORY})
     out = root / ".storycast" / "renders" / "story" / "sample" / "en"
@@ -380,3 +390,38 @@ def test_ticks_resume_after_a_periodic_defer_left_without_its_job(
         wait_for(lambda: newest() > now + 2, 120, "periods after the orphaned ones")
     finally:
         assert stop([w]) == [0]
+
+
+def test_publish_due_queues_for_the_workers_and_run_points_to_them(
+    tmp_path: Path, pg: tuple[str, str]
+) -> None:
+    """Under procrastinate, cron's `publish --due` claims onto the queue; only workers publish."""
+    import json
+
+    url, dsn = pg
+    # A yearly tick: the worker's own periodic tick stays out of the way of this test's.
+    channels = ["acct0", "acct1", "acct2"]
+    root = scale_project(tmp_path / "p", dsn, channels=channels, minutes=2, engine={"tick_cron": "0 0 1 1 *"})
+    env = worker_env(url)
+    res = run_storycast(["--project", str(root), "publish", "--due", "--json"], env)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert (report["queued"], report["published"]) == (12, 0)
+    assert states(dsn) == {"claimed": 12}
+    assert q(dsn, "SELECT count(*) FROM sc_calls") == [(0,)]  # nothing sent from the cron process
+    jobs = q(dsn, "SELECT lock, count(*) FROM procrastinate_jobs WHERE queue_name = 'publish' GROUP BY 1")
+    assert sorted(jobs) == [("account:acct0", 1), ("account:acct1", 1), ("account:acct2", 1)]
+    # Plain output says where the rows went.
+    again = run_storycast(["--project", str(root), "publish", "--due"], env)
+    assert again.returncode == 0 and "published 0" in again.stdout
+
+    worker = start_worker(root, env, "--concurrency", "3")
+    try:
+        wait_for(lambda: states(dsn) == {"published": 12}, 120, "the queued rows published", workers=[worker])
+    finally:
+        assert stop([worker]) == [0]
+    assert q(dsn, "SELECT count(*), count(DISTINCT row_id) FROM sc_calls") == [(12, 12)]
+
+    daemon = run_storycast(["--project", str(root), "run", "--once"], env, timeout=60)
+    assert daemon.returncode == 3, daemon.stderr
+    assert "storycast worker" in daemon.stderr and "procrastinate" in daemon.stderr

@@ -36,6 +36,15 @@ def run(
     from ..engine.daemon import Daemon, JsonLinesFormatter, PlainFormatter, offset_clock
 
     project = load_project(ctx)
+    if project.config.engine.kind == "procrastinate":
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            "storycast run is the embedded daemon, but this project's engine is procrastinate",
+            hint="run `storycast worker` on each machine instead: the workers' periodic tick replaces "
+            "the daemon (`storycast publish --due` queues what is due once, for cron or by hand)",
+            file=project.root / "storycast.toml",
+        )
     context = get_context(ctx)
     if now is not None:
         context.clock = offset_clock(parse_now(now))

@@ -71,6 +71,17 @@ def publish(
         from ..engine import publish_now
 
         report = publish_now(project, context, story, channel, lang, at, force=force)
+    elif project.config.engine.kind == "procrastinate":
+        # The workers publish: this tick claims what is due onto the publish queue, where the
+        # per-account locks hold across machines. Nothing is sent from this process.
+        from ..engine.scaleout import ensure_schema, make_app
+
+        scale = make_app(project, context)
+        try:
+            ensure_schema(scale.runtime.urls.conninfo)
+            report = scale.runtime.tick_once(at, force=force)
+        finally:
+            scale.runtime.close()
     else:
         from ..engine import TickOptions, tick
 
@@ -82,9 +93,12 @@ def publish(
         for item in report.items:
             out.print(_line(item), markup=False)
         summary = report.to_json()
+        for note in report.notes:
+            out.print(note, markup=False)
+        queued = f"queued {summary['queued']} for the workers, " if summary["queued"] else ""
         out.print(
-            f"published {summary['published']}, failed {summary['failed']}, retry later {summary['retry']}, "
-            f"unknown {summary['unknown']}, missed {summary['missed']}",
+            f"{queued}published {summary['published']}, failed {summary['failed']}, "
+            f"retry later {summary['retry']}, unknown {summary['unknown']}, missed {summary['missed']}",
             markup=False,
         )
     if report.errors:

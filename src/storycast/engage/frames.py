@@ -8,6 +8,7 @@ contexts (``event`` for ``qa/announcement.j2``, ``poll`` for ``poll/poll.j2``). 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,10 +153,23 @@ def _poll_static(project: Project, ref: str, lang: str, out_dir: Path) -> list[F
     return render_poll(project, ref, lang, out_dir, utcnow())
 
 
-def register_sources() -> None:
-    """Teach the engine to publish ``qa`` and ``poll`` rows (one frame each)."""
-    from ..engine.frames import KindSource, register_kind_source
+def _one_frame(project: Project, ref: str) -> int:
+    return 1  # a Q&A announcement and a poll are one frame each
 
-    one = lambda project, ref: 1  # noqa: E731 - a Q&A announcement and a poll are one frame each
-    register_kind_source("qa", KindSource(one, _qa_static, render_qa))
-    register_kind_source("poll", KindSource(one, _poll_static, render_poll))
+
+@functools.cache
+def _sources() -> dict[str, Any]:
+    from ..engine.frames import KindSource
+
+    return {
+        "qa": KindSource(_one_frame, _qa_static, render_qa),
+        "poll": KindSource(_one_frame, _poll_static, render_poll),
+    }
+
+
+def register_sources() -> None:
+    """Teach the engine to publish ``qa`` and ``poll`` rows (one frame each). Safe to call again."""
+    from ..engine.frames import register_kind_source
+
+    for kind, source in _sources().items():
+        register_kind_source(kind, source)

@@ -11,6 +11,7 @@ Other content kinds (Q&A announcements, polls) register a :class:`KindSource` wi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -55,11 +56,18 @@ class KindSource:
 _SOURCES: dict[str, KindSource] = {}
 
 
+_SOURCES_LOCK = threading.RLock()  # worker threads may look up a kind for the first time at once
+
+
 def register_kind_source(kind: str, source: KindSource) -> None:
-    """Teach the engine to publish content of ``kind`` (used by storycast.engage for qa/poll)."""
-    if kind in _SOURCES and _SOURCES[kind] is not source:
-        raise ValueError(f"a publishing source for kind {kind!r} is already registered")
-    _SOURCES[kind] = source
+    """Teach the engine to publish content of ``kind`` (used by storycast.engage for qa/poll).
+
+    Registering the same source again is harmless; a different one for a known kind is an error.
+    """
+    with _SOURCES_LOCK:
+        if kind in _SOURCES and _SOURCES[kind] != source:
+            raise ValueError(f"a publishing source for kind {kind!r} is already registered")
+        _SOURCES[kind] = source
 
 
 # Built-in modules that provide more kinds (Q&A, polls); loaded when a row of theirs appears.
@@ -78,7 +86,9 @@ def _load_builtin_kinds() -> None:
 
 def source_for(kind: str) -> KindSource:
     if kind not in _SOURCES:
-        _load_builtin_kinds()
+        with _SOURCES_LOCK:
+            if kind not in _SOURCES:
+                _load_builtin_kinds()
     try:
         return _SOURCES[kind]
     except KeyError:

@@ -85,6 +85,7 @@ class TickReport:
     insights: int = 0  # posts whose metrics were captured in this tick
     next_due: datetime | None = None
     errors: list[StorycastError] = field(default_factory=list)  # planning problems (bad schedule)
+    notes: list[str] = field(default_factory=list)  # why nothing happened, in words for the user
 
     def count(self, outcome: str) -> int:
         return sum(1 for i in self.items if i.outcome == outcome)
@@ -99,6 +100,7 @@ class TickReport:
         return {
             "now": self.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "published": self.count("published"),
+            "queued": self.count("queued"),
             "handed_off": self.count("handed_off"),
             "failed": self.count("failed"),
             "retry": self.count("retry"),
@@ -111,6 +113,7 @@ class TickReport:
             "next_due": self.next_due.strftime("%Y-%m-%dT%H:%M:%SZ") if self.next_due else None,
             "items": [i.to_json() for i in self.items],
             "errors": [str(e) for e in self.errors],
+            "notes": list(self.notes),
         }
 
 
@@ -256,10 +259,18 @@ def publish_now(
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        led.insert_units(units_of(project, occ), now)
+        inserted = led.insert_units(units_of(project, occ), now)
         opts = TickOptions(force=force, only_entry=occ.entry_key, materialize=False)
         report = TickReport(now)
         _claim_loop(project, context, led, now, opts, InlineDispatcher(), report)
+        if not inserted and not report.items:
+            # The ad-hoc occurrence is keyed by the second: a second run within it is the same post.
+            report.notes.append(
+                f"nothing sent: {story} to {channel} was already handled at "
+                f"{local:%Y-%m-%d %H:%M:%S} UTC (runs within one second are one post); "
+                "run it again a second later to post it again, or see `storycast status --story "
+                f"{story}`"
+            )
         return report
     finally:
         if own:

@@ -54,8 +54,12 @@ def _script() -> Any:
     return ScriptDirectory.from_config(cfg)
 
 
-def make_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
-    """A SQLAlchemy engine for ``url`` with storycast's connection settings."""
+def make_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S, *, threads: int = 1) -> Engine:
+    """A SQLAlchemy engine for ``url`` with storycast's connection settings.
+
+    ``threads``: how many threads of this process use it at once (a worker's concurrency); the
+    server-database pool keeps that many connections, so no thread waits for another's.
+    """
     from sqlalchemy import create_engine, event
     from sqlalchemy.engine import make_url
 
@@ -87,7 +91,10 @@ def make_engine(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = max(int(timeout_s / 3), 1)
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    # No pre-ping: it costs a round trip per checkout (two per published frame). A pooled
+    # connection the server dropped fails on its first statement, before anything is written;
+    # SQLAlchemy then invalidates the pool and :func:`retrying` runs the work again.
+    return create_engine(url, connect_args=connect_args, pool_size=max(5, threads + 1), max_overflow=10)
 
 
 def is_transient(exc: BaseException) -> bool:

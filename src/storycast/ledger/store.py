@@ -9,6 +9,7 @@ has a concurrency or rate limit, so the in-flight count it reads is exact).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -18,7 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
 
 from . import db
 from .states import DONE, IN_FLIGHT, State
@@ -39,6 +40,105 @@ def naive(dt: datetime) -> datetime:
 
 def aware(dt: datetime | None) -> datetime | None:
     return None if dt is None else (dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt)
+
+
+# -- statements of the send path, built once ------------------------------------------------
+# Every published frame runs begin_send and finish; building their statements per call (and
+# computing SQLAlchemy's cache key for each) cost more CPU than the database round trips.
+
+
+_ATTEMPT_COLUMNS = (
+    "publication_id",
+    "attempt_no",
+    "started_utc",
+    "outcome",
+    "actor",
+    "idempotency_key",
+    "forced",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class _SendStatements:
+    begin: Any  # UPDATE publication ... RETURNING attempts
+    attempt: Any  # INSERT INTO attempt
+    begin_one: Any  # PostgreSQL: both in one statement (a data-modifying CTE), one round trip
+
+
+@functools.cache
+def _send_statements() -> _SendStatements:
+    p = publication
+    begin = (
+        update(p)
+        .where(
+            p.c.id == bindparam("b_id"),
+            p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+            p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
+        )
+        .values(
+            state=State.SENDING.value,
+            attempts=p.c.attempts + 1,
+            idempotency_key=bindparam("v_key"),
+            frame_sha256=bindparam("v_sha"),
+            lease_until_utc=bindparam("v_lease"),
+            updated_utc=bindparam("v_now"),
+        )
+        .returning(p.c.attempts)
+    )
+    sent = begin.returning(p.c.id).cte("sent")
+    a = attempt.c
+    begin_one = (
+        insert(attempt)
+        .from_select(
+            list(_ATTEMPT_COLUMNS),
+            select(
+                sent.c.id,
+                sent.c.attempts,
+                bindparam("v_now", type_=a.started_utc.type),
+                literal("sending", type_=a.outcome.type),
+                bindparam("a_actor", type_=a.actor.type),
+                bindparam("v_key", type_=a.idempotency_key.type),
+                bindparam("a_forced", type_=a.forced.type),
+                bindparam("a_detail", type_=a.detail.type),
+            ),
+        )
+        .returning(a.attempt_no)
+    )
+    return _SendStatements(begin=begin, attempt=insert(attempt), begin_one=begin_one)
+
+
+@functools.cache
+def _finish_statement(keys: tuple[str, ...]) -> Any:
+    p = publication
+    return (
+        update(p)
+        .where(
+            p.c.id == bindparam("b_id"),
+            p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
+            p.c.state.in_([s.value for s in (*IN_FLIGHT, State.UNKNOWN)]),
+        )
+        .values({k: bindparam(f"v_{k}") for k in keys})
+    )
+
+
+@functools.cache
+def _close_attempt_statement(keys: tuple[str, ...]) -> Any:
+    return (
+        update(attempt)
+        .where(attempt.c.publication_id == bindparam("b_id"), attempt.c.attempt_no == bindparam("b_no"))
+        .values({k: bindparam(f"a_{k}") for k in keys})
+    )
+
+
+@functools.cache
+def _finish_one_statement(keys: tuple[str, ...], closing: tuple[str, ...]) -> Any:
+    """PostgreSQL: the row's result and its attempt's close in one statement; selects 1 or 0."""
+    done = _finish_statement(keys).returning(publication.c.id).cte("done")
+    close = (
+        _close_attempt_statement(closing).where(attempt.c.publication_id.in_(select(done.c.id))).cte("closed")
+    )
+    return select(func.count()).select_from(done).add_cte(close)
 
 
 def actor() -> str:
@@ -115,19 +215,21 @@ class ChannelLimits:
 class Ledger:
     """The publication ledger over one database URL."""
 
-    def __init__(self, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S, *, threads: int = 1) -> None:
         self.url = url
         self.timeout_s = timeout_s
-        self.engine: Engine = db.make_engine(url, timeout_s)
+        self.engine: Engine = db.make_engine(url, timeout_s, threads=threads)
         self.dialect = self.engine.dialect.name
         self._live_tokens: set[str] = set()
 
     # -- opening --------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S, *, migrate: bool = True) -> Ledger:
+    def open(
+        cls, url: str, timeout_s: float = db.DEFAULT_TIMEOUT_S, *, migrate: bool = True, threads: int = 1
+    ) -> Ledger:
         """Connect, refuse a newer schema, and upgrade an older one (retrying while locked)."""
-        ledger = cls(url, timeout_s)
+        ledger = cls(url, timeout_s, threads=threads)
         if migrate:
             ledger.retry(lambda: db.upgrade(ledger.engine, url))
         return ledger
@@ -142,6 +244,29 @@ class Ledger:
     def _write(self, fn: Any) -> Any:
         def run() -> Any:
             with db.transaction(self.engine) as conn:
+                return fn(conn)
+
+        return self.retry(run)
+
+    def ids_in(self, column: Any, ids: Sequence[int]) -> Any:
+        """``column IN ids``; on PostgreSQL ``= ANY(array)``: one statement text whatever the count,
+        so neither the driver nor the server parses a new query for every batch size."""
+        if self.dialect == "postgresql":
+            from sqlalchemy import Integer, any_
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == any_(bindparam("ids_any", list(ids), type_=ARRAY(Integer)))
+        return column.in_(list(ids))
+
+    def _write_one(self, fn: Any) -> Any:
+        """Run one self-contained statement in autocommit (PostgreSQL): no BEGIN/COMMIT round trips.
+
+        Only for a single statement that is atomic on its own (its CTEs included); anything that
+        needs two statements to agree goes through :meth:`_write`.
+        """
+
+        def run() -> Any:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 return fn(conn)
 
         return self.retry(run)
@@ -333,50 +458,58 @@ class Ledger:
         owner = actor()
         limits = limits or {}
 
+        def take(c: Connection, cond: Any, ch: str, want: int) -> list[Row]:
+            lim = limits.get(ch, ChannelLimits())
+            if lim.concurrency is not None or lim.rate_per_minute is not None:
+                if self.dialect == "postgresql":
+                    c.execute(select(func.pg_advisory_xact_lock(func.hashtext("storycast-claim:" + ch))))
+                if lim.concurrency is not None:
+                    in_flight = p.c.state.in_([s.value for s in IN_FLIGHT])
+                    busy = c.execute(select(func.count()).where(p.c.channel == ch, in_flight)).scalar_one()
+                    want = min(want, lim.concurrency - busy)
+                if lim.rate_per_minute is not None and want > 0:
+                    want = self._take_tokens(c, ch, lim.rate_per_minute, want, n)
+            if want <= 0:
+                return []
+            pick = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
+            if self.dialect == "postgresql":
+                pick = pick.with_for_update(skip_locked=True, of=p)
+            # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): PostgreSQL may
+            # re-run a locking subquery per row and overshoot the limit.
+            ids = [r[0] for r in c.execute(pick)]
+            if not ids:
+                return []
+            got = c.execute(
+                update(p)
+                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
+                .values(
+                    state=State.CLAIMED.value,
+                    claim_token=token,
+                    claimed_by=owner,
+                    lease_until_utc=n + CLAIM_LEASE,
+                    updated_utc=n,
+                )
+                .returning(*p.c)
+            ).all()
+            return [Row.from_mapping(r._mapping) for r in got]
+
         def run(c: Connection) -> list[Row]:
             cond = self._eligible(n, only_entry)
-            channels = [r[0] for r in c.execute(select(p.c.channel).where(cond).distinct())]
+            channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct()))
             claimed: list[Row] = []
-            for ch in sorted(channels):
-                want = limit - len(claimed)
-                if want <= 0:
+            # A fair share per channel first, so one channel's backlog never holds back the
+            # others' posts for a whole batch; then whatever room is left, channel by channel.
+            share = -(-limit // max(len(channels), 1))
+            hungry: list[str] = []
+            for ch in channels:
+                got = take(c, cond, ch, min(share, limit - len(claimed)))
+                claimed.extend(got)
+                if len(got) == share:
+                    hungry.append(ch)
+            for ch in hungry:
+                if len(claimed) >= limit:
                     break
-                lim = limits.get(ch, ChannelLimits())
-                if lim.concurrency is not None or lim.rate_per_minute is not None:
-                    if self.dialect == "postgresql":
-                        c.execute(select(func.pg_advisory_xact_lock(func.hashtext("storycast-claim:" + ch))))
-                    if lim.concurrency is not None:
-                        busy = c.execute(
-                            select(func.count()).where(
-                                p.c.channel == ch, p.c.state.in_([s.value for s in IN_FLIGHT])
-                            )
-                        ).scalar_one()
-                        want = min(want, lim.concurrency - busy)
-                    if lim.rate_per_minute is not None and want > 0:
-                        want = self._take_tokens(c, ch, lim.rate_per_minute, want, n)
-                if want <= 0:
-                    continue
-                pick = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
-                if self.dialect == "postgresql":
-                    pick = pick.with_for_update(skip_locked=True, of=p)
-                # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): PostgreSQL may
-                # re-run a locking subquery per row and overshoot the limit.
-                ids = [r[0] for r in c.execute(pick)]
-                if not ids:
-                    continue
-                got = c.execute(
-                    update(p)
-                    .where(p.c.id.in_(ids), p.c.state == State.PLANNED.value)
-                    .values(
-                        state=State.CLAIMED.value,
-                        claim_token=token,
-                        claimed_by=owner,
-                        lease_until_utc=n + CLAIM_LEASE,
-                        updated_utc=n,
-                    )
-                    .returning(*p.c)
-                ).all()
-                claimed.extend(Row.from_mapping(r._mapping) for r in got)
+                claimed.extend(take(c, cond, ch, limit - len(claimed)))
             if within is not None and claimed:
                 within(c, claimed)
             return claimed
@@ -417,7 +550,7 @@ class Ledger:
         def run(c: Connection) -> None:
             c.execute(
                 update(p)
-                .where(p.c.id.in_(ids), p.c.state == State.CLAIMED.value, p.c.claim_token == token)
+                .where(self.ids_in(p.c.id, ids), p.c.state == State.CLAIMED.value, p.c.claim_token == token)
                 .values(state=State.RENDERING.value, updated_utc=naive(now))
             )
 
@@ -434,41 +567,38 @@ class Ledger:
         detail: str | None = None,
     ) -> int | None:
         """CAS the row to ``sending`` and commit its attempt record; None when the claim was lost."""
-        p = publication
         n = naive(now)
+        stmts = _send_statements()
+        params = {
+            "b_id": row.id,
+            "b_token": row.claim_token,
+            "v_key": idempotency_key,
+            "v_sha": frame_sha256,
+            "v_lease": n + SEND_LEASE,
+            "v_now": n,
+        }
+        extra = {"a_actor": actor(), "a_forced": forced, "a_detail": detail}
+        if self.dialect == "postgresql":
+            found = self._write_one(lambda c: c.execute(stmts.begin_one, {**params, **extra}).first())
+            return None if found is None else int(found[0])
 
         def run(c: Connection) -> int | None:
-            res = c.execute(
-                update(p)
-                .where(
-                    p.c.id == row.id,
-                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
-                    p.c.claim_token == row.claim_token,
-                )
-                .values(
-                    state=State.SENDING.value,
-                    attempts=p.c.attempts + 1,
-                    idempotency_key=idempotency_key,
-                    frame_sha256=frame_sha256,
-                    lease_until_utc=n + SEND_LEASE,
-                    updated_utc=n,
-                )
-                .returning(p.c.attempts)
-            ).first()
+            res = c.execute(stmts.begin, params).first()
             if res is None:
                 return None
             no = int(res[0])
             c.execute(
-                insert(attempt).values(
-                    publication_id=row.id,
-                    attempt_no=no,
-                    started_utc=n,
-                    outcome="sending",
-                    actor=actor(),
-                    idempotency_key=idempotency_key,
-                    forced=forced,
-                    detail=detail,
-                )
+                stmts.attempt,
+                {
+                    "publication_id": row.id,
+                    "attempt_no": no,
+                    "started_utc": n,
+                    "outcome": "sending",
+                    "actor": extra["a_actor"],
+                    "idempotency_key": idempotency_key,
+                    "forced": forced,
+                    "detail": detail,
+                },
             )
             return no
 
@@ -492,7 +622,6 @@ class Ledger:
         detail: str | None = None,
     ) -> bool:
         """CAS the claimed/sending row to its result and close its attempt; False if the claim was lost."""
-        p = publication
         n = naive(now)
         values: dict[str, Any] = {
             "state": state.value,
@@ -510,33 +639,31 @@ class Ledger:
             grace = row.deadline_utc - row.due_utc
             values["deadline_utc"] = max(naive(row.deadline_utc), naive(next_attempt) + grace)
 
+        keys = tuple(sorted(values))
+        params = {"b_id": row.id, "b_token": row.claim_token, **{f"v_{k}": v for k, v in values.items()}}
+        closing: dict[str, Any] = {}
+        if attempt_no is not None:
+            closing = {
+                "outcome": outcome or state.value,
+                "finished_utc": n,
+                "remote_id": remote_id,
+                "request_id": request_id,
+            }
+            note = detail if detail is not None else reason
+            if note is not None:  # keep what begin_send wrote (e.g. "forced past lint: …")
+                closing["detail"] = note
+            params.update({"b_no": attempt_no, **{f"a_{k}": v for k, v in closing.items()}})
+        if self.dialect == "postgresql":
+            if not closing:
+                return bool(self._write_one(lambda c: c.execute(_finish_statement(keys), params).rowcount))
+            stmt = _finish_one_statement(keys, tuple(sorted(closing)))
+            return bool(self._write_one(lambda c: c.execute(stmt, params).scalar()))
+
         def run(c: Connection) -> bool:
-            ok = c.execute(
-                update(p)
-                .where(
-                    p.c.id == row.id,
-                    p.c.claim_token == row.claim_token,
-                    p.c.state.in_([s.value for s in (*IN_FLIGHT, State.UNKNOWN)]),
-                )
-                .values(**values)
-            ).rowcount
-            if not ok:
+            if not c.execute(_finish_statement(keys), params).rowcount:
                 return False
-            if attempt_no is not None:
-                closing: dict[str, Any] = {
-                    "outcome": outcome or state.value,
-                    "finished_utc": n,
-                    "remote_id": remote_id,
-                    "request_id": request_id,
-                }
-                note = detail if detail is not None else reason
-                if note is not None:  # keep what begin_send wrote (e.g. "forced past lint: …")
-                    closing["detail"] = note
-                c.execute(
-                    update(attempt)
-                    .where(attempt.c.publication_id == row.id, attempt.c.attempt_no == attempt_no)
-                    .values(**closing)
-                )
+            if closing:
+                c.execute(_close_attempt_statement(tuple(sorted(closing))), params)
             return True
 
         return bool(self._write(run))

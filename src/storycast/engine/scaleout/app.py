@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,18 +45,31 @@ class ScaleOut:
         if concurrency is None:
             concurrency = cfg.render_concurrency if queues == ["render"] else cfg.publish_concurrency
         ensure_schema(self.runtime.urls.conninfo)
+        # Sync job bodies run on the event loop's default executor, whose stock size is
+        # min(32, CPUs + 4) threads: on a small machine that, not --concurrency, would cap the
+        # jobs running at once. Size it (and the ledger's pool) to the concurrency, plus the tick.
+        self.runtime.threads = concurrency + 2
+
+        async def serve() -> None:
+            loop = asyncio.get_running_loop()
+            executor = ThreadPoolExecutor(max_workers=concurrency + 2, thread_name_prefix="storycast-job")
+            loop.set_default_executor(executor)
+            async with self.app.open_async():
+                options: dict[str, Any] = {"queues": queues}  # None: every queue
+                await self.app.run_worker_async(
+                    **options,
+                    concurrency=concurrency,
+                    update_heartbeat_interval=cfg.heartbeat_seconds,
+                    stalled_worker_timeout=cfg.stalled_after_seconds,
+                    fetch_job_polling_interval=cfg.poll_seconds,
+                    # Finished jobs are kept an hour (see tick_task), not deleted at once: deleting
+                    # a periodic job leaves its defer record without a job, which a restarted
+                    # worker may trip over in the same period (procrastinate#1495).
+                    install_signal_handlers=True,
+                )
+
         try:
-            self.app.run_worker(
-                queues=queues,
-                concurrency=concurrency,
-                update_heartbeat_interval=cfg.heartbeat_seconds,
-                stalled_worker_timeout=cfg.stalled_after_seconds,
-                fetch_job_polling_interval=cfg.poll_seconds,
-                # Finished jobs are kept an hour (see tick_task), not deleted at once: deleting a
-                # periodic job leaves its defer record without a job, which a restarted worker
-                # may trip over in the same period (procrastinate#1495).
-                install_signal_handlers=True,
-            )
+            asyncio.run(serve())
         finally:
             self.runtime.close()
 
@@ -120,14 +134,16 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
     async def tick_task(timestamp: int) -> dict[str, Any]:
         recovered = await scale.recover_stalled()
         await app.job_manager.delete_old_jobs(nb_hours=1)  # succeeded jobs older than an hour
-        report = await asyncio.to_thread(runtime.tick_once)
+        report = await asyncio.to_thread(runtime.tick_if_idle)
+        if report is None:
+            return {"skipped": "another tick is running", **recovered}
         out = {"queued": report.count("queued"), "missed": report.missed, **recovered}
         log.info("tick %s: %s", timestamp, out)
         return out
 
     @app.task(name=PUBLISH, queue="publish")
-    def publish_task(row_ids: list[int]) -> list[str]:
-        return runtime.publish_rows(row_ids)
+    def publish_task(row_ids: list[int], force: bool = False) -> list[str]:
+        return runtime.publish_rows(row_ids, force=force)
 
     @app.task(name=RENDER, queue="render")
     def render_task(

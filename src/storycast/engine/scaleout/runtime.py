@@ -34,7 +34,7 @@ PUBLISH = "storycast.publish"
 RENDER = "storycast.render"
 TICK = "storycast.tick"
 QUEUES = ("control", "render", "publish")
-CLAIM_BATCH = 500  # rows per claim transaction; handed to the queue in the same transaction
+CLAIM_BATCH = 2000  # rows per claim transaction; handed to the queue in the same transaction
 
 # Deferring needs (task name, psycopg connection, job options, kwargs list); the App provides it.
 Defer = Callable[[str, Any, dict[str, Any], list[dict[str, Any]]], None]
@@ -49,10 +49,20 @@ def queue_owner() -> str:
 class QueueDispatcher:
     """A :class:`~storycast.engine.tick.Dispatcher` that defers the claimed rows as publish jobs."""
 
-    def __init__(self, defer: Defer, now: datetime, lease: timedelta) -> None:
+    def __init__(
+        self,
+        defer: Defer,
+        now: datetime,
+        lease: timedelta,
+        ids_in: Callable[[Any, list[int]], Any],
+        *,
+        force: bool = False,
+    ) -> None:
         self.defer = defer
+        self.force = force  # publish past lint errors (`publish --due --force`): carried by the job
         self.now = now
         self.lease = lease
+        self.ids_in = ids_in  # Ledger.ids_in: the dialect's "id in this list"
         self.deferred = 0
         # An attribute, as the Dispatcher protocol has it (None would mean "publish in-process").
         self.within_claim: Callable[[Any, list[Row]], None] | None = self._within_claim
@@ -65,7 +75,10 @@ class QueueDispatcher:
 
         conn.execute(
             update(Publication)
-            .where(Publication.id.in_([r.id for r in rows]), Publication.state == State.CLAIMED.value)
+            .where(
+                self.ids_in(Publication.id, [r.id for r in rows]),
+                Publication.state == State.CLAIMED.value,
+            )
             .values(claimed_by=queue_owner(), lease_until_utc=naive(self.now + self.lease))
         )
         raw = conn.connection.driver_connection  # the psycopg connection of this very transaction
@@ -77,7 +90,10 @@ class QueueDispatcher:
             # One job per channel per claim: procrastinate picks up a lock-blocked job only when
             # it next polls, so a job per row would pace a busy channel at one post per poll.
             opts = {"queue": "publish", "lock": f"account:{channel}"}
-            self.defer(PUBLISH, raw, opts, [{"row_ids": [r.id for r in group]}])
+            job: dict[str, Any] = {"row_ids": [r.id for r in group]}
+            if self.force:
+                job["force"] = True
+            self.defer(PUBLISH, raw, opts, [job])
         self.deferred += len(rows)
 
     def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
@@ -99,6 +115,7 @@ class Runtime:
         self.defer = defer
         self.cfg = project.config.engine
         self.urls = project_pg_urls(project)
+        self.threads = 1  # threads using the ledger at once (the worker sets its concurrency)
         self._ledger: Ledger | None = None
         # Load channel plugins (and the content kinds they register) now, in one thread: jobs
         # run in several threads, and the registry's first, lazy load is not thread-safe.
@@ -109,7 +126,9 @@ class Runtime:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger.open(self.urls.sqlalchemy, timeout_from(self.project.environ))
+            self._ledger = Ledger.open(
+                self.urls.sqlalchemy, timeout_from(self.project.environ), threads=self.threads
+            )
         return self._ledger
 
     def close(self) -> None:
@@ -119,22 +138,47 @@ class Runtime:
 
     # -- tick ---------------------------------------------------------------------------------
 
-    def dispatcher(self, now: datetime) -> QueueDispatcher:
-        return QueueDispatcher(self.defer, now, timedelta(minutes=self.cfg.queue_lease_minutes))
+    def dispatcher(self, now: datetime, *, force: bool = False) -> QueueDispatcher:
+        lease = timedelta(minutes=self.cfg.queue_lease_minutes)
+        return QueueDispatcher(self.defer, now, lease, self.ledger.ids_in, force=force)
 
-    def tick_once(self, now: datetime | None = None) -> TickReport:
-        """Sweep, materialize, reconcile, then claim due rows onto the publish queue."""
+    def tick_once(self, now: datetime | None = None, *, force: bool = False) -> TickReport:
+        """Sweep, materialize, reconcile, then claim due rows onto the publish queue.
+
+        ``force``: the queued jobs publish past lint errors (``publish --due --force``).
+        """
         now = now or self.context.now()
         report = tick(
             self.project,
             self.context,
             now,
             ledger=self.ledger,
-            options=TickOptions(batch=CLAIM_BATCH),
-            dispatcher=self.dispatcher(now),
+            options=TickOptions(batch=CLAIM_BATCH, force=force),
+            dispatcher=self.dispatcher(now, force=force),
         )
         self.defer_renders(now)
         return report
+
+    def tick_if_idle(self, now: datetime | None = None) -> TickReport | None:
+        """:meth:`tick_once` unless a tick is running on some worker already (then None).
+
+        Overlapping ticks are safe (claims are atomic) but waste a worker's time: a periodic tick
+        that finds the last one still busy (a big materialization) steps aside. The lock is a
+        PostgreSQL session lock, so a worker that dies mid-tick releases it with its connection.
+        """
+        from sqlalchemy import func, select
+
+        with self.ledger.engine.connect() as conn:
+            key = func.hashtext("storycast-tick")
+            if not conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                conn.rollback()
+                return None
+            conn.commit()
+            try:
+                return self.tick_once(now)
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.commit()
 
     def defer_renders(self, now: datetime) -> int:
         """Queue a render job for each (kind, ref, lang) due within the lead time (at most one waiting)."""
@@ -186,7 +230,7 @@ class Runtime:
 
     # -- publish ------------------------------------------------------------------------------
 
-    def publish_rows(self, row_ids: Sequence[int]) -> list[str]:
+    def publish_rows(self, row_ids: Sequence[int], *, force: bool = False) -> list[str]:
         """What a publish job runs: its rows (one channel's), in order, through one Publisher.
 
         The rows are read in one query and marked ``rendering`` in one transaction; each is then
@@ -197,7 +241,7 @@ class Runtime:
 
         now = self.context.now()
         ids = [int(r) for r in row_ids]
-        found = {r.id: r for r in self.ledger.rows(Publication.id.in_(ids))}
+        found = {r.id: r for r in self.ledger.rows(self.ledger.ids_in(Publication.id, ids))}
         outcomes: dict[int, str] = {}
         ready: list[Row] = []
         for rid in ids:
@@ -213,7 +257,7 @@ class Runtime:
             else:
                 ready.append(row)
         if ready:
-            publisher = Publisher(self.project, self.context, self.ledger, now)
+            publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
             try:
                 for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
                     outcomes[row.id] = result.outcome
@@ -221,6 +265,12 @@ class Runtime:
                         row.frame < row.frame_total
                     ):
                         self._queue_next_frame(row, now, publisher)
+            except BaseException:
+                # A bug or a stop mid-job: give back every row this job had not started sending
+                # (a compare-and-set: sent and sending rows are untouched), so the next tick
+                # claims them again instead of leaving them queue-owned until their lease ends.
+                self.ledger.release(ready, now)
+                raise
             finally:
                 publisher.close()
         return [outcomes.get(rid, "released") for rid in ids]
