@@ -15,14 +15,24 @@ resumes with the numbers still owed and never messages anyone twice; a number wh
 ambiguous is not retried. Error codes: 131047 (window closed: fall back to the template),
 131026 (undeliverable: skipped), 131049 (per-user marketing cap) and 131056 (pair rate limit):
 deferred to a later attempt; 130429 (throughput): the rest of the list is deferred.
+
+The window file is learned from the Cloud API webhook: ``storycast serve`` verifies each
+delivery's signature and calls :func:`learn_windows`, which writes ``{+number: newest inbound
+time}`` into the ``window_file`` of every whatsapp channel of the receiving phone number.
+Numbers are compared in one form on both sides (:func:`normalize_number`: ``+`` and digits).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import ConfigError
 from .base import (
@@ -40,8 +50,16 @@ from .journal import Journal
 from .meta import graph_error, raise_for_graph
 from .registry import register_channel_type
 
+if TYPE_CHECKING:
+    from ..project import Project
+
+log = logging.getLogger("storycast.channels.whatsapp")
+
 WINDOW = timedelta(hours=24)
+WINDOW_FILE = ".storycast/whatsapp-window.json"
+WINDOW_KEEP = timedelta(days=7)  # older window entries are dropped when the file is written
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_FORMATTING = re.compile(r"[\s().-]")  # what people type between digits: spaces, dashes, dots
 SKIP = {131026: "undeliverable", 131051: "unsupported", 131021: "recipient is the sender"}
 DEFER = {131049: "marketing cap for this user", 131056: "too many messages to this number"}
 THROUGHPUT = 130429
@@ -68,7 +86,9 @@ class WhatsAppChannel(NetworkChannel):
         api_version: str = "v25.0"
         subscribers_file: str = ""  # one +E.164 number a line; '#' comments
         subscribers: list[str] = []
-        window_file: str = ".storycast/whatsapp-window.json"  # {number: last inbound ISO time}
+        window_file: str = WINDOW_FILE  # {number: last inbound ISO time}
+        app_secret: str = ""  # secret reference: checks the webhook's X-Hub-Signature-256
+        verify_token: str = ""  # secret reference: answers Meta's webhook subscription handshake
         mode: Literal["auto", "template", "interactive"] = "auto"
         template: str = ""  # approved template: image header + one body parameter
         poll_template: str = ""  # approved template with quick-reply buttons
@@ -102,7 +122,8 @@ class WhatsAppChannel(NetworkChannel):
                     hint="subscribers_file names a file with one +E.164 number a line",
                 ) from None
             numbers += [ln.split("#", 1)[0].strip() for ln in lines]
-        numbers = [n.replace(" ", "") for n in numbers if n.strip()]
+        # Formatting goes, the '+' stays required: a bare local number must not pass as E.164.
+        numbers = [_FORMATTING.sub("", n) for n in numbers if n.strip()]
         bad = [n for n in numbers if not E164.match(n)]
         if bad:
             raise PermanentFailure(
@@ -112,21 +133,10 @@ class WhatsAppChannel(NetworkChannel):
         return list(dict.fromkeys(numbers))
 
     def _windows(self) -> dict[str, datetime]:
-        path = self.project.resolve_path(self.opts.window_file)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        out = {}
-        for number, iso in raw.items() if isinstance(raw, dict) else []:
-            try:
-                out[number] = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-        return out
+        return read_windows(self.project.resolve_path(self.opts.window_file))
 
     def _in_window(self, number: str, windows: dict[str, datetime]) -> bool:
-        last = windows.get(number)
+        last = windows.get(normalize_number(number))
         return last is not None and self.context.now() - last < WINDOW
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -355,6 +365,7 @@ class WhatsAppChannel(NetworkChannel):
             out.append(CheckResult("subscribers", n > 0, f"{n} opted-in number(s)"))
         except PermanentFailure as exc:
             out.append(CheckResult("subscribers", False, exc.message))
+        out.append(self._check_window())
         for label, name in (("template", self.opts.template), ("poll_template", self.opts.poll_template)):
             if not name:
                 out.append(
@@ -392,6 +403,168 @@ class WhatsAppChannel(NetworkChannel):
             except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
                 out.append(CheckResult(label, False, exc.message))
         return out
+
+    def _check_window(self) -> CheckResult:
+        """Whether the webhook feeds the window file, and that no other number shares it."""
+        path = self.project.resolve_path(self.opts.window_file)
+        for name, section in self.project.config.channels.items():
+            extra = section.model_extra or {}
+            if (
+                name != self.name
+                and section.type == self.type_name
+                and self.project.resolve_path(str(extra.get("window_file", WINDOW_FILE))) == path
+                and str(extra.get("phone_number_id", "")) != self.opts.phone_number_id
+            ):
+                return CheckResult(
+                    "window",
+                    False,
+                    f"window_file is shared with channel {name!r} on another number: "
+                    "give each number its own window_file",
+                )
+        if not self.opts.app_secret:
+            return CheckResult(
+                "window",
+                True,
+                "no app_secret: the 24 h window is not learned, so everyone gets the template "
+                "(see docs/channels/whatsapp.md)",
+                "info",
+            )
+        now = self.context.now()
+        windows = read_windows(path)
+        open_now = sum(1 for at in windows.values() if now - at < WINDOW)
+        return CheckResult("window", True, f"{open_now} number(s) inside the 24 h window", "info")
+
+
+# -- the 24-hour window, learned from the webhook ------------------------------------------------
+
+
+def normalize_number(raw: str) -> str:
+    """The one form numbers are compared in: ``+`` then digits (``+34600111001``).
+
+    Formatting people type (spaces, dashes, dots, brackets) is dropped, and a bare run of digits
+    is a WhatsApp id (``wa_id``: the number with its country code and no ``+``), so a config
+    number and the webhook's ``from`` of the same phone come out equal.
+    """
+    number = _FORMATTING.sub("", str(raw))
+    return "+" + number if number.isdigit() else number
+
+
+def read_windows(path: Path) -> dict[str, datetime]:
+    """``{+number: last inbound time}`` from a window file ({} when missing or unreadable)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, datetime] = {}
+    for number, iso in raw.items() if isinstance(raw, dict) else []:
+        try:
+            at = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        key = normalize_number(number)
+        if key not in out or at > out[key]:
+            out[key] = at
+    return out
+
+
+def record_windows(path: Path, seen: Mapping[str, datetime], now: datetime) -> int:
+    """Merge inbound times into the window file; returns how many numbers it now holds.
+
+    Keeps the newest time per number, drops entries older than :data:`WINDOW_KEEP`, and writes
+    through a temp file and ``os.replace`` under a file lock, so concurrent deliveries (threads or
+    ``uvicorn --workers``) never lose each other's updates and a reader never sees half a file.
+    """
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock", timeout=30):
+        data = read_windows(path)
+        for number, at in seen.items():
+            key = normalize_number(number)
+            if key not in data or at > data[key]:
+                data[key] = at
+        cutoff = now - WINDOW_KEEP
+        kept = {n: at.astimezone(UTC).isoformat() for n, at in sorted(data.items()) if at >= cutoff}
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(kept, fh, indent=1)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return len(kept)
+
+
+def inbound_times(payload: Any, now: datetime) -> dict[str | None, dict[str, datetime]]:
+    """Newest inbound message time per sender, grouped by the receiving phone number id.
+
+    Reads ``entry[].changes[].value.messages[]`` (``from``: the sender's wa_id, ``timestamp``: unix
+    seconds) of a Cloud API ``messages`` delivery; status updates carry no ``messages`` and add
+    nothing. A time in the future (a skewed clock) counts as ``now``. The key is
+    ``value.metadata.phone_number_id`` (None when a delivery lacks it).
+    """
+    out: dict[str | None, dict[str, datetime]] = {}
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        for change in changes if isinstance(changes, list) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            pnid = (value.get("metadata") or {}).get("phone_number_id")
+            for msg in value.get("messages") or []:
+                # A "system" message (the customer changed number) is WhatsApp's, not the customer's.
+                if not isinstance(msg, dict) or msg.get("type") == "system":
+                    continue
+                sender = normalize_number(str(msg.get("from") or ""))
+                try:
+                    at = min(datetime.fromtimestamp(int(msg["timestamp"]), UTC), now)
+                except (KeyError, TypeError, ValueError, OverflowError, OSError):
+                    continue
+                if not E164.match(sender):
+                    continue
+                numbers = out.setdefault(str(pnid) if pnid else None, {})
+                if sender not in numbers or at > numbers[sender]:
+                    numbers[sender] = at
+    return out
+
+
+def learn_windows(project: Project, payload: Any, now: datetime) -> int:
+    """Record a verified webhook delivery's inbound messages in the channels' window files.
+
+    Every configured channel of type whatsapp whose ``phone_number_id`` received the message (any
+    whatsapp channel when the delivery names no number) gets the sender's time in its
+    ``window_file``; channels sharing a file write it once. Returns the numbers recorded.
+    """
+    from pydantic import ValidationError
+
+    by_number = inbound_times(payload, now)
+    if not by_number:
+        return 0
+    files: dict[Path, dict[str, datetime]] = {}
+    for name, section in project.config.channels.items():
+        if section.type != WhatsAppChannel.type_name:
+            continue
+        try:
+            opts = WhatsAppChannel.Options.model_validate(section.model_dump())
+        except ValidationError:
+            log.warning("channel %s: invalid options, its window file is not updated", name)
+            continue
+        seen: dict[str, datetime] = {}
+        for pnid, numbers in by_number.items():
+            if pnid is None or pnid == opts.phone_number_id:
+                seen.update(numbers)
+        if not seen:
+            continue
+        merged = files.setdefault(project.resolve_path(opts.window_file), {})
+        for number, at in seen.items():
+            if number not in merged or at > merged[number]:
+                merged[number] = at
+    for path, seen in files.items():
+        record_windows(path, seen, now)
+    return len({n for numbers in files.values() for n in numbers})
 
 
 register_channel_type(WhatsAppChannel)

@@ -13,7 +13,8 @@
     GET  /preview/frame/...      a rendered frame of the focused story
     GET  /handoff                hand-off packs waiting for a person; GET /confirm/{id} one pack
     POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
-    GET|POST /hooks/instagram    Meta webhooks; POST /hooks/telegram  Telegram updates
+    GET|POST /hooks/instagram    Meta webhooks; GET|POST /hooks/whatsapp  WhatsApp (24 h window)
+    POST /hooks/telegram         Telegram updates
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Webhook endpoints: Instagram messaging and story insights (Meta), and Telegram updates.
+"""Webhook endpoints: Instagram messaging and story insights (Meta), WhatsApp Cloud API
+messages (the 24-hour window, votes, replies), and Telegram updates.
 
 The handlers live in ``storycast.engage``; this module only turns HTTP into their calls and
 their results into HTTP. Secrets come from the channel's section in storycast.toml as
@@ -8,6 +9,11 @@ references (never literals)::
     type = "instagram"
     app_secret = "env:META_APP_SECRET"      # verifies X-Hub-Signature-256
     verify_token = "env:META_VERIFY_TOKEN"  # answers Meta's subscription handshake
+
+    [channels.whatsapp]
+    type = "whatsapp"
+    app_secret = "env:META_APP_SECRET"      # the same two keys as Instagram's
+    verify_token = "env:META_VERIFY_TOKEN"
 
     [channels.telegram]
     type = "telegram"
@@ -53,8 +59,11 @@ def _error(exc: StorycastError) -> Response:
 
 async def instagram_verify(request: Request) -> Response:
     """Meta's subscription handshake: echo ``hub.challenge`` when ``hub.verify_token`` matches."""
+    return _meta_verify(request, request.path_params.get("channel", "instagram"))
+
+
+def _meta_verify(request: Request, channel: str) -> Response:
     state: WebState = request.app.state.web
-    channel = request.path_params.get("channel", "instagram")
     params = request.query_params
     try:
         token = _secret(state, channel, "verify_token")
@@ -87,6 +96,81 @@ async def instagram_event(request: Request) -> Response:
         return _error(exc)
     except ValueError:
         return JSONResponse({"ok": False, "error": "the body is not JSON"}, status_code=400)
+
+
+def _whatsapp_channel(request: Request) -> str | None:
+    """The channel whose secrets check this request: the one named in the path, else the channel
+    called ``whatsapp``, else the only whatsapp channel with an ``app_secret`` (None: no such)."""
+    from ..channels.whatsapp import WhatsAppChannel
+
+    channels = request.app.state.web.project().config.channels
+    ours = [n for n, s in channels.items() if s.type == WhatsAppChannel.type_name]
+    named = request.path_params.get("channel")
+    if named is not None:
+        return named if named in ours else None
+    if "whatsapp" in ours:
+        return "whatsapp"
+    signed = [n for n in ours if (channels[n].model_extra or {}).get("app_secret")]
+    return signed[0] if len(signed) == 1 else None
+
+
+def _no_whatsapp_channel(request: Request) -> Response:
+    named = request.path_params.get("channel")
+    error = (
+        f"no whatsapp channel named {named!r} in storycast.toml"
+        if named
+        else "no single whatsapp channel with an app_secret: name one in the URL (/hooks/whatsapp/NAME)"
+    )
+    return JSONResponse({"ok": False, "error": error}, status_code=404)
+
+
+async def whatsapp_verify(request: Request) -> Response:
+    """Meta's subscription handshake for the WhatsApp Business Account webhook."""
+    channel = _whatsapp_channel(request)
+    return _no_whatsapp_channel(request) if channel is None else _meta_verify(request, channel)
+
+
+async def whatsapp_event(request: Request) -> Response:
+    """A WhatsApp Cloud API delivery: inbound messages open the 24-hour window of their sender
+    (recorded in every matching channel's window file), then button taps and replies go to
+    ``engage`` as votes and replies. A missing or bad signature records nothing (403)."""
+    import json
+
+    from filelock import Timeout
+    from starlette.concurrency import run_in_threadpool
+
+    from ..channels.whatsapp import learn_windows
+    from ..engage.replies import handle_whatsapp_webhook, verify_meta_signature
+
+    state: WebState = request.app.state.web
+    channel = _whatsapp_channel(request)
+    if channel is None:
+        return _no_whatsapp_channel(request)
+    body = await request.body()  # the raw bytes: Meta signs exactly what it sent
+    signature = request.headers.get("x-hub-signature-256")
+    try:
+        secret = _secret(state, channel, "app_secret")
+        verify_meta_signature(body, signature, secret, what="WhatsApp webhook")
+    except StorycastError as exc:
+        return _error(exc)
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return JSONResponse({"ok": False, "error": "the body is not JSON"}, status_code=400)
+    project = state.project()
+    try:
+        # Off the event loop: the window file is written under a lock other requests may hold.
+        windows = await run_in_threadpool(learn_windows, project, payload, state.now())
+    except Timeout:
+        # Meta retries a delivery that was not answered 200, so the window is not lost.
+        return JSONResponse({"ok": False, "error": "the window file is busy"}, status_code=503)
+    try:
+        stored = handle_whatsapp_webhook(project, body, signature, secret, channel=channel)
+    except StorycastError as exc:
+        return _error(exc)
+    except ValueError:  # a message field of the wrong shape; the windows are already recorded
+        return JSONResponse({"ok": False, "error": "a message in the body is malformed"}, status_code=400)
+    return JSONResponse({"ok": True, "windows": windows, **stored.to_json()})
 
 
 async def telegram_update(request: Request) -> Response:
@@ -122,6 +206,10 @@ def routes() -> list[Any]:
         Route("/hooks/instagram", instagram_event, methods=["POST"]),
         Route("/hooks/instagram/{channel}", instagram_verify, methods=["GET"]),
         Route("/hooks/instagram/{channel}", instagram_event, methods=["POST"]),
+        Route("/hooks/whatsapp", whatsapp_verify, methods=["GET"]),
+        Route("/hooks/whatsapp", whatsapp_event, methods=["POST"]),
+        Route("/hooks/whatsapp/{channel}", whatsapp_verify, methods=["GET"]),
+        Route("/hooks/whatsapp/{channel}", whatsapp_event, methods=["POST"]),
         Route("/hooks/telegram", telegram_update, methods=["POST"]),
         Route("/hooks/telegram/{channel}", telegram_update, methods=["POST"]),
     ]
