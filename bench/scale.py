@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,12 +39,35 @@ TUTORIALS = ("reset-router", "speed-test", "two-factor-login", "update-firmware"
 LANGS = ("en", "es", "th", "hi", "sr")
 
 
+_CONNS: dict[str, object] = {}
+
+
 def q(dsn: str, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Run one query on a connection kept per database: the bench polls every 50 ms, and a new
+    connection each time (a forked PostgreSQL backend) would take CPU from the workers it times."""
     import psycopg
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        cur = conn.execute(sql, args or None)  # type: ignore[arg-type]
+    conn = _CONNS.get(dsn)
+    if conn is None or conn.closed:  # type: ignore[attr-defined]
+        conn = _CONNS[dsn] = psycopg.connect(dsn, autocommit=True)
+    try:
+        cur = conn.execute(sql, args or None)  # type: ignore[attr-defined]
         return list(cur.fetchall()) if cur.description else []
+    except psycopg.OperationalError:
+        _CONNS.pop(dsn, None)
+        raise
+
+
+@contextmanager
+def database() -> Iterator[tuple[str, str]]:
+    """A fresh database (see tests/scaleout_support.py); the polling connection closes first."""
+    with fresh_database() as (url, dsn):
+        try:
+            yield url, dsn
+        finally:
+            conn = _CONNS.pop(dsn, None)
+            if conn is not None:
+                conn.close()  # type: ignore[attr-defined]
 
 
 def wait(pred, timeout: float, what: str, step: float = 0.05) -> float:  # type: ignore[no-untyped-def]
@@ -102,7 +127,7 @@ def example_project(dest: Path, langs: tuple[str, ...]) -> Path:
 
 
 def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int]:
-    with tempfile.TemporaryDirectory(prefix="sc-bench-render-") as tmp, fresh_database() as (url, dsn):
+    with tempfile.TemporaryDirectory(prefix="sc-bench-render-") as tmp, database() as (url, dsn):
         root = example_project(Path(tmp) / "p", langs)
         env = worker_env(url)
         procs = workers(root, env, n_workers, "--queues", "render", "--concurrency", "1")
@@ -142,7 +167,7 @@ def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int]:
 
 def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int) -> dict[str, float]:
     minutes = items // (accounts * 2)
-    with tempfile.TemporaryDirectory(prefix="sc-bench-pub-") as tmp, fresh_database() as (url, dsn):
+    with tempfile.TemporaryDirectory(prefix="sc-bench-pub-") as tmp, database() as (url, dsn):
         channels = [f"acct{i:02d}" for i in range(accounts)]
         root = scale_project(
             Path(tmp) / "p",
@@ -215,7 +240,7 @@ def publish_sequential(sample: int, latency_ms: int) -> dict[str, float]:
 
     os.environ["SC_FRAMES"] = "1"
     minutes = sample // 2
-    with tempfile.TemporaryDirectory(prefix="sc-bench-seq-") as tmp, fresh_database() as (url, dsn):
+    with tempfile.TemporaryDirectory(prefix="sc-bench-seq-") as tmp, database() as (url, dsn):
         root = scale_project(
             Path(tmp) / "p", dsn, channels=["acct00"], minutes=minutes, delay_ms=latency_ms, engine={}
         )
