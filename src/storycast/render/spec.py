@@ -322,6 +322,7 @@ class TextLayer(_Layer):
     size: Size | None = None
     max_lines: int | None = Field(None, ge=1, le=50)
     ellipsis: bool = True
+    balance: bool = False  # even out line lengths at the fitted size (headlines: no lone last word)
     align: Literal["left", "center", "right", "start", "end"] = "start"
     valign: Literal["top", "middle", "bottom"] = "top"
     line_height: float | None = Field(None, ge=0.8, le=3)

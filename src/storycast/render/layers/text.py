@@ -4,6 +4,8 @@ The text engine (:mod:`storycast.render.text`) chooses the font per script, brea
 (Thai by dictionary words), shrinks the size between ``size.max`` and ``size.min`` until the
 text fits ``box`` and ``max_lines``, and as a last resort cuts it with an ellipsis. With
 ``ellipsis: false`` cutting is refused instead: the frame fails with a RenderError.
+``balance: true`` (headlines) keeps the fitted size and line count but evens out the line
+lengths, so a title does not end on a lone word.
 
 ``role`` (heading, body, caption, label) supplies defaults for size, weight and line height,
 so most layers only need ``text`` and ``box``. The direction comes from the language (Arabic,
@@ -123,6 +125,7 @@ def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> Non
         line_height=layer.line_height or role.line_height,
         letter_spacing=layer.letter_spacing,
         align=layer.align,
+        balance=layer.balance,
     )
     layout = layout_text(req, w, h, frame.ctx.fonts)
     label = layer_label(layer)

@@ -7,6 +7,7 @@ tutorial again costs a few dictionary look-ups.
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field, replace
 
@@ -237,13 +238,20 @@ def _layout(req: TextRequest, box_w: int, box_h: int, fonts: FontLibrary) -> Tex
 def _balanced(
     prep: Prepared, req: TextRequest, t: _Trial, box_w: int, box_h: int, fonts: FontLibrary
 ) -> _Trial:
-    """The narrowest wrap width (bisected) that keeps the same number of lines and still fits."""
+    """The narrowest wrap width (bisected) that keeps the same number of lines and still fits.
+
+    Below the widest word, or below the words' total width shared out over the lines, no wrap
+    can keep the line count: that is where the search starts, so it never stops short of the
+    balanced width (a two-line title of two short words narrows to the longer word).
+    """
 
     def ok(trial: _Trial) -> bool:
         return not trial.overflow and len(trial.lines) == len(t.lines) and trial.height <= box_h
 
+    bodies = [body for para in t.widths for body, _ in para]
+    floor = max(max(bodies, default=0.0), sum(bodies) / len(t.lines))
     best = t
-    lo, hi = box_w // 2, box_w  # not ok(lo) is assumed; hi is t itself
+    lo, hi = max(0, math.ceil(floor) - 1), box_w  # not ok(lo); hi is t itself
     while hi - lo > 1:
         mid = (lo + hi) // 2
         candidate = _wrap(prep, req, t.size, mid, fonts)
