@@ -109,6 +109,30 @@ class StateSection(_Section):
     db: str | None = None
 
 
+class CacheSection(_Section):
+    """[cache]: limits of the render cache under .storycast/cache/ (see storycast cache prune)."""
+
+    max_size: str = "2GB"
+    max_age: str = "60d"
+    auto_prune: bool = True
+
+    @field_validator("max_size")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        from .render.prune import parse_size
+
+        parse_size(v)
+        return v
+
+    @field_validator("max_age")
+    @classmethod
+    def _age(cls, v: str) -> str:
+        from .render.prune import parse_duration
+
+        parse_duration(v)
+        return v
+
+
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -176,6 +200,7 @@ class Config(_Section):
     brand: BrandSection = Field(default_factory=BrandSection)
     render: RenderSection = Field(default_factory=RenderSection)
     state: StateSection = Field(default_factory=StateSection)
+    cache: CacheSection = Field(default_factory=CacheSection)
     channels: dict[str, ChannelSection] = Field(default_factory=dict)
     support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
     guard: GuardConfig = Field(default_factory=GuardConfig)

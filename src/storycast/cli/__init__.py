@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "web",
     "worker",
     "db",
+    "cache",
 )
 
 # Top-level command or group -> the module that registers it, so main() imports only the module
@@ -55,6 +56,7 @@ COMMAND_HOMES = {
     "serve": "web",
     "worker": "worker",
     "db": "db",
+    "cache": "cache",
 }
 # Root options that take a value (the token after them is not the command).
 _ROOT_VALUE_OPTIONS = ("--project", "-P")

@@ -128,6 +128,11 @@ def register(app: typer.Typer) -> None:
             for r in results:
                 videos[(r.story, r.lang)] = {t: render_result_video(r, target=t) for t in chosen}
         elapsed = time.perf_counter() - started
+        from ..render.prune import auto_prune
+
+        pruned = auto_prune(project)  # [cache] limits, at most once a day; never fails the render
+        if pruned is not None and (pruned.removed or pruned.temps_removed) and not as_json:
+            err_console().print(f"cache: {pruned.summary()}", markup=False)
         if as_json:
             rows = []
             for r in results:

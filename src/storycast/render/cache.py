@@ -7,7 +7,8 @@ cache hit loads fonts, Pillow or the Thai dictionary: a warm build only renders 
 hashes files and compares keys.
 
 Cached frames live under ``.storycast/cache/frames/<key[:2]>/<key>.<fmt>`` next to a JSON
-sidecar with what the manifest needs (texts as laid out, warnings).
+sidecar with what the manifest needs (texts as laid out, warnings). A hit touches the sidecar,
+so ``prune.py`` can remove what was not used for a while, least recently used first.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ class FrameCache:
             return None
         if not image.is_file() or data.get("key") != key:
             return None
+        touch(meta)
         return image, data
 
     def put(
@@ -189,6 +191,16 @@ class FrameCache:
             atomic_write(side, json.dumps({**meta, "key": key}, ensure_ascii=False).encode("utf-8"))
         except OSError:
             pass
+
+
+def touch(path: Path) -> None:
+    """Mark a cache entry used now (its mtime), for pruning by last use; errors are ignored.
+
+    Only sidecars are touched: a cached image may be a hard link to an output frame, whose
+    mtime the build records compare.
+    """
+    with contextlib.suppress(OSError):
+        os.utime(path)
 
 
 def _file_mode() -> int:
