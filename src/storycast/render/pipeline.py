@@ -226,7 +226,10 @@ def _prepare(
                 frame.cached_meta = prev
             else:
                 hit = store.get(key, fmt)
-                payload = hit[0].read_bytes() if hit is not None else b""
+                try:
+                    payload = hit[0].read_bytes() if hit is not None else b""
+                except OSError:  # pruned (`storycast cache prune`) between lookup and read: a miss
+                    hit, payload = None, b""
                 # The store may hold hard links to old outputs: trust it only if the bytes match.
                 if hit is not None and cache_mod.bytes_sha256(payload) == hit[1].get("sha256"):
                     frame.state = "cached"
