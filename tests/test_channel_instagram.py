@@ -296,3 +296,215 @@ def test_redactor_removes_tokens_from_urls_headers_and_paths():
     out = r(text)
     for leaked in ("EAAB.x-1", "EAAZZZ", "s3cr3t-value", "123:AA-bb", "tok_en", "T1/B2/xyz"):
         assert leaked not in out
+
+
+# -- token refresh (Instagram Login tokens last 60 days) ----------------------------------------
+
+
+def _file_project(tmp_path: Path, meta: FakeMeta, static: StaticFiles, extra: str = "", mode: int = 0o600):
+    secret = tmp_path / "proj" / "secrets" / "ig_token"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text(TOKEN + "\n", encoding="utf-8")
+    secret.chmod(mode)
+    project = _project(tmp_path, meta, static, extra='access_token = "file:secrets/ig_token"\n' + extra)
+    return project, secret
+
+
+def _tokens(project) -> dict:
+    import json
+
+    return json.loads((project.state_dir / "tokens.json").read_text(encoding="utf-8"))
+
+
+def test_refresh_rewrites_the_token_file_and_records_the_expiry(tmp_path, meta, static, caplog):
+    from datetime import datetime, timedelta
+
+    from tests.fakes.project import NOW
+
+    caplog.set_level(logging.DEBUG)
+    project, secret = _file_project(tmp_path, meta, static, mode=0o600)
+    ch = channel(project, "ig", {})
+    result = ch.refresh_token()
+    new = meta.refreshed_tokens[0]
+    assert secret.read_text(encoding="utf-8") == new + "\n"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in secret.parent.iterdir() if p.name != "ig_token"]  # no temp file left
+    assert result.expires_at == NOW + timedelta(days=60) and result.expires_in_days == 60
+    entry = _tokens(project)["ig"]
+    assert datetime.fromisoformat(entry["expires_at"]) == NOW + timedelta(days=60)
+    stored = (project.state_dir / "tokens.json").read_text(encoding="utf-8")
+    assert TOKEN not in stored and new not in stored
+    call = meta.calls("GET", "refresh_access_token")[0]
+    assert call.query["grant_type"] == "ig_refresh_token"
+    assert "token refreshed" in caplog.text
+    assert TOKEN not in caplog.text and new not in caplog.text
+    # the next calls use the new token (the fake no longer accepts the old one)
+    ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert len(meta.stories) == 1
+    # Meta refreshes only tokens at least 24 h old: a second refresh is refused before any call
+    with pytest.raises(RetryableFailure, match="at least 24 h old"):
+        ch.refresh_token()
+    assert len(meta.refreshed_tokens) == 1
+
+
+def test_refresh_is_for_instagram_login_only(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static, login="facebook_login"), "ig", ENV)
+    with pytest.raises(PermanentFailure, match="Instagram Login tokens only"):
+        ch.refresh_token()
+    assert not meta.calls("GET", "refresh_access_token")
+
+
+def test_cli_refresh_file_ref(tmp_path, meta, static, run_cli):
+    import json
+
+    project, secret = _file_project(tmp_path, meta, static)
+    code, out, err = run_cli("-P", str(project.root), "channels", "refresh", "ig", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["refreshed"] is True and report["expires_in_days"] == 60
+    assert report["stored_in"] == f"file {secret.resolve()}"
+    new = meta.refreshed_tokens[0]
+    assert secret.read_text(encoding="utf-8").strip() == new
+    assert "expires_at" in _tokens(project)["ig"]
+    assert TOKEN not in out + err and new not in out + err
+    # channels check now knows how long the token lives
+    code, out, err = run_cli("-P", str(project.root), "channels", "check", "ig", "--json")
+    rows = {r["check"]: r for r in json.loads(out)["channels"]["ig"]}
+    assert code == 0 and rows["token expiry"]["ok"] and "60 day(s) left" in rows["token expiry"]["detail"]
+
+
+def test_cli_refresh_env_ref_explains_and_leaks_nothing(tmp_path, meta, static, run_cli):
+    project = _project(tmp_path, meta, static)
+    code, out, err = run_cli("-P", str(project.root), "channels", "refresh", "ig", env=ENV)
+    assert code == 3
+    assert "environment variable IG_TOKEN" in err and "cannot update" in err
+    assert "update IG_TOKEN" in err
+    assert TOKEN not in out + err
+    assert not meta.calls("GET", "refresh_access_token")  # no token fetched only to be lost
+
+
+def test_cli_refresh_expired_token_asks_to_reconnect(tmp_path, meta, static, run_cli):
+    project, secret = _file_project(tmp_path, meta, static)
+    meta.expired = True
+    code, out, err = run_cli("-P", str(project.root), "channels", "refresh", "ig")
+    assert code == 5
+    assert "code 190" in err and "reconnect" in err and "Business Login for Instagram" in err
+    assert TOKEN not in out + err
+    assert secret.read_text(encoding="utf-8").strip() == TOKEN  # untouched
+
+
+def test_cli_refresh_other_channel_types_are_refused(tmp_path, run_cli):
+    from tests.fakes.project import make_project as make
+
+    project = make(tmp_path / "p", '[channels.feed]\ntype = "local"\n')
+    code, _out, err = run_cli("-P", str(project.root), "channels", "refresh", "feed")
+    assert code == 3 and "refresh applies to Instagram Login tokens only" in err
+
+
+def _seed(project, token: str, *, age_days: float, left_days: float | None) -> None:
+    """tokens.json as if storycast refreshed ``token`` age_days ago (expiry left_days from NOW)."""
+    from datetime import timedelta
+
+    from storycast.channels.igtoken import TokenStore
+    from tests.fakes.project import NOW
+
+    born = NOW - timedelta(days=age_days)
+    expires = NOW + timedelta(days=left_days) if left_days is not None else None
+    TokenStore(project.state_dir).update(
+        "ig", token, born, refreshed_at=born if expires else None, expires_at=expires
+    )
+
+
+def test_auto_refresh_before_publishing_when_under_7_days(tmp_path, meta, static, caplog):
+    caplog.set_level(logging.INFO)
+    project, secret = _file_project(tmp_path, meta, static)
+    _seed(project, TOKEN, age_days=55, left_days=5)
+    ch = channel(project, "ig", {})
+    ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert len(meta.refreshed_tokens) == 1 and len(meta.stories) == 1
+    assert secret.read_text(encoding="utf-8").strip() == meta.refreshed_tokens[0]
+    assert "token refreshed" in caplog.text
+    assert TOKEN not in caplog.text and meta.refreshed_tokens[0] not in caplog.text
+    checks = {c.check: c for c in ch.check()}
+    assert checks["token expiry"].ok and "60 day(s) left" in checks["token expiry"].detail
+
+
+def test_no_auto_refresh_with_time_left_or_for_young_or_env_tokens(tmp_path, meta, static):
+    project, secret = _file_project(tmp_path, meta, static)
+    _seed(project, TOKEN, age_days=30, left_days=30)
+    channel(project, "ig", {}).publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    # a token storycast has never seen: its clock starts now, no refresh yet (it may be < 24 h old)
+    other = "IGQWRhandmade0000001"
+    secret.write_text(other, encoding="utf-8")
+    meta.token = other
+    channel(project, "ig", {}).publish(request(jpeg(tmp_path / "b.jpg", 2)))
+    assert _tokens(project)["ig"].get("expires_at") is None
+    # an env: token cannot be rewritten, so it is never refreshed automatically
+    env_project = _project(tmp_path, meta, static)  # the same project, now with access_token = env:
+    meta.token = TOKEN
+    _seed(env_project, TOKEN, age_days=55, left_days=5)
+    channel(env_project, "ig", ENV).publish(request(jpeg(tmp_path / "c.jpg", 3)))
+    assert not meta.refreshed_tokens and len(meta.stories) == 3
+    assert not any(r.path.endswith("refresh_access_token") for r in meta.requests)
+
+
+def test_auto_refresh_of_unknown_expiry_after_24h_and_at_most_once_a_day(tmp_path, meta, static, caplog):
+    from tests.fakes.meta import meta_error
+
+    project, secret = _file_project(tmp_path, meta, static)
+    _seed(project, TOKEN, age_days=2, left_days=None)  # first seen 2 days ago, expiry unknown
+    meta.script("refresh", meta_error(2, "Service temporarily unavailable"))
+    caplog.set_level(logging.INFO)
+    channel(project, "ig", {}).publish(request(jpeg(tmp_path / "a.jpg", 1)))
+    assert "automatic token refresh failed" in caplog.text and len(meta.stories) == 1
+    # the next tick the same day does not try again
+    channel(project, "ig", {}).publish(request(jpeg(tmp_path / "b.jpg", 2)))
+    assert len(meta.calls("GET", "refresh_access_token")) == 1
+    assert secret.read_text(encoding="utf-8").strip() == TOKEN
+
+
+def test_check_warns_under_10_days_without_failing(tmp_path, meta, static):
+    project, _ = _file_project(tmp_path, meta, static)
+    _seed(project, TOKEN, age_days=52, left_days=8)
+    checks = {c.check: c for c in channel(project, "ig", {}).check()}
+    row = checks["token expiry"]
+    assert not row.ok and row.severity == "warning"
+    assert "8 day(s) left" in row.detail and "channels refresh ig" in row.detail
+
+
+def test_refresh_updates_a_keyring_entry(tmp_path, meta, static):
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        """An in-process keyring (the real ones need a desktop session)."""
+
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.data: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.data.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.data[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.data.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    store = MemoryKeyring()
+    keyring.set_keyring(store)
+    try:
+        store.set_password("storycast", "ig", TOKEN)
+        project = _project(tmp_path, meta, static, extra='access_token = "keyring:storycast/ig"')
+        ch = channel(project, "ig", {})
+        result = ch.refresh_token()
+        assert store.data[("storycast", "ig")] == meta.refreshed_tokens[0]
+        assert result.stored_in == "keyring entry storycast/ig"
+        ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))  # read back from the keyring
+        assert len(meta.stories) == 1
+    finally:
+        keyring.set_keyring(previous)

@@ -3,7 +3,9 @@
 Instagram routes (fault names): ``container`` POST /{v}/{ig-user}/media, ``status`` GET
 /{v}/{container}, ``publish`` POST /{v}/{ig-user}/media_publish, ``stories`` GET
 /{v}/{ig-user}/stories, ``limit`` GET /{v}/{ig-user}/content_publishing_limit, ``upload`` POST
-/ig-api-upload/{v}/{container}, ``me`` GET /{v}/me, ``permissions`` GET /{v}/me/permissions.
+/ig-api-upload/{v}/{container}, ``me`` GET /{v}/me, ``permissions`` GET /{v}/me/permissions,
+``refresh`` GET /refresh_access_token?grant_type=ig_refresh_token&access_token=... (Instagram
+Login: the token goes in the query; the new token replaces the old, which stops working here).
 
 Facebook routes: ``photos`` POST /{v}/{page}/photos (published=false), ``photo_story`` POST
 /{v}/{page}/photo_stories, ``video_story`` POST /{v}/{page}/video_stories (start|finish),
@@ -60,6 +62,8 @@ class FakeMeta(FakeServer):
         self.fb_photos: dict[str, dict[str, Any]] = {}
         self.fb_videos: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(18000000000000001)
+        self.refresh_expires_in = 5184000  # 60 days, as Meta answers
+        self.refreshed_tokens: list[str] = []  # tokens handed out by refresh_access_token
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -109,6 +113,14 @@ class FakeMeta(FakeServer):
             self.versions.add(parts[1])
             reply = self._upload(req, parts[2], route)
             return self.after_fault(fault, reply)
+        if parts == ["refresh_access_token"] and req.method == "GET":
+            fault = self.next_fault("refresh")
+            pre = self.generic_fault(fault)
+            if pre:
+                return pre
+            if isinstance(fault, Reply):
+                return fault
+            return self._refresh(req)
         if len(parts) < 2:
             return meta_error(100, "Unsupported request")
         self.versions.add(parts[0])
@@ -142,6 +154,23 @@ class FakeMeta(FakeServer):
         return self.after_fault(fault, reply)
 
     # -- Instagram ----------------------------------------------------------------------------
+
+    def _refresh(self, req: Request) -> Reply:
+        if req.query.get("grant_type") != "ig_refresh_token":
+            return meta_error(100, "grant_type must be ig_refresh_token")
+        if "access_token" not in req.query:
+            return meta_error(100, "access_token is required")
+        denied = self._auth(req, dict(req.query))
+        if denied:
+            return denied
+        if "instagram_business_basic" not in self.permissions:
+            return meta_error(10, "instagram_business_basic is required to refresh the token")
+        new = f"IGQWR{len(self.refreshed_tokens) + 1:04d}refreshed{self.token[-6:]}"
+        self.refreshed_tokens.append(new)
+        self.token = new
+        return Reply(
+            200, {"access_token": new, "token_type": "bearer", "expires_in": self.refresh_expires_in}
+        )
 
     def _container(self, req: Request, form: dict[str, str], node: str) -> Reply:
         if form.get("media_type") != "STORIES":

@@ -12,15 +12,21 @@ The container id is written to the channel journal before step 3, so a retry reu
 container (PUBLISHED -> already live, nothing is sent again) and ``lookup()`` can settle an
 ``unknown`` row by asking the container. Before a tutorial's first frame the adapter reads
 ``content_publishing_limit`` and defers (or refuses) when the remaining frames would not fit.
+
+Instagram Login tokens last 60 days: ``refresh_token()`` renews one (``storycast channels
+refresh``), and the publish path does it by itself when fewer than 7 days remain (see
+:mod:`storycast.channels.igtoken`).
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StorycastError
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -34,6 +40,7 @@ from .base import (
 )
 from .hosting import HostingOptions, MediaHost, object_key, open_host
 from .http import NetworkChannel
+from .igtoken import WARN_DAYS, TokenFacts, TokenStore, check_writable, ref_kind, store_token
 from .journal import Journal
 from .meta import raise_for_graph
 from .registry import register_channel_type
@@ -44,6 +51,18 @@ PERMISSIONS = {
     "facebook_login": ("instagram_basic", "instagram_content_publish", "pages_read_engagement"),
 }
 STORY_TTL = timedelta(hours=24)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What ``refresh_token()`` did (no token in it)."""
+
+    channel: str
+    stored_in: str  # "file /path" or "keyring entry service/name"
+    expires_at: datetime
+    expires_in_days: int
 
 
 class InstagramChannel(NetworkChannel):
@@ -80,11 +99,14 @@ class InstagramChannel(NetworkChannel):
         on_quota: Literal["defer", "refuse"] = "defer"
         quota_reserve: int = 0  # posts kept free for people publishing by hand
         quota_retry_after: float = 3600.0
+        auto_refresh: bool = True  # renew a file:/keyring: Instagram Login token before it expires
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._host: MediaHost | None = None
         self._swept = False
+        self._token_looked = False
+        self.tokens = TokenStore(self.project.state_dir)
         self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
         if not self.opts.ig_user_id:
             raise ConfigError(
@@ -140,6 +162,155 @@ class InstagramChannel(NetworkChannel):
             body["_trace"] = resp.headers.get("x-fb-trace-id")
             return body
         return {}
+
+    # -- token lifetime (Instagram Login) -------------------------------------------------------
+
+    def token_facts(self) -> TokenFacts:
+        """What .storycast/tokens.json knows about the current token (empty for another token)."""
+        return self.tokens.facts(self.name, self._token())
+
+    def refresh_token(self) -> RefreshResult:
+        """Renew the Instagram Login token and store the new one where ``access_token`` points.
+
+        Raises ChannelError for a Facebook Login channel, ConfigError when the reference cannot
+        be written (``env:``), NeedsAuth when Meta refuses (an expired token must be reconnected).
+        """
+        if self.opts.login != "instagram_login":
+            raise PermanentFailure(
+                f"channel {self.name!r} uses Facebook Login; refresh applies to Instagram Login tokens only",
+                hint="Facebook Login tokens are renewed in Meta's tools (a Page token from a long-lived "
+                "user token does not expire); update the secret access_token references",
+            )
+        ref = self.opts.access_token
+        check_writable(ref, self.project.root, self.name, self.project.config_path)
+        with self.tokens.locked():
+            old = self._token()
+            now = self.context.now()
+            facts = self.tokens.facts(self.name, old)
+            if facts.refreshed_at is not None and now - facts.refreshed_at < timedelta(hours=24):
+                again = facts.refreshed_at + timedelta(hours=24)
+                raise RetryableFailure(
+                    f"{self.name}: the token was refreshed at {facts.refreshed_at:%Y-%m-%d %H:%M} UTC; "
+                    "Instagram refreshes only tokens at least 24 h old",
+                    hint=f"run it again after {again:%Y-%m-%d %H:%M} UTC",
+                    retry_after=(again - now).total_seconds(),
+                )
+            self.tokens.update(self.name, old, now, attempted_at=now)
+            new, expires_in = self._call_refresh(old)
+            try:
+                where = store_token(ref, new, self.project.root)
+            except StorycastError:
+                raise
+            except Exception as exc:  # OSError, keyring errors: say what failed, never the token
+                raise ConfigError(
+                    f"channel {self.name!r}: Instagram issued a new token but it could not be saved "
+                    f"where access_token ({ref}) points ({type(exc).__name__})",
+                    hint="fix the file's or keyring's permissions and run `storycast channels refresh "
+                    f"{self.name}` again; if the current token stops working, create a new one",
+                    file=self.project.config_path,
+                ) from None
+            expires_at = now + timedelta(seconds=expires_in)
+            self.tokens.update(self.name, new, now, expires_at=expires_at, refreshed_at=now, attempted_at=now)
+        log.info(
+            "%s: token refreshed (saved to the %s); it expires %s", self.name, where, f"{expires_at:%Y-%m-%d}"
+        )
+        return RefreshResult(self.name, where, expires_at, int(expires_in // 86400))
+
+    def _call_refresh(self, token: str) -> tuple[str, float]:
+        """GET /refresh_access_token: (new token, expires_in seconds)."""
+        what = "refresh the access token"
+        # Meta documents the token as a query parameter here; the redactor keeps it out of logs.
+        # Read-only for the HTTP layer: repeating a refresh whose answer was lost is harmless.
+        resp = self.http.request(
+            "GET",
+            f"{self.api_base}/refresh_access_token",
+            mutating=False,
+            what=what,
+            params={"grant_type": "ig_refresh_token", "access_token": token},
+        )
+        try:
+            raise_for_graph(resp, self.name, what, self.redact)
+        except NeedsAuth as exc:
+            raise NeedsAuth(
+                f"{exc.message}: the token can no longer be refreshed; reconnect the account",
+                hint="log in again with Business Login for Instagram, create a new long-lived token, "
+                f"store it where access_token ({self.opts.access_token}) points, then run "
+                f"`storycast channels check {self.name}`",
+            ) from None
+        body = self.http.json_of(resp)
+        new = body.get("access_token") if isinstance(body, dict) else None
+        try:
+            expires_in = float(body.get("expires_in"))  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            expires_in = -1.0
+        if not isinstance(new, str) or not new or expires_in <= 0:
+            raise PermanentFailure(
+                f"{self.name}: {what}: the answer has no access_token/expires_in; the token was not changed",
+                hint="check api_base points at graph.instagram.com",
+            )
+        self._redactor.add(new)
+        return new, expires_in
+
+    def _maybe_refresh(self) -> None:
+        """Before publishing: renew a file:/keyring: token when < 7 days remain, once a day at most.
+
+        Costs one read of .storycast/tokens.json per channel instance (one engine tick). A failed
+        refresh is logged and publishing goes on with the current token.
+        """
+        if self._token_looked:
+            return
+        self._token_looked = True
+        if self.opts.login != "instagram_login":
+            return
+        token = self._token()
+        now = self.context.now()
+        facts = self.tokens.facts(self.name, token)
+        if facts.first_seen is None:
+            # A token storycast has not seen: start its clock (its latest possible expiry for check).
+            self.tokens.update(self.name, token, now)
+            return
+        if (
+            not self.opts.auto_refresh
+            or ref_kind(self.opts.access_token) not in ("file", "keyring")
+            or not facts.due(now)
+        ):
+            return
+        with self.tokens.locked():
+            if not self.tokens.facts(self.name, token).due(now):  # another worker just did it
+                return
+            try:
+                self.refresh_token()
+            except StorycastError as exc:
+                self.tokens.update(self.name, token, now, attempted_at=now)
+                log.warning("%s: automatic token refresh failed: %s", self.name, self.redact(exc.message))
+
+    def _expiry_check(self) -> CheckResult:
+        facts = self.token_facts()
+        now = self.context.now()
+        latest = facts.latest_expiry
+        if latest is None:
+            return CheckResult(
+                "token expiry",
+                True,
+                "unknown until storycast refreshes the token "
+                f"(`storycast channels refresh {self.name}`, or automatically before publishing)",
+                "info",
+            )
+        days = (latest - now).total_seconds() / 86400
+        exact = facts.expires_at is not None
+        detail = (
+            f"{max(days, 0):.0f} day(s) left (expires {latest:%Y-%m-%d})"
+            if exact
+            else f"at most {max(days, 0):.0f} day(s) left (first seen {facts.first_seen:%Y-%m-%d}; "
+            "the exact expiry is known after a refresh)"
+        )
+        if ref_kind(self.opts.access_token) == "env":
+            detail += "; an env: token is renewed by hand"
+        if days < WARN_DAYS:
+            return CheckResult(
+                "token expiry", False, detail + f"; run `storycast channels refresh {self.name}`", "warning"
+            )
+        return CheckResult("token expiry", True, detail, "info")
 
     # -- quota ----------------------------------------------------------------------------------
 
@@ -276,6 +447,7 @@ class InstagramChannel(NetworkChannel):
             )
         if not request.media.path.is_file():
             raise PermanentFailure(f"{self.name}: the frame file {request.media.path} is missing")
+        self._maybe_refresh()
         key = request.idempotency_key
         entry = self.journal.get(key) or {}
         if entry.get("state") == "published":
@@ -382,6 +554,8 @@ class InstagramChannel(NetworkChannel):
         try:
             me = self._call("GET", "me", "read the account", mutating=False, fields="id,username")
             out.append(CheckResult("token", True, f"valid for @{me.get('username') or me.get('id')}"))
+            if self.opts.login == "instagram_login":
+                out.append(self._expiry_check())
         except NeedsAuth as exc:
             return [CheckResult("token", False, exc.message)]
         except (RetryableFailure, PermanentFailure, AmbiguousOutcome) as exc:

@@ -1,9 +1,10 @@
-"""``storycast channels list | check`` and ``storycast confirm``.
+"""``storycast channels list | check | refresh`` and ``storycast confirm``.
 
 ``channels list`` shows every channel type (built-in or plugin) with its capabilities, then the
 channels configured in storycast.toml. ``channels check`` opens each configured channel and
-asks it to verify credentials, permissions and quota (no post is made). ``confirm`` records
-that a person posted a hand-off pack.
+asks it to verify credentials, permissions and quota (no post is made). ``channels refresh``
+renews an Instagram Login token and stores it where the channel's reference points.
+``confirm`` records that a person posted a hand-off pack.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ExitStatus, StorycastError
+from ..errors import ConfigError, ExitStatus, StorycastError
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
 
 channels_app = typer.Typer(
@@ -140,6 +141,54 @@ def check(
         raise typer.Exit(int(ExitStatus.CHANNEL))
 
 
+@channels_app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The Instagram channel (login = instagram_login).")],
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+) -> None:
+    """Renew an Instagram Login token (60-day lifetime) and save it where access_token points.
+
+    A file: reference is rewritten atomically (mode 0600), a keyring: entry is updated; an env:
+    reference cannot be written, so nothing is refreshed (exit 3). The new expiry is recorded in
+    .storycast/tokens.json for `channels check`. Exits 5 when Instagram refuses (an expired token
+    must be reconnected).
+    """
+    from ..channels.instagram import InstagramChannel
+    from ..channels.registry import open_channel
+
+    project = load_project(ctx)
+    channel = open_channel(project, name, get_context(ctx))
+    try:
+        if not isinstance(channel, InstagramChannel):
+            raise ConfigError(
+                f"channel {name!r} is of type {channel.type_name!r}; "
+                "refresh applies to Instagram Login tokens only",
+                hint="other channels' credentials are renewed where they are issued; "
+                "`storycast channels check` tells whether they still work",
+                file=project.config_path,
+            )
+        result = channel.refresh_token()
+    finally:
+        channel.close()
+    if as_json:
+        print_json(
+            {
+                "channel": result.channel,
+                "refreshed": True,
+                "stored_in": result.stored_in,
+                "expires_at": result.expires_at,
+                "expires_in_days": result.expires_in_days,
+            }
+        )
+        return
+    console().print(
+        f"{name}: token refreshed and saved to the {result.stored_in}; it expires "
+        f"{result.expires_at:%Y-%m-%d %H:%M} UTC ({result.expires_in_days} days).",
+        markup=False,
+    )
+
+
 def confirm(
     ctx: typer.Context,
     ids: Annotated[
@@ -180,6 +229,6 @@ def confirm(
 
 
 def register(app: typer.Typer) -> None:
-    """Add `channels list|check` and `confirm` to the app."""
+    """Add `channels list|check|refresh` and `confirm` to the app."""
     app.add_typer(channels_app, name="channels")
     app.command("confirm")(confirm)
