@@ -508,3 +508,15 @@ def test_refresh_updates_a_keyring_entry(tmp_path, meta, static):
         assert len(meta.stories) == 1
     finally:
         keyring.set_keyring(previous)
+
+
+def test_the_webhook_keys_of_web_md_are_instagram_channel_options(tmp_path, meta, static):
+    """docs/web.md puts app_secret and verify_token under [channels.ig]: an enabled channel opens."""
+    from storycast.channels.registry import open_channel
+    from storycast.context import Context
+
+    project = _project(
+        tmp_path, meta, static, extra='app_secret = "env:META_APP_SECRET"\nverify_token = "env:META_VERIFY"'
+    )
+    ig = open_channel(project, "ig", Context())
+    assert ig.opts.app_secret == "env:META_APP_SECRET" and ig.opts.verify_token == "env:META_VERIFY"

@@ -100,6 +100,9 @@ class InstagramChannel(NetworkChannel):
         quota_reserve: int = 0  # posts kept free for people publishing by hand
         quota_retry_after: float = 3600.0
         auto_refresh: bool = True  # renew a file:/keyring: Instagram Login token before it expires
+        # For `storycast serve`'s /hooks/instagram (story insights, replies): secret references.
+        app_secret: str = ""  # verifies X-Hub-Signature-256 on webhook deliveries
+        verify_token: str = ""  # answers Meta's subscription handshake
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
