@@ -19,7 +19,6 @@ before that, ``first_seen + 60 days`` is the latest it can expire.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -29,9 +28,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from ..errors import ConfigError
+from .journal import JsonStore
 
 LIFETIME = timedelta(days=60)
 MIN_AGE = timedelta(hours=24)  # Meta refuses to refresh a younger token
@@ -85,12 +83,11 @@ class TokenFacts:
         return self.expires_at is None or self.expires_at - now < AUTO_REFRESH_WITHIN
 
 
-class TokenStore:
+class TokenStore(JsonStore):
     """``.storycast/tokens.json``, written atomically under a file lock (workers share it)."""
 
     def __init__(self, state_dir: Path) -> None:
-        self.path = state_dir / "tokens.json"
-        self._lock = FileLock(str(self.path) + ".lock", timeout=60)
+        super().__init__(state_dir / "tokens.json", timeout=60)
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -98,13 +95,6 @@ class TokenStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             yield
-
-    def _read(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
 
     def facts(self, channel: str, token: str) -> TokenFacts:
         """The facts about ``token`` (empty when the entry describes another token)."""
@@ -128,10 +118,7 @@ class TokenStore:
                 entry = {"token": fp, "first_seen": now.isoformat()}
             entry.update({k: v.isoformat() if v is not None else None for k, v in values.items()})
             data[channel] = {k: v for k, v in entry.items() if v is not None}
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
+            self._write(data)
 
 
 # -- where the token lives ------------------------------------------------------------------------

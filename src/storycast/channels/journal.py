@@ -22,12 +22,12 @@ from filelock import FileLock
 KEEP = timedelta(days=3)  # entries older than this are dropped; containers expire after 24 h
 
 
-class Journal:
-    """Small key -> dict store for one channel."""
+class JsonStore:
+    """A JSON object in one file, shared by processes: read freely, written atomically under a lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float = 30) -> None:
         self.path = path
-        self._lock = FileLock(str(path) + ".lock", timeout=30)
+        self._lock = FileLock(str(path) + ".lock", timeout=timeout)
 
     def _read(self) -> dict[str, dict[str, Any]]:
         try:
@@ -42,6 +42,10 @@ class Journal:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
         os.replace(tmp, self.path)
+
+
+class Journal(JsonStore):
+    """Small key -> dict store for one channel."""
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The entry for ``key``, or None."""
