@@ -169,3 +169,23 @@ def test_default_templates_balance_titles_and_questions_not_body_text(tmp_path: 
         "poll": {"question"},
         "hours": {"title"},
     }
+
+
+def test_thai_title_with_spaces_splits_at_a_space_not_inside_a_compound(fonts: FontLibrary) -> None:
+    # "Turn on two-step verification": width alone would cut the compound การยืนยันตัวตน
+    # ("verification") after การยืนยัน; the title's own space is the split a reader expects.
+    title = "เปิดการยืนยันตัวตน 2 ขั้นตอน"
+    req = TextRequest(title, "th", weight="bold", size_max=104, size_min=80, max_lines=3, balance=True)
+    lines = [line.text.strip() for line in layout_text(req, 900, 400, fonts).lines]
+    assert lines == ["เปิดการยืนยันตัวตน", "2 ขั้นตอน"], lines
+
+
+def test_thai_title_without_spaces_is_still_balanced_by_width(fonts: FontLibrary) -> None:
+    title = "รีเซ็ตเราเตอร์ของคุณ"  # "reset your router": no space, so dictionary words decide
+
+    def lines(balance: bool) -> list[str]:
+        req = TextRequest(title, "th", weight="bold", size_max=104, size_min=104, balance=balance)
+        return [line.text for line in layout_text(req, 800, 600, fonts).lines]
+
+    assert lines(False) == ["รีเซ็ตเราเตอร์ของ", "คุณ"]  # greedy: a lone "คุณ"
+    assert lines(True) == ["รีเซ็ตเราเตอร์", "ของคุณ"]
