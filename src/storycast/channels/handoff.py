@@ -24,11 +24,11 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from ..files import replace_atomically
 from .base import (
     Capabilities,
     Channel,
@@ -70,10 +70,7 @@ PLATFORMS = {
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    replace_atomically(path, data)
 
 
 class HandoffChannel(Channel):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..files import replace_atomically
 from .journal import JsonStore
 
 LIFETIME = timedelta(days=60)
@@ -177,18 +177,8 @@ def store_token(ref: str, token: str, base: Path) -> str:
     kind, _, target = ref.partition(":")
     if kind == "file":
         path = secret_path(ref, base)
-        # Same folder, so os.replace is atomic: a reader sees the old token or the new, never half.
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(token + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # A reader sees the old token or the new, never half; the file stays private (0600).
+        replace_atomically(path, (token + "\n").encode("utf-8"), mode=0o600, durable=True)
         return f"file {path}"
     if kind == "keyring":
         import keyring

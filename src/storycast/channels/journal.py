@@ -11,13 +11,13 @@ written atomically under a file lock (several workers may share a channel).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+
+from ..files import replace_atomically
 
 KEEP = timedelta(days=3)  # entries older than this are dropped; containers expire after 24 h
 
@@ -37,11 +37,7 @@ class JsonStore:
         return data if isinstance(data, dict) else {}
 
     def _write(self, data: dict[str, dict[str, Any]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, self.path)
+        replace_atomically(self.path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
 
 
 class Journal(JsonStore):

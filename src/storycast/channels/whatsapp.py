@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import ConfigError
+from ..files import replace_atomically
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -486,14 +485,7 @@ def record_windows(path: Path, seen: Mapping[str, datetime], now: datetime) -> i
                 data[key] = at
         cutoff = now - WINDOW_KEEP
         kept = {n: at.astimezone(UTC).isoformat() for n, at in sorted(data.items()) if at >= cutoff}
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(kept, fh, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(path, json.dumps(kept, indent=1).encode("utf-8"), suffix=".json")
     return len(kept)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -11,29 +12,19 @@ from ._common import JSON_HELP, console, get_context, load_project, print_json
 if TYPE_CHECKING:
     from ..render.prune import PruneReport
 
+T = TypeVar("T")
+
 cache_app = typer.Typer(help="Inspect and prune the render cache (.storycast/cache).", no_args_is_help=True)
 
 
-def _size(value: str | None) -> int | None:
-    from ..render.prune import parse_size
-
+def _option(value: str | None, parse: Callable[[str], T], flag: str) -> T | None:
+    """``parse(value)`` for a CLI option; a bad value is a usage error (exit 2) naming ``flag``."""
     if value is None:
         return None
     try:
-        return parse_size(value)
+        return parse(value)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--max-size") from None
-
-
-def _duration(value: str | None) -> float | None:
-    from ..render.prune import parse_duration
-
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--older-than") from None
+        raise typer.BadParameter(str(exc), param_hint=flag) from None
 
 
 @cache_app.command("info")
@@ -136,8 +127,8 @@ def prune(
     """
     from ..render import prune as p
 
-    age = _duration(older_than)
-    size = _size(max_size)
+    age = _option(older_than, p.parse_duration, "--older-than")
+    size = _option(max_size, p.parse_size, "--max-size")
     project = load_project(ctx)
     cfg = project.config.cache
     report = p.prune(

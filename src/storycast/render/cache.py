@@ -18,10 +18,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from ..files import replace_atomically
 
 # Bump when drawing code changes output for the same inputs, so stale cache entries are ignored.
 ENGINE_VERSION = "render-1"
@@ -215,17 +216,7 @@ _MODE = _file_mode()
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    replace_atomically(path, data, mode=_MODE, prefix=f".{path.name}.", suffix=".tmp")
 
 
 @contextlib.contextmanager

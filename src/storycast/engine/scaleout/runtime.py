@@ -346,12 +346,6 @@ class Runtime:
         return "unknown" if self.ledger.retry(run) else "untouched"
 
 
-def _id_is(row_id: int) -> Any:
-    from ...ledger.models import Publication
-
-    return Publication.id == row_id
-
-
 def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
     """Delete temp files (``.*.tmp*``) a killed render left behind; return how many.
 
