@@ -106,21 +106,42 @@ def print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def parse_now(value: str | None, ctx: typer.Context | None = None) -> datetime:
-    """``--now ISO8601`` (naive values are UTC), or the context clock. Also freezes the context clock."""
+# The clock a command may be told to pretend (--now, --from, --since). Beyond these bounds the
+# engine's own arithmetic (a day's lookback, an hour's horizon, a post's 24 hours) leaves the
+# calendar, and no schedule means anything there anyway.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def parse_now(value: str | None, ctx: typer.Context | None = None, *, option: str = "--now") -> datetime:
+    """``--now ISO8601`` (naive values are UTC), or the context clock. Also freezes the context clock.
+
+    ``option`` names the option in error messages (``--from``, ``--since`` parse the same way).
+    """
     if value is None:
         return get_context(ctx).now() if ctx is not None else datetime.now(UTC)
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(
-            f"{value!r} is not an ISO 8601 time; write it like 2026-12-01T09:30:00+01:00"
+            f"{value!r} is not an ISO 8601 time; write it like 2026-12-01T09:30:00+01:00",
+            param_hint=f"'{option}'",
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the calendar begins
+        utc = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= utc < LATEST:
+        raise typer.BadParameter(
+            f"{value!r} is out of range; give a time from {EARLIEST:%Y-%m-%d} to "
+            f"{LATEST - timedelta(days=1):%Y-%m-%d} (UTC)",
+            param_hint=f"'{option}'",
+        )
     if ctx is not None:
-        get_context(ctx).fixed_clock(parsed)
-    return parsed.astimezone(UTC)
+        get_context(ctx).fixed_clock(utc)
+    return utc
 
 
 def fail(error: StorycastError) -> None:

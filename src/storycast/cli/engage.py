@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
 
         project = load_project(ctx)
         at = parse_now(now, ctx)
-        start = parse_now(since) if since else None
+        start = parse_now(since, option="--since") if since else None
         report = build_report(project, now=at, since=start)
         if out is not None:
             from ..engage.report_html import render_html

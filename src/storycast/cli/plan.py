@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import JSON_HELP, NOW_HELP, console, load_project, parse_now, print_json
+from ._common import JSON_HELP, LATEST, NOW_HELP, console, load_project, parse_now, print_json
 
 if TYPE_CHECKING:
     from ..timetable import Occurrence
@@ -49,8 +49,13 @@ def register(app: typer.Typer) -> None:
 
         project = load_project(ctx)
         now_utc = parse_now(now, ctx)
-        begin = parse_now(start) if start is not None else now_utc
+        begin = parse_now(start, option="--from") if start is not None else now_utc
         end = begin + timedelta(days=days)
+        if end >= LATEST:  # parse_now's bound holds for the end of the listing too
+            raise typer.BadParameter(
+                f"the listing would end in the year {end.year}; use an earlier --from or fewer --days",
+                param_hint="'--days'",
+            )
         occurrences = load_timetable(project).occurrences(begin, end)
         if as_json:
             print_json(
