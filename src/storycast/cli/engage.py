@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+from ._paths import output_file
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +28,8 @@ def register(app: typer.Typer) -> None:
     def qa_ics(
         ctx: typer.Context,
         out: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Write the feed here (default: stdout).")
+            Path | None,
+            typer.Option("--out", "-o", help="Write the feed here (default: stdout).", callback=output_file),
         ] = None,
         lang: Annotated[
             str | None, typer.Option("--lang", help="Language of titles (default: the project's).")
@@ -192,7 +194,8 @@ def register(app: typer.Typer) -> None:
             typer.Option("--since", help="Only publications due from this ISO date/time (naive = UTC)."),
         ] = None,
         out: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Write an HTML report with charts here.")
+            Path | None,
+            typer.Option("--out", "-o", help="Write an HTML report with charts here.", callback=output_file),
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ._common import JSON_HELP, console, err_console, load_project, print_json
+from ._paths import output_folder
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,10 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Argument(help="Only these story ids (default: every tutorial).")
         ] = None,
         out: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Output folder (default: <project>/site).")
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="Output folder (default: <project>/site).", callback=output_folder
+            ),
         ] = None,
         base_url: Annotated[
             str | None,
@@ -58,10 +62,15 @@ def register(app: typer.Typer) -> None:
     def serve(
         ctx: typer.Context,
         out: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Site folder (default: <project>/site).")
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="Site folder (default: <project>/site).", callback=output_folder
+            ),
         ] = None,
         host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
+        port: Annotated[
+            int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")
+        ] = 8001,
         build_first: Annotated[
             bool, typer.Option("--build/--no-build", help="Build the site before serving.")
         ] = True,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ._common import JSON_HELP, console, err_console, load_project, print_json
+from ._paths import output_folder
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -67,7 +68,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--lang", "-l", help="Language code(s), comma-separated, or 'all'.")
         ] = "all",
         out: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Output folder (default: [render] out, build/).")
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="Output folder (default: [render] out, build/).", callback=output_folder
+            ),
         ] = None,
         fmt: Annotated[
             ImageFormat | None,

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         host: Annotated[
             str, typer.Option("--host", help="Address to listen on (keep 127.0.0.1 unless behind a proxy).")
         ] = "127.0.0.1",
-        port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8000,
+        port: Annotated[
+            int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")
+        ] = 8000,
         watch: Annotated[
             bool,
             typer.Option(
