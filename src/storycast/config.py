@@ -101,6 +101,9 @@ class RenderSection(_Section):
     out: str = "build"
     jobs: int = Field(1, ge=1, le=64)
     safe_zone: SafeZone = Field(default_factory=SafeZone)
+    # Bounds on one frame template's run (see docs/templates.md, "Limits").
+    template_timeout: float = Field(10, gt=0, le=600)
+    template_max_output: int = Field(1_000_000, ge=10_000, le=100_000_000)
 
 
 class StateSection(_Section):
