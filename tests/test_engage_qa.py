@@ -9,7 +9,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_skeleton, format_time, format_timedelta
 
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
 from storycast.context import Context
@@ -126,14 +125,41 @@ def test_event_content_errors_name_file_and_line(make_project) -> None:
     assert "duration" in problem.message and problem.line == 8
 
 
-@pytest.mark.parametrize("lang", ["th", "hi", "sr", "es", "en"])
-def test_localized_date_time_and_countdown_match_babel(lang: str) -> None:
+WHEN = {
+    # The announcement line: date and time in the patterns pinned by storycast.dates.
+    "en": "Thu, Dec 3 · 6:00\u202fPM",
+    "es": "jue, 3 de diciembre · 18:00",
+    "th": "วันพฤหัสบดีที่ 3 ธันวาคม · 18:00",
+    "hi": "गुरु, 3 दिसंबर · 6:00 pm",
+    "sr": "чет, 3. децембар · 18:00",
+    "ar": "الخميس، 3 ديسمبر · 6:00 م",
+}
+COUNTDOWN = {
+    # 40 minutes, 1 hour and 23 h 50 min before a session (rounded to the nearest unit).
+    "en": ["in 40 minutes", "in 1 hour", "in 24 hours"],
+    "es": ["dentro de 40 minutos", "dentro de 1 hora", "dentro de 24 horas"],
+    "th": ["ในอีก 40 นาที", "ในอีก 1 ชั่วโมง", "ในอีก 24 ชั่วโมง"],
+    "hi": ["40 मिनट में", "1 घंटे में", "24 घंटे में"],
+    "sr": ["за 40 минута", "за 1 сат", "за 24 сата"],
+    "ar": ["خلال 40 دقيقة", "خلال ساعة واحدة", "خلال 24 ساعة"],
+}
+ALTERNATIVES = {
+    "en": "1, 2, or 3",
+    "es": "1, 2 o 3",
+    "th": "1, 2 หรือ 3",
+    "hi": "1, 2 या 3",
+    "sr": "1, 2 или 3",
+    "ar": "1 أو 2 أو 3",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WHEN))
+def test_localized_date_time_countdown_and_list(lang: str) -> None:
     session = datetime(2026, 12, 3, 18, 0, tzinfo=MADRID)
-    assert texts.format_session_date(session, lang) == format_skeleton("MMMMEEEEd", session, locale=lang)
-    assert texts.format_session_time(session, lang) == format_time(session, "short", locale=lang)
-    left = timedelta(minutes=55)
-    want = format_timedelta(left, add_direction=True, threshold=1.0, granularity="minute", locale=lang)
-    assert texts.format_countdown(left, lang) == want
+    assert texts.format_when(session, lang) == WHEN[lang]
+    lefts = [timedelta(minutes=40), timedelta(hours=1), timedelta(hours=23, minutes=50)]
+    assert [texts.format_countdown(left, lang) for left in lefts] == COUNTDOWN[lang]
+    assert texts.format_list(["1", "2", "3"], lang) == ALTERNATIVES[lang]
 
 
 def test_localized_strings_are_really_localized() -> None:

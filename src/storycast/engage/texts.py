@@ -1,4 +1,4 @@
-"""Localized words of engagement frames, and dates, times and countdowns formatted by Babel.
+"""Localized words of engagement frames, and their dates, times and countdowns.
 
 The UI strings shared with tutorials live in ``templates/strings.yaml``; these few phrases belong
 to the announcement series and poll frames, so they live next to the code that picks them.
@@ -7,6 +7,8 @@ to the announcement series and poll frames, so they live next to the code that p
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+
+from .. import dates
 
 PHRASES: dict[str, dict[str, str]] = {
     "live_now": {
@@ -93,17 +95,13 @@ def _locale(lang: str) -> str:
 
 
 def format_session_date(local: datetime, lang: str) -> str:
-    """Weekday, day and month of a session, as the language writes them (Babel skeleton MMMMEEEEd)."""
-    from babel.dates import format_skeleton
-
-    return str(format_skeleton("MMMMEEEEd", local, locale=_locale(lang)))
+    """Weekday, day and month of a session, in the pattern pinned for the language (storycast.dates)."""
+    return dates.session_date(local, lang)
 
 
 def format_session_time(local: datetime, lang: str) -> str:
-    """The session's local clock time in the language's short time format (Babel)."""
-    from babel.dates import format_time
-
-    return str(format_time(local, "short", locale=_locale(lang)))
+    """The session's local clock time, in the pattern pinned for the language (storycast.dates)."""
+    return dates.short_time(local, lang)
 
 
 def format_when(local: datetime, lang: str) -> str:

@@ -107,10 +107,11 @@ def category_label(lib: Library, category: str, lang: str) -> str:
 
 def _format_date(value: Any, lang: str) -> str:
     from babel.core import UnknownLocaleError
-    from babel.dates import format_date
+
+    from ..dates import long_date
 
     try:
-        return str(format_date(value, format="long", locale=lang.replace("-", "_")))
+        return long_date(value, lang)
     except (UnknownLocaleError, ValueError):
         return value.isoformat()  # type: ignore[no-any-return]
 

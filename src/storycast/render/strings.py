@@ -144,7 +144,9 @@ def support_hours_context(section: Any, lang: str, t: Translator, project_tz: st
     timezone, timezone_name, holiday_note, holidays: [localized dates], configured}``. Consecutive
     weekdays with identical spans are grouped; closed days are grouped the same way.
     """
-    from babel.dates import format_date, get_day_names, get_timezone_name
+    from babel.dates import get_day_names, get_timezone_name
+
+    from ..dates import day_month
 
     names = get_day_names("wide", locale=lang.replace("-", "_"))
     week: dict[str, list[str]] = section.week()
@@ -174,7 +176,7 @@ def support_hours_context(section: Any, lang: str, t: Translator, project_tz: st
         tz_name = tz
     holidays = []
     for iso in section.holidays:
-        holidays.append(format_date(date.fromisoformat(iso), "d MMM", locale=lang.replace("-", "_")))
+        holidays.append(day_month(date.fromisoformat(iso), lang))
     return {
         "configured": bool(section.configured),
         "rows": rows,
