@@ -326,9 +326,9 @@ def test_preview_refreshes_after_a_template_edit(browser: Any, app_url: str, pro
         edited = re.sub(r"mix\(([^,()]+),\s*([0-9.]+)\)", bump, text, count=1)
         assert edited != text
         step.write_text(edited, encoding="utf-8")
-        page.wait_for_function(
-            f"Number(document.documentElement.dataset.version) > {version}", timeout=60_000
-        )
+        # A selector, not wait_for_function: the page's content security policy forbids eval.
+        page.wait_for_selector(f'html:not([data-version="{version}"])', state="attached", timeout=60_000)
+        assert int(page.locator("html").get_attribute("data-version") or 0) > version
         assert page.locator("#strip img").nth(1).get_attribute("src") != first
         shot(page, "preview-after-edit", full=False)
     finally:

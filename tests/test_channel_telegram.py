@@ -89,7 +89,7 @@ def test_business_story_with_active_period(tmp_path, tg):
     result = ch.publish(req)
     assert result.remote_id == str(tg.stories[0]["id"])
     assert result.expires_utc == ch.context.now() + timedelta(hours=12)
-    assert {c.check: c.ok for c in ch.check()} == {"token": True, "business": True}
+    assert {c.check: c.ok for c in ch.check()} == {"token": True, "business": True, "webhook": True}
 
 
 def test_story_photo_must_be_1080x1920(tmp_path, tg):
@@ -152,3 +152,24 @@ def test_check_reports_bot_rights(tmp_path, tg):
     assert not chat.ok and "without the right to post" in chat.detail
     missing = _channel(tmp_path, tg, extra='chat_id = "@nowhere"')
     assert not {c.check: c for c in missing.check()}["chat"].ok
+
+
+def test_check_says_whether_the_webhook_accepts_updates(tmp_path, tg):
+    """Without a webhook_secret /hooks/telegram/NAME refuses every update, and check says so."""
+    bare = {c.check: c for c in _channel(tmp_path, tg).check()}["webhook"]
+    assert bare.severity == "info" and "refuses every update" in bare.detail
+    secret = "tg_hook-Secret42"
+    env = {**ENV, "TG_HOOK": secret}
+    signed = _channel(tmp_path, tg, extra='chat_id = "@lumen"\nwebhook_secret = "env:TG_HOOK"', env=env)
+    hook = {c.check: c for c in signed.check()}["webhook"]
+    assert hook.ok and "/hooks/telegram/tg accepts updates" in hook.detail and secret not in hook.detail
+    bad = _channel(
+        tmp_path,
+        tg,
+        extra='chat_id = "@lumen"\nwebhook_secret = "env:TG_HOOK"',
+        env={**ENV, "TG_HOOK": "a b"},
+    )
+    wrong = {c.check: c for c in bad.check()}["webhook"]
+    assert not wrong.ok and wrong.severity == "error" and "A-Z" in wrong.detail
+    unset = _channel(tmp_path, tg, extra='chat_id = "@lumen"\nwebhook_secret = "env:TG_NOPE"')
+    assert not {c.check: c for c in unset.check()}["webhook"].ok

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -87,11 +88,30 @@ def project(make_project: Any) -> Project:
     return p
 
 
+BASE = "http://127.0.0.1:8000"
+
+
 @pytest.fixture
 def client(project: Project) -> TestClient:
     from storycast.web import create_app
 
-    return TestClient(create_app(project, now=lambda: NOW, watch=False))
+    return TestClient(create_app(project, now=lambda: NOW, watch=False), base_url=BASE)
+
+
+def _viewer(client: TestClient) -> dict[str, str]:
+    """The header the feed page's script sends: the signed viewer id the page was served with."""
+    match = re.search(r'data-viewer="([^"]+)"', client.get("/").text)
+    assert match is not None
+    return {"X-Storycast-Viewer": match.group(1)}
+
+
+def _csrf(client: TestClient) -> dict[str, str]:
+    """The CSRF header a script sends, from GET /handoff (which also sets the cookie it is bound to)."""
+    return {"X-CSRF-Token": client.get("/handoff", headers={"Accept": "application/json"}).json()["csrf"]}
+
+
+def _live_remote_id(client: TestClient) -> str:
+    return str(client.get("/api/feed").json()["stories"][0]["frames"][0]["remote_id"])
 
 
 def test_feed_lists_live_stories_oldest_first_and_hides_expired(project: Project) -> None:
@@ -124,25 +144,31 @@ def test_vote_goes_through_record_vote_and_counts_once_per_viewer(
 ) -> None:
     from storycast.engage import tally
 
-    client.get("/")  # sets the viewer cookie
-    assert client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 2, "lang": "en"}).json()[
-        "new_voter"
-    ]
-    again = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 5, "lang": "en"}).json()
+    viewer = _viewer(client)  # the page hands out the signed viewer id
+    first = client.post(
+        "/api/vote", json={"poll_id": "csat-weekly", "option": 2, "lang": "en"}, headers=viewer
+    ).json()
+    assert first["new_voter"]
+    again = client.post(
+        "/api/vote", json={"poll_id": "csat-weekly", "option": 5, "lang": "en"}, headers=viewer
+    ).json()
     assert again == {"ok": True, "new_voter": False, "option": 5}
     t = tally(project, "csat-weekly").to_json()
     assert t["total"] == 1
-    bad = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 9})
+    bad = client.post("/api/vote", json={"poll_id": "csat-weekly", "option": 9}, headers=viewer)
     assert bad.status_code == 400 and "options 1 to 5" in bad.json()["error"]
-    assert client.post("/api/vote", json={"poll_id": "nope", "option": 1}).status_code == 400
+    assert client.post("/api/vote", json={"poll_id": "nope", "option": 1}, headers=viewer).status_code == 400
 
 
 def test_reply_is_stored(client: TestClient, project: Project) -> None:
     from storycast.engage.store import reply_rows
     from storycast.ledger import open_ledger
 
-    assert client.post("/api/reply", json={"text": "  "}).status_code == 400
-    assert client.post("/api/reply", json={"remote_id": "local:x", "text": "It still blinks"}).json()["ok"]
+    viewer = _viewer(client)
+    remote_id = _live_remote_id(client)
+    assert client.post("/api/reply", json={"text": "  "}, headers=viewer).status_code == 400
+    sent = client.post("/api/reply", json={"remote_id": remote_id, "text": "It still blinks"}, headers=viewer)
+    assert sent.json()["ok"]
     ledger = open_ledger(project)
     try:
         rows = reply_rows(ledger)
@@ -282,10 +308,16 @@ def test_handoff_page_lists_packs_and_posted_confirms_them(client: TestClient, p
     assert "Snap tip" in page.text and page.text.count('name="ids"') == 2
     assert "Snap tip" in client.get(f"/confirm/{ids[1]}").text
     assert "not waiting" in client.get("/confirm/999").text
-    posted = client.post("/handoff/confirm", data={"ids": [str(i) for i in ids]}, follow_redirects=False)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    posted = client.post(
+        "/handoff/confirm",
+        data={"ids": [str(i) for i in ids], "csrf": token.group(1)},
+        follow_redirects=False,
+    )
     assert posted.status_code == 303
     assert "Nothing is waiting" in client.get(posted.headers["location"]).text
-    again = client.post(f"/handoff/{ids[0]}/confirm", headers={"Accept": "application/json"})
+    again = client.post(f"/handoff/{ids[0]}/confirm", headers={"Accept": "application/json", **_csrf(client)})
     assert again.json()["ok"] is False and again.json()["confirmed"] == []
     assert client.post("/handoff/abc/confirm").status_code == 400
 
@@ -322,7 +354,7 @@ def test_an_empty_feed_says_how_many_frames_expired(project: Project) -> None:
     from storycast.web import create_app
 
     later = NOW + timedelta(days=3)
-    client = TestClient(create_app(project, now=lambda: later, watch=False))
+    client = TestClient(create_app(project, now=lambda: later, watch=False), base_url=BASE)
     page = client.get("/")
     assert "No live stories" in page.text
     assert "8 published frames have expired" in page.text
@@ -361,4 +393,7 @@ def test_a_poll_added_while_serving_can_be_voted_on(client: TestClient, project:
     (project.root / "stories" / "csat-later.yaml").write_text(
         text.replace("id: csat-weekly", "id: csat-later"), encoding="utf-8"
     )
-    assert client.post("/api/vote", json={"poll_id": "csat-later", "option": 1}).json()["ok"] is True
+    spec = PollSpec(question="How happy?", options=("1", "2", "3", "4", "5"), poll_id="csat-later")
+    _publish(project, "csat-later", "en", 1, NOW - timedelta(minutes=1), poll=spec)
+    vote = client.post("/api/vote", json={"poll_id": "csat-later", "option": 1}, headers=_viewer(client))
+    assert vote.json()["ok"] is True

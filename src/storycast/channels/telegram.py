@@ -18,6 +18,7 @@ no way to list a channel's posts, so a lost answer stays ``unknown`` for a perso
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ POLL_OPTION_LIMIT = 100
 POLL_OPTIONS = (2, 10)
 ALBUM = (2, 10)
 STORY_PERIODS = (6 * 3600, 12 * 3600, 86400, 2 * 86400)
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
 _last_sent: dict[str, float] = {}
 _pace_lock = threading.Lock()
@@ -89,6 +91,10 @@ class TelegramChannel(NetworkChannel):
         min_interval: float = 1.0  # seconds between messages to one chat
         silent: bool = False  # disable_notification
         anonymous_polls: bool = True
+        # For `storycast serve`'s /hooks/telegram/NAME: a secret reference, given to setWebhook as
+        # secret_token; Telegram sends it back in X-Telegram-Bot-Api-Secret-Token. Without it the
+        # endpoint refuses every update (anyone could post one).
+        webhook_secret: str = ""
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -289,7 +295,33 @@ class TelegramChannel(NetworkChannel):
     # -- check ----------------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
-        """Bot token, chat, the bot's rights there, and the business connection in story mode."""
+        """Bot token, chat, the bot's rights there, the business connection in story mode, and
+        whether the webhook endpoint accepts updates."""
+        return [*self._check_bot(), self._check_webhook()]
+
+    def _check_webhook(self) -> CheckResult:
+        path = f"/hooks/telegram/{self.name}"
+        if not self.opts.webhook_secret:
+            return CheckResult(
+                "webhook",
+                True,
+                f"no webhook_secret: {path} refuses every update (set one to receive replies)",
+                "info",
+            )
+        try:
+            value = self.secret(self.opts.webhook_secret, "webhook_secret").reveal()
+        except NeedsAuth as exc:
+            return CheckResult("webhook", False, exc.message)
+        if not SECRET_TOKEN.fullmatch(value):
+            return CheckResult(
+                "webhook",
+                False,
+                "webhook_secret must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
+                "(Telegram refuses any other secret_token)",
+            )
+        return CheckResult("webhook", True, f"{path} accepts updates carrying the webhook_secret", "info")
+
+    def _check_bot(self) -> list[CheckResult]:
         try:
             me = self.call("getMe", mutating=False)
         except (NeedsAuth, PermanentFailure, RetryableFailure, AmbiguousOutcome) as exc:

@@ -28,6 +28,14 @@ def register(app: typer.Typer) -> None:
         now: Annotated[
             str | None, typer.Option("--now", help=NOW_HELP + " The feed shows what was live then.")
         ] = None,
+        allowed_host: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--allowed-host",
+                help="A host name the pages answer to besides IP addresses and localhost "
+                "(repeatable; the name a TLS proxy passes on).",
+            ),
+        ] = None,
     ) -> None:
         """Serve the local feed (/), the preview (/preview), hand-offs (/handoff) and webhooks (/hooks/)."""
         import uvicorn
@@ -36,7 +44,9 @@ def register(app: typer.Typer) -> None:
 
         project = load_project(ctx)
         fixed = parse_now(now) if now else None
-        application = create_app(project, watch=watch, now=(lambda: fixed) if fixed else None)
+        application = create_app(
+            project, watch=watch, now=(lambda: fixed) if fixed else None, allowed_hosts=allowed_host or ()
+        )
         base = f"http://{host}:{port}"
         console().print(
             f"feed     {base}/\npreview  {base}/preview\nhand-off {base}/handoff\n(Ctrl-C stops)",

@@ -5,7 +5,7 @@
     GET  /                       the local feed as a phone-sized stories viewer
     GET  /api/feed               live stories as JSON (expired frames hidden)
     GET  /media/{day}/{file}     a frame from the feed folder
-    POST /api/vote               {"poll_id", "option", "lang"} -> engage.record_vote
+    POST /api/vote               {"poll_id", "option", "lang"} -> engage.record_vote   (web.api)
     POST /api/reply              {"remote_id", "text"} -> stored as a local story reply
     POST /api/view               {"remote_id"} -> engage.insights.record_view
     GET  /preview                the authoring preview (live reload, safe zones, lint findings)
@@ -15,17 +15,21 @@
     POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
     GET|POST /hooks/instagram    Meta webhooks; GET|POST /hooks/whatsapp  WhatsApp (24 h window)
     POST /hooks/telegram         Telegram updates
+
+Every request first passes ``middleware.Guard`` (host, size caps, security headers); the feed's
+and the hand-off's state-changing endpoints then check where the request came from and its
+signed tokens (``security``). docs/web.md describes the defences.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -33,27 +37,40 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from ..errors import StorycastError
-from . import handoff, hooks
-from .feed import count_expired, feed_folder, read_feed
+from . import api, handoff, hooks
+from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
+from .inputs import WebError
+from .middleware import Guard
 from .preview import PreviewState
+from .security import VIEWER_COOKIE, AddressLimits, Signer, load_key
 
 if TYPE_CHECKING:
     from ..project import Project
 
 HERE = Path(__file__).parent
-VOTER_COOKIE = "storycast_viewer"
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", *VIDEO_SUFFIXES}
 
 
 class WebState:
     """What every handler needs: the project (reloaded when storycast.toml changes) and the clock."""
 
-    def __init__(self, project: Project, now: Callable[[], datetime] | None, watch: bool) -> None:
+    def __init__(
+        self,
+        project: Project,
+        now: Callable[[], datetime] | None,
+        watch: bool,
+        *,
+        key: bytes | None = None,
+        limits: AddressLimits | None = None,
+    ) -> None:
         self.root = project.root
         self._project = project
         self._signature = self._files_signature()
         self._now = now
         self.preview = PreviewState(project.root)
         self.watch = watch
+        self.signer = Signer(key if key is not None else load_key(project.state_dir))
+        self.limits = limits or AddressLimits()
 
     def _files_signature(self) -> tuple[tuple[str, int], ...]:
         # storycast.toml and stories/ decide titles, polls and channels; a stat per file is cheap.
@@ -87,26 +104,42 @@ def _state(request: Request) -> WebState:
     return request.app.state.web  # type: ignore[no-any-return]
 
 
-def _viewer(request: Request) -> tuple[str, bool]:
-    """This browser's anonymous id (a cookie), and whether it is new."""
-    current = request.cookies.get(VOTER_COOKIE, "")
-    if len(current) >= 16 and current.isalnum():
-        return current, False
-    return secrets.token_hex(16), True
+def viewer_of_page(request: Request) -> tuple[str, str | None]:
+    """The viewer id of a page request (its valid cookie, else a new one), and the cookie to set."""
+    signer = _state(request).signer
+    viewer = signer.viewer_of(request.cookies.get(VIEWER_COOKIE))
+    if viewer is not None:
+        return viewer, None
+    viewer = signer.new_viewer()
+    return viewer, signer.viewer_token(viewer)
 
 
-def _with_viewer(response: Response, viewer: str, new: bool) -> Response:
-    if new:
-        response.set_cookie(VOTER_COOKIE, viewer, max_age=365 * 86400, httponly=True, samesite="strict")
+def with_viewer_cookie(request: Request, response: Response, token: str | None) -> Response:
+    """Set the viewer cookie when the page issued a new token."""
+    if token is not None:
+        response.set_cookie(
+            VIEWER_COOKIE,
+            token,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
     return response
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+async def _web_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WebError)
+    body: dict[str, Any] = {"ok": False, "error": exc.message}
+    if exc.hint:
+        body["hint"] = exc.hint
+    return JSONResponse(body, status_code=exc.status)
+
+
+async def _config_error(request: Request, exc: Exception) -> Response:
+    # storycast.toml or a story went bad while serving: say so instead of a bare 500.
+    assert isinstance(exc, StorycastError)
+    return JSONResponse({"ok": False, "error": exc.message, "hint": exc.hint}, status_code=503)
 
 
 # --- the feed -----------------------------------------------------------------------------
@@ -117,7 +150,7 @@ async def feed_page(request: Request) -> Response:
     project = state.project()
     folder = feed_folder(project)
     stories = read_feed(folder, state.now(), project)
-    viewer, new = _viewer(request)
+    viewer, new_token = viewer_of_page(request)
     brand = project.config.brand
     response = request.app.state.templates.TemplateResponse(
         request,
@@ -129,9 +162,11 @@ async def feed_page(request: Request) -> Response:
             "expired": 0 if stories else count_expired(folder, state.now()),
             "now": state.now().strftime("%Y-%m-%d %H:%M UTC"),
             "now_iso": state.now().isoformat(),
+            "viewer_token": state.signer.viewer_token(viewer),
         },
+        headers={"Cache-Control": "no-store"},
     )
-    return _with_viewer(response, viewer, new)
+    return with_viewer_cookie(request, response, new_token)
 
 
 async def feed_json(request: Request) -> Response:
@@ -145,86 +180,10 @@ async def media(request: Request) -> Response:
     state = _state(request)
     folder = feed_folder(state.project()).resolve()
     path = (folder / request.path_params["day"] / request.path_params["file"]).resolve()
-    # Only files directly inside a day folder of the feed: no escaping it with ../
-    if path.parent.parent != folder or not path.is_file() or path.suffix == ".json":
+    # Only media files directly inside a day folder of the feed: no escaping it with ../ or a link
+    if path.parent.parent != folder or not path.is_file() or path.suffix.lower() not in MEDIA_SUFFIXES:
         return Response("not found", status_code=404)
     return FileResponse(path, headers={"Cache-Control": "max-age=3600"})
-
-
-async def vote(request: Request) -> Response:
-    """Record a vote from the feed viewer through engage.record_vote (one vote per browser)."""
-    from ..engage import record_vote
-
-    state = _state(request)
-    data = await _json_body(request)
-    viewer, new = _viewer(request)
-    try:
-        option = int(data.get("option", 0))
-    except (TypeError, ValueError):
-        option = 0
-    poll_id = str(data.get("poll_id") or "")
-    if not poll_id or option < 1:
-        return JSONResponse({"ok": False, "error": "send poll_id and a 1-based option"}, status_code=400)
-    try:
-        first = record_vote(
-            state.project(),
-            poll_id,
-            option,
-            source="local",
-            voter=viewer,
-            now=state.now(),
-            channel="local",
-            lang=str(data.get("lang") or ""),
-        )
-    except StorycastError as exc:
-        return JSONResponse({"ok": False, "error": exc.message}, status_code=400)
-    return _with_viewer(JSONResponse({"ok": True, "new_voter": first, "option": option}), viewer, new)
-
-
-async def reply(request: Request) -> Response:
-    """Store a reply typed under a story (a local story reply, as a platform would deliver it)."""
-    from ..engage.store import find_post, put_reply
-    from ..ledger import open_ledger
-
-    state = _state(request)
-    data = await _json_body(request)
-    text = str(data.get("text") or "").strip()
-    remote_id = str(data.get("remote_id") or "")
-    if not text:
-        return JSONResponse({"ok": False, "error": "the reply is empty"}, status_code=400)
-    viewer, new = _viewer(request)
-    now = state.now()
-    ledger = open_ledger(state.project())
-    try:
-        post = find_post(ledger, "local", remote_id) if remote_id else None
-        put_reply(
-            ledger,
-            channel="local",
-            message_id=f"{viewer[:8]}-{secrets.token_hex(8)}",
-            kind="reply",
-            thread=viewer,
-            at=now,
-            text=text[:1000],
-            story_remote_id=remote_id or None,
-            post=post,
-        )
-    finally:
-        ledger.close()
-    return _with_viewer(JSONResponse({"ok": True}), viewer, new)
-
-
-async def view(request: Request) -> Response:
-    """Count a view of a feed frame (engage's insights), once per browser."""
-    from ..engage.insights import record_view
-
-    state = _state(request)
-    data = await _json_body(request)
-    remote_id = str(data.get("remote_id") or "")
-    if not remote_id:
-        return JSONResponse({"ok": False, "error": "send remote_id"}, status_code=400)
-    viewer, new = _viewer(request)
-    record_view(state.project(), "local", remote_id, viewer, state.now())
-    return _with_viewer(JSONResponse({"ok": True}), viewer, new)
 
 
 # --- the preview --------------------------------------------------------------------------
@@ -269,16 +228,23 @@ def create_app(
     *,
     now: Callable[[], datetime] | None = None,
     watch: bool = True,
+    allowed_hosts: Iterable[str] = (),
+    key: bytes | None = None,
+    limits: AddressLimits | None = None,
 ) -> Starlette:
     """The web app for ``project``. ``now`` replaces the clock (tests); ``watch`` starts the
-    preview's file watcher (re-render on change) for the app's lifetime."""
+    preview's file watcher (re-render on change) for the app's lifetime.
+
+    ``allowed_hosts``: host names the pages answer to besides IP addresses and localhost (the
+    hosts of hand-off channels' ``confirm_url`` are added). ``key``: the signing key (default:
+    the project's ``.storycast/web.key``). ``limits``: the per-address limits of the feed."""
     from contextlib import asynccontextmanager
 
     from ..builtins import ensure_loaded
 
     ensure_loaded()  # the poll and qa kinds stories/ may hold
 
-    state = WebState(project, now, watch)
+    state = WebState(project, now, watch, key=key, limits=limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -293,9 +259,7 @@ def create_app(
         Route("/", feed_page),
         Route("/api/feed", feed_json),
         Route("/media/{day}/{file}", media),
-        Route("/api/vote", vote, methods=["POST"]),
-        Route("/api/reply", reply, methods=["POST"]),
-        Route("/api/view", view, methods=["POST"]),
+        *api.routes(),
         Route("/preview", preview_page),
         Route("/preview/state", preview_state),
         Route("/preview/frame/{story}/{lang}/{file}", preview_frame),
@@ -304,7 +268,13 @@ def create_app(
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
         Mount("/fonts", app=StaticFiles(directory=str(_fonts_dir(project))), name="fonts"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    hosts = [*allowed_hosts, *_confirm_hosts(project)]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(Guard, allowed_hosts=hosts)],
+        exception_handlers={WebError: _web_error, StorycastError: _config_error},
+    )
     app.state.web = state
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app
@@ -315,3 +285,17 @@ def _fonts_dir(project: Project) -> Path:
 
     own = project.assets_dir / "fonts"
     return own if (own / "NotoSansThai-Regular.ttf").is_file() else resources.assets_dir() / "fonts"
+
+
+def _confirm_hosts(project: Project) -> list[str]:
+    """Hosts of the hand-off channels' confirm_url: the phone that scans the QR code uses them."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for section in project.config.channels.values():
+        url = (section.model_extra or {}).get("confirm_url")
+        if isinstance(url, str) and url:
+            host = urlsplit(url.replace("{id}", "0")).hostname
+            if host:
+                out.append(host)
+    return out

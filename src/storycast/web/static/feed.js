@@ -5,6 +5,8 @@
   var stories = JSON.parse(data.textContent);
   // Ages count from the server's clock (it may be pinned with --now), advancing with the page.
   var clockSkew = Date.parse(data.getAttribute("data-now")) - Date.now();
+  // The signed viewer id this page was served with: votes, replies and views carry it.
+  var viewerToken = data.getAttribute("data-viewer");
   var viewer = document.getElementById("viewer");
   if (!viewer) return;
   var params = new URLSearchParams(location.search);
@@ -31,7 +33,8 @@
   markSeen();
 
   function post(url, body) {
-    return fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "same-origin" })
+    var headers = { "Content-Type": "application/json", "X-Storycast-Viewer": viewerToken };
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin" })
       .then(function (r) { return r.json().then(function (d) { d.status = r.status; return d; }); });
   }
   function say(text) {
