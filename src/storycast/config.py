@@ -104,6 +104,7 @@ class RenderSection(_Section):
     # Bounds on one frame template's run (see docs/templates.md, "Limits").
     template_timeout: float = Field(10, gt=0, le=600)
     template_max_output: int = Field(1_000_000, ge=10_000, le=100_000_000)
+    frame_timeout: float = Field(60, gt=0, le=3600)
 
 
 class StateSection(_Section):
