@@ -397,3 +397,62 @@ def test_a_poll_added_while_serving_can_be_voted_on(client: TestClient, project:
     _publish(project, "csat-later", "en", 1, NOW - timedelta(minutes=1), poll=spec)
     vote = client.post("/api/vote", json={"poll_id": "csat-later", "option": 1}, headers=_viewer(client))
     assert vote.json()["ok"] is True
+
+
+def test_a_client_that_drops_cookies_cannot_stuff_the_ballot(project: Project) -> None:
+    from storycast.engage import tally
+    from storycast.web import create_app
+    from storycast.web.security import AddressLimits
+
+    app = create_app(project, now=lambda: NOW, watch=False, limits=AddressLimits(viewers_per_hour=5))
+    client = TestClient(app, base_url=BASE)
+    vote = {"poll_id": "csat-weekly", "option": 5, "lang": "en"}
+    # No page, no token: not one of 30 votes counts.
+    assert {client.post("/api/vote", json=vote).status_code for _ in range(30)} == {403}
+    assert tally(project, "csat-weekly").to_json()["total"] == 0
+    # A new page each time (a new viewer each time, cookie dropped): only 5 get through.
+    codes, tokens = [], []
+    for _ in range(30):
+        client.cookies.clear()
+        tokens.append(_viewer(client))
+        client.cookies.clear()
+        codes.append(client.post("/api/vote", json=vote, headers=tokens[-1]).status_code)
+    assert codes[:5] == [200] * 5 and set(codes[5:]) == {429}
+    assert tally(project, "csat-weekly").to_json()["total"] == 5
+    # A viewer counted before may still change its vote; that adds no vote.
+    moved = client.post("/api/vote", json={**vote, "option": 1}, headers=tokens[0])
+    assert moved.status_code == 200 and moved.json()["new_voter"] is False
+    assert tally(project, "csat-weekly").to_json()["total"] == 5
+
+
+def test_address_limits_forget_after_their_window() -> None:
+    from storycast.web.security import AddressLimits
+
+    now = [0.0]
+    limits = AddressLimits(requests_per_minute=3, viewers_per_hour=2, clock=lambda: now[0])
+    assert [limits.check("a", "v1") for _ in range(3)] == [None, None, None]
+    assert "a minute" in (limits.check("a", "v1") or "")
+    assert limits.check("b", "v1") is None  # another address has its own count
+    now[0] = 61
+    assert limits.check("a", "v2") is None
+    assert "different viewers" in (limits.check("a", "v3") or "")
+    now[0] = 3700
+    assert limits.check("a", "v3") is None
+
+
+def test_the_signing_key_is_private_and_shared_by_every_worker(project: Project) -> None:
+    from storycast.web import create_app
+    from storycast.web.security import Signer
+
+    one = TestClient(create_app(project, now=lambda: NOW, watch=False), base_url=BASE)
+    token = _viewer(one)
+    path = project.root / ".storycast" / "web.key"
+    assert path.stat().st_mode & 0o777 == 0o600 and len(path.read_bytes()) == 32
+    # A second worker of the same project reads the same key, so the page's token works there.
+    two = TestClient(create_app(project, now=lambda: NOW, watch=False), base_url=BASE)
+    vote = {"poll_id": "csat-weekly", "option": 1}
+    assert two.post("/api/vote", json=vote, headers=token).status_code == 200
+    # A token signed with any other key is refused.
+    forged = Signer(b"k" * 32).viewer_token("0" * 32)
+    assert two.post("/api/vote", json=vote, headers={"X-Storycast-Viewer": forged}).status_code == 403
+    assert path.read_bytes().hex() not in one.get("/").text
