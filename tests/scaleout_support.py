@@ -4,7 +4,9 @@ The channel records every call in a PostgreSQL table with a UNIQUE idempotency k
 row id), so a duplicate publication is refused by the database and written to ``sc_duplicates``;
 ``lookup`` reads the same table, so reconcile can tell whether an ambiguous call got through.
 Per call it can sleep ``delay_ms`` (a platform's latency) and, when ``SC_HANG`` is set in the
-worker's environment, hang after the platform accepted the post (to be killed there).
+worker's environment, hang after the platform accepted the post (to be killed there). With
+``SC_HOLD_UNTIL_PIDS=N`` it holds every call, once recorded, until N processes have made one: a
+test's way to make sure each of N workers takes part (see that test for why it cannot deadlock).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from storycast.channels.base import Capabilities, Channel, PermanentFailure, Pub
 from storycast.channels.registry import register_channel_type
 
 _local = threading.local()
+_gate_open = threading.Event()  # set once SC_HOLD_UNTIL_PIDS processes have made a call
 
 
 def _conn(dsn):
@@ -60,6 +63,17 @@ def _conn(dsn):
         # so the benchmark measures storycast's path, not the fake's fsyncs.
         c.execute("SET synchronous_commit = off")
     return c
+
+
+def _hold(c):
+    """Wait until SC_HOLD_UNTIL_PIDS distinct processes have recorded a call (at most 120 s)."""
+    want = int(os.environ.get("SC_HOLD_UNTIL_PIDS", "0") or 0)
+    deadline = time.monotonic() + 120
+    while want and not _gate_open.is_set() and time.monotonic() < deadline:
+        if c.execute("SELECT count(DISTINCT pid) FROM sc_calls").fetchone()[0] >= want:
+            _gate_open.set()
+        else:
+            time.sleep(0.1)
 
 
 class PgRecorderChannel(Channel):
@@ -84,6 +98,7 @@ class PgRecorderChannel(Channel):
                 (request.idempotency_key, request.row_id, self.name, os.getpid()),
             )
             raise PermanentFailure("DUPLICATE publication of row %d" % request.row_id)
+        _hold(c)
         if self.options.delay_ms:
             time.sleep(self.options.delay_ms / 1000)
         hang = float(os.environ.get("SC_HANG", "0") or 0)
@@ -209,6 +224,7 @@ def worker_env(db_url: str, **extra: str) -> dict[str, str]:
     env = subprocess_env(db_url, SC_FRAMES="1", **extra)
     env["PYTHONPATH"] = os.pathsep.join([str(PG_PLUGIN_DIR), env["PYTHONPATH"]])
     env.pop("SC_HANG", None)
+    env.pop("SC_HOLD_UNTIL_PIDS", None)
     env.update(extra)
     return env
 
