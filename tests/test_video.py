@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -257,29 +255,3 @@ def test_story_over_every_limit_is_refused(frames, tmp_path):
     with pytest.raises(RenderError, match="unknown video target"):
         render_video([VideoFrame(frames[0], 3)], tmp_path / "s.mp4", VideoOptions(target="myspace"))
     assert not list(tmp_path.glob("*.mp4"))
-
-
-def test_core_path_never_imports_moviepy(frames, tmp_path):
-    code = (
-        "import sys; from pathlib import Path; "
-        "from storycast.render.video import VideoFrame, VideoOptions, render_video; "
-        f"render_video([VideoFrame(Path({str(frames[0])!r}), 3.0)], Path({str(tmp_path / 's.mp4')!r}), "
-        "VideoOptions(preset='ultrafast')); "
-        "assert 'moviepy' not in sys.modules, 'moviepy was imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-
-
-def test_custom_moviepy_clip_is_written_to_spec(tmp_path):
-    pytest.importorskip("moviepy")
-    from moviepy import ColorClip
-
-    from storycast.render.video.custom import write_clip
-
-    out = tmp_path / "custom.mp4"
-    write_clip(
-        ColorClip((720, 1280), (200, 30, 30), duration=1.0), out, VideoOptions(target="telegram", **FAST)
-    )
-    assert check_media(out, "telegram") == []
-    with pytest.raises(RenderError, match="resize it first"):
-        write_clip(ColorClip((640, 480), (0, 0, 0), duration=1.0), out, VideoOptions(target="telegram"))
