@@ -42,7 +42,7 @@ from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
 from .preview import PreviewState
-from .security import VIEWER_COOKIE, AddressLimits, Signer, load_key
+from .security import VIEWER_COOKIE, AddressLimits, Signer, cross_site, load_key
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -195,6 +195,11 @@ async def preview_page(request: Request) -> Response:
 
 async def preview_state(request: Request) -> Response:
     state = _state(request)
+    # A new focus re-renders (CPU, files under build/): only the preview page may ask for one,
+    # not an <img> on some other site pointed at this server.
+    why = cross_site(request)
+    if why:
+        raise WebError(403, why)
     preview = state.preview
     if preview.focus(request.query_params.get("story"), request.query_params.get("lang")) or (
         preview.snapshot.version == 0 and not state.watch
