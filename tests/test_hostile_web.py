@@ -348,7 +348,10 @@ def test_a_declared_oversized_body_is_refused_before_it_is_sent(served: int) -> 
             b"POST /api/vote HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Content-Length: 209715200\r\n\r\n"
         )
-        assert _status_line(sock) == b"HTTP/1.1 413 Request Entity Too Large"
+        started = time.monotonic()
+        line = _status_line(sock)
+        assert line.startswith(b"HTTP/1.1 413 "), line  # the reason phrase varies by Python version
+        assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("path", ["/handoff/confirm", "/hooks/telegram"])
