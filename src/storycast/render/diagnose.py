@@ -32,8 +32,9 @@ def frame_error(
 ) -> StorycastError:
     """Name the story file (and the line of the text at fault), the frame and step, and the fix.
 
-    A font family the library does not know comes from ``[brand] font`` (or a template), so it
-    points at ``config`` (storycast.toml) rather than at the story.
+    A font family the library does not know comes from ``[brand] font`` (or a template), and the
+    brand logo from ``[brand] logo``, so they point at ``config`` (storycast.toml) rather than at
+    the story.
     """
     what = f"frame {plan.index:02d} ({plan.kind}" + (f", step {plan.step}" if plan.step else "") + ")"
     if not isinstance(exc, StorycastError):
@@ -46,7 +47,7 @@ def frame_error(
     err_cls = type(exc) if isinstance(exc, (RenderError, TemplateError)) else RenderError
     if exc.file is not None:  # the problem is in a file of its own (an image, a font)
         return err_cls(msg, hint=exc.hint, file=exc.file, line=exc.line, column=exc.column)
-    if "font family" in exc.message.lower() and config is not None:
+    if config is not None and ("font family" in exc.message.lower() or "brand logo" in exc.message):
         return err_cls(msg, hint=exc.hint, file=config)
     hint = exc.hint
     line = None

@@ -33,6 +33,7 @@ from typing import Any, Literal
 from PIL import Image, ImageCms, ImageFilter, ImageOps
 
 from ..errors import RenderError
+from .paths import inside, trusted_roots
 
 DEFAULT_MAX_PIXELS = 40_000_000
 """Largest image (width x height) a frame may load; a 40 MP photo is already far more than 1080x1920."""
@@ -91,7 +92,7 @@ def resolve_image(src: str, root: Path, asset_dirs: Sequence[Path], *, what: str
     Looks at ``root / src``, then in each asset folder: ``dir / src``, and, when ``src``
     starts with ``assets/`` or ``default/``, ``dir / <the rest>`` (so a stock template's
     ``assets/samples/x.png`` falls back to the packaged copy). A path that leaves the
-    project and asset folders (``../`` or absolute) is refused.
+    project and asset folders (``../``, absolute, or a symbolic link pointing out) is refused.
     """
     rel = Path(src)
     if rel.is_absolute() or ".." in rel.parts:
@@ -107,6 +108,12 @@ def resolve_image(src: str, root: Path, asset_dirs: Sequence[Path], *, what: str
             candidates.append(folder / rest)
     for path in candidates:
         if path.is_file():
+            if not inside(path, trusted_roots(root, asset_dirs)):
+                raise RenderError(
+                    f"the {what} {src!r} is a link to a file outside the project",
+                    hint="copy the file into the project (for example into assets/) instead of linking to it",
+                    file=path,
+                )
             return path
     where = ", ".join(str(p) for p in [root, *asset_dirs])
     raise RenderError(

@@ -8,7 +8,7 @@ falls back to English, never to an empty string.
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,20 +16,80 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from .. import yamlsrc
 from ..errors import TemplateError
+from .paths import inside
 
 FALLBACK_LANG = "en"
 STRINGS_FILE = "strings.yaml"
 
 
+MAX_STRING_CHARS = 1000
+"""Longest UI string (one language of one id) strings.yaml may hold."""
+
+# Placeholders are plain names: "{n}". Attribute access ("{n.x}"), indexing ("{n[0]}"),
+# conversions ("{n!r}"), format specs ("{n:>9}") and positional fields ("{}", "{0}") are refused:
+# str.format would walk attributes and items of the values, so "{n.__globals__...}" could read
+# anything the value can reach, and a width could build a text of any size.
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+
+
+@lru_cache(maxsize=4096)
+def parse_ui_string(text: str) -> tuple[str | _Slot, ...]:
+    """Split a UI string into literal text and ``{name}`` slots; ValueError says what is wrong."""
+    out: list[str | _Slot] = []
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() > pos:
+            out.append(text[pos : m.start()])
+        token = m.group(0)
+        if token in ("{{", "}}"):
+            out.append(token[0])
+        elif token in ("{", "}"):
+            raise ValueError(f"a single {token!r} must be doubled ({token * 2}) to show it")
+        elif _NAME.match(m.group(1)):
+            out.append(_Slot(m.group(1)))
+        else:
+            raise ValueError(
+                f"{token} is not a plain placeholder: write {{name}} (letters, digits and _), "
+                "with no attribute, index, conversion or format"
+            )
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return tuple(out)
+
+
+def _problem(strings: Mapping[str, Mapping[str, str]]) -> tuple[str, str, str] | None:
+    """The first (id, language, reason) that is not a valid UI string, or None."""
+    for key, per_lang in strings.items():
+        for lang, text in per_lang.items():
+            if len(text) > MAX_STRING_CHARS:
+                return key, lang, f"it is {len(text):,} characters long (at most {MAX_STRING_CHARS:,})"
+            try:
+                parse_ui_string(text)
+            except ValueError as exc:
+                return key, lang, str(exc)
+    return None
+
+
 def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
     """The common case, parsed with libyaml: a well-formed file needs no positions."""
-    import yaml
+    from .yamlfast import fast_load, fast_ok
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        text = path.read_text(encoding="utf-8")
+        if not fast_ok(text):
+            return None
+        data = fast_load(text)
     except (yaml.YAMLError, UnicodeDecodeError, OSError):
         return None
     if not isinstance(data, dict):
@@ -42,13 +102,34 @@ def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
     return out
 
 
+def _slow_strings(path: Path) -> Any:
+    """strings.yaml with positions, its nesting checked first (libyaml's composer recurses)."""
+    from .yamlfast import MAX_DEPTH, too_deep
+
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    mark = too_deep(text)
+    if mark is not None:
+        raise TemplateError(
+            f"strings.yaml is nested more than {MAX_DEPTH} levels deep",
+            hint='each string is one level: step_of: {en: "Step {n} of {total}"}',
+            file=path,
+            line=mark.line + 1,
+        )
+    return yamlsrc.load(path)
+
+
 @lru_cache(maxsize=32)
 def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
     """Parse one strings.yaml (cached by path and mtime so edits are picked up)."""
     fast = _fast_strings(path)
     if fast is not None:
-        return fast
-    data = yamlsrc.load(path)  # slow path: positions for a precise error
+        problem = _problem(fast)
+        if problem is None:
+            return fast
+    data = _slow_strings(path)  # slow path: positions for a precise error
     if not isinstance(data, dict):
         raise TemplateError(
             "strings.yaml must map string ids to {language: text} mappings", file=path, line=1
@@ -64,44 +145,64 @@ def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
                 line=pos.line if pos else None,
             )
         out[str(key)] = {str(k): v for k, v in per_lang.items()}
+    problem = _problem(out)
+    if problem is not None:
+        key, lang, reason = problem
+        pos = yamlsrc.where(data.get(key), lang)
+        raise TemplateError(
+            f"UI string {key!r} ({lang}) cannot be used: {reason}",
+            hint="placeholders are plain names such as {n} or {total}; "
+            "write a literal brace twice ({{ or }})",
+            file=path,
+            line=pos.line if pos else None,
+        )
     return out
 
 
 def load_strings(*paths: Path) -> dict[str, dict[str, str]]:
-    """Merge strings files; later files win per string and language. Missing files are skipped."""
+    """Merge strings files; later files win per string and language. Missing files are skipped.
+
+    Each ``<folder>/templates/strings.yaml`` must stay inside ``<folder>``: a link pointing out
+    of the project is refused.
+    """
     merged: dict[str, dict[str, str]] = {}
     for path in paths:
         if not path.is_file():
             continue
+        if not inside(path, [path.parent.parent]):
+            raise TemplateError(
+                "templates/strings.yaml is a link to a file outside the project",
+                hint="copy the file into the project's templates/ folder instead of linking to it",
+                file=path,
+            )
         for key, per_lang in _load_file(path, path.stat().st_mtime_ns).items():
             merged.setdefault(key, {}).update(per_lang)
     return merged
 
 
-class _SafeFormat(string.Formatter):
-    """str.format that names the missing placeholder instead of raising a bare KeyError."""
-
-    def get_value(self, key: int | str, args: Any, kwargs: Mapping[str, Any]) -> Any:
-        if isinstance(key, str) and key not in kwargs:
-            raise KeyError(key)
-        return super().get_value(key, args, kwargs)
+def _shown(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @dataclass
 class Translator:
-    """The ``t`` callable templates receive: ``t("step_of", n=2, total=5)``."""
+    """The ``t`` callable templates receive: ``t("step_of", n=2, total=5)``.
 
-    strings: dict[str, dict[str, str]]
+    Placeholders are filled with plain text: a value must be text or a number, and a string's
+    placeholders are plain names (see :func:`parse_ui_string`).
+    """
+
+    strings: dict[str, dict[str, str]] = field(repr=False)
     lang: str
     source: str = "templates/strings.yaml"
-    _fmt: _SafeFormat = field(default_factory=_SafeFormat, repr=False)
 
     def text(self, key: str) -> str:
         """The raw (unformatted) string for this language, falling back to English."""
-        per_lang = self.strings.get(key)
+        per_lang = self.strings.get(key) if isinstance(key, str) else None
         if per_lang is None:
             raise TemplateError(
-                f"unknown UI string {key!r}",
+                f"unknown UI string {_shown(key)!r}",
                 hint=f"add it to {self.source} (known: {', '.join(sorted(self.strings)[:12])} ...)",
             )
         base = self.lang.split("-")[0]
@@ -113,14 +214,34 @@ class Translator:
     def __call__(self, key: str, **values: Any) -> str:
         raw = self.text(key)
         try:
-            return self._fmt.format(raw, **values)
-        except KeyError as exc:
+            pieces = parse_ui_string(raw)
+        except ValueError as exc:
             raise TemplateError(
-                f"UI string {key!r} needs a value for {{{exc.args[0]}}}",
-                hint=f"call it as t({key!r}, {exc.args[0]}=...)",
+                f"UI string {key!r} is not a valid UI string: {exc}", hint=f"fix it in {self.source}"
             ) from None
-        except (ValueError, IndexError) as exc:
-            raise TemplateError(f"UI string {key!r} is not a valid format string: {exc}") from None
+        out: list[str] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            if piece.name not in values:
+                raise TemplateError(
+                    f"UI string {key!r} needs a value for {{{piece.name}}}",
+                    hint=f"call it as t({key!r}, {piece.name}=...)",
+                )
+            value = values[piece.name]
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                from jinja2 import Undefined
+
+                if isinstance(value, Undefined):
+                    str(value)  # raises the template's own "unknown variable" error
+                raise TemplateError(
+                    f"t({key!r}): the value of {{{piece.name}}} must be text or a number, "
+                    f"not {type(value).__name__}",
+                    hint="pass a text or a number (build text with ~ first)",
+                )
+            out.append(str(value))
+        return "".join(out)
 
 
 # --- support hours -------------------------------------------------------------------------------

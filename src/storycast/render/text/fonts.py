@@ -383,8 +383,14 @@ class FontLibrary:
     )
 
     @classmethod
-    def from_folders(cls, folders: Iterable[Path | str]) -> FontLibrary:
-        """Index every font file found (recursively) in *folders*; missing folders are skipped."""
+    def from_folders(cls, folders: Iterable[Path | str], *, within: Sequence[Path] = ()) -> FontLibrary:
+        """Index every font file found (recursively) in *folders*; missing folders are skipped.
+
+        With ``within``, a font file (or folder) that resolves outside all of those folders (a
+        symbolic link out of the project) is refused with a RenderError naming it.
+        """
+        from ..paths import inside
+
         paths = tuple(Path(f) for f in folders)
         lib = cls(folders=paths)
         seen: set[tuple[str, int, bool]] = set()
@@ -398,6 +404,12 @@ class FontLibrary:
                     or not file.is_file()
                 ):
                     continue  # dot files include macOS "._Font.ttf" resource forks, not fonts
+                if within and not inside(file, within):
+                    raise RenderError(
+                        f"the font file {file.name} is a link to a file outside the project",
+                        hint="copy the font into the project's assets/fonts/ instead of linking to it",
+                        file=file,
+                    )
                 try:
                     faces = _cached_faces(file)
                 except Exception as exc:  # a broken font file must name itself
@@ -418,14 +430,16 @@ class FontLibrary:
     @classmethod
     def for_project(cls, project_root: Path | str | None = None) -> FontLibrary:
         """The project's ``assets/fonts`` (if any) followed by the packaged fonts. Cached."""
-        from storycast.resources import assets_dir
+        from storycast.resources import assets_dir, data_root
 
         folders: list[Path] = []
+        within = [data_root()]
         if project_root is not None:
             folders.append(Path(project_root) / "assets" / "fonts")
+            within.append(Path(project_root))
             _disk_open(Path(project_root) / ".storycast" / "cache")
         folders.append(assets_dir() / "fonts")
-        return _cached_library(tuple(folders), _mtimes(tuple(folders)))
+        return _cached_library(tuple(folders), _mtimes(tuple(folders)), tuple(within))
 
     # --- lookup ---------------------------------------------------------------------------
 
@@ -546,6 +560,8 @@ def _mtimes(folders: Sequence[Path]) -> tuple[float, ...]:
 
 
 @lru_cache(maxsize=16)
-def _cached_library(folders: tuple[Path, ...], mtimes: tuple[float, ...]) -> FontLibrary:
+def _cached_library(
+    folders: tuple[Path, ...], mtimes: tuple[float, ...], within: tuple[Path, ...] = ()
+) -> FontLibrary:
     # mtimes is part of the cache key so a font dropped into assets/fonts is picked up.
-    return FontLibrary.from_folders(folders)
+    return FontLibrary.from_folders(folders, within=within)

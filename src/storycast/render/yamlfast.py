@@ -1,0 +1,52 @@
+"""libyaml's fast path for YAML storycast reads often (frame specs, strings.yaml), when it is safe.
+
+libyaml composes nested collections recursively in C: tens of thousands of ``[`` crash the
+process, and aliases of aliases expand exponentially once validated. Short texts without anchors
+cannot do either, and are what templates and strings files are; anything else goes through
+:mod:`storycast.yamlsrc`, which checks depth and alias expansion before building anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+FAST_MAX_CHARS = 16_384
+"""Longest text the fast path takes: its nesting cannot be deeper than its length."""
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
+
+
+def fast_ok(text: str) -> bool:
+    """Whether ``text`` may be parsed by :func:`fast_load`."""
+    return len(text) <= FAST_MAX_CHARS and "&" not in text
+
+
+def fast_load(text: str) -> Any:
+    """Parse with libyaml, no positions (call only when :func:`fast_ok`)."""
+    return yaml.load(text, Loader=_Loader)
+
+
+MAX_DEPTH = 100
+"""Deepest nesting a frame spec or strings file may have (real ones have fewer than ten levels)."""
+
+
+def too_deep(text: str, max_depth: int = MAX_DEPTH) -> Any:
+    """Where (a yaml Mark) ``text`` first nests deeper than ``max_depth``, or None.
+
+    Reads libyaml's events, which it produces without recursion, so any depth is safe to scan;
+    stops at the first level too deep. A syntax error is left for the real parse to report.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > max_depth:
+                    return event.start_mark
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
