@@ -81,7 +81,10 @@ def referenced_files(data: Any, roots: Iterable[Path]) -> list[Path]:
     return [found[k] for k in sorted(found)]
 
 
-_PATHISH = re.compile(r"[\w./\\-]+\.(?:png|jpe?g|webp|gif|bmp|tiff?)\b", re.IGNORECASE)
+# A token starts where a run of path characters starts (the look-behind) and is at most 400
+# characters long: without both, a long run of letters in a text makes the search quadratic
+# (a template printing a 100 kB word took minutes here).
+_PATHISH = re.compile(r"(?<![\w./\\-])[\w./\\-]{1,400}\.(?:png|jpe?g|webp|gif|bmp|tiff?)\b", re.IGNORECASE)
 
 
 def files_in_text(text: str, roots: Iterable[Path]) -> list[Path]:

@@ -17,6 +17,7 @@ same spec, files and fonts give the same pixels.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +41,8 @@ class DrawContext:
     ``root`` is the project folder (image ``src`` paths are relative to it); ``asset_dirs`` are
     searched next (project ``assets/`` then the packaged assets); ``fonts`` is the text engine's
     font library; ``lang`` the frame's language (shaping, line breaking, direction); ``logo`` the
-    resolved ``[brand] logo`` file or None; ``max_image_pixels`` the decompression-bomb limit.
+    resolved ``[brand] logo`` file or None; ``max_image_pixels`` the decompression-bomb limit;
+    ``timeout`` the seconds a frame may take to draw (checked between layers), or None.
     """
 
     root: Path
@@ -49,6 +51,7 @@ class DrawContext:
     lang: str
     logo: Path | None = None
     max_image_pixels: int = DEFAULT_MAX_PIXELS
+    timeout: float | None = None  # seconds drawing one frame may take ([render] frame_timeout)
 
 
 @dataclass
@@ -111,9 +114,17 @@ def draw_frame(spec: FrameSpec, ctx: DrawContext) -> FrameResult:
     else:
         frame = Frame(canvas=Image.new("RGB", (spec.width, spec.height), (0, 0, 0)), ctx=ctx)
         start = 0
+    deadline = time.monotonic() + ctx.timeout if ctx.timeout is not None else None
     for index, layer in enumerate(spec.layers):
         if index < start:
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise RenderError(
+                f"drawing the frame took longer than {ctx.timeout:g} s (stopped at layer {index} of "
+                f"{len(spec.layers)})",
+                hint="the template draws too many heavy layers (large shadows, blurs, huge pictures); "
+                "simplify it, or raise [render] frame_timeout in storycast.toml",
+            )
         if index == plan.save_at:
             snapshots.save(plan, frame.canvas, frame.texts, frame.warnings)
         if not layer.visible or layer.opacity <= 0:

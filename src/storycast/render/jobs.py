@@ -35,6 +35,7 @@ class FrameJob:
     quality: int
     logo: str | None
     thumb: bool = False  # also make the contact-sheet thumbnail (story builds)
+    timeout: float | None = None  # seconds drawing may take ([render] frame_timeout)
 
 
 @dataclass
@@ -73,8 +74,8 @@ def encode(image: Any, fmt: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def draw_context(root: Path, lang: str, logo: str | None) -> Any:
-    """The DrawContext for a project folder: its assets, fonts (cached per process) and logo."""
+def draw_context(root: Path, lang: str, logo: str | None, timeout: float | None = None) -> Any:
+    """The DrawContext for a project folder: its assets, fonts (cached per process), logo and time limit."""
     from .draw import DrawContext
     from .images import resolve_image
     from .text import FontLibrary
@@ -82,7 +83,12 @@ def draw_context(root: Path, lang: str, logo: str | None) -> Any:
     asset_dirs = [root / "assets", resources.assets_dir()]
     logo_path = resolve_image(logo, root, asset_dirs, what="brand logo") if logo else None
     return DrawContext(
-        root=root, asset_dirs=asset_dirs, fonts=FontLibrary.for_project(root), lang=lang, logo=logo_path
+        root=root,
+        asset_dirs=asset_dirs,
+        fonts=FontLibrary.for_project(root),
+        lang=lang,
+        logo=logo_path,
+        timeout=timeout,
     )
 
 
@@ -91,7 +97,7 @@ def draw_job(job: FrameJob) -> FrameOutput:
     from .draw import draw_frame
 
     started = time.perf_counter()
-    result = draw_frame(job.spec, draw_context(Path(job.root), job.lang, job.logo))
+    result = draw_frame(job.spec, draw_context(Path(job.root), job.lang, job.logo, job.timeout))
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
     payload = encode(result.image, job.fmt, job.quality)

@@ -142,7 +142,13 @@ def _font_folders(project: Project) -> list[Path]:
 def _engine(project: Project) -> TemplateEngine:
     from .templating import engine_for
 
-    return engine_for(project.templates_dir, project.root)
+    render = project.config.render
+    return engine_for(
+        project.templates_dir,
+        project.root,
+        timeout=render.template_timeout,
+        max_output=render.template_max_output,
+    )
 
 
 def _prepare(
@@ -487,6 +493,7 @@ def render_frame(
         fmt=str(fmt),
         quality=project.config.render.quality,
         logo=project.config.brand.logo,
+        timeout=project.config.render.frame_timeout,
     )
     result = draw_job(job)
     if out is not None:
@@ -601,6 +608,7 @@ class _Run:
             quality=cfg.render.quality,
             logo=cfg.brand.logo,
             thumb=True,
+            timeout=cfg.render.frame_timeout,
         )
 
     def accept(self, prep: _Prepared, frame: _Frame, out: FrameOutput | StorycastError) -> None:

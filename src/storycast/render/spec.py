@@ -41,6 +41,14 @@ from ..content.validate import locate
 from ..errors import StorycastError, TemplateError
 from .colors import RGBA, parse_color
 
+# Bounds that keep one frame's drawing time in check (docs/layers.md); the stock frames use about
+# 20 layers and texts of at most a few hundred characters.
+MAX_LAYERS = 200
+MAX_TEXT_CHARS = 5000
+MAX_POINTS = 1000
+MAX_STOPS = 32
+MAX_PATH_CHARS = 300
+
 # ---------------------------------------------------------------------------------------------
 # Value types
 
@@ -180,7 +188,7 @@ class Gradient(_Model):
     angle: float | None = None
     center: Point | None = None
     radius: float | None = Field(None, gt=0)
-    stops: list[Annotated[Stop, BeforeValidator(_stop)]] = Field(min_length=2)
+    stops: list[Annotated[Stop, BeforeValidator(_stop)]] = Field(min_length=2, max_length=MAX_STOPS)
 
     @model_validator(mode="after")
     def _check(self) -> Gradient:
@@ -218,7 +226,7 @@ class Gradient(_Model):
 class Font(_Model):
     """A font choice: ``family`` (a family the font library knows) and ``weight`` (100..900 or a name)."""
 
-    family: str | None = None
+    family: str | None = Field(None, max_length=100)
     weight: Weight | None = None
 
 
@@ -258,7 +266,7 @@ class TextBackground(_Model):
 
 
 class _Layer(_Model):
-    id: str | None = None
+    id: str | None = Field(None, max_length=100)
     visible: bool = True
     opacity: Opacity = 1.0
 
@@ -269,7 +277,7 @@ class BackgroundLayer(_Layer):
     type: Literal["background"]
     color: Color | None = None
     gradient: Gradient | None = None
-    image: str | None = None
+    image: str | None = Field(None, max_length=MAX_PATH_CHARS)
     fit: Literal["cover", "contain", "contain-blur"] = "cover"
     anchor: Anchor = (0.5, 0.5)
     blur: float = Field(0, ge=0, le=200)
@@ -289,7 +297,7 @@ class ImageLayer(_Layer):
     """A picture in a box: screenshots, photos, illustrations."""
 
     type: Literal["image"]
-    src: str = Field(min_length=1)
+    src: str = Field(min_length=1, max_length=MAX_PATH_CHARS)
     box: Box
     fit: Literal["cover", "contain", "stretch"] = "contain"
     anchor: Anchor = (0.5, 0.5)
@@ -316,7 +324,7 @@ class TextLayer(_Layer):
 
     type: Literal["text"]
     role: Role = "body"
-    text: str
+    text: str = Field(max_length=MAX_TEXT_CHARS)
     box: Box
     font: Font = Field(default_factory=Font)
     size: Size | None = None
@@ -375,7 +383,7 @@ class LineLayer(_Layer):
     """A polyline through ``points`` (arrows, underlines, connectors)."""
 
     type: Literal["line"]
-    points: list[Point] = Field(min_length=2)
+    points: list[Point] = Field(min_length=2, max_length=MAX_POINTS)
     width: float = Field(6, gt=0, le=200)
     color: Color = (255, 255, 255, 255)
     cap: Literal["round", "butt"] = "round"
@@ -392,7 +400,7 @@ class ProgressColors(_Model):
 class ProgressLabel(_Model):
     """Text next to the bar; ``{current}`` and ``{total}`` are replaced (e.g. "Step {current} of {total}")."""
 
-    text: str = "{current} / {total}"
+    text: str = Field("{current} / {total}", max_length=200)
     size: float = Field(32, gt=0, le=200)
     color: Color = (255, 255, 255, 255)
     font: Font = Field(default_factory=Font)
@@ -474,8 +482,8 @@ class FrameSpec(_Model):
 
     width: int = Field(1080, ge=320, le=4096)
     height: int = Field(1920, ge=320, le=4096)
-    layers: list[Layer] = Field(default_factory=list)
-    alt: str | None = None
+    layers: list[Layer] = Field(default_factory=list, max_length=MAX_LAYERS)
+    alt: str | None = Field(None, max_length=MAX_TEXT_CHARS)
     meta: dict[str, Any] = Field(default_factory=dict)
 
 

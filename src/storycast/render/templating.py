@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,16 +23,16 @@ from typing import Any
 
 import jinja2
 import yaml
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+from jinja2.utils import concat
 from markupsafe import Markup
 
 from .. import resources, yamlsrc
 from ..errors import ContentError, StorycastError, TemplateError
+from . import sandbox, yamlfast
+from .paths import inside
+from .sandbox import StoryEnvironment
 from .strings import RTL_LANGS, text_direction  # noqa: F401  (re-exported: they used to live here)
-
-_FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
 
 
 def yaml_scalar(value: Any) -> Markup:
@@ -46,6 +46,8 @@ def yaml_scalar(value: Any) -> Markup:
     if isinstance(value, str):
         return Markup(json.dumps(value, ensure_ascii=False))
     if isinstance(value, (Mapping, Sequence)):
+        b = sandbox.budget()
+        b.check_size(sandbox.weight(value, b.limit), "the printed list or mapping")
         return Markup(json.dumps(value, ensure_ascii=False, default=str))
     return Markup(json.dumps(str(value), ensure_ascii=False))
 
@@ -84,36 +86,49 @@ def mix_filter(color: str, other: str, amount: float) -> str:
     return f"#{r:02X}{g:02X}{bl:02X}"
 
 
-_CODEGEN_VERSION = "q1"  # bump when _QuotingCodeGenerator changes: it names the bytecode cache
+class _ContainedLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses files resolving outside ``within`` (a link out of the
+    project) and files too large to be templates."""
+
+    def __init__(self, searchpath: Path, within: Path) -> None:
+        super().__init__(str(searchpath), encoding="utf-8")
+        self.within = within
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        shown = Path(filename)
+        if shown.is_relative_to(self.within):
+            shown = shown.relative_to(self.within)
+        if not inside(Path(filename), [self.within]):
+            raise TemplateError(
+                f"the template {template} is a link to a file outside the project",
+                hint="copy the file into the project's templates/ folder instead of linking to it",
+                file=shown,
+            )
+        if len(source) > sandbox.MAX_TEMPLATE_CHARS:
+            raise TemplateError(
+                f"the template {template} is {len(source):,} characters long, more than the "
+                f"{sandbox.MAX_TEMPLATE_CHARS:,} a template may have",
+                hint="split it into smaller templates with {% include %} or macros",
+                file=shown,
+            )
+        return source, filename, uptodate
 
 
-class _QuotingCodeGenerator(CodeGenerator):
-    """Never fold ``{{ "literal" }}`` at compile time.
-
-    Jinja escapes constants *before* ``finalize`` at compile time, which would make a literal
-    string look already-safe and skip our quoting; evaluating it at run time keeps one rule for
-    every expression.
-    """
-
-    def _output_child_to_const(self, node: nodes.Expr, frame: Any, finalize: Any) -> str:
-        if not isinstance(node, nodes.TemplateData):
-            raise nodes.Impossible()
-        return super()._output_child_to_const(node, frame, finalize)
-
-
-class StoryEnvironment(SandboxedEnvironment):
-    """Sandboxed, strict, YAML-quoting Jinja environment."""
-
-    code_generator_class = _QuotingCodeGenerator
-
-
-def _loader(project_templates: Path | None, defaults: Path) -> jinja2.BaseLoader:
-    default_loader = jinja2.FileSystemLoader(str(defaults), encoding="utf-8")
+def _loader(project_templates: Path | None, defaults: Path, root: Path | None) -> jinja2.BaseLoader:
+    default_loader = _ContainedLoader(defaults, resources.data_root())
     choices: list[jinja2.BaseLoader] = []
     if project_templates is not None:  # even when absent yet: engines are cached per project
-        choices.append(jinja2.FileSystemLoader(str(project_templates), encoding="utf-8"))
+        choices.append(_ContainedLoader(project_templates, root or project_templates.parent))
     choices.append(default_loader)
     return jinja2.ChoiceLoader([jinja2.PrefixLoader({"default": default_loader}), *choices])
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """An error message part that a template controls, cut to a readable length."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 @dataclass
@@ -140,14 +155,18 @@ class TemplateEngine:
         *,
         root: Path | None = None,
         bytecode_dir: Path | None = None,
+        timeout: float = sandbox.DEFAULT_TIMEOUT,
+        max_output: int = sandbox.DEFAULT_MAX_OUTPUT,
     ) -> None:
         self.project_templates = project_templates
         self.defaults = defaults or resources.templates_dir()
         self.root = root
+        self.timeout = timeout
+        self.max_output = max_output
         bcc = None
         if bytecode_dir is not None:
             # Compiled templates survive the process: a warm `storycast render` skips compiling.
-            folder = bytecode_dir / f"jinja-{jinja2.__version__}-{_CODEGEN_VERSION}"
+            folder = bytecode_dir / f"jinja-{jinja2.__version__}-{sandbox.codegen_version()}"
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 bcc = jinja2.FileSystemBytecodeCache(str(folder))
@@ -155,7 +174,7 @@ class TemplateEngine:
                 bcc = None
         self.env = StoryEnvironment(
             bytecode_cache=bcc,
-            loader=_loader(project_templates, self.defaults),
+            loader=_loader(project_templates, self.defaults, root),
             undefined=jinja2.StrictUndefined,
             autoescape=True,  # makes macro output Markup; finalize does the actual quoting
             finalize=yaml_scalar,
@@ -168,6 +187,7 @@ class TemplateEngine:
         self.env.filters["yaml"] = yaml_filter
         self.env.filters["alpha"] = alpha_filter
         self.env.filters["mix"] = mix_filter
+        self.env.guard_filters()
         self._dirs = [str(self.defaults.resolve())]
         if project_templates is not None:
             self._dirs.insert(0, str(project_templates.resolve()))
@@ -217,22 +237,36 @@ class TemplateEngine:
         where = self._display(filename, name)
         if isinstance(exc, SecurityError):
             return TemplateError(
-                f"the template tried something the sandbox forbids: {exc}",
+                f"the template tried something the sandbox forbids: {_short(str(exc))}",
                 hint="templates may only read the documented variables; remove the attribute access",
                 file=where,
                 line=line,
             )
         if isinstance(exc, jinja2.UndefinedError):
             return TemplateError(
-                f"unknown template variable: {exc.message}",
+                f"unknown template variable: {_short(exc.message or '')}",
                 hint="check the spelling against docs/templates.md, or guard it with {% if x is defined %}",
                 file=where,
                 line=line,
             )
         if isinstance(exc, StorycastError):
-            return TemplateError(exc.message, hint=exc.hint, file=where, line=line)
+            return TemplateError(_short(exc.message), hint=exc.hint, file=where, line=line)
+        if isinstance(exc, RecursionError):
+            return TemplateError(
+                "the template calls itself without end (a macro, include or extends that never stops)",
+                hint="give the recursion a condition that ends it, or remove the self-reference",
+                file=where,
+                line=line,
+            )
+        if isinstance(exc, MemoryError):
+            return TemplateError(
+                "the template ran out of memory",
+                hint="check loops and repeated values on that line",
+                file=where,
+                line=line,
+            )
         return TemplateError(
-            f"the template failed: {type(exc).__name__}: {exc}",
+            f"the template failed: {type(exc).__name__}: {_short(str(exc))}",
             hint="check the expression on that line",
             file=where,
             line=line,
@@ -252,12 +286,26 @@ class TemplateEngine:
         return self.filename(name) is not None
 
     def render_text(self, name: str, context: Mapping[str, Any]) -> tuple[str, str | None]:
-        """Render ``name`` with ``context``; return (YAML text, template filename)."""
+        """Render ``name`` with ``context``; return (YAML text, template filename).
+
+        The template runs under a :class:`~storycast.render.sandbox.Budget`: past its time or
+        output limit it stops with a TemplateError naming its file and line.
+        """
         try:
             template = self.env.get_template(name)
-            return template.render(context), template.filename
-        except TemplateError:
-            raise
+            budget = sandbox.Budget(self.timeout, self.max_output)
+            with sandbox.activate(budget):
+                parts: list[str] = []
+                try:
+                    for chunk in template.root_render_func(template.new_context(dict(context))):
+                        parts.append(chunk)
+                except Exception:
+                    self.env.handle_exception()  # re-raises with the template's lines in the traceback
+            return concat(parts), template.filename
+        except TemplateError as exc:
+            if exc.file is not None:
+                raise
+            raise self._wrap(exc, name) from None
         except Exception as exc:  # Jinja raises many types; all become one TemplateError
             raise self._wrap(exc, name) from None
 
@@ -267,13 +315,27 @@ class TemplateEngine:
         return self.parse_yaml(text, name, filename)
 
     def parse_yaml(self, text: str, name: str, filename: str | None) -> Rendered:
-        """Parse generated YAML with libyaml (fast); on an error, re-parse to locate it."""
+        """Parse generated YAML with libyaml (fast); on an error, re-parse to locate it.
+
+        Long output, or output with anchors, goes through the position-keeping loader, which
+        refuses alias bombs; nesting is checked first, since libyaml's composer recurses.
+        """
         where = self._display(filename, name)
-        try:
-            data = yaml.load(text, Loader=_FastLoader)  # a SafeLoader (libyaml) subclass
-            return Rendered(name=name, filename=filename, text=text, data=data)
-        except yaml.YAMLError:
-            pass
+        if yamlfast.fast_ok(text):
+            try:
+                data = yamlfast.fast_load(text)
+                return Rendered(name=name, filename=filename, text=text, data=data)
+            except yaml.YAMLError:
+                pass
+        else:
+            mark = yamlfast.too_deep(text)
+            if mark is not None:
+                raise TemplateError(
+                    f"the template produced YAML nested more than {yamlfast.MAX_DEPTH} levels deep "
+                    f"(generated line {mark.line + 1})",
+                    hint="a frame spec is a list of layers a few levels deep; check loops that open lists",
+                    file=where,
+                )
         try:
             data = yamlsrc.loads(text, source=f"<{name}>")
         except ContentError as exc:
@@ -282,10 +344,13 @@ class TemplateEngine:
             if exc.line is not None and 0 < exc.line <= len(lines):
                 shown = f" (generated line {exc.line}: {lines[exc.line - 1].strip()[:120]!r})"
             problem = exc.message.removeprefix("YAML syntax error: ")
+            hint = (
+                "{{ value }} is quoted for you; do not wrap it in quotes yourself, and check "
+                "indentation and any |raw output"
+            )
             raise TemplateError(
                 f"the template produced invalid YAML: {problem}{shown}",
-                hint="{{ value }} is quoted for you; do not wrap it in quotes yourself, and check "
-                "indentation and any |raw output",
+                hint=hint if exc.message.startswith("YAML syntax error") or not exc.hint else exc.hint,
                 file=where,
             ) from None
         return Rendered(name=name, filename=filename, text=text, data=data)
@@ -326,21 +391,35 @@ def parse_rendered(rendered: Rendered, where: Path | str, palette: Mapping[str, 
     ) from None
 
 
-def engine_for(project_templates: Path | None, root: Path | None = None) -> TemplateEngine:
+def engine_for(
+    project_templates: Path | None,
+    root: Path | None = None,
+    *,
+    timeout: float = sandbox.DEFAULT_TIMEOUT,
+    max_output: int = sandbox.DEFAULT_MAX_OUTPUT,
+) -> TemplateEngine:
     """A cached TemplateEngine per project templates folder (compiled templates are reused).
 
     The cache key includes the folder's file list, so a template added to the project (which
     would now shadow a packaged default Jinja already compiled) gets a fresh environment.
+    ``timeout`` and ``max_output`` bound each template's run (``[render] template_timeout``,
+    ``template_max_output``).
     """
     listing: tuple[str, ...] = ()
     if project_templates is not None and project_templates.is_dir():
         listing = tuple(sorted(str(p.relative_to(project_templates)) for p in project_templates.rglob("*")))
-    return _engine_for(project_templates, root, listing)
+    return _engine_for(project_templates, root, listing, timeout, max_output)
 
 
 @lru_cache(maxsize=8)
 def _engine_for(
-    project_templates: Path | None, root: Path | None, listing: tuple[str, ...]
+    project_templates: Path | None,
+    root: Path | None,
+    listing: tuple[str, ...],
+    timeout: float,
+    max_output: int,
 ) -> TemplateEngine:
     bytecode = root / ".storycast" / "cache" if root is not None else None
-    return TemplateEngine(project_templates, root=root, bytecode_dir=bytecode)
+    return TemplateEngine(
+        project_templates, root=root, bytecode_dir=bytecode, timeout=timeout, max_output=max_output
+    )
