@@ -19,14 +19,39 @@ Localized values are mappings from language code to text.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Localized = dict[str, str]
 
+# Longest texts content may hold, in characters (docs/content.md). Far more than a frame shows
+# (a title fits about 60, a step text about 250): the limits stop a pasted document or a runaway
+# generator at load, with its line, instead of deep in the renderer.
+MAX_TITLE_CHARS = 200  # titles, questions, poll options, calls to action, hosts, topics
+MAX_TEXT_CHARS = 2000  # step texts, summaries, alt texts
+MAX_LABEL_CHARS = 100  # categories, template sets, tags
+MAX_PATH_CHARS = 300  # image paths
+
+TitleText = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+BodyText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+Label = Annotated[str, StringConstraints(max_length=MAX_LABEL_CHARS)]
+LocalizedTitle = dict[str, TitleText]
+LocalizedText = dict[str, BodyText]
+
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def check_project_path(value: str) -> str:
+    """A path from content: relative to the project folder and staying inside it."""
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    if value.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", value) or ".." in parts:
+        raise ValueError(
+            f"{value!r} points outside the project: write the path relative to the project folder, "
+            "such as assets/samples/router.png"
+        )
+    return value
 
 
 class _Model(BaseModel):
@@ -44,15 +69,20 @@ def _check_localized(v: Any) -> Any:
 class Step(_Model):
     """One tutorial step: one frame."""
 
-    title: Localized
-    text: Localized = Field(default_factory=dict)
-    image: str | None = None
-    alt: Localized = Field(default_factory=dict, description="alt text for the step's image")
+    title: LocalizedTitle
+    text: LocalizedText = Field(default_factory=dict)
+    image: str | None = Field(None, max_length=MAX_PATH_CHARS)
+    alt: LocalizedText = Field(default_factory=dict, description="alt text for the step's image")
     duration: float | None = Field(None, gt=0, le=60)
 
     _loc = field_validator("title", "text", "alt", mode="before")(
         classmethod(lambda cls, v: _check_localized(v))
     )
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str | None) -> str | None:
+        return v if v is None else check_project_path(v)
 
 
 class Story(_Model):
@@ -60,13 +90,13 @@ class Story(_Model):
 
     id: str
     kind: str = "tutorial"
-    template: str = "tutorial"
-    category: str
-    languages: list[str] = Field(min_length=1)
-    title: Localized
-    summary: Localized = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    cta: Localized = Field(default_factory=dict, description="call to action on the outro frame")
+    template: Label = "tutorial"
+    category: Label
+    languages: list[str] = Field(min_length=1, max_length=50)
+    title: LocalizedTitle
+    summary: LocalizedText = Field(default_factory=dict)
+    tags: list[Label] = Field(default_factory=list, max_length=50)
+    cta: LocalizedTitle = Field(default_factory=dict, description="call to action on the outro frame")
     steps: list[Step] = Field(min_length=1, max_length=20)
 
     # Set by the loader, not by the file.

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..content.models import LocalizedTitle
 from ..errors import ContentError
 from ..timetable import EntryKind
 from ..timetable.zones import parse_duration
@@ -52,13 +53,13 @@ class Poll(BaseModel):
 
     id: str
     kind: Literal["poll"] = "poll"
-    languages: list[str] = Field(min_length=1)
-    question: Localized
-    options: list[Localized] = Field(default_factory=list)
+    languages: list[str] = Field(min_length=1, max_length=50)
+    question: LocalizedTitle
+    options: list[LocalizedTitle] = Field(default_factory=list)
     scale: Literal["1-5", "emoji"] | None = None
     open_for: str = "24h"
     closes: datetime | None = None  # local wall-clock time in the project's zone; wins over open_for
-    vote_url: str | None = None
+    vote_url: str | None = Field(None, max_length=2000)
     allows_multiple: bool = False
 
     source: Path | None = Field(None, exclude=True)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..content.models import Label, LocalizedTitle, TitleText
 from ..errors import ContentError, StorycastError
 from ..timetable import AtTrigger, CronTrigger, Entry, EntryKind, Occurrence, Trigger, parse_cron
 from ..timetable.zones import parse_duration
@@ -62,18 +63,18 @@ class QaEvent(BaseModel):
 
     id: str
     kind: Literal["qa"] = "qa"
-    languages: list[str] = Field(min_length=1)
-    title: Localized
-    host: str | Localized = ""
+    languages: list[str] = Field(min_length=1, max_length=50)
+    title: LocalizedTitle
+    host: TitleText | LocalizedTitle = ""
     start: datetime
     timezone: str | None = None  # zone of start:; default: [project] timezone
     repeat: Literal["once", "weekly"] = "once"
     cron: str | None = None  # overrides repeat: any cron the timetable understands
     duration: str = "45m"
-    join: str | Localized = ""
-    topics: dict[str, list[str]] = Field(default_factory=dict)
+    join: TitleText | LocalizedTitle = ""
+    topics: dict[str, list[TitleText]] = Field(default_factory=dict)
     announce: list[str] = Field(default_factory=lambda: list(DEFAULT_PHASES), min_length=1)
-    category: str = "live"
+    category: Label = "live"
 
     source: Path | None = Field(None, exclude=True)
 
