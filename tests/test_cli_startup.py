@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -29,7 +30,10 @@ def test_a_command_imports_only_its_own_module(tmp_path):
         "print(sorted(m for m in sys.modules if m.startswith('storycast.cli.')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "['storycast.cli._common', 'storycast.cli.render']"
+    loaded = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    # Shared helpers (private modules) may load; of the command modules, only render's.
+    assert [m for m in loaded if not m.rsplit(".", 1)[1].startswith("_")] == ["storycast.cli.render"]
+    assert "storycast.cli._common" in loaded
 
 
 def test_unknown_or_no_command_still_lists_every_command():
