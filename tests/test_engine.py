@@ -10,7 +10,8 @@ import pytest
 
 from storycast.context import Context
 from storycast.engine import TickOptions, tick
-from storycast.ledger import Ledger, State, open_ledger
+from storycast.errors import ExitStatus
+from storycast.ledger import Ledger, Row, State, open_ledger
 from storycast.project import Project
 from tests.conftest_db import calls, db_url, make_engine_project, pg_database  # noqa: F401
 
@@ -27,6 +28,41 @@ entries:
 """
 
 
+TELEGRAM = """
+[channels.tg]
+type = "telegram"
+bot_token = "env:SC_NO_SUCH_TOKEN"
+"""
+
+STORY = """\
+id: {id}
+template: {template}
+category: connectivity
+languages: [en, es]
+title: {{en: Restart your modem, es: Reinicia tu módem}}
+steps:
+  - title: {{en: Unplug it, es: Desconéctalo}}
+    text: {{en: Wait ten seconds., es: Espera diez segundos.}}
+"""
+
+TWO_STORIES = """\
+timezone: UTC
+entries:
+  - story: good
+    at: "2026-12-01T09:00"
+    channels: [local]
+    grace: 30m
+  - story: bad
+    at: "2026-12-01T09:00"
+    channels: [local]
+    grace: 30m
+"""
+
+
+def story(sid: str, template: str = "tutorial") -> str:
+    return STORY.format(id=sid, template=template)
+
+
 def load(root: Path, db_url: str, **env: str) -> tuple[Project, Context]:
     environ = {"STORYCAST_DB": db_url, "STORYCAST_DB_TIMEOUT": "10", **env}
     ctx = Context(environ=environ)
@@ -37,6 +73,14 @@ def load(root: Path, db_url: str, **env: str) -> tuple[Project, Context]:
 def at(ctx: Context, when: datetime) -> datetime:
     ctx.fixed_clock(when)
     return when
+
+
+def rows_of(project: Project) -> list[Row]:
+    ledger = open_ledger(project)
+    try:
+        return ledger.rows()
+    finally:
+        ledger.close()
 
 
 def states(project: Project) -> dict[str, int]:
@@ -302,15 +346,26 @@ def test_stop_request_gives_the_rest_of_the_batch_back(tmp_path: Path, db_url: s
     assert states(project) == {"published": 1, "planned": 9}
 
 
-def test_unknown_channel_in_config_fails_rows_not_the_tick(tmp_path: Path, db_url: str) -> None:
-    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
-    toml = (root / "storycast.toml").read_text().replace('type = "recorder"', 'type = "recordr"')
-    (root / "storycast.toml").write_text(toml)
+def test_a_channel_that_cannot_be_opened_holds_only_its_own_rows(tmp_path: Path, db_url: str) -> None:
+    schedule = ONE_CARD.replace("[en, es]", "[en]").replace("[rec]", "[rec, tg]")
+    # A telegram channel without chat_id passes the file's schema but cannot be opened.
+    root = make_engine_project(tmp_path / "p", {"one.yaml": schedule}, extra_toml=TELEGRAM)
     project, ctx = load(root, db_url)
     report = tick(project, ctx, T0)
-    assert [i.outcome for i in report.items] == ["failed"]
-    assert "unknown channel type 'recordr'" in (report.items[0].reason or "")
-    assert states(project) == {"failed": 5}
+    assert report.count("published") == 5  # every frame to rec
+    assert [(i.channel, i.outcome) for i in report.items if i.outcome != "published"] == [("tg", "waiting")]
+    assert report.waiting == 5 and report.problems == 0
+    assert "needs chat_id" in str(report.error()) and report.error().exit_status == ExitStatus.CONFIG  # type: ignore[union-attr]
+    held = [r for r in rows_of(project) if r.channel == "tg"]
+    reason = "waiting for a fix: storycast.toml: channel 'tg' needs chat_id"
+    assert {(r.state, r.reason) for r in held} == {("planned", reason)}
+    # Fixed within grace (here: made a channel that works), the next tick sends them.
+    fixed = f'[channels.tg]\ntype = "recorder"\nlog_dir = "{root / "calls-tg"}"\n'
+    (root / "storycast.toml").write_text((root / "storycast.toml").read_text().replace(TELEGRAM, fixed))
+    project, _ = load(root, db_url)
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=5)))
+    assert report.errors == [] and report.waiting == 0
+    assert report.count("published") == 5 and states(project) == {"published": 10}
 
 
 def test_ledger_states_are_visible_in_status_json(tmp_path: Path, db_url: str) -> None:
@@ -367,13 +422,124 @@ def test_dst_fold_publishes_once_and_gap_moves_forward(
     assert [i.occurrence_key for i in report.items] == ["2026-03-29T03:00"]
 
 
-def test_a_broken_schedule_does_not_stop_planned_rows(tmp_path: Path, db_url: str) -> None:
-    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+def test_a_broken_schedule_file_holds_only_its_own_rows(tmp_path: Path, db_url: str) -> None:
+    other = ONE_CARD.replace("card-a", "card-b").replace("[en, es]", "[en]")
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD, "two.yaml": other})
     project, ctx = load(root, db_url)
-    tick(project, ctx, at(ctx, T0 - timedelta(minutes=30)))  # planned while the file was fine
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=30)))  # planned while the files were fine
     (root / "schedules" / "one.yaml").write_text(ONE_CARD.replace("card-a", "card-zz"))
     project, _ = load(root, db_url)
     report = tick(project, ctx, at(ctx, T0))
-    assert report.count("published") == 10
+    assert report.count("published") == 5  # two.yaml's card-b; one.yaml's rows wait
     assert len(report.errors) == 1 and "card-zz" in str(report.errors[0])
-    assert "one.yaml:3" in str(report.errors[0])
+    assert "one.yaml:3" in str(report.errors[0]) and report.waiting == 10
+    held = {r.reason for r in rows_of(project) if r.state == "planned"}
+    assert len(held) == 1 and held.pop().startswith("waiting for a fix: schedules/one.yaml:3:")
+    assert states(project) == {"published": 5, "planned": 10}  # waiting, not cancelled
+    (root / "schedules" / "one.yaml").write_text(ONE_CARD)
+    project, _ = load(root, db_url)
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=5)))
+    assert report.count("published") == 10 and report.errors == []
+    assert len(calls(root)) == 15
+
+
+def test_a_broken_story_holds_only_its_own_rows_until_fixed(tmp_path: Path, db_url: str) -> None:
+    stories = {"good.yaml": story("good"), "bad.yaml": story("bad")}
+    root = make_engine_project(tmp_path / "p", {"s.yaml": TWO_STORIES}, stories=stories)
+    project, ctx = load(root, db_url)
+    tick(project, ctx, at(ctx, T0 - timedelta(minutes=30)))  # planned while both were fine
+    bad = root / "stories" / "bad.yaml"
+    bad.write_text(story("bad").replace("  - title:", "\t- title:"))
+    report = tick(project, ctx, at(ctx, T0))
+    assert {i.ref for i in report.items} == {"good"} and report.count("published") == 6
+    assert report.waiting == 6 and report.problems == 0
+    (error,) = report.errors
+    assert error.exit_status == ExitStatus.CONTENT and "bad.yaml:7:1" in str(error)
+    held = [r for r in rows_of(project) if r.ref == "bad"]
+    assert {r.state for r in held} == {"planned"}
+    syntax = "YAML syntax error: found character that cannot start any token"
+    assert {r.reason for r in held} == {f"waiting for a fix: stories/bad.yaml:7:1: {syntax}"}
+    assert tick(project, ctx, at(ctx, T0 + timedelta(minutes=1))).items == []  # still waiting
+    bad.write_text(story("bad"))
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=2)))
+    assert report.errors == [] and report.count("published") == 6
+    assert states(project) == {"published": 12}
+
+
+def test_a_story_broken_before_it_was_planned_waits_then_goes_out_whole(tmp_path: Path, db_url: str) -> None:
+    stories = {"good.yaml": story("good"), "bad.yaml": story("bad").replace("steps:", "steps: [")}
+    root = make_engine_project(tmp_path / "p", {"s.yaml": TWO_STORIES}, stories=stories)
+    project, ctx = load(root, db_url)
+    report = tick(project, ctx, T0)
+    assert report.count("published") == 6 and report.waiting == 2  # one row per language waits
+    bad = root / "stories" / "bad.yaml"
+    bad.write_text(story("bad"))
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=3)))
+    assert report.count("published") == 6  # all three frames of each language
+    assert states(project) == {"published": 12}
+    assert sorted((r.lang, r.frame, r.frame_total) for r in rows_of(project) if r.ref == "bad") == [
+        (lang, f, 3) for lang in ("en", "es") for f in (1, 2, 3)
+    ]
+
+
+def test_a_story_still_broken_after_its_grace_is_missed_with_the_reason(tmp_path: Path, db_url: str) -> None:
+    stories = {"good.yaml": story("good"), "bad.yaml": "id: bad\nsteps: [\n"}
+    root = make_engine_project(tmp_path / "p", {"s.yaml": TWO_STORIES}, stories=stories)
+    project, ctx = load(root, db_url)
+    tick(project, ctx, T0)
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=31)))
+    assert report.missed == 2 and len(report.errors) == 1
+    reasons = {r.reason for r in rows_of(project) if r.ref == "bad"}
+    assert len(reasons) == 1 and reasons.pop().startswith(
+        "not published within its grace window; it was waiting for a fix: stories/bad.yaml:"
+    )
+
+
+def test_a_template_error_in_one_language_holds_only_that_language(tmp_path: Path, db_url: str) -> None:
+    cover = (
+        '{% extends "default/tutorial/cover.j2" %}\n'
+        "{% block content %}"
+        '{% if lang == "es" %}{{ no_such_variable }}{% endif %}{{ super() }}'
+        "{% endblock %}\n"
+    )
+    stories = {"good.yaml": story("good"), "bad.yaml": story("bad", template="custom")}
+    root = make_engine_project(tmp_path / "p", {"s.yaml": TWO_STORIES}, stories=stories)
+    for name in ("cover", "step", "outro"):
+        body = cover if name == "cover" else f'{{% extends "default/tutorial/{name}.j2" %}}\n'
+        (root / "templates" / "custom").mkdir(parents=True, exist_ok=True)
+        (root / "templates" / "custom" / f"{name}.j2").write_text(body)
+    project, ctx = load(root, db_url)
+    report = tick(project, ctx, T0)
+    assert report.count("published") == 9  # good in both languages, bad in English
+    assert [(i.ref, i.lang, i.outcome) for i in report.items if i.outcome != "published"] == [
+        ("bad", "es", "waiting")
+    ]
+    assert report.waiting == 3 and "templates/custom/cover.j2:2" in str(report.error())
+    (root / "templates" / "custom" / "cover.j2").write_text('{% extends "default/tutorial/cover.j2" %}\n')
+    report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=1)))
+    assert report.count("published") == 3 and report.errors == []
+
+
+def test_an_entry_whose_times_fail_does_not_stop_the_others(tmp_path: Path, db_url: str) -> None:
+    from storycast.timetable import EntryKind, register_entry_kind, unregister_entry_kind
+
+    class Boom(EntryKind):  # a plugin's entry kind with a bug in its producer
+        name = "boom"
+
+        def refs(self, project: object) -> dict[str, tuple[str, ...]]:
+            return {"x": ("en",)}
+
+        def produce(self, entry: object, start: object, end: object) -> list[object]:
+            raise RuntimeError("the producer fell over")
+
+    boom = 'timezone: UTC\nentries:\n  - boom: x\n    cron: "* * * * *"\n    channels: [rec]\n'
+    register_entry_kind(Boom())
+    try:
+        root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD, "zz.yaml": boom})
+        project, ctx = load(root, db_url)
+        report = tick(project, ctx, T0)
+    finally:
+        unregister_entry_kind("boom")
+    assert report.count("published") == 10
+    (error,) = report.errors
+    assert "schedules/zz.yaml:3" in str(error) and "the producer fell over" in str(error)

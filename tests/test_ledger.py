@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storycast.errors import LedgerError
-from storycast.ledger import Ledger, State, cancel, head_revision, history, retry
+from storycast.errors import ExitStatus, LedgerError
+from storycast.ledger import Ledger, NoSuchRow, RowFilter, State, cancel, head_revision, history, retry
 from storycast.ledger import db as ledger_db
 from storycast.ledger.models import publication as p
 from tests.conftest_db import (  # noqa: F401  (db_url and pg_database are fixtures)
@@ -261,11 +261,65 @@ def test_retry_cancel_and_history(db_url: str) -> None:
         assert row.state == "planned" and row.deadline_utc == later + timedelta(minutes=15)
         res = cancel(ledger, later, story="card-a")
         assert sorted(res.changed) == sorted([first.id, second.id])
-        with pytest.raises(LedgerError, match="no publication row with id 999"):
+        with pytest.raises(NoSuchRow, match="no ledger row with id 999") as err:
             cancel(ledger, later, [999])
+        assert err.value.exit_status == ExitStatus.USAGE and "highest is" in (err.value.hint or "")
+        with pytest.raises(NoSuchRow, match="the ledger has no rows of 'no-such-story'"):
+            cancel(ledger, later, story="no-such-story")
+        with pytest.raises(NoSuchRow):
+            history(ledger, publication_id=999)
         what = [h.what for h in history(ledger)]
         assert what.count("cancel") == 2 and "retry" in what and "failed" in what
         failed = next(h for h in history(ledger) if h.what == "failed")
         assert "request_id=req-9" in failed.detail and "HTTP 400" in failed.detail
+    finally:
+        ledger.close()
+
+
+def test_held_rows_wait_visibly_are_not_claimed_and_miss_with_their_reason(db_url: str) -> None:
+    ledger = Ledger.open(db_url)
+    try:
+        rows = units(2, 2)
+        for u in rows[2:]:  # a second story, from another schedule file and of another ref
+            u.update(ref="weekly-qa@20261203T1700Z.T-1h", entry_key="e2", source="schedules/qa.yaml:4")
+        ledger.insert_units(rows, T0)
+        broken = RowFilter(refs=frozenset({"weekly-qa"}))
+        assert ledger.mark_waiting(broken, "stories/qa.yaml:3:1: YAML syntax error", T0) == 2
+        (claimed,) = ledger.claim(T0, 10, exclude=broken)  # frame 1 of the healthy story only
+        assert claimed.ref == "card-a" and claimed.frame == 1
+        assert ledger.count_waiting(T0) == 2
+        # The same rows through the schedule file that planned them, and a LIKE wildcard in a name.
+        assert ledger.mark_waiting(RowFilter(sources=frozenset({"schedules/qa.yaml"})), "x", T0) == 2
+        assert ledger.mark_waiting(RowFilter(sources=frozenset({"schedules/q_.yaml"})), "x", T0) == 0
+        assert ledger.mark_waiting(RowFilter(refs=frozenset({"weekly%"})), "x", T0) == 0
+        # Held rows do not wake the daemon; a held claimed row goes back, its later frames say why.
+        assert ledger.next_due(T0, exclude=broken) == T0  # card-a's second frame
+        assert ledger.next_due(T0, exclude=broken | RowFilter(refs=frozenset({"card-a"}))) is None
+        assert ledger.hold(claimed, T0, "templates/tutorial/cover.j2:4: unknown filter")
+        by_id = {r.id: r for r in ledger.rows()}
+        assert by_id[claimed.id].state == "planned" and by_id[claimed.id].claim_token is None
+        assert {r.reason for r in by_id.values() if r.ref == "card-a"} == {
+            "waiting for a fix: templates/tutorial/cover.j2:4: unknown filter"
+        }
+        # Fixed: the reason goes; still broken after its grace: missed, saying what it waited for.
+        assert ledger.clear_waiting(broken) == 2
+        assert ledger.sweep(T0 + timedelta(minutes=16))["missed"] == 4
+        reasons = {r.ref: r.reason for r in ledger.rows()}
+        assert reasons["card-a"] == "not published within its grace window"
+        assert reasons["weekly-qa@20261203T1700Z.T-1h"] == (
+            "not published within its grace window; it was waiting for a fix: x"
+        )
+    finally:
+        ledger.close()
+
+
+def test_frame_totals_follow_a_story_that_changed(db_url: str) -> None:
+    ledger = Ledger.open(db_url)
+    try:
+        ledger.insert_units(units(1, 1), T0)
+        key = ("e", "2026-12-01T09:00", "rec", "en", 1)
+        assert ledger.existing_units(T0, T0 + timedelta(minutes=1))[key].frame_total == 1
+        assert ledger.set_frame_totals({key: 4}, T0) == 1
+        assert ledger.existing_units(T0, T0 + timedelta(minutes=1))[key].frame_total == 4
     finally:
         ledger.close()

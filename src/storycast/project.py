@@ -108,3 +108,22 @@ class Project:
         from .content.loader import load_content
 
         return load_content(self)
+
+    def refresh_content(self) -> ContentSet:
+        """The publishing engine's view of stories/: re-read when a file changed, broken files set aside.
+
+        A broken file lands in ``ContentSet.broken`` instead of raising, so one bad file holds
+        back only its own posts. Long-lived processes (the daemon, workers) call this every tick
+        and see fixes without a restart. Afterwards :attr:`content` returns this set too.
+        """
+        from .content.loader import content_stamp, load_content
+
+        stamp = content_stamp(self)
+        current = self.__dict__.get("content")
+        # A set with broken files is always re-read: the fix may be a new image, not a changed file.
+        if current is not None and current.stamp == stamp and not current.broken:
+            return current
+        fresh = load_content(self, strict=False)
+        fresh.stamp = stamp
+        self.__dict__["content"] = fresh  # replaces the cached_property's value
+        return fresh

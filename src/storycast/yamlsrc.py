@@ -121,9 +121,12 @@ def loads(text: str, source: str | Path | None = None) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        hint = "check indentation, and quote values that contain ':' or start with '{', '[', '*' or '#'"
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            hint = "YAML indents with spaces, never tabs: replace the tab at this position with spaces"
         raise ContentError(
             f"YAML syntax error: {problem}",
-            hint="check indentation, and quote values that contain ':' or start with '{', '[', '*' or '#'",
+            hint=hint,
             file=path,
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,

@@ -41,7 +41,9 @@ def publish(
     """Publish what is due (--due), or STORY to --channel now.
 
     Exit codes of --due: 0 nothing failed (also when nothing was due), 7 some items failed,
-    ended unknown or were missed, 6 database problem, 3 configuration problem, 4 content problem.
+    ended unknown or were missed, 6 database problem. A broken story, schedule, template or
+    image (4) or channel configuration (3) holds back only its own posts: they wait, with the
+    reason, in `storycast status`; everything else is published, then the problem is reported.
     """
     if due == (story is not None):
         raise typer.BadParameter("give either --due or a STORY (with --channel), not both or neither")
@@ -53,17 +55,23 @@ def publish(
 
         if story is not None:
             raise typer.BadParameter("--dry-run works with --due")
-        items = due_now(project, at)
+        problems: list[StorycastError] = []
+        items = due_now(project, at, problems=problems)
         if as_json:
-            print_json({"now": at, "due": [i.to_json() for i in items]})
+            print_json({"now": at, "due": [i.to_json() for i in items], "errors": [str(e) for e in problems]})
         else:
             for i in items:
                 console().print(
-                    f"would publish {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}"
+                    f"would publish {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}",
+                    markup=False,
                 )
             console().print(
                 f"{len(items)} item(s) due at {at:%Y-%m-%d %H:%M:%S} UTC (dry run, nothing changed)"
             )
+        if problems:
+            from ..engine.holds import HeldBack
+
+            raise HeldBack(problems, dry_run=True)
         return
     if story is not None:
         if not channel:
@@ -96,14 +104,16 @@ def publish(
         for note in report.notes:
             out.print(note, markup=False)
         queued = f"queued {summary['queued']} for the workers, " if summary["queued"] else ""
+        waiting = f"waiting for a fix {summary['waiting']}, " if summary["waiting"] else ""
         out.print(
-            f"{queued}published {summary['published']}, failed {summary['failed']}, "
+            f"{queued}published {summary['published']}, failed {summary['failed']}, {waiting}"
             f"retry later {summary['retry']}, unknown {summary['unknown']}, missed {summary['missed']}",
             markup=False,
         )
-    if report.errors:
-        # What was already planned went out; the planning problem decides the exit code (3/4).
-        raise report.errors[0]
+    held = report.error()
+    if held is not None:
+        # Everything else went out; the problems that hold rows back decide the exit code (3/4/5).
+        raise held
     if report.problems:
         raise typer.Exit(int(ExitStatus.PARTIAL))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import yamlsrc
 from ..errors import ContentError, StorycastError
-from .models import ContentSet, Story
+from .models import BrokenContent, ContentSet, Story
 from .validate import locate, unknown_languages, validate
 
 if TYPE_CHECKING:
@@ -55,7 +56,13 @@ def content_files(project: Project) -> list[Path]:
     return sorted(p for p in project.stories_dir.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
 
 
-def load_content(project: Project) -> ContentSet:
+def load_content(project: Project, *, strict: bool = True) -> ContentSet:
+    """Load every content file under stories/.
+
+    ``strict`` (commands that work on the whole project): any problem raises one ContentError
+    listing every problem. Not strict (the publishing engine): a broken file is set aside in
+    ``ContentSet.broken`` with its own error, and everything else loads.
+    """
     from ..builtins import ensure_loaded
 
     ensure_loaded()  # qa/poll content kinds
@@ -63,6 +70,7 @@ def load_content(project: Project) -> ContentSet:
     problems: list[StorycastError] = []
     seen: dict[str, Path] = {}
     for file in content_files(project):
+        data: Any = None
         try:
             data = yamlsrc.load(file)
             kind = data.get("kind", "tutorial") if isinstance(data, dict) else "tutorial"
@@ -78,24 +86,71 @@ def load_content(project: Project) -> ContentSet:
                 )
         except ContentError as exc:
             problems.extend(exc.problems or [exc])
+            out.broken.append(_broken(file, exc, data))
             continue
         if item.id in seen:
-            problems.append(
-                StorycastError(
-                    f"id {item.id!r} is already used by {seen[item.id]}",
-                    hint="every story, event and poll needs its own id",
-                    file=file,
-                )
+            dup = StorycastError(
+                f"id {item.id!r} is already used by {seen[item.id]}",
+                hint="every story, event and poll needs its own id",
+                file=file,
             )
+            problems.append(dup)
+            out.broken.append(_broken(file, ContentError(f"{file} has 1 problem:", problems=[dup]), data))
             continue
         seen[item.id] = file
         if kind == "tutorial":
             out.stories[item.id] = item
         else:
             out.extras.setdefault(kind, {})[item.id] = item
-    if problems:
+    if problems and strict:
         n = len(problems)
         raise ContentError(
             f"the project's content has {n} problem{'s' if n != 1 else ''}:", problems=problems
         )
     return out
+
+
+def content_stamp(project: Project) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and modification time of every content file: changes when any file does."""
+    out = []
+    for file in content_files(project):
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        out.append((str(file), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+_LINE = {
+    key: re.compile(rf"^{key}:[ \t]*[\"']?([^\"'#\n]*?)[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
+    for key in ("id", "kind", "languages")
+}
+
+
+def _broken(file: Path, error: ContentError, data: Any) -> BrokenContent:
+    """What a broken file defines, read as far as it can be: parsed keys, else top-level lines."""
+    values: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
+    if not values:
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        for key, pattern in _LINE.items():
+            m = pattern.search(text)
+            if m and m.group(1).strip():
+                raw = m.group(1).strip()
+                values[key] = [v.strip() for v in raw.strip("[]").split(",")] if key == "languages" else raw
+    cid = values.get("id")
+    kind = values.get("kind")
+    langs = values.get("languages")
+    steps = values.get("steps")
+    kind = kind if isinstance(kind, str) and kind else "tutorial"
+    return BrokenContent(
+        file=file,
+        error=error,
+        id=cid if isinstance(cid, str) and cid else file.stem,
+        kind=kind,
+        languages=tuple(x for x in langs if isinstance(x, str) and x) if isinstance(langs, list) else (),
+        frames=len(steps) + 2 if kind == "tutorial" and isinstance(steps, list) and steps else None,
+    )

@@ -125,6 +125,24 @@ class Story(_Model):
         return len(self.steps) + 2
 
 
+class BrokenContent(BaseModel):
+    """A content file that failed to load, and what it most likely defines.
+
+    The publishing engine keeps going when one file is broken: the rows of the ids it defines
+    wait (visibly) until it is fixed. What a broken file defines is read leniently: its ``id:``
+    (or, when even that is unreadable, its file name), its ``kind:`` and ``languages:``.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    file: Path
+    error: Any  # the file's ContentError, every problem with its line
+    id: str
+    kind: str = "tutorial"
+    languages: tuple[str, ...] = ()
+    frames: int | None = None  # a tutorial's frame count, when its steps could be counted
+
+
 class ContentSet(BaseModel):
     """Everything loaded from stories/."""
 
@@ -133,10 +151,24 @@ class ContentSet(BaseModel):
     stories: dict[str, Story] = Field(default_factory=dict)
     # Other content kinds (Q&A events, polls) register loaders and land here by kind.
     extras: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Files that failed to load, when loaded leniently (the engine's view; see Project.refresh_content).
+    broken: list[BrokenContent] = Field(default_factory=list)
+    # What the files looked like when this set was loaded (Project.refresh_content compares it).
+    stamp: Any = Field(None, exclude=True)
+
+    def broken_file(self, content_id: str) -> BrokenContent | None:
+        """The broken file that most likely defines ``content_id``, if any."""
+        for b in self.broken:
+            if b.id == content_id:
+                return b
+        return None
 
     def story(self, story_id: str) -> Story:
         from ..errors import ContentError
 
+        broken = self.broken_file(story_id)
+        if broken is not None:
+            raise broken.error  # that file's own problems, with their lines
         try:
             return self.stories[story_id]
         except KeyError:

@@ -158,7 +158,9 @@ class Daemon:
         from ..timetable import load_timetable
 
         try:
-            return load_timetable(self.project)
+            # Tolerant: a broken schedule file is left out (its rows wait; each tick reports it),
+            # the others load. Only a problem with no file to blame keeps the previous timetable.
+            return load_timetable(self.project, tolerant=True)
         except StorycastError as exc:
             if initial:
                 raise
@@ -264,7 +266,7 @@ class Daemon:
             else:
                 self._log_report(report)
                 for err in report.errors:
-                    _log(logging.ERROR, "plan-failed", error=str(err), kept="rows already planned")
+                    _log(logging.ERROR, "waiting", error=str(err), rows="held until it is fixed")
                 if report.next_due is not None:
                     wake = min(wake, max(report.next_due, now))
                 mat = report.materialized

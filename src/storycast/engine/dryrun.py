@@ -7,7 +7,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import StorycastError
+from ..ledger import RowFilter
 from ..ledger.states import State
+from .holds import Holds
 from .materialize import max_grace, units_of
 
 if TYPE_CHECKING:
@@ -34,8 +37,17 @@ class DueItem:
         return d
 
 
-def due_now(project: Project, now: datetime, timetable: Timetable | None = None) -> list[DueItem]:
-    """Rows due at ``now`` that are not yet published, from the timetable and the ledger (read-only)."""
+def due_now(
+    project: Project,
+    now: datetime,
+    timetable: Timetable | None = None,
+    problems: list[StorycastError] | None = None,
+) -> list[DueItem]:
+    """Rows due at ``now`` that are not yet published, from the timetable and the ledger (read-only).
+
+    As in a real tick, a broken file holds back only its own rows: they are left out, and its
+    error is appended to ``problems``.
+    """
     from sqlalchemy.engine import make_url
 
     from ..channels.registry import channel_types
@@ -44,9 +56,24 @@ def due_now(project: Project, now: datetime, timetable: Timetable | None = None)
     from ..timetable import load_timetable
 
     channel_types()  # plugins may register entry kinds
-    tt = timetable or load_timetable(project)
+    holds = Holds(project.root)
+    holds.add_content(project.refresh_content())
+    tt = timetable or load_timetable(project, tolerant=True)
+    holds.add_schedules(tt)
     start = now - max_grace(tt)
-    units = [u for occ in tt.occurrences(start, now + timedelta(seconds=1)) for u in units_of(project, occ)]
+    failed: dict[str, StorycastError] = {}
+    units = []
+    for occ in tt.occurrences(start, now + timedelta(seconds=1), failed=failed):
+        try:
+            units.extend(units_of(project, occ))
+        except StorycastError as exc:
+            holds.add(RowFilter(refs=frozenset({occ.ref.partition("@")[0]})), exc)
+    for error in failed.values():
+        holds.errors.append(error)
+    held = holds.held
+    units = [u for u in units if not held.matches(u["ref"], u["source"], u["entry_key"], u["channel"])]
+    if problems is not None:
+        problems.extend(holds.errors)
     states: dict[tuple[Any, ...], str] = {}
     url = make_url(project.db_url)
     fresh = url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists())

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
+from ..errors import StorycastError
+from ..ledger import RowFilter
 from ..ledger.states import State
 from ..ledger.store import naive
 from ..ledger.tables import publication
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from ..ledger import Ledger
     from ..project import Project
     from ..timetable import Occurrence, Timetable
+    from .holds import Holds
 
 HORIZON = timedelta(hours=1)
 LOOKBACK_CAP = timedelta(days=7)  # a machine off for a month reports a week of misses, not 43k rows
@@ -42,10 +45,13 @@ class Materialized:
 
 
 def units_of(
-    project: Project, occ: Occurrence, channels: tuple[str, ...] | None = None
+    project: Project, occ: Occurrence, channels: tuple[str, ...] | None = None, frames: int | None = None
 ) -> list[dict[str, Any]]:
-    """The ledger rows of one occurrence: one per channel x language x frame."""
-    frames = frame_count(project, occ.kind, occ.ref)
+    """The ledger rows of one occurrence: one per channel x language x frame.
+
+    ``frames`` overrides the count (a broken story's rows are planned with its last readable one).
+    """
+    frames = frames if frames is not None else frame_count(project, occ.kind, occ.ref)
     out = []
     for ch in channels or occ.channels:
         for lang in occ.languages:
@@ -88,24 +94,66 @@ def window(
 
 
 def materialize(
-    project: Project, ledger: Ledger, timetable: Timetable, now: datetime, horizon: timedelta = HORIZON
+    project: Project,
+    ledger: Ledger,
+    timetable: Timetable,
+    now: datetime,
+    horizon: timedelta = HORIZON,
+    holds: Holds | None = None,
 ) -> Materialized:
-    """Insert the rows of every occurrence in the window that the ledger lacks; cancel stale ones."""
+    """Insert the rows of every occurrence in the window that the ledger lacks; cancel stale ones.
+
+    With ``holds`` (the tick's): an entry whose times cannot be computed, or an occurrence whose
+    content cannot be counted, is held instead of stopping the others. The occurrence is still
+    planned (its first frame, or every frame it had), so it waits visibly and a fix sends it;
+    rows held by a broken file are never cancelled as "left the schedule".
+    """
     start, end = window(ledger, timetable, now, horizon)
-    occs = timetable.occurrences(start, end)
+    failed: dict[str, StorycastError] = {}
+    occs = timetable.occurrences(start, end, failed=failed if holds is not None else None)
+    for key, error in failed.items():
+        holds.add(RowFilter(entries=frozenset({key})), error)  # type: ignore[union-attr]
     wanted: dict[tuple[str, str, str, str, int], dict[str, Any]] = {}
+    placeholders: set[tuple[str, str]] = set()
     for occ in occs:
-        for u in units_of(project, occ):
+        try:
+            units = units_of(project, occ)
+        except StorycastError as exc:
+            if holds is None:
+                raise
+            # Its story (event, poll) is broken: plan it with the frames its file seems to have,
+            # held; the fix corrects the count (below) and plans the rest.
+            cid = occ.ref.partition("@")[0]
+            holds.add(RowFilter(refs=frozenset({cid})), exc)
+            broken = project.content.broken_file(cid)
+            units = units_of(project, occ, frames=(broken.frames if broken else None) or 1)
+            placeholders.add((occ.entry_key, occ.occurrence_key))
+        for u in units:
             wanted.setdefault(_key(u), u)
     existing = ledger.existing_units(start, end)
     new = [u for k, u in wanted.items() if k not in existing]
     inserted = ledger.insert_units(new, now)
+    held = holds.held if holds is not None else RowFilter()
     stale = [
         k
-        for k, state in existing.items()
-        if state == State.PLANNED.value and k not in wanted and not k[0].startswith(MANUAL_PREFIX)
+        for k, unit in existing.items()
+        if unit.state == State.PLANNED.value
+        and k not in wanted
+        and not k[0].startswith(MANUAL_PREFIX)
+        and (k[0], k[1]) not in placeholders
+        and not held.matches(unit.ref, unit.source, k[0], k[2])
     ]
     cancelled = _cancel_stale(ledger, stale, now) if stale else 0
+    # A story that gained or lost frames since its rows were planned: their count follows it.
+    totals = {
+        k: u["frame_total"]
+        for k, u in wanted.items()
+        if k in existing
+        and existing[k].state == State.PLANNED.value
+        and existing[k].frame_total != u["frame_total"]
+        and (k[0], k[1]) not in placeholders
+    }
+    ledger.set_frame_totals(totals, now)
     mark = ledger.get_meta(WATERMARK)
     if mark is None or datetime.fromisoformat(mark) < end:
         ledger.set_meta(WATERMARK, end.astimezone(UTC).isoformat())

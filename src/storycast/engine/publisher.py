@@ -23,10 +23,11 @@ from ..channels.base import (
     PublishResult,
     RetryableFailure,
 )
-from ..errors import StorycastError
+from ..errors import RenderError, StorycastError
 from ..ledger.states import State
-from ..ledger.store import BACKOFF, ChannelLimits, Row
+from ..ledger.store import BACKOFF, WAITING, ChannelLimits, Row, RowFilter
 from .frames import FrameCache
+from .holds import Holds
 
 if TYPE_CHECKING:
     from ..channels.base import Channel
@@ -55,9 +56,10 @@ class ItemResult:
     frame: int
     frame_total: int
     occurrence_key: str
-    outcome: str  # published, handed_off, failed, retry, unknown, released
+    outcome: str  # published, handed_off, failed, retry, unknown, waiting, released
     reason: str | None = None
     remote_id: str | None = None
+    blocked: int = 0  # later frames failed with this one ("frame N of this story did not publish")
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -74,11 +76,16 @@ class Publisher:
     force: bool = False
     checkpoint: Checkpoint | None = None
     should_stop: Callable[[], bool] = lambda: False
+    holds: Holds | None = None  # the tick's; rows held here are added (a worker job has its own)
     renders: FrameCache = field(init=False)
     _channels: dict[str, Channel | Exception] = field(default_factory=dict, init=False)
     _lint: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        if self.holds is None:
+            self.holds = Holds(self.project.root)
+        # See content edits and fixes made since the last tick (a worker lives for days).
+        self.project.refresh_content()
         self.renders = FrameCache(self.project, self.now)
 
     # -- channels and limits --------------------------------------------------------------
@@ -162,7 +169,7 @@ class Publisher:
         return results
 
     def _result(
-        self, row: Row, outcome: str, reason: str | None = None, remote: str | None = None
+        self, row: Row, outcome: str, reason: str | None = None, remote: str | None = None, blocked: int = 0
     ) -> ItemResult:
         return ItemResult(
             row.id,
@@ -175,29 +182,54 @@ class Publisher:
             outcome,
             reason,
             remote,
+            blocked,
         )
 
     def _fail_before_send(self, row: Row, reason: str) -> ItemResult:
         self.ledger.fail_unsent([row], self.now, reason)
-        self.ledger.block_followers(row, self.now)
-        return self._result(row, "failed", reason)
+        blocked = self.ledger.block_followers(row, self.now)
+        return self._result(row, "failed", reason, blocked=blocked)
+
+    def _hold(self, row: Row, error: StorycastError, scope: RowFilter | None = None) -> ItemResult:
+        """Something this row needs is broken (its story, template, image or channel): nothing
+        is sent; the row waits, planned, with the reason, and a fix sends it."""
+        assert self.holds is not None
+        reason = self.holds.add(scope or RowFilter(ids=frozenset({row.id})), error)
+        if not self.ledger.hold(row, self.now, reason):
+            return self._result(row, "released", "the claim was lost before sending")
+        return self._result(row, "waiting", WAITING + reason)
+
+    def _release(self, row: Row, reason: str) -> ItemResult:
+        assert self.holds is not None
+        self.ledger.release([row], self.now)
+        self.holds.skip = self.holds.skip | RowFilter(ids=frozenset({row.id}))  # not again this tick
+        return self._result(row, "released", reason)
 
     def publish_row(self, row: Row) -> ItemResult:
         """One row through the protocol. Never raises for a per-row problem; records it instead."""
         self._point("after_claim", row)
         try:
             channel = self.channel(row.channel)
+        except StorycastError as exc:  # misconfigured: its rows wait, other channels' go out
+            return self._hold(row, exc, RowFilter(channels=frozenset({row.channel})))
+        try:
             lint = self.lint_errors(row)
             if lint and not self.force:  # checked before rendering: a refused story costs nothing
                 return self._fail_before_send(row, "lint: " + ", ".join(lint))
             frames = self.renders.frames(row.kind, row.ref, row.lang)
         except StorycastError as exc:
-            return self._fail_before_send(row, f"{type(exc).__name__}: {exc.message}")
+            return self._hold(row, exc)
+        except Exception as exc:  # a bug, or the machine (a full disk): nothing was sent
+            failure = RenderError(
+                f"{row.ref} [{row.lang}] could not be prepared: {type(exc).__name__}: {exc}",
+                hint=f"run `storycast render {row.ref.partition('@')[0]} --lang {row.lang} --traceback` "
+                "to see where it fails",
+            )
+            return self._hold(row, failure)
         if len(frames) != row.frame_total or row.frame > len(frames):
             # The story gained or lost frames since the row was planned; the next
-            # materialization plans the right set. Nothing was sent.
-            self.ledger.release([row], self.now)
-            return self._result(row, "released", f"the story now has {len(frames)} frames")
+            # materialization corrects the count. Nothing was sent.
+            return self._release(row, f"the story now has {len(frames)} frames")
         frame = frames[row.frame - 1]
         key = idempotency_key(row, frame.sha256)
         request = PublishRequest(
@@ -226,7 +258,7 @@ class Publisher:
             row, self.now, idempotency_key=key, frame_sha256=frame.sha256, forced=bool(lint), detail=detail
         )
         if no is None:
-            return self._result(row, "released", "the claim was lost before sending")
+            return self._release(row, "the claim was lost before sending")
         self._point("before_send", row)
         try:
             result = channel.publish(request)
@@ -236,8 +268,8 @@ class Publisher:
             needs_auth = isinstance(exc, NeedsAuth)
             reason = ("needs auth: " if needs_auth else "") + exc.message
             self.ledger.finish(row, no, self.now, State.FAILED, reason=reason, retryable=needs_auth)
-            self.ledger.block_followers(row, self.now)
-            return self._result(row, "failed", reason)
+            blocked = self.ledger.block_followers(row, self.now)
+            return self._result(row, "failed", reason, blocked=blocked)
         except AmbiguousOutcome as exc:
             self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=exc.message, outcome="unknown")
             return self._result(row, "unknown", exc.message)
@@ -268,8 +300,8 @@ class Publisher:
             self.ledger.finish(
                 row, no, self.now, State.FAILED, reason=reason, retryable=True, outcome="failed"
             )
-            self.ledger.block_followers(row, self.now)
-            return self._result(row, "failed", reason)
+            blocked = self.ledger.block_followers(row, self.now)
+            return self._result(row, "failed", reason, blocked=blocked)
         wait = BACKOFF[no - 1]
         if exc.retry_after is not None:
             wait = max(wait, timedelta(seconds=exc.retry_after))

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, ContentError, StorycastError
-from ..ledger import Ledger, Row, open_ledger
+from ..ledger import Ledger, Row, RowFilter, open_ledger
+from .holds import Holds
 from .materialize import HORIZON, MANUAL_PREFIX, Materialized, materialize, units_of
 from .publisher import Checkpoint, ItemResult, Publisher
 
@@ -84,16 +85,30 @@ class TickReport:
     reconciled: int = 0
     insights: int = 0  # posts whose metrics were captured in this tick
     next_due: datetime | None = None
-    errors: list[StorycastError] = field(default_factory=list)  # planning problems (bad schedule)
+    # Problems that hold rows back (a broken story, schedule, template or channel), each once.
+    errors: list[StorycastError] = field(default_factory=list)
+    waiting: int = 0  # due rows held back by those problems (planned, "waiting for a fix: …")
     notes: list[str] = field(default_factory=list)  # why nothing happened, in words for the user
+    held: RowFilter = field(default_factory=RowFilter)  # the rows this tick held back
 
     def count(self, outcome: str) -> int:
         return sum(1 for i in self.items if i.outcome == outcome)
 
     @property
+    def failed(self) -> int:
+        """Rows failed in this tick, with the later frames each failure took along (as status counts)."""
+        return sum(1 + i.blocked for i in self.items if i.outcome == "failed")
+
+    @property
     def problems(self) -> int:
         """Items that failed or ended unknown in this tick, and rows newly missed."""
         return self.count("failed") + self.count("unknown") + self.became_unknown + self.missed
+
+    def error(self) -> StorycastError | None:
+        """One error for the command to raise when problems held rows back (it lists them all)."""
+        from .holds import HeldBack
+
+        return HeldBack(self.errors) if self.errors else None
 
     def to_json(self) -> dict[str, Any]:
         m = self.materialized
@@ -102,7 +117,8 @@ class TickReport:
             "published": self.count("published"),
             "queued": self.count("queued"),
             "handed_off": self.count("handed_off"),
-            "failed": self.count("failed"),
+            "failed": self.failed,
+            "waiting": self.waiting,
             "retry": self.count("retry"),
             "unknown": self.count("unknown") + self.became_unknown,
             "missed": self.missed,
@@ -120,7 +136,7 @@ class TickReport:
 def _load_timetable(project: Project) -> Timetable:
     from ..timetable import load_timetable
 
-    return load_timetable(project)
+    return load_timetable(project, tolerant=True)
 
 
 def tick(
@@ -145,28 +161,43 @@ def tick(
         report = TickReport(now)
         swept = led.sweep(now)
         report.released, report.became_unknown = swept["released"], swept["unknown"]
+        # A broken file holds back only its own rows; everything else is planned and published.
+        holds = Holds(project.root)
+        holds.add_content(project.refresh_content())
         if opts.materialize:
             try:
                 tt = timetable if timetable is not None else _load_timetable(project)
-                report.materialized = materialize(project, led, tt, now, opts.horizon)
             except (ContentError, ConfigError) as exc:
-                # A broken schedule or story must not stop what is already planned from going
-                # out; the caller reports the error (publish --due exits 3/4) after publishing.
-                report.errors.append(exc)
+                # Nothing tells which rows this is about: plan nothing new, publish what is planned.
+                holds.errors.append(exc)
+            else:
+                holds.add_schedules(tt)
+                report.materialized = materialize(project, led, tt, now, opts.horizon, holds)
+        _mark_waiting(led, holds, now)
         report.missed = swept["missed"] + led.sweep(now)["missed"]
         if opts.reconcile:
             from .reconcile import reconcile
 
             settled = reconcile(project, context, led, now, automatic=True)
             report.reconciled = len(settled.published) + len(settled.replanned)
-        _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report)
+        _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report, holds)
         if opts.insights:
             report.insights = _collect_insights(project, context, led, now)
-        report.next_due = led.next_due(now)
+        report.errors = list(holds.errors)
+        report.held = holds.held
+        report.waiting = led.count_waiting(now)
+        report.next_due = led.next_due(now, exclude=holds.excluded)
         return report
     finally:
         if own:
             led.close()
+
+
+def _mark_waiting(ledger: Ledger, holds: Holds, now: datetime) -> None:
+    """Rows of files fixed since the last tick lose their old reason; held ones get theirs."""
+    ledger.clear_waiting(holds.held)
+    for rows, reason in holds.items:
+        ledger.mark_waiting(rows, reason, now)
 
 
 def _collect_insights(project: Project, context: Context, ledger: Ledger, now: datetime) -> int:
@@ -192,8 +223,11 @@ def _claim_loop(
     opts: TickOptions,
     dispatcher: Dispatcher,
     report: TickReport,
+    holds: Holds,
 ) -> None:
-    publisher = Publisher(project, context, ledger, now, opts.force, opts.checkpoint, opts.should_stop)
+    publisher = Publisher(
+        project, context, ledger, now, opts.force, opts.checkpoint, opts.should_stop, holds=holds
+    )
     try:
         limits = publisher.limits()
         for _ in range(MAX_ROUNDS):
@@ -202,7 +236,12 @@ def _claim_loop(
             if opts.checkpoint is not None:
                 opts.checkpoint("before_claim", None)  # type: ignore[arg-type]
             rows = ledger.claim(
-                now, opts.batch, limits, only_entry=opts.only_entry, within=dispatcher.within_claim
+                now,
+                opts.batch,
+                limits,
+                only_entry=opts.only_entry,
+                within=dispatcher.within_claim,
+                exclude=holds.excluded,  # grows as rows are held (a template, a channel)
             )
             if not rows:
                 break
@@ -226,7 +265,7 @@ def publish_now(
     from ..timetable import Occurrence
 
     now = now or context.now()
-    s = project.content.story(story)
+    s = project.refresh_content().story(story)  # another story's broken file is not this one's problem
     if channel not in project.config.channels:
         from ..channels.registry import open_channel
 
@@ -262,7 +301,11 @@ def publish_now(
         inserted = led.insert_units(units_of(project, occ), now)
         opts = TickOptions(force=force, only_entry=occ.entry_key, materialize=False)
         report = TickReport(now)
-        _claim_loop(project, context, led, now, opts, InlineDispatcher(), report)
+        holds = Holds(project.root)
+        _claim_loop(project, context, led, now, opts, InlineDispatcher(), report, holds)
+        report.errors = list(holds.errors)
+        report.held = holds.held
+        report.waiting = sum(1 for i in report.items if i.outcome == "waiting")
         if not inserted and not report.items:
             # The ad-hoc occurrence is keyed by the second: a second run within it is the same post.
             report.notes.append(

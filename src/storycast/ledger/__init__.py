@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .admin import ActionResult, HistoryItem, attempts_of, cancel, history, resolve, retry
+from .admin import ActionResult, HistoryItem, NoSuchRow, attempts_of, cancel, history, resolve, retry
 from .db import DEFAULT_TIMEOUT_S, head_revision, safe_url
 from .states import State
-from .store import ChannelLimits, Ledger, Row, aware, naive
+from .store import WAITING, ChannelLimits, Ledger, Row, RowFilter, aware, naive
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -38,11 +38,14 @@ def open_ledger(project: Project) -> Ledger:
 
 
 __all__ = [
+    "WAITING",
     "ActionResult",
     "ChannelLimits",
     "HistoryItem",
     "Ledger",
+    "NoSuchRow",
     "Row",
+    "RowFilter",
     "State",
     "attempts_of",
     "aware",

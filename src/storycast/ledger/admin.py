@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
-from ..errors import LedgerError
+from ..errors import ExitStatus, StorycastError
 from .states import CANCELLABLE_FROM, OPEN, RETRYABLE_FROM, State
 from .store import Ledger, actor, aware, naive
 from .tables import attempt, event, publication
@@ -30,14 +30,27 @@ class ActionResult:
     skipped: dict[int, str]
 
 
+class LedgerUsageError(StorycastError):
+    """An operator action asked for something that is not there: bad usage, not a database problem."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class NoSuchRow(LedgerUsageError):
+    """A row id (or story) the ledger does not have."""
+
+
 def _check_ids(ledger: Ledger, c: Connection, ids: Sequence[int]) -> dict[int, str]:
     p = publication
     found = dict(c.execute(select(p.c.id, p.c.state).where(p.c.id.in_(list(ids)))).all())
     missing = [i for i in ids if i not in found]
     if missing:
-        raise LedgerError(
-            f"no publication row with id {', '.join(map(str, missing))}",
-            hint="`storycast status --all` lists the rows and their ids",
+        top = c.execute(select(func.max(p.c.id))).scalar()
+        plural = "s" if len(missing) > 1 else ""
+        raise NoSuchRow(
+            f"no ledger row with id{plural} {', '.join(map(str, missing))}; nothing was changed",
+            hint="`storycast status --all` lists the rows and their ids"
+            + (f" (the highest is {top})" if top else " (the ledger is empty)"),
         )
     return found
 
@@ -117,6 +130,11 @@ def cancel(ledger: Ledger, now: datetime, ids: Sequence[int] = (), story: str | 
                 )
             ]
             states = {i: State.PLANNED.value for i in target}
+            if not target and c.execute(select(p.c.id).where(p.c.ref == story).limit(1)).first() is None:
+                raise NoSuchRow(
+                    f"the ledger has no rows of {story!r}; nothing was changed",
+                    hint="give the story's id as `storycast status --all` shows it",
+                )
         else:
             states = _check_ids(ledger, c, ids)
             target = list(ids)
@@ -151,14 +169,15 @@ def cancel(ledger: Ledger, now: datetime, ids: Sequence[int] = (), story: str | 
 def resolve(ledger: Ledger, rid: int, verdict: str, now: datetime, *, remote_id: str | None = None) -> None:
     """Settle an ``unknown`` row as ``published`` or ``failed`` on the user's word (or a lookup)."""
     if verdict not in ("published", "failed"):
-        raise LedgerError(f"cannot resolve a row as {verdict!r}", hint="use ID=published or ID=failed")
+        raise LedgerUsageError(f"cannot resolve a row as {verdict!r}", hint="use ID=published or ID=failed")
     p = publication
     n = naive(now)
 
     def run(c: Connection) -> None:
         states = _check_ids(ledger, c, [rid])
         if states[rid] not in (State.UNKNOWN.value, State.SENDING.value):
-            raise LedgerError(
+            # Not a database problem: the row is simply not one to resolve (exit 1, like a skip).
+            raise StorycastError(
                 f"row {rid} is {states[rid]}, not unknown; only unknown rows are resolved",
                 hint="`storycast status` lists unknown rows",
             )
@@ -247,6 +266,8 @@ def history(ledger: Ledger, limit: int = 50, publication_id: int | None = None) 
     p, a, e = publication, attempt, event
 
     def run(c: Connection) -> list[HistoryItem]:
+        if publication_id is not None:
+            _check_ids(ledger, c, [publication_id])
         qa = select(a, p.c.ref, p.c.channel, p.c.lang, p.c.frame).join(p, p.c.id == a.c.publication_id)
         qe = select(e)
         if publication_id is not None:

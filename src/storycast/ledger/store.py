@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, false, func, insert, literal, not_, or_, select, update
 
 from . import db
 from .states import DONE, IN_FLIGHT, State
@@ -212,6 +212,76 @@ class ChannelLimits:
     rate_per_minute: float | None = None
 
 
+WAITING = "waiting for a fix: "  # the reason of a planned row held back by a broken file or channel
+
+
+def _like_prefix(column: Any, prefix: str) -> Any:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows that belong to something broken: a content id, a schedule file, an entry, a channel.
+
+    A row matches when any field matches. ``refs`` are content ids; a Q&A announcement's ref
+    (``weekly-qa@20261203T1700Z.T-1h``) matches its event's id.
+    """
+
+    refs: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()  # schedule files relative to the project (schedules/x.yaml)
+    entries: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    ids: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.refs or self.sources or self.entries or self.channels or self.ids)
+
+    def __or__(self, other: RowFilter) -> RowFilter:
+        return RowFilter(
+            self.refs | other.refs,
+            self.sources | other.sources,
+            self.entries | other.entries,
+            self.channels | other.channels,
+            self.ids | other.ids,
+        )
+
+    def matches(self, ref: str, source: str, entry_key: str, channel: str) -> bool:
+        """Whether a row with these values matches (in Python, like :meth:`condition` in SQL)."""
+        return (
+            ref in self.refs
+            or ref.partition("@")[0] in self.refs
+            or source.rpartition(":")[0] in self.sources
+            or entry_key in self.entries
+            or channel in self.channels
+        )
+
+    def condition(self) -> Any:
+        """The SQL condition on :data:`publication` (False when the filter is empty)."""
+        p = publication
+        parts: list[Any] = []
+        if self.refs:
+            parts.append(p.c.ref.in_(sorted(self.refs)))
+            parts.extend(_like_prefix(p.c.ref, r + "@") for r in sorted(self.refs))
+        parts.extend(_like_prefix(p.c.source, s + ":") for s in sorted(self.sources))
+        if self.entries:
+            parts.append(p.c.entry_key.in_(sorted(self.entries)))
+        if self.channels:
+            parts.append(p.c.channel.in_(sorted(self.channels)))
+        if self.ids:
+            parts.append(p.c.id.in_(sorted(self.ids)))
+        return or_(*parts) if parts else false()
+
+
+class Unit(NamedTuple):
+    """What the ledger holds for one unit key (see :meth:`Ledger.existing_units`)."""
+
+    state: str
+    frame_total: int
+    ref: str
+    source: str
+
+
 class Ledger:
     """The publication ledger over one database URL."""
 
@@ -329,17 +399,135 @@ class Ledger:
 
     def existing_units(
         self, due_from: datetime, due_to: datetime
-    ) -> dict[tuple[str, str, str, str, int], str]:
-        """Unit key -> state for rows due in [due_from, due_to)."""
+    ) -> dict[tuple[str, str, str, str, int], Unit]:
+        """Unit key -> what the ledger holds for it, for rows due in [due_from, due_to)."""
         p = publication
 
-        def run(c: Connection) -> dict[tuple[str, str, str, str, int], str]:
-            q = select(p.c.entry_key, p.c.occurrence_key, p.c.channel, p.c.lang, p.c.frame, p.c.state).where(
-                p.c.due_utc >= naive(due_from), p.c.due_utc < naive(due_to)
-            )
-            return {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in c.execute(q)}
+        def run(c: Connection) -> dict[tuple[str, str, str, str, int], Unit]:
+            q = select(
+                p.c.entry_key,
+                p.c.occurrence_key,
+                p.c.channel,
+                p.c.lang,
+                p.c.frame,
+                p.c.state,
+                p.c.frame_total,
+                p.c.ref,
+                p.c.source,
+            ).where(p.c.due_utc >= naive(due_from), p.c.due_utc < naive(due_to))
+            return {(r[0], r[1], r[2], r[3], r[4]): Unit(r[5], r[6], r[7], r[8]) for r in c.execute(q)}
 
         return self._read(run)
+
+    def set_frame_totals(self, totals: dict[tuple[str, str, str, str, int], int], now: datetime) -> int:
+        """Correct ``frame_total`` of planned rows whose story gained or lost frames."""
+        p = publication
+
+        def run(c: Connection) -> int:
+            n = 0
+            for (e, o, ch, lang, frame), total in totals.items():
+                n += c.execute(
+                    update(p)
+                    .where(
+                        p.c.entry_key == e,
+                        p.c.occurrence_key == o,
+                        p.c.channel == ch,
+                        p.c.lang == lang,
+                        p.c.frame == frame,
+                        p.c.state == State.PLANNED.value,
+                    )
+                    .values(frame_total=total, updated_utc=naive(now))
+                ).rowcount
+            return n
+
+        return int(self._write(run)) if totals else 0
+
+    # -- held rows (a broken file or channel) -------------------------------------------------
+
+    def mark_waiting(self, held: RowFilter, reason: str, now: datetime) -> int:
+        """Give due planned rows matching ``held`` the reason they wait; return how many wait.
+
+        The rows stay ``planned`` (a fix lets them go out within their grace window); the
+        reason is what ``storycast status`` shows until then.
+        """
+        p = publication
+        n = naive(now)
+        text = WAITING + reason
+        due = and_(
+            p.c.state == State.PLANNED.value, p.c.due_utc <= n, p.c.deadline_utc >= n, held.condition()
+        )
+
+        def run(c: Connection) -> int:
+            c.execute(
+                update(p)
+                .where(due, or_(p.c.reason.is_(None), p.c.reason != text))
+                .values(reason=text, updated_utc=n)
+            )
+            return int(c.execute(select(func.count()).where(due)).scalar_one())
+
+        return int(self._write(run)) if held else 0
+
+    def clear_waiting(self, held: RowFilter) -> int:
+        """Forget the waiting reason of planned rows no longer held (their file was fixed)."""
+        p = publication
+        cond = and_(p.c.state == State.PLANNED.value, _like_prefix(p.c.reason, WAITING))
+        if held:
+            cond = and_(cond, not_(held.condition()))
+        return int(self._write(lambda c: c.execute(update(p).where(cond).values(reason=None)).rowcount))
+
+    def count_waiting(self, now: datetime) -> int:
+        """Due planned rows that wait for a fix (what ``publish --due`` reports as waiting)."""
+        p = publication
+        n = naive(now)
+        cond = and_(
+            p.c.state == State.PLANNED.value,
+            p.c.due_utc <= n,
+            p.c.deadline_utc >= n,
+            _like_prefix(p.c.reason, WAITING),
+        )
+        return int(self._read(lambda c: c.execute(select(func.count()).where(cond)).scalar_one()))
+
+    def hold(self, row: Row, now: datetime, reason: str) -> bool:
+        """Give a claimed (not yet sending) row back to ``planned`` because something it needs is
+        broken; its later frames get the same reason. Nothing was sent. False if the claim was lost."""
+        p = publication
+        n = naive(now)
+        text = WAITING + reason
+
+        def run(c: Connection) -> bool:
+            done = c.execute(
+                update(p)
+                .where(
+                    p.c.id == row.id,
+                    p.c.claim_token == row.claim_token,
+                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+                )
+                .values(
+                    state=State.PLANNED.value,
+                    reason=text,
+                    claim_token=None,
+                    claimed_by=None,
+                    lease_until_utc=None,
+                    updated_utc=n,
+                )
+            ).rowcount
+            if not done:
+                return False
+            c.execute(
+                update(p)
+                .where(
+                    p.c.entry_key == row.entry_key,
+                    p.c.occurrence_key == row.occurrence_key,
+                    p.c.channel == row.channel,
+                    p.c.lang == row.lang,
+                    p.c.frame > row.frame,
+                    p.c.state == State.PLANNED.value,
+                )
+                .values(reason=text, updated_utc=n)
+            )
+            return True
+
+        return bool(self._write(run))
 
     # -- sweeping -------------------------------------------------------------------------
 
@@ -400,7 +588,15 @@ class Ledger:
                 update(p)
                 .where(p.c.state == State.PLANNED.value, p.c.deadline_utc < n)
                 .values(
-                    state=State.MISSED.value, reason="not published within its grace window", updated_utc=n
+                    state=State.MISSED.value,
+                    reason=case(
+                        (
+                            p.c.reason.like(WAITING + "%"),
+                            literal("not published within its grace window; it was ") + p.c.reason,
+                        ),
+                        else_=literal("not published within its grace window"),
+                    ),
+                    updated_utc=n,
                 )
                 .returning(p.c.id)
             ).all()
@@ -446,11 +642,13 @@ class Ledger:
         *,
         only_entry: str | None = None,
         within: Callable[[Connection, list[Row]], None] | None = None,
+        exclude: RowFilter | None = None,
     ) -> list[Row]:
         """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits.
 
         ``within(conn, rows)`` runs inside the claim's transaction when rows were claimed: a queue
         defers their jobs there (transactional outbox), so a claim never outlives its hand-over.
+        ``exclude``: rows not to claim (held back by a broken file or channel).
         """
         p = publication
         n = naive(now)
@@ -495,6 +693,8 @@ class Ledger:
 
         def run(c: Connection) -> list[Row]:
             cond = self._eligible(n, only_entry)
+            if exclude:
+                cond = and_(cond, not_(exclude.condition()))
             channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct()))
             claimed: list[Row] = []
             # A fair share per channel first, so one channel's backlog never holds back the
@@ -780,15 +980,19 @@ class Ledger:
             lambda c: {s: n for s, n in c.execute(select(p.c.state, func.count()).group_by(p.c.state))}
         )
 
-    def next_due(self, now: datetime) -> datetime | None:
-        """The earliest time a planned row becomes claimable (for the daemon's sleep)."""
+    def next_due(self, now: datetime, exclude: RowFilter | None = None) -> datetime | None:
+        """The earliest time a planned row becomes claimable (for the daemon's sleep).
+
+        ``exclude``: rows held back (a broken file): they do not wake the daemon; a fix does.
+        """
         p = publication
 
         def run(c: Connection) -> datetime | None:
             t = func.coalesce(p.c.next_attempt_utc, p.c.due_utc)
-            v = c.execute(
-                select(func.min(t)).where(p.c.state == State.PLANNED.value, p.c.deadline_utc >= naive(now))
-            ).scalar()
+            cond = and_(p.c.state == State.PLANNED.value, p.c.deadline_utc >= naive(now))
+            if exclude:
+                cond = and_(cond, not_(exclude.condition()))
+            v = c.execute(select(func.min(t)).where(cond)).scalar()
             if isinstance(v, str):  # SQLite returns min() of a coalesce as text
                 v = datetime.fromisoformat(v)
             return aware(v)

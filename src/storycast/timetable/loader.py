@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from ..project import Project
 
 DEFAULT_GRACE = timedelta(minutes=15)
+MAX_GRACE = timedelta(days=7)  # the engine's lookback after downtime (engine.materialize.LOOKBACK_CAP)
+MAX_EVERY = timedelta(days=3660)  # ten years, as far as `storycast plan --days` lists
 
 FILE_KEYS = frozenset({"timezone", "defaults", "entries"})
 # Keys every entry kind accepts. "defaults:" may set any of them except the identity/trigger ones.
@@ -131,6 +133,7 @@ class _EntryReader:
         rel: str,
         project: Project,
         out: _Collector,
+        broken_refs: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.data = data
         self.defaults = defaults
@@ -139,6 +142,8 @@ class _EntryReader:
         self.project = project
         self.out = out
         self.ok = True
+        # Content ids whose file is broken (tolerant loading): the entry stays, its rows wait.
+        self.broken_refs = broken_refs or {}
 
     def get(self, key: str) -> tuple[Any, Any]:
         """(value, node the value came from) from the entry, then the defaults."""
@@ -203,6 +208,8 @@ class _EntryReader:
         if given == ["every"]:
             return self.every()
         default = kind.default_trigger(ref, self.project)
+        if default is None and ref in self.broken_refs:
+            return None  # the time is in the broken file; its error is reported with the content's
         if default is None:
             self.fail(
                 "this entry has no time",
@@ -218,6 +225,14 @@ class _EntryReader:
             return None
         if step < timedelta(minutes=1) or step % timedelta(minutes=1):
             self.fail("every: must be a whole number of minutes, at least 1m", self.data, "every")
+            return None
+        if step > MAX_EVERY:
+            self.fail(
+                f"every: {self.data['every']} is longer than {MAX_EVERY.days}d",
+                self.data,
+                "every",
+                hint='for a yearly date use cron:, like "0 10 1 12 *" (10:00 every 1 December)',
+            )
             return None
         start, _ = self.get("start")
         if start is None:
@@ -342,7 +357,11 @@ class _EntryReader:
         if chosen is None:
             return None
         kind, ref = chosen
-        refs = kind.refs(self.project)
+        refs = dict(kind.refs(self.project))
+        if ref not in refs and ref in self.broken_refs:
+            # Its file is broken: keep the entry (with the languages the file seems to declare)
+            # so its posts wait for the fix instead of leaving the schedule.
+            refs[ref] = self.broken_refs[ref] or tuple(self.project.languages)
         ref_known = ref in refs
         if not ref_known:
             self.fail(
@@ -372,6 +391,14 @@ class _EntryReader:
             if languages is None:
                 languages = tuple(declared)
         grace = self.duration("grace", DEFAULT_GRACE)
+        if grace > MAX_GRACE:
+            self.fail(
+                f"grace: {self.get('grace')[0]} is longer than {MAX_GRACE.days}d",
+                self.get("grace")[1],
+                "grace",
+                hint="a post that late is not worth sending; after downtime the engine looks back "
+                f"{MAX_GRACE.days} days at most",
+            )
         start, until = self.bounds()
         excepts = self.except_dates()
         blackouts, policy = self.blackouts()
@@ -433,7 +460,13 @@ def _always_dark(blackouts: tuple[Blackout, ...]) -> bool:
     return all(any(b.contains(time(h, m)) for b in blackouts) for h in range(24) for m in range(60))
 
 
-def _load_file(file: Path, project: Project, kinds: dict[str, EntryKind], out: _Collector) -> list[Entry]:
+def _load_file(
+    file: Path,
+    project: Project,
+    kinds: dict[str, EntryKind],
+    out: _Collector,
+    broken_refs: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[Entry]:
     try:
         data = yamlsrc.load(file)
     except ContentError as exc:
@@ -474,13 +507,13 @@ def _load_file(file: Path, project: Project, kinds: dict[str, EntryKind], out: _
     if not isinstance(entries, PosList):
         out.add("entries: must be a list (each item starts with '- ')", data, "entries")
         return []
-    rel = file.relative_to(project.root).as_posix() if file.is_relative_to(project.root) else str(file)
+    rel = _rel(file, project)
     result: list[Entry] = []
     for i, item in enumerate(entries):
         if not isinstance(item, PosDict):
             out.add("an entry must be a mapping (story:, cron: or at:, channels: ...)", entries, i)
             continue
-        entry = _EntryReader(item, defaults, file_tz, rel, project, out).read(kinds, file.stem)
+        entry = _EntryReader(item, defaults, file_tz, rel, project, out, broken_refs).read(kinds, file.stem)
         if entry is not None:
             result.append(entry)
     return result
@@ -488,30 +521,62 @@ def _load_file(file: Path, project: Project, kinds: dict[str, EntryKind], out: _
 
 def load_entries(project: Project) -> tuple[list[Entry], list[Path]]:
     """Every entry of every schedule file; raise ScheduleError listing every problem."""
+    entries, files, broken = read_schedules(project, tolerant=False)
+    problems = [p for err in broken.values() for p in err.problems]
+    if problems:
+        n = len(problems)
+        raise ScheduleError(f"the schedules have {n} problem{'s' if n != 1 else ''}:", problems=problems)
+    return entries, files
+
+
+def read_schedules(
+    project: Project, *, tolerant: bool = True
+) -> tuple[list[Entry], list[Path], dict[Path, ScheduleError]]:
+    """Entries of the schedule files without problems, and one ScheduleError per broken file.
+
+    ``tolerant`` (the publishing engine): an entry whose story, event or poll file is broken is
+    kept (its posts wait for the fix) unless its time comes from that file. Otherwise such an
+    entry is a problem of its schedule file, as any unknown id is.
+    """
     kinds = dict(entry_kinds())
     files = schedule_files(project)
-    problems: list[StorycastError] = []
+    broken_refs: dict[str, tuple[str, ...]] = {}
+    if tolerant:
+        broken_refs = {b.id: b.languages for b in project.refresh_content().broken}
+    broken: dict[Path, ScheduleError] = {}
     entries: list[Entry] = []
     seen: dict[str, Entry] = {}
     for file in files:
         out = _Collector(file)
-        for entry in _load_file(file, project, kinds, out):
-            if entry.key in seen:
+        mine: list[Entry] = []
+        for entry in _load_file(file, project, kinds, out, broken_refs):
+            first = seen.get(entry.key) or next((e for e in mine if e.key == entry.key), None)
+            if first is not None:
                 line = int(entry.source.rsplit(":", 1)[1])
                 out.problems.append(
                     StorycastError(
-                        f"entry key {entry.key!r} is already used by the entry at {seen[entry.key].source}",
+                        f"entry key {entry.key!r} is already used by the entry at {first.source}",
                         hint="give one of them its own id: (entry keys identify publications in the ledger)",
                         file=file,
                         line=line,
                     )
                 )
                 continue
+            mine.append(entry)
+        if out.problems:
+            # Report a file's problems top to bottom, whatever order the checks ran in.
+            problems = sorted(out.problems, key=lambda p: (p.line or 0, p.column or 0))
+            n = len(problems)
+            broken[file] = ScheduleError(
+                f"{_rel(file, project)} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=file
+            )
+            if tolerant:
+                continue  # none of its entries: the file as a whole waits for the fix
+        for entry in mine:
             seen[entry.key] = entry
             entries.append(entry)
-        # Report a file's problems top to bottom, whatever order the checks ran in.
-        problems.extend(sorted(out.problems, key=lambda p: (p.line or 0, p.column or 0)))
-    if problems:
-        n = len(problems)
-        raise ScheduleError(f"the schedules have {n} problem{'s' if n != 1 else ''}:", problems=problems)
-    return entries, files
+    return entries, files, broken
+
+
+def _rel(file: Path, project: Project) -> str:
+    return file.relative_to(project.root).as_posix() if file.is_relative_to(project.root) else str(file)

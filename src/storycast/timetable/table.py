@@ -8,8 +8,9 @@ from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ScheduleError, StorycastError
 from .kinds import get_entry_kind
-from .loader import load_entries
+from .loader import load_entries, read_schedules
 from .model import Entry, Occurrence
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class Timetable:
 
     entries: list[Entry]
     files: list[Path] = field(default_factory=list)
+    # Schedule files left out because they have problems (tolerant loading): file -> its error.
+    broken: dict[Path, ScheduleError] = field(default_factory=dict)
 
     def entry(self, key: str) -> Entry:
         """The entry with this key; KeyError when there is none."""
@@ -35,11 +38,21 @@ class Timetable:
                 return entry
         raise KeyError(key)
 
-    def occurrences(self, start_utc: datetime, end_utc: datetime) -> list[Occurrence]:
+    def occurrences(
+        self,
+        start_utc: datetime,
+        end_utc: datetime,
+        *,
+        failed: dict[str, StorycastError] | None = None,
+    ) -> list[Occurrence]:
         """Every occurrence due in [start_utc, end_utc), sorted by due time, then entry key.
 
         Within one entry, occurrences that share an occurrence key (a fall-back hour, several
         times moved to the end of one blackout or one DST gap) are one occurrence: the first.
+
+        An entry whose occurrences cannot be computed raises a ScheduleError naming it; with
+        ``failed`` (a dict to fill), it is left out and recorded there by entry key instead, and
+        every other entry's occurrences are still returned.
         """
         _check_aware("start_utc", start_utc)
         _check_aware("end_utc", end_utc)
@@ -47,19 +60,51 @@ class Timetable:
         for entry in self.entries:
             producer = get_entry_kind(entry.kind)
             seen: set[str] = set()
-            for occ in producer.produce(entry, start_utc, end_utc):
-                if not start_utc <= occ.due_utc < end_utc or occ.occurrence_key in seen:
-                    continue
-                seen.add(occ.occurrence_key)
-                out.append(occ)
+            mine: list[Occurrence] = []
+            try:
+                for occ in producer.produce(entry, start_utc, end_utc):
+                    if not start_utc <= occ.due_utc < end_utc or occ.occurrence_key in seen:
+                        continue
+                    seen.add(occ.occurrence_key)
+                    mine.append(occ)
+            except Exception as exc:  # one entry's times (a plugin kind's too) never stop the others'
+                error = _entry_error(entry, exc)
+                if failed is None:
+                    raise error from exc
+                failed[entry.key] = error
+                continue
+            out.extend(mine)
         out.sort(key=attrgetter("due_utc", "entry_key", "occurrence_key"))
         return out
 
 
-def load_timetable(project: Project) -> Timetable:
-    """Parse every ``schedules/*.yaml`` of ``project``; raise ScheduleError listing all problems."""
+def _entry_error(entry: Entry, exc: Exception) -> StorycastError:
+    """The problem of one entry's times, pointing at the entry (``schedules/x.yaml:12``)."""
+    if isinstance(exc, StorycastError) and exc.file is not None:
+        return exc
+    file, _, line = entry.source.rpartition(":")
+    if isinstance(exc, StorycastError):
+        message, hint = exc.message, exc.hint
+    else:
+        message = f"the times of entry {entry.key!r} cannot be computed: {exc}"
+        hint = "check its at:, cron:, every:, start: and until: values"
+    return ScheduleError(
+        message, hint=hint, file=file or entry.source, line=int(line) if line.isdigit() else None
+    )
+
+
+def load_timetable(project: Project, *, tolerant: bool = False) -> Timetable:
+    """Parse every ``schedules/*.yaml`` of ``project``.
+
+    Strict (the default, for commands about the schedules themselves): raise ScheduleError
+    listing every problem. ``tolerant`` (the publishing engine): leave out the files that have
+    problems (``Timetable.broken``) and keep the rest; see :func:`~.loader.read_schedules`.
+    """
     from ..builtins import ensure_loaded
 
     ensure_loaded()  # qa/poll entry kinds
-    entries, files = load_entries(project)
-    return Timetable(entries=entries, files=files)
+    if not tolerant:
+        entries, files = load_entries(project)
+        return Timetable(entries=entries, files=files)
+    entries, files, broken = read_schedules(project, tolerant=True)
+    return Timetable(entries=entries, files=files, broken=broken)

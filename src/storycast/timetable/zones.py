@@ -113,7 +113,10 @@ def parse_duration(text: object) -> timedelta:
     if not _DURATION_FULL.match(s):
         raise ValueError(f"{text!r} is not a duration; write it with a unit, like 90s, 15m, 2h or 1h30m")
     total = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(s))
-    return timedelta(seconds=total)
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise ValueError(f"{text!r} is far too long a duration") from None
 
 
 def format_duration(value: timedelta) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...ledger import Ledger, Row, State, naive, timeout_from
+from ...ledger import Ledger, Row, RowFilter, State, naive, timeout_from
 from ..publisher import ItemResult, Publisher
 from ..tick import TickOptions, TickReport, tick
 from .urls import project_pg_urls
@@ -156,7 +156,7 @@ class Runtime:
             options=TickOptions(batch=CLAIM_BATCH, force=force),
             dispatcher=self.dispatcher(now, force=force),
         )
-        self.defer_renders(now)
+        self.defer_renders(now, exclude=report.held)
         return report
 
     def tick_if_idle(self, now: datetime | None = None) -> TickReport | None:
@@ -180,11 +180,14 @@ class Runtime:
                 conn.execute(select(func.pg_advisory_unlock(key)))
                 conn.commit()
 
-    def defer_renders(self, now: datetime) -> int:
-        """Queue a render job for each (kind, ref, lang) due within the lead time (at most one waiting)."""
+    def defer_renders(self, now: datetime, exclude: RowFilter | None = None) -> int:
+        """Queue a render job for each (kind, ref, lang) due within the lead time (at most one waiting).
+
+        ``exclude``: rows held back by a broken file (rendering them would only fail again).
+        """
         if self.cfg.render_lead_minutes <= 0:
             return 0
-        from sqlalchemy import select
+        from sqlalchemy import not_, select
 
         from ...ledger import db
         from ...ledger.models import Publication
@@ -193,14 +196,15 @@ class Runtime:
 
         def run() -> int:
             with db.transaction(self.ledger.engine) as conn:
+                due = [
+                    Publication.state == State.PLANNED.value,
+                    Publication.due_utc <= horizon,
+                    Publication.deadline_utc >= naive(now),
+                ]
+                if exclude:
+                    due.append(not_(exclude.condition()))
                 pairs = conn.execute(
-                    select(Publication.kind, Publication.ref, Publication.lang)
-                    .where(
-                        Publication.state == State.PLANNED.value,
-                        Publication.due_utc <= horizon,
-                        Publication.deadline_utc >= naive(now),
-                    )
-                    .distinct()
+                    select(Publication.kind, Publication.ref, Publication.lang).where(*due).distinct()
                 ).all()
                 # One job per story with all its languages: a render process reuses the story's
                 # language-independent tiles (images, cards) across its languages.
