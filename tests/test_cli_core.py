@@ -1,3 +1,5 @@
+import pytest
+
 from storycast import __version__
 from storycast.errors import ExitStatus
 
@@ -61,3 +63,86 @@ def test_bad_config_exit_code_and_lines(run_cli, make_project):
     with pytest.raises(ConfigError) as info:
         Project.load(root)
     assert "storycast.toml:4" in str(info.value)
+
+
+# --- issue #14: loading is validated up front, and user text never becomes Rich markup -------
+
+CRAFTED = "[bold red]PWNED[/] [link=https://evil.example]click[/link] {n.__globals__[os]}"
+
+
+def test_user_text_prints_literally_never_as_markup(run_cli, make_project):
+    from .conftest import MINIMAL_STORY
+
+    poll = (
+        "kind: poll\nid: crafted\nlanguages: [en]\n"
+        f"question: {{en: '{CRAFTED}'}}\n"
+        f"options:\n  - {{en: '{CRAFTED}'}}\n  - {{en: plain}}\n"
+    )
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY, "stories/crafted.yaml": poll})
+    # A table: the poll's question is its title, its options are cells.
+    code, out, err = run_cli("-P", str(root), "polls", "results", "crafted")
+    assert code == 0, err
+    assert f"crafted: {CRAFTED}" in out and out.count(CRAFTED) == 2
+    # An error's first line (the part printed after "error:").
+    code, _, err = run_cli("-P", str(root), "render", CRAFTED)
+    assert code == ExitStatus.CONTENT and f"no story with id '{CRAFTED}'" in err
+    # An error's problem lines: a story key and a channel type.
+    bad = MINIMAL_STORY.replace("category:", f"'{CRAFTED}': 1\ncategory:")
+    root = make_project({"stories/sample.yaml": bad})
+    code, _, err = run_cli("-P", str(root), "lint")
+    assert code == ExitStatus.CONTENT and f"{CRAFTED}: unknown key" in err
+    root = make_project(toml=f'[channels.x]\ntype = "{CRAFTED.replace(chr(92), "")}"\n')
+    code, _, err = run_cli("-P", str(root), "plan")
+    assert code == ExitStatus.CONFIG and f"unknown channel type '{CRAFTED}'" in err
+    assert err.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    "command", [["plan"], ["render", "sample", "--lang", "en"], ["lint"], ["channels", "list"]]
+)
+def test_every_command_validates_channel_sections_first(run_cli, make_project, command):
+    from .conftest import MINIMAL_STORY, MINIMAL_TOML
+
+    toml = (
+        MINIMAL_TOML
+        + '\n[channels.tg]\ntype = "telegram"\nchat_id = "@x"\n'
+        + 'bot_token = "123:LITERAL-SECRET"\nalbum = true\n'
+    )
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=toml)
+    code, out, err = run_cli("-P", str(root), *command)
+    assert code == ExitStatus.CONFIG, out + err
+    assert "storycast.toml:12:1: channels.tg.bot_token: a secret must be a reference" in err
+    assert "storycast.toml:13:1: channels.tg.album: unknown key" in err
+    assert "123:LITERAL-SECRET" not in out + err
+    assert not (root / "build").exists()
+
+
+def test_undecodable_config_is_a_config_error_not_a_crash(run_cli, make_project):
+    root = make_project()
+    (root / "storycast.toml").write_bytes(b'[project]\nname = "a\xffb"\n')
+    code, _, err = run_cli("-P", str(root), "plan")
+    assert code == ExitStatus.CONFIG
+    assert f"error: {root / 'storycast.toml'}:2:10: the storycast.toml is not valid UTF-8" in err
+    assert "hint: save the file as UTF-8" in err
+
+
+def test_project_option_and_environment_errors(run_cli, make_project, tmp_path):
+    root = make_project()
+    code, _, err = run_cli("-P", str(root / "storycast.toml"), "plan")
+    assert code == ExitStatus.CONFIG and f"pass the folder that holds it: --project {root}" in err
+    code, _, err = run_cli("-P", str(tmp_path / "nowhere"), "plan")
+    assert code == ExitStatus.CONFIG and "which does not exist" in err
+    code, _, err = run_cli("plan", env={"STORYCAST_PROJECT": str(root / "storycast.toml")})
+    assert code == ExitStatus.CONFIG and err.startswith("error: STORYCAST_PROJECT names")
+
+
+def test_ledger_url_errors_never_print_the_url(run_cli, make_project):
+    root = make_project()
+    for url, says in [
+        ("not a url pw-hunter2", "STORYCAST_DB is not a database URL"),
+        ("postgres://u:pw-hunter2@127.0.0.1/db", "postgresql://, not postgres://"),
+        ("mysql://u:pw-hunter2@127.0.0.1/db", "uses mysql://, which storycast cannot use"),
+    ]:
+        code, out, err = run_cli("-P", str(root), "status", env={"STORYCAST_DB": url})
+        assert code == ExitStatus.CONFIG, err
+        assert says in err and "pw-hunter2" not in out + err

@@ -6,16 +6,20 @@ whole file and reports every problem at once, each with its file, line and key.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .engine.config import EngineSection
 from .errors import ConfigError, StorycastError
+from .files import read_text
 from .guard.config import GuardConfig
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -197,6 +201,15 @@ class ChannelSection(BaseModel):
     enabled: bool = True
 
 
+def _channel_name(name: str) -> str:
+    if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
+        raise ValueError(f"channel name {name!r} must be lower-case letters, digits, '-' or '_'")
+    return name
+
+
+ChannelName = Annotated[str, AfterValidator(_channel_name)]
+
+
 class Config(_Section):
     """The whole storycast.toml."""
 
@@ -205,88 +218,247 @@ class Config(_Section):
     render: RenderSection = Field(default_factory=RenderSection)
     state: StateSection = Field(default_factory=StateSection)
     cache: CacheSection = Field(default_factory=CacheSection)
-    channels: dict[str, ChannelSection] = Field(default_factory=dict)
+    channels: dict[ChannelName, ChannelSection] = Field(default_factory=dict)
     support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
     guard: GuardConfig = Field(default_factory=GuardConfig)
     engine: EngineSection = Field(default_factory=EngineSection)
 
-    @field_validator("channels")
-    @classmethod
-    def _names(cls, v: dict[str, ChannelSection]) -> dict[str, ChannelSection]:
-        for name in v:
-            if not re.match(r"^[a-z0-9][a-z0-9_-]*$", name):
-                raise ValueError(f"channel name {name!r} must be lower-case letters, digits, '-' or '_'")
-        return v
 
-
-def _line_of(text: str, loc: tuple[str | int, ...]) -> int | None:
-    """Best-effort line of a dotted key path in TOML text (tomllib keeps no positions)."""
+def _position(text: str, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
+    """Best-effort line and column of a dotted key path in TOML text (tomllib keeps no positions)."""
     lines = text.splitlines()
     keys = [str(k) for k in loc]
+
+    def key_at(rest: list[str], begin: int, stop_at_header: bool) -> tuple[int, int] | None:
+        key_pat = re.compile(r"^(\s*)[\"']?" + re.escape(rest[0]) + r"[\"']?\s*[.=]")
+        for j in range(begin, len(lines)):
+            if stop_at_header and lines[j].lstrip().startswith("["):
+                return None
+            m = key_pat.match(lines[j])
+            if m:
+                return j + 1, len(m.group(1)) + 1
+        return None
+
     # Find the deepest [table] header that is a prefix of loc, then the key inside it.
     for depth in range(len(keys), 0, -1):
-        header = ".".join(keys[:depth])
-        pat = re.compile(r"^\s*\[+\s*" + re.escape(header) + r"\s*\]+\s*(#.*)?$")
+        header = r"\s*\.\s*".join(r"[\"']?" + re.escape(k) + r"[\"']?" for k in keys[:depth])
+        pat = re.compile(r"^\s*\[+\s*" + header + r"\s*\]+\s*(#.*)?$")
         for i, line in enumerate(lines):
             if pat.match(line):
                 rest = keys[depth:]
                 if not rest:
-                    return i + 1
-                key_pat = re.compile(r"^\s*" + re.escape(rest[0]) + r"\s*=")
-                for j in range(i + 1, len(lines)):
-                    if lines[j].lstrip().startswith("["):
-                        break
-                    if key_pat.match(lines[j]):
-                        return j + 1
-                return i + 1
+                    return i + 1, 1
+                return key_at(rest, i + 1, True) or (i + 1, 1)
+    # A table known only through its sub-tables ([chanels.x] for the unknown key chanels).
+    header = r"\s*\.\s*".join(r"[\"']?" + re.escape(k) + r"[\"']?" for k in keys)
+    sub = re.compile(r"^\s*\[+\s*" + header + r"\s*\.")
+    for i, line in enumerate(lines):
+        if keys and sub.match(line):
+            return i + 1, 1
     if keys:
-        key_pat = re.compile(r"^\s*" + re.escape(keys[-1]) + r"\s*=")
-        for i, line in enumerate(lines):
-            if key_pat.match(line):
-                return i + 1
-    return None
+        found = key_at(keys[-1:], 0, False)
+        if found:
+            return found
+    return None, None
 
 
-def parse(text: str, path: Path) -> Config:
-    """Validate TOML text; raise one ConfigError listing every problem."""
+def _line_of(text: str, loc: Sequence[str | int]) -> int | None:
+    """Best-effort line of a dotted key path in TOML text."""
+    return _position(text, loc)[0]
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model inside ``X | None`` or ``Annotated[X, ...]``, or the annotation itself."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        for arg in get_args(annotation):
+            inner = _unwrap(arg)
+            if get_origin(inner) in (dict, list) or (
+                isinstance(inner, type) and issubclass(inner, BaseModel)
+            ):
+                return inner
+    return annotation
+
+
+def known_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """The keys the table at ``loc`` (a path inside ``model``) accepts; [] when unknown."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = _unwrap(field.annotation)
+        elif get_origin(current) is dict:  # dict[str, Model]: this part is the key
+            current = _unwrap(get_args(current)[1])
+        elif get_origin(current) is list:  # list[Model]: this part is the index
+            current = _unwrap(get_args(current)[0])
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unknown_key_hint(key: str, known: list[str], docs: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}? (or remove the line; every key is in {docs})"
+    if known:
+        shown = ", ".join(known[:14]) + (", ..." if len(known) > 14 else "")
+        return f"remove it; this table takes: {shown} (see {docs})"
+    return f"remove it, or check its spelling against {docs}"
+
+
+def problems_from(
+    exc: ValidationError,
+    *,
+    model: type[BaseModel],
+    prefix: tuple[str, ...],
+    text: str,
+    path: Path,
+    docs: str = "docs/configuration.md",
+) -> list[StorycastError]:
+    """One StorycastError per pydantic error, each with its key, line, column and a fix."""
+    out: list[StorycastError] = []
+    for err in exc.errors():
+        rel = tuple(err["loc"])
+        if rel and rel[-1] == "[key]":  # a bad table name (pydantic marks dict keys so)
+            rel = rel[:-1]
+        loc = (*prefix, *rel)
+        key = ".".join(str(k) for k in loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+            hint = _unknown_key_hint(str(rel[-1]), known_keys(model, rel[:-1]), docs)
+        elif err["type"] == "missing":
+            table = ".".join(str(k) for k in loc[:-1])
+            hint = f"add {rel[-1]} = ... to [{table}]" if table else f"add {rel[-1]} = ... to the file"
+        elif err["type"] == "secret_literal":
+            var = "_".join(str(k) for k in loc[1:]).upper().replace("-", "_")
+            hint = (
+                f'keep the secret out of the file: export {var}=... and write {rel[-1]} = "env:{var}" '
+                "(or file:PATH, keyring:SERVICE/NAME); it has been saved in a file, so revoke it "
+                "and use a new one"
+            )
+        elif err["type"] in ("model_type", "dict_type"):
+            hint = f"{key} is a table: write a [{key}] header with its keys below it"
+        else:
+            hint = f"see {key} in {docs}"
+        line, column = _position(text, loc)
+        out.append(StorycastError(f"{key}: {msg}", hint=hint, file=path, line=line, column=column))
+    return out
+
+
+def channel_problems(
+    name: str,
+    section: Any,
+    options: type[BaseModel],
+    *,
+    text: str,
+    path: Path,
+    type_name: str,
+) -> list[StorycastError]:
+    """Problems of one [channels.NAME] table against its channel type's ``Options`` model."""
+    try:
+        options.model_validate(section)
+    except ValidationError as exc:
+        return problems_from(
+            exc,
+            model=options,
+            prefix=("channels", name),
+            text=text,
+            path=path,
+            docs=f"the {type_name} page in docs/channels/",
+        )
+    return []
+
+
+#: Channel type name -> its ``Options`` model; called only when the file has channels.
+ChannelTypes = Callable[[], Mapping[str, type[BaseModel]]]
+
+
+def _channels_problems(
+    raw: dict[str, Any], channel_types: ChannelTypes, text: str, path: Path, reported: set[str]
+) -> list[StorycastError]:
+    channels = raw.get("channels")
+    if not isinstance(channels, dict) or not channels:
+        return []
+    types = channel_types()
+    out: list[StorycastError] = []
+    for name, section in channels.items():
+        if not isinstance(section, dict) or not isinstance(section.get("type"), str):
+            continue  # the base schema reports it
+        type_name = section["type"]
+        if type_name not in types:
+            close = difflib.get_close_matches(type_name, list(types), n=1)
+            line, column = _position(text, ("channels", name, "type"))
+            out.append(
+                StorycastError(
+                    f"channels.{name}.type: unknown channel type {type_name!r}",
+                    hint=(f"did you mean {close[0]}? " if close else "")
+                    + f"known types: {', '.join(types)} (a plugin may add more: "
+                    "`storycast channels list` shows what is installed)",
+                    file=path,
+                    line=line,
+                    column=column,
+                )
+            )
+            continue
+        for problem in channel_problems(
+            name, section, types[type_name], text=text, path=path, type_name=type_name
+        ):
+            key = problem.message.partition(":")[0]
+            if key not in reported:  # type and enabled are checked by the base schema too
+                out.append(problem)
+    return out
+
+
+def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> Config:
+    """Validate TOML text; raise one ConfigError listing every problem.
+
+    ``channel_types``: when given, every [channels.NAME] table is also checked against its
+    channel type's options (unknown keys, literal secrets, bad values).
+    """
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         raise ConfigError(
             f"TOML syntax error: {str(exc).split(' (at line')[0]}",
-            hint="check quotes, brackets and '=' on that line",
+            hint='check quotes, brackets and "=" on that line; text values need quotes (name = "My '
+            'project"), and a table or key may appear only once',
             file=path,
             line=int(m.group(1)) if m else None,
             column=int(m.group(2)) if m else None,
         ) from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(
+            "TOML nested too deeply to read (arrays or inline tables inside each other)",
+            hint="no storycast key needs more than a few levels: flatten the value",
+            file=path,
+        ) from None
+    problems: list[StorycastError] = []
+    config: Config | None = None
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems: list[StorycastError] = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            key = ".".join(str(k) for k in loc)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
-                hint = "check its spelling against docs/configuration.md, or remove it"
-            elif err["type"] == "missing":
-                hint = f"add {loc[-1]} = ... to the file"
-            else:
-                hint = None
-            problems.append(StorycastError(f"{key}: {msg}", hint=hint, file=path, line=_line_of(text, loc)))
+        problems = problems_from(exc, model=Config, prefix=(), text=text, path=path)
+    if channel_types is not None:
+        reported = {p.message.partition(":")[0] for p in problems}
+        problems += _channels_problems(raw, channel_types, text, path, reported)
+    if problems or config is None:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
         n = len(problems)
-        raise ConfigError(
-            f"{path} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=path
-        ) from None
+        raise ConfigError(f"{path} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=path)
+    return config
 
 
-def load(path: Path) -> Config:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"no storycast.toml at {path}", hint="run `storycast init DIR` to create a project"
-        ) from None
-    return parse(text, path)
+def load(path: Path, channel_types: ChannelTypes | None = None) -> Config:
+    """Read and validate storycast.toml (see :func:`parse`); unreadable files are ConfigErrors too."""
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"no storycast.toml at {path}", hint="run `storycast init DIR` to create a project")
+    text = read_text(path, error=ConfigError, what="storycast.toml")
+    return parse(text, path, channel_types)

@@ -1,10 +1,13 @@
-"""Replacing a file atomically: a reader sees the old content or the new, never half of it."""
+"""Files: replacing one atomically (a reader sees the old content or the new, never half of it),
+and reading a text file a person wrote, with a clear error for every way it can be unreadable."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import ContentError, StorycastError
 
 
 def replace_atomically(
@@ -36,3 +39,111 @@ def replace_atomically(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Larger text inputs are refused before parsing: no story, schedule or config is anywhere near
+# this, and a runaway file (a log pasted by mistake) should fail fast instead of eating memory.
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+
+
+def read_text(
+    path: Path,
+    *,
+    error: type[StorycastError] = ContentError,
+    what: str = "file",
+    secret: bool = False,
+    max_bytes: int = MAX_TEXT_BYTES,
+) -> str:
+    """Read a UTF-8 text file that a person wrote; every way it can be unreadable is an ``error``.
+
+    A UTF-8 byte-order mark is dropped and line endings become ``\\n`` (CRLF and lone CR alike).
+    A folder, a missing or unreadable file, a file too large, bytes that are not UTF-8 and NUL
+    bytes are reported with the file, the line and column (and the byte offset) and a fix.
+    ``secret``: the file holds a secret, so the message never quotes any byte of it.
+    """
+    try:
+        if path.is_dir():
+            raise error(
+                f"the {what} {path} is a folder, not a file",
+                hint="point at a file (or remove the folder and create the file in its place)",
+                file=path,
+            )
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise error(
+            f"the {what} {path} does not exist",
+            hint="check the path (relative paths start at the project folder)",
+            file=path,
+        ) from None
+    except PermissionError:
+        raise error(
+            f"the {what} {path} cannot be read: permission denied",
+            hint="give the user running storycast read access (for example: chmod u+r FILE)",
+            file=path,
+        ) from None
+    except OSError as exc:
+        raise error(
+            f"the {what} {path} cannot be read: {exc.strerror or type(exc).__name__}",
+            hint="check that it is a regular file on a working disk",
+            file=path,
+        ) from None
+    if len(data) > max_bytes:
+        raise error(
+            f"the {what} {path} is larger than {max_bytes // (1024 * 1024)} MiB",
+            hint="split it into several files, or check that this is the file you meant",
+            file=path,
+        )
+    return decode_text(data, path, error=error, what=what, secret=secret)
+
+
+def decode_text(
+    data: bytes,
+    path: Path,
+    *,
+    error: type[StorycastError] = ContentError,
+    what: str = "file",
+    secret: bool = False,
+) -> str:
+    """``data`` as text (see :func:`read_text`), or ``error`` pointing at the first bad byte."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise error(
+            f"the {what} is saved as UTF-16, not UTF-8",
+            hint="save it again as UTF-8 (in most editors: Save with encoding > UTF-8)",
+            file=path,
+            line=1,
+            column=1,
+        )
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_column(data, exc.start)
+        byte = "a byte" if secret else f"the byte 0x{data[exc.start]:02X}"
+        raise error(
+            f"the {what} is not valid UTF-8: {byte} at byte offset {exc.start} cannot be decoded",
+            hint="save the file as UTF-8 (it was probably written as Latin-1 or Windows-1252); "
+            "most editors offer this under Save with encoding > UTF-8",
+            file=path,
+            line=line,
+            column=column,
+        ) from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, column = _line_column(data, nul)
+        raise error(
+            f"the {what} contains a NUL byte (byte offset {nul}): it is binary, not text",
+            hint="remove the NUL byte, or check that this is the text file you meant "
+            "(a file saved as UTF-16 is full of them: save it as UTF-8)",
+            file=path,
+            line=line,
+            column=column,
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_column(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of the byte at ``offset``."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    return line, len(data[start:offset].decode("utf-8", errors="replace")) + 1

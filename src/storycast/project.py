@@ -6,7 +6,9 @@ A project is a folder with a ``storycast.toml``. It is found from ``--project``,
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,31 +18,84 @@ from . import config as config_mod
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from .content.models import ContentSet
 
 CONFIG_NAME = "storycast.toml"
 
 
-def find_root(explicit: str | Path | None = None, environ: dict[str, str] | None = None) -> Path:
-    """Locate the project root, or raise ConfigError saying how to point at one."""
-    env = os.environ if environ is None else environ
-    chosen = explicit or env.get("STORYCAST_PROJECT")
-    if chosen:
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, a folder we may not enter, a NUL
+        return False
+
+
+def _chosen_root(chosen: str, origin: str) -> Path:
+    """The folder ``chosen`` (from ``origin``: --project or STORYCAST_PROJECT) names, checked."""
+    hint = "pass the folder that holds storycast.toml, or create one with `storycast init DIR`"
+    try:
         root = Path(chosen).expanduser().resolve()
-        if not (root / CONFIG_NAME).is_file():
-            raise ConfigError(
-                f"{root} is not a storycast project (it has no {CONFIG_NAME})",
-                hint="pass the folder that holds storycast.toml, or create one with `storycast init DIR`",
-            )
-        return root
+        exists, is_dir = root.exists(), root.is_dir()
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, names too long, symlink loops
+        raise ConfigError(f"{origin} is not a usable folder path ({type(exc).__name__})", hint=hint) from None
+    if not exists:
+        raise ConfigError(f"{origin} names {root}, which does not exist", hint=hint)
+    if not is_dir:
+        hint = f"pass the folder that holds it: {origin} {root.parent}" if root.name == CONFIG_NAME else hint
+        raise ConfigError(f"{origin} names {root}, which is a file, not a project folder", hint=hint)
+    config = root / CONFIG_NAME
+    if config.is_dir():
+        raise ConfigError(
+            f"{config} is a folder; storycast.toml must be a file",
+            hint="remove or rename that folder, then create the file (storycast init writes one)",
+        )
+    if not _is_file(config):
+        raise ConfigError(f"{root} is not a storycast project (it has no {CONFIG_NAME})", hint=hint)
+    return root
+
+
+def find_root(
+    explicit: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    *,
+    origin: str | None = None,
+) -> Path:
+    """Locate the project root, or raise ConfigError saying how to point at one.
+
+    ``origin`` names where ``explicit`` came from in messages (``--project`` by default).
+    """
+    env = os.environ if environ is None else environ
+    if explicit:
+        return _chosen_root(str(explicit), origin or "--project")
+    if env.get("STORYCAST_PROJECT"):
+        return _chosen_root(env["STORYCAST_PROJECT"], "STORYCAST_PROJECT")
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
+        if _is_file(folder / CONFIG_NAME):
             return folder
     raise ConfigError(
         f"no {CONFIG_NAME} in {here} or any folder above it",
         hint="cd into a project, pass --project DIR, or create one with `storycast init DIR`",
     )
+
+
+_DB_URL = re.compile(r"^([a-z0-9]+)(?:\+([a-z0-9_]+))?://", re.IGNORECASE)
+# (dialect, driver) pairs the ledger runs on.
+_DB_DRIVERS = {
+    ("sqlite", None),
+    ("sqlite", "pysqlite"),
+    ("postgresql", None),
+    ("postgresql", "psycopg"),
+    ("postgresql", "psycopg2"),
+}
+
+
+def _channel_options() -> dict[str, type[BaseModel]]:
+    from .channels.registry import channel_types
+
+    return {name: reg.cls.Options for name, reg in channel_types().items()}
 
 
 @dataclass
@@ -52,10 +107,17 @@ class Project:
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @classmethod
-    def load(cls, explicit: str | Path | None = None, environ: dict[str, str] | None = None) -> Project:
+    def load(
+        cls,
+        explicit: str | Path | None = None,
+        environ: dict[str, str] | None = None,
+        *,
+        origin: str | None = None,
+    ) -> Project:
+        """Find the project and validate all of storycast.toml, channel options included."""
         env = dict(os.environ) if environ is None else environ
-        root = find_root(explicit, env)
-        return cls(root=root, config=config_mod.load(root / CONFIG_NAME), environ=env)
+        root = find_root(explicit, env, origin=origin)
+        return cls(root=root, config=config_mod.load(root / CONFIG_NAME, _channel_options), environ=env)
 
     @property
     def config_path(self) -> Path:
@@ -92,10 +154,36 @@ class Project:
     @property
     def db_url(self) -> str:
         """SQLAlchemy URL of the ledger: STORYCAST_DB, then [state] db, then a SQLite file."""
-        url = self.environ.get("STORYCAST_DB") or self.config.state.db
+        url = (self.environ.get("STORYCAST_DB") or self.config.state.db or "").strip()
         if url:
+            self._check_db_url(url)
             return url
         return f"sqlite:///{self.state_dir / 'state.db'}"
+
+    def _check_db_url(self, url: str) -> None:
+        """Refuse a ledger URL storycast cannot open, naming its source, never its text."""
+        from_env = bool(self.environ.get("STORYCAST_DB", "").strip())
+        where = "STORYCAST_DB" if from_env else "[state] db in storycast.toml"
+        example = "sqlite:////path/to/state.db or postgresql+psycopg://user@host/db"
+        m = _DB_URL.match(url)
+        problem = None
+        if not m:
+            problem, hint = f"{where} is not a database URL", f"write a SQLAlchemy URL such as {example}"
+        elif (m.group(1), m.group(2)) not in _DB_DRIVERS:
+            scheme = m.group(1) + (f"+{m.group(2)}" if m.group(2) else "")
+            problem = f"{where} uses {scheme}://, which storycast cannot use for its ledger"
+            hint = f"the ledger runs on SQLite or PostgreSQL: write {example}" + (
+                " (SQLAlchemy spells it postgresql://, not postgres://)" if m.group(1) == "postgres" else ""
+            )
+        elif m.group(2) == "psycopg2" and importlib.util.find_spec("psycopg2") is None:
+            problem = f"{where} names the psycopg2 driver, which is not installed"
+            hint = "write postgresql+psycopg://... (the driver storycast[postgres] installs)"
+        if problem:
+            raise ConfigError(
+                problem,
+                hint=hint + "; keep the password out of the URL (~/.pgpass or PGPASSWORD)",
+                file=None if from_env else self.config_path,
+            )
 
     def resolve_path(self, value: str | Path) -> Path:
         """A path from config or content, relative to the project root."""

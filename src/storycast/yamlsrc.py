@@ -3,6 +3,10 @@
 Content and schedule errors must name file:line:column. PyYAML's composer knows the position
 of every node; this loader keeps it on the dicts and lists it builds, so validation code can
 point at the exact key or item that is wrong.
+
+Merge keys (``<<: *defaults``) work as YAML 1.1 defines them: the mapping's own keys override
+merged ones. A key written twice in one mapping is an error. Aliases that would expand into a
+huge tree ("billion laughs") and absurdly deep nesting are refused before anything is built.
 """
 
 from __future__ import annotations
@@ -13,6 +17,16 @@ from typing import Any
 import yaml
 
 from .errors import ContentError
+from .files import read_text
+
+# Nesting deeper than any story, schedule or frame spec needs; it guards the recursive parts of
+# the loader (and pydantic after it) against a file made of ten thousand "[".
+MAX_DEPTH = 100
+# Values that aliases may add on top of those written out. "Billion laughs" files reach 10**9
+# from a few lines; a real file that leans on anchors adds at most a few hundred.
+MAX_ALIAS_EXPANSION = 100_000
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class Pos:
@@ -64,31 +78,47 @@ _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _Loader(_Base):  # type: ignore[misc,valid-type]
     source: Path | None = None
+    # id(mapping node) -> ids of the key nodes that merge keys brought into it.
+    merged: dict[int, set[int]]
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        own = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
+        super().flatten_mapping(node)
+        brought = {id(k) for k, _ in node.value if id(k) not in own}
+        if brought:
+            self.merged.setdefault(id(node), set()).update(brought)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> PosDict:
     loader.flatten_mapping(node)
+    merged = loader.merged.get(id(node), set())
     out = PosDict()
     out.pos = _pos(loader.source, node)
     out.key_pos = {}
+    # Merged pairs come first, in override order; the mapping's own keys follow and win.
+    own_keys: set[str] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             raise ContentError(
                 "a mapping key must be a plain value",
+                hint="use a word or a number as the key (quote it if it starts with [ or {)",
                 file=loader.source,
                 line=key_node.start_mark.line + 1,
                 column=key_node.start_mark.column + 1,
             )
         skey = str(key) if not isinstance(key, str) else key
-        if skey in out:
-            raise ContentError(
-                f"the key {skey!r} appears twice in the same mapping",
-                hint="remove or rename one of them",
-                file=loader.source,
-                line=key_node.start_mark.line + 1,
-                column=key_node.start_mark.column + 1,
-            )
+        if id(key_node) not in merged:
+            if skey in own_keys:
+                raise ContentError(
+                    f"the key {skey!r} appears twice in the same mapping",
+                    hint="remove or rename one of them (to override a key brought in by "
+                    "`<<: *anchor`, write it once after the merge key)",
+                    file=loader.source,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                )
+            own_keys.add(skey)
         out[skey] = loader.construct_object(value_node, deep=True)
         out.key_pos[skey] = _pos(loader.source, value_node)
     return out
@@ -116,14 +146,28 @@ def loads(text: str, source: str | Path | None = None) -> Any:
     path = Path(source) if source is not None else None
     loader = _Loader(text)
     loader.source = path
+    loader.merged = {}
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_shape(node, path)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise _too_deep(path, None) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if "nesting depth" in problem:  # libyaml's own limit, far above ours
+            raise _too_deep(path, mark) from None
         hint = "check indentation, and quote values that contain ':' or start with '{', '[', '*' or '#'"
         if mark is not None and text[mark.index : mark.index + 1] == "\t":
             hint = "YAML indents with spaces, never tabs: replace the tab at this position with spaces"
+        if exc.problem == "but found another document":
+            problem = "the file holds more than one YAML document (a line '---' starts another)"
+            hint = (
+                "keep one item per file: remove the '---' line and what follows, or move it to its own file"
+            )
         raise ContentError(
             f"YAML syntax error: {problem}",
             hint=hint,
@@ -131,24 +175,88 @@ def loads(text: str, source: str | Path | None = None) -> Any:
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
+    except yaml.reader.ReaderError as exc:
+        # A control character YAML does not allow (the position counts characters of ``text``).
+        before = text[: exc.position]
+        raise ContentError(
+            f"YAML cannot contain the control character U+{exc.character:04X}"
+            if isinstance(exc.character, int)
+            else "the YAML text cannot be read",
+            hint="delete that character (it is invisible in most editors; retype the line)",
+            file=path,
+            line=before.count("\n") + 1,
+            column=exc.position - (before.rfind("\n") + 1) + 1,
+        ) from None
     except yaml.YAMLError as exc:
-        raise ContentError(f"YAML error: {exc}", file=path) from None
+        raise ContentError(
+            f"YAML error: {exc}", hint="check the file against docs/content.md", file=path
+        ) from None
     finally:
         loader.dispose()
 
 
-def load(path: str | Path) -> Any:
-    """Read and parse a YAML file (UTF-8)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContentError(f"file not found: {p}", file=p) from None
-    except UnicodeDecodeError as exc:
+def _too_deep(path: Path | None, mark: yaml.Mark | None) -> ContentError:
+    return ContentError(
+        f"the YAML is nested more than {MAX_DEPTH} levels deep",
+        hint="flatten the structure; no storycast file needs that many levels",
+        file=path,
+        line=mark.line + 1 if mark is not None else None,
+        column=mark.column + 1 if mark is not None else None,
+    )
+
+
+def _check_shape(root: yaml.Node, path: Path | None) -> None:
+    """Refuse alias bombs, recursive aliases and deep nesting before anything is constructed.
+
+    Iterative on purpose: the point is to survive inputs that would exhaust Python's stack.
+    """
+    sizes: dict[int, int] = {}  # id(node) -> node count of its subtree with aliases expanded
+    open_nodes: set[int] = set()  # nodes on the current path (an alias to one of them is a cycle)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        if leaving:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), 100 * MAX_ALIAS_EXPANSION)
+            continue
+        if id(node) in sizes:
+            continue  # an alias of a node already measured
+        if id(node) in open_nodes:
+            raise ContentError(
+                "an alias (*name) refers to the mapping or list that contains it",
+                hint="YAML can express a structure that contains itself, but no storycast file "
+                "can use one: write the values out",
+                file=path,
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise _too_deep(path, node.start_mark)
+        open_nodes.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children)
+    extra = sizes[id(root)] - len(sizes)
+    if extra > MAX_ALIAS_EXPANSION:
         raise ContentError(
-            f"the file is not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8", file=p
-        ) from None
-    return loads(text, p)
+            f"aliases (*name) expand this YAML by more than {MAX_ALIAS_EXPANSION:,} values",
+            hint="write the values out, or use fewer nested anchors (an alias of an alias "
+            "multiplies the size)",
+            file=path,
+            line=root.start_mark.line + 1,
+            column=root.start_mark.column + 1,
+        )
+
+
+def load(path: str | Path) -> Any:
+    """Read and parse a YAML file (UTF-8; see :func:`storycast.files.read_text`)."""
+    p = Path(path)
+    return loads(read_text(p, what="YAML file"), p)
 
 
 def where(data: Any, key: str | int | None = None) -> Pos | None:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -51,7 +52,7 @@ class FacebookChannel(NetworkChannel):
         """[channels.NAME] keys of a facebook channel."""
 
         page_id: str = ""
-        access_token: str = ""  # a Page access token, as a secret reference
+        access_token: SecretRef = ""  # a Page access token, as a secret reference
         api_version: str = "v25.0"
         rupload_base: str = "https://rupload.facebook.com"
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ConfigError
-from ..secrets import Secret
+from ..secrets import Secret, SecretRef
 from .base import CheckResult, RetryableFailure
 
 
@@ -48,8 +48,8 @@ class HostingOptions(BaseModel):
     region: str = ""
     public_base_url: str = ""  # "" -> presigned URLs
     presign_seconds: int = 6 * 3600
-    access_key_id: str = ""  # a secret reference; "" -> boto3's default credential chain
-    secret_access_key: str = ""
+    access_key_id: SecretRef = ""  # a secret reference; "" -> boto3's default credential chain
+    secret_access_key: SecretRef = ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError, StorycastError
+from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -89,7 +90,7 @@ class InstagramChannel(NetworkChannel):
         login: Literal["instagram_login", "facebook_login"] = "instagram_login"
         api_version: str = "v25.0"
         ig_user_id: str = ""
-        access_token: str = ""  # a secret reference
+        access_token: SecretRef = ""  # a secret reference
         hosting: HostingOptions | None = None
         video_upload: Literal["resumable", "url"] = "resumable"
         rupload_base: str = "https://rupload.facebook.com"
@@ -101,8 +102,8 @@ class InstagramChannel(NetworkChannel):
         quota_retry_after: float = 3600.0
         auto_refresh: bool = True  # renew a file:/keyring: Instagram Login token before it expires
         # For `storycast serve`'s /hooks/instagram (story insights, replies): secret references.
-        app_secret: str = ""  # verifies X-Hub-Signature-256 on webhook deliveries
-        verify_token: str = ""  # answers Meta's subscription handshake
+        app_secret: SecretRef = ""  # verifies X-Hub-Signature-256 on webhook deliveries
+        verify_token: SecretRef = ""  # answers Meta's subscription handshake
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)

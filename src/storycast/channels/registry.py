@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, StorycastError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -124,24 +124,15 @@ def open_channel(project: Project, name: str, context: Context) -> Channel:
     raw = section.model_dump()
     try:
         options = reg.cls.Options.model_validate(raw)
-    except ValidationError as exc:
-        from ..config import _line_of
+    except ValidationError:
+        # Project.load validated the file already; this is for projects built in code.
+        from ..config import channel_problems
+        from ..files import read_text
 
-        text = project.config_path.read_text(encoding="utf-8")
-        problems = [
-            StorycastError(
-                f"channels.{name}.{'.'.join(str(p) for p in e['loc'])}: "
-                + (
-                    "unknown key"
-                    if e["type"] == "extra_forbidden"
-                    else e["msg"].removeprefix("Value error, ")
-                ),
-                file=project.config_path,
-                line=_line_of(text, ("channels", name, *e["loc"])),
-            )
-            for e in exc.errors()
-        ]
-        raise ConfigError(f"[channels.{name}] is invalid:", problems=problems) from None
+        path = project.config_path
+        text = read_text(path, error=ConfigError, what="storycast.toml") if path.is_file() else ""
+        problems = channel_problems(name, raw, reg.cls.Options, text=text, path=path, type_name=section.type)
+        raise ConfigError(f"[channels.{name}] in {path} is invalid:", problems=problems, file=path) from None
     return reg.cls(name, options, project, context)
 
 

@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
+from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -83,7 +84,7 @@ class TelegramChannel(NetworkChannel):
     class Options(NetworkChannel.Options):
         """[channels.NAME] keys of a telegram channel."""
 
-        bot_token: str = ""  # secret reference
+        bot_token: SecretRef = ""  # secret reference
         chat_id: str = ""  # "@channelname" or a numeric id like "-1001234567890"
         mode: Literal["post", "story"] = "post"
         business_connection_id: str = ""  # for mode = "story"

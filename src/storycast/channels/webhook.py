@@ -23,6 +23,7 @@ import mimetypes
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -101,7 +102,7 @@ class WebhookChannel(_WebhookBase):
         """[channels.NAME] keys of a webhook channel."""
 
         url: str = ""  # plain URL or a secret reference
-        signing_secret: str = ""  # secret reference
+        signing_secret: SecretRef = ""  # secret reference
         include_media: bool = True  # base64 of the frame in the body (else a hosted URL)
 
     def _target(self) -> str:
@@ -208,7 +209,7 @@ class SlackChannel(_WebhookBase):
     class Options(_WebhookBase.Options):
         """[channels.NAME] keys of a slack channel."""
 
-        webhook_url: str = ""  # secret reference: the URL is the credential
+        webhook_url: SecretRef = ""  # secret reference: the URL is the credential
 
     def _target(self) -> str:
         if self.opts.api_base:  # tests point at a fake; the path still comes from the secret
@@ -284,7 +285,7 @@ class DiscordChannel(_WebhookBase):
     class Options(_WebhookBase.Options):
         """[channels.NAME] keys of a discord channel."""
 
-        webhook_url: str = ""  # secret reference
+        webhook_url: SecretRef = ""  # secret reference
         username: str = ""
         color: int = 0x2454E6
 

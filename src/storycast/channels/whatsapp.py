@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import ConfigError
 from ..files import replace_atomically
+from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
     Capabilities,
@@ -81,13 +82,13 @@ class WhatsAppChannel(NetworkChannel):
 
         phone_number_id: str = ""
         waba_id: str = ""  # WhatsApp Business Account id, for template checks
-        access_token: str = ""  # secret reference (a system-user token)
+        access_token: SecretRef = ""  # secret reference (a system-user token)
         api_version: str = "v25.0"
         subscribers_file: str = ""  # one +E.164 number a line; '#' comments
         subscribers: list[str] = []
         window_file: str = WINDOW_FILE  # {number: last inbound ISO time}
-        app_secret: str = ""  # secret reference: checks the webhook's X-Hub-Signature-256
-        verify_token: str = ""  # secret reference: answers Meta's webhook subscription handshake
+        app_secret: SecretRef = ""  # secret reference: checks the webhook's X-Hub-Signature-256
+        verify_token: SecretRef = ""  # secret reference: answers Meta's webhook subscription handshake
         mode: Literal["auto", "template", "interactive"] = "auto"
         template: str = ""  # approved template: image header + one body parameter
         poll_template: str = ""  # approved template with quick-reply buttons

@@ -17,7 +17,7 @@ import typer
 
 from .. import __version__
 from ..errors import ExitStatus, StorycastError
-from ._common import State, err_console
+from ._common import State, err_console, styled
 
 # Command modules; each exposes register(app). Missing ones are simply not offered.
 COMMAND_MODULES = (
@@ -100,7 +100,11 @@ def _root(
     ] = False,
 ) -> None:
     """storycast: support stories for ephemeral channels."""
-    ctx.obj = State(project=project, traceback=traceback)
+    # Click's ParameterSource, read by name (Typer bundles Click: it is not imported here).
+    from_env = getattr(ctx.get_parameter_source("project"), "name", "") == "ENVIRONMENT"
+    ctx.obj = State(
+        project=project, traceback=traceback, origin="STORYCAST_PROJECT" if from_env else "--project"
+    )
 
 
 # Module -> (commands, groups) its register() added to the app.
@@ -161,10 +165,11 @@ def __getattr__(name: str) -> Any:
 
 
 def _print_error(exc: StorycastError) -> None:
+    # The message quotes user text (keys, titles, paths): it is printed as Text, never as markup.
     console = err_console()
     text = str(exc)
     first, _, rest = text.partition("\n")
-    console.print(f"[bold red]error:[/] {first}", markup=True, highlight=False)
+    console.print(styled(("error:", "bold red"), " ", first), markup=False, highlight=False)
     if rest:
         console.print(rest, markup=False, highlight=False)
 

@@ -19,6 +19,7 @@ from ..errors import StorycastError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from ..project import Project
 
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
 class State:
     """Global options, stored on the Typer context object."""
 
-    def __init__(self, project: str | None = None, traceback: bool = False) -> None:
+    def __init__(
+        self, project: str | None = None, traceback: bool = False, origin: str | None = None
+    ) -> None:
         self.project_arg = project
+        self.project_origin = origin  # "--project" or "STORYCAST_PROJECT", for messages
         self.traceback = traceback
         self.context = Context()
         self._project: Project | None = None
@@ -36,7 +40,7 @@ class State:
         if self._project is None:
             from ..project import Project
 
-            self._project = Project.load(self.project_arg, self.context.environ)
+            self._project = Project.load(self.project_arg, self.context.environ, origin=self.project_origin)
         return self._project
 
 
@@ -61,23 +65,36 @@ _console: Console | None = None
 _err_console: Console | None = None
 
 
+# Both consoles have Rich markup off: titles, story fields, file names, channel names and
+# messages reach them, and "[bold red]" or "[link=...]" in any of those must print as written.
+# Styled output is built from rich.text.Text (see styled()), never from markup strings.
+
+
 def console() -> Console:
-    """Rich console on stdout (plain text when not a terminal)."""
+    """Rich console on stdout (plain text when not a terminal; markup off)."""
     global _console
     if _console is None:
         from rich.console import Console
 
-        _console = Console(highlight=False, soft_wrap=True)
+        _console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
     return _console
 
 
 def err_console() -> Console:
+    """Rich console on stderr (markup off)."""
     global _err_console
     if _err_console is None:
         from rich.console import Console
 
-        _err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+        _err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
     return _err_console
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain strings and ``(text, style)`` pairs; no part is ever read as markup."""
+    from rich.text import Text
+
+    return Text.assemble(*parts)
 
 
 def _default(o: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError, ExitStatus, StorycastError
-from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json, state
 
 channels_app = typer.Typer(
     name="channels",
@@ -43,8 +43,8 @@ def list_channels(
         for name, reg in types.items()
     ]
     configured: list[dict[str, Any]] = []
-    try:
-        project = load_project(ctx)
+    project = _project_if_any(ctx)
+    if project is not None:
         configured = [
             {
                 "name": name,
@@ -54,8 +54,6 @@ def list_channels(
             }
             for name, section in project.config.channels.items()
         ]
-    except StorycastError:
-        project = None  # listing types works outside a project
     if as_json:
         print_json({"types": type_rows, "configured": configured})
         return
@@ -83,13 +81,25 @@ def list_channels(
         out.print(table)
 
 
+def _project_if_any(ctx: typer.Context) -> Any:
+    """The project, or None outside one (listing types works anywhere); an invalid one raises."""
+    from ..project import find_root
+
+    st = state(ctx)
+    try:
+        find_root(st.project_arg, st.context.environ, origin=st.project_origin)
+    except ConfigError:
+        return None
+    return load_project(ctx)
+
+
 def _check_one(project: Any, name: str, context: Any) -> list[dict[str, Any]]:
     from ..channels.registry import open_channel
 
     try:
         channel = open_channel(project, name, context)
     except StorycastError as exc:
-        return [{"check": "config", "ok": False, "detail": str(exc.message), "severity": "error"}]
+        return [{"check": "config", "ok": False, "detail": str(exc), "severity": "error"}]
     try:
         results = channel.check()
     except StorycastError as exc:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json, styled
 from ._paths import output_file
 
 
@@ -80,7 +80,9 @@ def register(app: typer.Typer) -> None:
             return
         c = console()
         c.print(
-            "support is [bold green]live now[/]" if data["live"] else f"support opens {data['next_opening']}"
+            styled("support is ", ("live now", "bold green"))
+            if data["live"]
+            else f"support opens {data['next_opening']}"
         )
         for line in lines:
             c.print(f"  {line}", highlight=False, markup=False)

@@ -176,7 +176,7 @@ class _progress:
             TextColumn("rendering"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # "[en]" is a language, not a style
             TimeElapsedColumn(),
             console=err_console(),
             transient=True,

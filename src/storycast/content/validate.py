@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,32 +35,68 @@ def locate(data: Any, loc: tuple[str | int, ...]) -> tuple[int | None, int | Non
     return line, col
 
 
-def problems_from(exc: ValidationError, data: Any, file: Path) -> list[StorycastError]:
+def problems_from(
+    exc: ValidationError, data: Any, file: Path, model: type[BaseModel] | None = None
+) -> list[StorycastError]:
+    """One problem per pydantic error, at the YAML position of the value; ``model`` adds "did you mean"."""
     out: list[StorycastError] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
         line, col = locate(data, loc)
         key = ".".join(str(k) for k in loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
-        hint = None
+        hint = f"see {loc[-1] if loc else 'the file format'} in docs/content.md"
         if err["type"] == "extra_forbidden":
-            msg, hint = "unknown key", "check its spelling against docs/content.md, or remove it"
+            msg = "unknown key"
+            hint = (
+                _unknown_key_hint(model, loc)
+                if model
+                else "check its spelling against docs/content.md, or remove it"
+            )
         elif err["type"] == "missing":
             hint = f"add `{loc[-1]}:` here"
         out.append(StorycastError(f"{key}: {msg}", hint=hint, file=file, line=line, column=col))
     return out
 
 
+def _yaml_kind(data: Any) -> str:
+    if isinstance(data, list):
+        return "list"
+    return "single value" if not isinstance(data, dict) else "mapping"
+
+
+def _unknown_key_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    from ..config import known_keys
+
+    known = known_keys(model, loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}? (or remove it; see docs/content.md)"
+    return "check its spelling against docs/content.md, or remove it"
+
+
 def validate(model: type[M], data: Any, file: Path, what: str = "content file") -> M:
     """Validate ``data`` (from yamlsrc) against ``model``; raise ContentError with every problem."""
+    if data is None:
+        raise ContentError(
+            f"this {what} is empty",
+            hint=f"write the {what} (see docs/content.md), or delete the file",
+            file=file,
+            line=1,
+            column=1,
+        )
     if not isinstance(data, dict):
         raise ContentError(
-            f"this {what} must be a YAML mapping (key: value lines)", file=file, line=1, column=1
+            f"this {what} must be a YAML mapping (key: value lines), not a {_yaml_kind(data)}",
+            hint="start the file with keys such as `id: my-story` at the left margin (see docs/content.md)",
+            file=file,
+            line=1,
+            column=1,
         )
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        problems = problems_from(exc, data, file)
+        problems = problems_from(exc, data, file, model)
         n = len(problems)
         raise ContentError(
             f"{file} has {n} problem{'s' if n != 1 else ''}:", problems=problems, file=file
