@@ -146,3 +146,12 @@ def test_ledger_url_errors_never_print_the_url(run_cli, make_project):
         code, out, err = run_cli("-P", str(root), "status", env={"STORYCAST_DB": url})
         assert code == ExitStatus.CONFIG, err
         assert says in err and "pw-hunter2" not in out + err
+
+
+def test_a_deleted_working_folder_is_a_config_error(run_cli, tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    code, _, err = run_cli("plan")
+    assert code == ExitStatus.CONFIG and "working folder no longer exists" in err

@@ -71,7 +71,13 @@ def find_root(
         return _chosen_root(str(explicit), origin or "--project")
     if env.get("STORYCAST_PROJECT"):
         return _chosen_root(env["STORYCAST_PROJECT"], "STORYCAST_PROJECT")
-    here = Path.cwd().resolve()
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the working folder was deleted (or moved) under the shell
+        raise ConfigError(
+            "the working folder no longer exists, so no project can be found from it",
+            hint="cd into the project again, or pass --project DIR",
+        ) from None
     for folder in (here, *here.parents):
         if _is_file(folder / CONFIG_NAME):
             return folder
