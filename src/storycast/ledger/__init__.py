@@ -11,6 +11,7 @@ The ledger, not any scheduler, is the source of truth for what was published. Op
 
 from __future__ import annotations
 
+import math
 import os
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,11 @@ def timeout_from(environ: dict[str, str] | None = None) -> float:
     """Seconds to keep retrying a locked or unreachable database (STORYCAST_DB_TIMEOUT)."""
     env = os.environ if environ is None else environ
     try:
-        return max(float(env.get("STORYCAST_DB_TIMEOUT", DEFAULT_TIMEOUT_S)), 0.1)
+        value = float(env.get("STORYCAST_DB_TIMEOUT", DEFAULT_TIMEOUT_S))
     except ValueError:
         return DEFAULT_TIMEOUT_S
+    # "nan" and "inf" parse as floats too; neither is a usable number of seconds.
+    return max(value, 0.1) if math.isfinite(value) else DEFAULT_TIMEOUT_S
 
 
 def open_ledger(project: Project) -> Ledger:
