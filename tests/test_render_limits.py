@@ -147,6 +147,17 @@ def test_filters_that_leak_or_backtrack_are_gone(tmp_path: Path, name: str) -> N
     assert name in err.message
 
 
+@pytest.mark.parametrize("source", ["{{ range }}", '{{ "at " ~ range }}', "{{ range|string }}", "{{ t }}"])
+def test_printing_a_function_is_an_error_not_a_repr(tmp_path: Path, source: str) -> None:
+    err = failure(engine(tmp_path, {"t.j2": source}), context={"t": Translator({}, "en")})
+    assert "itself instead of its result" in err.message and "0x" not in str(err)
+
+
+def test_undefined_stays_an_unknown_variable(tmp_path: Path) -> None:
+    err = failure(engine(tmp_path, {"t.j2": '{{ "a" ~ titel }}'}))
+    assert "unknown template variable" in err.message
+
+
 # --- time and size -------------------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from functools import wraps
 from string import Formatter
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import Undefined, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
@@ -107,22 +107,25 @@ class Budget:
             )
 
 
-_local = threading.local()
+class _Local(threading.local):
+    budget: Budget | None = None
+
+
+_local = _Local()
 
 
 def budget() -> Budget:
     """The budget of the render running in this thread (a fresh default one outside renders)."""
-    current: Budget | None = getattr(_local, "budget", None)
+    current = _local.budget
     if current is None:
-        current = Budget(timeout=float("inf"))
-        _local.budget = current
+        current = _local.budget = Budget(timeout=float("inf"))
     return current
 
 
 @contextmanager
 def activate(current: Budget) -> Iterator[Budget]:
     """Run one render under ``current`` in this thread."""
-    previous = getattr(_local, "budget", None)
+    previous = _local.budget
     _local.budget = current
     try:
         yield current
@@ -136,6 +139,8 @@ def weight(value: Any, limit: int) -> int:
     Containers are walked (iteratively, so deep nesting is fine); a list holding the same big
     string many times weighs what it would print, not what it takes in memory.
     """
+    if isinstance(value, str):
+        return len(value) + 2
     total = 0
     stack = [value]
     while stack:
@@ -163,6 +168,23 @@ def weight(value: Any, limit: int) -> int:
         if total > limit:
             return total
     return total
+
+
+def is_function(value: Any) -> bool:
+    """A function, macro, method or class (not an undefined variable, which is callable too)."""
+    return callable(value) and not isinstance(value, Undefined)
+
+
+def printed_callable(value: Any) -> LimitError:
+    """A function, macro or class turned into text: its repr shows internals and a memory address."""
+    name = getattr(value, "__name__", None) or getattr(value, "name", None) or type(value).__name__
+    return LimitError(
+        f"the template printed {name!s:.60} itself instead of its result",
+        hint='call it with its arguments, such as t("step_of", n=1, total=3), or print a variable',
+    )
+
+
+_NUMBERS = frozenset({int, float})
 
 
 def _is_seq(value: Any) -> bool:
@@ -350,6 +372,8 @@ def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         _check_call_args(b, what, args[offset + 1 :], kwargs)
         if len(args) > offset:
             value = args[offset]
+            if name in ("string", "e", "escape", "forceescape") and is_function(value):
+                raise printed_callable(value)
             if name == "join":
                 items = list(value)  # a generator is read once, here
                 sep = args[offset + 1] if len(args) > offset + 1 else kwargs.get("d", "")
@@ -429,29 +453,36 @@ class StoryEnvironment(ImmutableSandboxedEnvironment):
         return _TickingIterator(iterable, budget())
 
     def storycast_out(self, text: str) -> str:
-        b = budget()
-        b.tick()
-        b.add(len(text))
+        # The hottest hook (every piece of output): inlined, no tick (loops around it tick).
+        b = _local.budget or budget()
+        b.produced += len(text)
+        if b.produced > b.limit:
+            b.add(0)  # raises
         return text
 
     def storycast_concat(self, join: Callable[[Any], str], parts: tuple[Any, ...]) -> str:
         b = budget()
         b.tick()
+        for part in parts:
+            if is_function(part):
+                raise printed_callable(part)
         b.check_size(sum(weight(p, b.limit) for p in parts), "the joined text (~)")
         return join(parts)
 
     # -- the sandbox's own hooks ---------------------------------------------------------------
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        budget().tick()
+        (_local.budget or budget()).tick()
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        budget().tick()
+        (_local.budget or budget()).tick()
         return super().getitem(obj, argument)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        b = budget()
+        if operator == "+" and type(left) in _NUMBERS and type(right) in _NUMBERS:
+            return left + right  # layout arithmetic: the common case, and it cannot explode
+        b = _local.budget or budget()
         b.tick()
         if operator == "%" and isinstance(left, str):
             check_percent_format(left)

@@ -49,6 +49,8 @@ def yaml_scalar(value: Any) -> Markup:
         b = sandbox.budget()
         b.check_size(sandbox.weight(value, b.limit), "the printed list or mapping")
         return Markup(json.dumps(value, ensure_ascii=False, default=str))
+    if sandbox.is_function(value):  # its text would be a Python repr: internals, and an address that changes
+        raise sandbox.printed_callable(value)
     return Markup(json.dumps(str(value), ensure_ascii=False))
 
 
