@@ -257,6 +257,15 @@ def test_template_output_yaml_is_bounded(tmp_path: Path) -> None:
         eng.parse_yaml(bomb + "layers: [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n", "t.j2", filename)
 
 
+def test_deep_yaml_is_refused_before_libyaml_composes_it() -> None:
+    """libyaml's composer recurses in C: ~40,000 "[" crashed the process (exit 139)."""
+    from storycast import yamlsrc
+
+    with pytest.raises(ContentError) as info:
+        yamlsrc.loads("id: x\ntitle: " + "[" * 60000 + "]" * 60000, "stories/deep.yaml")
+    assert "nested more than 100 levels" in info.value.message and info.value.line == 2
+
+
 def test_huge_template_file_is_refused(tmp_path: Path) -> None:
     eng = engine(tmp_path, {"t.j2": "x" * (sandbox.MAX_TEMPLATE_CHARS + 1)})
     assert "characters long" in failure(eng).message

@@ -148,6 +148,9 @@ def loads(text: str, source: str | Path | None = None) -> Any:
     loader.source = path
     loader.merged = {}
     try:
+        deep = first_too_deep(text) if len(text) > _SHORT_TEXT else None
+        if deep is not None:
+            raise _too_deep(path, deep)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -193,6 +196,31 @@ def loads(text: str, source: str | Path | None = None) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+def first_too_deep(text: str, max_depth: int = MAX_DEPTH) -> Any:
+    """Where ``text`` first nests deeper than ``max_depth`` (a yaml Mark), or None.
+
+    libyaml composes nested collections recursively in C: some tens of thousands of "[" crash
+    the process before ``_check_shape`` sees the tree. Its parser's events come without
+    recursion, so any depth is safe to scan; the scan stops at the first level too deep.
+    Syntax errors are left to the real parse.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Base):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > max_depth:
+                    return event.start_mark
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    return None
+
+
+_SHORT_TEXT = 8192  # a text this short cannot nest deep enough to crash libyaml (past 20,000)
 
 
 def _too_deep(path: Path | None, mark: yaml.Mark | None) -> ContentError:

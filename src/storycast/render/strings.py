@@ -102,25 +102,6 @@ def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
     return out
 
 
-def _slow_strings(path: Path) -> Any:
-    """strings.yaml with positions, its nesting checked first (libyaml's composer recurses)."""
-    from .yamlfast import MAX_DEPTH, too_deep
-
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
-    mark = too_deep(text)
-    if mark is not None:
-        raise TemplateError(
-            f"strings.yaml is nested more than {MAX_DEPTH} levels deep",
-            hint='each string is one level: step_of: {en: "Step {n} of {total}"}',
-            file=path,
-            line=mark.line + 1,
-        )
-    return yamlsrc.load(path)
-
-
 @lru_cache(maxsize=32)
 def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
     """Parse one strings.yaml (cached by path and mtime so edits are picked up)."""
@@ -129,7 +110,7 @@ def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
         problem = _problem(fast)
         if problem is None:
             return fast
-    data = _slow_strings(path)  # slow path: positions for a precise error
+    data = yamlsrc.load(path)  # slow path: positions for a precise error (and depth/alias checks)
     if not isinstance(data, dict):
         raise TemplateError(
             "strings.yaml must map string ids to {language: text} mappings", file=path, line=1

@@ -320,7 +320,7 @@ class TemplateEngine:
         """Parse generated YAML with libyaml (fast); on an error, re-parse to locate it.
 
         Long output, or output with anchors, goes through the position-keeping loader, which
-        refuses alias bombs; nesting is checked first, since libyaml's composer recurses.
+        refuses deep nesting and alias bombs before building anything.
         """
         where = self._display(filename, name)
         if yamlfast.fast_ok(text):
@@ -329,15 +329,6 @@ class TemplateEngine:
                 return Rendered(name=name, filename=filename, text=text, data=data)
             except yaml.YAMLError:
                 pass
-        else:
-            mark = yamlfast.too_deep(text)
-            if mark is not None:
-                raise TemplateError(
-                    f"the template produced YAML nested more than {yamlfast.MAX_DEPTH} levels deep "
-                    f"(generated line {mark.line + 1})",
-                    hint="a frame spec is a list of layers a few levels deep; check loops that open lists",
-                    file=where,
-                )
         try:
             data = yamlsrc.loads(text, source=f"<{name}>")
         except ContentError as exc:

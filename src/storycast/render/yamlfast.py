@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-FAST_MAX_CHARS = 16_384
+FAST_MAX_CHARS = 8192
 """Longest text the fast path takes: its nesting cannot be deeper than its length."""
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # type: ignore[assignment]
@@ -25,28 +25,4 @@ def fast_ok(text: str) -> bool:
 
 def fast_load(text: str) -> Any:
     """Parse with libyaml, no positions (call only when :func:`fast_ok`)."""
-    return yaml.load(text, Loader=_Loader)
-
-
-MAX_DEPTH = 100
-"""Deepest nesting a frame spec or strings file may have (real ones have fewer than ten levels)."""
-
-
-def too_deep(text: str, max_depth: int = MAX_DEPTH) -> Any:
-    """Where (a yaml Mark) ``text`` first nests deeper than ``max_depth``, or None.
-
-    Reads libyaml's events, which it produces without recursion, so any depth is safe to scan;
-    stops at the first level too deep. A syntax error is left for the real parse to report.
-    """
-    depth = 0
-    try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
-                if depth > max_depth:
-                    return event.start_mark
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
-    except yaml.YAMLError:
-        return None
-    return None
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader (libyaml's when installed)
