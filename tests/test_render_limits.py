@@ -141,6 +141,12 @@ def test_normal_formatting_still_works(tmp_path: Path) -> None:
     assert eng.render_text("t.j2", {})[0] == '"07" "2.2" "  5"'
 
 
+def test_big_numbers_that_are_not_widths_are_fine(tmp_path: Path) -> None:
+    source = '{{ x|default(10**7) }} {{ {"a": 1}.get("b", 10**7) }} {{ 10**7 + 1 }} {{ (10**7)|round }}'
+    eng = engine(tmp_path, {"t.j2": source})
+    assert eng.render_text("t.j2", {})[0] == "10000000 10000000 10000001 10000000"
+
+
 @pytest.mark.parametrize("name", ["random", "pprint", "striptags", "urlize"])
 def test_filters_that_leak_or_backtrack_are_gone(tmp_path: Path, name: str) -> None:
     err = failure(engine(tmp_path, {"t.j2": f"{{{{ 'x'|{name} }}}}"}))

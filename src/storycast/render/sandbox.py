@@ -360,6 +360,10 @@ class _LimitedCodeGenerator(CodeGenerator):
         self.write("))")
 
 
+# Filters whose number arguments are widths or counts (the output grows with them).
+_WIDTH_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "replace"})
+
+
 def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` with a tick, argument checks before it runs and a size check of its result."""
     offset = 1 if _PassArg.from_obj(fn) is not None else 0
@@ -369,7 +373,8 @@ def _guard_filter(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         b = budget()
         b.tick()
         what = f"the {name} filter"
-        _check_call_args(b, what, args[offset + 1 :], kwargs)
+        if name in _WIDTH_FILTERS:
+            _check_call_args(b, what, args[offset + 1 :], kwargs)
         if len(args) > offset:
             value = args[offset]
             if name in ("string", "e", "escape", "forceescape") and is_function(value):
@@ -499,13 +504,12 @@ class StoryEnvironment(ImmutableSandboxedEnvironment):
         if not __self.is_safe_callable(__obj):
             raise SecurityError(f"{__obj!r} is not safely callable")
         owner = _builtin_self(__obj)
-        if owner is not None:
+        if isinstance(owner, (str, bytes)):  # "x".center(10**9), "x".join(...), "a".replace(...)
             what = f"{type(owner).__name__}.{__obj.__name__}()"
             _check_call_args(b, what, args, kwargs)
-            if isinstance(owner, str):
-                if __obj.__name__ == "join" and len(args) == 1:
-                    args = (list(args[0]),)
-                b.check_size(_estimate(b, owner, args, kwargs), f"the result of {what}")
+            if __obj.__name__ == "join" and len(args) == 1:
+                args = (list(args[0]),)
+            b.check_size(_estimate(b, owner, args, kwargs), f"the result of {what}")
         result = __context.call(__obj, *args, **kwargs)
         if isinstance(result, (str, list, tuple, dict)):
             b.check_size(weight(result, b.limit), "the value returned by the call")
