@@ -13,7 +13,7 @@ from storycast.engine import TickOptions, tick
 from storycast.errors import ExitStatus
 from storycast.ledger import Ledger, Row, State, open_ledger
 from storycast.project import Project
-from tests.conftest_db import calls, db_url, make_engine_project, pg_database  # noqa: F401
+from tests.conftest_db import calls, db_url, make_engine_project, pg_database, pg_schema_url  # noqa: F401
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -543,3 +543,39 @@ def test_an_entry_whose_times_fail_does_not_stop_the_others(tmp_path: Path, db_u
     assert report.count("published") == 10
     (error,) = report.errors
     assert "schedules/zz.yaml:3" in str(error) and "the producer fell over" in str(error)
+
+
+@pytest.mark.postgres
+def test_workers_hold_a_broken_storys_rows_and_publish_the_rest(tmp_path: Path, pg_database: str) -> None:
+    """The procrastinate path: the tick queues only healthy rows; publish jobs run the same holds."""
+    from storycast.engine.scaleout.runtime import PUBLISH, Runtime
+
+    url = pg_schema_url(pg_database)
+    stories = {"good.yaml": story("good"), "bad.yaml": story("bad")}
+    root = make_engine_project(tmp_path / "p", {"s.yaml": TWO_STORIES}, stories=stories)
+    project, ctx = load(root, url)
+    jobs: list[tuple[str, dict[str, object]]] = []
+    runtime = Runtime(project, ctx, lambda task, conn, opts, kws: jobs.extend((task, k) for k in kws))
+
+    def run_jobs() -> None:  # what the workers would do, in order, until the queue is empty
+        while jobs:
+            task, kwargs = jobs.pop(0)
+            if task == PUBLISH:
+                runtime.publish_rows(kwargs["row_ids"])  # type: ignore[arg-type]
+
+    try:
+        runtime.tick_once(at(ctx, T0 - timedelta(minutes=30)))  # planned while both were fine
+        run_jobs()
+        (root / "stories" / "bad.yaml").write_text(story("bad").replace("  - title:", "\t- title:"))
+        report = runtime.tick_once(at(ctx, T0))
+        assert report.count("queued") == 2 and report.waiting == 6  # good's first frames only
+        assert [r for task, k in jobs if task != PUBLISH for r in [k["ref"]]] == ["good"]  # no doomed render
+        run_jobs()
+        assert {(r.ref, r.state) for r in rows_of(project)} == {("good", "published"), ("bad", "planned")}
+        (root / "stories" / "bad.yaml").write_text(story("bad"))
+        report = runtime.tick_once(at(ctx, T0 + timedelta(minutes=2)))
+        assert report.errors == [] and report.count("queued") == 2
+        run_jobs()
+        assert states(project) == {"published": 12}
+    finally:
+        runtime.close()

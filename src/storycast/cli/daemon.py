@@ -29,6 +29,8 @@ def run(
 
     One daemon per project (a second one exits). SIGTERM or Ctrl-C finishes the post in flight
     and exits 0. Late posts within their grace window go out on start; older ones become missed.
+    A broken story, schedule or template holds back only its own posts (logged as "waiting"
+    every tick until fixed); with --once the run then exits 3 or 4 like `publish --due`.
     """
     import logging
     import sys
@@ -54,7 +56,12 @@ def run(
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
-    Daemon(project, context, once=once, watch=not no_watch).run()
+    stats = Daemon(project, context, once=once, watch=not no_watch).run()
+    if once and stats.errors:
+        # A catch-up run reports like `publish --due`: what held rows back decides the exit code.
+        from ..engine.holds import HeldBack
+
+        raise HeldBack(stats.errors)
 
 
 def cron(

@@ -10,6 +10,9 @@ from ..errors import LedgerError
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
 
 ATTENTION = ("failed", "unknown", "missed", "sending", "claimed", "rendering")
+DEFAULT_LIMIT = 200  # rows `status` lists without --all or --limit
+MAX_ID = 2**63 - 1  # the largest id a database integer holds; a bigger one cannot exist
+MAX_LIMIT = 10**9
 
 
 def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -24,14 +27,26 @@ def status(
         bool, typer.Option("--all", help="Every row, not just upcoming and attention-needing ones.")
     ] = False,
     story: Annotated[str | None, typer.Option("--story", help="Only rows of this story.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many rows.")] = 200,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help="At most this many rows (default: 200, or every row with --all).",
+            show_default=False,
+        ),
+    ] = None,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Ledger rows: counts per state, then planned, in-flight and problem rows (all rows with --all)."""
+    """Ledger rows: counts per state, then planned, in-flight and problem rows (all rows with --all).
+
+    Rows held back by a broken file stay planned and say why: "waiting for a fix: FILE:LINE: ...".
+    """
     from ..ledger.tables import publication as p
 
     at = parse_now(now, ctx)
+    cap = limit if limit is not None else (None if show_all else DEFAULT_LIMIT)
     ledger = _open(ctx)
     try:
         where = []
@@ -39,10 +54,12 @@ def status(
             where.append(p.c.ref == story)
         if not show_all:
             where.append(p.c.state.in_([*ATTENTION, "planned"]))
-        rows = ledger.rows(*where, limit=limit)
+        rows = ledger.rows(*where, limit=None if cap is None else cap + 1)
         counts = ledger.counts()
     finally:
         ledger.close()
+    more = len(rows) > cap if cap is not None else False
+    rows = rows[:cap]
     queue = None
     if load_project(ctx).config.engine.kind == "procrastinate":
         from ..engine.scaleout import queue_status
@@ -50,7 +67,8 @@ def status(
         queue = queue_status(load_project(ctx))  # queue depth, workers alive, stuck jobs
     if as_json:
         extra = {"queue": queue.to_json()} if queue is not None else {}
-        print_json({"now": at, "counts": counts, "rows": [r.to_json() for r in rows], **extra})
+        doc = {"now": at, "counts": counts, "rows": [r.to_json() for r in rows], "truncated": more}
+        print_json({**doc, **extra})
         return
     out = console()
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
@@ -64,13 +82,18 @@ def status(
         if r.reason and r.state != "published":
             line += f"  ({r.reason})"
         out.print(line, markup=False)
+    if more:
+        out.print(f"(only the first {cap} rows; --limit N shows more, --all every row)", markup=False)
 
 
-def _ids(values: list[str]) -> list[int]:
-    try:
-        return [int(v) for v in values]
-    except ValueError:
-        raise typer.BadParameter("row ids are numbers, as shown by `storycast status`") from None
+def _ids(values: list[str], param: str = "'IDS...'") -> list[int]:
+    bad = [v for v in values if not v.strip().isdigit() or not 1 <= int(v) <= MAX_ID]
+    if bad:
+        raise typer.BadParameter(
+            f"{bad[0]!r} is not a row id; row ids are whole numbers from 1, as `storycast status` shows them",
+            param_hint=param,
+        )
+    return [int(v) for v in values]
 
 
 def retry(
@@ -124,8 +147,12 @@ def _report(result: object, verb: str) -> None:
 
 def history(
     ctx: typer.Context,
-    row: Annotated[int | None, typer.Option("--id", help="Only this row's history.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many lines.")] = 50,
+    row: Annotated[
+        int | None, typer.Option("--id", min=1, max=MAX_ID, help="Only this row's history.")
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="At most this many lines.")
+    ] = 50,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Attempts (with request and remote ids) and ledger events, newest first."""
@@ -161,9 +188,14 @@ def reconcile(
     verdicts: dict[int, str] = {}
     for item in resolve or []:
         rid, sep, verdict = item.partition("=")
-        if not sep or not rid.strip().isdigit() or verdict not in ("published", "failed"):
-            raise typer.BadParameter(f"{item!r}: write ID=published or ID=failed (for example 42=published)")
-        verdicts[int(rid)] = verdict
+        verdict = verdict.strip()
+        if not sep or verdict not in ("published", "failed"):
+            raise typer.BadParameter(
+                f"{item!r}: write ID=published or ID=failed (for example 42=published)",
+                param_hint="'--resolve'",
+            )
+        (row_id,) = _ids([rid], "'--resolve'")
+        verdicts[row_id] = verdict
     at = parse_now(now, ctx)
     project = load_project(ctx)
     ledger = _open(ctx)

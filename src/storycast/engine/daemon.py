@@ -71,6 +71,7 @@ class DaemonStats:
     items: int = 0
     lateness: list[float] = field(default_factory=list)  # seconds between planned and actual wake
     reports: list[TickReport] = field(default_factory=list)
+    errors: list[StorycastError] = field(default_factory=list)  # what held rows back in the last tick
 
 
 class Daemon:
@@ -265,6 +266,7 @@ class Daemon:
                 wake = now + ERROR_BACKOFF
             else:
                 self._log_report(report)
+                self.stats.errors = list(report.errors)
                 for err in report.errors:
                     _log(logging.ERROR, "waiting", error=str(err), rows="held until it is fixed")
                 if report.next_due is not None:

@@ -40,7 +40,7 @@ class NoSuchRow(LedgerUsageError):
     """A row id (or story) the ledger does not have."""
 
 
-def _check_ids(ledger: Ledger, c: Connection, ids: Sequence[int]) -> dict[int, str]:
+def _check_ids(ledger: Ledger, c: Connection, ids: Sequence[int], *, changing: bool = True) -> dict[int, str]:
     p = publication
     found = dict(c.execute(select(p.c.id, p.c.state).where(p.c.id.in_(list(ids)))).all())
     missing = [i for i in ids if i not in found]
@@ -48,7 +48,8 @@ def _check_ids(ledger: Ledger, c: Connection, ids: Sequence[int]) -> dict[int, s
         top = c.execute(select(func.max(p.c.id))).scalar()
         plural = "s" if len(missing) > 1 else ""
         raise NoSuchRow(
-            f"no ledger row with id{plural} {', '.join(map(str, missing))}; nothing was changed",
+            f"no ledger row with id{plural} {', '.join(map(str, missing))}"
+            + ("; nothing was changed" if changing else ""),
             hint="`storycast status --all` lists the rows and their ids"
             + (f" (the highest is {top})" if top else " (the ledger is empty)"),
         )
@@ -267,7 +268,7 @@ def history(ledger: Ledger, limit: int = 50, publication_id: int | None = None) 
 
     def run(c: Connection) -> list[HistoryItem]:
         if publication_id is not None:
-            _check_ids(ledger, c, [publication_id])
+            _check_ids(ledger, c, [publication_id], changing=False)
         qa = select(a, p.c.ref, p.c.channel, p.c.lang, p.c.frame).join(p, p.c.id == a.c.publication_id)
         qe = select(e)
         if publication_id is not None:
