@@ -32,6 +32,7 @@ def status(
         typer.Option(
             "--limit",
             min=1,
+            max=MAX_LIMIT,
             help="At most this many rows (default: 200, or every row with --all).",
             show_default=False,
         ),
