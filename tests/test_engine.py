@@ -579,3 +579,55 @@ def test_workers_hold_a_broken_storys_rows_and_publish_the_rest(tmp_path: Path, 
         assert states(project) == {"published": 12}
     finally:
         runtime.close()
+
+
+def test_a_schedule_key_too_long_for_the_ledger_holds_only_that_entry(tmp_path: Path, db_url: str) -> None:
+    # PostgreSQL refuses a value over its column's width (and the whole batch with it); SQLite
+    # would store it. Both now hold just that entry and publish the rest.
+    long_name = "s" * 190 + ".yaml"
+    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD, long_name: ONE_CARD})
+    project, ctx = load(root, db_url)
+    report = tick(project, ctx, T0)
+    assert report.count("published") == 10
+    (error,) = report.errors
+    assert f"schedules/{long_name}:3" in str(error) and "longer than the ledger keeps (200" in str(error)
+    assert "shorter id:" in str(error)
+
+
+def test_a_channel_lookup_that_crashes_does_not_stop_the_tick(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.channels import registry
+
+    class Shaky(registry.get_channel_type("recorder").cls):  # type: ignore[misc,name-defined]
+        type_name = "shaky"
+
+        def lookup(self, request: object) -> object:
+            raise RuntimeError("the platform's search answered nonsense")
+
+    schedule = """\
+    timezone: UTC
+    entries:
+      - card: card-a
+        at: "2026-12-01T09:00"
+        channels: [sh]
+        languages: [en]
+        grace: 30m
+      - card: card-b
+        at: "2026-12-01T09:10"
+        channels: [rec]
+        grace: 30m
+    """
+    registry.register_channel_type(Shaky, "test")
+    try:
+        extra = f'[channels.sh]\ntype = "shaky"\nlog_dir = "{tmp_path / "sh"}"\n'
+        root = make_engine_project(tmp_path / "p", {"one.yaml": schedule}, extra_toml=extra)
+        project, ctx = load(root, db_url)
+        monkeypatch.setenv("SC_MODE", "ambiguous")
+        assert [i.outcome for i in tick(project, ctx, T0).items] == ["unknown"]
+        monkeypatch.delenv("SC_MODE")
+        report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=11)))  # reconcile asks, and fails
+    finally:
+        registry._TYPES.pop("shaky", None)
+    assert report.count("published") == 5 and report.reconciled == 0
+    assert states(project) == {"unknown": 1, "planned": 4, "published": 5}

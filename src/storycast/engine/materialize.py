@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
-from ..errors import StorycastError
+from ..errors import ScheduleError, StorycastError
 from ..ledger import RowFilter
 from ..ledger.states import State
-from ..ledger.store import naive
+from ..ledger.store import naive, oversized
 from ..ledger.tables import publication
 from .frames import frame_count
 
@@ -128,6 +128,12 @@ def materialize(
             broken = project.content.broken_file(cid)
             units = units_of(project, occ, frames=(broken.frames if broken else None) or 1)
             placeholders.add((occ.entry_key, occ.occurrence_key))
+        too_long = next((bad for u in units if (bad := oversized(u)) is not None), None)
+        if too_long is not None:
+            if holds is None:
+                raise _too_long(occ, too_long)
+            holds.add(RowFilter(entries=frozenset({occ.entry_key})), _too_long(occ, too_long))
+            continue
         for u in units:
             wanted.setdefault(_key(u), u)
     existing = ledger.existing_units(start, end)
@@ -158,6 +164,18 @@ def materialize(
     if mark is None or datetime.fromisoformat(mark) < end:
         ledger.set_meta(WATERMARK, end.astimezone(UTC).isoformat())
     return Materialized(start, end, len(occs), inserted, cancelled)
+
+
+def _too_long(occ: Occurrence, problem: tuple[str, str, int]) -> ScheduleError:
+    field, hint, limit = problem
+    file, _, line = occ.source.rpartition(":")
+    return ScheduleError(
+        f"the {field.replace('_', ' ')} of this entry's posts is longer than the ledger keeps "
+        f"({limit} characters)",
+        hint=hint,
+        file=file or occ.source,
+        line=int(line) if line.isdigit() else None,
+    )
 
 
 def _cancel_stale(ledger: Ledger, keys: list[tuple[str, str, str, str, int]], now: datetime) -> int:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, or_, update
 
 from ..channels.base import MediaItem, PublishRequest
-from ..errors import StorycastError
 from ..ledger import admin
 from ..ledger.states import State
 from ..ledger.store import Row, naive
@@ -92,7 +91,7 @@ def reconcile(
         if row.channel not in channels:
             try:
                 channels[row.channel] = open_channel(project, row.channel, context)
-            except StorycastError:
+            except Exception:  # misconfigured (or a plugin's bug): its rows stay unknown, others go on
                 channels[row.channel] = None
         ch = channels[row.channel]
         if ch is None or not row.idempotency_key:
@@ -100,7 +99,7 @@ def reconcile(
             continue
         try:
             found = ch.lookup(_request(row))
-        except StorycastError:
+        except Exception:  # a failed lookup tells nothing; one channel's must not stop the tick
             found, authoritative = None, False
         else:
             authoritative = bool(getattr(ch, "lookup_authoritative", False))
@@ -115,7 +114,10 @@ def reconcile(
             report.still_unknown.append(row)
     for ch in channels.values():
         if ch is not None:
-            ch.close()
+            try:
+                ch.close()
+            except Exception:  # closing must not turn a settled reconcile into a failed one
+                pass
     return report
 
 

@@ -273,6 +273,29 @@ class RowFilter:
         return or_(*parts) if parts else false()
 
 
+_KEY_HINTS = {
+    "entry_key": "give the entry a shorter id: (or its schedule file a shorter name)",
+    "occurrence_key": "use shorter phase names in announce:",
+    "ref": "use a shorter id for the story, event or poll",
+    "channel": "use a shorter channel name in storycast.toml",
+    "lang": "use a shorter language code",
+    "kind": "use a shorter entry kind name",
+}
+
+
+def oversized(unit: dict[str, Any]) -> tuple[str, str, int] | None:
+    """(field, hint, limit) of the first key field of ``unit`` too long for its column, or None.
+
+    PostgreSQL refuses such a value (and with it the whole batch), SQLite would store it; checking
+    first makes both behave the same, and lets the caller hold that one occurrence.
+    """
+    for name, hint in _KEY_HINTS.items():
+        limit = getattr(publication.c[name].type, "length", None)
+        if limit is not None and len(str(unit[name])) > limit:
+            return name, hint, limit
+    return None
+
+
 class Unit(NamedTuple):
     """What the ledger holds for one unit key (see :meth:`Ledger.existing_units`)."""
 
