@@ -262,11 +262,6 @@ def _position(text: str, loc: Sequence[str | int]) -> tuple[int | None, int | No
     return None, None
 
 
-def _line_of(text: str, loc: Sequence[str | int]) -> int | None:
-    """Best-effort line of a dotted key path in TOML text."""
-    return _position(text, loc)[0]
-
-
 def _unwrap(annotation: Any) -> Any:
     """The model inside ``X | None`` or ``Annotated[X, ...]``, or the annotation itself."""
     origin = get_origin(annotation)
