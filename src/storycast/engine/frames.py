@@ -106,7 +106,10 @@ def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[
     try:
         from ..render.pipeline import render_story
     except ImportError as exc:  # the render package is optional in stripped installs
-        raise RenderError(f"the render pipeline is not available: {exc}") from None
+        raise RenderError(
+            f"the render pipeline is not available: {exc}",
+            hint="reinstall storycast (pip install storycast): this installation lacks its render package",
+        ) from None
     story = project.content.story(ref)
     result = render_story(project, story, lang, out_dir=out_dir)
     caption = story.title.get(lang, "")

@@ -83,7 +83,9 @@ def _value(token: str, spec: _FieldSpec, *, range_end: bool = False) -> int:
     if not spec.low <= n <= spec.high:
         raise CronSyntaxError(
             f"{spec.name} field: {n} is out of range {spec.low}-{spec.high}",
-            hint="0 and 7 both mean Sunday" if spec.name == "day of week" else None,
+            hint="0 and 7 both mean Sunday"
+            if spec.name == "day of week"
+            else f"the {spec.name} field takes {spec.low} to {spec.high}",
         )
     return n
 
@@ -92,7 +94,9 @@ def _parse_field(text: str, spec: _FieldSpec) -> frozenset[int]:
     values: set[int] = set()
     for part in text.split(","):
         if not part:
-            raise CronSyntaxError(f"{spec.name} field {text!r} has an empty list item")
+            raise CronSyntaxError(
+                f"{spec.name} field {text!r} has an empty list item", hint="remove the extra comma, like 1,15"
+            )
         base, slash, step_text = part.partition("/")
         step = 1
         if slash:

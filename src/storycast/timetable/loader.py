@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 DEFAULT_GRACE = timedelta(minutes=15)
 MAX_GRACE = timedelta(days=7)  # the engine's lookback after downtime (engine.materialize.LOOKBACK_CAP)
 MAX_EVERY = timedelta(days=3660)  # ten years, as far as `storycast plan --days` lists
+EVERY_HINT = "an interval like every: 90m, 12h or 2d, with start: the first publication"
 
 FILE_KEYS = frozenset({"timezone", "defaults", "entries"})
 # Keys every entry kind accepts. "defaults:" may set any of them except the identity/trigger ones.
@@ -163,7 +164,10 @@ class _EntryReader:
         named = [k for k in self.data if k in kinds]
         if len(named) != 1:
             if named:
-                self.fail(f"an entry names {len(named)} kinds ({', '.join(named)}); it can have only one")
+                self.fail(
+                    f"an entry names {len(named)} kinds ({', '.join(named)}); it can have only one",
+                    hint="split it into one entry per story, event or poll",
+                )
             else:
                 self.fail(
                     "this entry does not say what to publish",
@@ -173,7 +177,12 @@ class _EntryReader:
         kind = kinds[named[0]]
         ref = self.data[kind.name]
         if not isinstance(ref, str) or not ref:
-            self.fail(f"{kind.name}: must be an id (text)", self.data, kind.name)
+            self.fail(
+                f"{kind.name}: must be an id (text)",
+                self.data,
+                kind.name,
+                hint=f"write the id from its file in stories/, like {kind.name}: reset-router",
+            )
             return None
         return kind, ref
 
@@ -197,7 +206,9 @@ class _EntryReader:
             try:
                 return AtTrigger(parse_local_datetime(self.data["at"]))
             except ValueError as exc:
-                self.fail(f"at: {exc}", self.data, "at")
+                self.fail(
+                    f"at: {exc}", self.data, "at", hint='a local time like at: "2026-12-01T10:00" (no offset)'
+                )
                 return None
         if given == ["cron"]:
             try:
@@ -221,10 +232,12 @@ class _EntryReader:
         try:
             step = parse_duration(self.data["every"])
         except ValueError as exc:
-            self.fail(f"every: {exc}", self.data, "every")
+            self.fail(f"every: {exc}", self.data, "every", hint=EVERY_HINT)
             return None
         if step < timedelta(minutes=1) or step % timedelta(minutes=1):
-            self.fail("every: must be a whole number of minutes, at least 1m", self.data, "every")
+            self.fail(
+                "every: must be a whole number of minutes, at least 1m", self.data, "every", hint=EVERY_HINT
+            )
             return None
         if step > MAX_EVERY:
             self.fail(
@@ -266,14 +279,24 @@ class _EntryReader:
             return None
         items = _as_list(value)
         if not items:
-            self.fail(f"{key}: must be a non-empty list, like [{next(iter(allowed), 'x')}]", node, key)
+            self.fail(
+                f"{key}: must be a non-empty list, like [{next(iter(allowed), 'x')}]",
+                node,
+                key,
+                hint=f"list at least one, or remove {key}: to use the default",
+            )
             return ()
         allowed = set(allowed)
         out: list[str] = []
         for i, item in enumerate(items):
             where = (value, i) if isinstance(value, PosList) else (node, key)
             if not isinstance(item, str):
-                self.fail(f"{key}: {item!r} is not a name", *where)
+                self.fail(
+                    f"{key}: {item!r} is not a name",
+                    where[0],
+                    where[1],
+                    hint="write names as text, like [local]",
+                )
             elif item not in allowed:
                 close = difflib.get_close_matches(item, sorted(allowed), n=3)
                 hint = f"did you mean {' or '.join(close)}? " if close else ""
@@ -289,7 +312,7 @@ class _EntryReader:
         try:
             return parse_duration(value)
         except ValueError as exc:
-            self.fail(f"{key}: {exc}", node, key)
+            self.fail(f"{key}: {exc}", node, key, hint="durations look like 90s, 15m, 2h, 1h30m or 1d")
             return default
 
     def bounds(self) -> tuple[Any, Any]:
@@ -299,11 +322,18 @@ class _EntryReader:
             try:
                 bounds.append(None if value is None else parse_bound(value, end=end))
             except ValueError as exc:
-                self.fail(f"{key}: {exc}", node, key)
+                self.fail(
+                    f"{key}: {exc}",
+                    node,
+                    key,
+                    hint='a date or local time, like 2026-12-01 or "2026-12-01T10:00"',
+                )
                 bounds.append(None)
         start, until = bounds
         if start is not None and until is not None and until <= start:
-            self.fail("until: is before start:", *self.get("until")[1:], "until")
+            self.fail(
+                "until: is before start:", *self.get("until")[1:], "until", hint="swap them, or remove until:"
+            )
         return start, until
 
     def except_dates(self) -> frozenset[date]:
@@ -312,7 +342,12 @@ class _EntryReader:
             return frozenset()
         items = _as_list(value)
         if items is None:
-            self.fail("except: must be a list of dates, like [2026-12-25, 2027-01-01]", node, "except")
+            self.fail(
+                "except: must be a list of dates, like [2026-12-25, 2027-01-01]",
+                node,
+                "except",
+                hint="write each date as YYYY-MM-DD",
+            )
             return frozenset()
         out: set[date] = set()
         for i, item in enumerate(items):
@@ -320,7 +355,7 @@ class _EntryReader:
                 out.add(parse_date(item))
             except ValueError as exc:
                 where = (value, i) if isinstance(value, PosList) else (node, "except")
-                self.fail(f"except: {exc}", *where)
+                self.fail(f"except: {exc}", where[0], where[1], hint="write each date as YYYY-MM-DD")
         return frozenset(out)
 
     def blackouts(self) -> tuple[tuple[Blackout, ...], Literal["move", "skip"]]:
@@ -346,9 +381,19 @@ class _EntryReader:
                 out.append(Blackout.parse(item))
             except ValueError as exc:
                 where = (value, i) if isinstance(value, PosList) else (node, "blackout")
-                self.fail(f"blackout: {exc}", *where)
+                self.fail(
+                    f"blackout: {exc}",
+                    where[0],
+                    where[1],
+                    hint='hours in the entry\'s zone, like blackout: "22:00-08:00"',
+                )
         if out and _always_dark(tuple(out)):
-            self.fail("blackout: these hours cover the whole day, so nothing could publish", node, "blackout")
+            self.fail(
+                "blackout: these hours cover the whole day, so nothing could publish",
+                node,
+                "blackout",
+                hint='leave some hours open, like blackout: "22:00-08:00"',
+            )
         return tuple(out), policy
 
     def read(self, kinds: dict[str, EntryKind], stem: str) -> Entry | None:
@@ -404,10 +449,15 @@ class _EntryReader:
         blackouts, policy = self.blackouts()
         label, _ = self.get("label")
         if label is not None and not isinstance(label, str):
-            self.fail("label: must be text", self.data, "label")
+            self.fail("label: must be text", self.data, "label", hint='quote it, like label: "Monday tip"')
         enabled, enabled_node = self.get("enabled")
         if enabled is not None and not isinstance(enabled, bool):
-            self.fail("enabled: must be true or false", enabled_node, "enabled")
+            self.fail(
+                "enabled: must be true or false",
+                enabled_node,
+                "enabled",
+                hint="enabled: false switches the entry off; remove the key to keep it on",
+            )
         options, option_problems = kind.parse_options(self.data, self.out.file)
         if option_problems:
             self.ok = False
@@ -475,7 +525,11 @@ def _load_file(
     if data is None:
         return []  # an empty file is a placeholder, not an error
     if not isinstance(data, PosDict):
-        out.add("a schedule file must be a mapping with timezone: and entries:", data)
+        out.add(
+            "a schedule file must be a mapping with timezone: and entries:",
+            data,
+            hint="start it with a timezone: line, then entries: and one '- story: ID' item per entry",
+        )
         return []
     for key in data:
         if key not in FILE_KEYS:
@@ -489,7 +543,12 @@ def _load_file(
             out.add(f"timezone: {exc.message}", data, "timezone", hint=exc.hint)
     defaults = data.get("defaults")
     if defaults is not None and not isinstance(defaults, PosDict):
-        out.add("defaults: must be a mapping of entry keys", data, "defaults")
+        out.add(
+            "defaults: must be a mapping of entry keys",
+            data,
+            "defaults",
+            hint="indent key: value lines under defaults:, like '  channels: [local]'",
+        )
         defaults = None
     if defaults is not None:
         for key in defaults:
@@ -505,13 +564,23 @@ def _load_file(
         out.add("this schedule has no entries:", data, hint="add entries: with a list of - story: ... items")
         return []
     if not isinstance(entries, PosList):
-        out.add("entries: must be a list (each item starts with '- ')", data, "entries")
+        out.add(
+            "entries: must be a list (each item starts with '- ')",
+            data,
+            "entries",
+            hint="start each entry with '- ', like '  - story: reset-router'",
+        )
         return []
     rel = _rel(file, project)
     result: list[Entry] = []
     for i, item in enumerate(entries):
         if not isinstance(item, PosDict):
-            out.add("an entry must be a mapping (story:, cron: or at:, channels: ...)", entries, i)
+            out.add(
+                "an entry must be a mapping (story:, cron: or at:, channels: ...)",
+                entries,
+                i,
+                hint="write '- story: ID' and indent the entry's other keys under it",
+            )
             continue
         entry = _EntryReader(item, defaults, file_tz, rel, project, out, broken_refs).read(kinds, file.stem)
         if entry is not None:
