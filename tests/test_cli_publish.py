@@ -400,3 +400,25 @@ def test_extreme_times_are_bad_values_not_crashes(
     code, out, err = run_cli("-P", str(root), *args, env={"STORYCAST_DB": f"sqlite:///{tmp_path / 's.db'}"})
     assert code == 2, out + err
     assert f"Invalid value for {option}" in err and "Traceback" not in err
+
+
+def test_a_manual_publish_of_a_story_whose_template_fails_fails_instead_of_waiting(
+    make_project: Callable[..., Path], run_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    # Held, the row would go out at the next cron tick after a fix, on top of the person's
+    # own second `publish` once they fixed it: a manual publish fails and says why instead.
+    broken = '{% extends "default/tutorial/cover.j2" %}{% block content %}{{ nope }}{% endblock %}\n'
+    root = make_project(
+        {
+            "stories/sample.yaml": MINIMAL_STORY.replace("template: tutorial", "template: custom"),
+            "templates/custom/cover.j2": broken,
+            "templates/custom/step.j2": '{% extends "default/tutorial/step.j2" %}\n',
+            "templates/custom/outro.j2": '{% extends "default/tutorial/outro.j2" %}\n',
+        }
+    )
+    p = ["-P", str(root)]
+    code, out, err = run_cli(*p, "publish", "sample", "--channel", "local", "--lang", "en")
+    assert code == 4, out + err
+    assert "stopped this publish" in err and "templates/custom/cover.j2" in err
+    code, out, _ = run_cli(*p, "status", "--json")
+    assert json.loads(out)["counts"] == {"failed": 4}

@@ -48,6 +48,9 @@ class Holds:
     """The holds of one tick: which rows wait, why, and the errors the command reports."""
 
     root: Path
+    # False for `publish STORY --channel`: the person is waiting for the answer, and a held row
+    # sent later by cron (after they fixed the file and ran the command again) would post twice.
+    hold: bool = True
     items: list[tuple[RowFilter, str]] = field(default_factory=list)
     errors: list[StorycastError] = field(default_factory=list)
     skip: RowFilter = field(default_factory=RowFilter)  # not held, just not claimed again this tick
@@ -93,16 +96,21 @@ def _rank(error: StorycastError) -> int:
 class HeldBack(StorycastError):
     """Problems that hold posts back; the exit code is that of the most fundamental one."""
 
-    def __init__(self, errors: list[StorycastError], *, dry_run: bool = False) -> None:
+    def __init__(self, errors: list[StorycastError], *, dry_run: bool = False, held: bool = True) -> None:
         ordered = sorted(errors, key=_rank)
         n = len(ordered)
-        head = "1 problem holds" if n == 1 else f"{n} problems hold"
-        rest = (
-            "they would wait, everything else would go out"
-            if dry_run
-            else "they wait in `storycast status`, everything else went out"
-        )
-        super().__init__(f"{head} posts back until fixed; {rest}:")
+        if not held:
+            head = "1 problem stopped" if n == 1 else f"{n} problems stopped"
+            message = f"{head} this publish; nothing was sent for the posts it concerns:"
+        else:
+            head = "1 problem holds" if n == 1 else f"{n} problems hold"
+            rest = (
+                "they would wait, everything else would go out"
+                if dry_run
+                else "they wait in `storycast status`, everything else went out"
+            )
+            message = f"{head} posts back until fixed; {rest}:"
+        super().__init__(message)
         self.problems = ordered
         self.exit_status = ordered[0].exit_status
 

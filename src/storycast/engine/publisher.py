@@ -195,6 +195,8 @@ class Publisher:
         is sent; the row waits, planned, with the reason, and a fix sends it."""
         assert self.holds is not None
         reason = self.holds.add(scope or RowFilter(ids=frozenset({row.id})), error)
+        if not self.holds.hold:
+            return self._fail_before_send(row, reason)
         if not self.ledger.hold(row, self.now, reason):
             return self._result(row, "released", "the claim was lost before sending")
         return self._result(row, "waiting", WAITING + reason)

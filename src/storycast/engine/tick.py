@@ -90,6 +90,7 @@ class TickReport:
     waiting: int = 0  # due rows held back by those problems (planned, "waiting for a fix: …")
     notes: list[str] = field(default_factory=list)  # why nothing happened, in words for the user
     held: RowFilter = field(default_factory=RowFilter)  # the rows this tick held back
+    held_back: bool = True  # False: the rows the errors concern were failed (a manual publish)
 
     def count(self, outcome: str) -> int:
         return sum(1 for i in self.items if i.outcome == outcome)
@@ -108,7 +109,7 @@ class TickReport:
         """One error for the command to raise when problems held rows back (it lists them all)."""
         from .holds import HeldBack
 
-        return HeldBack(self.errors) if self.errors else None
+        return HeldBack(self.errors, held=self.held_back) if self.errors else None
 
     def to_json(self) -> dict[str, Any]:
         m = self.materialized
@@ -301,11 +302,10 @@ def publish_now(
         inserted = led.insert_units(units_of(project, occ), now)
         opts = TickOptions(force=force, only_entry=occ.entry_key, materialize=False)
         report = TickReport(now)
-        holds = Holds(project.root)
+        holds = Holds(project.root, hold=False)  # fail, don't hold: see Holds.hold
         _claim_loop(project, context, led, now, opts, InlineDispatcher(), report, holds)
         report.errors = list(holds.errors)
-        report.held = holds.held
-        report.waiting = sum(1 for i in report.items if i.outcome == "waiting")
+        report.held_back = False
         if not inserted and not report.items:
             # The ad-hoc occurrence is keyed by the second: a second run within it is the same post.
             report.notes.append(
