@@ -363,7 +363,7 @@ def test_queue_status_reports_depth_workers_and_stuck_jobs(tmp_path: Path, pg: t
     assert [j["task"] for j in st.stuck] == ["storycast.publish"]
     assert any("stuck job" in line for line in st.lines())
     # `storycast status` shows the same, after the ledger's counts.
-    res = run_storycast(["--project", str(root), "status"], subprocess_env(url), timeout=60)
+    res = run_storycast(["--project", str(root), "status"], worker_env(url), timeout=60)
     assert res.returncode == 0, res.stderr
     assert "queue publish: doing 1" in res.stdout and "workers: 0 alive, 1 silent" in res.stdout
     assert "stuck job" in res.stdout
