@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,21 @@ def load_story(data: Any, file: Path, project: Project) -> Story:
     return story
 
 
+def refuse_link_out(file: Path, project: Project) -> None:
+    """A content or schedule file that is a link out of the project is refused, not read.
+
+    Otherwise a link such as ``stories/x.yaml -> /etc/...`` would pull a file from elsewhere on
+    the machine into frames, manifests and error messages.
+    """
+    real, top = os.path.realpath(file), os.path.realpath(project.root)
+    if not real.startswith(top.rstrip(os.sep) + os.sep):
+        raise ContentError(
+            "this file is a link to a file outside the project",
+            hint="copy the file into the project instead of linking to it",
+            file=file,
+        )
+
+
 def content_files(project: Project) -> list[Path]:
     if not project.stories_dir.is_dir():
         return []
@@ -72,6 +88,7 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
     for file in content_files(project):
         data: Any = None
         try:
+            refuse_link_out(file, project)
             data = yamlsrc.load(file)
             kind = data.get("kind", "tutorial") if isinstance(data, dict) else "tutorial"
             if kind == "tutorial":

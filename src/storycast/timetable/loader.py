@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import yamlsrc
+from ..content.loader import refuse_link_out
 from ..errors import ContentError, ScheduleError, StorycastError
 from ..yamlsrc import PosDict, PosList
 from .cron import CronSyntaxError, parse_cron
@@ -518,6 +519,7 @@ def _load_file(
     broken_refs: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Entry]:
     try:
+        refuse_link_out(file, project)
         data = yamlsrc.load(file)
     except ContentError as exc:
         out.problems.append(exc)
