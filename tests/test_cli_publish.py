@@ -251,8 +251,9 @@ def test_journey_a_broken_story_waits_visibly_while_the_rest_goes_out(
     feed = _feed(root)
     assert len(feed) == 8 and {f["story"] for f in feed} == {"sample"}  # 4 frames x en, es
 
-    code, out, _ = run_cli(*p, "status", "--story", "two-factor-login")
+    code, out, _ = run_cli(*p, "status", "--story", "two-factor-login", "--now", "2026-12-07T08:31:00Z")
     assert code == 0
+    assert "2 due row(s) wait for a fix (the reason is on each row)" in out
     held = [line for line in out.splitlines() if "two-factor-login [" in line]
     assert len(held) == 2 and all(" planned " in line for line in held)
     assert all(

@@ -57,6 +57,7 @@ def status(
             where.append(p.c.state.in_([*ATTENTION, "planned"]))
         rows = ledger.rows(*where, limit=None if cap is None else cap + 1)
         counts = ledger.counts()
+        waiting = ledger.count_waiting(at)
     finally:
         ledger.close()
     more = len(rows) > cap if cap is not None else False
@@ -68,11 +69,14 @@ def status(
         queue = queue_status(load_project(ctx))  # queue depth, workers alive, stuck jobs
     if as_json:
         extra = {"queue": queue.to_json()} if queue is not None else {}
-        doc = {"now": at, "counts": counts, "rows": [r.to_json() for r in rows], "truncated": more}
+        doc = {"now": at, "counts": counts, "waiting": waiting, "rows": [r.to_json() for r in rows]}
+        doc["truncated"] = more
         print_json({**doc, **extra})
         return
     out = console()
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
+    if waiting:
+        out.print(f"{waiting} due row(s) wait for a fix (the reason is on each row)", markup=False)
     for line in queue.lines() if queue is not None else []:
         out.print(line, markup=False)
     for r in rows:
