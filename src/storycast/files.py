@@ -1,10 +1,19 @@
 """Files: replacing one atomically (a reader sees the old content or the new, never half of it),
-and reading a text file a person wrote, with a clear error for every way it can be unreadable."""
+and reading a text file a person wrote, with a clear error for every way it can be unreadable.
+
+Every temp-file-and-rename write in storycast goes through this module: ``replace_atomically``
+(bytes in memory), ``copy_atomically`` (a file), ``atomic_output``/``atomic_outputs`` (a tool
+such as ffmpeg or segno writes a path, committed only when it succeeds) and
+``create_exclusively`` (create-if-absent, the first writer wins).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ContentError, StorycastError
@@ -39,6 +48,115 @@ def replace_atomically(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def copy_atomically(
+    src: Path,
+    dst: Path,
+    *,
+    mode: int | None = None,
+    durable: bool = False,
+    prefix: str = ".tmp-",
+    suffix: str = "",
+) -> None:
+    """Copy ``src`` to ``dst`` through a temp file beside ``dst``: a reader (a web server, a
+    person opening a pack) never sees half a file. The options are those of
+    :func:`replace_atomically`."""
+    with atomic_output(dst, prefix=prefix, suffix=suffix, mode=mode, durable=durable) as tmp:
+        shutil.copyfile(src, tmp)
+
+
+@contextmanager
+def atomic_output(
+    dest: Path,
+    *,
+    prefix: str | None = None,
+    suffix: str = ".tmp",
+    mode: int | None = None,
+    durable: bool = False,
+) -> Iterator[Path]:
+    """A temp path beside ``dest`` for a writer that needs a path; replaces ``dest`` on success.
+
+    The temp file exists (empty) when the block starts. If the block raises, it is removed and
+    ``dest`` keeps its old content. ``prefix`` defaults to ``.<dest name>.``; ``suffix`` matters
+    to tools that pick a format from the extension (``.png``, ``.mp4``).
+    """
+    with atomic_outputs([dest], prefix=prefix, suffix=suffix, mode=mode, durable=durable) as temps:
+        yield temps[0]
+
+
+@contextmanager
+def atomic_outputs(
+    dests: Sequence[Path],
+    *,
+    prefix: str | None = None,
+    suffix: str = ".tmp",
+    mode: int | None = None,
+    durable: bool = False,
+) -> Iterator[list[Path]]:
+    """:func:`atomic_output` for several files committed together: none is replaced unless the
+    block succeeds for all of them (the parts of one video)."""
+    temps: list[Path] = []
+    try:
+        for dest in dests:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{dest.name}." if prefix is None else prefix, suffix=suffix, dir=dest.parent
+            )
+            if mode is not None:
+                os.fchmod(fd, mode)
+            os.close(fd)
+            temps.append(Path(name))
+        yield temps
+        for temp, dest in zip(temps, dests, strict=True):
+            if durable:
+                _fsync(temp)
+            os.replace(temp, dest)
+        if durable:
+            for folder in {dest.parent for dest in dests}:
+                _fsync(folder)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+
+
+def create_exclusively(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = True) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; ``False`` when it did (theirs wins).
+
+    The file appears complete or not at all: it is written to a temp file and hard-linked into
+    place, and the link fails when another process made ``path`` first.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """fsync a file or a folder; some filesystems refuse folders, and the data is synced anyway."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not path.is_dir():
+            raise
+    finally:
+        os.close(fd)
 
 
 # Larger text inputs are refused before parsing: no story, schedule or config is anywhere near
