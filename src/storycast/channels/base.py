@@ -11,12 +11,16 @@ classify every failure:
 - ``AmbiguousOutcome``: the platform may or may not have published (timeout, connection reset
   after the request was sent). The ledger marks the row ``unknown``; it is never blindly retried,
   and ``reconcile`` asks ``lookup()`` (or the user) what happened.
+
+Reading back is part of the same contract: ``fetch_insights`` and ``poll_results`` (pulled by
+storycast.engage), and the inbound classmethods ``verify_webhook``, ``parse_webhook`` and
+``webhook_handshake`` (pushed deliveries, served by ``storycast serve``; see ``inbound.py``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +33,7 @@ from ..errors import ChannelError
 if TYPE_CHECKING:
     from ..context import Context
     from ..project import Project
+    from .inbound import Inbound, WebhookRequest
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,14 @@ class AmbiguousOutcome(ChannelError):
     """The call may have succeeded; the row becomes `unknown` and is reconciled, not retried."""
 
 
+class InsightsUnavailable(ChannelError):
+    """The platform has no numbers for this post (expired, too few viewers, not supported)."""
+
+    def __init__(self, message: str, *, expired: bool = False, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.expired = expired
+
+
 class Channel(ABC):
     """Base class of every channel adapter (built-in or plugin)."""
 
@@ -152,6 +165,13 @@ class Channel(ABC):
     #: rate_per_minute override them. None means no limit.
     default_concurrency: ClassVar[int | None] = None
     default_rate_per_minute: ClassVar[float | None] = None
+    #: The [channels.NAME] key whose secret authenticates webhook deliveries; None: this type
+    #: takes no webhooks (``storycast serve`` gives it no /hooks/TYPE route).
+    webhook_secret_key: ClassVar[str | None] = None
+    #: The key whose secret answers a subscription handshake (GET /hooks/TYPE); None: no handshake.
+    webhook_handshake_key: ClassVar[str | None] = None
+    #: The 400 answer when a verified delivery has a field of the wrong shape.
+    webhook_shape_error: ClassVar[str] = "a field in the body has the wrong shape"
 
     class Options(BaseModel):
         """The channel type's own keys in [channels.NAME]; subclasses extend this."""
@@ -189,17 +209,50 @@ class Channel(ABC):
     def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
         """Metrics of one published post (reach, views, replies, taps...), read before it expires.
 
-        None when the channel type has no insights (the default). Raise a ChannelError when the
-        platform refuses. Used by ``storycast insights collect`` (storycast.engage).
+        None when the channel type has no insights (the default). Raise
+        :class:`InsightsUnavailable` when the platform has no numbers (``expired`` when the post
+        is gone), another ChannelError when it refuses. Used by ``storycast insights collect``.
         """
         return None
 
     def poll_results(self, remote_id: str) -> dict[int, int] | dict[str, int] | None:
         """Votes of a native poll: ``{option number (1-based): votes}`` or ``{option text: votes}``.
 
-        None when the channel cannot tell (the default). Used by storycast.engage's tallies.
+        None when the channel cannot tell (the default). Used by storycast.engage's tallies, which
+        ask only once the poll has closed (reading may end the vote, as Telegram's stopPoll does).
         """
         return None
+
+    # -- inbound: webhook deliveries (classmethods: no session, no token refresh) ---------------
+
+    @classmethod
+    def webhook_handshake(cls, query: Mapping[str, str], token: str) -> str | None:
+        """Answer a subscription handshake: the text to echo, or None to refuse (403)."""
+        return None
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, secret: str) -> None:
+        """Check that a delivery comes from the platform; raise ``inbound.BadSignature`` if not.
+
+        The default refuses everything: a type that sets ``webhook_secret_key`` overrides it.
+        """
+        from .inbound import BadSignature
+
+        raise BadSignature(f"channel type {cls.type_name!r} takes no webhook deliveries")
+
+    @classmethod
+    def parse_webhook(
+        cls, payload: Mapping[str, Any], now: datetime, *, channel: str, project: Project
+    ) -> Inbound:
+        """Turn a verified JSON delivery into votes, replies, insights or delivery statuses.
+
+        ``channel`` is the configured channel it came for. A field of the wrong shape raises
+        ValueError (or another shape error: the answer is a 400); a ``RetryableFailure`` asks the
+        platform to deliver again later (503). The default carries nothing.
+        """
+        from .inbound import Inbound
+
+        return Inbound()
 
     def check(self) -> list[CheckResult]:
         """Credentials, permissions and quota; default: configuration only."""

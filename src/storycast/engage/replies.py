@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
+from ..channels.inbound import BadSignature as BadSignature  # moved; re-exported until web/hooks switches
 from ..errors import StorycastError
 
 if TYPE_CHECKING:
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
     from ..project import Project
 
 log = logging.getLogger("storycast.engage.replies")
-
-
-class BadSignature(StorycastError):
-    """A webhook delivery whose signature does not match: answer 401/403 and store nothing."""
 
 
 def verify_meta_signature(body: bytes, header: str | None, app_secret: str, *, what: str = "webhook") -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..channels.base import InsightsUnavailable as InsightsUnavailable  # moved to channels.base
 from ..errors import ChannelError
 
 if TYPE_CHECKING:
@@ -25,14 +26,6 @@ NAV_ACTIONS = {
     "TAP_EXIT": "exits",
     "SWIPE_FORWARD": "swipes_forward",
 }
-
-
-class InsightsUnavailable(ChannelError):
-    """The platform has no numbers for this post (expired, too few viewers, not supported)."""
-
-    def __init__(self, message: str, *, expired: bool = False, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.expired = expired
 
 
 def counts_by_option(texts: Sequence[str], by_text: Mapping[str, int]) -> dict[int, int]:
