@@ -11,6 +11,7 @@ import pytest
 
 from storycast.render import prune as p
 from storycast.render.cache import FrameCache
+from storycast.units import parse_age, parse_size
 
 from .conftest import MINIMAL_STORY, MINIMAL_TOML
 
@@ -54,26 +55,26 @@ def _files(root: Path) -> set[str]:
     ],
 )
 def test_parse_size(text: str, expected: int) -> None:
-    assert p.parse_size(text) == expected
+    assert parse_size(text) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "expected"), [("30d", 30 * DAY), ("12h", 43200), ("90m", 5400), ("2w", 14 * DAY), ("45s", 45)]
 )
-def test_parse_duration(text: str, expected: float) -> None:
-    assert p.parse_duration(text) == expected
+def test_parse_age(text: str, expected: float) -> None:
+    assert parse_age(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "lots", "2 GBs", "-1GB", "GB", "2XB"])
 def test_bad_size_names_the_accepted_forms(text: str) -> None:
     with pytest.raises(ValueError, match=r"500MB, 2GB, 1\.5GiB"):
-        p.parse_size(text)
+        parse_size(text)
 
 
 @pytest.mark.parametrize("text", ["", "30", "3x", "-1d", "d", "1 month"])
 def test_bad_duration_names_the_accepted_forms(text: str) -> None:
     with pytest.raises(ValueError, match="90m, 12h, 30d, 2w"):
-        p.parse_duration(text)
+        parse_age(text)
 
 
 # --- the core ---------------------------------------------------------------------------------

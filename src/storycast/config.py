@@ -21,6 +21,7 @@ from .engine.config import EngineSection
 from .errors import ConfigError, StorycastError
 from .files import read_text
 from .guard.config import GuardConfig
+from .units import parse_age, parse_size
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -127,17 +128,13 @@ class CacheSection(_Section):
     @field_validator("max_size")
     @classmethod
     def _size(cls, v: str) -> str:
-        from .render.prune import parse_size
-
         parse_size(v)
         return v
 
     @field_validator("max_age")
     @classmethod
     def _age(cls, v: str) -> str:
-        from .render.prune import parse_duration
-
-        parse_duration(v)
+        parse_age(v)
         return v
 
 

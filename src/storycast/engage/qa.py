@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..content.models import Label, LocalizedTitle, TitleText
 from ..errors import ContentError, StorycastError
 from ..timetable import AtTrigger, CronTrigger, Entry, EntryKind, Occurrence, Trigger, parse_cron
-from ..timetable.zones import parse_duration
+from ..units import parse_duration
 
 if TYPE_CHECKING:
     from ..project import Project

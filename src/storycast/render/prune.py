@@ -21,7 +21,6 @@ Deleting any entry is safe: the next build redraws or recomputes what it needs.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StorycastError
+from ..units import format_age, format_size, parse_age, parse_size
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -38,48 +38,8 @@ IN_USE_S = 600.0  # an entry used this recently may be read by a render running 
 AUTO_EVERY_S = 86400.0  # automatic pruning runs at most once a day
 MARKER = ".last-prune"  # in the cache folder; its mtime is the last prune's time
 
-SIZE_FORMS = "a number of bytes with an optional unit: 500MB, 2GB, 1.5GiB, 800K or 0"
-DURATION_FORMS = "a number with a unit: 90m, 12h, 30d, 2w (s, m, h, d or w)"
-
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*(b|[kmgt]i?b?)?$", re.IGNORECASE)
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$", re.IGNORECASE)
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_size(text: str) -> int:
-    """Bytes in ``text`` (``2GB`` = 2*10^9, ``2GiB`` = 2*2^30); ValueError naming the forms."""
-    m = _SIZE.match(str(text).strip())
-    if m is None:
-        raise ValueError(f"{text!r} is not a size; write {SIZE_FORMS}")
-    unit = (m.group(2) or "b").lower()
-    factor = 1 if unit == "b" else (1024 if "i" in unit else 1000) ** ("kmgt".index(unit[0]) + 1)
-    return int(float(m.group(1)) * factor)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``text`` (``30d``, ``12h``); ValueError naming the accepted forms."""
-    m = _DURATION.match(str(text).strip())
-    if m is None:
-        raise ValueError(f"{text!r} is not a duration; write {DURATION_FORMS}")
-    return float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()]
-
-
-def format_size(n: int) -> str:
-    """``1.5 MB``-style text (decimal units, like ``parse_size``)."""
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"  # pragma: no cover - the loop always returns
-
-
-def format_age(seconds: float) -> str:
-    """``3d``/``5h``/``12m``/``40s``: how long ago, roughly."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{max(0, int(seconds))}s"
+# The size and age grammars live in ``storycast.units``; these names stay for ``cli/cache.py``.
+parse_duration = parse_age
 
 
 def is_temp(name: str) -> bool:

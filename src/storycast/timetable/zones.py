@@ -17,6 +17,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+# Durations are parsed in storycast.units; the names stay here for the loader and engage.polls.
+from ..units import format_duration as format_duration
+from ..units import parse_duration as parse_duration
+
 _ONE_SECOND = timedelta(seconds=1)
 
 
@@ -97,40 +101,6 @@ def zone_abbrev(local: datetime) -> str:
 
 
 # ---- parsing helpers shared by the loader ------------------------------------------------------
-
-_DURATION = re.compile(r"(\d+)([smhd])")
-_DURATION_FULL = re.compile(r"^(?:\d+[smhd])+$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: object) -> timedelta:
-    """'90s', '15m', '2h', '1h30m', '1d' -> timedelta; ValueError otherwise."""
-    if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not a duration; write it with a unit, like 90s, 15m or 2h")
-    s = "".join(text.lower().split())
-    if s == "0":
-        return timedelta(0)
-    if not _DURATION_FULL.match(s):
-        raise ValueError(f"{text!r} is not a duration; write it with a unit, like 90s, 15m, 2h or 1h30m")
-    total = sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(s))
-    try:
-        return timedelta(seconds=total)
-    except OverflowError:
-        raise ValueError(f"{text!r} is far too long a duration") from None
-
-
-def format_duration(value: timedelta) -> str:
-    """The inverse of :func:`parse_duration`, for messages and JSON ('1h30m')."""
-    secs = int(value.total_seconds())
-    if secs == 0:
-        return "0s"
-    out = ""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if secs >= size:
-            out += f"{secs // size}{unit}"
-            secs %= size
-    return out
-
 
 _LOCAL_DT = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
