@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
+from storycast.channels.instagram.insights import parse_ig_insights
 from storycast.context import Context
 from storycast.engage.insights import collect_due_insights, handle_story_insights_webhook, record_view
 from storycast.engage.replies import BadSignature, handle_instagram_webhook, median_response
-from storycast.engage.sources import parse_ig_insights
 from storycast.engage.store import insight_rows, reply_rows
 from storycast.ledger import open_ledger
 from storycast.ledger.db import make_engine, upgrade

@@ -11,11 +11,11 @@ import pytest
 import requests
 
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
+from storycast.channels.webhook import discord_poll_counts
 from storycast.context import Context
 from storycast.engage.insights import collect_due_insights
 from storycast.engage.polls import parse_reply_vote, record_channel_totals, record_vote, tally
 from storycast.engage.replies import BadSignature, handle_telegram_update
-from storycast.engage.sources import discord_poll_counts
 from storycast.errors import ContentError
 from storycast.project import Project
 from tests.fakes.telegram import FakeTelegram

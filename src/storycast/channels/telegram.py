@@ -266,6 +266,11 @@ class TelegramChannel(NetworkChannel):
         poll = self.call("stopPoll", mutating=False, chat_id=self.opts.chat_id, message_id=message_id)
         return {o["text"]: int(o.get("voter_count", 0)) for o in (poll or {}).get("options", [])}
 
+    def poll_results(self, remote_id: str) -> dict[str, int] | None:
+        """A poll's final counts by option text. The Bot API reads them only by stopping the poll
+        (stopPoll), so this ends the vote: storycast.engage asks once the poll has closed."""
+        return self.close_poll(remote_id)
+
     def _story(self, request: PublishRequest) -> PublishResult:
         media = request.media
         assert media is not None

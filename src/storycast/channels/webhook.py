@@ -22,7 +22,7 @@ import math
 import mimetypes
 from typing import Any, ClassVar
 
-from ..errors import ConfigError
+from ..errors import ChannelError, ConfigError
 from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
@@ -321,6 +321,11 @@ class DiscordChannel(_WebhookBase):
             "allow_multiselect": p.allows_multiple,
         }
 
+    def poll_results(self, remote_id: str) -> dict[int, int] | None:
+        """A native poll's counts, read back from the webhook's message (``poll.results``)."""
+        url = self._target().split("?", 1)[0]
+        return _discord_counts(f"{url}/messages/{remote_id}", remote_id, timeout=self.opts.timeout)
+
     def publish(self, request: PublishRequest) -> PublishResult:
         payload: dict[str, Any] = {"allowed_mentions": {"parse": []}}
         if self.opts.username:
@@ -384,4 +389,36 @@ class DiscordChannel(_WebhookBase):
 
 register_channel_type(WebhookChannel)
 register_channel_type(SlackChannel)
+
+
+def discord_poll_counts(
+    api_base: str, webhook_id: str, webhook_token: str, message_id: str, *, timeout: float = 10.0
+) -> dict[int, int]:
+    """Counts of a poll sent through a Discord webhook (GET the webhook's message; ``poll.results``)."""
+    url = f"{api_base.rstrip('/')}/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
+    return _discord_counts(url, message_id, timeout=timeout)
+
+
+def _discord_counts(url: str, message_id: str, *, timeout: float) -> dict[int, int]:
+    # Discord numbers answers by ``answer_id`` in the order they were sent, so answer 1 is option 1.
+    import requests
+
+    try:
+        resp = requests.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise ChannelError(f"cannot reach Discord to read poll results: {type(exc).__name__}") from None
+    if resp.status_code != 200:
+        raise ChannelError(
+            f"Discord answered {resp.status_code} when reading poll results for message {message_id}"
+        )
+    poll = (resp.json() or {}).get("poll") or {}
+    answers = {int(a["answer_id"]): i for i, a in enumerate(poll.get("answers", []), start=1)}
+    out = {i: 0 for i in answers.values()}
+    for row in (poll.get("results") or {}).get("answer_counts", []):
+        option = answers.get(int(row["id"]))
+        if option is not None:
+            out[option] = int(row.get("count", 0))
+    return out
+
+
 register_channel_type(DiscordChannel)

@@ -143,7 +143,6 @@ def _collect_metrics(
     everything: bool,
     report: CollectReport,
 ) -> None:
-    from .sources import fetch_insights
     from .store import PostRef, insight_rows, upsert_insight
 
     done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
@@ -164,12 +163,13 @@ def _collect_metrics(
             "lang": row["lang"],
         }
         try:
-            metrics = fetch_insights(channel, row["remote_id"])
+            got = channel.fetch_insights(row["remote_id"])
         except ChannelError as exc:
             report.unavailable.append(item | {"reason": exc.message})
             continue
-        if metrics is None:
+        if got is None:
             continue
+        metrics = dict(got)
         post = PostRef(
             row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], row["channel"]
         )
@@ -194,8 +194,8 @@ def _collect_polls(
     now: datetime,
     report: CollectReport,
 ) -> None:
+    from .inbound import option_counts
     from .polls import get_poll, record_channel_totals
-    from .sources import channel_poll_counts
     from .store import vote_rows
 
     counted = {v["channel"] for v in vote_rows(led) if v["voter"].startswith("#total:")}
@@ -213,14 +213,15 @@ def _collect_polls(
         if now < poll.closes_at(row["published_utc"], project.config.project.timezone):
             continue  # stopPoll would end the vote early
         try:
-            counts = channel_poll_counts(channel, row["remote_id"], poll, row["lang"])
+            got = channel.poll_results(row["remote_id"])
         except ChannelError as exc:
             report.unavailable.append(
                 {"channel": row["channel"], "remote_id": row["remote_id"], "reason": exc.message}
             )
             continue
-        if counts is None:
+        if got is None:
             continue
+        counts = option_counts(got, poll.option_texts(row["lang"], emoji=True))
         record_channel_totals(project, poll.id, post_key, channel.type_name, counts, now=now, ledger=led)
         counted.add(post_key)
         report.polls.append(

@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from ..errors import ConfigError, StorycastError
-from ..secrets import SecretRef
-from .base import (
+from ...errors import ChannelError, ConfigError, StorycastError
+from ...secrets import SecretRef
+from ..base import (
     AmbiguousOutcome,
     Capabilities,
     CheckResult,
+    InsightsUnavailable,
     NeedsAuth,
     PermanentFailure,
     PublishRequest,
@@ -39,12 +40,13 @@ from .base import (
     RemotePost,
     RetryableFailure,
 )
-from .hosting import HostingOptions, MediaHost, object_key, open_host
-from .http import NetworkChannel
-from .igtoken import WARN_DAYS, TokenFacts, TokenStore, check_writable, ref_kind, store_token
-from .journal import Journal
-from .meta import raise_for_graph
-from .registry import register_channel_type
+from ..hosting import HostingOptions, MediaHost, object_key, open_host
+from ..http import NetworkChannel
+from ..igtoken import WARN_DAYS, TokenFacts, TokenStore, check_writable, ref_kind, store_token
+from ..journal import Journal
+from ..meta import raise_for_graph
+from ..registry import register_channel_type
+from .insights import BREAKDOWN, METRIC_PARAM, is_expired, parse_ig_insights
 
 HOSTS = {"instagram_login": "https://graph.instagram.com", "facebook_login": "https://graph.facebook.com"}
 PERMISSIONS = {
@@ -549,6 +551,27 @@ class InstagramChannel(NetworkChannel):
                     RemotePost(str(item["id"]), when, markers.get(str(item["id"])), item.get("permalink"))
                 )
         return posts
+
+    # -- reading back ---------------------------------------------------------------------------
+
+    def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
+        """A live story's metrics (``/{media-id}/insights``), navigation split by action.
+
+        Raises :class:`InsightsUnavailable` when Meta has no numbers (code 10: under 5 viewers;
+        after 24 h the story's metrics are gone, ``expired``).
+        """
+        try:
+            body = self._call(
+                "GET",
+                f"{remote_id}/insights",
+                "read story insights",
+                mutating=False,
+                metric=METRIC_PARAM,
+                breakdown=BREAKDOWN,
+            )
+        except ChannelError as exc:
+            raise InsightsUnavailable(exc.message, expired=is_expired(exc.message)) from None
+        return parse_ig_insights(body)
 
     # -- check ----------------------------------------------------------------------------------
 
