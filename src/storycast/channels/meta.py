@@ -1,4 +1,4 @@
-"""What Instagram and Facebook (the Graph API) share: error classification and token checks.
+"""What the Graph API channel types share: error classification, and Meta's webhook signatures.
 
 Graph API errors carry ``error.code`` and often ``error_subcode``. The mapping follows Meta's
 documented codes (see docs/channels/instagram.md):
@@ -14,12 +14,20 @@ documented codes (see docs/channels/instagram.md):
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import requests
 
+from ..errors import StorycastError
 from .base import NeedsAuth, PermanentFailure, RetryableFailure
 from .http import retry_after_of
+from .inbound import BadSignature, WebhookRequest
+
+log = logging.getLogger("storycast.channels.meta")
 
 THROTTLE_CODES = {4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009}
 QUOTA_SUBCODE = 2207042
@@ -75,3 +83,58 @@ def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: An
     raise PermanentFailure(
         where, hint="the platform refused this request; fix the media or the channel options"
     )
+
+
+# -- webhooks: what Instagram and WhatsApp deliveries share -------------------------------------
+
+
+def verify_meta_signature(body: bytes, header: str | None, app_secret: str, *, what: str = "webhook") -> None:
+    """Check ``X-Hub-Signature-256: sha256=<hex>`` (HMAC-SHA256 of the raw body with the app secret).
+
+    Meta signs the bytes it sent (escaped unicode and all), never re-serialized JSON. A bad
+    signature is logged without the secret or the body.
+    """
+    if not app_secret:
+        raise StorycastError(
+            f"cannot verify the {what}: no app secret is configured",
+            hint="point the webhook's app_secret at a secret reference (env:META_APP_SECRET)",
+        )
+    expected = "sha256=" + hmac.new(app_secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    given = (header or "").strip()
+    if not given.lower().startswith("sha256=") or not hmac.compare_digest(
+        expected, "sha256=" + given[7:].lower()
+    ):
+        log.warning(
+            "rejected a %s delivery: %s signature (%d bytes)", what, "bad" if given else "missing", len(body)
+        )
+        raise BadSignature(
+            f"the {what} signature does not match the body",
+            hint="the request did not come from Meta, or the app secret is not this app's",
+        )
+
+
+class MetaWebhooks:
+    """Mixin of the Graph API channel types that take Meta webhooks (Instagram, WhatsApp).
+
+    Deliveries are signed with the app secret (``app_secret``); subscribing answers a handshake
+    with ``verify_token``.
+    """
+
+    webhook_secret_key: ClassVar[str | None] = "app_secret"
+    webhook_handshake_key: ClassVar[str | None] = "verify_token"
+    #: How the delivery is named in a refusal (log line and message).
+    webhook_what: ClassVar[str] = "webhook"
+
+    @classmethod
+    def webhook_handshake(cls, query: Mapping[str, str], token: str) -> str | None:
+        """Echo ``hub.challenge`` when ``hub.mode`` is subscribe and ``hub.verify_token`` matches."""
+        given = query.get("hub.verify_token", "")
+        if query.get("hub.mode") != "subscribe" or not hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return query.get("hub.challenge", "")[:200]
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, secret: str) -> None:
+        verify_meta_signature(
+            request.body, request.headers.get("x-hub-signature-256"), secret, what=cls.webhook_what
+        )

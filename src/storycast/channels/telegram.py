@@ -17,13 +17,15 @@ no way to list a channel's posts, so a lost answer stays ``unknown`` for a perso
 
 from __future__ import annotations
 
+import hmac
 import json
+import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import ConfigError
 from ..secrets import SecretRef
@@ -38,7 +40,13 @@ from .base import (
     RetryableFailure,
 )
 from .http import NetworkChannel, retry_after_of
+from .inbound import BadSignature, Inbound, InboundPollCounts, InboundReply, WebhookRequest
 from .registry import register_channel_type
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+log = logging.getLogger("storycast.channels.telegram")
 
 CAPTION_LIMIT = 1024
 POLL_QUESTION_LIMIT = 300
@@ -50,6 +58,18 @@ SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as
 
 _last_sent: dict[str, float] = {}
 _pace_lock = threading.Lock()
+
+
+def verify_telegram_secret(header: str | None, secret_token: str) -> None:
+    """Check ``X-Telegram-Bot-Api-Secret-Token`` against the token given to setWebhook."""
+    if not secret_token:
+        return  # no secret configured: Telegram sends no header to compare
+    if not hmac.compare_digest((header or "").encode("utf-8"), secret_token.encode("utf-8")):
+        log.warning("rejected a Telegram update: %s secret token", "bad" if header else "missing")
+        raise BadSignature(
+            "the Telegram update's secret token does not match",
+            hint="the request did not come from Telegram, or setWebhook used another secret_token",
+        )
 
 
 def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
@@ -270,6 +290,55 @@ class TelegramChannel(NetworkChannel):
         """A poll's final counts by option text. The Bot API reads them only by stopping the poll
         (stopPoll), so this ends the vote: storycast.engage asks once the poll has closed."""
         return self.close_poll(remote_id)
+
+    # -- webhook updates ----------------------------------------------------------------------------
+
+    webhook_secret_key: ClassVar[str | None] = "webhook_secret"
+    webhook_shape_error: ClassVar[str] = "a field in the update has the wrong shape"
+
+    @classmethod
+    def verify_webhook(cls, request: WebhookRequest, secret: str) -> None:
+        """Check ``X-Telegram-Bot-Api-Secret-Token`` against the token given to setWebhook."""
+        verify_telegram_secret(request.headers.get("x-telegram-bot-api-secret-token"), secret)
+
+    @classmethod
+    def parse_webhook(
+        cls, payload: Mapping[str, Any], now: datetime, *, channel: str, project: Project
+    ) -> Inbound:
+        """One update: a poll's running counts, or a message replying to another message.
+
+        A reply names its parent both as our post (``post_id``) and as a chat message
+        (``parent_message_id``): when it answers no post of ours it is an agent answering the
+        customer message it replies to. Messages that reply to nothing carry nothing.
+        """
+        poll = payload.get("poll")
+        if isinstance(poll, Mapping):
+            counts = {str(o.get("text", "")): int(o.get("voter_count", 0)) for o in poll.get("options", [])}
+            question = str(poll.get("question", ""))
+            return Inbound([InboundPollCounts(question, counts, poll_key=f"tg-poll-{poll.get('id', '')}")])
+        msg = payload.get("message") or payload.get("channel_post") or {}
+        if not msg.get("message_id"):
+            return Inbound()
+        chat = str((msg.get("chat") or {}).get("id", ""))
+        mid = f"{chat}:{msg['message_id']}"
+        at = datetime.fromtimestamp(int(msg.get("date", 0)), UTC)
+        text = str(msg.get("text", ""))
+        sender = str((msg.get("from") or {}).get("id", chat))
+        parent = msg.get("reply_to_message") or {}
+        if not parent:
+            return Inbound()
+        parent_id = parent.get("message_id")
+        reply = InboundReply(
+            mid,
+            sender,
+            at,
+            text,
+            "reply",
+            post_id=str(parent_id),
+            parent_message_id=f"{chat}:{parent_id}",
+            orphan_ok=False,
+        )
+        return Inbound([reply])
 
     def _story(self, request: PublishRequest) -> PublishResult:
         media = request.media

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ...errors import ChannelError, ConfigError, StorycastError
 from ...secrets import SecretRef
@@ -44,9 +45,13 @@ from ..hosting import HostingOptions, MediaHost, object_key, open_host
 from ..http import NetworkChannel
 from ..igtoken import WARN_DAYS, TokenFacts, TokenStore, check_writable, ref_kind, store_token
 from ..journal import Journal
-from ..meta import raise_for_graph
+from ..meta import MetaWebhooks, raise_for_graph
 from ..registry import register_channel_type
 from .insights import BREAKDOWN, METRIC_PARAM, is_expired, parse_ig_insights
+
+if TYPE_CHECKING:
+    from ...project import Project
+    from ..inbound import Inbound
 
 HOSTS = {"instagram_login": "https://graph.instagram.com", "facebook_login": "https://graph.facebook.com"}
 PERMISSIONS = {
@@ -68,8 +73,8 @@ class RefreshResult:
     expires_in_days: int
 
 
-class InstagramChannel(NetworkChannel):
-    """Instagram professional account stories (image and video)."""
+class InstagramChannel(MetaWebhooks, NetworkChannel):
+    """Instagram professional account stories (image and video); Meta webhooks for replies and insights."""
 
     type_name = "instagram"
     description = "Instagram stories via the Graph API (Instagram Login or Facebook Login)."
@@ -553,6 +558,17 @@ class InstagramChannel(NetworkChannel):
         return posts
 
     # -- reading back ---------------------------------------------------------------------------
+
+    webhook_what: ClassVar[str] = "Instagram webhook"
+
+    @classmethod
+    def parse_webhook(
+        cls, payload: Mapping[str, Any], now: datetime, *, channel: str, project: Project
+    ) -> Inbound:
+        """Story replies, mentions and our echoes, or ``story_insights`` numbers (see inbound.py)."""
+        from .inbound import parse
+
+        return parse(payload)
 
     def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
         """A live story's metrics (``/{media-id}/insights``), navigation split by action.

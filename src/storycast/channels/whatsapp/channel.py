@@ -32,10 +32,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from ..errors import ConfigError
-from ..files import replace_atomically
-from ..secrets import SecretRef
-from .base import (
+from ...errors import ConfigError
+from ...files import replace_atomically
+from ...secrets import SecretRef
+from ..base import (
     AmbiguousOutcome,
     Capabilities,
     CheckResult,
@@ -45,13 +45,14 @@ from .base import (
     PublishResult,
     RetryableFailure,
 )
-from .http import NetworkChannel
-from .journal import Journal
-from .meta import graph_error, raise_for_graph
-from .registry import register_channel_type
+from ..http import NetworkChannel
+from ..journal import Journal
+from ..meta import MetaWebhooks, graph_error, raise_for_graph
+from ..registry import register_channel_type
 
 if TYPE_CHECKING:
-    from ..project import Project
+    from ...project import Project
+    from ..inbound import Inbound
 
 log = logging.getLogger("storycast.channels.whatsapp")
 
@@ -66,7 +67,7 @@ THROUGHPUT = 130429
 OUTSIDE_WINDOW = 131047
 
 
-class WhatsAppChannel(NetworkChannel):
+class WhatsAppChannel(MetaWebhooks, NetworkChannel):
     """WhatsApp Cloud API messages to opt-in subscribers (templates or interactive messages)."""
 
     type_name = "whatsapp"
@@ -403,6 +404,29 @@ class WhatsAppChannel(NetworkChannel):
             except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
                 out.append(CheckResult(label, False, exc.message))
         return out
+
+    # -- webhook deliveries -----------------------------------------------------------------------
+
+    webhook_what: ClassVar[str] = "WhatsApp webhook"
+    webhook_shape_error: ClassVar[str] = "a message in the body is malformed"
+
+    @classmethod
+    def parse_webhook(
+        cls, payload: Mapping[str, Any], now: datetime, *, channel: str, project: Project
+    ) -> Inbound:
+        """Open the senders' 24-hour windows (every matching channel's window file), then read the
+        taps, replies and statuses. A busy window file asks Meta to deliver again (it retries)."""
+        from filelock import Timeout
+
+        from ..inbound import Inbound
+        from .inbound import parse_messages
+
+        try:
+            windows = learn_windows(project, payload, now)
+        except Timeout:
+            raise RetryableFailure("the window file is busy") from None
+        # The windows are recorded before the messages are read: a malformed message loses no window.
+        return Inbound(parse_messages(payload), counters={"windows": windows})
 
     def _check_window(self) -> CheckResult:
         """Whether the webhook feeds the window file, and that no other number shares it."""
