@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import UnionType
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import tomlsrc
 from .engine.config import EngineSection
 from .errors import ConfigError, StorycastError
 from .files import read_text
@@ -221,44 +221,6 @@ class Config(_Section):
     engine: EngineSection = Field(default_factory=EngineSection)
 
 
-def _position(text: str, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
-    """Best-effort line and column of a dotted key path in TOML text (tomllib keeps no positions)."""
-    lines = text.splitlines()
-    keys = [str(k) for k in loc]
-
-    def key_at(rest: list[str], begin: int, stop_at_header: bool) -> tuple[int, int] | None:
-        key_pat = re.compile(r"^(\s*)[\"']?" + re.escape(rest[0]) + r"[\"']?\s*[.=]")
-        for j in range(begin, len(lines)):
-            if stop_at_header and lines[j].lstrip().startswith("["):
-                return None
-            m = key_pat.match(lines[j])
-            if m:
-                return j + 1, len(m.group(1)) + 1
-        return None
-
-    # Find the deepest [table] header that is a prefix of loc, then the key inside it.
-    for depth in range(len(keys), 0, -1):
-        header = r"\s*\.\s*".join(r"[\"']?" + re.escape(k) + r"[\"']?" for k in keys[:depth])
-        pat = re.compile(r"^\s*\[+\s*" + header + r"\s*\]+\s*(#.*)?$")
-        for i, line in enumerate(lines):
-            if pat.match(line):
-                rest = keys[depth:]
-                if not rest:
-                    return i + 1, 1
-                return key_at(rest, i + 1, True) or (i + 1, 1)
-    # A table known only through its sub-tables ([chanels.x] for the unknown key chanels).
-    header = r"\s*\.\s*".join(r"[\"']?" + re.escape(k) + r"[\"']?" for k in keys)
-    sub = re.compile(r"^\s*\[+\s*" + header + r"\s*\.")
-    for i, line in enumerate(lines):
-        if keys and sub.match(line):
-            return i + 1, 1
-    if keys:
-        found = key_at(keys[-1:], 0, False)
-        if found:
-            return found
-    return None, None
-
-
 def _unwrap(annotation: Any) -> Any:
     """The model inside ``X | None`` or ``Annotated[X, ...]``, or the annotation itself."""
     origin = get_origin(annotation)
@@ -339,7 +301,7 @@ def problems_from(
             hint = f"{key} is a table: write a [{key}] header with its keys below it"
         else:
             hint = f"see {key} in {docs}"
-        line, column = _position(text, loc)
+        line, column = tomlsrc.position(text, loc)
         out.append(StorycastError(f"{key}: {msg}", hint=hint, file=path, line=line, column=column))
     return out
 
@@ -386,7 +348,7 @@ def _channels_problems(
         type_name = section["type"]
         if type_name not in types:
             close = difflib.get_close_matches(type_name, list(types), n=1)
-            line, column = _position(text, ("channels", name, "type"))
+            line, column = tomlsrc.position(text, ("channels", name, "type"))
             out.append(
                 StorycastError(
                     f"channels.{name}.type: unknown channel type {type_name!r}",
@@ -414,24 +376,7 @@ def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> C
     ``channel_types``: when given, every [channels.NAME] table is also checked against its
     channel type's options (unknown keys, literal secrets, bad values).
     """
-    try:
-        raw: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        raise ConfigError(
-            f"TOML syntax error: {str(exc).split(' (at line')[0]}",
-            hint='check quotes, brackets and "=" on that line; text values need quotes (name = "My '
-            'project"), and a table or key may appear only once',
-            file=path,
-            line=int(m.group(1)) if m else None,
-            column=int(m.group(2)) if m else None,
-        ) from None
-    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
-        raise ConfigError(
-            "TOML nested too deeply to read (arrays or inline tables inside each other)",
-            hint="no storycast key needs more than a few levels: flatten the value",
-            file=path,
-        ) from None
+    raw = tomlsrc.loads(text, path)
     problems: list[StorycastError] = []
     config: Config | None = None
     try:
