@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from storycast.config import Config
+from storycast.config.guard import DEFAULT_ORDER_PATTERNS, GuardConfig, id_formats, phone_regions
 from storycast.content.models import Story
 from storycast.guard import check_story, has_errors
-from storycast.guard.config import DEFAULT_ORDER_PATTERNS, GuardConfig, id_formats, phone_regions
 from storycast.guard.pii import jmbg_ok, luhn_ok, scan
 from storycast.project import Project
 

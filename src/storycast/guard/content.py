@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from ..config.guard import GuardConfig, id_formats, phone_regions
 from . import pii
-from .config import GuardConfig, id_formats, phone_regions
 from .registry import Emitter, Finding
 from .texts import Field, Locator, fields
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .config import BUILTIN_ID_FORMATS
+from ..config.guard import BUILTIN_ID_FORMATS
 
 
 @dataclass(frozen=True)

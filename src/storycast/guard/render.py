@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import GuardConfig
+from ..config.guard import GuardConfig
 from .registry import Emitter, Finding
 from .texts import Locator
 
