@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..context import OffsetClock
 from ..errors import StorycastError
 from .tick import TickOptions, TickReport, tick
 
@@ -185,7 +186,7 @@ class Daemon:
             "interval",
             seconds=self.max_sleep.total_seconds(),
             id="tick",
-            next_run_time=datetime.now(UTC),  # catch up at once on start
+            next_run_time=self.context.clock.wall(),  # catch up at once on start
             replace_existing=True,
         )
         old = {s: signal.signal(s, self.stop) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -204,10 +205,8 @@ class Daemon:
             _log(logging.INFO, "stopped", ticks=self.stats.ticks, items=self.stats.items)
 
     def _watch(self) -> None:
-        try:
-            from watchfiles import watch
-        except ImportError:  # pragma: no cover - watchfiles is a dependency
-            return
+        from watchfiles import watch
+
         paths = [
             p
             for p in (self.project.schedules_dir, self.project.stories_dir, self.project.config_path)
@@ -228,7 +227,7 @@ class Daemon:
             return
         delay = max((when - self.context.now()).total_seconds(), 0.0)
         try:
-            sched.modify_job("tick", next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+            sched.modify_job("tick", next_run_time=self.context.clock.wall() + timedelta(seconds=delay))
         except Exception:  # the scheduler is shutting down
             pass
 
@@ -301,11 +300,5 @@ class Daemon:
             _log(logging.WARNING, "attention", missed=report.missed, unknown=report.became_unknown)
 
 
-def offset_clock(start: datetime) -> Any:
-    """A clock that starts at ``start`` and runs at real speed (``storycast run --now``)."""
-    delta = start - datetime.now(UTC)
-
-    def clock() -> datetime:
-        return datetime.now(UTC) + delta
-
-    return clock
+# ``storycast run --now`` starts the daemon's clock there; cli/daemon.py still uses this name.
+offset_clock = OffsetClock

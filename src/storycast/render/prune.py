@@ -21,12 +21,12 @@ Deleting any entry is safe: the next build redraws or recomputes what it needs.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..context import wall_timestamp
 from ..errors import StorycastError
 from ..units import format_age, format_size, parse_age, parse_size
 
@@ -292,9 +292,9 @@ def prune(
 ) -> PruneReport:
     """Prune the cache folder ``root`` (see the module docstring); ``dry_run`` removes nothing."""
     if not root.is_dir():
-        return PruneReport(root, dry_run, max_age, max_size, now=time.time() if now is None else now)
+        return PruneReport(root, dry_run, max_age, max_size, now=wall_timestamp() if now is None else now)
     base = check_root(root, project_root)
-    started = time.time() if now is None else now
+    started = wall_timestamp() if now is None else now
     found = scan(base)
     report = plan(found, now=started, max_age=max_age, max_size=max_size)
     report.root, report.dry_run = root, dry_run
@@ -356,7 +356,7 @@ def auto_prune(project: Project, *, now: float | None = None) -> PruneReport | N
     """
     cfg = project.config.cache
     root = cache_root(project)
-    at = time.time() if now is None else now
+    at = wall_timestamp() if now is None else now
     if not cfg.auto_prune or not root.is_dir():
         return None
     last = last_prune(root)
