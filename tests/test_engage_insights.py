@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
+from storycast.channels.inbound import BadSignature, WebhookRequest
 from storycast.channels.instagram.insights import parse_ig_insights
 from storycast.context import Context
-from storycast.engage.insights import collect_due_insights, handle_story_insights_webhook, record_view
-from storycast.engage.replies import BadSignature, handle_instagram_webhook, median_response
+from storycast.engage.inbound import Received, receive_webhook
+from storycast.engage.insights import collect_due_insights, record_view
+from storycast.engage.replies import median_response
 from storycast.engage.store import insight_rows, reply_rows
 from storycast.ledger import open_ledger
 from storycast.ledger.db import make_engine, upgrade
@@ -198,6 +200,12 @@ def test_parse_navigation_breakdown() -> None:
     assert parse_ig_insights(body) == {"reach": 12, "taps_forward": 5, "exits": 4, "navigation": 9}
 
 
+def _receive(project: Project, body: bytes, signature: str | None) -> Received:
+    """A Meta delivery to the channel ig (what /hooks/instagram/ig does)."""
+    headers = {"x-hub-signature-256": signature} if signature is not None else {}
+    return receive_webhook(project, "ig", WebhookRequest({}, headers, body), SECRET, PUBLISHED)
+
+
 def test_story_insights_webhook_verified_and_stored(project: Project, caplog) -> None:
     _publish_rows(project, "ig", ["m1"], PUBLISHED)
     payload = {
@@ -225,18 +233,18 @@ def test_story_insights_webhook_verified_and_stored(project: Project, caplog) ->
     }
     # Meta signs escaped unicode; verification is over the raw bytes as received.
     body = json.dumps(payload | {"note": "äöå"}).encode()
-    assert handle_story_insights_webhook(project, body, _sig(body), SECRET, PUBLISHED) == 1
-    assert handle_story_insights_webhook(project, body, _sig(body), SECRET, PUBLISHED) == 1  # a retry: upsert
+    assert _receive(project, body, _sig(body)).to_json() == {"insights": 1}
+    assert _receive(project, body, _sig(body)).insights == 1  # a retry: upsert
     rows = [r for r in insight_rows(open_ledger(project)) if r["source"] == "webhook"]
     assert len(rows) == 1 and rows[0]["reach"] == 77 and rows[0]["ref"] == "sample"
     with caplog.at_level("WARNING"), pytest.raises(BadSignature):
-        handle_story_insights_webhook(project, body, _sig(body, "wrong-secret"), SECRET, PUBLISHED)
-    assert "rejected a story_insights webhook delivery: bad signature" in caplog.text
+        _receive(project, body, _sig(body, "wrong-secret"))
+    assert "rejected a Instagram webhook delivery: bad signature" in caplog.text
     assert SECRET not in caplog.text
     with pytest.raises(BadSignature):
-        handle_story_insights_webhook(project, body + b" ", _sig(body), SECRET, PUBLISHED)  # tampered body
+        _receive(project, body + b" ", _sig(body))  # tampered body
     with pytest.raises(BadSignature):
-        handle_story_insights_webhook(project, body, None, SECRET, PUBLISHED)
+        _receive(project, body, None)
 
 
 def _messaging(*events: dict) -> bytes:
@@ -270,17 +278,17 @@ def test_instagram_replies_mentions_and_first_response(project: Project, caplog)
         },
         _msg("cust-1", "mid-3", 25, "Te escribo por privado", echo=True),
     )
-    stored = handle_instagram_webhook(project, body, _sig(body), SECRET, channel="ig")
+    stored = _receive(project, body, _sig(body)).stored
     assert (stored.replies, stored.mentions, stored.agent) == (1, 1, 1)
-    again = handle_instagram_webhook(project, body, _sig(body), SECRET, channel="ig")
+    again = _receive(project, body, _sig(body)).stored
     assert again.duplicates == 3  # Meta retries: nothing counted twice
     rows = reply_rows(open_ledger(project))
     reply = next(r for r in rows if r["message_id"] == "mid-1")
     assert reply["ref"] == "sample" and reply["lang"] == "es" and reply["story_remote_id"] == "m1"
     assert median_response(rows) == timedelta(minutes=15)
     with caplog.at_level("WARNING"), pytest.raises(BadSignature):
-        handle_instagram_webhook(project, body, "sha256=" + "0" * 64, SECRET, channel="ig")
-    assert "rejected a Instagram messaging webhook delivery" in caplog.text
+        _receive(project, body, "sha256=" + "0" * 64)
+    assert "rejected a Instagram webhook delivery" in caplog.text
 
 
 def test_local_feed_views_count_each_viewer_once(project: Project) -> None:

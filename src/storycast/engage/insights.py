@@ -5,14 +5,13 @@ Story metrics live 24 h (Instagram: "Story media metrics are only available for 
 ``T+23h`` by default (``capture_at``), one hour of margin for a daemon that was briefly asleep.
 ``storycast insights collect`` runs it by hand (``--all`` captures every still-live post now).
 
-Also here: the Instagram ``story_insights`` webhook (final numbers, Facebook Login apps only) and
-local-feed views (:func:`record_view`, for the web feed).
+Also here: local-feed views (:func:`record_view`, for the web feed). Numbers a platform pushes
+(Instagram's ``story_insights`` webhook) are stored by ``engage/inbound.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -227,66 +226,6 @@ def _collect_polls(
         report.polls.append(
             {"poll": poll.id, "channel": row["channel"], "lang": row["lang"], "counts": counts}
         )
-
-
-# --- the story_insights webhook ---------------------------------------------------------------------
-
-
-def handle_story_insights_webhook(
-    project: Project,
-    body: bytes,
-    signature: str | None,
-    app_secret: str,
-    now: datetime,
-    *,
-    channel: str = "instagram",
-    ledger: Ledger | None = None,
-) -> int:
-    """Verify and store an Instagram ``story_insights`` delivery; return how many posts it updated.
-
-    ``body`` is the raw request body (Meta signs the bytes it sent, escaped unicode and all) and
-    ``signature`` the ``X-Hub-Signature-256`` header. A missing or wrong signature raises
-    :class:`~storycast.engage.replies.BadSignature` and is logged (without the secret). Meta
-    retries deliveries, so storing is an upsert per media id.
-    """
-    from ..ledger import open_ledger
-    from .replies import verify_meta_signature
-    from .store import find_post, upsert_insight
-
-    verify_meta_signature(body, signature, app_secret, what="story_insights webhook")
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        raise StorycastError("the story_insights webhook body is not JSON") from None
-    own = ledger is None
-    led = ledger or open_ledger(project)
-    n = 0
-    try:
-        for entry in payload.get("entry", []) if isinstance(payload, dict) else []:
-            for change in entry.get("changes", []):
-                if change.get("field") != "story_insights":
-                    continue
-                value = dict(change.get("value") or {})
-                media_id = str(value.pop("media_id", "") or "")
-                if not media_id:
-                    continue
-                metrics = {k: int(v) for k, v in value.items() if isinstance(v, int | float)}
-                post = find_post(led, None, media_id)
-                upsert_insight(
-                    led,
-                    channel=post.channel if post else channel,
-                    remote_id=media_id,
-                    source=SOURCE_WEBHOOK,
-                    metrics=metrics,
-                    now=now,
-                    post=post,
-                    raw=json.dumps(change, sort_keys=True),
-                )
-                n += 1
-        return n
-    finally:
-        if own:
-            led.close()
 
 
 # --- local feed views --------------------------------------------------------------------------------

@@ -1,21 +1,19 @@
-"""Webhook endpoints: Instagram messaging and story insights (Meta), WhatsApp Cloud API
-messages (the 24-hour window, votes, replies), and Telegram updates.
+"""Webhook endpoints: ``/hooks/TYPE`` and ``/hooks/TYPE/NAME`` for every channel type that takes
+webhooks (its ``webhook_secret_key`` is set): Instagram and WhatsApp (Meta), Telegram, and any
+plugin type.
 
-The handlers live in ``storycast.engage``; this module only turns HTTP into their calls and
-their results into HTTP. Every delivery is authenticated against a configured channel of the
-endpoint's own type: an unknown name is a 404, a channel without its secret refuses (403), a
-bad signature or token is a 403, and only then is the body parsed (400 when malformed).
-Secrets come from the channel's section in storycast.toml as references (never literals)::
+This module only turns HTTP into the channel contract and its results into HTTP: the channel type
+verifies (``verify_webhook``) and parses (``parse_webhook``) the delivery, and
+``storycast.engage.inbound`` stores it. Every delivery is authenticated against a configured
+channel of the endpoint's own type: an unknown name is a 404, a channel without its secret
+refuses (403), a bad signature or token is a 403, and only then is the body parsed (400 when
+malformed; 503 when the channel asks for the delivery again). Secrets come from the channel's
+section in storycast.toml as references (never literals)::
 
     [channels.instagram]
     type = "instagram"
     app_secret = "env:META_APP_SECRET"      # verifies X-Hub-Signature-256
-    verify_token = "env:META_VERIFY_TOKEN"  # answers Meta's subscription handshake
-
-    [channels.whatsapp]
-    type = "whatsapp"
-    app_secret = "env:META_APP_SECRET"      # the same two keys as Instagram's
-    verify_token = "env:META_VERIFY_TOKEN"
+    verify_token = "env:META_VERIFY_TOKEN"  # answers Meta's subscription handshake (GET)
 
     [channels.telegram]
     type = "telegram"
@@ -24,17 +22,21 @@ Secrets come from the channel's section in storycast.toml as references (never l
 
 from __future__ import annotations
 
-import hmac
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from ..channels.base import Channel, RetryableFailure
 from ..errors import StorycastError
 from .inputs import JSON, WebError, media_type, parse_json
 
 if TYPE_CHECKING:
+    from ..engage.inbound import Received
+    from ..project import Project
     from .app import WebState
 
 log = logging.getLogger("storycast.web.hooks")
@@ -87,7 +89,7 @@ def _channel(request: Request, kind: str, key: str) -> tuple[str, str]:
 
 
 def _refused(exc: StorycastError) -> WebError:
-    from ..engage.replies import BadSignature
+    from ..channels.inbound import BadSignature
 
     # The message names what is wrong; it never contains the secret or the body.
     return WebError(403 if isinstance(exc, BadSignature) else 400, exc.message)
@@ -109,128 +111,72 @@ def _payload(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _meta_verify(request: Request, kind: str) -> Response:
-    """Meta's subscription handshake: echo ``hub.challenge`` when ``hub.verify_token`` matches."""
-    _, token = _channel(request, kind, "verify_token")
-    params = request.query_params
-    given = params.get("hub.verify_token", "")
-    if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(given.encode(), token.encode()):
-        return PlainTextResponse("verification failed", status_code=403)
-    return PlainTextResponse(params.get("hub.challenge", "")[:200])
+def _handshake(cls: type[Channel], key: str) -> Callable[[Request], Awaitable[Response]]:
+    async def handshake(request: Request) -> Response:
+        """A subscription handshake (Meta: echo ``hub.challenge`` when ``hub.verify_token`` matches)."""
+        _, token = _channel(request, cls.type_name, key)
+        answer = cls.webhook_handshake(request.query_params, token)
+        if answer is None:
+            return PlainTextResponse("verification failed", status_code=403)
+        return PlainTextResponse(answer)
+
+    return handshake
 
 
-async def instagram_verify(request: Request) -> Response:
-    return _meta_verify(request, "instagram")
+def _delivery(cls: type[Channel], key: str) -> Callable[[Request], Awaitable[Response]]:
+    async def delivery(request: Request) -> Response:
+        """One delivery: authenticate, verify, parse strictly, then let the type and engage take it."""
+        from starlette.concurrency import run_in_threadpool
+
+        from ..channels.inbound import WebhookRequest
+
+        state: WebState = request.app.state.web
+        channel, secret = _channel(request, cls.type_name, key)
+        body = await _signed_body(request)
+        try:
+            cls.verify_webhook(WebhookRequest(request.query_params, request.headers, body), secret)
+        except StorycastError as exc:
+            raise _refused(exc) from None
+        payload = _payload(body)
+        project = state.project()
+        try:
+            # Off the event loop: a channel may write files under a lock (WhatsApp's window file).
+            got = await run_in_threadpool(_take, project, cls, channel, payload, state.now())
+        except RetryableFailure as exc:
+            # The platform retries a delivery that was not answered 200, so nothing is lost.
+            raise WebError(503, exc.message) from None
+        except StorycastError as exc:
+            raise _refused(exc) from None
+        except SHAPE_ERRORS:
+            raise WebError(400, cls.webhook_shape_error) from None
+        return JSONResponse({"ok": True, **got.to_json()})
+
+    return delivery
 
 
-async def instagram_event(request: Request) -> Response:
-    """A Meta delivery: messaging (story replies, mentions) or ``story_insights`` changes."""
-    from ..engage.insights import handle_story_insights_webhook
-    from ..engage.replies import handle_instagram_webhook, verify_meta_signature
+def _take(
+    project: Project, cls: type[Channel], channel: str, payload: dict[str, Any], now: datetime
+) -> Received:
+    from ..engage.inbound import store_inbound
 
-    state: WebState = request.app.state.web
-    channel, secret = _channel(request, "instagram", "app_secret")
-    body = await _signed_body(request)
-    signature = request.headers.get("x-hub-signature-256")
-    try:
-        verify_meta_signature(body, signature, secret, what="Instagram webhook")
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    _payload(body)
-    project = state.project()
-    try:
-        if b'"story_insights"' in body:
-            n = handle_story_insights_webhook(project, body, signature, secret, state.now(), channel=channel)
-            return JSONResponse({"ok": True, "insights": n})
-        stored = handle_instagram_webhook(project, body, signature, secret, channel=channel)
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    except SHAPE_ERRORS:
-        raise WebError(400, "a field in the body has the wrong shape") from None
-    return JSONResponse({"ok": True, **stored.to_json()})
-
-
-async def whatsapp_verify(request: Request) -> Response:
-    """Meta's subscription handshake for the WhatsApp Business Account webhook."""
-    return _meta_verify(request, "whatsapp")
-
-
-async def whatsapp_event(request: Request) -> Response:
-    """A WhatsApp Cloud API delivery: inbound messages open the 24-hour window of their sender
-    (recorded in every matching channel's window file), then button taps and replies go to
-    ``engage`` as votes and replies. A missing or bad signature records nothing (403)."""
-    from filelock import Timeout
-    from starlette.concurrency import run_in_threadpool
-
-    from ..channels.whatsapp import learn_windows
-    from ..engage.replies import handle_whatsapp_webhook, verify_meta_signature
-
-    state: WebState = request.app.state.web
-    channel, secret = _channel(request, "whatsapp", "app_secret")
-    body = await _signed_body(request)
-    signature = request.headers.get("x-hub-signature-256")
-    try:
-        verify_meta_signature(body, signature, secret, what="WhatsApp webhook")
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    payload = _payload(body)
-    project = state.project()
-    try:
-        # Off the event loop: the window file is written under a lock other requests may hold.
-        windows = await run_in_threadpool(learn_windows, project, payload, state.now())
-    except Timeout:
-        # Meta retries a delivery that was not answered 200, so the window is not lost.
-        raise WebError(503, "the window file is busy") from None
-    try:
-        stored = handle_whatsapp_webhook(project, body, signature, secret, channel=channel)
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    except SHAPE_ERRORS:  # a message field of the wrong shape; the windows are already recorded
-        raise WebError(400, "a message in the body is malformed") from None
-    return JSONResponse({"ok": True, "windows": windows, **stored.to_json()})
-
-
-async def telegram_update(request: Request) -> Response:
-    """One Telegram update (setWebhook points here): replies, agent answers, poll counts.
-
-    Only for a telegram channel with a ``webhook_secret``: Telegram sends it back in
-    ``X-Telegram-Bot-Api-Secret-Token`` when setWebhook was given it as ``secret_token``.
-    """
-    from ..engage.replies import handle_telegram_update, verify_telegram_secret
-
-    state: WebState = request.app.state.web
-    channel, secret = _channel(request, "telegram", "webhook_secret")
-    body = await _signed_body(request)
-    header = request.headers.get("x-telegram-bot-api-secret-token")
-    try:
-        verify_telegram_secret(header, secret)
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    update = _payload(body)
-    try:
-        stored = handle_telegram_update(
-            state.project(), update, header, secret, channel=channel, now=state.now()
-        )
-    except StorycastError as exc:
-        raise _refused(exc) from None
-    except SHAPE_ERRORS:
-        raise WebError(400, "a field in the update has the wrong shape") from None
-    return JSONResponse({"ok": True, **stored.to_json()})
+    inbound = cls.parse_webhook(payload, now, channel=channel, project=project)
+    return store_inbound(project, channel, cls.type_name, inbound, now)
 
 
 def routes() -> list[Any]:
-    """The webhook routes (mounted by the app factory)."""
+    """The webhook routes of every registered channel type that takes webhooks (mounted by the
+    app factory). A type without a handshake answers GET with 405; any other /hooks path is a 404."""
     from starlette.routing import Route
 
-    return [
-        Route("/hooks/instagram", instagram_verify, methods=["GET"]),
-        Route("/hooks/instagram", instagram_event, methods=["POST"]),
-        Route("/hooks/instagram/{channel}", instagram_verify, methods=["GET"]),
-        Route("/hooks/instagram/{channel}", instagram_event, methods=["POST"]),
-        Route("/hooks/whatsapp", whatsapp_verify, methods=["GET"]),
-        Route("/hooks/whatsapp", whatsapp_event, methods=["POST"]),
-        Route("/hooks/whatsapp/{channel}", whatsapp_verify, methods=["GET"]),
-        Route("/hooks/whatsapp/{channel}", whatsapp_event, methods=["POST"]),
-        Route("/hooks/telegram", telegram_update, methods=["POST"]),
-        Route("/hooks/telegram/{channel}", telegram_update, methods=["POST"]),
-    ]
+    from ..channels.registry import channel_types
+
+    out: list[Any] = []
+    for type_name, reg in channel_types().items():
+        cls = reg.cls
+        if cls.webhook_secret_key is None:
+            continue
+        for path in (f"/hooks/{type_name}", f"/hooks/{type_name}/{{channel}}"):
+            if cls.webhook_handshake_key is not None:
+                out.append(Route(path, _handshake(cls, cls.webhook_handshake_key), methods=["GET"]))
+            out.append(Route(path, _delivery(cls, cls.webhook_secret_key), methods=["POST"]))
+    return out
