@@ -19,6 +19,18 @@ from pathlib import Path
 from .errors import ContentError, StorycastError
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+# The mode a plain open() gives a new file (0666 minus the umask), read once at import: the umask
+# can only be read by setting it, which is not safe once threads run. mkstemp creates 0600 files,
+# so outputs others read (frames, site images) pass ``mode=FILE_MODE``.
+FILE_MODE = _umask_mode()
+
+
 def replace_atomically(
     path: Path,
     data: bytes,

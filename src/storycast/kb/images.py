@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import FILE_MODE, replace_atomically
+
 WEB_WIDTH = 540
 WEB_QUALITY = 80
 IMG_DIR = "img"
@@ -66,9 +68,7 @@ def _encode(job: ImageJob, site: Path) -> bool:
     buf = io.BytesIO()
     # Baseline (not progressive) JPEG: about five times faster to encode, and these are small.
     img.save(buf, "JPEG", quality=WEB_QUALITY)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, target)
+    replace_atomically(target, buf.getvalue(), mode=FILE_MODE, prefix=f".{target.name}.", suffix=".tmp")
     return True
 
 

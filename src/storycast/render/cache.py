@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..files import replace_atomically
+from ..files import FILE_MODE, replace_atomically
 
 # Bump when drawing code changes output for the same inputs, so stale cache entries are ignored.
 ENGINE_VERSION = "render-1"
@@ -207,19 +207,9 @@ def touch(path: Path) -> None:
         os.utime(path)
 
 
-def _file_mode() -> int:
-    # mkstemp creates 0600 files; outputs get the usual mode (0666 minus the umask) instead.
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_MODE = _file_mode()
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``."""
-    replace_atomically(path, data, mode=_MODE, prefix=f".{path.name}.", suffix=".tmp")
+    replace_atomically(path, data, mode=FILE_MODE, prefix=f".{path.name}.", suffix=".tmp")
 
 
 @contextlib.contextmanager
