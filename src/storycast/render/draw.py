@@ -18,7 +18,7 @@ same spec, files and fonts give the same pixels.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from ..errors import RenderError
 from . import snapshots
 from .images import DEFAULT_MAX_PIXELS
 from .layers import DRAWERS, Frame
+from .layers._base import TextReport as TextReport
 from .spec import FrameSpec
 
 if TYPE_CHECKING:
@@ -52,32 +53,6 @@ class DrawContext:
     logo: Path | None = None
     max_image_pixels: int = DEFAULT_MAX_PIXELS
     timeout: float | None = None  # seconds drawing one frame may take ([render] frame_timeout)
-
-
-@dataclass
-class TextReport:
-    """What one text layer drew: for the manifest, alt text, and the guard's lint rules.
-
-    ``box`` is ``(x, y, w, h)``; ``lines`` are the lines exactly as drawn (an ellipsis included);
-    ``size`` is the chosen font size between ``size_min`` and ``size_max``; ``color`` and
-    ``background`` (the text panel's colour, if any) are hex strings.
-    """
-
-    id: str | None
-    role: str
-    box: tuple[int, int, int, int]
-    lines: list[str]
-    size: int
-    size_min: int
-    size_max: int
-    truncated: bool
-    shrunk_to_min: bool
-    color: str
-    warnings: list[str] = field(default_factory=list)
-    background: str | None = None
-    lang: str = ""
-    direction: str = "ltr"
-    text: str = ""
 
 
 @dataclass

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
-    from .draw import DrawContext, TextReport
+    from .draw import DrawContext
+    from .layers._base import TextReport
     from .spec import FrameSpec
 
 _ELIGIBLE = frozenset({"background", "rect", "circle", "line", "text", "progress"})

@@ -10,7 +10,33 @@ from PIL import Image
 from ._paint import scale_alpha
 
 if TYPE_CHECKING:
-    from ..draw import DrawContext, TextReport
+    from ..draw import DrawContext
+
+
+@dataclass
+class TextReport:
+    """What one text layer drew: for the manifest, alt text, and the guard's lint rules.
+
+    ``box`` is ``(x, y, w, h)``; ``lines`` are the lines exactly as drawn (an ellipsis included);
+    ``size`` is the chosen font size between ``size_min`` and ``size_max``; ``color`` and
+    ``background`` (the text panel's colour, if any) are hex strings.
+    """
+
+    id: str | None
+    role: str
+    box: tuple[int, int, int, int]
+    lines: list[str]
+    size: int
+    size_min: int
+    size_max: int
+    truncated: bool
+    shrunk_to_min: bool
+    color: str
+    warnings: list[str] = field(default_factory=list)
+    background: str | None = None
+    lang: str = ""
+    direction: str = "ltr"
+    text: str = ""
 
 
 @dataclass

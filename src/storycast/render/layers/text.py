@@ -27,7 +27,7 @@ from ..colors import to_hex
 from ..spec import TextBackground, TextLayer
 from ..text import Shadow as TextShadow
 from ..text import TextLayout, TextRequest, draw_text, layout_text
-from ._base import Frame
+from ._base import Frame, TextReport
 from ._paint import fill, rounded_mask
 
 
@@ -107,8 +107,7 @@ def _panel_mask(
 
 
 def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> None:
-    """Lay out and draw ``layer``; append its :class:`~storycast.render.draw.TextReport` to the frame."""
-    from ..draw import TextReport
+    """Lay out and draw ``layer``; append its :class:`~._base.TextReport` to the frame."""
 
     x, y, w, h = layer.box
     role = ROLES[layer.role]

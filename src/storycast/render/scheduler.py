@@ -1,0 +1,171 @@
+"""The drawing part of one render call: which frames to draw, in this process or in ``--jobs``
+worker processes, progress events and results as frames arrive."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import StorycastError
+from . import cache as cache_mod
+from .diagnose import frame_error
+from .finish import contact_sources, finish
+from .jobs import FrameJob, FrameOutput, Pool, contact_job, draw_job, draw_jobs, warm_up
+from .prepare import Prepared, PreparedFrame
+from .results import ProgressEvent, ProgressFn
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from ..project import Project
+
+
+class RenderRun:
+    """The drawing part of one render call: which frames to draw, where, progress, results."""
+
+    def __init__(self, project: Project, fmt: str, progress: ProgressFn | None, total: int) -> None:
+        self.project = project
+        self.store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
+        self.fmt = fmt
+        self.progress = progress
+        self.total = total
+        self.done = 0
+        self.preps: list[Prepared] = []
+        self.todo: list[tuple[Prepared, PreparedFrame]] = []
+        self.pool: Pool | None = None
+        self.meta: dict[Future[Any], list[tuple[Prepared, PreparedFrame]] | Prepared] = {}
+        self.waiting: list[tuple[Prepared, PreparedFrame]] = []  # for the pool, not yet handed out
+        self.remaining: dict[int, int] = {}
+
+    def add(self, prep: Prepared) -> None:
+        """Take one prepared story/language: report its cached frames, queue (or submit) the rest."""
+        self.preps.append(prep)
+        if prep.unchanged is not None:
+            for record in prep.unchanged.get("frames", []):
+                self.done += 1
+                if self.progress is not None:
+                    self.progress(
+                        ProgressEvent(
+                            prep.story.id, prep.lang, record.get("index", 0), True, self.done, self.total
+                        )
+                    )
+        for frame in prep.frames:
+            if frame.state != "miss":
+                self.report(prep, frame, True)
+                continue
+            self.todo.append((prep, frame))
+            if self.pool is not None:
+                self.waiting.append((prep, frame))
+
+    def report(self, prep: Prepared, frame: PreparedFrame, cached: bool) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(
+                ProgressEvent(prep.story.id, prep.lang, frame.plan.index, cached, self.done, self.total)
+            )
+
+    def job(self, prep: Prepared, frame: PreparedFrame) -> FrameJob:
+        cfg = self.project.config
+        return FrameJob(
+            root=str(self.project.root),
+            spec=frame.spec,
+            lang=prep.lang,
+            fmt=self.fmt,
+            quality=cfg.render.quality,
+            logo=cfg.brand.logo,
+            thumb=True,
+            timeout=cfg.render.frame_timeout,
+        )
+
+    def accept(self, prep: Prepared, frame: PreparedFrame, out: FrameOutput | StorycastError) -> None:
+        if isinstance(out, StorycastError):
+            if prep.error is None:
+                prep.error = frame_error(prep.story, prep.lang, frame.plan, out, self.project.config_path)
+        else:
+            frame.output = out
+            frame.payload = out.payload
+            prep.seconds += out.seconds
+        self.report(prep, frame, False)
+
+    def start_pool(self, workers: int, langs: Sequence[str]) -> None:
+        """Draw one frame here, then fork the workers and hand them every frame still to draw.
+
+        The frame drawn first fills this process's caches (fonts at their sizes, the background,
+        the glow and other shared tiles, the opening-layers snapshot); the forked workers
+        inherit them instead of each building its own, which is most of what parallel
+        drawing used to cost on top of serial drawing.
+        """
+        pending = list(self.todo)
+        if len(pending) > 1:
+            warm_up(self.project.root, langs)
+            prep, frame = pending.pop(0)
+            self.draw_here(prep, frame)
+        self.pool = Pool(workers, self.project.root, langs)
+        self.waiting.extend(pending)
+
+    def draw_here(self, prep: Prepared, frame: PreparedFrame) -> None:
+        """Draw one frame in this process."""
+        try:
+            out: FrameOutput | StorycastError = draw_job(self.job(prep, frame))
+        except StorycastError as exc:
+            out = exc
+        self.accept(prep, frame, out)
+
+    def serial(self) -> None:
+        warm_up(self.project.root, sorted({p.lang for p, _ in self.todo}))
+        for prep, frame in self.todo:
+            self.draw_here(prep, frame)
+
+    def flush(self) -> None:
+        """Hand the waiting frames to the pool, one task per frame position of a story.
+
+        Frame n of a story looks alike in every language: same picture, same shapes, same
+        layout boxes. Drawing all its languages in one worker fits the picture once instead of
+        once per worker, and the tasks stay small enough to keep every worker busy.
+        """
+        assert self.pool is not None
+        groups: dict[tuple[str, int], list[tuple[Prepared, PreparedFrame]]] = {}
+        for prep, frame in self.waiting:
+            groups.setdefault((prep.story.id, frame.plan.index), []).append((prep, frame))
+        self.waiting = []
+        for batch in groups.values():
+            fut = self.pool.submit(draw_jobs, [self.job(prep, frame) for prep, frame in batch])
+            self.meta[fut] = batch
+            for prep, _ in batch:
+                self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
+
+    def collect(self) -> None:
+        """Wait for the pool; a story/language whose frames are all drawn gets its contact sheet
+        made there too, while other frames are still drawing."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        assert self.pool is not None
+        pending = set(self.meta)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                entry = self.meta.pop(fut)
+                if not isinstance(entry, list):  # a contact sheet
+                    entry.contact = fut.result()
+                    # Every template was rendered before collecting started (template errors
+                    # have stopped the build by now), so a complete story/language can be
+                    # written while the others are still drawing.
+                    entry.result = finish(self.project, entry, self.store)
+                    continue
+                outputs: list[FrameOutput | StorycastError] = fut.result()
+                for (prep, frame), out in zip(entry, outputs, strict=True):
+                    self.accept(prep, frame, out)
+                    self.remaining[id(prep)] -= 1
+                    if self.remaining[id(prep)] == 0 and prep.error is None:
+                        sheet = self.pool.submit(contact_job, contact_sources(prep))
+                        self.meta[sheet] = prep
+                        pending.add(sheet)
+
+
+def cpu_count() -> int:
+    """CPUs this process may use (for the ``--jobs`` default and messages)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
