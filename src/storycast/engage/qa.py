@@ -37,7 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..content.models import Label, LocalizedTitle, TitleText
 from ..errors import ContentError, StorycastError
-from ..timetable import AtTrigger, CronTrigger, Entry, EntryKind, Occurrence, Trigger, parse_cron
+from ..timetable.cron import parse_cron
+from ..timetable.kinds import EntryKind
+from ..timetable.model import AtTrigger, CronTrigger, Entry, Occurrence, Trigger
 from ..units import parse_duration
 
 if TYPE_CHECKING:
@@ -98,7 +100,7 @@ class QaEvent(BaseModel):
     @classmethod
     def _tz(cls, v: str | None) -> str | None:
         if v is not None:
-            from ..timetable import get_zone
+            from ..timetable.zones import get_zone
 
             get_zone(v)
         return v

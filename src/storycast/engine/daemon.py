@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ..context import Context
     from ..ledger import Ledger
     from ..project import Project
-    from ..timetable import Timetable
+    from ..timetable.table import Timetable
 
 log = logging.getLogger("storycast.daemon")
 
@@ -157,7 +157,7 @@ class Daemon:
             lock.release()
 
     def _load_timetable(self, initial: bool = False) -> Timetable | None:
-        from ..timetable import load_timetable
+        from ..timetable.table import load_timetable
 
         try:
             # Tolerant: a broken schedule file is left out (its rows wait; each tick reports it),
