@@ -124,8 +124,9 @@ def materialize(
             # Its story (event, poll) is broken: plan it with the frames its file seems to have,
             # held; the fix corrects the count (below) and plans the rest.
             cid = occ.ref.partition("@")[0]
-            holds.add(RowFilter(refs=frozenset({cid})), exc)
             broken = project.content.broken_file(cid)
+            # The broken file's own error says where to fix it ("no poll with id 'p'" does not).
+            holds.add(RowFilter(refs=frozenset({cid})), broken.error if broken else exc)
             units = units_of(project, occ, frames=(broken.frames if broken else None) or 1)
             placeholders.add((occ.entry_key, occ.occurrence_key))
         too_long = next((bad for u in units if (bad := oversized(u)) is not None), None)
