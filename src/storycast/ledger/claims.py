@@ -1,0 +1,240 @@
+"""Claims: the sweep of abandoned work, and the atomic claim of due rows under channel limits.
+
+A claim takes a batch of due rows atomically: on SQLite inside ``BEGIN IMMEDIATE`` (one writer at
+a time), on PostgreSQL with ``FOR UPDATE SKIP LOCKED`` (and a per-channel advisory lock when the
+channel has a concurrency or rate limit, so the in-flight count it reads is exact).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, exists, func, insert, literal, not_, or_, select, update
+
+from .base import LedgerBase
+from .rows import WAITING, ChannelLimits, Row, RowFilter, actor, naive
+from .states import DONE, IN_FLIGHT, State
+from .tables import attempt, channel_bucket, event, publication
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+class Claims(LedgerBase):
+    """Sweeping and claiming."""
+
+    # -- sweeping -------------------------------------------------------------------------
+
+    def _owner_dead(self, claimed_by: str | None, token: str | None) -> bool:
+        host, _, pid_text = (claimed_by or "").rpartition(":")
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False  # another machine: only its lease can tell
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return token not in self._live_tokens
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def sweep(self, now: datetime) -> dict[str, int]:
+        """Release abandoned claims, mark abandoned sends ``unknown``, and late rows ``missed``."""
+        p = publication
+        n = naive(now)
+        counts = {"released": 0, "unknown": 0, "missed": 0}
+
+        def run(c: Connection) -> None:
+            stuck = c.execute(
+                select(p.c.id, p.c.state, p.c.claimed_by, p.c.claim_token, p.c.lease_until_utc).where(
+                    p.c.state.in_([s.value for s in IN_FLIGHT])
+                )
+            ).all()
+            for rid, state, owner, token, lease in stuck:
+                if not ((lease is not None and lease < n) or self._owner_dead(owner, token)):
+                    continue
+                if state == State.SENDING:
+                    c.execute(
+                        update(p)
+                        .where(p.c.id == rid, p.c.state == state, p.c.claim_token == token)
+                        .values(
+                            state=State.UNKNOWN.value,
+                            reason="the process publishing it stopped during the platform call",
+                            updated_utc=n,
+                        )
+                    )
+                    c.execute(
+                        update(attempt)
+                        .where(attempt.c.publication_id == rid, attempt.c.outcome == "sending")
+                        .values(outcome="unknown", finished_utc=n, detail="sender stopped mid-call")
+                    )
+                    counts["unknown"] += 1
+                else:
+                    c.execute(
+                        update(p)
+                        .where(p.c.id == rid, p.c.state == state, p.c.claim_token == token)
+                        .values(state=State.PLANNED.value, claim_token=None, claimed_by=None, updated_utc=n)
+                    )
+                    counts["released"] += 1
+            missed = c.execute(
+                update(p)
+                .where(p.c.state == State.PLANNED.value, p.c.deadline_utc < n)
+                .values(
+                    state=State.MISSED.value,
+                    reason=case(
+                        (
+                            p.c.reason.like(WAITING + "%"),
+                            literal("not published within its grace window; it was ") + p.c.reason,
+                        ),
+                        else_=literal("not published within its grace window"),
+                    ),
+                    updated_utc=n,
+                )
+                .returning(p.c.id)
+            ).all()
+            counts["missed"] = len(missed)
+            if missed:
+                c.execute(
+                    insert(event),
+                    [{"at_utc": n, "publication_id": r[0], "action": "missed", "detail": ""} for r in missed],
+                )
+
+        self._write(run)
+        return counts
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def _eligible(self, now: datetime, only_entry: str | None = None) -> Any:
+        p = publication
+        prev = publication.alias("prev")
+        earlier_open = exists().where(
+            prev.c.entry_key == p.c.entry_key,
+            prev.c.occurrence_key == p.c.occurrence_key,
+            prev.c.channel == p.c.channel,
+            prev.c.lang == p.c.lang,
+            prev.c.frame < p.c.frame,
+            prev.c.state.notin_([s.value for s in DONE]),
+        )
+        cond = and_(
+            p.c.state == State.PLANNED.value,
+            p.c.due_utc <= now,
+            p.c.deadline_utc >= now,
+            or_(p.c.next_attempt_utc.is_(None), p.c.next_attempt_utc <= now),
+            ~earlier_open,
+        )
+        if only_entry is not None:
+            cond = and_(cond, p.c.entry_key == only_entry)
+        return cond
+
+    def claim(
+        self,
+        now: datetime,
+        limit: int,
+        limits: dict[str, ChannelLimits] | None = None,
+        *,
+        only_entry: str | None = None,
+        within: Callable[[Connection, list[Row]], None] | None = None,
+        exclude: RowFilter | None = None,
+    ) -> list[Row]:
+        """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits.
+
+        ``within(conn, rows)`` runs inside the claim's transaction when rows were claimed: a queue
+        defers their jobs there (transactional outbox), so a claim never outlives its hand-over.
+        ``exclude``: rows not to claim (held back by a broken file or channel).
+        """
+        p = publication
+        n = naive(now)
+        token = uuid.uuid4().hex
+        owner = actor()
+        limits = limits or {}
+
+        def take(c: Connection, cond: Any, ch: str, want: int) -> list[Row]:
+            lim = limits.get(ch, ChannelLimits())
+            if lim.concurrency is not None or lim.rate_per_minute is not None:
+                if self.dialect == "postgresql":
+                    c.execute(select(func.pg_advisory_xact_lock(func.hashtext("storycast-claim:" + ch))))
+                if lim.concurrency is not None:
+                    in_flight = p.c.state.in_([s.value for s in IN_FLIGHT])
+                    busy = c.execute(select(func.count()).where(p.c.channel == ch, in_flight)).scalar_one()
+                    want = min(want, lim.concurrency - busy)
+                if lim.rate_per_minute is not None and want > 0:
+                    want = self._take_tokens(c, ch, lim.rate_per_minute, want, n)
+            if want <= 0:
+                return []
+            pick = select(p.c.id).where(cond, p.c.channel == ch).order_by(p.c.due_utc, p.c.id).limit(want)
+            if self.dialect == "postgresql":
+                pick = pick.with_for_update(skip_locked=True, of=p)
+            # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): PostgreSQL may
+            # re-run a locking subquery per row and overshoot the limit.
+            ids = [r[0] for r in c.execute(pick)]
+            if not ids:
+                return []
+            got = c.execute(
+                update(p)
+                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
+                .values(
+                    state=State.CLAIMED.value,
+                    claim_token=token,
+                    claimed_by=owner,
+                    lease_until_utc=n + CLAIM_LEASE,
+                    updated_utc=n,
+                )
+                .returning(*p.c)
+            ).all()
+            return [Row.from_mapping(r._mapping) for r in got]
+
+        def run(c: Connection) -> list[Row]:
+            cond = self._eligible(n, only_entry)
+            if exclude:
+                cond = and_(cond, not_(exclude.condition()))
+            channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct()))
+            claimed: list[Row] = []
+            # A fair share per channel first, so one channel's backlog never holds back the
+            # others' posts for a whole batch; then whatever room is left, channel by channel.
+            share = -(-limit // max(len(channels), 1))
+            hungry: list[str] = []
+            for ch in channels:
+                got = take(c, cond, ch, min(share, limit - len(claimed)))
+                claimed.extend(got)
+                if len(got) == share:
+                    hungry.append(ch)
+            for ch in hungry:
+                if len(claimed) >= limit:
+                    break
+                claimed.extend(take(c, cond, ch, limit - len(claimed)))
+            if within is not None and claimed:
+                within(c, claimed)
+            return claimed
+
+        rows = self._write(run)
+        if rows:
+            self._live_tokens.add(token)
+        rows.sort(key=lambda r: (r.due_utc, r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame))
+        return rows
+
+    def _take_tokens(self, c: Connection, ch: str, per_minute: float, want: int, n: datetime) -> int:
+        b = channel_bucket
+        capacity = max(1.0, per_minute)
+        row = c.execute(select(b.c.tokens, b.c.updated_utc).where(b.c.channel == ch)).first()
+        if row is None:
+            tokens = capacity
+            c.execute(self._insert_ignore(b).values(channel=ch, tokens=tokens, updated_utc=n))
+        else:
+            elapsed = max((n - row[1]).total_seconds(), 0.0)
+            tokens = min(capacity, row[0] + elapsed * per_minute / 60.0)
+        take = min(want, int(tokens))
+        c.execute(update(b).where(b.c.channel == ch).values(tokens=tokens - take, updated_utc=n))
+        return take
+
+    def release_token(self, token: str) -> None:
+        """Forget a claim token once this process has finished with its rows."""
+        self._live_tokens.discard(token)

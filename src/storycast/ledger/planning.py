@@ -1,0 +1,175 @@
+"""Planning: inserting the timetable's units, correcting and cancelling planned rows, held rows,
+and the read queries over publication rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, func, not_, or_, select, update
+
+from .base import LedgerBase
+from .rows import WAITING, Row, RowFilter, Unit, _like_prefix, aware, naive
+from .states import State
+from .tables import publication
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+class Planning(LedgerBase):
+    """Rows before anything claims them, and queries over all rows."""
+
+    def insert_units(self, units: Sequence[dict[str, Any]], now: datetime) -> int:
+        """Insert publication rows if absent (``ON CONFLICT DO NOTHING``); return how many were new."""
+        if not units:
+            return 0
+        stamp = naive(now)
+        rows = []
+        for u in units:
+            r = dict(u)
+            r["due_utc"] = naive(r["due_utc"])
+            r["deadline_utc"] = naive(r["deadline_utc"])
+            r.setdefault("label", "")
+            r.setdefault("source", "")
+            r.update(state=State.PLANNED.value, attempts=0, created_utc=stamp, updated_utc=stamp)
+            rows.append(r)
+
+        def run(c: Connection) -> int:
+            total = 0
+            stmt = self._insert_ignore(publication).returning(publication.c.id)
+            for i in range(0, len(rows), 500):
+                total += len(c.execute(stmt, rows[i : i + 500]).all())
+            return total
+
+        return int(self._write(run))
+
+    def existing_units(
+        self, due_from: datetime, due_to: datetime
+    ) -> dict[tuple[str, str, str, str, int], Unit]:
+        """Unit key -> what the ledger holds for it, for rows due in [due_from, due_to)."""
+        p = publication
+
+        def run(c: Connection) -> dict[tuple[str, str, str, str, int], Unit]:
+            q = select(
+                p.c.entry_key,
+                p.c.occurrence_key,
+                p.c.channel,
+                p.c.lang,
+                p.c.frame,
+                p.c.state,
+                p.c.frame_total,
+                p.c.ref,
+                p.c.source,
+            ).where(p.c.due_utc >= naive(due_from), p.c.due_utc < naive(due_to))
+            return {(r[0], r[1], r[2], r[3], r[4]): Unit(r[5], r[6], r[7], r[8]) for r in c.execute(q)}
+
+        return self._read(run)
+
+    def set_frame_totals(self, totals: dict[tuple[str, str, str, str, int], int], now: datetime) -> int:
+        """Correct ``frame_total`` of planned rows whose story gained or lost frames."""
+        p = publication
+
+        def run(c: Connection) -> int:
+            n = 0
+            for (e, o, ch, lang, frame), total in totals.items():
+                n += c.execute(
+                    update(p)
+                    .where(
+                        p.c.entry_key == e,
+                        p.c.occurrence_key == o,
+                        p.c.channel == ch,
+                        p.c.lang == lang,
+                        p.c.frame == frame,
+                        p.c.state == State.PLANNED.value,
+                    )
+                    .values(frame_total=total, updated_utc=naive(now))
+                ).rowcount
+            return n
+
+        return int(self._write(run)) if totals else 0
+
+    # -- held rows (a broken file or channel) -------------------------------------------------
+
+    def mark_waiting(self, held: RowFilter, reason: str, now: datetime) -> int:
+        """Give due planned rows matching ``held`` the reason they wait; return how many wait.
+
+        The rows stay ``planned`` (a fix lets them go out within their grace window); the
+        reason is what ``storycast status`` shows until then.
+        """
+        p = publication
+        n = naive(now)
+        text = WAITING + reason
+        due = and_(
+            p.c.state == State.PLANNED.value, p.c.due_utc <= n, p.c.deadline_utc >= n, held.condition()
+        )
+
+        def run(c: Connection) -> int:
+            c.execute(
+                update(p)
+                .where(due, or_(p.c.reason.is_(None), p.c.reason != text))
+                .values(reason=text, updated_utc=n)
+            )
+            return int(c.execute(select(func.count()).where(due)).scalar_one())
+
+        return int(self._write(run)) if held else 0
+
+    def clear_waiting(self, held: RowFilter) -> int:
+        """Forget the waiting reason of planned rows no longer held (their file was fixed)."""
+        p = publication
+        cond = and_(p.c.state == State.PLANNED.value, _like_prefix(p.c.reason, WAITING))
+        if held:
+            cond = and_(cond, not_(held.condition()))
+        return int(self._write(lambda c: c.execute(update(p).where(cond).values(reason=None)).rowcount))
+
+    def count_waiting(self, now: datetime) -> int:
+        """Due planned rows that wait for a fix (what ``publish --due`` reports as waiting)."""
+        p = publication
+        n = naive(now)
+        cond = and_(
+            p.c.state == State.PLANNED.value,
+            p.c.due_utc <= n,
+            p.c.deadline_utc >= n,
+            _like_prefix(p.c.reason, WAITING),
+        )
+        return int(self._read(lambda c: c.execute(select(func.count()).where(cond)).scalar_one()))
+
+    # -- queries --------------------------------------------------------------------------
+
+    def rows(self, *where: Any, order: Any = None, limit: int | None = None) -> list[Row]:
+        """Rows matching SQLAlchemy conditions on :data:`publication` (its columns as ``publication.c``)."""
+        p = publication
+
+        def run(c: Connection) -> list[Row]:
+            q = select(*p.c).where(*where).order_by(*(order or (p.c.due_utc, p.c.id)))
+            if limit is not None:
+                q = q.limit(limit)
+            return [Row.from_mapping(r._mapping) for r in c.execute(q)]
+
+        return self._read(run)
+
+    def counts(self) -> dict[str, int]:
+        p = publication
+        return self._read(
+            lambda c: {s: n for s, n in c.execute(select(p.c.state, func.count()).group_by(p.c.state))}
+        )
+
+    def next_due(self, now: datetime, exclude: RowFilter | None = None) -> datetime | None:
+        """The earliest time a planned row becomes claimable (for the daemon's sleep).
+
+        ``exclude``: rows held back (a broken file): they do not wake the daemon; a fix does.
+        """
+        p = publication
+
+        def run(c: Connection) -> datetime | None:
+            t = func.coalesce(p.c.next_attempt_utc, p.c.due_utc)
+            cond = and_(p.c.state == State.PLANNED.value, p.c.deadline_utc >= naive(now))
+            if exclude:
+                cond = and_(cond, not_(exclude.condition()))
+            v = c.execute(select(func.min(t)).where(cond)).scalar()
+            if isinstance(v, str):  # SQLite returns min() of a coalesce as text
+                v = datetime.fromisoformat(v)
+            return aware(v)
+
+        return self._read(run)

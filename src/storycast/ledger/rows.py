@@ -1,0 +1,191 @@
+"""The ledger's value types: rows, unit keys, filters and queries, and its time conventions.
+
+Times are stored naive UTC (:func:`naive`) and handed out aware (:func:`aware`). Nothing here
+opens a connection; :class:`RowFilter` and :class:`RowQuery` turn into SQL conditions only
+inside the ledger's own methods.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import false, or_
+
+from .tables import publication
+
+
+def naive(dt: datetime) -> datetime:
+    """Aware -> naive UTC (how the ledger stores times)."""
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def aware(dt: datetime | None) -> datetime | None:
+    return None if dt is None else (dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt)
+
+
+def actor() -> str:
+    """``host:pid`` of this process, stored with claims and attempts."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Row:
+    """One publication row, with aware UTC times."""
+
+    id: int
+    entry_key: str
+    occurrence_key: str
+    channel: str
+    lang: str
+    frame: int
+    frame_total: int
+    kind: str
+    ref: str
+    label: str
+    source: str
+    due_utc: datetime
+    deadline_utc: datetime
+    state: str
+    reason: str | None
+    retryable: bool | None
+    attempts: int
+    next_attempt_utc: datetime | None
+    claim_token: str | None
+    claimed_by: str | None
+    lease_until_utc: datetime | None
+    frame_sha256: str | None
+    idempotency_key: str | None
+    remote_id: str | None
+    remote_url: str | None
+    published_utc: datetime | None
+    expires_utc: datetime | None
+    created_utc: datetime
+    updated_utc: datetime
+    checked_utc: datetime | None
+
+    @classmethod
+    def from_mapping(cls, m: Any) -> Row:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            v = m[f.name]
+            values[f.name] = aware(v) if isinstance(v, datetime) else v
+        return cls(**values)
+
+    @property
+    def group(self) -> tuple[str, str, str, str]:
+        """The frames of one story in one language on one channel share this."""
+        return (self.entry_key, self.occurrence_key, self.channel, self.lang)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, datetime) else v
+        for private in ("claim_token",):
+            out.pop(private, None)
+        return out
+
+
+@dataclass(frozen=True)
+class ChannelLimits:
+    """How much one channel may take: rows in flight at once, and a token bucket."""
+
+    concurrency: int | None = None
+    rate_per_minute: float | None = None
+
+
+WAITING = "waiting for a fix: "  # the reason of a planned row held back by a broken file or channel
+
+
+def _like_prefix(column: Any, prefix: str) -> Any:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(escaped + "%", escape="\\")
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Rows that belong to something broken: a content id, a schedule file, an entry, a channel.
+
+    A row matches when any field matches. ``refs`` are content ids; a Q&A announcement's ref
+    (``weekly-qa@20261203T1700Z.T-1h``) matches its event's id.
+    """
+
+    refs: frozenset[str] = frozenset()
+    sources: frozenset[str] = frozenset()  # schedule files relative to the project (schedules/x.yaml)
+    entries: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    ids: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.refs or self.sources or self.entries or self.channels or self.ids)
+
+    def __or__(self, other: RowFilter) -> RowFilter:
+        return RowFilter(
+            self.refs | other.refs,
+            self.sources | other.sources,
+            self.entries | other.entries,
+            self.channels | other.channels,
+            self.ids | other.ids,
+        )
+
+    def matches(self, ref: str, source: str, entry_key: str, channel: str) -> bool:
+        """Whether a row with these values matches (in Python, like :meth:`condition` in SQL)."""
+        return (
+            ref in self.refs
+            or ref.partition("@")[0] in self.refs
+            or source.rpartition(":")[0] in self.sources
+            or entry_key in self.entries
+            or channel in self.channels
+        )
+
+    def condition(self) -> Any:
+        """The SQL condition on :data:`publication` (False when the filter is empty)."""
+        p = publication
+        parts: list[Any] = []
+        if self.refs:
+            parts.append(p.c.ref.in_(sorted(self.refs)))
+            parts.extend(_like_prefix(p.c.ref, r + "@") for r in sorted(self.refs))
+        parts.extend(_like_prefix(p.c.source, s + ":") for s in sorted(self.sources))
+        if self.entries:
+            parts.append(p.c.entry_key.in_(sorted(self.entries)))
+        if self.channels:
+            parts.append(p.c.channel.in_(sorted(self.channels)))
+        if self.ids:
+            parts.append(p.c.id.in_(sorted(self.ids)))
+        return or_(*parts) if parts else false()
+
+
+_KEY_HINTS = {
+    "entry_key": "give the entry a shorter id: (or its schedule file a shorter name)",
+    "occurrence_key": "use shorter phase names in announce:",
+    "ref": "use a shorter id for the story, event or poll",
+    "channel": "use a shorter channel name in storycast.toml",
+    "lang": "use a shorter language code",
+    "kind": "use a shorter entry kind name",
+}
+
+
+def oversized(unit: dict[str, Any]) -> tuple[str, str, int] | None:
+    """(field, hint, limit) of the first key field of ``unit`` too long for its column, or None.
+
+    PostgreSQL refuses such a value (and with it the whole batch), SQLite would store it; checking
+    first makes both behave the same, and lets the caller hold that one occurrence.
+    """
+    for name, hint in _KEY_HINTS.items():
+        limit = getattr(publication.c[name].type, "length", None)
+        if limit is not None and len(str(unit[name])) > limit:
+            return name, hint, limit
+    return None
+
+
+class Unit(NamedTuple):
+    """What the ledger holds for one unit key (see :meth:`Ledger.existing_units`)."""
+
+    state: str
+    frame_total: int
+    ref: str
+    source: str

@@ -1,0 +1,395 @@
+"""The send protocol: every change of a claimed row up to its result, and the attempt log.
+
+Every change is a compare-and-set (``WHERE state = … AND claim_token = …``), so a process that
+lost its claim (lease ended, row cancelled) changes nothing. The attempt is committed *before*
+the platform is called (:meth:`Sending.begin_send`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, func, insert, literal, select, update
+
+from .base import LedgerBase
+from .rows import WAITING, Row, actor, naive
+from .states import IN_FLIGHT, State
+from .tables import attempt, event, publication
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+SEND_LEASE = timedelta(minutes=30)
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))  # then failed
+
+
+# -- statements of the send path, built once ------------------------------------------------
+# Every published frame runs begin_send and finish; building their statements per call (and
+# computing SQLAlchemy's cache key for each) cost more CPU than the database round trips.
+
+
+_ATTEMPT_COLUMNS = (
+    "publication_id",
+    "attempt_no",
+    "started_utc",
+    "outcome",
+    "actor",
+    "idempotency_key",
+    "forced",
+    "detail",
+)
+
+
+@dataclass(frozen=True)
+class _SendStatements:
+    begin: Any  # UPDATE publication ... RETURNING attempts
+    attempt: Any  # INSERT INTO attempt
+    begin_one: Any  # PostgreSQL: both in one statement (a data-modifying CTE), one round trip
+
+
+@functools.cache
+def _send_statements() -> _SendStatements:
+    p = publication
+    begin = (
+        update(p)
+        .where(
+            p.c.id == bindparam("b_id"),
+            p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+            p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
+        )
+        .values(
+            state=State.SENDING.value,
+            attempts=p.c.attempts + 1,
+            idempotency_key=bindparam("v_key"),
+            frame_sha256=bindparam("v_sha"),
+            lease_until_utc=bindparam("v_lease"),
+            updated_utc=bindparam("v_now"),
+        )
+        .returning(p.c.attempts)
+    )
+    sent = begin.returning(p.c.id).cte("sent")
+    a = attempt.c
+    begin_one = (
+        insert(attempt)
+        .from_select(
+            list(_ATTEMPT_COLUMNS),
+            select(
+                sent.c.id,
+                sent.c.attempts,
+                bindparam("v_now", type_=a.started_utc.type),
+                literal("sending", type_=a.outcome.type),
+                bindparam("a_actor", type_=a.actor.type),
+                bindparam("v_key", type_=a.idempotency_key.type),
+                bindparam("a_forced", type_=a.forced.type),
+                bindparam("a_detail", type_=a.detail.type),
+            ),
+        )
+        .returning(a.attempt_no)
+    )
+    return _SendStatements(begin=begin, attempt=insert(attempt), begin_one=begin_one)
+
+
+@functools.cache
+def _finish_statement(keys: tuple[str, ...]) -> Any:
+    p = publication
+    return (
+        update(p)
+        .where(
+            p.c.id == bindparam("b_id"),
+            p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
+            p.c.state.in_([s.value for s in (*IN_FLIGHT, State.UNKNOWN)]),
+        )
+        .values({k: bindparam(f"v_{k}") for k in keys})
+    )
+
+
+@functools.cache
+def _close_attempt_statement(keys: tuple[str, ...]) -> Any:
+    return (
+        update(attempt)
+        .where(attempt.c.publication_id == bindparam("b_id"), attempt.c.attempt_no == bindparam("b_no"))
+        .values({k: bindparam(f"a_{k}") for k in keys})
+    )
+
+
+@functools.cache
+def _finish_one_statement(keys: tuple[str, ...], closing: tuple[str, ...]) -> Any:
+    """PostgreSQL: the row's result and its attempt's close in one statement; selects 1 or 0."""
+    done = _finish_statement(keys).returning(publication.c.id).cte("done")
+    close = (
+        _close_attempt_statement(closing).where(attempt.c.publication_id.in_(select(done.c.id))).cte("closed")
+    )
+    return select(func.count()).select_from(done).add_cte(close)
+
+
+class Sending(LedgerBase):
+    """A claimed row's way to its result."""
+
+    # -- the send protocol ----------------------------------------------------------------
+
+    def mark_rendering(self, rows: Sequence[Row], now: datetime) -> None:
+        p = publication
+        ids = [r.id for r in rows]
+        if not ids:
+            return
+        token = rows[0].claim_token
+
+        def run(c: Connection) -> None:
+            c.execute(
+                update(p)
+                .where(self.ids_in(p.c.id, ids), p.c.state == State.CLAIMED.value, p.c.claim_token == token)
+                .values(state=State.RENDERING.value, updated_utc=naive(now))
+            )
+
+        self._write(run)
+
+    def begin_send(
+        self,
+        row: Row,
+        now: datetime,
+        *,
+        idempotency_key: str,
+        frame_sha256: str | None,
+        forced: bool = False,
+        detail: str | None = None,
+    ) -> int | None:
+        """CAS the row to ``sending`` and commit its attempt record; None when the claim was lost."""
+        n = naive(now)
+        stmts = _send_statements()
+        params = {
+            "b_id": row.id,
+            "b_token": row.claim_token,
+            "v_key": idempotency_key,
+            "v_sha": frame_sha256,
+            "v_lease": n + SEND_LEASE,
+            "v_now": n,
+        }
+        extra = {"a_actor": actor(), "a_forced": forced, "a_detail": detail}
+        if self.dialect == "postgresql":
+            found = self._write_one(lambda c: c.execute(stmts.begin_one, {**params, **extra}).first())
+            return None if found is None else int(found[0])
+
+        def run(c: Connection) -> int | None:
+            res = c.execute(stmts.begin, params).first()
+            if res is None:
+                return None
+            no = int(res[0])
+            c.execute(
+                stmts.attempt,
+                {
+                    "publication_id": row.id,
+                    "attempt_no": no,
+                    "started_utc": n,
+                    "outcome": "sending",
+                    "actor": extra["a_actor"],
+                    "idempotency_key": idempotency_key,
+                    "forced": forced,
+                    "detail": detail,
+                },
+            )
+            return no
+
+        return self._write(run)
+
+    def finish(
+        self,
+        row: Row,
+        attempt_no: int | None,
+        now: datetime,
+        state: State,
+        *,
+        reason: str | None = None,
+        retryable: bool | None = None,
+        next_attempt: datetime | None = None,
+        remote_id: str | None = None,
+        remote_url: str | None = None,
+        request_id: str | None = None,
+        expires: datetime | None = None,
+        outcome: str | None = None,
+        detail: str | None = None,
+    ) -> bool:
+        """CAS the claimed/sending row to its result and close its attempt; False if the claim was lost."""
+        n = naive(now)
+        values: dict[str, Any] = {
+            "state": state.value,
+            "reason": reason,
+            "retryable": retryable,
+            "updated_utc": n,
+        }
+        if state in (State.PUBLISHED, State.HANDED_OFF):
+            values.update(remote_id=remote_id, remote_url=remote_url, published_utc=n)
+            values["expires_utc"] = naive(expires) if expires else None
+        if state != State.UNKNOWN:
+            values.update(claim_token=None, lease_until_utc=None)
+        if next_attempt is not None:
+            values["next_attempt_utc"] = naive(next_attempt)
+            grace = row.deadline_utc - row.due_utc
+            values["deadline_utc"] = max(naive(row.deadline_utc), naive(next_attempt) + grace)
+
+        keys = tuple(sorted(values))
+        params = {"b_id": row.id, "b_token": row.claim_token, **{f"v_{k}": v for k, v in values.items()}}
+        closing: dict[str, Any] = {}
+        if attempt_no is not None:
+            closing = {
+                "outcome": outcome or state.value,
+                "finished_utc": n,
+                "remote_id": remote_id,
+                "request_id": request_id,
+            }
+            note = detail if detail is not None else reason
+            if note is not None:  # keep what begin_send wrote (e.g. "forced past lint: …")
+                closing["detail"] = note
+            params.update({"b_no": attempt_no, **{f"a_{k}": v for k, v in closing.items()}})
+        if self.dialect == "postgresql":
+            if not closing:
+                return bool(self._write_one(lambda c: c.execute(_finish_statement(keys), params).rowcount))
+            stmt = _finish_one_statement(keys, tuple(sorted(closing)))
+            return bool(self._write_one(lambda c: c.execute(stmt, params).scalar()))
+
+        def run(c: Connection) -> bool:
+            if not c.execute(_finish_statement(keys), params).rowcount:
+                return False
+            if closing:
+                c.execute(_close_attempt_statement(tuple(sorted(closing))), params)
+            return True
+
+        return bool(self._write(run))
+
+    def fail_unsent(self, rows: Sequence[Row], now: datetime, reason: str, *, action: str = "failed") -> None:
+        """Fail claimed rows before any platform call (render or lint problems), with an event each."""
+        p = publication
+        n = naive(now)
+
+        def run(c: Connection) -> None:
+            for r in rows:
+                done = c.execute(
+                    update(p)
+                    .where(
+                        p.c.id == r.id,
+                        p.c.claim_token == r.claim_token,
+                        p.c.state.in_([s.value for s in IN_FLIGHT]),
+                    )
+                    .values(
+                        state=State.FAILED.value,
+                        reason=reason,
+                        retryable=False,
+                        claim_token=None,
+                        lease_until_utc=None,
+                        updated_utc=n,
+                    )
+                ).rowcount
+                if done:
+                    c.execute(
+                        insert(event).values(at_utc=n, publication_id=r.id, action=action, detail=reason)
+                    )
+
+        self._write(run)
+
+    def release(self, rows: Sequence[Row], now: datetime) -> None:
+        """Give claimed (not yet sending) rows back to ``planned`` (a stop request, a frame count change)."""
+        p = publication
+
+        def run(c: Connection) -> None:
+            for r in rows:
+                c.execute(
+                    update(p)
+                    .where(
+                        p.c.id == r.id,
+                        p.c.claim_token == r.claim_token,
+                        p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+                    )
+                    .values(
+                        state=State.PLANNED.value, claim_token=None, claimed_by=None, updated_utc=naive(now)
+                    )
+                )
+
+        self._write(run)
+
+    def block_followers(self, row: Row, now: datetime) -> int:
+        """Fail the later frames of a group whose frame ``row.frame`` failed for good."""
+        p = publication
+        n = naive(now)
+        reason = f"frame {row.frame} of this story did not publish (row {row.id})"
+
+        def run(c: Connection) -> int:
+            got = c.execute(
+                update(p)
+                .where(
+                    p.c.entry_key == row.entry_key,
+                    p.c.occurrence_key == row.occurrence_key,
+                    p.c.channel == row.channel,
+                    p.c.lang == row.lang,
+                    p.c.frame > row.frame,
+                    p.c.state == State.PLANNED.value,
+                )
+                .values(state=State.FAILED.value, reason=reason, retryable=True, updated_utc=n)
+                .returning(p.c.id)
+            ).all()
+            if got:
+                c.execute(
+                    insert(event),
+                    [
+                        {"at_utc": n, "publication_id": g[0], "action": "blocked", "detail": reason}
+                        for g in got
+                    ],
+                )
+            return len(got)
+
+        return int(self._write(run))
+
+    def add_event(self, publication_id: int | None, action: str, detail: Any, now: datetime) -> None:
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)
+        self._write(
+            lambda c: c.execute(
+                insert(event).values(
+                    at_utc=naive(now), publication_id=publication_id, action=action, detail=text
+                )
+            )
+        )
+
+    def hold(self, row: Row, now: datetime, reason: str) -> bool:
+        """Give a claimed (not yet sending) row back to ``planned`` because something it needs is
+        broken; its later frames get the same reason. Nothing was sent. False if the claim was lost."""
+        p = publication
+        n = naive(now)
+        text = WAITING + reason
+
+        def run(c: Connection) -> bool:
+            done = c.execute(
+                update(p)
+                .where(
+                    p.c.id == row.id,
+                    p.c.claim_token == row.claim_token,
+                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+                )
+                .values(
+                    state=State.PLANNED.value,
+                    reason=text,
+                    claim_token=None,
+                    claimed_by=None,
+                    lease_until_utc=None,
+                    updated_utc=n,
+                )
+            ).rowcount
+            if not done:
+                return False
+            c.execute(
+                update(p)
+                .where(
+                    p.c.entry_key == row.entry_key,
+                    p.c.occurrence_key == row.occurrence_key,
+                    p.c.channel == row.channel,
+                    p.c.lang == row.lang,
+                    p.c.frame > row.frame,
+                    p.c.state == State.PLANNED.value,
+                )
+                .values(reason=text, updated_utc=n)
+            )
+            return True
+
+        return bool(self._write(run))
