@@ -40,9 +40,9 @@ from storycast.channels.base import (
     AmbiguousOutcome, Capabilities, Channel, NeedsAuth, PermanentFailure, PublishRequest,
     PublishResult, RetryableFailure,
 )
-from storycast.channels.registry import register_channel_type
-from storycast.engine.frames import Frame, KindSource, register_kind_source
-from storycast.timetable.kinds import EntryKind, register_entry_kind, entry_kinds
+from storycast.engine.frames import Frame, KindSource
+from storycast.hookspecs import hookimpl
+from storycast.timetable.kinds import EntryKind
 
 CARDS = {"card-a": ("en", "es"), "card-b": ("en",)}
 _calls = {"n": 0}
@@ -119,15 +119,23 @@ def _render(project, ref, lang, out_dir):
     return frames
 
 
-register_channel_type(RecorderChannel)
-if "card" not in entry_kinds():
-    register_entry_kind(CardKind())
-register_kind_source("card", KindSource(_frames, _render))
+@hookimpl
+def register_channel_types():
+    return [RecorderChannel]
+
+
+@hookimpl
+def register_entry_kinds():
+    return [CardKind()]
+
+
+@hookimpl
+def register_kind_sources():
+    return {"card": KindSource(_frames, _render)}
 '''
 
 
 PLUGIN_DIR = install_plugin("sc_testplugin", "recorder", PLUGIN)
-import sc_testplugin  # noqa: E402,F401  (registers the recorder channel and the card kind)
 
 
 def subprocess_env(db_url: str, **extra: str) -> dict[str, str]:

@@ -24,4 +24,7 @@ def install_plugin(module: str, entry_point: str, source: str) -> Path:
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(f"[storycast]\n{entry_point} = {module}\n")
     sys.path.insert(0, str(root))
+    from storycast import plugins
+
+    plugins.reload()  # the manager may have loaded already in this process: find the new entry point
     return root

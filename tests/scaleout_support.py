@@ -46,7 +46,7 @@ import time
 import psycopg
 
 from storycast.channels.base import Capabilities, Channel, PermanentFailure, PublishRequest, PublishResult
-from storycast.channels.registry import register_channel_type
+from storycast.hookspecs import hookimpl
 
 _local = threading.local()
 _gate_open = threading.Event()  # set once SC_HOLD_UNTIL_PIDS processes have made a call
@@ -116,7 +116,9 @@ class PgRecorderChannel(Channel):
         return PublishResult(remote_id="pg-" + row[0][:12]) if row else None
 
 
-register_channel_type(PgRecorderChannel)
+@hookimpl
+def register_channel_types():
+    return [PgRecorderChannel]
 '''
 
 CALL_TABLES = """

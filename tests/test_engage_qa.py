@@ -263,11 +263,10 @@ def test_example_project_schedules_qa_and_csat(run_cli) -> None:
     assert ("qa", "weekly-qa") in kinds and ("poll", "csat-weekly") in kinds
 
 
-def test_registering_the_qa_and_poll_sources_twice_is_harmless() -> None:
-    from storycast.engage.frames import register_sources
+def test_loading_the_qa_and_poll_sources_twice_is_harmless() -> None:
+    from storycast import plugins
     from storycast.engine.frames import source_for
 
-    register_sources()
     first = source_for("qa")
-    register_sources()  # a second import path (plugin reload, worker restart) must not raise
-    assert source_for("qa") is first
+    plugins.reload()  # a second load (plugin reload, worker restart) must not raise
+    assert source_for("qa") is first and source_for("poll") is not None

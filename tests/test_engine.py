@@ -240,14 +240,21 @@ def test_local_channel_unknown_is_reconciled_by_lookup(tmp_path: Path, db_url: s
                 raise AmbiguousOutcome("lost the answer")
             return super().publish(request)
 
-    from storycast.channels import registry
+    from storycast import plugins
+    from storycast.channels import plugin as builtin_channels
+    from storycast.hookspecs import hookimpl
 
-    original = registry._TYPES["local"]
-    registry._TYPES["local"] = registry.Registered(Flaky, "test")
+    class FlakyLocal:  # the built-in channel types, with Flaky as "local"
+        @hookimpl
+        def register_channel_types(self):  # type: ignore[no-untyped-def]
+            return [Flaky if c is LocalChannel else c for c in builtin_channels.register_channel_types()]
+
+    plugins.remove("storycast.channels.plugin")
+    plugins.add(FlakyLocal(), name="flaky-local")
     try:
         report = tick(project, ctx, T0, options=TickOptions(reconcile=False))
     finally:
-        registry._TYPES["local"] = original
+        plugins.reload()
     assert [i.outcome for i in report.items] == ["unknown"]
     # The next tick asks the (authoritative) feed, finds the post, and carries on with frame 2.
     report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=1)))
@@ -618,7 +625,15 @@ def test_a_channel_lookup_that_crashes_does_not_stop_the_tick(
         channels: [rec]
         grace: 30m
     """
-    registry.register_channel_type(Shaky, "test")
+    from storycast import plugins
+    from storycast.hookspecs import hookimpl
+
+    class ShakyPlugin:
+        @hookimpl
+        def register_channel_types(self):  # type: ignore[no-untyped-def]
+            return [Shaky]
+
+    plugins.add(ShakyPlugin(), name="shaky")
     try:
         extra = f'[channels.sh]\ntype = "shaky"\nlog_dir = "{tmp_path / "sh"}"\n'
         root = make_engine_project(tmp_path / "p", {"one.yaml": schedule}, extra_toml=extra)
@@ -628,6 +643,6 @@ def test_a_channel_lookup_that_crashes_does_not_stop_the_tick(
         monkeypatch.delenv("SC_MODE")
         report = tick(project, ctx, at(ctx, T0 + timedelta(minutes=11)))  # reconcile asks, and fails
     finally:
-        registry._TYPES.pop("shaky", None)
+        plugins.remove("shaky")
     assert report.count("published") == 5 and report.reconciled == 0
     assert states(project) == {"unknown": 1, "planned": 4, "published": 5}

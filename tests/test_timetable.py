@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from storycast.errors import ScheduleError
+from storycast import plugins
+from storycast.errors import ConfigError, ScheduleError
+from storycast.hookspecs import hookimpl
 from storycast.project import Project
-from storycast.timetable import (
-    EntryKind,
-    Occurrence,
-    Timetable,
-    load_timetable,
-    register_entry_kind,
-    unregister_entry_kind,
-)
+from storycast.timetable import EntryKind, Occurrence, Timetable, load_timetable
+from storycast.timetable.kinds import entry_kinds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -562,11 +558,17 @@ class _EchoKind(EntryKind):
             yield entry.occurrence(local, phase="live", label=f"{entry.label}: live")
 
 
+class _EchoPlugin:
+    @hookimpl
+    def register_entry_kinds(self):
+        return [_EchoKind()]
+
+
 @pytest.fixture
 def echo_kind():
-    register_entry_kind(_EchoKind())
+    plugins.add(_EchoPlugin(), name="echo-test")
     yield
-    unregister_entry_kind("echo")
+    plugins.remove("echo-test")
 
 
 def test_registered_kind_produces_several_occurrences(project, echo_kind):
@@ -592,8 +594,12 @@ def test_kind_option_keys_are_only_allowed_for_that_kind(project, echo_kind):
 
 
 def test_duplicate_kind_registration_fails(echo_kind):
-    with pytest.raises(ValueError, match="already registered"):
-        register_entry_kind(_EchoKind())
+    plugins.add(_EchoPlugin(), name="echo-again")
+    try:
+        with pytest.raises(ConfigError, match="entry kind 'echo' is registered twice"):
+            entry_kinds()
+    finally:
+        plugins.remove("echo-again")
 
 
 # ---- the example project -------------------------------------------------------------------------

@@ -1,25 +1,10 @@
-"""Load the built-in extensions that register content and schedule kinds.
+"""Deprecated: content and schedule kinds load through the plugin manager (storycast.plugins).
 
-Content kinds (``kind: qa``, ``kind: poll``) and their schedule entry kinds live in
-``storycast.engage``, which registers them on import. Loaders call :func:`ensure_loaded`
-so a project's files parse the same whichever command reads them first.
+Kept only until ``web/app.py`` drops its ``ensure_loaded()`` call; then this module goes.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-_BUILTIN_EXTENSIONS = ("storycast.engage",)
-_done = False
-
 
 def ensure_loaded() -> None:
-    """Import every built-in extension once (cheap: they import nothing heavy)."""
-    global _done
-    if _done:
-        return
-    _done = True
-    for name in _BUILTIN_EXTENSIONS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+    """Does nothing: the registries load the built-in plugins on first use."""

@@ -1,20 +1,18 @@
-"""Channel type registry: built-ins and entry-point plugins register the same way.
+"""Channel types: a view over the plugin manager's ``register_channel_types`` hook.
 
-Plugins declare ``[project.entry-points.storycast] myplugin = "pkg.module"``; loading the
-module calls ``register_channel_type``. Plugins load once, lazily, the first time a channel
-type is looked up. A duplicate type name fails at start-up with both origins named.
+Built-ins (``channels/plugin.py``) and entry-point plugins register the same way; see
+docs/plugins.md. Plugins load once, lazily, the first time a channel type is looked up. A
+duplicate type name fails at start-up with both origins named.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .. import plugins
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -22,78 +20,37 @@ if TYPE_CHECKING:
     from ..project import Project
     from .base import Channel
 
-# Built-in channel modules; each calls register_channel_type at import.
-BUILTIN_MODULES = (
-    "storycast.channels.local",
-    "storycast.channels.instagram",
-    "storycast.channels.facebook",
-    "storycast.channels.telegram",
-    "storycast.channels.whatsapp",
-    "storycast.channels.webhook",
-    "storycast.channels.handoff",
-)
+HOOK = "register_channel_types"
 
 
 @dataclass(frozen=True)
 class Registered:
     cls: type[Channel]
-    origin: str  # "built-in" or "plugin <dist>:<entry point>"
+    origin: str  # "built-in" or "plugin <entry point> (<module>)"
 
 
+_cache: tuple[Any, dict[str, Registered]] | None = None
+# Deprecated: types set here by hand (old tests) are added to the view; use plugins.add instead.
 _TYPES: dict[str, Registered] = {}
-_loaded = False
-# Worker threads may look up channel types at the same moment; plugins must load once, fully.
-_load_lock = threading.RLock()
 
 
 def register_channel_type(cls: type[Channel], origin: str = "built-in") -> type[Channel]:
-    """Register a Channel subclass under ``cls.type_name`` (usable as a decorator)."""
-    name = cls.type_name
-    if name in _TYPES and _TYPES[name].cls is not cls:
-        raise ConfigError(
-            f"channel type {name!r} is registered twice: by {_TYPES[name].origin} and by {origin}",
-            hint="uninstall one of the plugins, or rename its channel type",
-        )
-    _TYPES[name] = Registered(cls, origin)
+    """Deprecated: implement the ``register_channel_types`` hook instead (docs/plugins.md).
+
+    Kept for plugins written before the hooks; usable as a decorator.
+    """
+    plugins.legacy_add(HOOK, cls, cls.__module__)
     return cls
 
 
-def _load() -> None:
-    if _loaded:
-        return
-    with _load_lock:
-        if not _loaded:
-            _load_locked()
-
-
-def _load_locked() -> None:
-    global _loaded
-    for mod in BUILTIN_MODULES:
-        if importlib.util.find_spec(mod) is not None:
-            importlib.import_module(mod)
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="storycast"):
-        before = set(_TYPES)
-        try:
-            module = ep.load()
-        except Exception as exc:  # a broken plugin must not take storycast down silently
-            raise ConfigError(
-                f"the storycast plugin {ep.name!r} ({ep.value}) failed to load: {exc}",
-                hint="upgrade or uninstall that plugin",
-            ) from None
-        for name in set(_TYPES) - before:
-            _TYPES[name] = Registered(_TYPES[name].cls, f"plugin {ep.name} ({ep.value})")
-        register = getattr(module, "register", None)
-        if callable(register) and not (set(_TYPES) - before):
-            register(lambda cls, _ep=ep: register_channel_type(cls, f"plugin {_ep.name} ({_ep.value})"))
-    # Set last: a concurrent caller must not see a half-loaded registry.
-    _loaded = True
-
-
 def channel_types() -> dict[str, Registered]:
-    _load()
-    return dict(sorted(_TYPES.items()))
+    """Every channel type by name (sorted), with where it came from."""
+    global _cache
+    view = plugins.view(HOOK)
+    cache = _cache
+    if cache is None or cache[0] is not view:
+        cache = _cache = (view, {n: Registered(p.value, p.origin) for n, p in sorted(view.items())})
+    return {**cache[1], **_TYPES} if _TYPES else dict(cache[1])
 
 
 def get_channel_type(type_name: str) -> Registered:

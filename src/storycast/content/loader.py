@@ -16,16 +16,13 @@ from .validate import locate, unknown_languages, validate
 if TYPE_CHECKING:
     from ..project import Project
 
-# kind -> loader(data, file, project) returning an object with an ``id`` attribute.
-KindLoader = Callable[[Any, Path, "Project"], Any]
-CONTENT_KINDS: dict[str, KindLoader] = {}
 
+def register_kind(kind: str, loader: Callable[[Any, Path, Project], Any]) -> None:
+    """Deprecated: implement the ``register_content_kinds`` hook instead (docs/plugins.md)."""
+    from .. import plugins
+    from .kinds import ContentKind
 
-def register_kind(kind: str, loader: KindLoader) -> None:
-    """Register a content kind (``kind: qa`` ...) so stories/ can hold it."""
-    if kind in CONTENT_KINDS or kind == "tutorial":
-        raise ValueError(f"content kind {kind!r} is already registered")
-    CONTENT_KINDS[kind] = loader
+    plugins.legacy_add("register_content_kinds", ContentKind(kind, loader), loader.__module__)
 
 
 def load_story(data: Any, file: Path, project: Project) -> Story:
@@ -79,9 +76,9 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
     listing every problem. Not strict (the publishing engine): a broken file is set aside in
     ``ContentSet.broken`` with its own error, and everything else loads.
     """
-    from ..builtins import ensure_loaded
+    from .kinds import DEFAULT_KIND, content_kinds
 
-    ensure_loaded()  # qa/poll content kinds
+    kinds = content_kinds()
     out = ContentSet()
     problems: list[StorycastError] = []
     seen: dict[str, Path] = {}
@@ -90,14 +87,12 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
         try:
             refuse_link_out(file, project)
             data = yamlsrc.load(file)
-            kind = data.get("kind", "tutorial") if isinstance(data, dict) else "tutorial"
-            if kind == "tutorial":
-                item: Any = load_story(data, file, project)
-            elif kind in CONTENT_KINDS:
-                item = CONTENT_KINDS[kind](data, file, project)
+            kind = data.get("kind", DEFAULT_KIND) if isinstance(data, dict) else DEFAULT_KIND
+            if isinstance(kind, str) and kind in kinds:
+                item: Any = kinds[kind].load(data, file, project)
             else:
                 line, col = locate(data, ("kind",))
-                known = ", ".join(["tutorial", *sorted(CONTENT_KINDS)])
+                known = ", ".join([DEFAULT_KIND, *sorted(k for k in kinds if k != DEFAULT_KIND)])
                 raise ContentError(
                     f"unknown kind {kind!r}", hint=f"use one of: {known}", file=file, line=line, column=col
                 )
@@ -115,7 +110,7 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
             out.broken.append(_broken(file, ContentError(f"{file} has 1 problem:", problems=[dup]), data))
             continue
         seen[item.id] = file
-        if kind == "tutorial":
+        if kind == DEFAULT_KIND:
             out.stories[item.id] = item
         else:
             out.extras.setdefault(kind, {})[item.id] = item

@@ -1,8 +1,9 @@
 """Engagement: live Q&A series, support hours, polls, insights before expiry, replies and reports.
 
-Importing this package registers the ``qa`` and ``poll`` content kinds (files in stories/), the
-``qa:`` and ``poll:`` schedule entry kinds and the engine's frame sources for both. It imports
-nothing heavy (no Pillow, SQLAlchemy or matplotlib at import time).
+The ``qa`` and ``poll`` content kinds (files in stories/), the ``qa:`` and ``poll:`` schedule
+entry kinds, the engine's frame sources for both and the insights step after every tick are
+registered through the plugin hooks in ``engage/plugin.py``. Importing this package imports
+nothing heavy (no Pillow, SQLAlchemy or matplotlib).
 
 Public API::
 
@@ -18,40 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..content.loader import CONTENT_KINDS, register_kind
-from ..timetable import entry_kinds, register_entry_kind
-from .polls import Poll, PollKind, Tally, load_poll, parse_reply_vote, record_vote, tally
-from .qa import QaEvent, QaKind, load_event, parse_ref
+from .polls import Poll, Tally, parse_reply_vote, record_vote, tally
+from .qa import QaEvent, parse_ref
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from ..context import Context
     from ..project import Project
-
-
-def _register() -> None:
-    # Idempotent: tests and plugins may import this package more than once.
-    if "qa" not in CONTENT_KINDS:
-        register_kind("qa", load_event)
-    if "poll" not in CONTENT_KINDS:
-        register_kind("poll", load_poll)
-    kinds = entry_kinds()
-    if "qa" not in kinds:
-        register_entry_kind(QaKind())
-    if "poll" not in kinds:
-        register_entry_kind(PollKind())
-    # The engine's frame sources: registered now if the engine is loaded, else by the engine
-    # itself the first time it meets a qa/poll row (importing it here would slow `--help`).
-    import sys
-
-    if "storycast.engine.frames" in sys.modules:
-        from .frames import register_sources
-
-        register_sources()
-
-
-_register()
 
 
 def collect_due_insights(project: Project, context: Context, now: datetime, **kw: Any) -> Any:

@@ -21,7 +21,7 @@ from .polls import Poll, get_poll
 from .qa import QaEvent, SessionRef, get_event, parse_ref
 
 if TYPE_CHECKING:
-    from ..engine.frames import Frame
+    from ..engine.frames import Frame, KindSource
     from ..project import Project
 
 QA_TEMPLATE = "qa/announcement.j2"
@@ -158,18 +158,11 @@ def _one_frame(project: Project, ref: str) -> int:
 
 
 @functools.cache
-def _sources() -> dict[str, Any]:
+def sources() -> dict[str, KindSource]:
+    """The engine's publishing sources for ``qa`` and ``poll`` rows (one frame each)."""
     from ..engine.frames import KindSource
 
     return {
         "qa": KindSource(_one_frame, _qa_static, render_qa),
         "poll": KindSource(_one_frame, _poll_static, render_poll),
     }
-
-
-def register_sources() -> None:
-    """Teach the engine to publish ``qa`` and ``poll`` rows (one frame each). Safe to call again."""
-    from ..engine.frames import register_kind_source
-
-    for kind, source in _sources().items():
-        register_kind_source(kind, source)

@@ -5,20 +5,19 @@ folder (``.storycast/renders/<story>/<lang>/``) so a user's ``storycast render -
 changes a file between its hash being recorded and its upload. The pipeline writes atomically
 and deterministically, so concurrent ticks rendering the same story produce the same bytes.
 
-Other content kinds (Q&A announcements, polls) register a :class:`KindSource` with
-:func:`register_kind_source`; the engine itself only knows stories.
+Each entry kind's :class:`KindSource` comes through the ``register_kind_sources`` hook: stories
+from ``engine/plugin.py``, Q&A announcements and polls from ``engage/plugin.py``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import ContentError, RenderError
+from ..errors import ContentError
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -53,44 +52,32 @@ class KindSource:
     render_at: Callable[[Project, str, str, Path, datetime], list[Frame]] | None = None
 
 
-_SOURCES: dict[str, KindSource] = {}
-
-
-_SOURCES_LOCK = threading.RLock()  # worker threads may look up a kind for the first time at once
+HOOK = "register_kind_sources"
+_cache: tuple[Any, dict[str, KindSource]] | None = None
 
 
 def register_kind_source(kind: str, source: KindSource) -> None:
-    """Teach the engine to publish content of ``kind`` (used by storycast.engage for qa/poll).
+    """Deprecated: implement the ``register_kind_sources`` hook instead (docs/plugins.md)."""
+    from .. import plugins
 
-    Registering the same source again is harmless; a different one for a known kind is an error.
-    """
-    with _SOURCES_LOCK:
-        if kind in _SOURCES and _SOURCES[kind] != source:
-            raise ValueError(f"a publishing source for kind {kind!r} is already registered")
-        _SOURCES[kind] = source
+    plugins.legacy_add(HOOK, (kind, source), getattr(source.render, "__module__", "") or "")
 
 
-# Built-in modules that provide more kinds (Q&A, polls); loaded when a row of theirs appears.
-BUILTIN_KIND_MODULES = ("storycast.engage.frames",)
+def kind_sources() -> dict[str, KindSource]:
+    """Every entry kind's publishing source, by kind."""
+    global _cache
+    from .. import plugins
 
-
-def _load_builtin_kinds() -> None:
-    import importlib
-
-    for name in BUILTIN_KIND_MODULES:
-        try:
-            importlib.import_module(name).register_sources()
-        except ImportError:  # stripped installs without the engage package
-            continue
+    view = plugins.view(HOOK)
+    cache = _cache
+    if cache is None or cache[0] is not view:
+        cache = _cache = (view, {kind: p.value[1] for kind, p in view.items()})
+    return cache[1]
 
 
 def source_for(kind: str) -> KindSource:
-    if kind not in _SOURCES:
-        with _SOURCES_LOCK:
-            if kind not in _SOURCES:
-                _load_builtin_kinds()
     try:
-        return _SOURCES[kind]
+        return kind_sources()[kind]
     except KeyError:
         raise ContentError(
             f"storycast does not know how to publish {kind!r} entries",
@@ -103,13 +90,8 @@ def _story_frames(project: Project, ref: str) -> int:
 
 
 def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[Frame]:
-    try:
-        from ..render.pipeline import render_story
-    except ImportError as exc:  # the render package is optional in stripped installs
-        raise RenderError(
-            f"the render pipeline is not available: {exc}",
-            hint="reinstall storycast (pip install storycast): this installation lacks its render package",
-        ) from None
+    from ..render.pipeline import render_story
+
     story = project.content.story(ref)
     result = render_story(project, story, lang, out_dir=out_dir)
     caption = story.title.get(lang, "")
@@ -133,7 +115,7 @@ def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[
     return [replace(f, index=i) for i, f in enumerate(frames, start=1)]
 
 
-register_kind_source("story", KindSource(_story_frames, _story_render))
+STORY_SOURCE = KindSource(_story_frames, _story_render)
 
 
 class FrameCache:

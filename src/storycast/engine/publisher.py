@@ -132,15 +132,13 @@ class Publisher:
     # -- the guard ------------------------------------------------------------------------
 
     def lint_errors(self, row: Row) -> list[str]:
-        """Rule ids of guard errors for this story/lang/channel ([] when clean or no guard)."""
+        """Rule ids of guard errors for this story/lang/channel ([] when clean)."""
         key = (row.ref, row.lang, row.channel)
         if key not in self._lint:
             self._lint[key] = []
             if row.kind == "story":
-                try:
-                    from ..guard import check_story
-                except ImportError:
-                    return []
+                from ..guard.check import check_story
+
                 story = self.project.content.story(row.ref)
                 findings = check_story(self.project, story, [row.lang], [row.channel])
                 self._lint[key] = sorted({f.rule for f in findings if f.severity == "error"})

@@ -65,7 +65,7 @@ class TickOptions:
     only_entry: str | None = None  # claim only this entry's rows (publish STORY --channel)
     materialize: bool = True
     reconcile: bool = True  # ask channels that can tell about unknown rows (at most every 10 min each)
-    insights: bool = True  # capture metrics of posts about to expire (storycast.engage, T+23 h)
+    after_tick: bool = True  # run the plugins' after_tick hooks (engage: metrics of posts about to expire)
     should_stop: Callable[[], bool] = lambda: False
     checkpoint: Checkpoint | None = (
         None  # test hook: called at before_claim/after_claim/before_send/after_send
@@ -83,7 +83,7 @@ class TickReport:
     became_unknown: int = 0
     missed: int = 0
     reconciled: int = 0
-    insights: int = 0  # posts whose metrics were captured in this tick
+    steps: dict[str, int] = field(default_factory=dict)  # counts from after_tick hooks ({"insights": 2})
     next_due: datetime | None = None
     # Problems that hold rows back (a broken story, schedule, template or channel), each once.
     errors: list[StorycastError] = field(default_factory=list)
@@ -91,6 +91,11 @@ class TickReport:
     notes: list[str] = field(default_factory=list)  # why nothing happened, in words for the user
     held: RowFilter = field(default_factory=RowFilter)  # the rows this tick held back
     held_back: bool = True  # False: the rows the errors concern were failed (a manual publish)
+
+    @property
+    def insights(self) -> int:
+        """Posts whose metrics were captured in this tick (the engage after_tick step)."""
+        return self.steps.get("insights", 0)
 
     def count(self, outcome: str) -> int:
         return sum(1 for i in self.items if i.outcome == outcome)
@@ -151,9 +156,6 @@ def tick(
     dispatcher: Dispatcher | None = None,
 ) -> TickReport:
     """Publish everything due at ``now`` (default: the context clock) exactly once."""
-    from ..channels.registry import channel_types
-
-    channel_types()  # load plugins first: they may register entry kinds the timetable needs
     opts = options or TickOptions()
     now = now or context.now()
     own = ledger is None
@@ -182,8 +184,12 @@ def tick(
             settled = reconcile(project, context, led, now, automatic=True)
             report.reconciled = len(settled.published) + len(settled.replanned)
         _claim_loop(project, context, led, now, opts, dispatcher or InlineDispatcher(), report, holds)
-        if opts.insights:
-            report.insights = _collect_insights(project, context, led, now)
+        if opts.after_tick:
+            from .. import plugins
+
+            report.steps = plugins.run_after_tick(
+                project=project, context=context, ledger=led, now=now, report=report
+            )
         report.errors = list(holds.errors)
         report.held = holds.held
         report.waiting = led.count_waiting(now)
@@ -199,21 +205,6 @@ def _mark_waiting(ledger: Ledger, holds: Holds, now: datetime) -> None:
     ledger.clear_waiting(holds.held)
     for rows, reason in holds.items:
         ledger.mark_waiting(rows, reason, now)
-
-
-def _collect_insights(project: Project, context: Context, ledger: Ledger, now: datetime) -> int:
-    """The insights step (storycast.engage); its problems never fail the tick's publishing."""
-    try:
-        from ..engage.insights import collect_due_insights
-    except ImportError:
-        return 0
-    try:
-        return len(collect_due_insights(project, context, now, ledger=ledger).captured)
-    except Exception as exc:  # a metrics problem must not look like a publishing problem
-        import logging
-
-        logging.getLogger("storycast.engine").warning("insights step failed: %s", exc)
-        return 0
 
 
 def _claim_loop(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .content import check_content
-from .registry import Finding
+from .registry import Emitter, Finding, RuleInput, rules_by_id
 from .render import render_rules
 
 if TYPE_CHECKING:
@@ -34,12 +34,33 @@ def check_story(
     """
     chosen = list(langs) if langs is not None else None
     findings = check_content(project, story, chosen, channels)
+    findings.extend(rule_checks(project, story, chosen, channels))
     if rendered:
         for lang in chosen or getattr(story, "languages", []) or project.languages:
             path = manifest_path(project, story.id, lang)
             if path.is_file():
                 findings.extend(render_rules(project, story, lang, path))
     return sort_findings(findings)
+
+
+def rule_checks(
+    project: Project, item: Any, langs: list[str] | None, channels: Iterable[str] | None
+) -> list[Finding]:
+    """Findings of the rules that bring their own ``check`` (plugin rules; built-ins have none)."""
+    rules = [rule for rule in rules_by_id().values() if rule.check is not None]
+    if not rules:
+        return []
+    from ..config.guard import GuardConfig
+
+    guard: GuardConfig = getattr(project.config, "guard", None) or GuardConfig()
+    source = getattr(item, "source", None)
+    emitter = Emitter(guard, {"story": getattr(item, "id", None), "file": str(source) if source else None})
+    chosen = langs if langs is not None else list(getattr(item, "languages", []) or project.languages)
+    given = RuleInput(project, item, chosen, list(channels) if channels is not None else None, emitter)
+    for rule in rules:
+        if rule.resolve(guard) is not None and rule.check is not None:
+            rule.check(given)
+    return emitter.findings
 
 
 def manifest_path(project: Project, story_id: str, lang: str) -> Path:
@@ -88,6 +109,7 @@ def lint_project(
     for item in items:
         result.stories.append(item.id)
         result.findings.extend(check_content(project, item, chosen, channels))
+        result.findings.extend(rule_checks(project, item, chosen, channels))
         if not rendered:
             continue
         for lang in chosen or getattr(item, "languages", []) or project.languages:

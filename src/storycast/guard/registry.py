@@ -1,13 +1,15 @@
-"""Findings, rules and the registry every rule (built-in or plugin) is registered in."""
+"""Findings, rules, and the rule registry: a view over the plugin manager's ``register_lint_rules``
+hook, which built-in (``guard/plugin.py``) and third-party rules go through alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from ..project import Project
     from .config import GuardConfig
 
 Severity = Literal["error", "warning", "info"]
@@ -58,6 +60,8 @@ class Rule:
     summary: str
     hint: str
     enabled: bool = True  # default when [guard] rules does not mention it
+    # A plugin rule's check, run on each item by check_story and lint (built-ins run in their family).
+    check: Callable[[RuleInput], None] | None = field(default=None, compare=False)
 
     def resolve(self, guard: GuardConfig) -> Severity | None:
         """Effective severity under ``guard``, or None when the rule is switched off."""
@@ -72,45 +76,61 @@ class Rule:
 
 
 @dataclass
-class Registry:
-    """Rules by id. A duplicate id fails at registration time."""
+class RuleInput:
+    """What a rule's ``check`` gets: the item, its languages and channels, and the emitter to report on."""
 
-    rules: dict[str, Rule] = field(default_factory=dict)
-
-    def add(self, rule: Rule) -> Rule:
-        if rule.id in self.rules:
-            raise ValueError(f"guard rule {rule.id!r} is already registered")
-        if rule.severity not in SEVERITIES:
-            raise ValueError(f"guard rule {rule.id!r} has an unknown severity {rule.severity!r}")
-        self.rules[rule.id] = rule
-        return rule
+    project: Project
+    item: Any
+    langs: list[str]
+    channels: list[str] | None
+    emitter: Emitter
 
 
-REGISTRY = Registry()
-_loaded = False
+HOOK = "register_lint_rules"
+_cache: tuple[Any, dict[str, Rule]] | None = None
 
 
 def register(rule: Rule) -> Rule:
-    """Register a rule (plugins call this too); returns it so modules can keep a handle."""
-    return REGISTRY.add(rule)
+    """Deprecated: implement the ``register_lint_rules`` hook instead (docs/plugins.md)."""
+    if rule.severity not in SEVERITIES:
+        raise ValueError(f"guard rule {rule.id!r} has an unknown severity {rule.severity!r}")
+    from .. import plugins
+
+    plugins.legacy_add(HOOK, rule, rule.check.__module__ if rule.check else "")
+    return rule
 
 
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from . import rules  # noqa: F401 - importing registers the built-in rules
+def rules_by_id() -> dict[str, Rule]:
+    """Every registered rule by id (registration order); rebuilt only when the plugins change."""
+    global _cache
+    from .. import plugins
+
+    view = plugins.view(HOOK)
+    cache = _cache
+    if cache is None or cache[0] is not view:
+        rules = {}
+        for rule_id, provided in view.items():
+            rule = provided.value
+            if rule.severity not in SEVERITIES:
+                from ..errors import ConfigError
+
+                raise ConfigError(
+                    f"lint rule {rule_id!r} of {provided.origin} has an unknown severity {rule.severity!r}",
+                    hint=f"use one of: {', '.join(SEVERITIES)}",
+                )
+            rules[rule_id] = rule
+        cache = _cache = (view, rules)
+    return cache[1]
 
 
 def all_rules() -> list[Rule]:
     """Every registered rule, sorted by id."""
-    _load_builtins()
-    return [REGISTRY.rules[k] for k in sorted(REGISTRY.rules)]
+    rules = rules_by_id()
+    return [rules[k] for k in sorted(rules)]
 
 
 def get_rule(rule_id: str) -> Rule:
-    _load_builtins()
-    return REGISTRY.rules[rule_id]
+    return rules_by_id()[rule_id]
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

@@ -5,7 +5,7 @@ docs/lint.md documents every rule listed here (a test checks that).
 
 from __future__ import annotations
 
-from .registry import Rule, register
+from .registry import Rule
 
 BUILTIN_RULES = [
     # --- personal and confidential data (content) ---
@@ -185,6 +185,3 @@ BUILTIN_RULES = [
         "Run `storycast render` for this story and language again.",
     ),
 ]
-
-for _rule in BUILTIN_RULES:
-    register(_rule)

@@ -92,9 +92,6 @@ def collect(
     jobs: int = 1,
 ) -> Library:
     """Read stories and their builds into a :class:`Library` (rendering stale builds when asked)."""
-    from ..builtins import ensure_loaded
-
-    ensure_loaded()  # the poll and qa kinds stories/ may hold
     from .. import resources
     from ..render import manifest as manifest_mod
     from ..render.strings import load_strings

@@ -10,10 +10,8 @@ each declares), which extra keys it accepts, and, for events that carry their ow
 default trigger. The timetable asks it to *produce* occurrences of an entry inside a UTC window;
 a kind may produce several per firing (a Q&A event: T-24h, T-1h, live, recap).
 
-Register a kind once, at import time of the module that defines it::
-
-    from storycast.timetable import EntryKind, register_entry_kind
-    register_entry_kind(QaKind())
+A plugin registers its kinds through the ``register_entry_kinds`` hook (docs/plugins.md);
+``story`` comes from ``timetable/plugin.py``, ``qa`` and ``poll`` from ``engage/plugin.py``.
 """
 
 from __future__ import annotations
@@ -86,31 +84,38 @@ class StoryKind(EntryKind):
         return {sid: tuple(s.languages) for sid, s in project.content.stories.items()}
 
 
-_KINDS: dict[str, EntryKind] = {}
+HOOK = "register_entry_kinds"
+_cache: tuple[Any, dict[str, EntryKind]] | None = None
 
 
 def register_entry_kind(kind: EntryKind) -> None:
-    """Add an entry kind; a second kind with the same name is a programming error."""
+    """Deprecated: implement the ``register_entry_kinds`` hook instead (docs/plugins.md)."""
     if not kind.name:
         raise ValueError("an entry kind needs a name")
-    if kind.name in _KINDS:
-        raise ValueError(f"entry kind {kind.name!r} is already registered")
-    _KINDS[kind.name] = kind
+    from .. import plugins
+
+    plugins.legacy_add(HOOK, kind, type(kind).__module__)
 
 
 def unregister_entry_kind(name: str) -> None:
-    """Remove a kind (for tests and plugin reloads); unknown names are ignored."""
-    _KINDS.pop(name, None)
+    """Deprecated: remove a kind added with :func:`register_entry_kind`; unknown names are ignored."""
+    from .. import plugins
+
+    plugins.legacy_remove(HOOK, lambda kind: kind.name == name)
 
 
 def entry_kinds() -> Mapping[str, EntryKind]:
     """The registered kinds, by name."""
-    return dict(_KINDS)
+    global _cache
+    from .. import plugins
+
+    view = plugins.view(HOOK)
+    cache = _cache
+    if cache is None or cache[0] is not view:
+        cache = _cache = (view, {n: p.value for n, p in view.items()})
+    return cache[1]
 
 
 def get_entry_kind(name: str) -> EntryKind:
     """The kind called ``name``; KeyError when none is registered."""
-    return _KINDS[name]
-
-
-register_entry_kind(StoryKind())
+    return entry_kinds()[name]

@@ -100,9 +100,6 @@ def load_timetable(project: Project, *, tolerant: bool = False) -> Timetable:
     listing every problem. ``tolerant`` (the publishing engine): leave out the files that have
     problems (``Timetable.broken``) and keep the rest; see :func:`~.loader.read_schedules`.
     """
-    from ..builtins import ensure_loaded
-
-    ensure_loaded()  # qa/poll entry kinds
     if not tolerant:
         entries, files = load_entries(project)
         return Timetable(entries=entries, files=files)
