@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("report")
     for name in ("storycast.toml",):
         (root / name).write_text((REPO / name).read_text(encoding="utf-8"), encoding="utf-8")
+    # Copies, not links: content reached through a link out of the project is refused.
     for folder in ("stories", "schedules", "assets"):
-        (root / folder).symlink_to(REPO / folder)
+        shutil.copytree(REPO / folder, root / folder)
     project = Project.load(root, environ={})
     seed(project)
     return project
