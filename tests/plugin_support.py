@@ -28,3 +28,39 @@ def install_plugin(module: str, entry_point: str, source: str) -> Path:
 
     plugins.reload()  # the manager may have loaded already in this process: find the new entry point
     return root
+
+
+def build_wheel(
+    out: Path, *, dist: str, version: str, module: str, source: str, entry_points: dict[str, dict[str, str]]
+) -> Path:
+    """Write a real wheel of a one-module distribution (METADATA, WHEEL, entry_points.txt, RECORD)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    out.mkdir(parents=True, exist_ok=True)
+    name = dist.replace("-", "_")
+    info = f"{name}-{version}.dist-info"
+    eps = "".join(
+        f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in items.items())
+        for group, items in entry_points.items()
+    )
+    files = {
+        f"{module}.py": source,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
+        f"{info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: storycast-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+        f"{info}/entry_points.txt": eps,
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    record.append(f"{info}/RECORD,,")
+    wheel = out / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+        zf.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return wheel

@@ -1,0 +1,287 @@
+"""The plugin manager: built-ins and entry points load once through the same hooks; a real
+third-party channel package installed with pip publishes, reports insights and poll results."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storycast import plugins
+from storycast.channels.base import Capabilities, Channel
+from storycast.channels.registry import channel_types
+from storycast.errors import ConfigError
+from storycast.hookspecs import hookimpl
+from tests.plugin_support import build_wheel
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class _Twin(Channel):
+    type_name = "local"  # clashes with the built-in
+    capabilities = Capabilities()
+
+
+class _TwinPlugin:
+    @hookimpl
+    def register_channel_types(self) -> list[type[Channel]]:
+        return [_Twin]
+
+
+def test_builtins_load_once_under_threads() -> None:
+    plugins.reload()
+    seen: list[dict[str, Any]] = []
+    barrier = threading.Barrier(8)
+
+    def look() -> None:
+        barrier.wait()
+        seen.append(channel_types())
+
+    threads = [threading.Thread(target=look) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and all(s == seen[0] for s in seen)
+    assert seen[0]["local"].origin == "built-in"
+    names = [i.name for i in plugins.loaded()]
+    assert names[: len(plugins.DEFAULT_PLUGINS)] == list(plugins.DEFAULT_PLUGINS)
+    assert len(names) == len(set(names))
+
+
+def test_duplicate_channel_type_names_both_origins() -> None:
+    plugins.add(_TwinPlugin(), name="twin", origin="plugin twin (tests)")
+    try:
+        with pytest.raises(ConfigError, match=r"'local' is registered twice: by built-in and by plugin twin"):
+            channel_types()
+    finally:
+        plugins.remove("twin")
+    assert channel_types()["local"].origin == "built-in"
+
+
+def test_after_tick_failure_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    class Boom:
+        @hookimpl
+        def after_tick(self, now: datetime) -> dict[str, int]:
+            raise RuntimeError("metrics API down")
+
+    class Count:
+        @hookimpl
+        def after_tick(self, report: Any) -> dict[str, int]:
+            return {"widgets": 2}
+
+    plugins.add(Boom(), name="boom")
+    plugins.add(Count(), name="count")
+    try:
+        with caplog.at_level(logging.WARNING, logger="storycast.plugins"):
+            got = plugins.run_after_tick(project=None, context=None, ledger=None, now=None, report=None)
+    finally:
+        plugins.remove("boom")
+        plugins.remove("count")
+    assert got["widgets"] == 2
+    assert "after-tick step of plugin boom failed: metrics API down" in caplog.text
+
+
+def test_plugin_rule_with_a_check_runs(make_project: Any) -> None:
+    from storycast.guard.check import check_story
+    from storycast.guard.registry import Rule, RuleInput
+    from storycast.project import Project
+
+    def no_router(given: RuleInput) -> None:
+        if "csat" in given.item.id:
+            given.emitter.emit("acme.no-csat", f"{given.item.id} says CSAT")
+
+    class Rules:
+        @hookimpl
+        def register_lint_rules(self) -> list[Rule]:
+            return [
+                Rule("acme.no-csat", "warning", "content", "No jargon.", "Say satisfaction.", check=no_router)
+            ]
+
+    poll = (REPO / "stories" / "csat-weekly.yaml").read_text(encoding="utf-8")
+    project = Project.load(make_project({"stories/csat-weekly.yaml": poll}))
+    plugins.add(Rules(), name="rules")
+    try:
+        findings = check_story(project, project.content.extras["poll"]["csat-weekly"], ["en"])
+    finally:
+        plugins.remove("rules")
+    assert [f.message for f in findings if f.rule == "acme.no-csat"] == ["csat-weekly says CSAT"]
+
+
+def test_plugin_commands_are_added_and_clashes_fail() -> None:
+    import typer
+
+    def hello() -> None:
+        """Say hello."""
+
+    class Commands:
+        @hookimpl
+        def register_commands(self, app: typer.Typer) -> None:
+            app.command("hello")(hello)
+
+    app = typer.Typer()
+    app.command("hello-world")(hello)
+    plugins.add(Commands(), name="cmds", origin="plugin cmds (tests)")
+    try:
+        assert plugins.register_commands(app)["hello"] == "plugin cmds (tests)"
+        with pytest.raises(ConfigError, match="command 'hello' is registered twice"):
+            plugins.register_commands(app)
+    finally:
+        plugins.remove("cmds")
+        plugins.reload()
+
+
+# ---- a real third-party package --------------------------------------------------------------
+
+ACME = '''
+"""storycast-acme: a channel that writes each post to a folder, with insights and native polls."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from storycast.channels.base import Capabilities, Channel, PublishRequest, PublishResult
+from storycast.hookspecs import hookimpl
+
+
+class AcmeChannel(Channel):
+    type_name = "acme"
+    capabilities = Capabilities(images=True, insights=True, polls_native=True)
+
+    class Options(Channel.Options):
+        folder: str
+
+    def publish(self, request: PublishRequest) -> PublishResult:
+        folder = Path(self.options.folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        body = {"ref": request.ref, "lang": request.lang, "frame": request.frame_index,
+                "poll": request.poll is not None}
+        (folder / f"{request.idempotency_key}.json").write_text(json.dumps(body))
+        return PublishResult(remote_id="acme-" + request.idempotency_key[:8])
+
+    def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
+        return {"reach": 7, "views": 9}
+
+    def poll_results(self, remote_id: str) -> dict[int, int] | None:
+        return {1: 3, 2: 5}
+
+
+@hookimpl
+def register_channel_types():
+    return [AcmeChannel]
+'''
+
+TOML = """\
+[project]
+name = "Acme test"
+languages = ["en", "es", "th", "hi", "sr"]
+timezone = "UTC"
+
+[channels.acme]
+type = "acme"
+folder = "{folder}"
+"""
+
+SCHEDULE = """\
+timezone: UTC
+entries:
+  - poll: csat-weekly
+    at: "2026-12-01T09:00"
+    channels: [acme]
+    languages: [en]
+"""
+
+
+def test_third_party_channel_package(tmp_path: Path) -> None:
+    wheel = build_wheel(
+        tmp_path / "dist",
+        dist="storycast-acme",
+        version="0.1",
+        module="storycast_acme",
+        source=ACME,
+        entry_points={"storycast": {"acme": "storycast_acme"}},
+    )
+    site = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--quiet",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert (site / "storycast_acme.py").is_file()
+    root = tmp_path / "project"
+    (root / "stories").mkdir(parents=True)
+    (root / "schedules").mkdir()
+    for name in ("reset-router.yaml", "csat-weekly.yaml"):
+        (root / "stories" / name).write_text(
+            (REPO / "stories" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    shutil.copytree(REPO / "assets" / "samples", root / "assets" / "samples")
+    out_dir = tmp_path / "posts"
+    (root / "storycast.toml").write_text(TOML.format(folder=out_dir), encoding="utf-8")
+    (root / "schedules" / "polls.yaml").write_text(SCHEDULE, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYCAST_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO / "src")])
+
+    def run(*args: str) -> Any:
+        cmd = [sys.executable, "-c", "from storycast.cli import main; main()", "--project", str(root), *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+        return json.loads(done.stdout) if "--json" in args else done.stdout
+
+    types = {t["type"]: t for t in run("channels", "list", "--json")["types"]}
+    assert types["acme"]["origin"] == "plugin acme (storycast_acme)"
+    assert types["local"]["origin"] == "built-in"
+
+    listed = {p["name"]: p for p in run("plugins", "--json")["plugins"]}
+    acme = listed["acme"]
+    assert (acme["distribution"], acme["version"], acme["module"]) == (
+        "storycast-acme",
+        "0.1",
+        "storycast_acme",
+    )
+    assert acme["hooks"] == ["register_channel_types"] and acme["provides"]["channel_types"] == ["acme"]
+    assert acme["origin"] == "plugin acme (storycast_acme)" and not acme["builtin"]
+    assert all(p["origin"] == "built-in" for n, p in listed.items() if n != "acme")
+    assert "plugin acme (storycast_acme)  storycast_acme  [storycast-acme 0.1]" in run("plugins")
+
+    # A manual publish of a story, then the scheduled poll.
+    run("publish", "reset-router", "--channel", "acme", "--lang", "en", "--now", "2026-12-01T08:00:00Z")
+    stories = [json.loads(p.read_text()) for p in out_dir.glob("*.json")]
+    assert stories and {s["ref"] for s in stories} == {"reset-router"}
+    report = run("publish", "--due", "--now", "2026-12-01T09:00:30Z", "--json")
+    assert report["published"] == 1, report
+    polls = [s for s in (json.loads(p.read_text()) for p in out_dir.glob("*.json")) if s["poll"]]
+    assert [(p["ref"], p["lang"]) for p in polls] == [("csat-weekly", "en")]
+
+    got = run("insights", "collect", "--all", "--now", "2026-12-01T10:00:00Z", "--json")
+    metrics = [c for c in got["captured"] if c["channel"] == "acme"]
+    assert metrics and all(c["metrics"] == {"reach": 7, "views": 9} for c in metrics), got
+
+    got = run("insights", "collect", "--now", "2026-12-02T09:30:00Z", "--json")
+    assert got["polls"] == 1, got
+    results = run("polls", "results", "csat-weekly", "--json", "--chart", str(tmp_path / "chart.png"))
+    assert json.dumps(results).count("acme") >= 1, results
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "src/"], cwd=REPO, capture_output=True, text=True
+    )
+    assert "storycast_acme" not in status.stdout
