@@ -140,3 +140,53 @@ def test_no_platform_names_in_engage_inbound_or_web_hooks() -> None:
         code = (src / rel).read_text(encoding="utf-8")
         body = code.split('"""', 2)[-1]  # the module docstring may name platforms
         assert not names.search(body), rel
+
+
+VIDEO_TYPES = {"instagram": "story.mp4", "facebook": "story.mp4", "telegram": "story.telegram.mp4"}
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_declares_its_video_variant_and_media_limits(name: str) -> None:
+    """Each type says what story video it takes and which file render writes for it (or None for both)."""
+    from storycast.media import MediaLimits, VideoVariant
+
+    cls = channel_types()[name].cls
+    if name not in VIDEO_TYPES:
+        assert cls.video_variant is None and cls.media_limits is None
+        return
+    assert isinstance(cls.media_limits, MediaLimits) and cls.media_limits.name == name
+    assert isinstance(cls.video_variant, VideoVariant)
+    assert cls.video_variant.limits is cls.media_limits
+    assert cls.video_variant.filename == VIDEO_TYPES[name]
+
+
+def test_video_variants_render_and_media_check_see() -> None:
+    """render --video's default files and media check's choices come from the types, in today's order."""
+    from storycast.channels.media import limits_for, media_limits, variant_for, video_variants
+    from storycast.errors import RenderError
+
+    assert [v.name for v in video_variants()] == ["instagram", "facebook", "telegram"]
+    assert [(v.name, v.filename) for v in video_variants() if v.default] == [
+        ("instagram", "story.mp4"),
+        ("telegram", "story.telegram.mp4"),
+    ]
+    assert list(media_limits()) == ["instagram", "facebook", "telegram"]
+    assert variant_for("telegram").limits.encode_codec == "hevc"
+    assert (limits_for("telegram").width, limits_for("telegram").height) == (720, 1280)
+    assert (limits_for("facebook").encode_codec, limits_for("facebook").width) == ("h264", 1080)
+    with pytest.raises(RenderError, match="unknown video target 'myspace'") as info:
+        limits_for("myspace")
+    assert info.value.hint == "use one of: instagram, facebook, telegram"
+
+
+def test_a_plugin_type_inheriting_a_variant_adds_no_second_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from storycast.channels import registry
+    from storycast.channels.media import video_variants
+
+    insta = channel_types()["instagram"].cls
+
+    class Reels(insta):  # type: ignore[misc,valid-type]
+        type_name = "reels"
+
+    monkeypatch.setitem(registry._TYPES, "reels", registry.Registered(Reels, "plugin reels (tests)"))
+    assert [v.name for v in video_variants()] == ["instagram", "facebook", "telegram"]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from storycast.channels.facebook import STORY_VIDEO as FACEBOOK
+from storycast.channels.instagram.media import STORY_VIDEO as INSTAGRAM
+from storycast.channels.telegram import STORY_VIDEO as TELEGRAM
 from storycast.errors import RenderError
 from storycast.render.video import check_media, probe
 from storycast.render.video.check import check_info
 from storycast.render.video.ffmpeg import ffmpeg_exe
-from storycast.render.video.specs import FACEBOOK, INSTAGRAM, TELEGRAM
 
 SRC = ["-f", "lavfi", "-i", "testsrc2=s=360x640:r=30", "-t", "3.5"]
 

@@ -32,6 +32,7 @@ from ..errors import ChannelError
 
 if TYPE_CHECKING:
     from ..context import Context
+    from ..media import MediaLimits, VideoVariant
     from ..project import Project
     from .inbound import Inbound, WebhookRequest
 
@@ -172,6 +173,11 @@ class Channel(ABC):
     webhook_handshake_key: ClassVar[str | None] = None
     #: The 400 answer when a verified delivery has a field of the wrong shape.
     webhook_shape_error: ClassVar[str] = "a field in the body has the wrong shape"
+    #: What the platform accepts for a story video (``storycast media check --target TYPE``);
+    #: None: the platform takes no story video, or storycast does not check it.
+    media_limits: ClassVar[MediaLimits | None] = None
+    #: The video file ``render --video`` writes for this platform; None: no video variant.
+    video_variant: ClassVar[VideoVariant | None] = None
 
     class Options(BaseModel):
         """The channel type's own keys in [channels.NAME]; subclasses extend this."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from ..media import MediaLimits, VideoVariant
 from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
@@ -36,6 +37,32 @@ from .registry import register_channel_type
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
 PHOTO_LIMIT = 10 * 1024 * 1024
 
+# Facebook Page stories (Stories API, May 2026; see docs/video.md): MP4, 9:16, 1080x1920 recommended (at
+# least 540x960), 24-60 fps, fixed frame rate, progressive, 4:2:0, closed GOP of 2-5 s, H.264/H.265,
+# AAC-LC stereo 48 kHz, "a video story can not exceed 60 seconds".
+STORY_VIDEO = MediaLimits(
+    name="facebook",
+    codecs=("h264", "hevc"),
+    encode_codec="h264",
+    width=1080,
+    height=1920,
+    min_width=540,
+    min_height=960,
+    max_width=1920,
+    exact_size=False,
+    min_fps=24,
+    max_fps=60,
+    constant_fps=True,
+    min_seconds=3,
+    max_seconds=60,
+    max_bytes=None,
+    max_video_bitrate=None,
+    audio_rates=(48000,),
+    audio_channels=(2,),
+    min_audio_bitrate=128_000,
+    max_keyint_seconds=5.0,
+)
+
 
 class FacebookChannel(NetworkChannel):
     """Facebook Page stories (photo and video)."""
@@ -47,6 +74,9 @@ class FacebookChannel(NetworkChannel):
     )
     default_api_base: ClassVar[str] = "https://graph.facebook.com"
     default_concurrency: ClassVar[int | None] = 1
+    media_limits: ClassVar[MediaLimits | None] = STORY_VIDEO
+    # The same file as Instagram's variant (story.mp4 fits both), so not rendered by default.
+    video_variant: ClassVar[VideoVariant | None] = VideoVariant(STORY_VIDEO, default=False)
 
     class Options(NetworkChannel.Options):
         """[channels.NAME] keys of a facebook channel."""

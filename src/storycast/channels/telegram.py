@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from ..errors import ConfigError
+from ..media import AAC_RATES_UP_TO_48K, MB, MediaLimits, VideoVariant
 from ..secrets import SecretRef
 from .base import (
     AmbiguousOutcome,
@@ -83,6 +84,34 @@ def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
     return cut.rstrip() + "…"
 
 
+# Bot API ``InputStoryContentVideo`` (postStory; see docs/video.md): 720x1280, streamable, H.265, key
+# frames every second, MPEG-4, at most 30 MB, 0-60 s. (python-telegram-bot's ``InputStoryContentLimit``
+# says 720x1080; the Bot API text and TDLib say 720x1280, which is 9:16 like our frames, so we follow
+# the Bot API.)
+STORY_VIDEO = MediaLimits(
+    name="telegram",
+    codecs=("hevc",),
+    encode_codec="hevc",
+    width=720,
+    height=1280,
+    min_width=720,
+    min_height=1280,
+    max_width=720,
+    exact_size=True,
+    min_fps=1,
+    max_fps=60,
+    constant_fps=False,
+    min_seconds=0,
+    max_seconds=60,
+    max_bytes=30 * MB,
+    max_video_bitrate=None,
+    audio_rates=AAC_RATES_UP_TO_48K,
+    audio_channels=(1, 2),
+    min_audio_bitrate=None,
+    max_keyint_seconds=1.0,
+)
+
+
 class TelegramChannel(NetworkChannel):
     """Telegram channel/group posts, albums, native polls and business-account stories."""
 
@@ -100,6 +129,8 @@ class TelegramChannel(NetworkChannel):
     default_api_base: ClassVar[str] = "https://api.telegram.org"
     default_concurrency: ClassVar[int | None] = 1
     default_rate_per_minute: ClassVar[float | None] = 20  # Telegram's per-group limit
+    media_limits: ClassVar[MediaLimits | None] = STORY_VIDEO
+    video_variant: ClassVar[VideoVariant | None] = VideoVariant(STORY_VIDEO, "story.telegram.mp4")
 
     class Options(NetworkChannel.Options):
         """[channels.NAME] keys of a telegram channel."""

@@ -11,6 +11,8 @@ import typer
 from ._common import JSON_HELP, console, print_json
 
 
+# The choices --help shows, fixed at start-up so the command loads no channel type to print them;
+# the limits themselves come from the channel types (channels.media.limits_for).
 class Target(StrEnum):
     instagram = "instagram"
     facebook = "facebook"
@@ -33,9 +35,10 @@ def register(app: typer.Typer) -> None:
 
         Exit status: 0 when there are no errors (warnings allowed), 1 when any violation is an error.
         """
+        from ..channels.media import limits_for
         from ..render.video import check_media
 
-        violations = check_media(file, target.value)
+        violations = check_media(file, limits_for(target.value))
         errors = [v for v in violations if v.severity == "error"]
         if as_json:
             print_json(

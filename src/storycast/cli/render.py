@@ -120,17 +120,20 @@ def register(app: typer.Typer) -> None:
             )
         videos: dict[tuple[str, str], dict[str, Any]] = {}
         if video:
-            from ..render.videos import VIDEO_TARGETS, render_result_video
+            from ..channels.media import video_variants
+            from ..render.videos import render_result_video
 
-            chosen = video_target or list(VIDEO_TARGETS)
+            variants = {v.name: v for v in video_variants()}
+            chosen = video_target or [n for n, v in variants.items() if v.default]
             for t in chosen:
-                if t not in (*VIDEO_TARGETS, "facebook"):
+                if t not in variants:
+                    *rest, last = variants
                     raise typer.BadParameter(
-                        f"{t!r} is not a video target; use instagram, facebook or telegram",
+                        f"{t!r} is not a video target; use {', '.join(rest)} or {last}",
                         param_hint="--video-target",
                     )
             for r in results:
-                videos[(r.story, r.lang)] = {t: render_result_video(r, target=t) for t in chosen}
+                videos[(r.story, r.lang)] = {t: render_result_video(r, target=variants[t]) for t in chosen}
         elapsed = time.perf_counter() - started
         from ..render.prune import auto_prune
 

@@ -48,8 +48,10 @@ from ..journal import Journal
 from ..meta import MetaWebhooks, raise_for_graph
 from ..registry import register_channel_type
 from .insights import BREAKDOWN, METRIC_PARAM, is_expired, parse_ig_insights
+from .media import STORY_VIDEO, VIDEO_VARIANT
 
 if TYPE_CHECKING:
+    from ...media import MediaLimits, VideoVariant
     from ...project import Project
     from ..inbound import Inbound
 
@@ -90,6 +92,8 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
     )
     default_concurrency: ClassVar[int | None] = 1  # frames of a tutorial go out in order
     default_rate_per_minute: ClassVar[float | None] = 10
+    media_limits: ClassVar[MediaLimits | None] = STORY_VIDEO
+    video_variant: ClassVar[VideoVariant | None] = VIDEO_VARIANT
 
     class Options(NetworkChannel.Options):
         """[channels.NAME] keys of an instagram channel."""

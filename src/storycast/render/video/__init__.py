@@ -5,22 +5,24 @@ Public API (what the frame renderer and the CLI call)::
     from storycast.render.video import VideoFrame, VideoOptions, render_video, reading_time, check_media
 
     frames = [VideoFrame(Path("01.png"), reading_time(text, "th"), "crossfade"), ...]
-    result = render_video(frames, Path("build/reset-router/th/story.mp4"), VideoOptions(target="instagram"))
+    limits = channel_type.media_limits            # a storycast.media.MediaLimits the channel declares
+    result = render_video(frames, Path("build/reset-router/th/story.mp4"), VideoOptions(target=limits))
     result.parts        # [story.mp4] or [story-1.mp4, story-2.mp4] when longer than 60 s
-    check_media(result.parts[0], "instagram")   # [] when compliant
+    check_media(result.parts[0], limits)   # [] when compliant
 
 - ``VideoFrame(path, duration, transition="crossfade")``: a frame and its seconds on screen;
   ``transition`` leads into the next frame: ``cut``, ``crossfade``, ``slide``, ``wipe`` (+ variants).
-- ``VideoOptions(fps=30, transition_duration=0.5, target="instagram", preset="veryfast", crf=20,
+- ``VideoOptions(fps=30, transition_duration=0.5, target=None, preset="veryfast", crf=20,
   music=None, voiceover=None, zoom=False, progress_bar=False, max_part_seconds=60.0,
-  cache_dir=None, jobs=0)``. Targets: ``instagram``, ``facebook`` (1080x1920 H.264 High) and
-  ``telegram`` (720x1280 H.265, a key frame every second, at most 30 MB).
+  cache_dir=None, jobs=0)``. ``target`` is the ``MediaLimits`` a channel type declares, or the
+  type's name; None is the first variant ``render --video`` renders by default. Each channel type
+  declares its own (``storycast.channels.media`` lists them); render names no platform.
 - ``render_video(frames, out, options) -> VideoResult`` (``parts``, ``durations``, ``sizes``,
   ``segments_encoded``/``segments_reused``, ``max_rss_kb``). Raises ``RenderError`` naming the bad
   input and the fix; writes nothing partial.
 - ``reading_time(text, lang) -> float``: seconds to read a frame (3-10 s; Thai words via pythainlp).
-- ``check_media(path, target) -> list[Violation]``: every spec violation, from our own MP4 box
-  reader (``probe``), so no ffprobe is needed.
+- ``check_media(path, target) -> list[Violation]`` (``target``: limits or a type name): every spec
+  violation, from our own MP4 box reader (``probe``), so no ffprobe is needed.
 
 moviepy is never imported here; ``storycast.render.video.custom`` offers it as an optional extra.
 """
@@ -32,10 +34,9 @@ from .encode import render_video
 from .model import VideoFrame, VideoOptions, VideoResult
 from .probe import MediaInfo, probe
 from .reading import reading_time
-from .specs import TARGETS, TargetSpec, target_spec
+from .specs import TargetSpec, target_spec
 
 __all__ = [
-    "TARGETS",
     "MediaInfo",
     "TargetSpec",
     "VideoFrame",

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import RenderError
+from ...media import MediaLimits
 from .probe import MediaInfo, VideoTrack, probe
-from .specs import TargetSpec, target_spec
+from .specs import resolve_limits
 
 # Half a frame at 30 fps: container durations are rounded to the frame grid.
 _EPS = 0.02
@@ -28,13 +29,14 @@ class Violation:
         return f"{self.severity}: {self.rule}: {self.message} (expected {self.expected}, got {self.actual})"
 
 
-def check_media(path: Path, target: str) -> list[Violation]:
+def check_media(path: Path, target: MediaLimits | str) -> list[Violation]:
     """Every violation of ``target``'s story spec in the file at ``path`` (empty when compliant).
 
-    Raises RenderError when the target is unknown or the file does not exist. A file that is not a
-    readable MP4/MOV yields a single ``container`` violation.
+    ``target`` is a channel type's ``media_limits`` or its name. Raises RenderError when the target
+    is unknown or the file does not exist. A file that is not a readable MP4/MOV yields a single
+    ``container`` violation.
     """
-    spec = target_spec(target)
+    spec = resolve_limits(target)
     path = Path(path)
     if not path.is_file():
         raise RenderError("the video file does not exist", file=path, hint="check the path")
@@ -45,7 +47,7 @@ def check_media(path: Path, target: str) -> list[Violation]:
     return check_info(info, spec)
 
 
-def check_info(info: MediaInfo, spec: TargetSpec) -> list[Violation]:
+def check_info(info: MediaInfo, spec: MediaLimits) -> list[Violation]:
     """The violations of ``spec`` in an already probed file."""
     out: list[Violation] = []
 
@@ -106,7 +108,7 @@ def check_info(info: MediaInfo, spec: TargetSpec) -> list[Violation]:
     return out
 
 
-def _check_video(v: VideoTrack, spec: TargetSpec, err: Callable[..., None]) -> None:
+def _check_video(v: VideoTrack, spec: MediaLimits, err: Callable[..., None]) -> None:
     codec_names = {"h264": "H.264", "hevc": "H.265/HEVC"}
     if v.codec not in spec.codecs:
         err(

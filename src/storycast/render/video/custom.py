@@ -25,7 +25,7 @@ from ...errors import RenderError
 from . import ffmpeg
 from .encode import _encoder_args, _fsync, _self_check
 from .model import VideoFrame, VideoOptions, VideoResult
-from .specs import target_spec
+from .specs import resolve_limits
 
 
 def _moviepy() -> Any:
@@ -53,7 +53,7 @@ def write_clip(clip: Any, out: Path, options: VideoOptions | None = None) -> Vid
     longer than one part; splitting is only done by ``render_video``.
     """
     options = options or VideoOptions()
-    spec = target_spec(options.target)
+    spec = resolve_limits(options.target)
     started = time.perf_counter()
     out = Path(out)
     if tuple(clip.size) != (spec.width, spec.height):

@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...errors import RenderError
+from ...media import MediaLimits
 from . import ffmpeg
 from .audio import AUDIO_CODEC_ARGS, part_audio
 from .check import check_info
 from .model import VideoFrame, VideoOptions, VideoResult
 from .plan import PartPlan, Segment, plan_parts
 from .probe import probe
-from .specs import TargetSpec, target_spec
+from .specs import resolve_limits
 
 ZOOM_AMOUNT = 0.06  # the slow zoom grows a frame by 6 % over the time it is visible
 ZOOM_OVERSAMPLE = 2  # zoompan crops whole pixels; zooming a 2x upscale hides the jitter
@@ -50,7 +51,7 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
     """
     options = options or VideoOptions()
     started = time.perf_counter()
-    spec = target_spec(options.target)
+    spec = resolve_limits(options.target)
     out = Path(out)
     if not frames:
         raise RenderError("there are no frames to encode", file=out, hint="render the story's frames first")
@@ -226,7 +227,7 @@ def _frame_starts(parts: list[PartPlan]) -> dict[int, int]:
 # --- segments -----------------------------------------------------------------------------------
 
 
-def _encoder_args(spec: TargetSpec, options: VideoOptions) -> list[str]:
+def _encoder_args(spec: MediaLimits, options: VideoOptions) -> list[str]:
     gop = round(_GOP_SECONDS[spec.encode_codec] * options.fps)
     if spec.encode_codec == "hevc":
         # x265 CRF runs about 4-6 points "higher" than x264 for the same look.
@@ -248,7 +249,7 @@ def _segment_key(
     seg: Segment,
     frames: Sequence[VideoFrame],
     digests: list[str],
-    spec: TargetSpec,
+    spec: MediaLimits,
     options: VideoOptions,
     encoder: list[str],
     total: int,
@@ -271,7 +272,7 @@ def _segment_key(
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _prep(label: str, n: int, offset: int, span: int, spec: TargetSpec, options: VideoOptions) -> str:
+def _prep(label: str, n: int, offset: int, span: int, spec: MediaLimits, options: VideoOptions) -> str:
     """Filter chain turning one still image into ``n`` frames at the target size."""
     w, h, fps = spec.width, spec.height, options.fps
     fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
@@ -287,7 +288,7 @@ def _prep(label: str, n: int, offset: int, span: int, spec: TargetSpec, options:
     return f"{label}{fit},format=yuv420p,loop=loop={n - 1}:size=1,settb=1/{fps},setpts=N"
 
 
-def _progress(src: str, seg: Segment, total: int, spec: TargetSpec, options: VideoOptions) -> str:
+def _progress(src: str, seg: Segment, total: int, spec: MediaLimits, options: VideoOptions) -> str:
     """Overlay an animated progress bar (story-wide) just above the top safe zone.
 
     A white bar on a light track, inside a thin dark frame so that it reads on light and dark
@@ -308,7 +309,7 @@ def _progress(src: str, seg: Segment, total: int, spec: TargetSpec, options: Vid
     )
 
 
-def segment_graph(seg: Segment, spec: TargetSpec, options: VideoOptions, total: int) -> str:
+def segment_graph(seg: Segment, spec: MediaLimits, options: VideoOptions, total: int) -> str:
     """The filter graph of one segment, ending in ``[v]``."""
     body = "[body]" if options.progress_bar else "[v]"
     if seg.kind == "hold":
@@ -329,7 +330,7 @@ def segment_graph(seg: Segment, spec: TargetSpec, options: VideoOptions, total: 
 def _encode_segment(
     seg: Segment,
     frames: Sequence[VideoFrame],
-    spec: TargetSpec,
+    spec: MediaLimits,
     options: VideoOptions,
     encoder: list[str],
     total: int,
@@ -407,7 +408,7 @@ def _mux_part(
         return ffmpeg.run(args, what=f"joining part {part.index}", file=name)
 
 
-def _self_check(tmp: Path, name: Path, spec: TargetSpec) -> None:
+def _self_check(tmp: Path, name: Path, spec: MediaLimits) -> None:
     """Refuse to publish a file that breaks the target spec (e.g. a story over the size limit)."""
     errors = [v for v in check_info(probe(tmp), spec) if v.severity == "error"]
     if errors:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...media import MediaLimits
+
 
 @dataclass(frozen=True)
 class VideoFrame:
@@ -29,11 +31,14 @@ class VideoOptions:
     the start of that frame. ``cache_dir`` holds the encoded segments reused by the next render
     (default: ``.video-cache/<target>`` next to the output). ``jobs`` is the number of segments
     encoded at once (0: one per CPU, at most 4).
+
+    ``target`` is a channel type's ``media_limits`` (or the type's name); None: the first variant
+    ``render --video`` renders by default (``storycast.channels.media.video_variants``).
     """
 
     fps: int = 30
     transition_duration: float = 0.5
-    target: str = "instagram"
+    target: MediaLimits | str | None = None
     preset: str = "veryfast"
     crf: int = 20
     music: Path | None = None
