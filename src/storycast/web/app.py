@@ -42,7 +42,8 @@ from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
 from .preview import PreviewState
-from .security import VIEWER_COOKIE, AddressLimits, Signer, cross_site, load_key
+from .security import AddressLimits, Signer, cross_site, load_key
+from .viewer import viewer_of_page, with_viewer_cookie
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -102,30 +103,6 @@ class WebState:
 
 def _state(request: Request) -> WebState:
     return request.app.state.web  # type: ignore[no-any-return]
-
-
-def viewer_of_page(request: Request) -> tuple[str, str | None]:
-    """The viewer id of a page request (its valid cookie, else a new one), and the cookie to set."""
-    signer = _state(request).signer
-    viewer = signer.viewer_of(request.cookies.get(VIEWER_COOKIE))
-    if viewer is not None:
-        return viewer, None
-    viewer = signer.new_viewer()
-    return viewer, signer.viewer_token(viewer)
-
-
-def with_viewer_cookie(request: Request, response: Response, token: str | None) -> Response:
-    """Set the viewer cookie when the page issued a new token."""
-    if token is not None:
-        response.set_cookie(
-            VIEWER_COOKIE,
-            token,
-            max_age=365 * 86400,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
-    return response
 
 
 async def _web_error(request: Request, exc: Exception) -> Response:

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from ..errors import StorycastError
 from .inputs import FORM, JSON, WebError, json_object, media_type, row_ids
 from .security import CSRF_FIELD, CSRF_HEADER, VIEWER_COOKIE, cross_site
+from .viewer import viewer_of_page, with_viewer_cookie
 
 if TYPE_CHECKING:
     from .app import WebState
@@ -70,8 +71,6 @@ def confirm_rows(state: WebState, ids: list[int]) -> dict[str, Any]:
 def _render(
     request: Request, packs: list[dict[str, Any]], error: str | None, single: bool, status: int = 200
 ) -> Response:
-    from .app import viewer_of_page, with_viewer_cookie
-
     state: WebState = request.app.state.web
     viewer, new_token = viewer_of_page(request)
     csrf = state.signer.csrf_token(viewer)
