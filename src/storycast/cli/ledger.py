@@ -44,18 +44,14 @@ def status(
 
     Rows held back by a broken file stay planned and say why: "waiting for a fix: FILE:LINE: ...".
     """
-    from ..ledger.tables import publication as p
+    from ..ledger import RowQuery
 
     at = parse_now(now, ctx)
     cap = limit if limit is not None else (None if show_all else DEFAULT_LIMIT)
     ledger = _open(ctx)
     try:
-        where = []
-        if story:
-            where.append(p.c.ref == story)
-        if not show_all:
-            where.append(p.c.state.in_([*ATTENTION, "planned"]))
-        rows = ledger.rows(*where, limit=None if cap is None else cap + 1)
+        states = None if show_all else [*ATTENTION, "planned"]
+        rows = ledger.find(RowQuery(ref=story or None, states=states, limit=None if cap is None else cap + 1))
         counts = ledger.counts()
         waiting = ledger.count_waiting(at)
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StorycastError
@@ -48,11 +47,9 @@ def due_now(
     As in a real tick, a broken file holds back only its own rows: they are left out, and its
     error is appended to ``problems``.
     """
-    from sqlalchemy.engine import make_url
-
     from ..channels.registry import channel_types
-    from ..ledger import Ledger, timeout_from
-    from ..ledger.tables import publication as p
+    from ..ledger import Ledger, RowQuery, timeout_from
+    from ..ledger.db import database_exists
     from ..timetable import load_timetable
 
     channel_types()  # plugins may register entry kinds
@@ -75,14 +72,10 @@ def due_now(
     if problems is not None:
         problems.extend(holds.errors)
     states: dict[tuple[Any, ...], str] = {}
-    url = make_url(project.db_url)
-    fresh = url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists())
-    if not fresh:
+    if database_exists(project.db_url):  # a dry run never creates the state database
         ledger = Ledger.open(project.db_url, timeout_from(project.environ))
         try:
-            for r in ledger.rows(
-                p.c.due_utc >= start.replace(tzinfo=None), p.c.due_utc <= now.replace(tzinfo=None)
-            ):
+            for r in ledger.find(RowQuery(due_from=start, due_to=now)):
                 states[(r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame)] = r.state
         finally:
             ledger.close()

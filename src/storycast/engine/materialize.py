@@ -11,13 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
-
 from ..errors import ScheduleError, StorycastError
 from ..ledger import RowFilter
+from ..ledger.rows import oversized
 from ..ledger.states import State
-from ..ledger.store import naive, oversized
-from ..ledger.tables import publication
 from .frames import frame_count
 
 if TYPE_CHECKING:
@@ -28,6 +25,8 @@ if TYPE_CHECKING:
 
 HORIZON = timedelta(hours=1)
 LOOKBACK_CAP = timedelta(days=7)  # a machine off for a month reports a week of misses, not 43k rows
+# The reason of a planned row cancelled because it left the schedule (or its story lost the frame).
+STALE = "no longer in the schedule (its entry, channels, languages or story changed)"
 DEFAULT_GRACE = timedelta(minutes=15)
 WATERMARK = "materialized_until"
 MANUAL_PREFIX = "manual/"
@@ -150,7 +149,7 @@ def materialize(
         and (k[0], k[1]) not in placeholders
         and not held.matches(unit.ref, unit.source, k[0], k[2])
     ]
-    cancelled = _cancel_stale(ledger, stale, now) if stale else 0
+    cancelled = ledger.cancel_planned(stale, now, STALE) if stale else 0
     # A story that gained or lost frames since its rows were planned: their count follows it.
     totals = {
         k: u["frame_total"]
@@ -177,31 +176,3 @@ def _too_long(occ: Occurrence, problem: tuple[str, str, int]) -> ScheduleError:
         file=file or occ.source,
         line=int(line) if line.isdigit() else None,
     )
-
-
-def _cancel_stale(ledger: Ledger, keys: list[tuple[str, str, str, str, int]], now: datetime) -> int:
-    """Planned rows whose entry, channel, language or frame left the schedule or the story."""
-    p = publication
-
-    def run(c: Any) -> int:
-        n = 0
-        for e, o, ch, lang, frame in keys:
-            n += c.execute(
-                update(p)
-                .where(
-                    p.c.entry_key == e,
-                    p.c.occurrence_key == o,
-                    p.c.channel == ch,
-                    p.c.lang == lang,
-                    p.c.frame == frame,
-                    p.c.state == State.PLANNED.value,
-                )
-                .values(
-                    state=State.CANCELLED.value,
-                    reason="no longer in the schedule (its entry, channels, languages or story changed)",
-                    updated_utc=naive(now),
-                )
-            ).rowcount
-        return n
-
-    return int(ledger._write(run))

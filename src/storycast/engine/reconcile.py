@@ -15,13 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, or_, update
-
 from ..channels.base import MediaItem, PublishRequest
 from ..ledger import admin
+from ..ledger.rows import Row, RowQuery
 from ..ledger.states import State
-from ..ledger.store import Row, naive
-from ..ledger.tables import event, publication
 
 if TYPE_CHECKING:
     from ..channels.base import Channel
@@ -82,12 +79,9 @@ def reconcile(
     for rid, verdict in (resolve or {}).items():
         admin.resolve(ledger, rid, verdict, now)
         report.resolved[rid] = verdict
-    p = publication
-    where: list[Any] = [p.c.state == State.UNKNOWN.value]
-    if automatic:
-        where.append(or_(p.c.checked_utc.is_(None), p.c.checked_utc < naive(now - RECHECK)))
+    query = RowQuery(states=[State.UNKNOWN.value], checked_before=now - RECHECK if automatic else None)
     channels: dict[str, Channel | None] = {}
-    for row in ledger.rows(*where):
+    for row in ledger.find(query):
         if row.channel not in channels:
             try:
                 channels[row.channel] = open_channel(project, row.channel, context)
@@ -107,10 +101,10 @@ def reconcile(
             admin.resolve(ledger, row.id, "published", now, remote_id=found.remote_id)
             report.published.append(row.id)
         elif authoritative:
-            _replan(ledger, row, now)
+            ledger.replan_unknown(row, now, "reconcile: the channel has no such post")
             report.replanned.append(row.id)
         else:
-            _mark_checked(ledger, row, now)
+            ledger.mark_checked(row.id, now)
             report.still_unknown.append(row)
     for ch in channels.values():
         if ch is not None:
@@ -119,39 +113,3 @@ def reconcile(
             except Exception:  # closing must not turn a settled reconcile into a failed one
                 pass
     return report
-
-
-def _mark_checked(ledger: Ledger, row: Row, now: datetime) -> None:
-    p = publication
-    ledger._write(lambda c: c.execute(update(p).where(p.c.id == row.id).values(checked_utc=naive(now))))
-
-
-def _replan(ledger: Ledger, row: Row, now: datetime) -> None:
-    """The channel says it was not published: plan it again, due now, with its grace window."""
-    p = publication
-    n = naive(now)
-    grace = row.deadline_utc - row.due_utc
-
-    def run(c: Any) -> None:
-        done = c.execute(
-            update(p)
-            .where(p.c.id == row.id, p.c.state == State.UNKNOWN.value)
-            .values(
-                state=State.PLANNED.value,
-                reason="reconcile: the channel has no such post",
-                claim_token=None,
-                claimed_by=None,
-                lease_until_utc=None,
-                checked_utc=n,
-                deadline_utc=max(naive(row.deadline_utc), naive(now + grace)),
-                updated_utc=n,
-            )
-        ).rowcount
-        if done:
-            c.execute(
-                insert(event).values(
-                    at_utc=n, publication_id=row.id, action="reconcile", detail="not published"
-                )
-            )
-
-    ledger._write(run)

@@ -16,7 +16,8 @@ import os
 from typing import TYPE_CHECKING
 
 from .admin import ActionResult, HistoryItem, NoSuchRow, attempts_of, cancel, history, resolve, retry
-from .db import DEFAULT_TIMEOUT_S, head_revision, safe_url
+from .db import DEFAULT_TIMEOUT_S, database_exists, head_revision, read_revision, safe_url
+from .rows import PostRef, RowQuery, UnitKey
 from .states import State
 from .store import WAITING, ChannelLimits, Ledger, Row, RowFilter, aware, naive
 
@@ -47,16 +48,21 @@ __all__ = [
     "HistoryItem",
     "Ledger",
     "NoSuchRow",
+    "PostRef",
     "Row",
     "RowFilter",
+    "RowQuery",
     "State",
+    "UnitKey",
     "attempts_of",
     "aware",
     "cancel",
+    "database_exists",
     "head_revision",
     "history",
     "naive",
     "open_ledger",
+    "read_revision",
     "resolve",
     "retry",
     "safe_url",

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, exists, func, insert, literal, not_, or_, select, update
 
 from .base import LedgerBase
+from .outbox import OutboxTx
 from .rows import WAITING, ChannelLimits, Row, RowFilter, actor, naive
 from .states import DONE, IN_FLIGHT, State
 from .tables import attempt, channel_bucket, event, publication
@@ -142,13 +145,14 @@ class Claims(LedgerBase):
         limits: dict[str, ChannelLimits] | None = None,
         *,
         only_entry: str | None = None,
-        within: Callable[[Connection, list[Row]], None] | None = None,
+        within: Callable[[OutboxTx, list[Row]], None] | None = None,
         exclude: RowFilter | None = None,
     ) -> list[Row]:
         """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits.
 
-        ``within(conn, rows)`` runs inside the claim's transaction when rows were claimed: a queue
-        defers their jobs there (transactional outbox), so a claim never outlives its hand-over.
+        ``within(tx, rows)`` runs inside the claim's transaction when rows were claimed: a queue
+        hands the rows over and defers their jobs there (transactional outbox), so a claim never
+        outlives its hand-over.
         ``exclude``: rows not to claim (held back by a broken file or channel).
         """
         p = publication
@@ -212,7 +216,7 @@ class Claims(LedgerBase):
                     break
                 claimed.extend(take(c, cond, ch, limit - len(claimed)))
             if within is not None and claimed:
-                within(c, claimed)
+                within(OutboxTx(c, self.ids_in), claimed)
             return claimed
 
         rows = self._write(run)
@@ -238,3 +242,57 @@ class Claims(LedgerBase):
     def release_token(self, token: str) -> None:
         """Forget a claim token once this process has finished with its rows."""
         self._live_tokens.discard(token)
+
+    # -- handing work to a job queue ----------------------------------------------------------
+
+    @contextmanager
+    def session_lock(self, name: str) -> Iterator[bool]:
+        """Hold the lock ``name`` for the block if no other session holds it (yields False then).
+
+        On PostgreSQL a session advisory lock, so a process that dies holding it releases it with
+        its connection. Other databases have one writer at a time anyway: they always yield True.
+        """
+        if self.dialect != "postgresql":
+            yield True
+            return
+        with self.engine.connect() as conn:
+            key = func.hashtext(name)
+            if not conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
+                conn.rollback()
+                yield False
+                return
+            conn.commit()
+            try:
+                yield True
+            finally:
+                conn.execute(select(func.pg_advisory_unlock(key)))
+                conn.commit()
+
+    def hand_render_jobs(
+        self,
+        now: datetime,
+        until: datetime,
+        defer: Callable[[OutboxTx, dict[tuple[str, str], list[str]]], int],
+        exclude: RowFilter | None = None,
+    ) -> int:
+        """Call ``defer(tx, wanted)`` in one transaction with the languages of each (kind, ref)
+        planned to go out by ``until`` and still within grace at ``now``; return what it returns.
+
+        ``exclude``: rows held back by a broken file (rendering them would only fail again).
+        """
+        p = publication
+
+        def run(c: Connection) -> int:
+            due = [
+                p.c.state == State.PLANNED.value,
+                p.c.due_utc <= naive(until),
+                p.c.deadline_utc >= naive(now),
+            ]
+            if exclude:
+                due.append(not_(exclude.condition()))
+            wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for kind, ref, lang in c.execute(select(p.c.kind, p.c.ref, p.c.lang).where(*due).distinct()):
+                wanted[(kind, ref)].append(lang)
+            return defer(OutboxTx(c, self.ids_in), dict(wanted))
+
+        return self._write(run)

@@ -189,3 +189,29 @@ def transaction(engine: Engine, *, read: bool = False) -> Iterator[Connection]:
             yield conn
     finally:
         conn.close()
+
+
+def database_exists(url: str) -> bool:
+    """False only for a SQLite file that is not there yet (reading it would create it); a server
+    database (PostgreSQL) is assumed to exist."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() != "sqlite" or bool(parsed.database and Path(parsed.database).exists())
+
+
+def read_revision(url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> str | None:
+    """The schema revision stamped in the database at ``url`` (None when empty), read without
+    migrating anything; retried while the database is locked or unreachable."""
+    engine = make_engine(url, timeout_s)
+    try:
+
+        def read() -> str | None:
+            with engine.connect().execution_options(storycast_read=True) as conn:
+                rev = current_revision(conn)
+                conn.rollback()
+                return rev
+
+        return retrying(read, url, timeout_s)
+    finally:
+        engine.dispose()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, not_, or_, select, update
 
 from .base import LedgerBase
-from .rows import WAITING, Row, RowFilter, Unit, _like_prefix, aware, naive
+from .rows import WAITING, Row, RowFilter, RowQuery, Unit, UnitKey, _like_prefix, aware, naive
 from .states import State
 from .tables import publication
 
@@ -45,13 +45,11 @@ class Planning(LedgerBase):
 
         return int(self._write(run))
 
-    def existing_units(
-        self, due_from: datetime, due_to: datetime
-    ) -> dict[tuple[str, str, str, str, int], Unit]:
+    def existing_units(self, due_from: datetime, due_to: datetime) -> dict[UnitKey, Unit]:
         """Unit key -> what the ledger holds for it, for rows due in [due_from, due_to)."""
         p = publication
 
-        def run(c: Connection) -> dict[tuple[str, str, str, str, int], Unit]:
+        def run(c: Connection) -> dict[UnitKey, Unit]:
             q = select(
                 p.c.entry_key,
                 p.c.occurrence_key,
@@ -67,7 +65,7 @@ class Planning(LedgerBase):
 
         return self._read(run)
 
-    def set_frame_totals(self, totals: dict[tuple[str, str, str, str, int], int], now: datetime) -> int:
+    def set_frame_totals(self, totals: dict[UnitKey, int], now: datetime) -> int:
         """Correct ``frame_total`` of planned rows whose story gained or lost frames."""
         p = publication
 
@@ -89,6 +87,29 @@ class Planning(LedgerBase):
             return n
 
         return int(self._write(run)) if totals else 0
+
+    def cancel_planned(self, keys: Sequence[UnitKey], now: datetime, reason: str) -> int:
+        """Cancel the planned rows with these unit keys (rows in any other state are left alone)."""
+        p = publication
+
+        def run(c: Connection) -> int:
+            n = 0
+            for e, o, ch, lang, frame in keys:
+                n += c.execute(
+                    update(p)
+                    .where(
+                        p.c.entry_key == e,
+                        p.c.occurrence_key == o,
+                        p.c.channel == ch,
+                        p.c.lang == lang,
+                        p.c.frame == frame,
+                        p.c.state == State.PLANNED.value,
+                    )
+                    .values(state=State.CANCELLED.value, reason=reason, updated_utc=naive(now))
+                ).rowcount
+            return n
+
+        return self._write(run)
 
     # -- held rows (a broken file or channel) -------------------------------------------------
 
@@ -137,8 +158,31 @@ class Planning(LedgerBase):
 
     # -- queries --------------------------------------------------------------------------
 
+    def find(self, query: RowQuery | None = None) -> list[Row]:
+        """Publication rows matching ``query`` (every row without one), due time order by default."""
+        q = query or RowQuery()
+        p = publication
+        where: list[Any] = []
+        if q.ids is not None:
+            where.append(self.ids_in(p.c.id, list(q.ids)))  # one statement text whatever the count
+        if q.states is not None:
+            where.append(p.c.state.in_(list(q.states)))
+        if q.ref is not None:
+            where.append(p.c.ref == q.ref)
+        if q.due_from is not None:
+            where.append(p.c.due_utc >= naive(q.due_from))
+        if q.due_to is not None:
+            where.append(p.c.due_utc <= naive(q.due_to))
+        if q.checked_before is not None:
+            where.append(or_(p.c.checked_utc.is_(None), p.c.checked_utc < naive(q.checked_before)))
+        order = (p.c.due_utc, p.c.id) if q.order == "due" else (p.c.id,)
+        return self.rows(*where, order=order, limit=q.limit)
+
     def rows(self, *where: Any, order: Any = None, limit: int | None = None) -> list[Row]:
-        """Rows matching SQLAlchemy conditions on :data:`publication` (its columns as ``publication.c``)."""
+        """Rows matching SQLAlchemy conditions on :data:`publication` (its columns as ``publication.c``).
+
+        For the ledger's own modules and white-box tests; other packages call :meth:`find`.
+        """
         p = publication
 
         def run(c: Connection) -> list[Row]:

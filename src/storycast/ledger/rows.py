@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import false, or_
 
@@ -189,3 +190,38 @@ class Unit(NamedTuple):
     frame_total: int
     ref: str
     source: str
+
+
+UnitKey = tuple[str, str, str, str, int]
+"""(entry, occurrence, channel, language, frame): the unique key of a publication row."""
+
+
+@dataclass(frozen=True)
+class RowQuery:
+    """Which publication rows :meth:`Ledger.find` returns: every field that is set narrows it.
+
+    ``due_from`` and ``due_to`` are both inclusive; ``checked_before`` keeps rows never checked
+    by reconcile or last checked before that time. ``order`` is by due time (then id) or by id.
+    """
+
+    ids: Sequence[int] | None = None
+    states: Sequence[str] | None = None
+    ref: str | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+    checked_before: datetime | None = None
+    order: Literal["due", "id"] = "due"
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """What a remote post id stands for in the ledger."""
+
+    publication_id: int | None
+    kind: str
+    ref: str
+    lang: str
+    frame: int
+    frame_total: int
+    channel: str

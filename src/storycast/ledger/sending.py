@@ -393,3 +393,68 @@ class Sending(LedgerBase):
             return True
 
         return bool(self._write(run))
+
+    # -- reconcile and recovery ------------------------------------------------------------
+
+    def mark_checked(self, row_id: int, now: datetime) -> None:
+        """Record that reconcile asked a channel about this row (so it asks again only later)."""
+        p = publication
+        self._write(lambda c: c.execute(update(p).where(p.c.id == row_id).values(checked_utc=naive(now))))
+
+    def replan_unknown(self, row: Row, now: datetime, reason: str) -> bool:
+        """Plan an ``unknown`` row again, due now with a fresh grace window (the channel is certain
+        nothing was posted), with a ``reconcile`` event. False if the row is no longer ``unknown``."""
+        p = publication
+        n = naive(now)
+        grace = row.deadline_utc - row.due_utc
+
+        def run(c: Connection) -> bool:
+            done = c.execute(
+                update(p)
+                .where(p.c.id == row.id, p.c.state == State.UNKNOWN.value)
+                .values(
+                    state=State.PLANNED.value,
+                    reason=reason,
+                    claim_token=None,
+                    claimed_by=None,
+                    lease_until_utc=None,
+                    checked_utc=n,
+                    deadline_utc=max(naive(row.deadline_utc), naive(now + grace)),
+                    updated_utc=n,
+                )
+            ).rowcount
+            if done:
+                c.execute(
+                    insert(event).values(
+                        at_utc=n, publication_id=row.id, action="reconcile", detail="not published"
+                    )
+                )
+            return bool(done)
+
+        return self._write(run)
+
+    def abandon_sending(self, row_id: int, now: datetime) -> bool:
+        """A row whose sender (a queue worker) died mid-call: ``sending`` becomes ``unknown`` and
+        its open attempt is closed as such. Rows in any other state are left alone (False)."""
+        p = publication
+        n = naive(now)
+
+        def run(c: Connection) -> bool:
+            hit = c.execute(
+                update(p)
+                .where(p.c.id == row_id, p.c.state == State.SENDING.value)
+                .values(
+                    state=State.UNKNOWN.value,
+                    reason="the worker publishing it died during the platform call",
+                    updated_utc=n,
+                )
+            ).rowcount
+            if hit:
+                c.execute(
+                    update(attempt)
+                    .where(attempt.c.publication_id == row_id, attempt.c.outcome == "sending")
+                    .values(outcome="unknown", finished_utc=n, detail="worker stopped mid-call")
+                )
+            return bool(hit)
+
+        return self._write(run)

@@ -29,12 +29,11 @@ _DONE = re.compile(r"(none|\d{1,19}(,\d{1,19}){0,999})")
 
 def pending_packs(state: WebState) -> list[dict[str, Any]]:
     """Handed-off rows waiting for a person, grouped into packs, oldest first."""
-    from ..ledger import open_ledger
-    from ..ledger.models import publication
+    from ..ledger import RowQuery, State, open_ledger
 
     ledger = open_ledger(state.project())
     try:
-        rows = ledger.rows(publication.c.state == "handed_off")
+        rows = ledger.find(RowQuery(states=[State.HANDED_OFF.value]))
     finally:
         ledger.close()
     packs: OrderedDict[tuple[str, str, str, str], dict[str, Any]] = OrderedDict()

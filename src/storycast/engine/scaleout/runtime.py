@@ -19,15 +19,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...ledger import Ledger, Row, RowFilter, State, naive, timeout_from
+from ...ledger import Ledger, Row, RowFilter, RowQuery, State, timeout_from
 from ..publisher import ItemResult, Publisher
 from ..tick import TickOptions, TickReport, tick
 from .urls import project_pg_urls
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
     from ...context import Context
+    from ...ledger.outbox import OutboxTx
     from ...project import Project
 
 PUBLISH = "storycast.publish"
@@ -54,7 +53,6 @@ class QueueDispatcher:
         defer: Defer,
         now: datetime,
         lease: timedelta,
-        ids_in: Callable[[Any, list[int]], Any],
         *,
         force: bool = False,
     ) -> None:
@@ -62,26 +60,14 @@ class QueueDispatcher:
         self.force = force  # publish past lint errors (`publish --due --force`): carried by the job
         self.now = now
         self.lease = lease
-        self.ids_in = ids_in  # Ledger.ids_in: the dialect's "id in this list"
         self.deferred = 0
         # An attribute, as the Dispatcher protocol has it (None would mean "publish in-process").
-        self.within_claim: Callable[[Any, list[Row]], None] | None = self._within_claim
+        self.within_claim: Callable[[OutboxTx, list[Row]], None] | None = self._within_claim
 
-    def _within_claim(self, conn: Connection, rows: list[Row]) -> None:
+    def _within_claim(self, tx: OutboxTx, rows: list[Row]) -> None:
         """Inside the claim transaction: mark the rows queue-owned and defer their publish jobs."""
-        from sqlalchemy import update
-
-        from ...ledger.models import Publication
-
-        conn.execute(
-            update(Publication)
-            .where(
-                self.ids_in(Publication.id, [r.id for r in rows]),
-                Publication.state == State.CLAIMED.value,
-            )
-            .values(claimed_by=queue_owner(), lease_until_utc=naive(self.now + self.lease))
-        )
-        raw = conn.connection.driver_connection  # the psycopg connection of this very transaction
+        tx.hand_to_queue(rows, queue_owner(), self.now + self.lease)
+        raw = tx.driver_connection  # the psycopg connection of this very transaction
         by_channel: dict[str, list[Row]] = defaultdict(list)
         for r in rows:
             by_channel[r.channel].append(r)
@@ -140,7 +126,7 @@ class Runtime:
 
     def dispatcher(self, now: datetime, *, force: bool = False) -> QueueDispatcher:
         lease = timedelta(minutes=self.cfg.queue_lease_minutes)
-        return QueueDispatcher(self.defer, now, lease, self.ledger.ids_in, force=force)
+        return QueueDispatcher(self.defer, now, lease, force=force)
 
     def tick_once(self, now: datetime | None = None, *, force: bool = False) -> TickReport:
         """Sweep, materialize, reconcile, then claim due rows onto the publish queue.
@@ -166,19 +152,8 @@ class Runtime:
         that finds the last one still busy (a big materialization) steps aside. The lock is a
         PostgreSQL session lock, so a worker that dies mid-tick releases it with its connection.
         """
-        from sqlalchemy import func, select
-
-        with self.ledger.engine.connect() as conn:
-            key = func.hashtext("storycast-tick")
-            if not conn.execute(select(func.pg_try_advisory_lock(key))).scalar():
-                conn.rollback()
-                return None
-            conn.commit()
-            try:
-                return self.tick_once(now)
-            finally:
-                conn.execute(select(func.pg_advisory_unlock(key)))
-                conn.commit()
+        with self.ledger.session_lock("storycast-tick") as mine:
+            return self.tick_once(now) if mine else None
 
     def defer_renders(self, now: datetime, exclude: RowFilter | None = None) -> int:
         """Queue a render job for each (kind, ref, lang) due within the lead time (at most one waiting).
@@ -187,50 +162,31 @@ class Runtime:
         """
         if self.cfg.render_lead_minutes <= 0:
             return 0
-        from sqlalchemy import not_, select
 
-        from ...ledger import db
-        from ...ledger.models import Publication
+        def queue(tx: OutboxTx, wanted: dict[tuple[str, str], list[str]]) -> int:
+            # One job per story with all its languages: a render process reuses the story's
+            # language-independent tiles (images, cards) across its languages.
+            raw = tx.driver_connection
+            n = 0
+            for (kind, ref), langs in sorted(wanted.items()):
+                key = f"render:{kind}:{ref}"
+                # A savepoint each: an AlreadyEnqueued (same render waiting) must not abort the rest.
+                try:
+                    with tx.savepoint():
+                        self.defer(
+                            RENDER,
+                            raw,
+                            {"queue": "render", "queueing_lock": key},
+                            [{"kind": kind, "ref": ref, "langs": sorted(langs)}],
+                        )
+                        n += 1
+                except Exception as exc:
+                    if type(exc).__name__ != "AlreadyEnqueued":
+                        raise
+            return n
 
-        horizon = naive(now + timedelta(minutes=self.cfg.render_lead_minutes))
-
-        def run() -> int:
-            with db.transaction(self.ledger.engine) as conn:
-                due = [
-                    Publication.state == State.PLANNED.value,
-                    Publication.due_utc <= horizon,
-                    Publication.deadline_utc >= naive(now),
-                ]
-                if exclude:
-                    due.append(not_(exclude.condition()))
-                pairs = conn.execute(
-                    select(Publication.kind, Publication.ref, Publication.lang).where(*due).distinct()
-                ).all()
-                # One job per story with all its languages: a render process reuses the story's
-                # language-independent tiles (images, cards) across its languages.
-                wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
-                for kind, ref, lang in pairs:
-                    wanted[(kind, ref)].append(lang)
-                raw = conn.connection.driver_connection
-                n = 0
-                for (kind, ref), langs in sorted(wanted.items()):
-                    key = f"render:{kind}:{ref}"
-                    # A savepoint each: an AlreadyEnqueued (same render waiting) must not abort the rest.
-                    try:
-                        with conn.begin_nested():
-                            self.defer(
-                                RENDER,
-                                raw,
-                                {"queue": "render", "queueing_lock": key},
-                                [{"kind": kind, "ref": ref, "langs": sorted(langs)}],
-                            )
-                            n += 1
-                    except Exception as exc:
-                        if type(exc).__name__ != "AlreadyEnqueued":
-                            raise
-                return n
-
-        return int(self.ledger.retry(run))
+        until = now + timedelta(minutes=self.cfg.render_lead_minutes)
+        return self.ledger.hand_render_jobs(now, until, queue, exclude)
 
     # -- publish ------------------------------------------------------------------------------
 
@@ -241,11 +197,9 @@ class Runtime:
         sent with its own compare-and-set (:meth:`Publisher.publish_rows`). Rows no longer
         ``claimed``/``rendering`` (a re-delivered job) are skipped: the job is then a no-op.
         """
-        from ...ledger.models import Publication
-
         now = self.context.now()
         ids = [int(r) for r in row_ids]
-        found = {r.id: r for r in self.ledger.rows(self.ledger.ids_in(Publication.id, ids))}
+        found = {r.id: r for r in self.ledger.find(RowQuery(ids=ids))}
         outcomes: dict[int, str] = {}
         ready: list[Row] = []
         for rid in ids:
@@ -304,7 +258,7 @@ class Runtime:
         from ..frames import FrameCache
 
         out = self.project.state_dir / "renders" / kind / ref / lang
-        remove_stale_temps(out)
+        remove_stale_temps(out, now_s=self.context.clock.wall().timestamp())
         frames = FrameCache(self.project).frames(kind, ref, lang)
         if video and kind == "story":
             from ...render.pipeline import render_story
@@ -321,36 +275,11 @@ class Runtime:
         Rows still ``claimed``/``rendering`` are left as they are: nothing reached the platform,
         and the retried job publishes them through the same compare-and-set.
         """
-        from sqlalchemy import update
-
-        from ...ledger import db
-        from ...ledger.models import Attempt, Publication
-
-        n = naive(now or self.context.now())
-
-        def run() -> bool:
-            with db.transaction(self.ledger.engine) as conn:
-                hit = conn.execute(
-                    update(Publication)
-                    .where(Publication.id == row_id, Publication.state == State.SENDING.value)
-                    .values(
-                        state=State.UNKNOWN.value,
-                        reason="the worker publishing it died during the platform call",
-                        updated_utc=n,
-                    )
-                ).rowcount
-                if hit:
-                    conn.execute(
-                        update(Attempt)
-                        .where(Attempt.publication_id == row_id, Attempt.outcome == "sending")
-                        .values(outcome="unknown", finished_utc=n, detail="worker stopped mid-call")
-                    )
-                return bool(hit)
-
-        return "unknown" if self.ledger.retry(run) else "untouched"
+        hit = self.ledger.abandon_sending(row_id, now or self.context.now())
+        return "unknown" if hit else "untouched"
 
 
-def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
+def remove_stale_temps(folder: Any, *, now_s: float, older_than_s: float = 3600.0) -> int:
     """Delete temp files (``.*.tmp*``) a killed render left behind; return how many.
 
     A killed render never leaves a partial file under a final name (every write goes to a temp
@@ -358,7 +287,6 @@ def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
     removed once no such process is alive; a random one (``mkstemp``) once it is an hour old.
     The check is per machine: keep the renders folder local, not on a shared volume.
     """
-    import time
     from pathlib import Path
 
     path = Path(folder)
@@ -371,7 +299,7 @@ def remove_stale_temps(folder: Any, *, older_than_s: float = 3600.0) -> int:
             stale = not any(pid == os.getpid() or _alive(pid) for pid in pids)
         else:
             try:
-                stale = time.time() - f.stat().st_mtime > older_than_s
+                stale = now_s - f.stat().st_mtime > older_than_s
             except FileNotFoundError:
                 continue
         if stale:
