@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from ..project import Project
 
 log = logging.getLogger("storycast.engage.inbound")
+# Where an insight figure came from: read from the platform, or pushed by a webhook.
+SOURCE_PULL = "pull"
+SOURCE_WEBHOOK = "webhook"
 
 
 def counts_by_option(texts: Sequence[str], by_text: Mapping[str, int]) -> dict[int, int]:
@@ -136,7 +139,6 @@ def store_inbound(
     poll totals replace the channel's previous totals; pushed insights are upserted per media id.
     """
     from ..ledger import open_ledger
-    from .insights import SOURCE_WEBHOOK
     from .polls import polls, record_channel_totals, record_vote
     from .store import find_post, put_reply, reply_rows, upsert_insight
 

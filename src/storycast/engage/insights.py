@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ChannelError, StorycastError
 from ..ledger.states import State
+from .inbound import SOURCE_PULL, option_counts
 
 if TYPE_CHECKING:
     from ..channels.base import Channel
@@ -31,8 +32,6 @@ log = logging.getLogger("storycast.engage.insights")
 
 CAPTURE_AT = timedelta(hours=23)
 LIFETIME = timedelta(hours=24)
-SOURCE_PULL = "pull"
-SOURCE_WEBHOOK = "webhook"
 POLL_WINDOW = timedelta(days=35)  # native polls are tallied once, after closing, within this window
 
 
@@ -193,7 +192,6 @@ def _collect_polls(
     now: datetime,
     report: CollectReport,
 ) -> None:
-    from .inbound import option_counts
     from .polls import get_poll, record_channel_totals
     from .store import vote_rows
 
