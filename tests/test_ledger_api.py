@@ -1,6 +1,6 @@
 # ruff: noqa: F811
 """The ledger's named methods, on SQLite and PostgreSQL: queries, reconcile and recovery
-compare-and-sets, and the scale-out hand-over."""
+compare-and-sets, the scale-out hand-over, and the engagement tables."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storycast.ledger import Ledger, RowQuery, State, database_exists
+from storycast.ledger import Ledger, PostRef, RowQuery, State, database_exists
 from storycast.ledger.outbox import OutboxTx
 from tests.conftest_db import db_url, pg_database  # noqa: F401  (fixtures)
 
@@ -168,3 +168,43 @@ def test_database_exists(tmp_path) -> None:
     path.write_bytes(b"")
     assert database_exists(f"sqlite:///{path}")
     assert database_exists("postgresql+psycopg://nobody@127.0.0.1/none")
+
+
+def test_engagement_tables(ledger: Ledger) -> None:
+    ledger.insert_units(_units(("a",)), T0)
+    rid, no = _sending(ledger, T0)
+    (row,) = ledger.find(RowQuery(ids=[rid]))
+    ledger.finish(row, no, T0, State.PUBLISHED, remote_id="r-1", expires=T0 + timedelta(days=1))
+
+    post = ledger.find_post("rec", "r-1")
+    assert post == PostRef(rid, "card", "a", "en", 1, 1, "rec")
+    assert ledger.find_post(None, "r-1") == post
+    assert ledger.find_post("other", "r-1") is None
+
+    ledger.upsert_insight(
+        channel="rec", remote_id="r-1", source="pull", metrics={"reach": 5}, now=T0, post=post
+    )
+    ledger.upsert_insight(channel="rec", remote_id="r-1", source="pull", metrics={"reach": 7}, now=T0)
+    (ins,) = ledger.insight_rows()
+    assert (ins["reach"], ins["metrics"], ins["ref"], ins["captured_utc"]) == (7, {"reach": 7}, "a", T0)
+
+    assert ledger.put_vote(poll_id="p", option=1, source="local", voter="v", now=T0)
+    assert not ledger.put_vote(poll_id="p", option=2, source="local", voter="v", now=T0)
+    ledger.replace_poll_totals(poll_id="p", source="telegram", channel="tg", counts={1: 3, 2: 4}, now=T0)
+    ledger.replace_poll_totals(poll_id="p", source="telegram", channel="tg", counts={2: 9}, now=T0)
+    votes = [(v["voter"], v["option"], v["count"]) for v in ledger.vote_rows("p")]
+    assert votes == [("v", 2, 1), ("#total:tg:2", 2, 9)]
+    assert ledger.vote_rows("other") == []
+
+    assert ledger.put_reply(
+        channel="rec", message_id="m1", kind="reply", thread="t", at=T0, text="hi", post=post
+    )
+    assert not ledger.put_reply(channel="rec", message_id="m1", kind="reply", thread="t", at=T0)
+    (msg,) = ledger.reply_rows()
+    assert (msg["ref"], msg["text"], msg["at_utc"]) == ("a", "hi", T0)
+    assert ledger.find_reply("rec", "m1") == msg
+    assert ledger.find_reply("rec", "m2") is None
+
+    (pub,) = ledger.publication_rows(published_from=T0, published_to=T0)
+    assert (pub["remote_id"], pub["published_utc"]) == ("r-1", T0)
+    assert ledger.publication_rows(published_from=T0 + timedelta(seconds=1)) == []

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 KIND = "poll"
 MIN_OPTIONS, MAX_OPTIONS = 2, 12
-SOURCES = ("local", "reply", "telegram", "discord", "whatsapp", "mastodon")
 Localized = dict[str, str]
 
 
@@ -208,7 +207,6 @@ def record_vote(
     option out of range.
     """
     from ..ledger import open_ledger
-    from .store import put_vote
 
     poll = get_poll(project, poll_id)
     n = poll.option_count()
@@ -222,8 +220,7 @@ def record_vote(
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        return put_vote(
-            led,
+        return led.put_vote(
             poll_id=poll_id,
             option=option,
             source=source,
@@ -265,12 +262,11 @@ def record_channel_totals(
 ) -> None:
     """Store a channel's latest per-option totals (1-based options) for a poll."""
     from ..ledger import open_ledger
-    from .store import replace_totals
 
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        replace_totals(led, poll_id=poll_id, source=source, channel=channel, counts=counts, now=now)
+        led.replace_poll_totals(poll_id=poll_id, source=source, channel=channel, counts=counts, now=now)
     finally:
         if own:
             led.close()
@@ -324,7 +320,7 @@ class Tally:
 
 
 def tally_rows(poll: Poll, rows: Sequence[Mapping[str, Any]], lang: str = "en") -> Tally:
-    """Add up vote rows (from :func:`storycast.engage.store.vote_rows`) for one poll."""
+    """Add up vote rows (from :meth:`storycast.ledger.Ledger.vote_rows`) for one poll."""
     n = poll.option_count()
     out = Tally(
         poll.id,
@@ -348,13 +344,12 @@ def tally_rows(poll: Poll, rows: Sequence[Mapping[str, Any]], lang: str = "en") 
 def tally(project: Project, poll_id: str, *, ledger: Ledger | None = None, lang: str = "en") -> Tally:
     """The results of one poll from every source stored in the ledger."""
     from ..ledger import open_ledger
-    from .store import vote_rows
 
     poll = get_poll(project, poll_id)
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        return tally_rows(poll, vote_rows(led, poll_id), lang)
+        return tally_rows(poll, led.vote_rows(poll_id), lang)
     finally:
         if own:
             led.close()

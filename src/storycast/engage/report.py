@@ -188,15 +188,14 @@ def build_report(
 ) -> Report:
     """Read the ledger (publications, insights, votes, replies) and compute the report."""
     from ..ledger import open_ledger
-    from .store import insight_rows, publication_rows, reply_rows, vote_rows
 
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        pubs = [p for p in publication_rows(led) if since is None or p["due_utc"] >= since]
-        insights = insight_rows(led)
-        votes = [v for v in vote_rows(led) if since is None or v["at_utc"] >= since]
-        msgs = [m for m in reply_rows(led) if since is None or m["at_utc"] >= since]
+        pubs = [p for p in led.publication_rows() if since is None or p["due_utc"] >= since]
+        insights = led.insight_rows()
+        votes = [v for v in led.vote_rows() if since is None or v["at_utc"] >= since]
+        msgs = [m for m in led.reply_rows() if since is None or m["at_utc"] >= since]
     finally:
         if own:
             led.close()

@@ -1,57 +1,35 @@
-"""Reads and writes of the engagement tables (insights, votes, replies) in the ledger database.
-
-Every write is an upsert keyed by the table's unique constraint, so a webhook delivered twice,
-a second ``insights collect`` or a voter who changes their mind never counts twice.
+"""Compatibility names for the engagement tables' reads and writes, now :class:`~storycast.ledger.Ledger`
+methods (``ledger.find_post(...)``, ``ledger.put_vote(...)``, ...). Each function delegates; none
+builds SQL. Kept until the last callers switch, then deleted.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, insert, select, update
-
-from ..ledger.models import insights, publication, replies, votes
-from ..ledger.store import aware, naive
+from ..ledger.rows import PostRef
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
-
     from ..ledger import Ledger
 
-
-@dataclass(frozen=True)
-class PostRef:
-    """What a remote post id stands for in the ledger."""
-
-    publication_id: int | None
-    kind: str
-    ref: str
-    lang: str
-    frame: int
-    frame_total: int
-    channel: str
+__all__ = [
+    "PostRef",
+    "find_post",
+    "insight_rows",
+    "publication_rows",
+    "put_reply",
+    "put_vote",
+    "replace_totals",
+    "reply_rows",
+    "upsert_insight",
+    "vote_rows",
+]
 
 
 def find_post(ledger: Ledger, channel: str | None, remote_id: str) -> PostRef | None:
-    """The publication a platform's post id belongs to (any channel when ``channel`` is None)."""
-    p = publication
-    cond = [p.c.remote_id == remote_id]
-    if channel:
-        cond.append(p.c.channel == channel)
-
-    def run(c: Connection) -> PostRef | None:
-        row = c.execute(select(p).where(and_(*cond)).limit(1)).mappings().first()
-        if row is None:
-            return None
-        return PostRef(
-            row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], row["channel"]
-        )
-
-    return ledger._read(run)  # type: ignore[no-any-return]
+    return ledger.find_post(channel, remote_id)
 
 
 def upsert_insight(
@@ -65,41 +43,13 @@ def upsert_insight(
     post: PostRef | None = None,
     raw: str | None = None,
 ) -> None:
-    """Store (or replace) one capture of a post's metrics."""
-    t = insights
-    reach = metrics.get("reach")
-    values: dict[str, Any] = {
-        "metrics": json.dumps(dict(metrics), sort_keys=True),
-        "reach": int(reach) if isinstance(reach, int | float) else None,
-        "raw": raw,
-        "captured_utc": naive(now),
-    }
-    if post is not None:
-        values.update(
-            publication_id=post.publication_id, kind=post.kind, ref=post.ref, lang=post.lang, frame=post.frame
-        )
-
-    def run(c: Connection) -> None:
-        key = and_(t.c.channel == channel, t.c.remote_id == remote_id, t.c.source == source)
-        if c.execute(update(t).where(key).values(**values)).rowcount == 0:
-            c.execute(insert(t).values(channel=channel, remote_id=remote_id, source=source, **values))
-
-    ledger._write(run)
+    ledger.upsert_insight(
+        channel=channel, remote_id=remote_id, source=source, metrics=metrics, now=now, post=post, raw=raw
+    )
 
 
 def insight_rows(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every captured insight, metrics decoded."""
-
-    def run(c: Connection) -> list[dict[str, Any]]:
-        out = []
-        for r in c.execute(select(insights).order_by(insights.c.id)).mappings():
-            d = dict(r)
-            d["metrics"] = json.loads(d["metrics"] or "{}")
-            d["captured_utc"] = aware(d["captured_utc"])
-            out.append(d)
-        return out
-
-    return ledger._read(run)  # type: ignore[no-any-return]
+    return ledger.insight_rows()
 
 
 def put_vote(
@@ -114,62 +64,26 @@ def put_vote(
     channel: str = "",
     lang: str = "",
 ) -> bool:
-    """Insert a vote, or move an existing voter's vote; True when a new voter was counted."""
-    t = votes
-
-    def run(c: Connection) -> bool:
-        key = and_(t.c.poll_id == poll_id, t.c.source == source, t.c.voter == voter)
-        values = {"option": option, "count": count, "channel": channel, "lang": lang, "at_utc": naive(now)}
-        if c.execute(update(t).where(key).values(**values)).rowcount:
-            return False
-        c.execute(insert(t).values(poll_id=poll_id, source=source, voter=voter, **values))
-        return True
-
-    return bool(ledger._write(run))
+    return ledger.put_vote(
+        poll_id=poll_id,
+        option=option,
+        source=source,
+        voter=voter,
+        now=now,
+        count=count,
+        channel=channel,
+        lang=lang,
+    )
 
 
 def replace_totals(
     ledger: Ledger, *, poll_id: str, source: str, channel: str, counts: Mapping[int, int], now: datetime
 ) -> None:
-    """Replace one channel's totals for a poll (the platform's latest counts win)."""
-    t = votes
-
-    def run(c: Connection) -> None:
-        c.execute(
-            delete(t).where(
-                t.c.poll_id == poll_id,
-                t.c.source == source,
-                t.c.channel == channel,
-                t.c.voter.like("#total:%"),
-            )
-        )
-        for option, n in sorted(counts.items()):
-            c.execute(
-                insert(t).values(
-                    poll_id=poll_id,
-                    source=source,
-                    voter=f"#total:{channel}:{option}",
-                    option=option,
-                    count=int(n),
-                    channel=channel,
-                    lang="",
-                    at_utc=naive(now),
-                )
-            )
-
-    ledger._write(run)
+    ledger.replace_poll_totals(poll_id=poll_id, source=source, channel=channel, counts=counts, now=now)
 
 
 def vote_rows(ledger: Ledger, poll_id: str | None = None) -> list[dict[str, Any]]:
-    """Votes (and channel totals), optionally of one poll."""
-    q = select(votes).order_by(votes.c.id)
-    if poll_id is not None:
-        q = q.where(votes.c.poll_id == poll_id)
-
-    def run(c: Connection) -> list[dict[str, Any]]:
-        return [dict(r) | {"at_utc": aware(r["at_utc"])} for r in c.execute(q).mappings()]
-
-    return ledger._read(run)  # type: ignore[no-any-return]
+    return ledger.vote_rows(poll_id)
 
 
 def put_reply(
@@ -184,58 +98,23 @@ def put_reply(
     story_remote_id: str | None = None,
     post: PostRef | None = None,
 ) -> bool:
-    """Store one inbound or agent message; False when this message id was already stored."""
-    t = replies
-
-    def run(c: Connection) -> bool:
-        exists = c.execute(select(t.c.id).where(t.c.channel == channel, t.c.message_id == message_id)).first()
-        if exists:
-            return False
-        c.execute(
-            insert(t).values(
-                channel=channel,
-                message_id=message_id,
-                kind=kind,
-                thread=thread,
-                story_remote_id=story_remote_id,
-                ref=post.ref if post else "",
-                lang=post.lang if post else "",
-                text=text[:4000],
-                at_utc=naive(at),
-            )
-        )
-        return True
-
-    return bool(ledger._write(run))
+    return ledger.put_reply(
+        channel=channel,
+        message_id=message_id,
+        kind=kind,
+        thread=thread,
+        at=at,
+        text=text,
+        story_remote_id=story_remote_id,
+        post=post,
+    )
 
 
 def reply_rows(ledger: Ledger) -> list[dict[str, Any]]:
-    """Every stored message, oldest first."""
-
-    def run(c: Connection) -> list[dict[str, Any]]:
-        q = select(replies).order_by(replies.c.at_utc, replies.c.id)
-        return [dict(r) | {"at_utc": aware(r["at_utc"])} for r in c.execute(q).mappings()]
-
-    return ledger._read(run)  # type: ignore[no-any-return]
+    return ledger.reply_rows()
 
 
 def publication_rows(
     ledger: Ledger, *, published_from: datetime | None = None, published_to: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Publication rows as dicts with aware times, optionally only those published in a window."""
-    q = select(publication).order_by(publication.c.id)
-    if published_from is not None:
-        q = q.where(publication.c.published_utc >= naive(published_from))
-    if published_to is not None:
-        q = q.where(publication.c.published_utc <= naive(published_to))
-
-    def run(c: Connection) -> list[dict[str, Any]]:
-        out = []
-        for r in c.execute(q).mappings():
-            d = dict(r)
-            for k in ("due_utc", "published_utc", "expires_utc"):
-                d[k] = aware(d[k])
-            out.append(d)
-        return out
-
-    return ledger._read(run)  # type: ignore[no-any-return]
+    return ledger.publication_rows(published_from=published_from, published_to=published_to)

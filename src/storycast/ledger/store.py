@@ -2,7 +2,8 @@
 
 One class made of parts, one per job: :class:`~.planning.Planning` (inserting, correcting and
 cancelling planned rows; queries), :class:`~.claims.Claims` (sweep and atomic claims),
-:class:`~.sending.Sending` (the compare-and-set send protocol), over
+:class:`~.sending.Sending` (the compare-and-set send protocol), :class:`~.engagement.Engagement`
+(insights, votes, replies), over
 :class:`~.base.LedgerBase` (connection, retries, transactions). Only ``storycast.ledger``
 builds SQL on the ledger's tables; everyone else calls these named methods.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 from .base import LedgerBase
 from .claims import CLAIM_LEASE, Claims
+from .engagement import Engagement
 from .planning import Planning
 from .rows import WAITING, ChannelLimits, Row, RowFilter, Unit, actor, aware, naive, oversized
 from .sending import BACKOFF, SEND_LEASE, Sending
 
 
-class Ledger(Planning, Claims, Sending, LedgerBase):
+class Ledger(Planning, Claims, Sending, Engagement, LedgerBase):
     """The publication ledger over one database URL."""
 
 
