@@ -202,7 +202,11 @@ class Channel(ABC):
 
     def publish_album(self, requests: Sequence[PublishRequest]) -> list[PublishResult]:
         """Publish several frames as one post; only for channels with ``capabilities.album``."""
-        raise PermanentFailure(f"channel {self.name!r} cannot publish albums")
+        raise PermanentFailure(
+            f"channel {self.name!r} cannot publish albums",
+            hint="only channel types with the album capability (see `storycast channels list`) take "
+            "several frames as one post; publish the frames one by one",
+        )
 
     def lookup(self, request: PublishRequest) -> PublishResult | None:
         """Was this request published? None when the platform cannot tell (stays `unknown`)."""

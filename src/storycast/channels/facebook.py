@@ -124,7 +124,8 @@ class FacebookChannel(NetworkChannel):
             size = media.path.stat().st_size
             if size > PHOTO_LIMIT:
                 raise PermanentFailure(
-                    f"{self.name}: the photo is {size} bytes; Page stories take at most 10 MB"
+                    f"{self.name}: the photo is {size} bytes; Page stories take at most 10 MB",
+                    hint='set format = "jpg" in [render] (PNG frames are far larger) or a lower quality',
                 )
             with media.path.open("rb") as fh:
                 body = self._call(
@@ -187,7 +188,11 @@ class FacebookChannel(NetworkChannel):
                 video_id=upload_id,
             )
         if not body.get("success", True):
-            raise AmbiguousOutcome(f"{self.name}: Facebook answered success=false to the story call")
+            raise AmbiguousOutcome(
+                f"{self.name}: Facebook answered success=false to the story call",
+                hint="`storycast reconcile` compares with the Page's stories; or settle the row with "
+                "`storycast reconcile --resolve ID=published|failed`",
+            )
         post_id = str(body.get("post_id") or body.get("id") or "") or None
         self.journal.update(key, self.context.now(), state="published", post_id=post_id)
         return self._result(post_id)

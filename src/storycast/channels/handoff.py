@@ -175,7 +175,11 @@ class HandoffChannel(Channel):
     def _build(self, request: PublishRequest) -> tuple[Path, dict[str, Any]]:
         media = request.media
         if media is None or not media.path.is_file():
-            raise PermanentFailure(f"{self.name}: the frame file is missing; nothing to hand off")
+            raise PermanentFailure(
+                f"{self.name}: the frame file is missing; nothing to hand off",
+                hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+            )
         pack = self.pack_dir(request)
         try:
             pack.mkdir(parents=True, exist_ok=True)
@@ -212,7 +216,9 @@ class HandoffChannel(Channel):
             _write(pack / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
         except OSError as exc:
             raise RetryableFailure(
-                f"{self.name}: cannot write the pack {pack}: {exc.strerror or exc}"
+                f"{self.name}: cannot write the pack {pack}: {exc.strerror or exc}",
+                hint="let the user running storycast write the packs folder (path in "
+                f"[channels.{self.name}]) and check the disk has space; storycast tries again",
             ) from None
         return pack, manifest
 
@@ -237,7 +243,9 @@ class HandoffChannel(Channel):
                     secret = resolve(ref, base=self.project.root, environ=self.context.environ)
                 except ConfigError as exc:
                     raise PermanentFailure(
-                        f"{self.name}: a notify URL cannot be read: {exc.message}"
+                        f"{self.name}: a notify URL cannot be read: {exc.message}",
+                        hint=exc.hint
+                        or f"set the secret each notify entry of [channels.{self.name}] references",
                     ) from None
                 self._redact.add(secret)
                 out.append(secret.reveal())
@@ -271,6 +279,8 @@ class HandoffChannel(Channel):
             raise RetryableFailure(
                 f"{self.name}: the pack is ready at {pack} but the notification could not be sent",
                 retry_after=300,
+                hint=f"check that the notify URLs in [channels.{self.name}] still work; storycast tries "
+                "again in 5 minutes or more, and the pack can be posted by hand meanwhile",
             )
         return True
 

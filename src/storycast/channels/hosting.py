@@ -106,7 +106,9 @@ class FolderHost(MediaHost):
             tmp.replace(target)  # the web server never serves a half-written file
         except OSError as exc:
             raise RetryableFailure(
-                f"cannot copy the media into {self.folder}: {exc.strerror or exc}"
+                f"cannot copy the media into {self.folder}: {exc.strerror or exc}",
+                hint="let the user running storycast write the hosting folder and check the disk has "
+                "space; storycast tries again",
             ) from None
         return HostedMedia(self.options.base_url.rstrip("/") + "/" + key, key)
 
@@ -180,7 +182,10 @@ class S3Host(MediaHost):
                 )
         except (BotoCoreError, ClientError) as exc:
             raise RetryableFailure(
-                f"cannot upload the media to bucket {self.options.bucket!r}: {type(exc).__name__}"
+                f"cannot upload the media to bucket {self.options.bucket!r}: {type(exc).__name__}",
+                hint="check bucket, endpoint_url and region in the hosting table, and that the credentials "
+                "(hosting.access_key_id, or boto3's default chain) may write to the bucket; "
+                "`storycast channels check` tests it",
             ) from None
         return HostedMedia(url, key)
 

@@ -307,6 +307,8 @@ class HttpClient:
                     f"{self.channel}: the platform throttled '{label}' (HTTP 429)"
                     + (f"; it asks to wait {wait:.0f} s" if wait is not None else ""),
                     retry_after=wait,
+                    hint="storycast waits (at least as long as the platform asks) and tries again; if it "
+                    f"recurs, lower rate_per_minute in [channels.{self.channel}]",
                 )
             if resp.status_code >= 500:
                 if not mutating and attempt < attempts:
@@ -318,6 +320,8 @@ class HttpClient:
                         f"{self.channel}: the platform is unavailable for '{label}' "
                         f"(HTTP {resp.status_code})",
                         retry_after=wait,
+                        hint="the platform's servers are failing, not your setup; "
+                        "storycast tries again later",
                     )
                 raise AmbiguousOutcome(
                     f"{self.channel}: the platform failed during '{label}' (HTTP {resp.status_code}); "

@@ -186,4 +186,7 @@ def store_token(ref: str, token: str, base: Path) -> str:
         service, _, name = target.partition("/")
         keyring.set_password(service, name, token)
         return f"keyring entry {service}/{name}"
-    raise ConfigError(f"a refreshed token cannot be stored in a {kind}: reference")
+    raise ConfigError(
+        f"a refreshed token cannot be stored in a {kind}: reference",
+        hint='point access_token at a file ("file:PATH", mode 0600) or the keyring ("keyring:SERVICE/NAME")',
+    )

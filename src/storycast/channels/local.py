@@ -129,7 +129,9 @@ class LocalChannel(Channel):
             return self._result(existing)
         if request.media is None or not request.media.path.is_file():
             raise PermanentFailure(
-                f"the frame file {request.media.path if request.media else '(none)'} is missing"
+                f"the frame file {request.media.path if request.media else '(none)'} is missing",
+                hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
             )
         now = self.context.now()
         day = self.folder / now.strftime("%Y-%m-%d")
@@ -161,7 +163,9 @@ class LocalChannel(Channel):
             _atomic_write(record, (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         except OSError as exc:
             raise RetryableFailure(
-                f"cannot write to the feed folder {self.folder}: {exc.strerror or exc}"
+                f"cannot write to the feed folder {self.folder}: {exc.strerror or exc}",
+                hint="let the user running storycast write that folder (or set path in "
+                f"[channels.{self.name}] to another one) and check the disk has space; storycast tries again",
             ) from None
         return PublishResult(
             remote_id=body["remote_id"],

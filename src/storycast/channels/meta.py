@@ -67,13 +67,33 @@ def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: An
             "then run `storycast channels check`",
         )
     if code in THROTTLE_CODES:
-        raise RetryableFailure(where, retry_after=retry_after_of(resp) or 15 * 60)
+        raise RetryableFailure(
+            where,
+            retry_after=retry_after_of(resp) or 15 * 60,
+            hint="Meta's rate limit for this app, account or Page is reached: storycast waits (15 minutes "
+            "unless Meta says otherwise) and tries again; if it recurs, lower rate_per_minute in "
+            f"[channels.{channel}]",
+        )
     if sub == QUOTA_SUBCODE:
-        raise RetryableFailure(where + "; the 24-hour publishing quota is used up", retry_after=3600)
+        raise RetryableFailure(
+            where + "; the 24-hour publishing quota is used up",
+            retry_after=3600,
+            hint="storycast tries again in an hour; Instagram counts API-published posts over a rolling "
+            f"24 hours (`storycast channels check {channel}` shows the use), so spread the stories "
+            "over the day",
+        )
     if (code, sub) == NOT_READY or code == 9007:
-        raise RetryableFailure(where, retry_after=60)
+        raise RetryableFailure(
+            where,
+            retry_after=60,
+            hint="Meta is still processing the uploaded media; storycast tries again in a minute",
+        )
     if code in (1, 2) or resp.status_code >= 500:
-        raise RetryableFailure(where, retry_after=60)
+        raise RetryableFailure(
+            where,
+            retry_after=60,
+            hint="a temporary problem on Meta's side, not in your setup; storycast tries again in a minute",
+        )
     if sub == MEDIA_FETCH_SUBCODE:
         raise RetryableFailure(
             where,

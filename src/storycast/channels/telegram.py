@@ -168,6 +168,8 @@ class TelegramChannel(NetworkChannel):
             raise ConfigError(
                 f"channel {self.name!r}: story_active_period must be one of "
                 + ", ".join(map(str, STORY_PERIODS)),
+                hint=f"set story_active_period in [channels.{self.name}] to 21600 (6 h), 43200 (12 h), "
+                "86400 (24 h) or 172800 (48 h), the only periods postStory accepts",
                 file=self.project.config_path,
             )
 
@@ -205,14 +207,24 @@ class TelegramChannel(NetworkChannel):
         code = int((body or {}).get("error_code") or resp.status_code)
         where = f"{self.name}: {method} failed: {desc}"
         if code == 429:
-            raise RetryableFailure(where, retry_after=retry_after_of(resp))
+            raise RetryableFailure(
+                where,
+                retry_after=retry_after_of(resp),
+                hint="Telegram's flood control (about 1 message a second per chat, 20 a minute per group): "
+                "storycast waits the retry_after Telegram gives and tries again; if it recurs, raise "
+                f"min_interval or lower rate_per_minute in [channels.{self.name}]",
+            )
         if code in (401, 403) or "not enough rights" in desc or "bot was kicked" in desc:
             raise NeedsAuth(
                 where, hint="check the bot token and that the bot is an admin allowed to post here"
             )
         if (body or {}).get("parameters", {}).get("migrate_to_chat_id"):
             raise PermanentFailure(where, hint="the group became a supergroup: update chat_id to the new id")
-        raise PermanentFailure(where)
+        raise PermanentFailure(
+            where,
+            hint=f"Telegram's description says what it refused: fix that (chat_id in [channels.{self.name}], "
+            f"the media or the text), then run `storycast channels check {self.name}`",
+        )
 
     def _target(self) -> dict[str, Any]:
         return {"chat_id": self.opts.chat_id, "disable_notification": self.opts.silent or None}
@@ -233,7 +245,11 @@ class TelegramChannel(NetworkChannel):
             return self._poll(request)
         media = request.media
         if media is None or not media.path.is_file():
-            raise PermanentFailure(f"{self.name}: the frame file is missing")
+            raise PermanentFailure(
+                f"{self.name}: the frame file is missing",
+                hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+            )
         if self.opts.mode == "story":
             return self._story(request)
         method, field = ("sendVideo", "video") if media.kind == "video" else ("sendPhoto", "photo")
@@ -261,7 +277,11 @@ class TelegramChannel(NetworkChannel):
         try:
             for i, req in enumerate(requests):
                 if req.media is None or not req.media.path.is_file():
-                    raise PermanentFailure(f"{self.name}: frame {req.frame_index} has no media file")
+                    raise PermanentFailure(
+                        f"{self.name}: frame {req.frame_index} has no media file",
+                        hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                        "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+                    )
                 name = f"frame{i}"
                 fh = req.media.path.open("rb")
                 handles.append(fh)
@@ -278,7 +298,11 @@ class TelegramChannel(NetworkChannel):
             for fh in handles:
                 fh.close()
         if not isinstance(messages, list) or len(messages) != len(requests):
-            raise AmbiguousOutcome(f"{self.name}: sendMediaGroup answered with an unexpected result")
+            raise AmbiguousOutcome(
+                f"{self.name}: sendMediaGroup answered with an unexpected result",
+                hint="the album may be live, and the Bot API cannot list a chat's posts: look in the chat, "
+                "then settle the rows with `storycast reconcile --resolve ID=published|failed`",
+            )
         return [self._result(m) for m in messages]
 
     def _poll(self, request: PublishRequest) -> PublishResult:
@@ -286,7 +310,9 @@ class TelegramChannel(NetworkChannel):
         assert poll is not None
         if not POLL_OPTIONS[0] <= len(poll.options) <= POLL_OPTIONS[1]:
             raise PermanentFailure(
-                f"{self.name}: a Telegram poll takes 2 to 10 options, not {len(poll.options)}"
+                f"{self.name}: a Telegram poll takes 2 to 10 options, not {len(poll.options)}",
+                hint=f"give the poll {POLL_OPTIONS[0]} to {POLL_OPTIONS[1]} options in the poll file, "
+                "or split the question into two polls",
             )
         too_long = [o for o in poll.options if len(o) > POLL_OPTION_LIMIT]
         if len(poll.question) > POLL_QUESTION_LIMIT or too_long:
@@ -378,7 +404,9 @@ class TelegramChannel(NetworkChannel):
         if media.kind == "image" and (media.width, media.height) != want:
             raise PermanentFailure(
                 f"{self.name}: Telegram story photos must be exactly 1080x1920, "
-                f"not {media.width}x{media.height}"
+                f"not {media.width}x{media.height}",
+                hint="postStory takes story photos only at exactly 1080x1920: render this story at that "
+                "size (the frame template's width and height, or [render] width/height)",
             )
         kind = "video" if media.kind == "video" else "photo"
         with media.path.open("rb") as fh:

@@ -88,7 +88,11 @@ class _WebhookBase(NetworkChannel):
             )
         if resp.status_code == 410:
             raise PermanentFailure(where, hint="the target channel is archived")
-        raise PermanentFailure(where)
+        raise PermanentFailure(
+            where,
+            hint="the receiver refused the request (its answer is quoted in the message): fix what it "
+            f"names, or the URL in [channels.{self.name}]; a refused request is not retried",
+        )
 
 
 class WebhookChannel(_WebhookBase):
@@ -108,7 +112,12 @@ class WebhookChannel(_WebhookBase):
     def _target(self) -> str:
         url = self.opts.url or self.opts.api_base
         if not url:
-            raise ConfigError(f"channel {self.name!r} needs url", file=self.project.config_path)
+            raise ConfigError(
+                f"channel {self.name!r} needs url",
+                hint=f'add url = "https://receiver.example.com/storycast" (or a secret reference such as '
+                f'"env:STORYCAST_WEBHOOK_URL") to [channels.{self.name}]',
+                file=self.project.config_path,
+            )
         return self.secret(url, "url").reveal() if url.split(":", 1)[0] in ("env", "file", "keyring") else url
 
     def payload(self, request: PublishRequest) -> dict[str, Any]:
@@ -337,7 +346,11 @@ class DiscordChannel(_WebhookBase):
                 payload["poll"] = self._poll(request)
             else:
                 if request.media is None or not request.media.path.is_file():
-                    raise PermanentFailure(f"{self.name}: the frame file is missing")
+                    raise PermanentFailure(
+                        f"{self.name}: the frame file is missing",
+                        hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                        "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+                    )
                 name = "frame" + request.media.path.suffix.lower()
                 embed: dict[str, Any] = {
                     "description": request.caption[:4096],
@@ -362,11 +375,20 @@ class DiscordChannel(_WebhookBase):
             if handle is not None:
                 handle.close()
         if resp.status_code == 429:  # pragma: no cover - HttpClient raises first
-            raise RetryableFailure(f"{self.name}: throttled", retry_after=retry_after_of(resp))
+            raise RetryableFailure(
+                f"{self.name}: throttled",
+                retry_after=retry_after_of(resp),
+                hint="Discord rate-limits each webhook: storycast waits the retry_after Discord gives and "
+                "tries again",
+            )
         self._classify(resp, "post to Discord")
         msg = self.http.json_of(resp)
         if not isinstance(msg, dict) or not msg.get("id"):
-            raise AmbiguousOutcome(f"{self.name}: Discord accepted the post but returned no message")
+            raise AmbiguousOutcome(
+                f"{self.name}: Discord accepted the post but returned no message",
+                hint="the post is probably in the Discord channel: look, then settle the row with "
+                "`storycast reconcile --resolve ID=published|failed`",
+            )
         return PublishResult(remote_id=str(msg["id"]), detail={"channel_id": msg.get("channel_id")})
 
     def check(self) -> list[CheckResult]:
@@ -406,10 +428,19 @@ def _discord_counts(url: str, message_id: str, *, timeout: float) -> dict[int, i
     try:
         resp = requests.get(url, timeout=timeout)
     except requests.RequestException as exc:
-        raise ChannelError(f"cannot reach Discord to read poll results: {type(exc).__name__}") from None
+        raise ChannelError(
+            f"cannot reach Discord to read poll results: {type(exc).__name__}",
+            hint="check the network, then read the results again with `storycast polls results`",
+        ) from None
     if resp.status_code != 200:
         raise ChannelError(
-            f"Discord answered {resp.status_code} when reading poll results for message {message_id}"
+            f"Discord answered {resp.status_code} when reading poll results for message {message_id}",
+            hint="the message or its webhook was deleted in Discord, so its results are gone"
+            if resp.status_code == 404
+            else "the webhook URL was revoked or changed: create a new one in Discord and update the "
+            "secret the channel's webhook_url references"
+            if resp.status_code in (401, 403)
+            else "read the results again later with `storycast polls results`",
         )
     poll = (resp.json() or {}).get("poll") or {}
     answers = {int(a["answer_id"]): i for i, a in enumerate(poll.get("answers", []), start=1)}

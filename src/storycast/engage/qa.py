@@ -256,7 +256,12 @@ class QaKind(EntryKind):
         except (ValueError, TypeError) as exc:
             key = "announce" if "announce" in options else "duration"
             line, col = locate(data, (key,))
-            problems.append(StorycastError(f"{key}: {exc}", file=file, line=line, column=col))
+            hint = (
+                "list each announcement once, e.g. [T-24h, T-1h, live, recap+30m]"
+                if key == "announce"
+                else "write the session length with a unit, like 45m or 1h30m"
+            )
+            problems.append(StorycastError(f"{key}: {exc}", hint=hint, file=file, line=line, column=col))
         return options, problems
 
     def phases(self, entry: Entry) -> dict[str, timedelta]:

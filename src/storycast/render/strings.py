@@ -113,7 +113,11 @@ def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
     data = yamlsrc.load(path)  # slow path: positions for a precise error (and depth/alias checks)
     if not isinstance(data, dict):
         raise TemplateError(
-            "strings.yaml must map string ids to {language: text} mappings", file=path, line=1
+            "strings.yaml must map string ids to {language: text} mappings",
+            hint="write one entry per string id, like  "
+            'step_of: {en: "Step {n} of {total}", es: "Paso {n} de {total}"}',
+            file=path,
+            line=1,
         )
     out: dict[str, dict[str, str]] = {}
     for key, per_lang in data.items():

@@ -357,7 +357,13 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
         )
         if self.opts.on_quota == "refuse":
             raise PermanentFailure(msg, hint='publish fewer stories a day, or set on_quota = "defer"')
-        raise RetryableFailure(msg + "; deferred", retry_after=self.opts.quota_retry_after)
+        raise RetryableFailure(
+            msg + "; deferred",
+            retry_after=self.opts.quota_retry_after,
+            hint=f"storycast tries again in {self.opts.quota_retry_after:.0f} s (quota_retry_after); "
+            "Instagram counts API-published posts over a rolling 24 hours, so spread the stories "
+            f"over the day or lower quota_reserve in [channels.{self.name}]",
+        )
 
     # -- containers -----------------------------------------------------------------------------
 
@@ -424,13 +430,18 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                 )
             if state == "EXPIRED":
                 raise RetryableFailure(
-                    f"{self.name}: container {container} expired before it was published", retry_after=0
+                    f"{self.name}: container {container} expired before it was published",
+                    retry_after=0,
+                    hint="Instagram drops a container not published within 24 hours; the next attempt "
+                    "creates a new one, nothing to do",
                 )
             if time.monotonic() >= deadline:
                 raise RetryableFailure(
                     f"{self.name}: container {container} still {state or 'unknown'} after "
                     f"{self.opts.poll_timeout:.0f} s; nothing was published",
                     retry_after=self.opts.poll_interval,
+                    hint="Instagram is still processing the media; the next attempt checks this same "
+                    "container again, so nothing is uploaded twice",
                 )
             self.sleep(self.opts.poll_interval)
 
@@ -461,7 +472,11 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                 hint="render the poll question into a story frame, or send the poll to Telegram/Discord",
             )
         if not request.media.path.is_file():
-            raise PermanentFailure(f"{self.name}: the frame file {request.media.path} is missing")
+            raise PermanentFailure(
+                f"{self.name}: the frame file {request.media.path} is missing",
+                hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+            )
         self._maybe_refresh()
         key = request.idempotency_key
         entry = self.journal.get(key) or {}
@@ -511,6 +526,7 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                 raise RetryableFailure(
                     f"{self.name}: 'publish the story' got no answer, and the container is still unpublished",
                     retry_after=60,
+                    hint="nothing went live; the next attempt publishes the same container in a minute",
                 ) from None
             raise
         return self._done(request, str(body.get("id")), body.get("_trace"))
@@ -590,7 +606,25 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                 breakdown=BREAKDOWN,
             )
         except ChannelError as exc:
-            raise InsightsUnavailable(exc.message, expired=is_expired(exc.message)) from None
+            expired = is_expired(exc.message)
+            permission = (
+                "instagram_manage_insights"
+                if self.opts.login == "facebook_login"
+                else "instagram_business_manage_insights"
+            )
+            if expired:
+                hint = (
+                    "Instagram keeps a story's metrics for 24 hours only: `storycast insights collect` "
+                    "captures them before that (at 23 h by default)"
+                )
+            elif "(code 10" in exc.message:
+                hint = (
+                    f"code 10 means fewer than 5 viewers, or that the token lacks {permission}: grant "
+                    "the permission if it is missing; otherwise there are no numbers to read"
+                )
+            else:
+                hint = exc.hint or "read them again later with `storycast insights collect --all`"
+            raise InsightsUnavailable(exc.message, expired=expired, hint=hint) from None
         return parse_ig_insights(body)
 
     # -- check ----------------------------------------------------------------------------------

@@ -261,7 +261,11 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         if request.poll is None and self.opts.only_first_frame and request.frame_index > 1:
             return PublishResult(remote_id=None, detail={"skipped": "only the first frame is messaged"})
         if request.poll is None and (request.media is None or not request.media.path.is_file()):
-            raise PermanentFailure(f"{self.name}: the frame file is missing")
+            raise PermanentFailure(
+                f"{self.name}: the frame file is missing",
+                hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
+                "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
+            )
         numbers = self.subscribers_list()
         if not numbers:
             raise PermanentFailure(f"{self.name}: the subscriber list is empty", hint="add opted-in numbers")
@@ -317,11 +321,24 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
             raise RetryableFailure(
                 f"{self.name}: {summary} (of {len(numbers)}); the rest go out on the next attempt",
                 retry_after=60 if throttled else self.opts.defer_seconds,
+                hint="numbers already messaged are journalled, so the next attempt messages only the rest; "
+                "Meta's per-user marketing cap (131049) lifts only after 24 hours: if it recurs, set "
+                f"defer_seconds = 86400 in [channels.{self.name}]",
             )
         if unknown and not done:
-            raise AmbiguousOutcome(f"{self.name}: no answer for any subscriber ({summary})")
+            raise AmbiguousOutcome(
+                f"{self.name}: no answer for any subscriber ({summary})",
+                hint="these numbers are not messaged again automatically: check the delivery statuses "
+                "(the webhook `storycast serve` receives, or WhatsApp Manager), then settle the row with "
+                "`storycast reconcile --resolve ID=published|failed`",
+            )
         if not done and not unknown:
-            raise PermanentFailure(f"{self.name}: no subscriber could be messaged ({summary})")
+            raise PermanentFailure(
+                f"{self.name}: no subscriber could be messaged ({summary})",
+                hint="outside the 24-hour customer-service window WhatsApp delivers only approved "
+                f"templates: set template (and poll_template) in [channels.{self.name}], check their "
+                f"approval with `storycast channels check {self.name}`, and keep only opted-in numbers",
+            )
         first = next(iter(done.values()), None)
         return PublishResult(
             remote_id=first,
@@ -424,7 +441,11 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         try:
             windows = learn_windows(project, payload, now)
         except Timeout:
-            raise RetryableFailure("the window file is busy") from None
+            raise RetryableFailure(
+                "the window file is busy",
+                hint="another storycast process is writing it; the delivery is refused so Meta sends it "
+                "again (Meta retries failed deliveries for up to 36 hours)",
+            ) from None
         # The windows are recorded before the messages are read: a malformed message loses no window.
         return Inbound(parse_messages(payload), counters={"windows": windows})
 

@@ -163,7 +163,10 @@ def layout_text(req: TextRequest, box_w: int, box_h: int, fonts: FontLibrary) ->
 
 def _validate(req: TextRequest, box_w: int, box_h: int) -> None:
     if box_w <= 0 or box_h <= 0:
-        raise RenderError(f"Text box is {box_w}x{box_h} px; it needs a positive width and height.")
+        raise RenderError(
+            f"Text box is {box_w}x{box_h} px; it needs a positive width and height.",
+            hint="Give the text layer a box [x, y, width, height] whose width and height are above 0 px.",
+        )
     if req.size_min <= 0 or req.size_min > req.size_max:
         raise RenderError(
             f"Font sizes are inconsistent: size_min {req.size_min} and size_max {req.size_max}.",
@@ -178,7 +181,10 @@ def _validate(req: TextRequest, box_w: int, box_h: int) -> None:
     if req.emoji not in ("color", "mono"):
         raise RenderError(f"Unknown emoji mode {req.emoji!r}.", hint="Use color or mono.")
     if req.max_lines is not None and req.max_lines < 1:
-        raise RenderError(f"max_lines is {req.max_lines}; it must be at least 1.")
+        raise RenderError(
+            f"max_lines is {req.max_lines}; it must be at least 1.",
+            hint="Set max_lines to 1 or more, or leave it out to allow any number of lines.",
+        )
     weight_value(req.weight)
 
 
