@@ -15,11 +15,11 @@ procrastinate itself is imported only when an App is made.
 
 from __future__ import annotations
 
+from ...ledger.urls import PgUrls, pg_urls, project_pg_urls
 from .app import ScaleOut, make_app
 from .runtime import PUBLISH, QUEUES, RENDER, TICK, QueueDispatcher, Runtime, remove_stale_temps
 from .schema import ensure_schema, has_schema
 from .status import QueueStatus, queue_status
-from .urls import PgUrls, pg_urls, project_pg_urls
 
 __all__ = [
     "PUBLISH",

@@ -113,7 +113,7 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
     from procrastinate.tasks import configure_task
 
     from ...context import Context
-    from .urls import project_pg_urls
+    from ...ledger.urls import project_pg_urls
 
     ctx = context or Context()
     urls = project_pg_urls(project)

@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...ledger import Ledger, Row, RowFilter, RowQuery, State, timeout_from
+from ...ledger.urls import project_pg_urls
 from ..publisher import ItemResult, Publisher
 from ..tick import TickOptions, TickReport, tick
-from .urls import project_pg_urls
 
 if TYPE_CHECKING:
     from ...context import Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .urls import project_pg_urls
+from ...ledger.urls import project_pg_urls
 
 if TYPE_CHECKING:
     from ...project import Project
