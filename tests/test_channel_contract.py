@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from storycast import plugins
 from storycast.channels.base import Capabilities, Channel
 from storycast.channels.inbound import BadSignature, Inbound, InboundVote, WebhookRequest
 from storycast.channels.registry import channel_types
+from storycast.hookspecs import hookimpl
 
 BUILTIN = sorted(n for n, r in channel_types().items() if r.origin == "built-in")
 
@@ -99,17 +101,29 @@ class AcmeChannel(Channel):
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_plugin_type_gets_hooks_route(make_project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+class AcmePlugin:
+    @hookimpl
+    def register_channel_types(self) -> list[type]:
+        return [AcmeChannel]
+
+
+@pytest.fixture
+def acme_plugin() -> Any:
+    plugins.add(AcmePlugin(), "acme-tests", origin="plugin acme (tests)")
+    yield
+    plugins.remove("acme-tests")
+
+
+@pytest.mark.usefixtures("acme_plugin")
+def test_plugin_type_gets_hooks_route(make_project: Any) -> None:
     """A registered type with a webhook_secret_key gets /hooks/TYPE[/NAME]; web names no platform."""
     from starlette.testclient import TestClient
 
     import storycast.engage  # noqa: F401 - registers the poll kind
-    from storycast.channels import registry
     from storycast.engage.polls import tally
     from storycast.project import Project
     from storycast.web.app import create_app
 
-    monkeypatch.setitem(registry._TYPES, "acme", registry.Registered(AcmeChannel, "plugin acme (tests)"))
     toml = (
         '[project]\nname = "T"\nlanguages = ["en", "es", "th", "hi", "sr"]\n\n'
         '[channels.shop]\ntype = "acme"\nhook_secret = "env:ACME_SECRET"\n'
@@ -179,8 +193,7 @@ def test_video_variants_render_and_media_check_see() -> None:
     assert info.value.hint == "use one of: instagram, facebook, telegram"
 
 
-def test_a_plugin_type_inheriting_a_variant_adds_no_second_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from storycast.channels import registry
+def test_a_plugin_type_inheriting_a_variant_adds_no_second_one() -> None:
     from storycast.channels.media import video_variants
 
     insta = channel_types()["instagram"].cls
@@ -188,5 +201,14 @@ def test_a_plugin_type_inheriting_a_variant_adds_no_second_one(monkeypatch: pyte
     class Reels(insta):  # type: ignore[misc,valid-type]
         type_name = "reels"
 
-    monkeypatch.setitem(registry._TYPES, "reels", registry.Registered(Reels, "plugin reels (tests)"))
-    assert [v.name for v in video_variants()] == ["instagram", "facebook", "telegram"]
+    class ReelsPlugin:
+        @hookimpl
+        def register_channel_types(self) -> list[type]:
+            return [Reels]
+
+    plugins.add(ReelsPlugin(), "reels-tests")
+    try:
+        assert "reels" in channel_types()
+        assert [v.name for v in video_variants()] == ["instagram", "facebook", "telegram"]
+    finally:
+        plugins.remove("reels-tests")

@@ -30,8 +30,6 @@ class Registered:
 
 
 _cache: tuple[Any, dict[str, Registered]] | None = None
-# Deprecated: types set here by hand (old tests) are added to the view; use plugins.add instead.
-_TYPES: dict[str, Registered] = {}
 
 
 def register_channel_type(cls: type[Channel], origin: str = "built-in") -> type[Channel]:
@@ -50,7 +48,7 @@ def channel_types() -> dict[str, Registered]:
     cache = _cache
     if cache is None or cache[0] is not view:
         cache = _cache = (view, {n: Registered(p.value, p.origin) for n, p in sorted(view.items())})
-    return {**cache[1], **_TYPES} if _TYPES else dict(cache[1])
+    return dict(cache[1])
 
 
 def get_channel_type(type_name: str) -> Registered:

@@ -221,10 +221,11 @@ class GuardConfig(BaseModel):
     @field_validator("rules")
     @classmethod
     def _rule_ids(cls, v: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
-        # The rules live in the guard package, above this one: read only when rule ids are set.
-        from ..guard.registry import all_rules
+        # The rules come from the plugin manager (the guard package and plugins register them):
+        # read only when rule ids are set.
+        from .. import plugins
 
-        known = {r.id for r in all_rules()}
+        known = set(plugins.view("register_lint_rules"))
         for rule_id in v:
             if rule_id not in known:
                 import difflib

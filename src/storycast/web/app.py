@@ -222,10 +222,6 @@ def create_app(
     the project's ``.storycast/web.key``). ``limits``: the per-address limits of the feed."""
     from contextlib import asynccontextmanager
 
-    from ..builtins import ensure_loaded
-
-    ensure_loaded()  # the poll and qa kinds stories/ may hold
-
     state = WebState(project, now, watch, key=key, limits=limits)
 
     @asynccontextmanager
