@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import ExitStatus, StorycastError
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+
+if TYPE_CHECKING:
+    from ..engine.run import PublishOutcome
 
 
 def _line(item: object) -> str:
@@ -48,74 +51,62 @@ def publish(
     if due == (story is not None):
         raise typer.BadParameter("give either --due or a STORY (with --channel), not both or neither")
     project = load_project(ctx)
-    context = get_context(ctx)
     at = parse_now(now, ctx)
-    if dry_run:
-        from ..engine.dryrun import due_now
+    if dry_run and story is not None:
+        raise typer.BadParameter("--dry-run works with --due")
+    if story is not None and not channel:
+        raise typer.BadParameter("publishing a STORY needs --channel NAME")
+    from ..engine.run import PublishRequest
+    from ..engine.run import publish as run_publish
 
-        if story is not None:
-            raise typer.BadParameter("--dry-run works with --due")
-        problems: list[StorycastError] = []
-        items = due_now(project, at, problems=problems)
-        if as_json:
-            print_json({"now": at, "due": [i.to_json() for i in items], "errors": [str(e) for e in problems]})
-        else:
-            for i in items:
-                console().print(
-                    f"would publish {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}",
-                    markup=False,
-                )
-            console().print(
-                f"{len(items)} item(s) due at {at:%Y-%m-%d %H:%M:%S} UTC (dry run, nothing changed)"
-            )
-        if problems:
-            from ..engine.holds import HeldBack
-
-            raise HeldBack(problems, dry_run=True)
-        return
-    if story is not None:
-        if not channel:
-            raise typer.BadParameter("publishing a STORY needs --channel NAME")
-        from ..engine import publish_now
-
-        report = publish_now(project, context, story, channel, lang, at, force=force)
-    elif project.config.engine.kind == "procrastinate":
-        # The workers publish: this tick claims what is due onto the publish queue, where the
-        # per-account locks hold across machines. Nothing is sent from this process.
-        from ..engine.scaleout import ensure_schema, make_app
-
-        scale = make_app(project, context)
-        try:
-            ensure_schema(scale.runtime.urls.conninfo)
-            report = scale.runtime.tick_once(at, force=force)
-        finally:
-            scale.runtime.close()
-    else:
-        from ..engine import TickOptions, tick
-
-        report = tick(project, context, at, options=TickOptions(force=force))
+    request = PublishRequest(story=story, channel=channel, langs=lang, force=force, dry_run=dry_run)
+    outcome = run_publish(project, get_context(ctx), request, at)
     if as_json:
-        print_json(report.to_json())
+        print_json(_json(outcome))
     else:
-        out = console()
-        for item in report.items:
-            out.print(_line(item), markup=False)
-        summary = report.to_json()
-        for note in report.notes:
-            out.print(note, markup=False)
-        queued = f"queued {summary['queued']} for the workers, " if summary["queued"] else ""
-        waiting = f"waiting for a fix {summary['waiting']}, " if summary["waiting"] else ""
-        out.print(
-            f"{queued}published {summary['published']}, failed {summary['failed']}, {waiting}"
-            f"retry later {summary['retry']}, unknown {summary['unknown']}, missed {summary['missed']}",
-            markup=False,
-        )
-    held = report.error()
-    if held is not None:
+        _print(outcome)
+    error = outcome.error()
+    if error is not None:
         # Everything else went out; the problems that hold rows back decide the exit code (3/4/5).
-        raise held
-    if report.problems:
+        raise error
+    if outcome.partial:
         raise typer.Exit(int(ExitStatus.PARTIAL))
+
+
+def _json(outcome: PublishOutcome) -> dict[str, Any]:
+    if outcome.report is None:
+        return {
+            "now": outcome.now,
+            "due": [i.to_json() for i in outcome.due],
+            "errors": [str(e) for e in outcome.problems],
+        }
+    return outcome.report.to_json()
+
+
+def _print(outcome: PublishOutcome) -> None:
+    out = console()
+    report = outcome.report
+    if report is None:
+        for i in outcome.due:
+            out.print(
+                f"would publish {i.ref} [{i.lang}] frame {i.frame}/{i.frame_total} -> {i.channel}",
+                markup=False,
+            )
+        at = outcome.now
+        out.print(f"{len(outcome.due)} item(s) due at {at:%Y-%m-%d %H:%M:%S} UTC (dry run, nothing changed)")
+        return
+    for item in report.items:
+        out.print(_line(item), markup=False)
+    summary = report.to_json()
+    for note in report.notes:
+        out.print(note, markup=False)
+    queued = f"queued {summary['queued']} for the workers, " if summary["queued"] else ""
+    waiting = f"waiting for a fix {summary['waiting']}, " if summary["waiting"] else ""
+    out.print(
+        f"{queued}published {summary['published']}, failed {summary['failed']}, {waiting}"
+        f"retry later {summary['retry']}, unknown {summary['unknown']}, missed {summary['missed']}",
+        markup=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
