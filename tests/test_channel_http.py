@@ -44,9 +44,9 @@ def _client(**kw):
 
 def test_retry_after_forms():
     now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    assert parse_retry_after("12") == 12
+    assert parse_retry_after("12", now) == 12
     assert parse_retry_after("Tue, 01 Dec 2026 09:00:30 GMT", now) == 30
-    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+    assert parse_retry_after("soon", now) is None and parse_retry_after(None, now) is None
 
 
 def test_429_header_body_and_meta_usage(echo):

@@ -109,7 +109,7 @@ class FacebookChannel(NetworkChannel):
         resp = self.http.request(
             method, self._url(path), mutating=mutating, what=what, headers=self._auth(), files=files, **kw
         )
-        raise_for_graph(resp, self.name, what, self.redact)
+        raise_for_graph(resp, self.name, what, self.redact, now=self.context.clock.wall())
         body = self.http.json_of(resp)
         return body if isinstance(body, dict) else {}
 
@@ -153,7 +153,7 @@ class FacebookChannel(NetworkChannel):
             headers={**self._auth(), "offset": "0", "file_size": str(len(data))},
             what="upload the video",
         )
-        raise_for_graph(resp, self.name, "upload the video", self.redact)
+        raise_for_graph(resp, self.name, "upload the video", self.redact, now=self.context.clock.wall())
         return "video", vid
 
     def publish(self, request: PublishRequest) -> PublishResult:

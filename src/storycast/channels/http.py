@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
+from ..context import Clock, SystemClock
 from ..errors import ConfigError
 from ..secrets import REDACTED, Secret
 from .base import AmbiguousOutcome, Channel, NeedsAuth, RetryableFailure
@@ -140,8 +141,9 @@ def _install_filter() -> None:
 _install_filter()
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date, counted from
+    ``now``, the real time)."""
     if not value:
         return None
     value = value.strip()
@@ -155,7 +157,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 def _body_retry_after(resp: requests.Response) -> float | None:
@@ -186,9 +188,11 @@ def _body_retry_after(resp: requests.Response) -> float | None:
     return None
 
 
-def retry_after_of(resp: requests.Response) -> float | None:
-    """The wait a throttled response asks for, from its headers or body; None when it says nothing."""
-    header = parse_retry_after(resp.headers.get("Retry-After"))
+def retry_after_of(resp: requests.Response, now: datetime) -> float | None:
+    """The wait a throttled response asks for, from its headers or body; None when it says nothing.
+
+    ``now`` is the real time (the context clock's ``wall()``), for a Retry-After HTTP date."""
+    header = parse_retry_after(resp.headers.get("Retry-After"), now)
     body = _body_retry_after(resp)
     waits = [w for w in (header, body) if w is not None]
     return max(waits) if waits else None
@@ -212,7 +216,7 @@ class HttpClient:
     """A requests.Session with storycast's timeouts, throttling and redaction rules.
 
     ``sleep`` is injectable so tests never wait; ``read_retries`` and ``backoff`` apply to
-    read-only requests only.
+    read-only requests only. ``clock`` (the context's) is read for a Retry-After HTTP date.
     """
 
     channel: str
@@ -222,6 +226,7 @@ class HttpClient:
     read_retries: int = 2
     backoff: float = 1.0
     sleep: Callable[[float], None] = time.sleep
+    clock: Clock = field(default_factory=SystemClock)
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
@@ -302,7 +307,7 @@ class HttpClient:
                 time.monotonic() - started,
             )
             if resp.status_code == 429:
-                wait = retry_after_of(resp)
+                wait = retry_after_of(resp, self.clock.wall())
                 raise RetryableFailure(
                     f"{self.channel}: the platform throttled '{label}' (HTTP 429)"
                     + (f"; it asks to wait {wait:.0f} s" if wait is not None else ""),
@@ -314,7 +319,7 @@ class HttpClient:
                 if not mutating and attempt < attempts:
                     self.sleep(self.backoff * attempt)
                     continue
-                wait = retry_after_of(resp)
+                wait = retry_after_of(resp, self.clock.wall())
                 if resp.status_code == 503 or not mutating:
                     raise RetryableFailure(
                         f"{self.channel}: the platform is unavailable for '{label}' "
@@ -353,6 +358,7 @@ def make_client(
     read_retries: int = 2,
     backoff: float = 1.0,
     sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
 ) -> HttpClient:
     """The shared session factory every network channel calls."""
     return HttpClient(
@@ -363,6 +369,7 @@ def make_client(
         read_retries=read_retries,
         backoff=backoff,
         sleep=sleep or time.sleep,
+        clock=clock or SystemClock(),
     )
 
 
@@ -424,6 +431,7 @@ class NetworkChannel(Channel):
                 read_retries=self.opts.read_retries,
                 backoff=self.opts.backoff,
                 sleep=self.sleep,
+                clock=self.context.clock,
             )
         return self._http
 

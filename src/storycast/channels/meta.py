@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import requests
@@ -45,8 +46,10 @@ def graph_error(resp: requests.Response) -> dict[str, Any]:
     return err if isinstance(err, dict) else {}
 
 
-def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: Any) -> None:
-    """Raise the failure class for a Graph API error response; return when the response is OK."""
+def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: Any, *, now: datetime) -> None:
+    """Raise the failure class for a Graph API error response; return when the response is OK.
+
+    ``now`` is the real time (the context clock's ``wall()``), for a Retry-After HTTP date."""
     if resp.ok and not graph_error(resp):
         return
     err = graph_error(resp)
@@ -69,7 +72,7 @@ def raise_for_graph(resp: requests.Response, channel: str, what: str, redact: An
     if code in THROTTLE_CODES:
         raise RetryableFailure(
             where,
-            retry_after=retry_after_of(resp) or 15 * 60,
+            retry_after=retry_after_of(resp, now) or 15 * 60,
             hint="Meta's rate limit for this app, account or Page is reached: storycast waits (15 minutes "
             "unless Meta says otherwise) and tries again; if it recurs, lower rate_per_minute in "
             f"[channels.{channel}]",

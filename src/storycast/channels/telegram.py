@@ -209,7 +209,7 @@ class TelegramChannel(NetworkChannel):
         if code == 429:
             raise RetryableFailure(
                 where,
-                retry_after=retry_after_of(resp),
+                retry_after=retry_after_of(resp, self.context.clock.wall()),
                 hint="Telegram's flood control (about 1 message a second per chat, 20 a minute per group): "
                 "storycast waits the retry_after Telegram gives and tries again; if it recurs, raise "
                 f"min_interval or lower rate_per_minute in [channels.{self.name}]",

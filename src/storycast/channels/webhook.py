@@ -377,7 +377,7 @@ class DiscordChannel(_WebhookBase):
         if resp.status_code == 429:  # pragma: no cover - HttpClient raises first
             raise RetryableFailure(
                 f"{self.name}: throttled",
-                retry_after=retry_after_of(resp),
+                retry_after=retry_after_of(resp, self.context.clock.wall()),
                 hint="Discord rate-limits each webhook: storycast waits the retry_after Discord gives and "
                 "tries again",
             )

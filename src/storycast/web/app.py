@@ -24,7 +24,7 @@ signed tokens (``security``). docs/web.md describes the defences.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from ..context import Clock, SystemClock, as_clock
 from ..errors import StorycastError
 from . import api, handoff, hooks
 from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
@@ -58,7 +59,7 @@ class WebState:
     def __init__(
         self,
         project: Project,
-        now: Callable[[], datetime] | None,
+        clock: Clock,
         watch: bool,
         *,
         key: bytes | None = None,
@@ -67,7 +68,7 @@ class WebState:
         self.root = project.root
         self._project = project
         self._signature = self._files_signature()
-        self._now = now
+        self.clock = clock
         self.preview = PreviewState(project.root)
         self.watch = watch
         self.signer = Signer(key if key is not None else load_key(project.state_dir))
@@ -98,7 +99,7 @@ class WebState:
         return self._project
 
     def now(self) -> datetime:
-        return self._now() if self._now is not None else datetime.now(UTC)
+        return self.clock.now()
 
 
 def _state(request: Request) -> WebState:
@@ -209,12 +210,14 @@ def create_app(
     project: Project,
     *,
     now: Callable[[], datetime] | None = None,
+    clock: Clock | None = None,
     watch: bool = True,
     allowed_hosts: Iterable[str] = (),
     key: bytes | None = None,
     limits: AddressLimits | None = None,
 ) -> Starlette:
-    """The web app for ``project``. ``now`` replaces the clock (tests); ``watch`` starts the
+    """The web app for ``project``. ``clock`` is the context's clock (default: the machine's);
+    ``now``, a bare ``() -> datetime``, replaces it (tests); ``watch`` starts the
     preview's file watcher (re-render on change) for the app's lifetime.
 
     ``allowed_hosts``: host names the pages answer to besides IP addresses and localhost (the
@@ -222,7 +225,9 @@ def create_app(
     the project's ``.storycast/web.key``). ``limits``: the per-address limits of the feed."""
     from contextlib import asynccontextmanager
 
-    state = WebState(project, now, watch, key=key, limits=limits)
+    if clock is None:
+        clock = as_clock(now) if now is not None else SystemClock()
+    state = WebState(project, clock, watch, key=key, limits=limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:

@@ -171,7 +171,7 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
         kw: dict[str, Any] = {"params": params} if method == "GET" else {"data": params}
         headers = {"Authorization": f"OAuth {self._token()}"}
         resp = self.http.request(method, self._url(path), mutating=mutating, what=what, headers=headers, **kw)
-        raise_for_graph(resp, self.name, what, self.redact)
+        raise_for_graph(resp, self.name, what, self.redact, now=self.context.clock.wall())
         body = self.http.json_of(resp)
         if isinstance(body, dict):
             body["_trace"] = resp.headers.get("x-fb-trace-id")
@@ -244,7 +244,7 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
             params={"grant_type": "ig_refresh_token", "access_token": token},
         )
         try:
-            raise_for_graph(resp, self.name, what, self.redact)
+            raise_for_graph(resp, self.name, what, self.redact, now=self.context.clock.wall())
         except NeedsAuth as exc:
             raise NeedsAuth(
                 f"{exc.message}: the token can no longer be refreshed; reconnect the account",
@@ -401,7 +401,7 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                 },
                 what="upload the video",
             )
-            raise_for_graph(resp, self.name, "upload the video", self.redact)
+            raise_for_graph(resp, self.name, "upload the video", self.redact, now=self.context.clock.wall())
             return cid
         hosted = self.host.put(media.path, object_key(request.idempotency_key, media.path))
         field = "video_url" if media.kind == "video" else "image_url"

@@ -161,7 +161,7 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 files={"file": (media.path.name, fh, "image/jpeg")},
                 what="upload the image",
             )
-        raise_for_graph(resp, self.name, "upload the image", self.redact)
+        raise_for_graph(resp, self.name, "upload the image", self.redact, now=self.context.clock.wall())
         return str(self.http.json_of(resp)["id"])
 
     def _lang(self, request: PublishRequest) -> str:
@@ -251,7 +251,9 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         code = int(err.get("code") or 0)
         if code in SKIP or code in DEFER or code in (THROUGHPUT, OUTSIDE_WINDOW):
             return None, code, self.redact(err.get("message") or "")
-        raise_for_graph(resp, self.name, f"send a {body['type']} message", self.redact)
+        raise_for_graph(
+            resp, self.name, f"send a {body['type']} message", self.redact, now=self.context.clock.wall()
+        )
         return None, code, ""  # pragma: no cover - raise_for_graph raised
 
     # -- publish --------------------------------------------------------------------------------
@@ -365,7 +367,9 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 params={"fields": "display_phone_number,verified_name,quality_rating,messaging_limit_tier"},
                 what="read the phone number",
             )
-            raise_for_graph(resp, self.name, "read the phone number", self.redact)
+            raise_for_graph(
+                resp, self.name, "read the phone number", self.redact, now=self.context.clock.wall()
+            )
             info = self.http.json_of(resp)
             out.append(
                 CheckResult(
@@ -404,7 +408,7 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                     params={"name": name, "fields": "name,status,category,language"},
                     what="read templates",
                 )
-                raise_for_graph(resp, self.name, "read templates", self.redact)
+                raise_for_graph(resp, self.name, "read templates", self.redact, now=self.context.clock.wall())
                 rows = self.http.json_of(resp).get("data") or []
                 approved = [r for r in rows if r.get("status") == "APPROVED"]
                 out.append(
