@@ -257,3 +257,78 @@ def test_the_checker_catches_each_kind_of_violation(tmp_path: Path) -> None:
     assert not any("storycast.web" in b for b in bad), "a types-only import is not an arrow"
     assert sql_outside_ledger(edges) == ["storycast/engage/__init__.py:1 storycast.engage imports sqlalchemy"]
     assert ["storycast.kb.other", "storycast.kb.site"] in cycles(names, edges)
+
+
+# --- the clock ---------------------------------------------------------------------------------
+# Only context.py reads the wall clock; core takes the time from the context's clock (or a ``now``
+# passed in). The CLI builds the clock, so cli/ may read it too. Durations (time.monotonic,
+# perf_counter) are not the wall clock.
+WALL_CLOCK_CALLS = {"datetime.now", "datetime.utcnow", "datetime.today", "date.today", "time.time"}
+# context.py's own helpers read the wall clock too; calling them bypasses the injected clock.
+CLOCK_BYPASS_CALLS = {"utcnow", "wall_timestamp"}
+WALL_CLOCK_FREE = ("storycast/context.py", "storycast/cli/")
+# Reads that remain, each with the reason; a waiver that no longer matches fails the test.
+WALL_CLOCK_WAIVERS = {
+    ("storycast/render/prune.py", "wall_timestamp"): "prune, scan and auto_prune default `now` to the real "
+    "time when the caller passes none; goes when cli/cache.py and cli/render.py pass "
+    "context.clock.wall().timestamp() (plan W5.5)",
+    ("storycast/engage/frames.py", "utcnow"): "a poll rendered without a publish time (KindSource.render) "
+    "dates its closing from the real time; the one caller without a time is engine/scaleout/runtime.py "
+    "(FrameCache(self.project) with no now), which must pass its clock's time first",
+}
+
+
+def wall_clock_reads(root: Path = SRC) -> list[tuple[str, str, int]]:
+    """(file, call, line) of every wall-clock read outside context.py and cli/."""
+    found: list[tuple[str, str, int]] = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).as_posix()
+        if rel.startswith(WALL_CLOCK_FREE):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        bare_time = any(  # from time import time
+            isinstance(n, ast.ImportFrom) and n.module == "time" and any(a.name == "time" for a in n.names)
+            for n in ast.walk(tree)
+        )
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            last_two = ".".join(name.split(".")[-2:])
+            last = name.split(".")[-1]
+            if last_two in WALL_CLOCK_CALLS or last in CLOCK_BYPASS_CALLS or (bare_time and name == "time"):
+                found.append((rel, last_two if last_two in WALL_CLOCK_CALLS else last, node.lineno))
+    return found
+
+
+def test_no_wall_clock_reads_in_core() -> None:
+    reads = wall_clock_reads()
+    bad = [f"{f}:{line} calls {call}" for f, call, line in reads if (f, call) not in WALL_CLOCK_WAIVERS]
+    assert not bad, "take the time from the context's clock (or a now passed in):\n" + "\n".join(bad)
+    used = {(f, call) for f, call, _ in reads}
+    stale = [f"{f} {call}" for f, call in WALL_CLOCK_WAIVERS if (f, call) not in used]
+    assert not stale, "these waivers no longer match a read; delete them:\n" + "\n".join(stale)
+
+
+def test_the_clock_check_catches_each_kind(tmp_path: Path) -> None:
+    pkg = tmp_path / "storycast"
+    (pkg / "cli").mkdir(parents=True)
+    (pkg / "context.py").write_text("import time\nT = time.time()\n")
+    (pkg / "cli" / "x.py").write_text("from datetime import datetime\nN = datetime.now()\n")
+    (pkg / "a.py").write_text(
+        "import datetime as dt\nimport time\nfrom datetime import date\n"
+        "A = dt.datetime.now(dt.UTC)\nB = date.today()\nC = time.time()\nD = time.monotonic()\n"
+    )
+    (pkg / "b.py").write_text(
+        "from time import time\nfrom .context import utcnow\nE = time()\nF = utcnow()\n"
+        "G = __import__('datetime').datetime.utcnow()\n"
+    )
+    got = sorted((f, call) for f, call, _ in wall_clock_reads(pkg))
+    assert got == [
+        ("storycast/a.py", "date.today"),
+        ("storycast/a.py", "datetime.now"),
+        ("storycast/a.py", "time.time"),
+        ("storycast/b.py", "datetime.utcnow"),
+        ("storycast/b.py", "time"),
+        ("storycast/b.py", "utcnow"),
+    ]
