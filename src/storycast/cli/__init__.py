@@ -8,7 +8,6 @@ unexpected exception prints a one-line summary (the stack with --traceback) and 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 from typing import Annotated, Any
@@ -117,11 +116,8 @@ def _register(name: str) -> None:
     if name in _registered:
         return
     _registered[name] = ([], [])
-    modname = f"{__name__}.{name}"
-    if importlib.util.find_spec(modname) is None:
-        return
     n_commands, n_groups = len(_app.registered_commands), len(_app.registered_groups)
-    importlib.import_module(modname).register(_app)
+    importlib.import_module(f"{__name__}.{name}").register(_app)
     _registered[name] = (_app.registered_commands[n_commands:], _app.registered_groups[n_groups:])
 
 

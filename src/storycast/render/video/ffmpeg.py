@@ -17,13 +17,8 @@ from ...errors import RenderError
 @functools.cache
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg executable (``IMAGEIO_FFMPEG_EXE`` overrides the bundled one)."""
-    try:
-        import imageio_ffmpeg
-    except ImportError:  # pragma: no cover - a core dependency
-        raise RenderError(
-            "imageio-ffmpeg is not installed, so there is no ffmpeg to encode videos with",
-            hint="pip install imageio-ffmpeg",
-        ) from None
+    import imageio_ffmpeg
+
     return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
