@@ -234,7 +234,7 @@ def publish_sequential(sample: int, latency_ms: int) -> dict[str, float]:
     import os
 
     from storycast.context import Context
-    from storycast.engine import tick
+    from storycast.engine.tick import tick
     from storycast.ledger import open_ledger
     from storycast.project import Project
 

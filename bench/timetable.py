@@ -12,8 +12,9 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from storycast.timetable import Entry, Timetable, parse_cron
-from storycast.timetable.model import CronTrigger
+from storycast.timetable.cron import parse_cron
+from storycast.timetable.model import CronTrigger, Entry
+from storycast.timetable.table import Timetable
 from storycast.timetable.zones import Blackout
 
 ZONES = ["Europe/Madrid", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Asia/Bangkok", "UTC"]

@@ -158,7 +158,7 @@ def _publish_poll(project_dir: Path, at: datetime) -> None:
 @pytest.fixture(scope="module")
 def app_url(project_dir: Path, site: Path) -> Iterator[str]:
     from storycast.project import Project
-    from storycast.web import create_app
+    from storycast.web.app import create_app
 
     _publish(project_dir, "es", NOW - timedelta(hours=30))  # expired: must not show
     _publish(project_dir, "en", NOW - timedelta(hours=3), frames=3)

@@ -166,7 +166,7 @@ def test_too_few_viewers_is_reported(project: Project, graph: FakeGraphInsights)
 
 
 def test_tick_runs_the_insights_step(project: Project, graph: FakeGraphInsights) -> None:
-    from storycast.engine import TickOptions, tick
+    from storycast.engine.tick import TickOptions, tick
 
     graph.add("m1", PUBLISHED, reach=42)
     _publish_rows(project, "ig", ["m1"], PUBLISHED)

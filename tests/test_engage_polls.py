@@ -161,7 +161,7 @@ def test_record_vote_counts_each_voter_once(project: Project) -> None:
 def test_tallies_from_telegram_discord_replies_and_local_votes(
     project: Project, tg: FakeTelegram, discord: FakeDiscord
 ) -> None:
-    from storycast.engine import tick
+    from storycast.engine.tick import tick
 
     report = tick(project, _ctx(project, DUE), DUE)
     assert report.count("published") == 2

@@ -17,7 +17,7 @@ from storycast.engage.frames import qa_context
 from storycast.engage.qa import SessionRef, parse_ref, phase_offset
 from storycast.errors import ContentError, ScheduleError
 from storycast.project import Project
-from storycast.timetable import load_timetable
+from storycast.timetable.table import load_timetable
 
 MADRID = ZoneInfo("Europe/Madrid")
 
@@ -218,7 +218,7 @@ def test_one_session_announced_to_each_audience_in_its_zone(make_project) -> Non
 
 
 def _tick(project: Project, now: datetime):
-    from storycast.engine import tick
+    from storycast.engine.tick import tick
 
     ctx = Context(environ=project.environ)
     ctx.fixed_clock(now)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storycast.context import Context
-from storycast.engine import TickOptions, tick
+from storycast.engine.tick import TickOptions, tick
 from storycast.errors import ExitStatus
 from storycast.ledger import Ledger, Row, State, open_ledger
 from storycast.project import Project
@@ -528,7 +528,7 @@ def test_a_template_error_in_one_language_holds_only_that_language(tmp_path: Pat
 
 
 def test_an_entry_whose_times_fail_does_not_stop_the_others(tmp_path: Path, db_url: str) -> None:
-    from storycast.timetable import EntryKind, register_entry_kind, unregister_entry_kind
+    from storycast.timetable.kinds import EntryKind, register_entry_kind, unregister_entry_kind
 
     class Boom(EntryKind):  # a plugin's entry kind with a bug in its producer
         name = "boom"

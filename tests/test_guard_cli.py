@@ -218,7 +218,7 @@ def test_unknown_lang_or_channel_is_a_usage_error(tmp_path: Path, capsys: pytest
 
 
 def test_docs_examples_behave_as_documented(tmp_path: Path) -> None:
-    from storycast.guard import lint_project
+    from storycast.guard.check import lint_project
     from storycast.project import Project
 
     doc = (REPO / "docs" / "lint.md").read_text(encoding="utf-8")

@@ -11,8 +11,9 @@ import yaml
 
 from storycast.config import Config
 from storycast.content.models import Story
-from storycast.guard import check_story, has_errors, lint_project
+from storycast.guard.check import check_story, lint_project
 from storycast.guard.content import word_count
+from storycast.guard.registry import has_errors
 from storycast.project import Project
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,8 +12,9 @@ import yaml
 from storycast.config import Config
 from storycast.config.guard import DEFAULT_ORDER_PATTERNS, GuardConfig, id_formats, phone_regions
 from storycast.content.models import Story
-from storycast.guard import check_story, has_errors
+from storycast.guard.check import check_story
 from storycast.guard.pii import jmbg_ok, luhn_ok, scan
+from storycast.guard.registry import has_errors
 from storycast.project import Project
 
 CORPUS = yaml.safe_load((Path(__file__).parent / "guard_corpus" / "pii.yaml").read_text(encoding="utf-8"))

@@ -12,8 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from storycast.config import Config
 from storycast.content.models import Story
-from storycast.guard import render_rules
-from storycast.guard.render import contrast_ratio, hex_rgb, layer_contrast, luminance
+from storycast.guard.render import contrast_ratio, hex_rgb, layer_contrast, luminance, render_rules
 from storycast.project import Project
 
 W, H = 1080, 1920
@@ -188,7 +187,7 @@ def test_missing_manifest_or_frame(tmp_path: Path) -> None:
 
 
 def test_lint_project_checks_manifests_in_build_and_points_at_the_step(tmp_path: Path) -> None:
-    from storycast.guard import lint_project
+    from storycast.guard.check import lint_project
 
     (tmp_path / "stories").mkdir()
     story_text = (
@@ -211,7 +210,7 @@ def test_lint_project_checks_manifests_in_build_and_points_at_the_step(tmp_path:
     # A template label is not a story value: it points at the step.
     assert (label.line, label.frame) == (7, 2)
     assert lint_project(p, rendered=False).findings == []
-    from storycast.guard import check_story
+    from storycast.guard.check import check_story
 
     story = p.content.story("s")
     assert check_story(p, story) == []
@@ -273,7 +272,7 @@ def test_real_renders_of_an_example_tutorial_have_no_layout_findings(tmp_path: P
     import shutil
 
     from storycast.cli import main
-    from storycast.guard import lint_project
+    from storycast.guard.check import lint_project
 
     repo = Path(__file__).resolve().parents[1]
     shutil.copy(repo / "storycast.toml", tmp_path / "storycast.toml")

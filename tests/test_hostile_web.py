@@ -129,7 +129,7 @@ def base_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _app(project: Project) -> Any:
-    from storycast.web import create_app
+    from storycast.web.app import create_app
 
     return create_app(project, now=lambda: NOW, watch=False)
 

@@ -259,6 +259,128 @@ def test_the_checker_catches_each_kind_of_violation(tmp_path: Path) -> None:
     assert ["storycast.kb.other", "storycast.kb.site"] in cycles(names, edges)
 
 
+# The one module-level __getattr__ left: ``storycast.cli.app`` registers every command on first use
+# (docs generation and tests read it; ``storycast --help`` must not pay for it).
+GETATTR_ALLOWED = ("storycast/cli/__init__.py",)
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def _is_sys_modules(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "modules" and ast.unparse(node.value) == "sys"
+
+
+def _names_storycast(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.startswith("storycast.")
+    if isinstance(node, ast.JoinedStr) and node.values:
+        return _names_storycast(node.values[0])
+    return False
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return False
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(ast.unparse(t).rsplit(".", 1)[-1] in _IMPORT_ERRORS for t in types)
+
+
+def _imports_storycast(body: list[ast.stmt]) -> bool:
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.ImportFrom) and (
+                node.level or (node.module or "").split(".")[0] == "storycast"
+            ):
+                return True
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "storycast" for a in node.names):
+                return True
+            if isinstance(node, ast.Call) and _literal_import(node) is not None:
+                return (_literal_import(node) or "").startswith("storycast")
+    return False
+
+
+def facades_and_probes(root: Path = SRC) -> list[str]:
+    """Lazy facades, module class swaps, ``sys.modules`` probes and stripped-install import guards."""
+    bad: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root.parent).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=rel)
+        top: list[ast.stmt] = list(tree.body)
+        while top:  # module level, including under top-level if/try blocks
+            stmt = top.pop()
+            if (
+                isinstance(stmt, ast.FunctionDef)
+                and stmt.name == "__getattr__"
+                and rel not in GETATTR_ALLOWED
+            ):
+                bad.append(f"{rel}:{stmt.lineno} module-level __getattr__ (a lazy facade)")
+            elif isinstance(stmt, ast.If | ast.Try):
+                top.extend([*stmt.body, *stmt.orelse])
+        for node in ast.walk(tree):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+                targets = [node.target]
+            if any(isinstance(t, ast.Attribute) and t.attr == "__class__" for t in targets):
+                bad.append(f"{rel}:{node.lineno} assigns a module's __class__")
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == "setattr"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and node.args[1].value == "__class__"
+            ):
+                bad.append(f"{rel}:{node.lineno} assigns a module's __class__")
+            if isinstance(node, ast.Compare) and _names_storycast(node.left):
+                for op, right in zip(node.ops, node.comparators, strict=True):
+                    if isinstance(op, ast.In | ast.NotIn) and _is_sys_modules(right):
+                        bad.append(f"{rel}:{node.lineno} tests sys.modules for a storycast module")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and _is_sys_modules(node.func.value)
+                and node.args
+                and _names_storycast(node.args[0])
+            ):
+                bad.append(f"{rel}:{node.lineno} looks a storycast module up in sys.modules")
+            if (
+                isinstance(node, ast.Try)
+                and any(_catches_import_error(h) for h in node.handlers)
+                and _imports_storycast(node.body)
+            ):
+                bad.append(f"{rel}:{node.lineno} guards a storycast import with except ImportError")
+    return bad
+
+
+def test_no_facades_or_probes() -> None:
+    bad = facades_and_probes()
+    assert not bad, "import the submodule that defines a name, and import it plainly:\n" + "\n".join(bad)
+
+
+def test_the_facade_check_catches_each_kind(tmp_path: Path) -> None:
+    pkg = tmp_path / "storycast"
+    files = {
+        "__init__.py": "",
+        "cli/__init__.py": "def __getattr__(name):\n    raise AttributeError(name)\n",
+        "engine/__init__.py": (
+            "import sys\nsys.modules[__name__].__class__ = type\n"
+            "def __getattr__(name):\n    raise AttributeError(name)\n"
+        ),
+        "engage/__init__.py": "import sys\nLOADED = 'storycast.engine.frames' in sys.modules\n",
+        "engine/tick.py": "try:\n    from ..engage import insights\nexcept ImportError:\n    pass\n",
+        "secrets.py": "try:\n    import keyring\nexcept ImportError:\n    keyring = None\n",
+    }
+    for rel, text in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text, encoding="utf-8")
+    assert sorted(facades_and_probes(pkg)) == [
+        "storycast/engage/__init__.py:2 tests sys.modules for a storycast module",
+        "storycast/engine/__init__.py:2 assigns a module's __class__",
+        "storycast/engine/__init__.py:3 module-level __getattr__ (a lazy facade)",
+        "storycast/engine/tick.py:1 guards a storycast import with except ImportError",
+    ]
+
+
 # --- the clock ---------------------------------------------------------------------------------
 # Only context.py reads the wall clock; core takes the time from the context's clock (or a ``now``
 # passed in). The CLI builds the clock, so cli/ may read it too. Durations (time.monotonic,

@@ -105,7 +105,7 @@ CRASH_RUNNER = """
 import os, sys
 from datetime import datetime
 from storycast.context import Context
-from storycast.engine import TickOptions, tick
+from storycast.engine.tick import TickOptions, tick
 from storycast.project import Project
 
 point, k, root, now = sys.argv[1], int(sys.argv[2]), sys.argv[3], datetime.fromisoformat(sys.argv[4])

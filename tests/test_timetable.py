@@ -15,8 +15,9 @@ from storycast import plugins
 from storycast.errors import ConfigError, ScheduleError
 from storycast.hookspecs import hookimpl
 from storycast.project import Project
-from storycast.timetable import EntryKind, Occurrence, Timetable, load_timetable
-from storycast.timetable.kinds import entry_kinds
+from storycast.timetable.kinds import EntryKind, entry_kinds
+from storycast.timetable.model import Occurrence
+from storycast.timetable.table import Timetable, load_timetable
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from storycast.timetable import CronSyntaxError, parse_cron
+from storycast.timetable.cron import CronSyntaxError, parse_cron
 from storycast.timetable.model import CronTrigger
 
 

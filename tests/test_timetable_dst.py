@@ -21,9 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storycast.timetable import Entry, Timetable, parse_cron, resolve
-from storycast.timetable.model import AtTrigger, CronTrigger
-from storycast.timetable.zones import Blackout
+from storycast.timetable.cron import parse_cron
+from storycast.timetable.model import AtTrigger, CronTrigger, Entry
+from storycast.timetable.table import Timetable
+from storycast.timetable.zones import Blackout, resolve
 
 
 def entry(cron: str | None = None, tz: str = "Europe/Madrid", at: datetime | None = None, **kw) -> Entry:

@@ -93,7 +93,7 @@ BASE = "http://127.0.0.1:8000"
 
 @pytest.fixture
 def client(project: Project) -> TestClient:
-    from storycast.web import create_app
+    from storycast.web.app import create_app
 
     return TestClient(create_app(project, now=lambda: NOW, watch=False), base_url=BASE)
 
@@ -351,7 +351,7 @@ def test_preview_shows_a_content_error_instead_of_crashing(client: TestClient, p
 
 
 def test_an_empty_feed_says_how_many_frames_expired(project: Project) -> None:
-    from storycast.web import create_app
+    from storycast.web.app import create_app
 
     later = NOW + timedelta(days=3)
     client = TestClient(create_app(project, now=lambda: later, watch=False), base_url=BASE)
@@ -401,7 +401,7 @@ def test_a_poll_added_while_serving_can_be_voted_on(client: TestClient, project:
 
 def test_a_client_that_drops_cookies_cannot_stuff_the_ballot(project: Project) -> None:
     from storycast.engage import tally
-    from storycast.web import create_app
+    from storycast.web.app import create_app
     from storycast.web.security import AddressLimits
 
     app = create_app(project, now=lambda: NOW, watch=False, limits=AddressLimits(viewers_per_hour=5))
@@ -441,7 +441,7 @@ def test_address_limits_forget_after_their_window() -> None:
 
 
 def test_the_signing_key_is_private_and_shared_by_every_worker(project: Project) -> None:
-    from storycast.web import create_app
+    from storycast.web.app import create_app
     from storycast.web.security import Signer
 
     one = TestClient(create_app(project, now=lambda: NOW, watch=False), base_url=BASE)

@@ -78,7 +78,7 @@ window_file = "{OTHER_FILE}"
 
 @pytest.fixture
 def client(project: Project) -> TestClient:
-    from storycast.web import create_app
+    from storycast.web.app import create_app
 
     return TestClient(create_app(project, now=lambda: NOW, watch=False))
 

@@ -53,8 +53,8 @@ def register(app: typer.Typer) -> None:
 
         Exit status: 0 when there are no errors (warnings allowed), 1 when any finding is an error.
         """
-        from ..guard import lint_project
         from ..guard import report as rep
+        from ..guard.check import lint_project
 
         chosen = Format.json if as_json else fmt
         if list_rules:

@@ -10,7 +10,7 @@ import typer
 from ._common import JSON_HELP, LATEST, NOW_HELP, console, load_project, parse_now, print_json
 
 if TYPE_CHECKING:
-    from ..timetable import Occurrence
+    from ..timetable.model import Occurrence
 
 
 def _what(occ: Occurrence) -> str:
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
     ) -> None:
         """List upcoming publications: local and UTC time, story, channels, languages, source."""
-        from ..timetable import load_timetable
+        from ..timetable.table import load_timetable
 
         project = load_project(ctx)
         now_utc = parse_now(now, ctx)

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         """Serve the local feed (/), the preview (/preview), hand-offs (/handoff) and webhooks (/hooks/)."""
         import uvicorn
 
-        from ..web import create_app
+        from ..web.app import create_app
 
         project = load_project(ctx)
         fixed = parse_now(now) if now else None

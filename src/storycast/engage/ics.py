@@ -142,7 +142,7 @@ def _uid(*parts: str) -> str:
 def _session_events(
     project: Project, event: QaEvent, tz: str, lang: str, now: datetime
 ) -> Iterator[list[str]]:
-    from ..timetable import CronTrigger
+    from ..timetable.model import CronTrigger
     from ..timetable.zones import resolve
 
     zone = ZoneInfo(tz)

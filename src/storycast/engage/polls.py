@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..content.models import LocalizedTitle
 from ..errors import ContentError
-from ..timetable import EntryKind
+from ..timetable.kinds import EntryKind
 from ..timetable.zones import parse_duration
 from .texts import EMOJI, SCALES
 

@@ -19,7 +19,7 @@ from ..ledger import RowFilter
 
 if TYPE_CHECKING:
     from ..content.models import ContentSet
-    from ..timetable import Timetable
+    from ..timetable.table import Timetable
 
 # Which problem decides the exit code when several hold posts back: the most fundamental first.
 _PRECEDENCE = (ExitStatus.CONFIG, ExitStatus.CONTENT, ExitStatus.CHANNEL)

@@ -26,7 +26,7 @@ from .publisher import Checkpoint, ItemResult, Publisher
 if TYPE_CHECKING:
     from ..context import Context
     from ..project import Project
-    from ..timetable import Timetable
+    from ..timetable.table import Timetable
 
 BATCH = 8
 MAX_ROUNDS = 100_000  # a hard bound on one tick's claim loop
@@ -140,7 +140,7 @@ class TickReport:
 
 
 def _load_timetable(project: Project) -> Timetable:
-    from ..timetable import load_timetable
+    from ..timetable.table import load_timetable
 
     return load_timetable(project, tolerant=True)
 
@@ -254,7 +254,7 @@ def publish_now(
     ledger: Ledger | None = None,
 ) -> TickReport:
     """``storycast publish STORY --channel NAME``: plan an ad-hoc occurrence due now and publish it."""
-    from ..timetable import Occurrence
+    from ..timetable.model import Occurrence
 
     now = now or context.now()
     s = project.refresh_content().story(story)  # another story's broken file is not this one's problem

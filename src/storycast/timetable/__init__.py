@@ -35,54 +35,19 @@ Entry kinds are occurrence producers; another kind registers with :func:`registe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .cron import CronExpr, CronSyntaxError, parse_cron
-    from .kinds import (
-        EntryKind,
-        StoryKind,
-        entry_kinds,
-        get_entry_kind,
-        register_entry_kind,
-        unregister_entry_kind,
-    )
-    from .loader import DEFAULT_GRACE, schedule_files
-    from .model import AtTrigger, CronTrigger, Entry, EveryTrigger, Occurrence, Trigger
-    from .table import Timetable, load_timetable
-    from .zones import Blackout, get_zone, local_key, parse_duration, resolve
-
-# Names are imported on first use (PEP 562): content loading needs the entry-kind registry and
-# the triggers, not the schedule-file loader.
-_WHERE = {
-    **dict.fromkeys(("CronExpr", "CronSyntaxError", "parse_cron"), ".cron"),
-    **dict.fromkeys(
-        (
-            "EntryKind",
-            "StoryKind",
-            "entry_kinds",
-            "get_entry_kind",
-            "register_entry_kind",
-            "unregister_entry_kind",
-        ),
-        ".kinds",
-    ),
-    **dict.fromkeys(("DEFAULT_GRACE", "schedule_files"), ".loader"),
-    **dict.fromkeys(("AtTrigger", "CronTrigger", "Entry", "EveryTrigger", "Occurrence", "Trigger"), ".model"),
-    **dict.fromkeys(("Timetable", "load_timetable"), ".table"),
-    **dict.fromkeys(("Blackout", "get_zone", "local_key", "parse_duration", "resolve"), ".zones"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        import importlib
-
-        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+from .cron import CronExpr, CronSyntaxError, parse_cron
+from .kinds import (
+    EntryKind,
+    StoryKind,
+    entry_kinds,
+    get_entry_kind,
+    register_entry_kind,
+    unregister_entry_kind,
+)
+from .loader import DEFAULT_GRACE, schedule_files
+from .model import AtTrigger, CronTrigger, Entry, EveryTrigger, Occurrence, Trigger
+from .table import Timetable, load_timetable
+from .zones import Blackout, get_zone, local_key, parse_duration, resolve
 
 __all__ = [
     "DEFAULT_GRACE",

@@ -180,7 +180,7 @@ class PreviewState:
         ]
 
     def _lint(self, project: Project, story: str, lang: str) -> list[dict[str, Any]]:
-        from ..guard import lint_project
+        from ..guard.check import lint_project
 
         result = lint_project(project, [story], [lang], rendered=True)
         return [f.to_dict() | {"location": f.location} for f in result.findings]
