@@ -16,7 +16,6 @@ from sqlalchemy import update
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
 from storycast.engage.insights import record_view
 from storycast.engage.polls import record_vote
-from storycast.engage.store import put_reply, upsert_insight
 from storycast.ledger import Ledger, open_ledger
 from storycast.ledger.models import publication
 from storycast.project import Project
@@ -108,11 +107,9 @@ def seed(project: Project, ledger: Ledger | None = None) -> None:
                 # Week 0 got its final numbers from the webhook; week 1 only from the T+23h pull.
                 source = "webhook" if week == 0 else "pull"
                 post = None
-                from storycast.engage.store import find_post
 
-                post = find_post(led, "instagram", remote)
-                upsert_insight(
-                    led,
+                post = led.find_post("instagram", remote)
+                led.upsert_insight(
                     channel="instagram",
                     remote_id=remote,
                     source=source,
@@ -121,8 +118,7 @@ def seed(project: Project, ledger: Ledger | None = None) -> None:
                     post=post,
                 )
                 if week == 0:  # a stale pull that the webhook's final numbers override
-                    upsert_insight(
-                        led,
+                    led.upsert_insight(
                         channel="instagram",
                         remote_id=remote,
                         source="pull",
@@ -145,14 +141,12 @@ def seed(project: Project, ledger: Ledger | None = None) -> None:
             else:
                 _set(led, "en", occ, state="failed", reason="seeded failure")
         # Replies to the Spanish cover of week 0 and the agent's answers (5, 10, 20 minutes later).
-        from storycast.engage.store import find_post
 
-        cover = find_post(led, "instagram", "ig-es-0-1")
+        cover = led.find_post("instagram", "ig-es-0-1")
         base = T0 + timedelta(hours=2)
         for i, (thread, wait) in enumerate((("cust-a", 5), ("cust-b", 10), ("cust-c", 20))):
             at = base + timedelta(minutes=i)
-            put_reply(
-                led,
+            led.put_reply(
                 channel="instagram",
                 message_id=f"m-{i}",
                 kind="reply",
@@ -162,8 +156,7 @@ def seed(project: Project, ledger: Ledger | None = None) -> None:
                 story_remote_id="ig-es-0-1",
                 post=cover,
             )
-            put_reply(
-                led,
+            led.put_reply(
                 channel="instagram",
                 message_id=f"a-{i}",
                 kind="agent",

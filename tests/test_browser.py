@@ -252,7 +252,6 @@ def test_vote_is_recorded_and_shows_in_polls_results(page: Any, app_url: str, pr
 
 
 def test_reply_box_stores_a_reply(page: Any, app_url: str, project_dir: Path) -> None:
-    from storycast.engage.store import reply_rows
     from storycast.ledger import open_ledger
     from storycast.project import Project
 
@@ -263,7 +262,7 @@ def test_reply_box_stores_a_reply(page: Any, app_url: str, project_dir: Path) ->
     page.wait_for_selector(".toast:not([hidden])")
     ledger = open_ledger(Project.load(project_dir))
     try:
-        texts = [r["text"] for r in reply_rows(ledger)]
+        texts = [r["text"] for r in ledger.reply_rows()]
     finally:
         ledger.close()
     assert "ยังเชื่อมต่อไม่ได้ค่ะ" in texts

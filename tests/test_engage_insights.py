@@ -20,7 +20,6 @@ from storycast.context import Context
 from storycast.engage.inbound import Received, receive_webhook
 from storycast.engage.insights import collect_due_insights, record_view
 from storycast.engage.replies import median_response
-from storycast.engage.store import insight_rows, reply_rows
 from storycast.ledger import open_ledger
 from storycast.ledger.db import make_engine, upgrade
 from storycast.ledger.models import publication
@@ -129,7 +128,7 @@ def test_captures_at_t23h_within_the_24h_window(project: Project, graph: FakeGra
     graph.now = PUBLISHED + timedelta(hours=23, minutes=1)
     report = _collect(project, graph.now)
     assert [c["remote_id"] for c in report.captured] == ["m1", "m2"]
-    rows = {r["remote_id"]: r for r in insight_rows(open_ledger(project))}
+    rows = {r["remote_id"]: r for r in open_ledger(project).insight_rows()}
     assert rows["m1"]["metrics"] == {
         "reach": 300,
         "views": 410,
@@ -235,7 +234,7 @@ def test_story_insights_webhook_verified_and_stored(project: Project, caplog) ->
     body = json.dumps(payload | {"note": "äöå"}).encode()
     assert _receive(project, body, _sig(body)).to_json() == {"insights": 1}
     assert _receive(project, body, _sig(body)).insights == 1  # a retry: upsert
-    rows = [r for r in insight_rows(open_ledger(project)) if r["source"] == "webhook"]
+    rows = [r for r in open_ledger(project).insight_rows() if r["source"] == "webhook"]
     assert len(rows) == 1 and rows[0]["reach"] == 77 and rows[0]["ref"] == "sample"
     with caplog.at_level("WARNING"), pytest.raises(BadSignature):
         _receive(project, body, _sig(body, "wrong-secret"))
@@ -282,7 +281,7 @@ def test_instagram_replies_mentions_and_first_response(project: Project, caplog)
     assert (stored.replies, stored.mentions, stored.agent) == (1, 1, 1)
     again = _receive(project, body, _sig(body)).stored
     assert again.duplicates == 3  # Meta retries: nothing counted twice
-    rows = reply_rows(open_ledger(project))
+    rows = open_ledger(project).reply_rows()
     reply = next(r for r in rows if r["message_id"] == "mid-1")
     assert reply["ref"] == "sample" and reply["lang"] == "es" and reply["story_remote_id"] == "m1"
     assert median_response(rows) == timedelta(minutes=15)
@@ -295,7 +294,7 @@ def test_local_feed_views_count_each_viewer_once(project: Project) -> None:
     _publish_rows(project, "local", ["local:abc"], PUBLISHED)
     for viewer in ("v1", "v2", "v1"):
         record_view(project, "local", "local:abc", viewer, PUBLISHED + timedelta(minutes=3))
-    rows = insight_rows(open_ledger(project))
+    rows = open_ledger(project).insight_rows()
     assert len(rows) == 2 and all(r["frame"] == 1 and "v1" not in r["source"] for r in rows)
 
 

@@ -161,7 +161,6 @@ def test_vote_goes_through_record_vote_and_counts_once_per_viewer(
 
 
 def test_reply_is_stored(client: TestClient, project: Project) -> None:
-    from storycast.engage.store import reply_rows
     from storycast.ledger import open_ledger
 
     viewer = _viewer(client)
@@ -171,7 +170,7 @@ def test_reply_is_stored(client: TestClient, project: Project) -> None:
     assert sent.json()["ok"]
     ledger = open_ledger(project)
     try:
-        rows = reply_rows(ledger)
+        rows = ledger.reply_rows()
     finally:
         ledger.close()
     assert [(r["channel"], r["kind"], r["text"]) for r in rows] == [("local", "reply", "It still blinks")]

@@ -140,7 +140,6 @@ def store_inbound(
     """
     from ..ledger import open_ledger
     from .polls import polls, record_channel_totals, record_vote
-    from .store import find_post, put_reply, reply_rows, upsert_insight
 
     got = Received(counters=dict(inbound.counters), insights_delivery=inbound.insights_delivery)
     stored = got.stored
@@ -152,8 +151,7 @@ def store_inbound(
         for item in inbound.items:
             if isinstance(item, InboundReply):
                 if item.kind == "agent":
-                    new = put_reply(
-                        led,
+                    new = led.put_reply(
                         channel=channel,
                         message_id=item.message_id,
                         kind="agent",
@@ -163,21 +161,20 @@ def store_inbound(
                     )
                     _count(stored, "agent", new)
                     continue
-                post = find_post(led, channel, item.post_id) if item.post_id else None
+                post = led.find_post(channel, item.post_id) if item.post_id else None
                 if post is None and not item.orphan_ok:
                     if item.parent_message_id:
                         # An answer in a chat to a customer's message: the agent's side of that thread.
                         customer = next(
                             (
                                 r
-                                for r in reply_rows(led)
+                                for r in led.reply_rows()
                                 if r["channel"] == channel and r["message_id"] == item.parent_message_id
                             ),
                             None,
                         )
                         if customer is not None and customer["kind"] != "agent":
-                            new = put_reply(
-                                led,
+                            new = led.put_reply(
                                 channel=channel,
                                 message_id=item.message_id,
                                 kind="agent",
@@ -187,8 +184,7 @@ def store_inbound(
                             )
                             _count(stored, "agent", new)
                     continue
-                new = put_reply(
-                    led,
+                new = led.put_reply(
                     channel=channel,
                     message_id=item.message_id,
                     kind=item.kind,
@@ -234,9 +230,8 @@ def store_inbound(
                             )
                             stored.polls.append(poll.id)
             elif isinstance(item, InboundInsight):
-                post = find_post(led, None, item.remote_id)
-                upsert_insight(
-                    led,
+                post = led.find_post(None, item.remote_id)
+                led.upsert_insight(
                     channel=post.channel if post else channel,
                     remote_id=item.remote_id,
                     source=SOURCE_WEBHOOK,

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ChannelError, StorycastError
+from ..ledger.rows import PostRef
 from ..ledger.states import State
 from .inbound import SOURCE_PULL, option_counts
 
@@ -79,21 +80,20 @@ def collect_due_insights(
     their channel once. Never raises for one post's problem: it is reported in ``unavailable``.
     """
     from ..ledger import open_ledger
-    from .store import publication_rows
 
     own = ledger is None
     led = ledger or open_ledger(project)
     report = CollectReport()
     channels = _Channels(project, context)
     try:
-        window = publication_rows(
-            led, published_from=now - LIFETIME, published_to=None if everything else now - capture_at
+        window = led.publication_rows(
+            published_from=now - LIFETIME, published_to=None if everything else now - capture_at
         )
         if window:
             _collect_metrics(led, channels, window, now, capture_at, everything, report)
         polls = [
             r
-            for r in publication_rows(led, published_from=now - POLL_WINDOW)
+            for r in led.publication_rows(published_from=now - POLL_WINDOW)
             if r["kind"] == "poll" and r["state"] == State.PUBLISHED.value and r["remote_id"]
         ]
         if polls:
@@ -141,9 +141,8 @@ def _collect_metrics(
     everything: bool,
     report: CollectReport,
 ) -> None:
-    from .store import PostRef, insight_rows, upsert_insight
 
-    done = {(r["channel"], r["remote_id"]) for r in insight_rows(led) if r["source"] == SOURCE_PULL}
+    done = {(r["channel"], r["remote_id"]) for r in led.insight_rows() if r["source"] == SOURCE_PULL}
     for row in rows:
         if not _due(row, now, capture_at, everything):
             continue
@@ -171,8 +170,7 @@ def _collect_metrics(
         post = PostRef(
             row["id"], row["kind"], row["ref"], row["lang"], row["frame"], row["frame_total"], row["channel"]
         )
-        upsert_insight(
-            led,
+        led.upsert_insight(
             channel=row["channel"],
             remote_id=row["remote_id"],
             source=SOURCE_PULL,
@@ -193,9 +191,8 @@ def _collect_polls(
     report: CollectReport,
 ) -> None:
     from .polls import get_poll, record_channel_totals
-    from .store import vote_rows
 
-    counted = {v["channel"] for v in vote_rows(led) if v["voter"].startswith("#total:")}
+    counted = {v["channel"] for v in led.vote_rows() if v["voter"].startswith("#total:")}
     for row in rows:
         post_key = f"{row['channel']}:{row['remote_id']}"
         if post_key in counted:
@@ -240,15 +237,13 @@ def record_view(
 ) -> None:
     """Count one viewer of a local-feed frame (the web feed calls this); repeat views count once."""
     from ..ledger import open_ledger
-    from .store import find_post, upsert_insight
 
     own = ledger is None
     led = ledger or open_ledger(project)
     try:
-        post = find_post(led, channel, remote_id)
+        post = led.find_post(channel, remote_id)
         who = hashlib.sha256(viewer.encode("utf-8")).hexdigest()[:24]  # no personal ids in the ledger
-        upsert_insight(
-            led,
+        led.upsert_insight(
             channel=channel,
             remote_id=remote_id,
             source=f"local:{who}",

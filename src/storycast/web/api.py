@@ -99,7 +99,6 @@ async def reply(request: Request) -> Response:
     """Store a reply typed under a story (a local story reply, as a platform would deliver it)."""
     import secrets
 
-    from ..engage.store import find_post, put_reply
     from ..ledger import open_ledger
 
     state: WebState = request.app.state.web
@@ -112,8 +111,7 @@ async def reply(request: Request) -> Response:
     _live_frame(state, remote_id)
     ledger = open_ledger(state.project())
     try:
-        put_reply(
-            ledger,
+        ledger.put_reply(
             channel="local",
             message_id=f"{viewer[:8]}-{secrets.token_hex(8)}",
             kind="reply",
@@ -121,7 +119,7 @@ async def reply(request: Request) -> Response:
             at=state.now(),
             text=text,
             story_remote_id=remote_id,
-            post=find_post(ledger, "local", remote_id),
+            post=ledger.find_post("local", remote_id),
         )
     finally:
         ledger.close()
