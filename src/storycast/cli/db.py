@@ -24,11 +24,11 @@ def migrate_to(
     Stop storycast (daemon, cron, workers) first. The target gets the newest schema and must be
     empty; the copy is one transaction, then row counts and checksums are compared per table.
     """
-    from ..engine.scaleout.migrate import migrate_ledger
     from ..ledger import timeout_from
+    from ..ledger.copy import copy_ledger
 
     project = load_project(ctx)
-    report = migrate_ledger(project.db_url, url, timeout_from(project.environ))
+    report = copy_ledger(project.db_url, url, timeout_from(project.environ))
     if as_json:
         print_json(report.to_json())
         return
@@ -45,8 +45,9 @@ def migrate_to(
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
     """Bring the ledger to the newest schema (and create the job tables when the engine is procrastinate)."""
-    from ..engine.scaleout import ensure_schema, project_pg_urls
+    from ..engine.scaleout.schema import ensure_schema
     from ..ledger import head_revision, open_ledger
+    from ..ledger.urls import project_pg_urls
 
     project = load_project(ctx)
     open_ledger(project).close()

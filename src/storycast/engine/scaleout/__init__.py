@@ -15,7 +15,6 @@ procrastinate itself is imported only when an App is made.
 
 from __future__ import annotations
 
-from ...ledger.urls import PgUrls, pg_urls, project_pg_urls
 from .app import ScaleOut, make_app
 from .runtime import PUBLISH, QUEUES, RENDER, TICK, QueueDispatcher, Runtime, remove_stale_temps
 from .schema import ensure_schema, has_schema
@@ -26,7 +25,6 @@ __all__ = [
     "QUEUES",
     "RENDER",
     "TICK",
-    "PgUrls",
     "QueueDispatcher",
     "QueueStatus",
     "Runtime",
@@ -34,8 +32,6 @@ __all__ = [
     "ensure_schema",
     "has_schema",
     "make_app",
-    "pg_urls",
-    "project_pg_urls",
     "queue_status",
     "remove_stale_temps",
 ]
