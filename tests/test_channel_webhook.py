@@ -168,3 +168,38 @@ def test_discord_429_5xx_timeout(tmp_path, hooks, caplog):
     ch.publish(frames[2])
     assert len(hooks.discord) == 3  # frame 2 arrived once (before the hang); nothing re-sent
     assert "discordSECRETtoken" not in caplog.text
+
+
+def test_signed_timestamp_is_the_real_clock_when_now_is_in_the_past(tmp_path, hooks):
+    """`publish --now` three days back: the receiver (five-minute rule, real clock) still accepts."""
+    import time
+
+    from storycast.channels import open_channel
+    from tests.fakes.project import context
+
+    past = NOW - timedelta(days=3)
+    ch = open_channel(_project(tmp_path, hooks), "hook", context(_env(hooks), now=past))
+    req = request(jpeg(tmp_path / "a.jpg", 1))
+    ch.publish(req)
+    assert hooks.refused == [] and len(hooks.generic) == 1
+    stamp = int(hooks.calls("POST", "/hook")[0].headers["x-storycast-timestamp"])
+    assert abs(stamp - time.time()) < 300
+    # The publication's own time is unchanged in the body.
+    assert hooks.generic[0]["due_at"] == req.due_utc.isoformat()
+
+
+def test_receiver_refuses_a_stale_signed_timestamp(hooks):
+    """The fake receiver applies the documented rule: a stamp ten minutes old is refused."""
+    import time
+
+    import requests
+
+    body = b'{"event":"story.frame"}'
+    stamp = str(int(time.time()) - 600)
+    resp = requests.post(
+        f"{hooks.url}/hook",
+        data=body,
+        headers={"X-Storycast-Timestamp": stamp, "X-Storycast-Signature": signature(SECRET, stamp, body)},
+        timeout=5,
+    )
+    assert resp.status_code == 401 and hooks.refused == [stamp]

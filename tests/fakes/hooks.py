@@ -2,7 +2,8 @@
 
 Routes (fault names): ``generic`` POST /hook, ``slack`` POST /services/..., ``discord`` POST
 /api/webhooks/{id}/{token}, ``discord_get`` GET of the same URL. The generic endpoint verifies
-the signature with :func:`storycast.channels.webhook.verify`; every endpoint records a
+the signature with :func:`storycast.channels.webhook.verify` against the receiver's real clock
+(five minutes' tolerance, as docs/channels/webhook.md says); every endpoint records a
 duplicate (same Idempotency-Key, or the same frame bytes / poll) as a problem.
 """
 
@@ -30,6 +31,7 @@ class FakeHooks(FakeServer):
         self.slack: list[dict[str, Any]] = []
         self.discord: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
+        self.refused: list[str] = []  # timestamps of generic deliveries refused as unsigned or stale
         self._seen: set[str] = set()
         self._ids = itertools.count(900000)
 
@@ -63,8 +65,11 @@ class FakeHooks(FakeServer):
     def _generic(self, req: Request) -> Reply:
         stamp = req.headers.get("x-storycast-timestamp", "")
         sig = req.headers.get("x-storycast-signature", "")
-        if not verify(self.signing_secret, stamp, req.body, sig, now=float(stamp or 0)):
-            return Reply(401, {"error": "bad signature"})
+        # What docs/channels/webhook.md tells a receiver to do: check the signature and refuse a
+        # timestamp more than five minutes from its own (real) clock.
+        if not verify(self.signing_secret, stamp, req.body, sig, now=time.time()):
+            self.refused.append(stamp)
+            return Reply(401, {"error": "bad signature or stale timestamp"})
         self._once("key:" + req.headers.get("idempotency-key", ""), "webhook delivery")
         doc = req.json()
         self.generic.append(doc)

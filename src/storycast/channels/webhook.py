@@ -164,7 +164,10 @@ class WebhookChannel(_WebhookBase):
     def publish(self, request: PublishRequest) -> PublishResult:
         """POST the signed document."""
         body = json.dumps(self.payload(request), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        stamp = str(int(self.context.now().timestamp()))
+        # The signed timestamp is when the request leaves (the real clock), never the tick's
+        # `now`: that follows --now, and receivers refuse a stamp more than five minutes off.
+        # The publication's own time travels in the body (due_at).
+        stamp = str(int(self.context.clock.wall().timestamp()))
         headers = {
             "Content-Type": "application/json",
             "X-Storycast-Timestamp": stamp,
