@@ -95,8 +95,13 @@ class FakeHooks(FakeServer):
         if req.query.get("wait") != "true":
             self.problem("Discord webhook called without wait=true (no message id comes back)")
         files = req.files()
-        raw = files["payload_json"] if "payload_json" in files else req.form().get("payload_json", "{}")
-        payload = json.loads(raw)
+        if req.headers.get("content-type", "").startswith("application/json"):
+            payload = req.json()  # Discord takes JSON, or multipart with payload_json
+        elif "payload_json" in files:
+            payload = json.loads(files["payload_json"])
+        else:
+            self.problem("Discord webhook called without JSON or multipart payload_json")
+            return Reply(400, {"message": "The request body contains invalid JSON.", "code": 50109})
         frame = files.get("files[0]")
         if frame is not None:
             self._once("discord:" + hashlib.sha256(frame).hexdigest(), "Discord frame")

@@ -20,6 +20,7 @@ import hmac
 import json
 import math
 import mimetypes
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import ChannelError, ConfigError
@@ -334,9 +335,39 @@ class DiscordChannel(_WebhookBase):
         }
 
     def poll_results(self, remote_id: str) -> dict[int, int] | None:
-        """A native poll's counts, read back from the webhook's message (``poll.results``)."""
-        url = self._target().split("?", 1)[0]
-        return _discord_counts(f"{url}/messages/{remote_id}", remote_id, timeout=self.opts.timeout)
+        """A native poll's final counts, ``{option number: votes}``, read from the webhook's message.
+
+        ``GET {webhook}/messages/{id}`` returns the message with ``poll.results``. Discord counts
+        once more after a poll ends and then sets ``is_finalized``; until then this raises
+        :class:`RetryableFailure` (the tally asks again on a later run) rather than store counts
+        that may still change.
+        """
+        url = self._target().split("?", 1)[0] + f"/messages/{remote_id}"
+        resp = self.http.request("GET", url, mutating=False, what="read the poll results")
+        if resp.status_code == 404:
+            raise PermanentFailure(
+                f"{self.name}: Discord has no message {remote_id} for this webhook any more",
+                hint="the poll message (or the webhook that sent it) was deleted in Discord, so its "
+                "votes are gone; the other channels' votes still count",
+            )
+        self._classify(resp, "read the poll results")
+        msg = self.http.json_of(resp)
+        poll = msg.get("poll") if isinstance(msg, dict) else None
+        if not isinstance(poll, dict):
+            raise PermanentFailure(
+                f"{self.name}: Discord message {remote_id} carries no poll",
+                hint="only rows published as a native Discord poll have results to read",
+            )
+        results = poll.get("results") or {}
+        if not results.get("is_finalized"):
+            ends = poll.get("expiry") or "its expiry"
+            raise RetryableFailure(
+                f"{self.name}: Discord has not finalized the count of poll message {remote_id} yet "
+                f"(voting ends {ends})",
+                hint="Discord closes a poll on whole hours and counts once more after it ends; "
+                "`storycast insights collect` (or the next tick) reads the results again",
+            )
+        return poll_counts(poll)
 
     def publish(self, request: PublishRequest) -> PublishResult:
         payload: dict[str, Any] = {"allowed_mentions": {"parse": []}}
@@ -366,14 +397,14 @@ class DiscordChannel(_WebhookBase):
                 payload["attachments"] = [{"id": 0, "filename": name, "description": request.alt[:1024]}]
                 handle = request.media.path.open("rb")
                 files = {"files[0]": (name, handle)}
-            resp = self.http.request(
-                "POST",
-                self._target(),
-                mutating=True,
-                data={"payload_json": json.dumps(payload, ensure_ascii=False)},
-                files=files,
-                what="post to Discord",
+            # Discord takes JSON, or multipart/form-data with payload_json when files go along
+            # (a form-urlencoded body is refused).
+            body: dict[str, Any] = (
+                {"data": {"payload_json": json.dumps(payload, ensure_ascii=False)}, "files": files}
+                if files
+                else {"json_body": payload}
             )
+            resp = self.http.request("POST", self._target(), mutating=True, what="post to Discord", **body)
         finally:
             if handle is not None:
                 handle.close()
@@ -416,18 +447,32 @@ register_channel_type(WebhookChannel)
 register_channel_type(SlackChannel)
 
 
+def poll_counts(poll: Mapping[str, Any]) -> dict[int, int]:
+    """``{option number: votes}`` of a Discord message's ``poll`` object.
+
+    Options are numbered by the order of ``poll.answers`` (the order storycast sent them);
+    ``results.answer_counts`` names answers by ``answer_id`` and leaves out answers without votes.
+    """
+    answers = {int(a["answer_id"]): i for i, a in enumerate(poll.get("answers") or [], start=1)}
+    out = dict.fromkeys(answers.values(), 0)
+    for row in (poll.get("results") or {}).get("answer_counts") or []:
+        option = answers.get(int(row["id"]))
+        if option is not None:
+            out[option] = int(row.get("count", 0))
+    return out
+
+
 def discord_poll_counts(
     api_base: str, webhook_id: str, webhook_token: str, message_id: str, *, timeout: float = 10.0
 ) -> dict[int, int]:
-    """Counts of a poll sent through a Discord webhook (GET the webhook's message; ``poll.results``)."""
-    url = f"{api_base.rstrip('/')}/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
-    return _discord_counts(url, message_id, timeout=timeout)
+    """Counts of a poll sent through a Discord webhook, finalized or not (outside a channel).
 
-
-def _discord_counts(url: str, message_id: str, *, timeout: float) -> dict[int, int]:
-    # Discord numbers answers by ``answer_id`` in the order they were sent, so answer 1 is option 1.
+    A channel reads its polls with :meth:`DiscordChannel.poll_results`, which waits for Discord's
+    final count; this helper reads whatever the message shows now.
+    """
     import requests
 
+    url = f"{api_base.rstrip('/')}/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}"
     try:
         resp = requests.get(url, timeout=timeout)
     except requests.RequestException as exc:
@@ -445,14 +490,7 @@ def _discord_counts(url: str, message_id: str, *, timeout: float) -> dict[int, i
             if resp.status_code in (401, 403)
             else "read the results again later with `storycast polls results`",
         )
-    poll = (resp.json() or {}).get("poll") or {}
-    answers = {int(a["answer_id"]): i for i, a in enumerate(poll.get("answers", []), start=1)}
-    out = {i: 0 for i in answers.values()}
-    for row in (poll.get("results") or {}).get("answer_counts", []):
-        option = answers.get(int(row["id"]))
-        if option is not None:
-            out[option] = int(row.get("count", 0))
-    return out
+    return poll_counts((resp.json() or {}).get("poll") or {})
 
 
 register_channel_type(DiscordChannel)
