@@ -15,6 +15,11 @@ poll, link or question sticker to an Instagram story. At the due time this chann
 Each frame row adds its frame to the pack and becomes ``handed_off`` in the ledger; when the
 pack is complete (the last frame) the person is notified once through their apprise URLs
 (email, Telegram, Slack, ntfy...). ``storycast confirm ID...`` marks the rows published.
+
+A pack nobody confirms can be followed up: ``remind_after`` notifies the same contacts again,
+``escalate_after`` tells a second contact (``escalate_to``), both before the pack goes stale
+(``stale_after`` from the slot). The channel validates those keys and sends the messages; the
+after-tick step in :mod:`storycast.engage.handoff_followup` decides when, and journals each once.
 """
 
 from __future__ import annotations
@@ -24,11 +29,16 @@ import json
 import logging
 import os
 import shutil
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field, ValidationInfo, field_validator
+
 from ..files import replace_atomically
+from ..units import format_duration, parse_duration
 from .base import (
     Capabilities,
     Channel,
@@ -73,6 +83,53 @@ def _write(path: Path, data: bytes) -> None:
     replace_atomically(path, data)
 
 
+def _duration(value: str, key: str) -> timedelta | None:
+    """A follow-up duration ("" = off); ValueError (reported with the file and line) otherwise."""
+    if value == "":
+        return None
+    try:
+        got = parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; {key} is how long after the hand-off, like 30m or 2h") from None
+    if got <= timedelta(0):
+        raise ValueError(f"{key} must be longer than 0; leave it out to switch it off")
+    return got
+
+
+def _before_stale(after: timedelta, key: str, info: ValidationInfo) -> None:
+    raw = info.data.get("stale_after")
+    stale = _duration(raw, "stale_after") if isinstance(raw, str) and raw else None
+    if stale is not None and after >= stale:
+        raise ValueError(
+            f"{key} ({format_duration(after)}) must be shorter than stale_after ({format_duration(stale)}): "
+            "a pack is not followed up once it is stale"
+        )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """When to remind and escalate, counted from the hand-off; when the pack is stale, from the slot."""
+
+    remind: timedelta | None
+    escalate: timedelta | None
+    stale: timedelta
+
+    def __bool__(self) -> bool:
+        return self.remind is not None or self.escalate is not None
+
+
+@dataclass(frozen=True)
+class HandedOffPack:
+    """One pack waiting for a person, as the follow-up messages describe it."""
+
+    ref: str
+    lang: str
+    row_ids: Sequence[int]
+    pack: Path | None
+    handed_off_at: datetime
+    stale_at: datetime
+
+
 class HandoffChannel(Channel):
     """Build a post pack and notify a person; the ledger waits for `storycast confirm`."""
 
@@ -84,6 +141,9 @@ class HandoffChannel(Channel):
         images=True, video=True, stories=True, multi_frame=True, captions=True, alt_text=True, handoff=True
     )
     lookup_authoritative: ClassVar[bool] = False
+    LIFETIME: ClassVar[timedelta] = timedelta(
+        hours=24
+    )  # a story's life: the rows' expires_utc after the hand-off
 
     class Options(Channel.Options):
         """[channels.NAME] keys of a handoff channel."""
@@ -95,6 +155,61 @@ class HandoffChannel(Channel):
         pack_base_url: str = ""  # where the packs folder is served (for the QR code); "" -> file URI
         confirm_url: str = ""  # e.g. "http://localhost:8765/confirm/{id}"; preferred for the QR code
         sticker: str = ""  # the sticker to add (instagram_sticker), e.g. "poll: Did it work? Yes/No"
+        # Follow-up of a pack nobody confirmed (engage/handoff_followup.py sends them from the tick).
+        stale_after: str = "24h"  # from the slot: later, the pack is stale and follow-ups stop
+        remind_after: str = ""  # after the hand-off: notify the notify URLs again ("" = never)
+        escalate_after: str = ""  # after the hand-off: tell escalate_to ("" = never)
+        escalate_to: list[str] = Field(default_factory=list, validate_default=True)  # like notify
+        escalate_name: str = ""  # who escalate_to reaches (named in the message and in status)
+
+        @field_validator("stale_after")
+        @classmethod
+        def _stale(cls, value: str) -> str:
+            if _duration(value, "stale_after") is None:
+                raise ValueError(
+                    "stale_after cannot be empty; write how long a pack stays worth posting, like 24h"
+                )
+            return value
+
+        @field_validator("remind_after")
+        @classmethod
+        def _remind(cls, value: str, info: ValidationInfo) -> str:
+            remind = _duration(value, "remind_after")
+            if remind is not None:
+                if not info.data.get("notify"):
+                    raise ValueError("remind_after is set but notify is empty: nobody would be reminded")
+                _before_stale(remind, "remind_after", info)
+            return value
+
+        @field_validator("escalate_after")
+        @classmethod
+        def _escalate(cls, value: str, info: ValidationInfo) -> str:
+            escalate = _duration(value, "escalate_after")
+            if escalate is None:
+                return value
+            raw = info.data.get("remind_after")
+            remind = _duration(raw, "remind_after") if isinstance(raw, str) else None
+            if remind is not None and escalate <= remind:
+                raise ValueError(
+                    f"escalate_after ({format_duration(escalate)}) must be longer than remind_after "
+                    f"({format_duration(remind)}): the reminder comes first, then the escalation"
+                )
+            _before_stale(escalate, "escalate_after", info)
+            return value
+
+        @field_validator("escalate_to")
+        @classmethod
+        def _escalate_to(cls, value: list[str], info: ValidationInfo) -> list[str]:
+            set_after = bool(info.data.get("escalate_after"))
+            if set_after and not value:
+                raise ValueError(
+                    "escalate_after is set but escalate_to is empty: name the second contact's apprise URLs"
+                )
+            if value and not set_after and "escalate_after" in info.data:
+                raise ValueError(
+                    "escalate_to is set but escalate_after is not: say when to escalate, like 2h"
+                )
+            return value
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -232,20 +347,20 @@ class HandoffChannel(Channel):
 
     # -- notification ---------------------------------------------------------------------------
 
-    def _urls(self) -> list[str]:
+    def _urls(self, refs: Sequence[str] | None = None, key: str = "notify") -> list[str]:
         from ..errors import ConfigError
         from ..secrets import is_reference, resolve
 
         out = []
-        for ref in self.opts.notify:
+        for ref in self.opts.notify if refs is None else refs:
             if is_reference(ref):
                 try:
                     secret = resolve(ref, base=self.project.root, environ=self.context.environ)
                 except ConfigError as exc:
                     raise PermanentFailure(
-                        f"{self.name}: a notify URL cannot be read: {exc.message}",
+                        f"{self.name}: a {key} URL cannot be read: {exc.message}",
                         hint=exc.hint
-                        or f"set the secret each notify entry of [channels.{self.name}] references",
+                        or f"set the secret each {key} entry of [channels.{self.name}] references",
                     ) from None
                 self._redact.add(secret)
                 out.append(secret.reveal())
@@ -253,20 +368,11 @@ class HandoffChannel(Channel):
                 out.append(ref)
         return out
 
-    def _notify(self, request: PublishRequest, pack: Path, manifest: dict[str, Any]) -> bool:
-        urls = self._urls()
-        if not urls:
-            return False
+    def _send(self, urls: list[str], title: str, body: str, what: str) -> None:
+        """Send one message to every URL through apprise; a failure raises (secrets redacted)."""
         import apprise
 
         logging.getLogger("apprise").addFilter(RedactingFilter())
-        title_name = PLATFORMS[self.opts.platform][0]
-        body = (
-            f"{self.opts.assignee + ': ' if self.opts.assignee else ''}please post “{request.ref}” "
-            f"({request.lang}, {request.frame_total} frame(s)) to {title_name} now.\n"
-            f"Pack: {pack}\nChecklist: {pack / 'checklist.md'}\n"
-            f"Then: storycast confirm {' '.join(str(f['row_id']) for f in manifest['frames'].values())}"
-        )
         notifier = apprise.Apprise()
         for url in urls:
             if not notifier.add(url):
@@ -274,15 +380,100 @@ class HandoffChannel(Channel):
                     f"{self.name}: {self._redact(url)[:60]} is not a valid apprise URL",
                     hint="see https://github.com/caronc/apprise/wiki for URL formats",
                 )
-        ok = notifier.notify(title=f"storycast: post {request.ref} to {title_name}", body=body)
-        if not ok:
+        if not notifier.notify(title=title, body=body):
+            raise RetryableFailure(
+                f"{self.name}: the {what} could not be sent",
+                retry_after=300,
+                hint=f"check that the URLs in [channels.{self.name}] still work; storycast tries again",
+            )
+
+    def _notify(self, request: PublishRequest, pack: Path, manifest: dict[str, Any]) -> bool:
+        urls = self._urls()
+        if not urls:
+            return False
+        title_name = PLATFORMS[self.opts.platform][0]
+        body = (
+            f"{self.opts.assignee + ': ' if self.opts.assignee else ''}please post “{request.ref}” "
+            f"({request.lang}, {request.frame_total} frame(s)) to {title_name} now.\n"
+            f"Pack: {pack}\nChecklist: {pack / 'checklist.md'}\n"
+            f"Then: storycast confirm {' '.join(str(f['row_id']) for f in manifest['frames'].values())}"
+        )
+        try:
+            self._send(urls, f"storycast: post {request.ref} to {title_name}", body, "notification")
+        except RetryableFailure:
             raise RetryableFailure(
                 f"{self.name}: the pack is ready at {pack} but the notification could not be sent",
                 retry_after=300,
                 hint=f"check that the notify URLs in [channels.{self.name}] still work; storycast tries "
                 "again in 5 minutes or more, and the pack can be posted by hand meanwhile",
-            )
+            ) from None
         return True
+
+    # -- follow-up of an unconfirmed pack ----------------------------------------------------------
+
+    def follow_up(self) -> FollowUp:
+        """When this channel reminds and escalates (validated with the options)."""
+        o = self.opts
+        return FollowUp(
+            _duration(o.remind_after, "remind_after"),
+            _duration(o.escalate_after, "escalate_after"),
+            _duration(o.stale_after, "stale_after") or timedelta(hours=24),
+        )
+
+    def pack_of(self, remote_id: str | None) -> Path | None:
+        """The pack folder a handed-off row's remote id (``pack:NAME/01``) names, if it is one."""
+        if not remote_id or not remote_id.startswith("pack:"):
+            return None
+        name = remote_id.removeprefix("pack:").split("/", 1)[0]
+        if not name or name in (".", "..") or "\\" in name:
+            return None
+        return self.folder / name
+
+    def escalation_contact(self) -> str:
+        """How status and the messages name the second contact."""
+        n = len(self.opts.escalate_to)
+        return self.opts.escalate_name or f"{n} escalate_to contact{'s' if n != 1 else ''}"
+
+    def _pack_lines(self, pack: HandedOffPack) -> str:
+        zone = pack.handed_off_at.strftime("%Y-%m-%d %H:%M UTC")
+        where = f"Pack: {pack.pack}\n" if pack.pack is not None else ""
+        confirm = " ".join(map(str, pack.row_ids))
+        page = (
+            f"Or press Posted on {self.opts.confirm_url.replace('{id}', str(pack.row_ids[0]))}\n"
+            if (self.opts.confirm_url and pack.row_ids)
+            else ""
+        )
+        return (
+            f"Handed off at {zone}; it goes stale at {pack.stale_at:%Y-%m-%d %H:%M UTC}.\n"
+            f"{where}Then: storycast confirm {confirm}\n{page}"
+        )
+
+    def remind(self, pack: HandedOffPack) -> None:
+        """Notify the ``notify`` contacts again: the pack is still not confirmed."""
+        urls = self._urls()
+        if not urls:
+            return
+        title_name = PLATFORMS[self.opts.platform][0]
+        who = self.opts.assignee + ": " if self.opts.assignee else ""
+        body = (
+            f"{who}reminder: “{pack.ref}” ({pack.lang}) is still waiting to be posted to {title_name}.\n"
+            + self._pack_lines(pack)
+        )
+        self._send(urls, f"storycast reminder: post {pack.ref} to {title_name}", body, "reminder")
+
+    def escalate(self, pack: HandedOffPack) -> None:
+        """Tell the ``escalate_to`` contacts that nobody confirmed the pack."""
+        urls = self._urls(self.opts.escalate_to, "escalate_to")
+        if not urls:
+            return
+        title_name = PLATFORMS[self.opts.platform][0]
+        who = self.opts.escalate_name + ": " if self.opts.escalate_name else ""
+        by = f" by {self.opts.assignee}" if self.opts.assignee else ""
+        body = (
+            f"{who}“{pack.ref}” ({pack.lang}) was handed off to be posted to {title_name}{by} "
+            f"and nobody has confirmed it. Please post it or find who can.\n" + self._pack_lines(pack)
+        )
+        self._send(urls, f"storycast: {pack.ref} is not posted to {title_name} yet", body, "escalation")
 
     # -- contract -------------------------------------------------------------------------------
 
@@ -297,7 +488,7 @@ class HandoffChannel(Channel):
             remote_id=f"pack:{pack.name}/{request.frame_index:02d}",
             url=pack.as_uri(),
             state="handed_off",
-            expires_utc=self.context.now() + timedelta(hours=24),
+            expires_utc=self.context.now() + self.LIFETIME,
             detail={"pack": str(pack), "complete": complete},
         )
 
@@ -332,7 +523,21 @@ class HandoffChannel(Channel):
                     "notify", not bad, f"{len(urls)} apprise URL(s)" + (f"; invalid: {bad}" if bad else "")
                 )
             )
+        if self.opts.escalate_to:
+            out.append(self._check_escalation())
         return out
+
+    def _check_escalation(self) -> CheckResult:
+        try:
+            urls = self._urls(self.opts.escalate_to, "escalate_to")
+        except PermanentFailure as exc:
+            return CheckResult("escalate_to", False, exc.message)
+        import apprise
+
+        notifier = apprise.Apprise()
+        bad = [self._redact(u)[:40] for u in urls if not notifier.add(u)]
+        text = f"{len(urls)} apprise URL(s) for {self.escalation_contact()}, after {self.opts.escalate_after}"
+        return CheckResult("escalate_to", not bad, text + (f"; invalid: {bad}" if bad else ""))
 
 
 register_channel_type(HandoffChannel)

@@ -54,6 +54,10 @@ def status(
         rows = ledger.find(RowQuery(ref=story or None, states=states, limit=None if cap is None else cap + 1))
         counts = ledger.counts()
         waiting = ledger.count_waiting(at)
+        from ..engage.handoff_followup import handoffs as find_handoffs
+
+        handoffs = find_handoffs(load_project(ctx), get_context(ctx), ledger, at, everything=show_all)
+        handoffs = [h for h in handoffs if not story or h.ref == story]
     finally:
         ledger.close()
     more = len(rows) > cap if cap is not None else False
@@ -67,6 +71,7 @@ def status(
         extra = {"queue": queue.to_json()} if queue is not None else {}
         doc = {"now": at, "counts": counts, "waiting": waiting, "rows": [r.to_json() for r in rows]}
         doc["truncated"] = more
+        doc["handoffs"] = [h.to_json(at) for h in handoffs]
         print_json({**doc, **extra})
         return
     out = console()
@@ -85,6 +90,8 @@ def status(
         out.print(line, markup=False)
     if more:
         out.print(f"(only the first {cap} rows; --limit N shows more, --all every row)", markup=False)
+    for h in handoffs:  # each pack a person posts: waiting, reminded, escalated, confirmed or stale
+        out.print(h.line(at), markup=False)
 
 
 def _ids(values: list[str], param: str = "'IDS...'") -> list[int]:

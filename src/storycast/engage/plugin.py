@@ -1,5 +1,5 @@
 """Engagement's built-ins: the ``qa`` and ``poll`` content and entry kinds, their publishing
-sources, and the insights step after every tick."""
+sources, and two steps after every tick: insights, and the follow-up of unconfirmed hand-offs."""
 
 from __future__ import annotations
 
@@ -49,3 +49,11 @@ def after_tick(
     from .insights import collect_due_insights
 
     return {"insights": len(collect_due_insights(project, context, now, ledger=ledger).captured)}
+
+
+@hookimpl(specname="after_tick")
+def follow_up_handoffs(project: Project, context: Context, ledger: Ledger, now: datetime) -> dict[str, int]:
+    """Remind, then escalate, hand-off packs nobody confirmed (each message once per pack)."""
+    from .handoff_followup import follow_up
+
+    return {"handoff_followups": follow_up(project, context, ledger, now)}
