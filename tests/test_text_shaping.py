@@ -20,8 +20,9 @@ from storycast.render.text import (
     missing_glyphs,
     require_raqm,
 )
+from storycast.render.text.bidi import embedding_levels, visual_order
 from storycast.render.text.fonts import weight_value
-from storycast.render.text.scripts import bidi_levels, clusters, script_of, visual_order
+from storycast.render.text.scripts import clusters, script_of
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGED = REPO / "assets" / "fonts"
@@ -255,6 +256,6 @@ def test_scripts_clusters_and_bidi() -> None:
     assert [script_of(c) for c in "aжกकب1"] == ["Latin", "Cyrillic", "Thai", "Devanagari", "Arabic", "Common"]
     text = "ที่👨‍👩‍👧🇹🇭x"
     assert [text[s:e] for s, e in clusters(text)] == ["ที่", "👨‍👩‍👧", "🇹🇭", "x"]
-    levels = bidi_levels("abc مرحبا 12 def", base_rtl=False)
+    levels = embedding_levels("abc مرحبا 12 def", base_rtl=False)
     assert levels[0] == 0 and levels[4] == 1 and levels[10] == 2
     assert visual_order([1, 1, 2, 1]) == [3, 2, 1, 0]

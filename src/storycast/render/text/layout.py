@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass, field, replace
 
 from storycast.errors import RenderError
+from storycast.render.text.bidi import paragraph_direction, visual_order
 from storycast.render.text.fonts import FontFace, FontLibrary, ensure_raqm, strike_size, weight_value
 from storycast.render.text.runs import (
     Paragraph,
@@ -24,7 +25,7 @@ from storycast.render.text.runs import (
     prepare,
     run_language,
 )
-from storycast.render.text.scripts import paragraph_direction, script_of, visual_order
+from storycast.render.text.scripts import script_of
 
 GAP_EM = 0.06  # minimum clear space between the ink of two lines, in em
 ELLIPSIS = "\u2026"

@@ -14,16 +14,10 @@ import threading
 import unicodedata
 from dataclasses import dataclass, field
 
+from storycast.render.text.bidi import embedding_levels
 from storycast.render.text.fonts import FontFace, FontLibrary, strike_size
 from storycast.render.text.linebreak import SPACES, break_opportunities
-from storycast.render.text.scripts import (
-    CONNECTED_SCRIPTS,
-    EMOJI,
-    bidi_levels,
-    cluster_scripts,
-    clusters,
-    script_of,
-)
+from storycast.render.text.scripts import CONNECTED_SCRIPTS, EMOJI, cluster_scripts, clusters, script_of
 
 REF_SIZE = 100  # px at which ink extents are measured once, then scaled
 EMOJI_SCALE = 0.92  # colour emoji drawn this many em per strike em (matches text height)
@@ -198,7 +192,7 @@ def prepare(
     for para_text in _clean(text).split("\n"):
         spans = clusters(para_text)
         scripts = cluster_scripts(para_text, spans)
-        char_levels = bidi_levels(para_text, rtl)
+        char_levels = embedding_levels(para_text, rtl)
         faces: list[FontFace | None] = []
         langs: list[str | None] = []
         levels: list[int] = []

@@ -1,9 +1,8 @@
-"""Unicode facts the text engine needs: grapheme clusters, scripts, bidi classes, emoji.
+"""Unicode facts the text engine needs: grapheme clusters, scripts and emoji.
 
-A compact, dependency-free subset of UAX #29 (grapheme clusters), UAX #24 (scripts) and
-UAX #9 (bidi), tuned for the languages storycast renders (Latin, Cyrillic, Thai, Devanagari,
-Arabic, emoji). Unknown scripts fall back to the first word of the character's Unicode name,
-which is how the Unicode names are built ("BENGALI LETTER KA" -> "Bengali").
+Scripts come from the Unicode Character Database as fontTools ships it (UAX #24,
+``fontTools.unicodedata.script``); grapheme clusters are a compact subset of UAX #29 tuned for
+the scripts storycast renders. The bidirectional algorithm lives in :mod:`.bidi`.
 """
 
 from __future__ import annotations
@@ -13,77 +12,27 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
+from fontTools import unicodedata as ucd
+
 COMMON = "Common"
 INHERITED = "Inherited"
 EMOJI = "Emoji"
 
-# (first, last, script) for the blocks we care most about; sorted by first code point.
-_RANGES: list[tuple[int, int, str]] = [
-    (0x0041, 0x005A, "Latin"),
-    (0x0061, 0x007A, "Latin"),
-    (0x00AA, 0x00AA, "Latin"),
-    (0x00BA, 0x00BA, "Latin"),
-    (0x00C0, 0x00D6, "Latin"),
-    (0x00D8, 0x00F6, "Latin"),
-    (0x00F8, 0x024F, "Latin"),
-    (0x0250, 0x02AF, "Latin"),
-    (0x0370, 0x03FF, "Greek"),
-    (0x0400, 0x052F, "Cyrillic"),
-    (0x0590, 0x05FF, "Hebrew"),
-    (0x0600, 0x06FF, "Arabic"),
-    (0x0750, 0x077F, "Arabic"),
-    (0x08A0, 0x08FF, "Arabic"),
-    (0x0900, 0x097F, "Devanagari"),
-    (0x0E00, 0x0E7F, "Thai"),
-    (0x1C80, 0x1C8F, "Cyrillic"),
-    (0x1E00, 0x1EFF, "Latin"),
-    (0x1F00, 0x1FFF, "Greek"),
-    (0x2C60, 0x2C7F, "Latin"),
-    (0x2DE0, 0x2DFF, "Cyrillic"),
-    (0xA640, 0xA69F, "Cyrillic"),
-    (0xA720, 0xA7FF, "Latin"),
-    (0xA8E0, 0xA8FF, "Devanagari"),
-    (0xFB1D, 0xFB4F, "Hebrew"),
-    (0xFB50, 0xFDFF, "Arabic"),
-    (0xFE70, 0xFEFF, "Arabic"),
-]
-_STARTS = [r[0] for r in _RANGES]
-
-# Characters inside script blocks that Unicode assigns to Common (shared punctuation/digits).
-_COMMON_IN_BLOCKS = {0x060C, 0x061B, 0x061F, 0x0640, 0x0964, 0x0965, 0x0E3F, 0x00D7, 0x00F7}
-
-RTL_SCRIPTS = frozenset({"Arabic", "Hebrew", "Syriac", "Thaana", "Nko"})
-
 # Scripts whose letters join or form conjuncts across clusters: never draw them cluster by
 # cluster (letter spacing is not applied to them, as CSS recommends for cursive scripts).
-CONNECTED_SCRIPTS = frozenset({"Arabic", "Devanagari", "Syriac", "Bengali", "Gurmukhi", "Mongolian"})
+CONNECTED_SCRIPTS = frozenset(
+    {"Arabic", "Devanagari", "Syriac", "Bengali", "Gurmukhi", "Mongolian", "Nko", "Hanifi Rohingya"}
+)
+
+# ISO 15924 codes Unicode uses for characters shared between scripts, or not assigned.
+_SHARED_CODES = {"Zyyy": COMMON, "Zinh": INHERITED, "Zzzz": COMMON}
 
 
 @lru_cache(maxsize=8192)
 def script_of(ch: str) -> str:
-    """Unicode script of one character (Common/Inherited for shared ones)."""
-    cp = ord(ch)
-    if cp in _COMMON_IN_BLOCKS:
-        return COMMON
-    cat = unicodedata.category(ch)
-    if cat in ("Mn", "Me"):
-        # Marks take the script of their block when it is one we know, else Inherited.
-        i = bisect_right(_STARTS, cp) - 1
-        if i >= 0 and _RANGES[i][0] <= cp <= _RANGES[i][1]:
-            return _RANGES[i][2]
-        return INHERITED
-    i = bisect_right(_STARTS, cp) - 1
-    if i >= 0 and _RANGES[i][0] <= cp <= _RANGES[i][1]:
-        if cat[0] in "LMN" or cp >= 0x0E00:
-            return _RANGES[i][2]
-        return COMMON
-    if cat[0] in "LM" or (cat == "Nd" and cp > 0x7F):
-        name = unicodedata.name(ch, "")
-        if name.startswith("CJK") or name.startswith("HIRAGANA") or name.startswith("KATAKANA"):
-            return "Han"
-        word = name.split(" ", 1)[0]
-        return word.capitalize() if word else COMMON
-    return COMMON
+    """Unicode script name of one character ("Latin", "Arabic"; Common/Inherited for shared ones)."""
+    code = ucd.script(ch)
+    return _SHARED_CODES.get(code) or ucd.script_name(code, default=code)
 
 
 # --- emoji ---------------------------------------------------------------------------------
@@ -229,120 +178,6 @@ def clusters(text: str) -> list[tuple[int, int]]:
         out.append((i, j))
         i = j
     return out
-
-
-# --- bidi ----------------------------------------------------------------------------------
-
-
-def bidi_class(ch: str) -> str:
-    """Simplified bidi class: 'L', 'R', 'EN' (European digits), 'AN' (Arabic digits), 'NSM', 'N'."""
-    c = unicodedata.bidirectional(ch)
-    if c == "L":
-        return "L"
-    if c in ("R", "AL"):
-        return "R"
-    if c in ("EN", "ET"):
-        return "EN" if c == "EN" else "N"
-    if c == "AN":
-        return "AN"
-    if c == "NSM":
-        return "NSM"
-    return "N"
-
-
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "dv", "ckb", "sd", "ug"})
-
-
-def paragraph_direction(text: str, lang: str | None = None) -> str:
-    """'rtl' or 'ltr' for a paragraph.
-
-    A right-to-left story language decides (an Arabic step that opens with "WhatsApp" is still
-    an Arabic paragraph); otherwise the first strong character does (UAX #9 P2/P3).
-    """
-    base = (lang or "").split("-")[0].split("_")[0].lower()
-    if base in RTL_LANGUAGES:
-        return "rtl"
-    for ch in text:
-        c = unicodedata.bidirectional(ch)
-        if c == "L":
-            return "ltr"
-        if c in ("R", "AL"):
-            return "rtl"
-    return "ltr"
-
-
-def bidi_levels(text: str, base_rtl: bool) -> list[int]:
-    """Embedding level per character (0/1/2), a compact version of UAX #9 rules W1-W7, N1-N2, I1-I2.
-
-    Explicit embeddings and isolates are not supported (story text does not use them).
-    """
-    n = len(text)
-    types = [bidi_class(c) for c in text]
-    sos = "R" if base_rtl else "L"
-    # W1: marks take the type of what they follow.
-    prev = sos
-    for i, t in enumerate(types):
-        if t == "NSM":
-            types[i] = prev if prev in ("L", "R", "EN", "AN") else "N"
-        prev = types[i]
-    # W2/W7: European digits after Arabic letters act as Arabic digits; after L they are L.
-    last_strong = sos
-    for i, t in enumerate(types):
-        if t in ("L", "R"):
-            last_strong = t
-        elif t == "EN" and last_strong == "L":
-            # W7 (digits after Latin are Latin). W2 would turn digits after Arabic into AN,
-            # but EN and AN end up on the same level below, so they stay EN.
-            types[i] = "L"
-    # N1/N2: runs of neutrals take the surrounding direction when both sides agree
-    # (numbers count as R), else the embedding direction.
-    i = 0
-    while i < n:
-        if types[i] != "N":
-            i += 1
-            continue
-        j = i
-        while j < n and types[j] == "N":
-            j += 1
-        before = sos if i == 0 else _strong(types[i - 1])
-        after = sos if j == n else _strong(types[j])
-        fill = before if before == after else sos
-        for k in range(i, j):
-            types[k] = fill
-        i = j
-    levels: list[int] = []
-    base = 1 if base_rtl else 0
-    for t in types:
-        if base == 0:
-            levels.append(1 if t == "R" else 2 if t in ("EN", "AN") else 0)
-        else:
-            levels.append(2 if t in ("L", "EN", "AN") else 1)
-    return levels
-
-
-def _strong(t: str) -> str:
-    return "L" if t == "L" else "R"
-
-
-def visual_order(levels: list[int]) -> list[int]:
-    """Indices of items in visual (left-to-right) order, by UAX #9 rule L2."""
-    order = list(range(len(levels)))
-    if not levels:
-        return order
-    top = max(levels)
-    lowest_odd = min((lv for lv in levels if lv % 2), default=top + 1)
-    for level in range(top, lowest_odd - 1, -1):
-        i = 0
-        while i < len(order):
-            if levels[order[i]] >= level:
-                j = i
-                while j < len(order) and levels[order[j]] >= level:
-                    j += 1
-                order[i:j] = reversed(order[i:j])
-                i = j
-            else:
-                i += 1
-    return order
 
 
 @dataclass(frozen=True)
