@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """Journey: a hand-off pack nobody confirms is followed up, from a schedule file to `status`.
 
 ``publish --due`` hands a pack to Marta (one notification); 30 minutes later a tick reminds
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MINIMAL_STORY, build_file_tree
+from tests.conftest_db import db_url, pg_database  # noqa: F401  (fixtures)
 from tests.fakes import FakeServer, Reply, Request
 
 NOTIFY_TYPES = {"info", "success", "warning", "failure"}
@@ -177,10 +179,13 @@ def _confirm_on_the_web(root: Path, row_ids: list[int], at: datetime) -> dict[st
 
 
 @pytest.mark.slow
-def test_unconfirmed_pack_is_reminded_once_then_escalated_then_confirmed(tmp_path, endpoints, run_cli):
+def test_unconfirmed_pack_is_reminded_once_then_escalated_then_confirmed(
+    tmp_path, endpoints, run_cli, db_url
+):
+    """On SQLite the file lock, on PostgreSQL the session lock keeps two ticks from both reminding."""
     marta, lead = endpoints
     root = _project(tmp_path)
-    env = _env(marta, lead)
+    env = {**_env(marta, lead), "STORYCAST_DB": db_url, "STORYCAST_DB_TIMEOUT": "30"}
 
     # 10:00 Madrid = 09:00 UTC: the pack is handed off and Marta is told once
     report = _tick(run_cli, root, env, "2026-12-01T09:01:00Z")
