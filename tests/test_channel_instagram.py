@@ -10,6 +10,7 @@ import pytest
 
 from storycast.channels import AmbiguousOutcome, NeedsAuth, PermanentFailure, RetryableFailure
 from storycast.channels.http import Redactor
+from tests.fakes.graph import FakeGraph
 from tests.fakes.meta import IG_USER, FakeMeta, StaticFiles
 from tests.fakes.project import channel, jpeg, make_project, request, video
 
@@ -18,8 +19,8 @@ ENV = {"IG_TOKEN": TOKEN}
 
 
 @pytest.fixture
-def meta() -> Iterator[FakeMeta]:
-    fake = FakeMeta(TOKEN).start()
+def meta() -> Iterator[FakeGraph]:
+    fake = FakeGraph(TOKEN).start()
     yield fake
     fake.stop()
     fake.assert_clean()
@@ -220,6 +221,7 @@ def test_timeout_with_unreadable_container_is_ambiguous(tmp_path, meta, static):
 
 
 def test_list_recent_and_check(tmp_path, meta, static):
+    meta.use_login("facebook_login")
     ch = channel(_project(tmp_path, meta, static, login="facebook_login"), "ig", ENV)
     req = request(jpeg(tmp_path / "a.jpg", 1))
     ch.publish(req)
@@ -520,3 +522,122 @@ def test_the_webhook_keys_of_web_md_are_instagram_channel_options(tmp_path, meta
     )
     ig = open_channel(project, "ig", Context())
     assert ig.opts.app_secret == "env:META_APP_SECRET" and ig.opts.verify_token == "env:META_VERIFY"
+
+
+# -- account, account type and the insights permission (Graph API as Meta documents it) ---------
+
+
+def test_check_under_facebook_login_reads_the_ig_user_node_not_me(tmp_path, meta, static):
+    """A Facebook User token's /me has no username: the check asks GET /{ig-user-id}."""
+    meta.use_login("facebook_login")
+    ch = channel(_project(tmp_path, meta, static, login="facebook_login"), "ig", ENV)
+    checks = {c.check: c for c in ch.check()}
+    assert checks["token"].ok and checks["token"].detail == "valid for @lumen_support"
+    asked = [(r.path.rsplit("/", 1)[-1], r.query.get("fields")) for r in meta.calls("GET")]
+    assert (IG_USER, "id,username") in asked
+    assert not any(path == "me" and fields for path, fields in asked)  # no /me?fields=username
+    # The IG User node has no account_type under Facebook Login: the check says what to verify.
+    assert checks["account type"].ok and "Business accounts only" in checks["account type"].detail
+    assert checks["insights"].ok and "instagram_manage_insights" in checks["insights"].detail
+
+
+def test_check_under_instagram_login_reads_me_with_user_id_and_account_type(tmp_path, meta, static):
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    checks = {c.check: c for c in ch.check()}
+    me = [r for r in meta.calls("GET") if r.path.endswith("/me")]
+    assert me and me[0].query["fields"] == "user_id,username,account_type"
+    assert checks["token"].ok and checks["account type"].ok
+    assert "Business account" in checks["account type"].detail
+    other = channel(
+        _project(tmp_path / "x", meta, static, extra='ig_user_id = "17841499999999999"'), "ig", ENV
+    )
+    token = {c.check: c for c in other.check()}["token"]
+    assert not token.ok and f'ig_user_id = "{IG_USER}"' in token.detail
+
+
+def test_creator_account_is_told_stories_need_business_and_nothing_is_sent(tmp_path, static):
+    with FakeGraph(TOKEN, account_type="Media_Creator") as meta:
+        ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+        checks = {c.check: c for c in ch.check()}
+        kind = checks["account type"]
+        assert not kind.ok and kind.severity == "error"
+        assert "MEDIA_CREATOR" in kind.detail and "Business accounts only" in kind.detail
+        with pytest.raises(PermanentFailure, match="Business accounts only") as info:
+            ch.publish(request(jpeg(tmp_path / "a.jpg", 1)))
+        assert "Account type" in (info.value.hint or "")
+        assert not meta.calls("POST")  # no container was created
+        meta.assert_clean()
+
+
+def test_missing_insights_permission_is_not_too_few_viewers(tmp_path, meta, static):
+    """Both come back as code 10; the message and the granted permissions tell them apart."""
+    from storycast.channels.base import InsightsUnavailable
+
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    meta.insights["m-many"] = {"reach": 40, "views": 52, "replies": 2}
+    meta.insights["m-few"] = {"reach": 3}
+    assert ch.fetch_insights("m-many") == {"reach": 40, "views": 52, "replies": 2}
+    with pytest.raises(InsightsUnavailable, match="fewer than 5 people") as few:
+        ch.fetch_insights("m-few")
+    assert not few.value.expired
+    meta.permissions.remove("instagram_business_manage_insights")
+    ch = channel(_project(tmp_path, meta, static), "ig", ENV)
+    with pytest.raises(NeedsAuth, match="lacks instagram_business_manage_insights") as info:
+        ch.fetch_insights("m-many")
+    assert "grant instagram_business_manage_insights" in (info.value.hint or "")
+    checks = {c.check: c for c in ch.check()}
+    assert not checks["insights"].ok and checks["insights"].severity == "warning"
+    assert "insights collect" in checks["insights"].detail
+
+
+STORY = """\
+id: restart-modem
+template: tutorial
+category: connectivity
+languages: [en]
+title: {en: Restart your modem}
+steps:
+  - title: {en: Unplug it}
+    text: {en: Wait ten seconds.}
+  - title: {en: Plug it back in}
+    text: {en: Wait for the light to turn green.}
+"""
+
+SCHEDULE = """\
+timezone: UTC
+entries:
+  - id: modem
+    story: restart-modem
+    at: "2026-12-01T09:00"
+    channels: [ig]
+    languages: [en]
+    grace: 2h
+"""
+
+
+def test_insights_collect_names_the_missing_permission(tmp_path, meta, static, run_cli):
+    """Schedule -> publish --due -> `insights collect` shows a missing permission as such."""
+    project = _project(tmp_path, meta, static, extra="rate_per_minute = 600")
+    (project.root / "stories").mkdir()
+    (project.root / "stories" / "restart-modem.yaml").write_text(STORY, encoding="utf-8")
+    (project.root / "schedules").mkdir()
+    (project.root / "schedules" / "modem.yaml").write_text(SCHEDULE, encoding="utf-8")
+    root = str(project.root)
+    code, out, err = run_cli("-P", root, "publish", "--due", "--now", "2026-12-01T09:01:00Z", env=ENV)
+    assert code == 0, out + err
+    frames = len(meta.stories)
+    assert frames >= 2
+    for story in meta.stories:
+        meta.insights[story["id"]] = {"reach": 40, "views": 52}
+    meta.permissions.remove("instagram_business_manage_insights")
+    at = "2026-12-01T09:01:00Z"
+    code, out, err = run_cli("-P", root, "insights", "collect", "--all", "--now", at, env=ENV)
+    assert code == 0, err
+    assert "captured 0 post(s)" in out and f"{frames} unavailable" in out
+    assert out.count("lacks instagram_business_manage_insights") == frames
+    assert "fewer than 5" not in out
+    # With the permission back, one story seen by 3 people is "too few viewers", not a permission problem.
+    meta.permissions.append("instagram_business_manage_insights")
+    meta.insights[meta.stories[1]["id"]] = {"reach": 3}
+    code, out, err = run_cli("-P", root, "insights", "collect", "--all", "--now", at, env=ENV)
+    assert f"captured {frames - 1} post(s)" in out and "fewer than 5 people" in out and "lacks" not in out

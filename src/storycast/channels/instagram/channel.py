@@ -45,7 +45,7 @@ from ..hosting import HostingOptions, MediaHost, object_key, open_host
 from ..http import NetworkChannel
 from ..igtoken import WARN_DAYS, TokenFacts, TokenStore, check_writable, ref_kind, store_token
 from ..journal import Journal
-from ..meta import MetaWebhooks, raise_for_graph
+from ..meta import MetaWebhooks, graph_error, raise_for_graph
 from ..registry import register_channel_type
 from .insights import BREAKDOWN, METRIC_PARAM, is_expired, parse_ig_insights
 from .media import STORY_VIDEO, VIDEO_VARIANT
@@ -60,9 +60,31 @@ PERMISSIONS = {
     "instagram_login": ("instagram_business_basic", "instagram_business_content_publish"),
     "facebook_login": ("instagram_basic", "instagram_content_publish", "pages_read_engagement"),
 }
+#: The permission `GET /{media-id}/insights` needs, per login.
+INSIGHTS_PERMISSION = {
+    "instagram_login": "instagram_business_manage_insights",
+    "facebook_login": "instagram_manage_insights",
+}
 STORY_TTL = timedelta(hours=24)
+# Meta's answer for a story metric under 5 (IG Media Insights): code 10 like a missing
+# permission, told apart by this message.
+FEW_VIEWERS = "not enough viewers"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The Instagram account behind the token, as ``channels check`` and publishing see it."""
+
+    username: str | None
+    user_id: str | None  # the IG user id the token is for (Instagram Login only)
+    account_type: str | None  # "BUSINESS", "MEDIA_CREATOR", ... (Instagram Login only)
+
+    @property
+    def business(self) -> bool | None:
+        """True for a Business account; None when the Graph API does not say."""
+        return None if self.account_type is None else self.account_type == "BUSINESS"
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,8 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
         self._host: MediaHost | None = None
         self._swept = False
         self._token_looked = False
+        self._account: Account | None = None
+        self._granted: set[str] | None = None
         self.tokens = TokenStore(self.project.state_dir)
         self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
         if not self.opts.ig_user_id:
@@ -327,6 +351,60 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
             )
         return CheckResult("token expiry", True, detail, "info")
 
+    # -- the account and its permissions ---------------------------------------------------------
+
+    def account(self) -> Account:
+        """Who the token publishes as (read once per channel instance).
+
+        Instagram Login: ``GET /me?fields=user_id,username,account_type`` on graph.instagram.com
+        (``/me`` is the Instagram account). Facebook Login: the token is a Facebook User token,
+        whose ``/me`` is a Facebook user without ``username``; the Instagram account is the IG
+        User node ``GET /{ig-user-id}?fields=id,username``, which has no ``account_type``.
+        """
+        if self._account is None:
+            if self.opts.login == "instagram_login":
+                me = self._call(
+                    "GET", "me", "read the account", mutating=False, fields="user_id,username,account_type"
+                )
+                kind = str(me.get("account_type") or "").upper() or None
+                uid = str(me.get("user_id")) if me.get("user_id") else None
+                self._account = Account(me.get("username"), uid, kind)
+            else:
+                node = self._call(
+                    "GET",
+                    self.opts.ig_user_id,
+                    "read the Instagram account",
+                    mutating=False,
+                    fields="id,username",
+                )
+                self._account = Account(
+                    node.get("username"), str(node.get("id") or self.opts.ig_user_id), None
+                )
+        return self._account
+
+    def granted(self) -> set[str]:
+        """The permissions granted to the token (``GET /me/permissions``), read once."""
+        if self._granted is None:
+            perms = self._call("GET", "me/permissions", "read the permissions", mutating=False)
+            self._granted = {
+                str(p.get("permission")) for p in perms.get("data") or [] if p.get("status") == "granted"
+            }
+        return self._granted
+
+    def _require_business(self) -> None:
+        """Refuse a story for an account Instagram says is not a Business account."""
+        if self.opts.login != "instagram_login":
+            return  # Facebook Login: the IG User node does not tell; Meta refuses at publish time
+        account = self.account()
+        if account.business is False:
+            raise PermanentFailure(
+                f"{self.name}: @{account.username or self.opts.ig_user_id} is a "
+                f"{account.account_type} account; Instagram publishes stories through the API for "
+                "Business accounts only",
+                hint="switch the account to a Business account in the Instagram app (Settings > "
+                "Account type and tools), or take this channel out of the schedule",
+            )
+
     # -- quota ----------------------------------------------------------------------------------
 
     def quota(self) -> tuple[int, int]:
@@ -345,6 +423,7 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
         return int(data.get("quota_usage") or 0), total
 
     def _preflight(self, request: PublishRequest) -> None:
+        self._require_business()
         used, total = self.quota()
         # The first frame needs room for the whole tutorial; later frames need room for the rest.
         need = request.frame_total - request.frame_index + 1
@@ -593,57 +672,94 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
     def fetch_insights(self, remote_id: str) -> dict[str, int] | None:
         """A live story's metrics (``/{media-id}/insights``), navigation split by action.
 
-        Raises :class:`InsightsUnavailable` when Meta has no numbers (code 10: under 5 viewers;
-        after 24 h the story's metrics are gone, ``expired``).
+        Meta answers code 10 both for a story seen by fewer than 5 people ("Not enough viewers
+        for the media to show insights") and for a token without the insights permission
+        ("Application does not have permission for this action"). The first raises
+        :class:`InsightsUnavailable` (there are no numbers); the second :class:`NeedsAuth` naming
+        the permission, so ``insights collect`` says what to grant. After 24 h the metrics are
+        gone (``InsightsUnavailable`` with ``expired``).
         """
+        what = "read story insights"
+        resp = self.http.request(
+            "GET",
+            self._url(f"{remote_id}/insights"),
+            mutating=False,
+            what=what,
+            headers={"Authorization": f"OAuth {self._token()}"},
+            params={"metric": METRIC_PARAM, "breakdown": BREAKDOWN},
+        )
+        err = graph_error(resp)
+        if int(err.get("code") or 0) == 10:
+            self._insights_refused(str(err.get("message") or ""))
         try:
-            body = self._call(
-                "GET",
-                f"{remote_id}/insights",
-                "read story insights",
-                mutating=False,
-                metric=METRIC_PARAM,
-                breakdown=BREAKDOWN,
-            )
+            raise_for_graph(resp, self.name, what, self.redact, now=self.context.clock.wall())
         except ChannelError as exc:
             expired = is_expired(exc.message)
-            permission = (
-                "instagram_manage_insights"
-                if self.opts.login == "facebook_login"
-                else "instagram_business_manage_insights"
+            hint = (
+                "Instagram keeps a story's metrics for 24 hours only: `storycast insights collect` "
+                "captures them before that (at 23 h by default)"
+                if expired
+                else exc.hint or "read them again later with `storycast insights collect --all`"
             )
-            if expired:
-                hint = (
-                    "Instagram keeps a story's metrics for 24 hours only: `storycast insights collect` "
-                    "captures them before that (at 23 h by default)"
-                )
-            elif "(code 10" in exc.message:
-                hint = (
-                    f"code 10 means fewer than 5 viewers, or that the token lacks {permission}: grant "
-                    "the permission if it is missing; otherwise there are no numbers to read"
-                )
-            else:
-                hint = exc.hint or "read them again later with `storycast insights collect --all`"
             raise InsightsUnavailable(exc.message, expired=expired, hint=hint) from None
-        return parse_ig_insights(body)
+        body = self.http.json_of(resp)
+        return parse_ig_insights(body if isinstance(body, dict) else {})
+
+    def _insights_refused(self, message: str) -> None:
+        """Raise for an insights code 10: too few viewers, or the permission is missing."""
+        permission = INSIGHTS_PERMISSION[self.opts.login]
+        if FEW_VIEWERS in message.lower():
+            raise InsightsUnavailable(
+                f"{self.name}: fewer than 5 people saw this story, so Instagram shows no numbers for it",
+                hint="nothing to fix: Instagram reports story metrics from 5 viewers on",
+            )
+        try:
+            missing = permission not in self.granted()
+        except ChannelError:
+            missing = True  # the permissions cannot be read either: the refusal says permission
+        if missing or "permission" in message.lower():
+            raise NeedsAuth(
+                f"{self.name}: the token lacks {permission}, so Instagram gives no story insights "
+                f"(Meta: {self.redact(message) or 'code 10'})",
+                hint=f"grant {permission} to the app (Meta's App Dashboard, and App Review for "
+                "accounts without a role on the app), create a new token, then run "
+                f"`storycast channels check {self.name}`",
+            )
+        raise InsightsUnavailable(
+            f"{self.name}: Instagram has no insights for this story (code 10: {self.redact(message)})",
+            hint="read them again later with `storycast insights collect --all`",
+        )
 
     # -- check ----------------------------------------------------------------------------------
 
     def check(self) -> list[CheckResult]:
-        """Token, permissions, quota and hosting."""
+        """Token and account, account type, permissions (publishing and insights), quota, hosting."""
         out: list[CheckResult] = []
+        self._account, self._granted = None, None  # a check always looks afresh
         try:
-            me = self._call("GET", "me", "read the account", mutating=False, fields="id,username")
-            out.append(CheckResult("token", True, f"valid for @{me.get('username') or me.get('id')}"))
-            if self.opts.login == "instagram_login":
-                out.append(self._expiry_check())
-        except NeedsAuth as exc:
+            account = self.account()
+        except (NeedsAuth, RetryableFailure, PermanentFailure, AmbiguousOutcome) as exc:
             return [CheckResult("token", False, exc.message)]
-        except (RetryableFailure, PermanentFailure, AmbiguousOutcome) as exc:
-            return [CheckResult("token", False, exc.message)]
+        who = f"@{account.username}" if account.username else f"account {self.opts.ig_user_id}"
+        if account.user_id and account.user_id != self.opts.ig_user_id:
+            out.append(
+                CheckResult(
+                    "token",
+                    False,
+                    f"the token is for {who} (Instagram user id {account.user_id}), but ig_user_id "
+                    f'is {self.opts.ig_user_id}: set ig_user_id = "{account.user_id}"',
+                )
+            )
+        else:
+            out.append(CheckResult("token", True, f"valid for {who}"))
+        out.append(self._account_type_check(account, who))
+        if self.opts.login == "instagram_login":
+            out.append(self._expiry_check())
         try:
-            perms = self._call("GET", "me/permissions", "read the permissions", mutating=False)
-            granted = {p.get("permission") for p in perms.get("data") or [] if p.get("status") == "granted"}
+            granted = self.granted()
+        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
+            out.append(CheckResult("permissions", False, exc.message, "warning"))
+        else:
             missing = [p for p in PERMISSIONS[self.opts.login] if p not in granted]
             out.append(
                 CheckResult(
@@ -652,8 +768,18 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
                     "missing " + ", ".join(missing) if missing else "publishing permissions granted",
                 )
             )
-        except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
-            out.append(CheckResult("permissions", False, exc.message, "warning"))
+            insights = INSIGHTS_PERMISSION[self.opts.login]
+            out.append(
+                CheckResult(
+                    "insights",
+                    insights in granted,
+                    f"{insights} granted"
+                    if insights in granted
+                    else f"{insights} is not granted: stories publish, but `storycast insights collect` "
+                    "gets no numbers (Meta answers code 10 for every story); grant it and make a new token",
+                    "warning",
+                )
+            )
         try:
             used, total = self.quota()
             out.append(
@@ -671,6 +797,29 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
             except ConfigError as exc:
                 out.append(CheckResult("hosting", False, exc.message))
         return out
+
+    def _account_type_check(self, account: Account, who: str) -> CheckResult:
+        if self.opts.login == "facebook_login":
+            return CheckResult(
+                "account type",
+                True,
+                "not reported under Facebook Login: Instagram publishes stories for Business accounts "
+                "only, so make sure this one is (Instagram app: Settings > Account type and tools)",
+                "info",
+            )
+        if account.business is None:
+            return CheckResult("account type", True, "Instagram did not report the account type", "warning")
+        if account.business:
+            return CheckResult(
+                "account type", True, f"{who} is a Business account: stories can be published", "info"
+            )
+        return CheckResult(
+            "account type",
+            False,
+            f"{who} is a {account.account_type} account: Instagram publishes stories through the API "
+            "for Business accounts only; switch it to Business (Instagram app: Settings > Account "
+            "type and tools)",
+        )
 
 
 register_channel_type(InstagramChannel)
