@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from storycast.channels import AmbiguousOutcome, NeedsAuth, RetryableFailure
+from tests.fakes.graph import FakeGraph
 from tests.fakes.meta import PAGE_ID, FakeMeta, meta_error
 from tests.fakes.project import channel, jpeg, make_project, request, video
 
@@ -17,8 +18,8 @@ ENV = {"FB_PAGE_TOKEN": TOKEN}
 
 
 @pytest.fixture
-def meta() -> Iterator[FakeMeta]:
-    fake = FakeMeta(TOKEN).start()
+def meta() -> Iterator[FakeGraph]:
+    fake = FakeGraph(TOKEN, login="facebook_login").start()
     yield fake
     fake.stop()
     fake.assert_clean()
@@ -84,7 +85,9 @@ def test_throttle_expired_token_and_timeout(tmp_path, meta, caplog):
     req = request(jpeg(tmp_path / "b.jpg", 2))
     with pytest.raises(AmbiguousOutcome):
         ch.publish(req)
-    assert ch.lookup(req) is None  # Facebook cannot tell: the row stays unknown
+    # The Page's stories show the journalled photo: the lost answer is settled.
+    found = ch.lookup(req)
+    assert found is not None and found.remote_id == meta.stories[-1]["id"]
     assert TOKEN not in caplog.text
 
 
@@ -97,3 +100,86 @@ def test_check_and_list_recent(tmp_path, meta):
     assert all(c.ok for c in ch.check())
     meta.expired = True
     assert not ch.check()[0].ok
+
+
+def test_lookup_matches_by_media_id_then_by_creation_time_else_stays_unsure(tmp_path, meta):
+    ch = _channel(tmp_path, meta)
+    done = request(jpeg(tmp_path / "0.jpg", 9), index=1, total=3)
+    ch.publish(done)
+    # A lost answer whose story Facebook lists without a media id: the one unclaimed story
+    # created around the (real) time of the call is it.
+    meta.script("photo_story", "hang")
+    lost = request(jpeg(tmp_path / "a.jpg", 1), index=2, total=3)
+    with pytest.raises(AmbiguousOutcome):
+        ch.publish(lost)
+    meta.stories[-1].pop("media_id")
+    found = ch.lookup(lost)
+    assert found is not None and found.remote_id == meta.stories[-1]["id"]
+    asked = meta.calls("GET", f"{PAGE_ID}/stories")[-1].query
+    assert "media_id" in asked["fields"] and "creation_time" in asked["fields"] and asked["since"].isdigit()
+    # A lost answer that never became a story (Facebook lists nothing new): still unknown.
+    meta.script("photo_story", "hang")
+    gone = request(jpeg(tmp_path / "b.jpg", 2), index=3, total=3)
+    with pytest.raises(AmbiguousOutcome):
+        ch.publish(gone)
+    meta.stories.pop()
+    assert ch.lookup(gone) is None
+    # Never sent the final call (only the invisible upload): nothing to find.
+    meta.script("photo_story", "503")
+    never = request(jpeg(tmp_path / "c.jpg", 3), index=3, total=3, ref="other")
+    with pytest.raises(RetryableFailure):
+        ch.publish(never)
+    assert ch.lookup(never) is None
+
+
+STORY = """\
+id: restart-modem
+template: tutorial
+category: connectivity
+languages: [en]
+title: {en: Restart your modem}
+steps:
+  - title: {en: Unplug it}
+    text: {en: Wait ten seconds.}
+  - title: {en: Plug it back in}
+    text: {en: Wait for the light to turn green.}
+"""
+
+SCHEDULE = """\
+timezone: UTC
+entries:
+  - id: modem
+    story: restart-modem
+    at: "2026-12-01T09:00"
+    channels: [fb]
+    languages: [en]
+    grace: 2h
+"""
+
+
+def test_reconcile_settles_an_unknown_row_from_the_page_stories(tmp_path, meta, run_cli):
+    """Schedule -> publish --due (the answer to photo_stories is lost) -> reconcile -> published."""
+    import json
+
+    ch = _channel(tmp_path, meta)
+    root = ch.project.root
+    (root / "stories").mkdir()
+    (root / "stories" / "restart-modem.yaml").write_text(STORY, encoding="utf-8")
+    (root / "schedules").mkdir()
+    (root / "schedules" / "modem.yaml").write_text(SCHEDULE, encoding="utf-8")
+    cli = ("-P", str(root))
+    meta.script("photo_story", "hang")
+    code, out, err = run_cli(*cli, "publish", "--due", "--now", "2026-12-01T09:01:00Z", "--json", env=ENV)
+    outcomes = [i["outcome"] for i in json.loads(out)["items"]]
+    assert outcomes[0] == "unknown", out + err
+    code, out, err = run_cli(*cli, "status", "--all", "--json", env=ENV)
+    (unknown,) = [r for r in json.loads(out)["rows"] if r["state"] == "unknown"]
+    code, out, err = run_cli(*cli, "reconcile", "--now", "2026-12-01T09:20:00Z", "--json", env=ENV)
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert report["published"] == [unknown["id"]] and report["still_unknown"] == []
+    code, out, err = run_cli(*cli, "status", "--all", "--json", env=ENV)
+    row = next(r for r in json.loads(out)["rows"] if r["id"] == unknown["id"])
+    first_story = next(s for s in meta.stories if s.get("page"))
+    assert row["state"] == "published" and row["remote_id"] == first_story["id"]
+    assert len([s for s in meta.stories if s.get("page")]) == len(outcomes)  # nothing sent twice

@@ -6,8 +6,11 @@
   upload the bytes to rupload; ``upload_phase=finish`` (the irreversible step).
 
 The uploaded photo/video id is journalled before the irreversible call, so a retry reuses it
-instead of uploading again. Facebook offers no way to ask whether a given upload became a
-story, so a lost answer to the final call stays ``unknown`` for a person to confirm.
+instead of uploading again. When the answer to the final call is lost (the row becomes
+``unknown``), ``lookup()`` settles it from ``GET /{page-id}/stories``, which lists each story
+with its ``post_id``, ``creation_time`` and the ``media_id`` of the photo or video it shows: the
+journalled upload id finds the story; failing that, the one story no other row claims that was
+created around the real time of the call. Anything less certain stays ``unknown`` for a person.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from .meta import raise_for_graph
 from .registry import register_channel_type
 
 PERMISSIONS = ("pages_manage_posts", "pages_read_engagement", "pages_show_list")
+STORY_FIELDS = "post_id,status,creation_time,media_type,media_id,url"
+# How far from the real time of a lost final call a story's creation_time may be to match it.
+MATCH_BEFORE, MATCH_AFTER = timedelta(minutes=2), timedelta(minutes=15)
 PHOTO_LIMIT = 10 * 1024 * 1024
 
 # Facebook Page stories (Stories API, May 2026; see docs/video.md): MP4, 9:16, 1080x1920 recommended (at
@@ -173,7 +179,10 @@ class FacebookChannel(NetworkChannel):
             kind, upload_id = self._upload(request)
             self.journal.update(key, self.context.now(), upload=[kind, upload_id], state="uploaded")
         page = self.opts.page_id
-        self.journal.update(key, self.context.now(), state="publishing")
+        # The real time (not the tick's --now): Facebook stamps the story's creation_time with it.
+        self.journal.update(
+            key, self.context.now(), state="publishing", sent_at=self.context.clock.wall().isoformat()
+        )
         if kind == "photo":
             body = self._call(
                 "POST", f"{page}/photo_stories", "publish the photo story", mutating=True, photo_id=upload_id
@@ -205,21 +214,60 @@ class FacebookChannel(NetworkChannel):
         )
 
     def lookup(self, request: PublishRequest) -> PublishResult | None:
-        """Published according to the journal; None otherwise (Facebook cannot tell)."""
-        entry = self.journal.get(request.idempotency_key) or {}
+        """Was this frame published? From the journal, else from the Page's stories; None if unsure.
+
+        Only a row whose final call was made (journal state ``publishing``) can have become a
+        story. Its story is the one showing the journalled photo/video (``media_id``); when
+        Facebook lists no media id, the single story no other row claims whose ``creation_time``
+        is within a few minutes of the call.
+        """
+        key = request.idempotency_key
+        entry = self.journal.get(key) or {}
         if entry.get("state") == "published":
             return self._result(entry.get("post_id"))
-        return None
+        upload = entry.get("upload")
+        if entry.get("state") != "publishing" or not upload:
+            return None
+        kind, upload_id = upload
+        sent = _when(entry.get("sent_at"))
+        since = sent - MATCH_BEFORE if sent else None
+        stories = self._stories(since)
+        found = next((s for s in stories if str(s.get("media_id") or "") == str(upload_id)), None)
+        if found is None and sent is not None:
+            claimed = {str(e.get("post_id")) for e in self.journal.entries().values() if e.get("post_id")}
+            near = [
+                s
+                for s in stories
+                if _story_id(s) not in claimed
+                and not s.get("media_id")
+                and str(s.get("media_type") or kind).lower() == kind
+                and (when := _when(s.get("creation_time"))) is not None
+                and sent - MATCH_BEFORE <= when <= sent + MATCH_AFTER
+            ]
+            found = near[0] if len(near) == 1 else None
+        if found is None:
+            return None
+        post_id = _story_id(found)
+        self.journal.update(key, self.context.now(), state="published", post_id=post_id)
+        return self._result(post_id)
+
+    def _stories(self, since: datetime | None) -> list[dict[str, Any]]:
+        """The Page's stories (``GET /{page-id}/stories``), created since ``since`` when given."""
+        params: dict[str, Any] = {"fields": STORY_FIELDS}
+        if since is not None:
+            params["since"] = int(since.timestamp())
+        body = self._call(
+            "GET", f"{self.opts.page_id}/stories", "list Page stories", mutating=False, **params
+        )
+        return [item for item in body.get("data") or [] if isinstance(item, dict)]
 
     def list_recent(self, since: datetime) -> list[RemotePost]:
-        """The Page's stories."""
-        body = self._call("GET", f"{self.opts.page_id}/stories", "list Page stories", mutating=False)
+        """The Page's stories created since ``since``."""
         markers = {e.get("post_id"): k for k, e in self.journal.entries().items() if e.get("post_id")}
         out = []
-        for item in body.get("data") or []:
-            pid = str(item.get("post_id") or item.get("id"))
-            ts = item.get("creation_time")
-            when = datetime.fromtimestamp(int(ts), UTC) if str(ts or "").isdigit() else None
+        for item in self._stories(None):
+            pid = _story_id(item)
+            when = _when(item.get("creation_time"))
             if when is None or when >= since:
                 out.append(RemotePost(pid, when, markers.get(pid), item.get("url")))
         return out
@@ -243,6 +291,22 @@ class FacebookChannel(NetworkChannel):
         except (NeedsAuth, PermanentFailure, RetryableFailure) as exc:
             out.append(CheckResult("permissions", False, exc.message, "warning"))
         return out
+
+
+def _story_id(item: dict[str, Any]) -> str:
+    return str(item.get("post_id") or item.get("id"))
+
+
+def _when(value: Any) -> datetime | None:
+    """A Graph API time: Unix seconds (as Page stories give ``creation_time``) or ISO 8601."""
+    text = str(value or "")
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        when = datetime.fromisoformat(text.replace("+0000", "+00:00")) if text else None
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
 register_channel_type(FacebookChannel)
