@@ -28,11 +28,31 @@ def test_compliant_file_exits_0(run_cli, tmp_path):
     good = make(
         tmp_path / "good.mp4", "-c:v", "libx264", "-preset", "ultrafast",
         "-x264-params", "8x8dct=1:cabac=1:keyint=60", "-pix_fmt", "yuv420p",
+        "-vf", "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
         "-bf", "0", "-use_editlist", "0", "-movflags", "+faststart",
     )  # fmt: skip
     code, out, _ = run_cli("media", "check", str(good), "--target", "instagram")
     assert code == 0, out
     assert "meets the instagram story spec (0 errors, 0 warnings)" in out
+
+
+def test_full_range_is_an_error_and_untagged_colour_a_warning(run_cli, tmp_path):
+    full = make(
+        tmp_path / "full.mp4", "-c:v", "libx264", "-preset", "ultrafast",
+        "-x264-params", "8x8dct=1:cabac=1:keyint=60", "-pix_fmt", "yuvj420p",
+        "-bf", "0", "-use_editlist", "0", "-movflags", "+faststart",
+    )  # fmt: skip
+    code, out, _ = run_cli("media", "check", str(full), "--target", "instagram")
+    assert code == 1, out
+    assert "error: range: the video is full range" in out and "got yuvj420p, full (pc) range" in out
+    plain = make(
+        tmp_path / "plain.mp4", "-c:v", "libx264", "-preset", "ultrafast",
+        "-x264-params", "8x8dct=1:cabac=1:keyint=60", "-pix_fmt", "yuv420p",
+        "-bf", "0", "-use_editlist", "0", "-movflags", "+faststart",
+    )  # fmt: skip
+    code, out, _ = run_cli("media", "check", str(plain), "--target", "instagram")
+    assert code == 0, out
+    assert "warning: colour: the video does not say its colour range and space" in out
 
 
 def test_every_violation_is_listed_and_exit_is_1(run_cli, tmp_path):

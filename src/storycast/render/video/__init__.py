@@ -14,7 +14,8 @@ Public API (what the frame renderer and the CLI call)::
   ``transition`` leads into the next frame: ``cut``, ``crossfade``, ``slide``, ``wipe`` (+ variants).
 - ``VideoOptions(fps=30, transition_duration=0.5, target=None, preset="veryfast", crf=20,
   music=None, voiceover=None, zoom=False, progress_bar=False, max_part_seconds=60.0,
-  cache_dir=None, jobs=0)``. ``target`` is the ``MediaLimits`` a channel type declares, or the
+  cache_dir=None, jobs=0, progress=None)``; ``progress`` gets a ``VideoProgress`` per encoded
+  segment and joined part. ``target`` is the ``MediaLimits`` a channel type declares, or the
   type's name; None is the first variant ``render --video`` renders by default. Each channel type
   declares its own (``storycast.channels.media`` lists them); render names no platform.
 - ``render_video(frames, out, options) -> VideoResult`` (``parts``, ``durations``, ``sizes``,
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 from .check import Violation, check_media
 from .encode import render_video
-from .model import VideoFrame, VideoOptions, VideoResult
+from .model import VideoFrame, VideoOptions, VideoProgress, VideoResult
 from .probe import MediaInfo, probe
 from .reading import reading_time
 from .specs import TargetSpec, target_spec
@@ -41,6 +42,7 @@ __all__ = [
     "TargetSpec",
     "VideoFrame",
     "VideoOptions",
+    "VideoProgress",
     "VideoResult",
     "Violation",
     "check_media",

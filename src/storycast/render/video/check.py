@@ -108,6 +108,35 @@ def check_info(info: MediaInfo, spec: MediaLimits) -> list[Violation]:
     return out
 
 
+_BT709 = 1
+_CODE_POINTS = {1: "bt709", 2: "unspecified", 5: "bt470bg", 6: "smpte170m", 9: "bt2020"}
+
+
+def _check_colour(v: VideoTrack, err: Callable[..., None]) -> None:
+    """storycast tags every video BT.709, limited range; an untagged file leaves players guessing."""
+    if v.colour is None or v.full_range is None:
+        err(
+            "colour",
+            "the video does not say its colour range and space",
+            "tv range, BT.709",
+            "untagged",
+            "warning",
+        )
+        return
+    c = v.colour
+    got = {"primaries": c.primaries, "transfer": c.transfer, "matrix": c.matrix}
+    off = {k: n for k, n in got.items() if n != _BT709}
+    if off:
+        actual = ", ".join(f"{k} {_CODE_POINTS.get(n, n)}" for k, n in off.items())
+        err(
+            "colour",
+            "the video is not tagged BT.709",
+            "bt709 primaries, transfer and matrix",
+            actual,
+            "warning",
+        )
+
+
 def _check_video(v: VideoTrack, spec: MediaLimits, err: Callable[..., None]) -> None:
     codec_names = {"h264": "H.264", "hevc": "H.265/HEVC"}
     if v.codec not in spec.codecs:
@@ -129,6 +158,14 @@ def _check_video(v: VideoTrack, spec: MediaLimits, err: Callable[..., None]) -> 
         err("profile", "storycast's profile for this target is H.264 High", "High", v.profile, "warning")
     if v.chroma != "4:2:0" or v.bit_depth != 8:
         err("pix-fmt", "the video is not 8-bit 4:2:0", "yuv420p", v.pix_fmt)
+    elif v.full_range:
+        err(
+            "range",
+            "the video is full range (JPEG levels): players show it with the wrong contrast",
+            "yuv420p, limited (tv) range",
+            f"{v.pix_fmt}, full (pc) range",
+        )
+    _check_colour(v, err)
     if v.progressive is False:
         err("scan", "the video is interlaced", "progressive", "interlaced")
     if spec.exact_size and (v.width, v.height) != (spec.width, spec.height):

@@ -30,17 +30,32 @@ from ...media import MediaLimits
 from . import ffmpeg
 from .audio import AUDIO_CODEC_ARGS, part_audio
 from .check import check_info
-from .model import VideoFrame, VideoOptions, VideoResult
+from .model import VideoFrame, VideoOptions, VideoProgress, VideoResult
 from .plan import PartPlan, Segment, plan_parts
 from .probe import probe
 from .specs import resolve_limits
 
 ZOOM_AMOUNT = 0.06  # the slow zoom grows a frame by 6 % over the time it is visible
 ZOOM_OVERSAMPLE = 2  # zoompan crops whole pixels; zooming a 2x upscale hides the jitter
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: limited-range BT.709 output (1 wrote full-range yuvj420p from JPEG frames)
 # Longest GOP: Facebook asks for a closed GOP of 2-5 s, Telegram for a key frame every second. Every
 # segment also starts with an IDR picture, so transitions make some GOPs shorter.
 _GOP_SECONDS = {"h264": 4.0, "hevc": 1.0}
+# Every story video is 8-bit 4:2:0 in limited ("tv") range with BT.709 colour, and says so in its
+# stream (VUI) and container (colr). JPEG frames decode as full range with the BT.601 matrix; left
+# alone, that range travels through to a yuvj420p file, which most players show washed out or crushed.
+COLOUR_ARGS = [
+    "-color_range",
+    "tv",
+    "-colorspace",
+    "bt709",
+    "-color_primaries",
+    "bt709",
+    "-color_trc",
+    "bt709",
+]
+_TO_BT709 = "out_color_matrix=bt709:out_range=tv"
+_TAG_BT709 = "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
 
 
 def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions | None = None) -> VideoResult:
@@ -102,13 +117,20 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
     result.segments_reused = sum(len(f) for f in part_files) - len(jobs)
     result.segments_encoded = len(jobs)
     workers = options.jobs or min(4, os.cpu_count() or 1)
+    steps = len(jobs) + len(parts)
+
+    def report(done: int, step: str) -> None:
+        if options.progress is not None:
+            options.progress(VideoProgress(done, steps, step))
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
             pool.submit(_encode_segment, seg, frames, spec, options, encoder, total, path)
             for path, seg in jobs.items()
         ]
-        for fut in futures:
+        for done, fut in enumerate(concurrent.futures.as_completed(futures), start=1):
             result.max_rss_kb = max(result.max_rss_kb, fut.result().max_rss_kb)
+            report(done, f"segment {done}/{len(jobs)}")
 
     # 2. Parts, into temp files next to their final names; replaced only when all are good.
     names = [out] if len(parts) == 1 else [out.with_name(f"{out.stem}-{p.index}{out.suffix}") for p in parts]
@@ -123,6 +145,7 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
             _self_check(tmp, name, spec)
             result.durations.append(part.seconds(options.fps))
             result.sizes.append(tmp.stat().st_size)
+            report(len(jobs) + part.index, f"part {part.index}/{len(parts)}")
         for tmp, name in zip(temps, names, strict=True):
             os.replace(tmp, name)
         _fsync_dir(out.parent)
@@ -233,14 +256,14 @@ def _encoder_args(spec: MediaLimits, options: VideoOptions) -> list[str]:
         # x265 CRF runs about 4-6 points "higher" than x264 for the same look.
         return [
             "-c:v", "libx265", "-preset", options.preset, "-crf", str(options.crf + 4), "-pix_fmt", "yuv420p",
-            "-tag:v", "hvc1",
+            "-tag:v", "hvc1", *COLOUR_ARGS,
             "-x265-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0:log-level=error",
         ]  # fmt: skip
     # No B-frames: then no composition offsets, no edit list, and segments concatenate cleanly.
     # cabac + 8x8dct keep the stream High profile even with the ultrafast preset.
     return [
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-pix_fmt", "yuv420p",
-        "-profile:v", "high",
+        "-profile:v", "high", *COLOUR_ARGS,
         "-x264-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0:cabac=1:8x8dct=1",
     ]  # fmt: skip
 
@@ -275,12 +298,15 @@ def _segment_key(
 def _prep(label: str, n: int, offset: int, span: int, spec: MediaLimits, options: VideoOptions) -> str:
     """Filter chain turning one still image into ``n`` frames at the target size."""
     w, h, fps = spec.width, spec.height, options.fps
-    fit = f"scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+    fit = (
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease:{_TO_BT709},"
+        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+    )
     if options.zoom:
         big_w, big_h = w * ZOOM_OVERSAMPLE, h * ZOOM_OVERSAMPLE
         z = f"1+{ZOOM_AMOUNT}*(on+{offset})/{max(1, span - 1)}"
         return (
-            f"{label}{fit},format=yuv420p,scale={big_w}:{big_h}:flags=bicubic,"
+            f"{label}{fit},format=yuv420p,scale={big_w}:{big_h}:flags=bicubic:{_TO_BT709},"
             f"zoompan=z='{z}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={n}:s={w}x{h}:fps={fps},"
             f"settb=1/{fps},setpts=N"
         )
@@ -305,13 +331,13 @@ def _progress(src: str, seg: Segment, total: int, spec: MediaLimits, options: Vi
         f"color=c=white:s={bw}x{bar_h}:r={fps},format=rgba[bar];"
         f"[track][bar]overlay=x='{pos}':y=0:eval=frame:shortest=1[fill];"
         f"[edge][fill]overlay=x={edge}:y={edge}:shortest=1[pb];"
-        f"{src}[pb]overlay=x={margin - edge}:y={y - edge}:shortest=1,format=yuv420p[v]"
+        f"{src}[pb]overlay=x={margin - edge}:y={y - edge}:shortest=1,format=yuv420p[tagged]"
     )
 
 
 def segment_graph(seg: Segment, spec: MediaLimits, options: VideoOptions, total: int) -> str:
-    """The filter graph of one segment, ending in ``[v]``."""
-    body = "[body]" if options.progress_bar else "[v]"
+    """The filter graph of one segment, ending in ``[v]`` (limited-range BT.709 yuv420p)."""
+    body = "[body]" if options.progress_bar else "[tagged]"
     if seg.kind == "hold":
         graph = _prep("[0:v]", seg.frames, seg.a_offset, seg.a_span, spec, options) + body
     else:
@@ -324,7 +350,7 @@ def segment_graph(seg: Segment, spec: MediaLimits, options: VideoOptions, total:
         )
     if options.progress_bar:
         graph += ";" + _progress("[body]", seg, total, spec, options)
-    return graph
+    return graph + f";[tagged]{_TAG_BT709}[v]"
 
 
 def _encode_segment(

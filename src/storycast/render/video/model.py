@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,9 @@ class VideoOptions:
 
     ``target`` is a channel type's ``media_limits`` (or the type's name); None: the first variant
     ``render --video`` renders by default (``storycast.channels.media.video_variants``).
+
+    ``progress`` is called after each encoded segment and each joined part (a warm cache encodes
+    nothing and reports only the parts).
     """
 
     fps: int = 30
@@ -48,6 +51,16 @@ class VideoOptions:
     max_part_seconds: float = 60.0
     cache_dir: Path | None = None
     jobs: int = 0
+    progress: Callable[[VideoProgress], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class VideoProgress:
+    """One step of ``render_video`` done: ``done`` of ``total`` (segments to encode, then parts)."""
+
+    done: int
+    total: int
+    step: str  # "segment 3/12" or "part 1/2"
 
 
 @dataclass

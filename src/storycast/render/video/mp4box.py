@@ -254,6 +254,7 @@ class AvcInfo:
     bit_depth: int
     frame_mbs_only: bool
     nal_length_size: int
+    colour: Colour | None = None  # from the SPS's VUI, when it signals a video type
 
     @property
     def profile(self) -> str:
@@ -308,6 +309,7 @@ def parse_avcc(payload: bytes) -> AvcInfo:
     r.ue()  # width in macroblocks
     r.ue()  # height in map units
     frame_mbs_only = bool(r.u(1))
+    colour = _avc_vui_colour(r, frame_mbs_only)
     return AvcInfo(
         profile_idc=profile_idc,
         constrained_baseline=bool(constraints & 0x40),
@@ -316,7 +318,50 @@ def parse_avcc(payload: bytes) -> AvcInfo:
         bit_depth=bit_depth,
         frame_mbs_only=frame_mbs_only,
         nal_length_size=nal_length_size,
+        colour=colour,
     )
+
+
+@dataclass(frozen=True)
+class Colour:
+    """Colour signalling (ISO/IEC 23091-2 code points; 1 = BT.709, 2 = unspecified)."""
+
+    primaries: int
+    transfer: int
+    matrix: int
+    full_range: bool
+
+
+def _avc_vui_colour(r: BitReader, frame_mbs_only: bool) -> Colour | None:
+    """The video signal type of an H.264 SPS, read on from ``frame_mbs_only_flag`` (None: not signalled)."""
+    if not frame_mbs_only:
+        r.u(1)  # mb_adaptive_frame_field_flag
+    r.u(1)  # direct_8x8_inference_flag
+    if r.u(1):  # frame_cropping_flag
+        for _ in range(4):
+            r.ue()
+    if not r.u(1):  # vui_parameters_present_flag
+        return None
+    if r.u(1) and r.u(8) == 255:  # aspect_ratio_info_present_flag, aspect_ratio_idc == Extended_SAR
+        r.u(32)
+    if r.u(1):  # overscan_info_present_flag
+        r.u(1)
+    if not r.u(1):  # video_signal_type_present_flag
+        return None
+    r.u(3)  # video_format
+    full_range = bool(r.u(1))
+    if r.u(1):  # colour_description_present_flag
+        return Colour(r.u(8), r.u(8), r.u(8), full_range)
+    return Colour(2, 2, 2, full_range)
+
+
+def parse_colr(payload: bytes) -> Colour | None:
+    """An ``nclx`` (MP4) or ``nclc`` (QuickTime, no range flag) ``colr`` box; None for ICC profiles."""
+    if len(payload) < 10 or payload[:4] not in (b"nclx", b"nclc"):
+        return None
+    primaries, transfer, matrix = struct.unpack_from(">HHH", payload, 4)
+    full = bool(payload[10] & 0x80) if payload[:4] == b"nclx" and len(payload) > 10 else False
+    return Colour(primaries, transfer, matrix, full)
 
 
 HEVC_PROFILES = {1: "Main", 2: "Main 10", 3: "Main Still Picture", 4: "Range Extensions"}

@@ -46,14 +46,23 @@ class VideoTrack:
     max_keyint: float  # seconds between key frames (or from the last one to the end)
     closed_gop: bool | None  # None when the key frames could not be read
     bitrate: int  # bits per second
+    # Colour signalling: the H.264 stream's own (VUI), else the container's ``colr`` box; None: none.
+    colour: mp4box.Colour | None = None
+
+    @property
+    def full_range(self) -> bool | None:
+        """True for full ("pc", JPEG) range, False for limited ("tv"), None when not signalled."""
+        return self.colour.full_range if self.colour is not None else None
 
     @property
     def pix_fmt(self) -> str:
-        """ffmpeg-style pixel format name (``yuv420p`` for 8-bit 4:2:0)."""
+        """ffmpeg-style pixel format name (``yuv420p`` for 8-bit 4:2:0; ``yuvj420p`` when full range)."""
         base = {"4:2:0": "yuv420p", "4:2:2": "yuv422p", "4:4:4": "yuv444p", "4:0:0": "gray"}.get(
             self.chroma, "?"
         )
-        return base if self.bit_depth == 8 or base == "?" else f"{base}{self.bit_depth}le"
+        if base == "?" or self.bit_depth != 8:
+            return base if base == "?" else f"{base}{self.bit_depth}le"
+        return base.replace("yuv", "yuvj") if self.full_range and base.startswith("yuv") else base
 
 
 @dataclass
@@ -171,6 +180,7 @@ def _video(trak: Box, f: io.BufferedReader) -> VideoTrack:
     children = {b.type: b for b in mp4box.parse_children(entry[78:])}
     codec, profile, level, chroma, depth, progressive = fourcc.decode("latin-1"), "?", 0.0, "?", 8, None
     nal_size, hevc = 0, False
+    colour = mp4box.parse_colr(children[b"colr"].payload) if b"colr" in children else None
     if b"avcC" in children:
         avc = mp4box.parse_avcc(children[b"avcC"].payload)
         codec, profile, level = "h264", avc.profile, avc.level_idc / 10
@@ -180,6 +190,7 @@ def _video(trak: Box, f: io.BufferedReader) -> VideoTrack:
             avc.frame_mbs_only,
         )
         nal_size = avc.nal_length_size
+        colour = avc.colour or colour  # the stream's own signalling is what decoders follow
     elif b"hvcC" in children:
         hv = mp4box.parse_hvcc(children[b"hvcC"].payload)
         codec, profile, level = "hevc", hv.profile, hv.level_idc / 30
@@ -229,6 +240,7 @@ def _video(trak: Box, f: io.BufferedReader) -> VideoTrack:
         max_keyint=max_keyint,
         closed_gop=closed,
         bitrate=int(sum(sizes) * 8 / duration) if duration else 0,
+        colour=colour,
     )
 
 
