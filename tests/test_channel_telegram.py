@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from storycast.channels import AmbiguousOutcome, NeedsAuth, PermanentFailure, PollSpec, RetryableFailure
-from storycast.channels.telegram import fit_caption
+from storycast.channels.telegram import fit_caption, utf16_len
+from storycast.errors import StorycastError
 from tests.fakes.project import NOW, channel, jpeg, make_project, request, video
 from tests.fakes.telegram import FakeTelegram
 
@@ -21,6 +22,7 @@ ENV = {"TG_TOKEN": TOKEN}
 @pytest.fixture
 def tg() -> Iterator[FakeTelegram]:
     fake = FakeTelegram(TOKEN).start()
+    fake.clock = NOW.timestamp  # the server's clock, for close_date
     yield fake
     fake.stop()
     fake.assert_clean()
@@ -74,11 +76,95 @@ def test_native_poll_then_stop_with_results(tmp_path, tg):
     ch = _channel(tmp_path, tg)
     poll = PollSpec("Did the restart fix it?", ("Yes", "No", "Still slow"), closes_at=NOW + timedelta(days=1))
     result = ch.publish(request(None, kind="poll", poll=poll))
-    assert "close_date" not in tg.calls("POST", "sendPoll")[0].form()  # too far ahead: stopPoll later
+    sent = tg.calls("POST", "sendPoll")[0].form()
+    assert int(sent["close_date"]) == int((NOW + timedelta(days=1)).timestamp())  # within 2,628,000 s
     tg.polls[int(result.remote_id)]["options"][0]["voter_count"] = 12
     assert ch.close_poll(result.remote_id) == {"Yes": 12, "No": 0, "Still slow": 0}
-    with pytest.raises(PermanentFailure, match="2 to 10"):
+    with pytest.raises(PermanentFailure, match="2 to 12"):
         ch.publish(request(None, kind="poll", poll=PollSpec("?", ("only",))))
+
+
+def test_poll_of_twelve_options_with_a_description(tmp_path, tg):
+    """Bot API 9.1: up to 12 options; 10.0: a description under the question."""
+    ch = _channel(tmp_path, tg)
+    options = tuple(f"Option {i}" for i in range(1, 13))
+    far = NOW + timedelta(days=40)  # beyond 2,628,000 s: storycast closes it with stopPoll
+    poll = PollSpec("Which router do you have?", options, closes_at=far, description="Pick the closest one.")
+    result = ch.publish(request(None, kind="poll", poll=poll))
+    sent = tg.calls("POST", "sendPoll")[0].form()
+    assert sent["description"] == "Pick the closest one." and "close_date" not in sent
+    assert len(tg.polls[int(result.remote_id)]["options"]) == 12
+    with pytest.raises(PermanentFailure, match="2 to 12"):
+        ch.publish(request(None, kind="poll", poll=PollSpec("?", (*options, "13"))))
+    assert len(tg.calls("POST", "sendPoll")) == 1  # refused before any call
+
+
+def test_a_channel_takes_anonymous_polls_only(tmp_path, tg):
+    """Non-anonymous polls cannot be sent to channel chats: refused when the config loads."""
+    with pytest.raises(StorycastError) as info:
+        _channel(tmp_path, tg, extra='chat_id = "@lumen"\nanonymous_polls = false')
+    text = str(info.value) + (info.value.hint or "")
+    assert "anonymous polls only" in text and "channels.tg" in text
+    assert tg.requests == []
+    group = _channel(tmp_path, tg, extra='chat_id = "-2002"\nchat_type = "group"\nanonymous_polls = false')
+    group.publish(request(None, kind="poll", poll=PollSpec("Better now?", ("Yes", "No"))))
+    assert tg.calls("POST", "sendPoll")[0].form()["is_anonymous"] == "False"
+    assert all(c.ok for c in group.check() if c.severity == "error")
+    tg.chats["-2002"]["type"] = "channel"  # the id was a channel after all: check says so
+    polls = {c.check: c for c in group.check()}["polls"]
+    assert not polls.ok and "anonymous polls only" in polls.detail
+
+
+def test_the_fake_refuses_what_the_bot_api_refuses(tmp_path, tg):
+    """The fake follows the documented contract, whatever the adapter checks first."""
+    ch = _channel(tmp_path, tg)
+    one = jpeg(tmp_path / "one.jpg", 1)
+    for count in (1, 11):
+        media = [{"type": "photo", "media": f"attach://f{i}"} for i in range(count)]
+        with one.open("rb") as fh:
+            files = {f"f{i}": (f"{i}.jpg", fh) for i in range(count)}
+            with pytest.raises(PermanentFailure, match="2-10 items"):
+                ch.call("sendMediaGroup", mutating=True, files=files, media=media, chat_id="@lumen")
+    with pytest.raises(PermanentFailure, match="non-anonymous"):
+        ch.call(
+            "sendPoll",
+            mutating=True,
+            chat_id="@lumen",
+            question="?",
+            is_anonymous=False,
+            options=[{"text": "a"}, {"text": "b"}],
+        )
+    with pytest.raises(PermanentFailure, match="close_date"):
+        ch.call(
+            "sendPoll",
+            mutating=True,
+            chat_id="@lumen",
+            question="?",
+            options=[{"text": "a"}],
+            close_date=int(NOW.timestamp()) + 2_628_001,
+        )
+    tg.script("sendMediaGroup", "429")
+    reqs = [request(jpeg(tmp_path / f"{i}.jpg", i + 10), index=i, total=2) for i in (1, 2)]
+    with pytest.raises(RetryableFailure) as info:
+        ch.publish_album(reqs)
+    assert info.value.retry_after == 5 and tg.messages == []
+
+
+def test_captions_are_measured_in_utf16_and_cut_between_characters():
+    """Telegram counts 1024 UTF-16 code units; a cut never splits a Thai or Hindi cluster."""
+    emoji = "🙂" * 600  # 1200 units in 600 characters
+    assert utf16_len(fit_caption(emoji)) <= 1024 and fit_caption(emoji).endswith("…")
+    thai = "ถอดปลั๊กไฟของเราเตอร์แล้วรอสามสิบวินาที" * 40  # no spaces to cut on
+    cut = fit_caption(thai)
+    assert utf16_len(cut) <= 1024 and thai.startswith(cut[:-1])
+    import unicodedata
+
+    assert unicodedata.category(thai[len(cut) - 1]) not in ("Mn", "Mc")  # the next char starts a cluster
+    assert cut[-2] not in "เแโใไ"  # nor ends on a vowel written before its consonant
+    hindi = "राउटर का प्लग निकालें और तीस सेकंड रुकें। " * 40
+    cut = fit_caption(hindi)
+    assert utf16_len(cut) <= 1024 and not cut[:-1].endswith("्") and cut.endswith("…")
+    assert fit_caption("short") == "short"
 
 
 def test_business_story_with_active_period(tmp_path, tg):

@@ -3,6 +3,25 @@
 Methods: sendPhoto, sendVideo, sendMediaGroup, sendPoll, stopPoll, postStory, getMe, getChat,
 getChatMember, getBusinessConnection. Fault routes are the method names. A frame (media
 bytes) sent twice to the same chat is a duplicate and recorded as a problem.
+
+Written from the Bot API reference (https://core.telegram.org/bots/api, Bot API 10.0):
+
+- Text limits are "characters after entities parsing", which Telegram counts in UTF-16 code
+  units (as it counts MessageEntity offsets): captions 0-1024, poll questions 1-300, options
+  1-100, poll descriptions 0-1024.
+- ``sendMediaGroup``: ``media`` is a JSON array of 2-10 InputMediaPhoto/InputMediaVideo
+  (``type``, ``media``, optional ``caption``); a file uploaded with the request is named
+  ``attach://<file_attach_name>`` and sent as the multipart field of that name. Documents and
+  audio cannot be mixed with photos and videos. Answers an array of the Messages sent, which
+  share one ``media_group_id``. 1 or 11 items: 400.
+- ``sendPoll``: ``options`` a JSON array of 1-12 InputPollOption (``text``; 12 since 9.1, at
+  least 1 since 10.0); ``open_period`` 5-2628000 s or ``close_date`` 5-2628000 s in the future,
+  not both (600 s before 9.6); ``description``; ``is_anonymous`` defaults to true, and a
+  channel takes anonymous polls only (400 "non-anonymous polls can't be sent to channel chats").
+- Flood control: 429 with ``parameters.retry_after`` (the ``"429"`` fault).
+
+``clock`` is the server's time (a Unix timestamp source) for ``close_date``; tests that run
+at ``--now`` set it to match.
 """
 
 from __future__ import annotations
@@ -11,11 +30,19 @@ import hashlib
 import io
 import itertools
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from . import FakeServer, Reply, Request
 
 BOT_ID = 7000001
+POLL_PERIOD = (5, 2_628_000)
+
+
+def utf16_len(text: str) -> int:
+    """Length as the Bot API counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def tg_error(code: int, description: str, retry_after: int | None = None) -> Reply:
@@ -38,7 +65,9 @@ class FakeTelegram(FakeServer):
         self.stories: list[dict[str, Any]] = []
         self.polls: dict[int, dict[str, Any]] = {}
         self.sent: set[tuple[str, str]] = set()
+        self.clock: Callable[[], float] = time.time
         self._ids = itertools.count(100)
+        self._groups = itertools.count(13_000_000_000)
 
     def generic_fault(self, fault: Any) -> Reply | None:
         if fault == "429":
@@ -85,7 +114,7 @@ class FakeTelegram(FakeServer):
         data = files.get(field)
         if not data:
             return tg_error(400, f"Bad Request: there is no {field} in the request")
-        if len(form.get("caption", "")) > 1024:
+        if utf16_len(form.get("caption", "")) > 1024:
             return tg_error(400, "Bad Request: message caption is too long")
         self._once(form["chat_id"], data, field)
         return Reply(
@@ -102,14 +131,38 @@ class FakeTelegram(FakeServer):
         chat = self._chat(form)
         if chat is None:
             return tg_error(400, "Bad Request: chat not found")
-        media = json.loads(form["media"])
-        if not 2 <= len(media) <= 10:
-            return tg_error(400, "Bad Request: wrong number of media in the album")
+        try:
+            media = json.loads(form.get("media", ""))
+        except ValueError:
+            return tg_error(400, "Bad Request: can't parse media JSON object")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            count = len(media) if isinstance(media, list) else 0
+            return tg_error(400, f"Bad Request: a media group must have 2-10 items, not {count}")
+        kinds = {item.get("type") for item in media if isinstance(item, dict)}
+        if not kinds <= {"photo", "video"} and kinds & {"photo", "video"}:
+            return tg_error(400, "Bad Request: documents and audio can't be mixed with photos and videos")
+        uploads: list[tuple[dict[str, Any], bytes]] = []
+        for i, item in enumerate(media):
+            if not isinstance(item, dict) or item.get("type") not in ("photo", "video", "document", "audio"):
+                return tg_error(400, f"Bad Request: can't parse InputMedia at position {i}")
+            ref = str(item.get("media", ""))
+            if not ref.startswith("attach://"):
+                return tg_error(400, f"Bad Request: wrong file identifier/HTTP URL specified at {i}")
+            data = files.get(ref.removeprefix("attach://"))
+            if not data:
+                return tg_error(400, f"Bad Request: file {ref} not found in the request")
+            if utf16_len(item.get("caption") or "") > 1024:
+                return tg_error(400, "Bad Request: message caption is too long")
+            uploads.append((item, data))
+        group = str(next(self._groups))
         out = []
-        for item in media:
-            name = item["media"].removeprefix("attach://")
-            self._once(form["chat_id"], files[name], "album")
-            out.append(self._message(chat, caption=item.get("caption"), kind=item["type"], album=True))
+        for item, data in uploads:  # all or nothing: checked first, then every item is sent
+            self._once(form["chat_id"], data, "album")
+            out.append(
+                self._message(
+                    chat, caption=item.get("caption"), kind=item["type"], album=True, media_group_id=group
+                )
+            )
         return Reply(200, {"ok": True, "result": out})
 
     def m_sendPoll(self, form: dict[str, str], files: dict[str, bytes]) -> Reply:
@@ -117,8 +170,25 @@ class FakeTelegram(FakeServer):
         if chat is None:
             return tg_error(400, "Bad Request: chat not found")
         options = [o["text"] if isinstance(o, dict) else o for o in json.loads(form["options"])]
-        if not 2 <= len(options) <= 10:
-            return tg_error(400, "Bad Request: poll must have 2-10 options")
+        if not 1 <= len(options) <= 12:
+            return tg_error(400, "Bad Request: poll must have 1-12 options")
+        if not 1 <= utf16_len(form.get("question", "")) <= 300:
+            return tg_error(400, "Bad Request: poll question length must be 1-300")
+        if any(not 1 <= utf16_len(o) <= 100 for o in options):
+            return tg_error(400, "Bad Request: poll options length must be 1-100")
+        if utf16_len(form.get("description", "")) > 1024:
+            return tg_error(400, "Bad Request: poll description is too long")
+        anonymous = form.get("is_anonymous", "true").lower() not in ("false", "0")
+        if chat["type"] == "channel" and not anonymous:
+            return tg_error(400, "Bad Request: non-anonymous polls can't be sent to channel chats")
+        if "open_period" in form and "close_date" in form:
+            return tg_error(400, "Bad Request: open_period and close_date can't be used together")
+        if "open_period" in form and not POLL_PERIOD[0] <= int(form["open_period"]) <= POLL_PERIOD[1]:
+            return tg_error(400, "Bad Request: wrong open_period specified")
+        if "close_date" in form:
+            ahead = int(form["close_date"]) - self.clock()
+            if not POLL_PERIOD[0] <= ahead <= POLL_PERIOD[1]:
+                return tg_error(400, "Bad Request: wrong close_date specified")
         key = (form["chat_id"], "poll:" + form["question"])
         if key in self.sent:
             self.problem(f"duplicate poll {form['question']!r}")
@@ -128,6 +198,9 @@ class FakeTelegram(FakeServer):
             "question": form["question"],
             "options": [{"text": o, "voter_count": 0} for o in options],
             "is_closed": False,
+            "is_anonymous": anonymous,
+            "description": form.get("description"),
+            "close_date": int(form["close_date"]) if "close_date" in form else None,
         }
         msg = self._message(chat, poll=poll)
         self.polls[msg["message_id"]] = poll

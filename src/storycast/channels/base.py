@@ -76,6 +76,7 @@ class PollSpec:
     closes_at: datetime | None = None
     allows_multiple: bool = False
     poll_id: str = ""
+    description: str = ""  # a line under the question, where the platform shows one
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,21 @@ class Channel(ABC):
     def publish(self, request: PublishRequest) -> PublishResult:
         """Publish one frame (or poll). Raise one of the failure classes above on failure."""
 
+    def album_size(self) -> int:
+        """How many consecutive frames of one story this channel sends as one post (1: one by one).
+
+        The engine claims that many frames together and hands them to :meth:`publish_album` in
+        one call; a channel type with ``capabilities.album`` returns more than 1 when its options
+        ask for albums.
+        """
+        return 1
+
     def publish_album(self, requests: Sequence[PublishRequest]) -> list[PublishResult]:
-        """Publish several frames as one post; only for channels with ``capabilities.album``."""
+        """Publish several frames as one post, in order; one result per request, in the same order.
+
+        Only for channels with ``capabilities.album``. The call is all or nothing for the
+        engine: a failure class raised here applies to every frame of the album.
+        """
         raise PermanentFailure(
             f"channel {self.name!r} cannot publish albums",
             hint="only channel types with the album capability (see `storycast channels list`) take "

@@ -1,10 +1,13 @@
 """Telegram through the Bot API: channel and group posts, albums, native polls, business stories.
 
 - ``mode = "post"`` (default): each frame is a photo (or video) message in ``chat_id`` with the
-  step text as its caption (captions are cut at 1024 characters on a word boundary);
-  :meth:`TelegramChannel.publish_album` sends 2-10 frames as one media group.
-- A request carrying a poll becomes a native ``sendPoll``; :meth:`TelegramChannel.close_poll`
-  calls ``stopPoll`` and returns the final counts.
+  step text as its caption (cut at 1024 UTF-16 code units, on a word or at least a character
+  boundary); with ``album = true`` the engine hands a story's frames to
+  :meth:`TelegramChannel.publish_album`, which sends 2-10 of them as one media group.
+- A request carrying a poll becomes a native ``sendPoll`` (2-12 options, an optional
+  description, ``close_date`` up to 2,628,000 s ahead); :meth:`TelegramChannel.close_poll`
+  calls ``stopPoll`` and returns the final counts. A channel chat takes anonymous polls only:
+  ``anonymous_polls = false`` needs ``chat_type = "group"`` (refused when the config loads).
 - ``mode = "story"``: frames go out as stories of a connected Business account
   (``postStory`` with ``business_connection_id`` and an ``active_period``); bots cannot post
   stories to channels or groups.
@@ -23,9 +26,12 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import ValidationInfo, field_validator
 
 from ..errors import ConfigError
 from ..media import AAC_RATES_UP_TO_48K, MB, MediaLimits, VideoVariant
@@ -49,11 +55,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("storycast.channels.telegram")
 
+# Bot API limits, in characters "after entities parsing"; Telegram counts them in UTF-16 code
+# units (as it counts entity offsets), so an emoji outside the BMP counts two.
 CAPTION_LIMIT = 1024
 POLL_QUESTION_LIMIT = 300
 POLL_OPTION_LIMIT = 100
-POLL_OPTIONS = (2, 10)
-ALBUM = (2, 10)
+POLL_DESCRIPTION_LIMIT = 1024  # sendPoll ``description`` (Bot API 10.0)
+# sendPoll takes 1-12 options since Bot API 10.0 (12 since 9.1); a storycast poll has at least 2.
+POLL_OPTIONS = (2, 12)
+POLL_CLOSE = (5, 2_628_000)  # close_date: 5 s to ~30.4 days ahead (600 s before Bot API 9.6)
+ALBUM = (2, 10)  # sendMediaGroup items
 STORY_PERIODS = (6 * 3600, 12 * 3600, 86400, 2 * 86400)
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts as secret_token
 
@@ -73,13 +84,48 @@ def verify_telegram_secret(header: str | None, secret_token: str) -> None:
         )
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (a character beyond the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+_JOINERS = frozenset("\u200c\u200d\u034f")  # ZWNJ, ZWJ, combining grapheme joiner
+_THAI_LEADING = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44")  # vowels written before their consonant
+
+
+def _inside_cluster(text: str, i: int) -> bool:
+    """Whether a cut before ``text[i]`` would split what a reader sees as one character."""
+    ch, before = text[i], text[i - 1]
+    return (
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")  # Thai vowel marks, Devanagari matras
+        or ch in _JOINERS
+        or "\ufe00" <= ch <= "\ufe0f"  # variation selectors
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # emoji skin tones
+        or before in _JOINERS
+        or unicodedata.combining(before) == 9  # a virama joins the next consonant (Hindi conjuncts)
+        or before in _THAI_LEADING
+    )
+
+
 def fit_caption(text: str, limit: int = CAPTION_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when cut."""
-    if len(text) <= limit:
+    """``text`` within ``limit`` UTF-16 code units, cut with an ellipsis when longer.
+
+    The cut falls on a space when one is in the second half, else between two user-perceived
+    characters: never inside a Thai or Devanagari cluster, a conjunct or an emoji sequence.
+    """
+    if utf16_len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    budget, end = limit - 1, 0  # the ellipsis takes one unit
+    for ch in text:
+        budget -= 2 if ord(ch) > 0xFFFF else 1
+        if budget < 0:
+            break
+        end += 1
+    while 0 < end < len(text) and _inside_cluster(text, end):
+        end -= 1
+    cut = text[:end]
     space = cut.rfind(" ")
-    if space > limit // 2:
+    if space > len(cut) // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
 
@@ -142,11 +188,37 @@ class TelegramChannel(NetworkChannel):
         story_active_period: int = 86400
         min_interval: float = 1.0  # seconds between messages to one chat
         silent: bool = False  # disable_notification
+        # A story's frames as media groups of up to 10 (sendMediaGroup), in order, one call each.
+        album: bool = False
+        # What chat_id is: "channel" or "group" (a group or supergroup). Telegram takes only
+        # anonymous polls in a channel; `channels check` compares this with getChat.
+        chat_type: Literal["channel", "group"] = "channel"
         anonymous_polls: bool = True
         # For `storycast serve`'s /hooks/telegram/NAME: a secret reference, given to setWebhook as
         # secret_token; Telegram sends it back in X-Telegram-Bot-Api-Secret-Token. Without it the
         # endpoint refuses every update (anyone could post one).
         webhook_secret: str = ""
+
+        @field_validator("album")
+        @classmethod
+        def _album_is_for_posts(cls, v: bool, info: ValidationInfo) -> bool:
+            if v and info.data.get("mode") == "story":
+                raise ValueError(
+                    'album = true needs mode = "post": Telegram stories go out one by one '
+                    "(postStory has no albums); remove album, or post to a chat"
+                )
+            return v
+
+        @field_validator("anonymous_polls")
+        @classmethod
+        def _channels_take_anonymous_polls(cls, v: bool, info: ValidationInfo) -> bool:
+            if not v and info.data.get("mode", "post") == "post" and info.data.get("chat_type") == "channel":
+                raise ValueError(
+                    "a Telegram channel takes anonymous polls only (non-anonymous polls can't be sent "
+                    'to channel chats): set anonymous_polls = true, or chat_type = "group" when '
+                    "chat_id is a group"
+                )
+            return v
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -262,12 +334,16 @@ class TelegramChannel(NetworkChannel):
                 **self._target(),
             )
         result = self._result(msg)
-        if len(request.caption) > CAPTION_LIMIT:
+        if utf16_len(request.caption) > CAPTION_LIMIT:
             result.detail["caption_cut"] = True
         return result
 
+    def album_size(self) -> int:
+        """10 frames per media group with ``album = true`` (posts only), else 1."""
+        return ALBUM[1] if self.opts.album and self.opts.mode == "post" else 1
+
     def publish_album(self, requests: Sequence[PublishRequest]) -> list[PublishResult]:
-        """2-10 frames as one media group; each frame's step text is its caption."""
+        """2-10 frames as one media group, in order; each frame's step text is its caption."""
         if not ALBUM[0] <= len(requests) <= ALBUM[1]:
             raise PermanentFailure(
                 f"{self.name}: a Telegram album holds 2 to 10 items, not {len(requests)}",
@@ -310,12 +386,19 @@ class TelegramChannel(NetworkChannel):
         assert poll is not None
         if not POLL_OPTIONS[0] <= len(poll.options) <= POLL_OPTIONS[1]:
             raise PermanentFailure(
-                f"{self.name}: a Telegram poll takes 2 to 10 options, not {len(poll.options)}",
+                f"{self.name}: a Telegram poll takes {POLL_OPTIONS[0]} to {POLL_OPTIONS[1]} options, "
+                f"not {len(poll.options)}",
                 hint=f"give the poll {POLL_OPTIONS[0]} to {POLL_OPTIONS[1]} options in the poll file, "
                 "or split the question into two polls",
             )
-        too_long = [o for o in poll.options if len(o) > POLL_OPTION_LIMIT]
-        if len(poll.question) > POLL_QUESTION_LIMIT or too_long:
+        if not self.opts.anonymous_polls and self.opts.chat_type == "channel":  # the config refuses it too
+            raise PermanentFailure(
+                f"{self.name}: a Telegram channel takes anonymous polls only",
+                hint=f'set anonymous_polls = true in [channels.{self.name}] (or chat_type = "group" '
+                "when chat_id is a group)",
+            )
+        too_long = [o for o in poll.options if utf16_len(o) > POLL_OPTION_LIMIT]
+        if utf16_len(poll.question) > POLL_QUESTION_LIMIT or too_long:
             raise PermanentFailure(
                 f"{self.name}: poll text too long (question <= {POLL_QUESTION_LIMIT}, options <= "
                 f"{POLL_OPTION_LIMIT} characters)",
@@ -327,10 +410,13 @@ class TelegramChannel(NetworkChannel):
             "is_anonymous": self.opts.anonymous_polls,
             "allows_multiple_answers": poll.allows_multiple,
         }
-        # close_date only works 5-600 s ahead; longer polls are closed by close_poll() (stopPoll).
+        if poll.description:
+            fields["description"] = fit_caption(poll.description, POLL_DESCRIPTION_LIMIT)
+        # close_date works 5 s to 2,628,000 s ahead; a poll closing later (or sooner) is closed
+        # by close_poll() (stopPoll) once its time has come.
         if poll.closes_at is not None:
             ahead = (poll.closes_at - self.context.now()).total_seconds()
-            if 5 <= ahead <= 600:
+            if POLL_CLOSE[0] <= ahead <= POLL_CLOSE[1]:
                 fields["close_date"] = int(poll.closes_at.timestamp())
         msg = self.call("sendPoll", mutating=True, **fields, **self._target())
         result = self._result(msg)
@@ -486,6 +572,25 @@ class TelegramChannel(NetworkChannel):
             out.append(CheckResult("chat", False, exc.message))
             return out
         status = member.get("status")
+        kind = "channel" if chat.get("type") == "channel" else "group"
+        if kind == "channel" and not self.opts.anonymous_polls:
+            out.append(
+                CheckResult(
+                    "polls",
+                    False,
+                    f"{self.opts.chat_id} is a channel, which takes anonymous polls only: "
+                    f'set anonymous_polls = true (chat_type = "group" does not fit it)',
+                )
+            )
+        elif kind != self.opts.chat_type:
+            out.append(
+                CheckResult(
+                    "chat_type",
+                    False,
+                    f'{self.opts.chat_id} is a {chat.get("type")}: set chat_type = "{kind}"',
+                    "warning",
+                )
+            )
         can_post = status == "creator" or (
             status == "administrator" and (chat.get("type") != "channel" or member.get("can_post_messages"))
         )

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ..errors import ContentError
 from . import texts
 from .polls import Poll, get_poll
 from .qa import QaEvent, SessionRef, get_event, parse_ref
@@ -124,11 +124,18 @@ def render_poll(project: Project, ref: str, lang: str, out_dir: Path, now: datet
     poll = get_poll(project, ref)
     ctx = poll_context(poll, lang)
     if len(ctx["options"]) > FRAME_OPTIONS:
-        raise ContentError(
-            f"poll {poll.id!r} has {len(ctx['options'])} options; a poll frame shows at most {FRAME_OPTIONS}",
-            hint="publish it only to channels with native polls (Telegram, Discord), or shorten the list",
-            file=poll.source,
+        # No frame lays them all out: the poll goes only where the channel has native polls
+        # (up to 12 options on Telegram); the engine fails it, unsent, on any other channel.
+        from dataclasses import replace
+
+        spec = poll.spec(lang, now, project.config.project.timezone)
+        payload = json.dumps([spec.question, list(spec.options)], ensure_ascii=False).encode("utf-8")
+        why = (
+            f"poll {poll.id!r} has {len(ctx['options'])} options; a poll frame shows at most "
+            f"{FRAME_OPTIONS}, so only a channel with native polls (Telegram, Discord) can carry it"
         )
+        frame = _frame(project, out_dir / "poll.json", payload, ctx["question"], ctx["question"], spec)
+        return [replace(frame, native_only=why)]
     fmt = project.config.render.format
     result = render_frame(project, POLL_TEMPLATE, lang, {"poll": ctx}, kind="poll", fmt=fmt)
     numbered = "; ".join(f"{i}. {o}" for i, o in enumerate(ctx["options"], start=1))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..content.models import LocalizedTitle
+from ..content.models import LocalizedText, LocalizedTitle
 from ..errors import ContentError
 from ..timetable.kinds import EntryKind
 from ..timetable.zones import parse_duration
@@ -54,6 +54,8 @@ class Poll(BaseModel):
     kind: Literal["poll"] = "poll"
     languages: list[str] = Field(min_length=1, max_length=50)
     question: LocalizedTitle
+    # A line under the question where the platform shows one (Telegram's poll description).
+    description: LocalizedText = Field(default_factory=dict)
     options: list[LocalizedTitle] = Field(default_factory=list)
     scale: Literal["1-5", "emoji"] | None = None
     open_for: str = "24h"
@@ -138,6 +140,7 @@ class Poll(BaseModel):
             closes_at=self.closes_at(published, tz),
             allows_multiple=self.allows_multiple,
             poll_id=self.id,
+            description=self.description.get(lang, ""),
         )
 
 

@@ -37,6 +37,9 @@ class Frame:
     height: int = 1920
     step: int | None = None  # the tutorial step this frame shows (None for cover/outro)
     poll: Any = None  # a channels.base.PollSpec when the frame is a poll (native where the channel can)
+    # Set (to the reason) when the frame has no image to post: only a channel with native polls
+    # can carry it (a poll with more options than a poll frame lays out).
+    native_only: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,10 @@ def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[
 
     story = project.content.story(ref)
     result = render_story(project, story, lang, out_dir=out_dir)
-    caption = story.title.get(lang, "")
+    title = story.title.get(lang, "")
     frames = []
     for rec in result.frames:
+        caption = _caption(story, lang, rec.step, title, last=rec is result.frames[-1])
         path = Path(result.out_dir) / rec.file
         kind: Literal["image", "video"] = "video" if path.suffix.lower() in (".mp4", ".webm") else "image"
         frames.append(
@@ -113,6 +117,17 @@ def _story_render(project: Project, ref: str, lang: str, out_dir: Path) -> list[
             )
         )
     return [replace(f, index=i) for i, f in enumerate(frames, start=1)]
+
+
+def _caption(story: Any, lang: str, step: int | None, title: str, *, last: bool) -> str:
+    """The words that go with a frame: the title on the cover, each step's text (its title
+    when it has none) on its frame, the call to action (else the title) on the outro."""
+    if step is not None and 1 <= step <= len(story.steps):
+        s = story.steps[step - 1]
+        return str(s.text.get(lang) or s.title.get(lang) or title)
+    if last:
+        return str(story.cta.get(lang) or title)
+    return title
 
 
 STORY_SOURCE = KindSource(_story_frames, _story_render)

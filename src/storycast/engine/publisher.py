@@ -3,7 +3,8 @@
 The order inside :meth:`Publisher.publish_row` is the exactly-once protocol: the attempt is
 committed (row ``sending``) *before* the platform call, and only the channel's answer moves it
 on. A crash or an ambiguous answer leaves ``sending``/``unknown``, which nothing re-sends
-without a reconcile verdict.
+without a reconcile verdict. A channel that sends albums gets consecutive frames of one story
+as one call (:mod:`storycast.engine.albums`), under the same protocol for every row of it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ def idempotency_key(row: Row, frame_sha256: str) -> str:
     """sha256 of the occurrence, channel, language, frame number and the frame's render hash."""
     text = "\n".join([row.entry_key, row.occurrence_key, row.channel, row.lang, str(row.frame), frame_sha256])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A row ready for its platform call: the open channel, the request, and what its attempt records."""
+
+    row: Row
+    channel: Channel
+    request: PublishRequest
+    idempotency_key: str
+    frame_sha256: str
+    forced: bool
+    detail: str | None
 
 
 @dataclass
@@ -104,22 +118,33 @@ class Publisher:
         return got
 
     def limits(self) -> dict[str, ChannelLimits]:
-        """Concurrency and rate limits of every configured channel (options, else the type's defaults)."""
+        """Concurrency and rate limits of every configured channel (options, else the type's
+        defaults), and how many frames it takes as one album."""
         out = {}
         for name, section in self.project.config.channels.items():
             extra = section.model_extra or {}
             conc = extra.get("concurrency")
             rate = extra.get("rate_per_minute")
+            album = 1
             try:
                 from ..channels.registry import get_channel_type
 
                 cls = get_channel_type(section.type).cls
                 conc = conc if conc is not None else getattr(cls, "default_concurrency", None)
                 rate = rate if rate is not None else getattr(cls, "default_rate_per_minute", None)
+                if cls.capabilities.album:
+                    album = self.album_size(name)
             except StorycastError:
                 pass
-            out[name] = ChannelLimits(conc, rate)
+            out[name] = ChannelLimits(conc, rate, album)
         return out
+
+    def album_size(self, name: str) -> int:
+        """Frames channel ``name`` sends as one post (1 when it sends them one by one or is broken)."""
+        try:
+            return max(1, self.channel(name).album_size())
+        except StorycastError:
+            return 1
 
     def close(self) -> None:
         for ch in self._channels.values():
@@ -151,16 +176,27 @@ class Publisher:
             self.checkpoint(name, row)
 
     def publish_rows(self, rows: Sequence[Row]) -> list[ItemResult]:
-        """Publish claimed rows in order; rows left when a stop is requested go back to planned."""
+        """Publish claimed rows in order; rows left when a stop is requested go back to planned.
+
+        Consecutive frames of one story group for a channel that sends albums go out as one
+        album (2 or more frames, one platform call); a lone frame goes as a single post.
+        """
+        from .albums import group_albums
+
         results: list[ItemResult] = []
         self.ledger.mark_rendering(rows, self.now)
         try:
-            for i, row in enumerate(rows):
+            done = 0
+            for group in group_albums(rows, self.album_size):
                 if self.should_stop():
-                    self.ledger.release(rows[i:], self.now)
-                    results.extend(self._result(r, "released", "stopping") for r in rows[i:])
+                    self.ledger.release(rows[done:], self.now)
+                    results.extend(self._result(r, "released", "stopping") for r in rows[done:])
                     break
-                results.append(self.publish_row(row))
+                if len(group) == 1:
+                    results.append(self.publish_row(group[0]))
+                else:
+                    results.extend(self.publish_album(group))
+                done += len(group)
         finally:
             if rows and rows[0].claim_token:
                 self.ledger.release_token(rows[0].claim_token)
@@ -207,6 +243,87 @@ class Publisher:
 
     def publish_row(self, row: Row) -> ItemResult:
         """One row through the protocol. Never raises for a per-row problem; records it instead."""
+        ready = self.prepare(row)
+        return ready if isinstance(ready, ItemResult) else self.publish_row_prepared(ready)
+
+    def publish_album(self, rows: Sequence[Row]) -> list[ItemResult]:
+        """Consecutive frames of one story group as one album: one platform call for all of them.
+
+        Every row is prepared first; the rows after one that cannot go are given back (they
+        wait behind it, as single frames would). Then every row's attempt is committed
+        ``sending`` in one transaction (:meth:`Ledger.begin_album`), the channel is called once,
+        and each row is finished from its item of the answer. A failure applies to every row:
+        a retry plans the whole album again, and a crash or an ambiguous answer leaves every
+        row ``sending``/``unknown``, so no part of the album is sent twice.
+        """
+        from ..ledger.sending import AlbumSend
+
+        results: list[ItemResult] = []
+        ready: list[Prepared] = []
+        for i, row in enumerate(rows):
+            got = self.prepare(row)
+            if isinstance(got, Prepared):
+                ready.append(got)
+                continue
+            rest = rows[i + 1 :]
+            self.ledger.release(rest, self.now)
+            if got.outcome == "failed":  # the given-back frames cannot follow a failed one
+                got.blocked += self.ledger.block_followers(row, self.now)
+            results.append(got)
+            results.extend(self._result(r, "released", f"frame {row.frame} did not go") for r in rest)
+            break
+        if len(ready) < 2:  # what is left is one frame: a single post
+            return [self.publish_row_prepared(p) for p in ready] + results
+        sends = [AlbumSend(p.row, p.idempotency_key, p.frame_sha256, p.forced, p.detail) for p in ready]
+        numbers = self.ledger.begin_album(sends, self.now)
+        if numbers is None:
+            self.ledger.release([p.row for p in ready], self.now)
+            lost = "the claim was lost before sending"
+            return [self._result(p.row, "released", lost) for p in ready] + results
+        for p in ready:
+            self._point("before_send", p.row)
+        try:
+            answers = ready[0].channel.publish_album([p.request for p in ready])
+            if len(answers) != len(ready):
+                raise AmbiguousOutcome(
+                    f"{ready[0].row.channel}: the album answer has {len(answers)} items for "
+                    f"{len(ready)} frames",
+                    hint="look in the chat, then settle the rows with "
+                    "`storycast reconcile --resolve ID=published|failed`",
+                )
+        except Exception as exc:
+            failed = [self.record_failure(p.row, no, exc) for p, no in zip(ready, numbers, strict=True)]
+            return failed + results
+        out = []
+        for p, no, answer in zip(ready, numbers, answers, strict=True):
+            self._point("after_send", p.row)
+            out.append(self._record_success(p.row, no, answer))
+        return out + results
+
+    def publish_row_prepared(self, ready: Prepared) -> ItemResult:
+        """The protocol from the attempt on, for a row :meth:`prepare` made ready."""
+        row = ready.row
+        no = self.ledger.begin_send(
+            row,
+            self.now,
+            idempotency_key=ready.idempotency_key,
+            frame_sha256=ready.frame_sha256,
+            forced=ready.forced,
+            detail=ready.detail,
+        )
+        if no is None:
+            return self._release(row, "the claim was lost before sending")
+        self._point("before_send", row)
+        try:
+            result = ready.channel.publish(ready.request)
+        except Exception as exc:
+            return self.record_failure(row, no, exc)
+        self._point("after_send", row)
+        return self._record_success(row, no, result)
+
+    def prepare(self, row: Row) -> Prepared | ItemResult:
+        """Everything before the attempt: channel, guard, render, the request. An ItemResult
+        when the row cannot go (already recorded: held, failed before sending, or released)."""
         self._point("after_claim", row)
         try:
             channel = self.channel(row.channel)
@@ -231,6 +348,8 @@ class Publisher:
             # materialization corrects the count. Nothing was sent.
             return self._release(row, f"the story now has {len(frames)} frames")
         frame = frames[row.frame - 1]
+        if frame.native_only and not channel.capabilities.polls_native:
+            return self._fail_before_send(row, frame.native_only)
         key = idempotency_key(row, frame.sha256)
         request = PublishRequest(
             row_id=row.id,
@@ -254,31 +373,25 @@ class Publisher:
             },
         )
         detail = f"forced past lint: {', '.join(lint)}" if lint else None
-        no = self.ledger.begin_send(
-            row, self.now, idempotency_key=key, frame_sha256=frame.sha256, forced=bool(lint), detail=detail
-        )
-        if no is None:
-            return self._release(row, "the claim was lost before sending")
-        self._point("before_send", row)
-        try:
-            result = channel.publish(request)
-        except RetryableFailure as exc:
+        return Prepared(row, channel, request, key, frame.sha256, bool(lint), detail)
+
+    def record_failure(self, row: Row, no: int, exc: Exception) -> ItemResult:
+        """Record what a failed platform call means for a row whose attempt ``no`` was begun."""
+        if isinstance(exc, RetryableFailure):
             return self._retry_or_fail(row, no, exc)
-        except (PermanentFailure, NeedsAuth) as exc:
+        if isinstance(exc, PermanentFailure | NeedsAuth):
             needs_auth = isinstance(exc, NeedsAuth)
             reason = ("needs auth: " if needs_auth else "") + exc.message
             self.ledger.finish(row, no, self.now, State.FAILED, reason=reason, retryable=needs_auth)
             blocked = self.ledger.block_followers(row, self.now)
             return self._result(row, "failed", reason, blocked=blocked)
-        except AmbiguousOutcome as exc:
+        if isinstance(exc, AmbiguousOutcome):
             self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=exc.message, outcome="unknown")
             return self._result(row, "unknown", exc.message)
-        except Exception as exc:  # an adapter bug: the call may have reached the platform
-            reason = f"unexpected {type(exc).__name__} in channel {row.channel!r}: {exc}"
-            self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=reason, outcome="unknown")
-            return self._result(row, "unknown", reason)
-        self._point("after_send", row)
-        return self._record_success(row, no, result)
+        # An adapter bug: the call may have reached the platform.
+        reason = f"unexpected {type(exc).__name__} in channel {row.channel!r}: {exc}"
+        self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=reason, outcome="unknown")
+        return self._result(row, "unknown", reason)
 
     def _record_success(self, row: Row, no: int, result: PublishResult) -> ItemResult:
         state = State.HANDED_OFF if result.state == "handed_off" else State.PUBLISHED

@@ -194,7 +194,10 @@ class Claims(LedgerBase):
                 )
                 .returning(*p.c)
             ).all()
-            return [Row.from_mapping(r._mapping) for r in got]
+            rows = [Row.from_mapping(r._mapping) for r in got]
+            if lim.album > 1:  # an album's later frames go with its first, in this claim
+                rows += self._claim_album_rest(c, rows, ch, lim, n, exclude, token, owner)
+            return rows
 
         def run(c: Connection) -> list[Row]:
             cond = self._eligible(n, only_entry)
@@ -224,6 +227,69 @@ class Claims(LedgerBase):
             self._live_tokens.add(token)
         rows.sort(key=lambda r: (r.due_utc, r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame))
         return rows
+
+    def _claim_album_rest(
+        self,
+        c: Connection,
+        firsts: list[Row],
+        ch: str,
+        lim: ChannelLimits,
+        n: datetime,
+        exclude: RowFilter | None,
+        token: str,
+        owner: str,
+    ) -> list[Row]:
+        """Claim, with each first frame in ``firsts``, the frames that follow it in one album.
+
+        An album is one platform call for up to ``lim.album`` consecutive frames of one story
+        group (occurrence, channel, language). Its later frames are not eligible on their own
+        (they wait for the frame before them), so they are claimed here with the same token:
+        the frames right after the first that are due and planned, up to the album's size,
+        stopping at a gap. They draw on the rate bucket as far as it holds them; the album is
+        never split by the rate (nor by ``concurrency``, which counts it as one post).
+        """
+        p = publication
+        out: list[Row] = []
+        for first in firsts:
+            if first.frame >= first.frame_total:
+                continue
+            cond = and_(
+                p.c.entry_key == first.entry_key,
+                p.c.occurrence_key == first.occurrence_key,
+                p.c.channel == first.channel,
+                p.c.lang == first.lang,
+                p.c.frame > first.frame,
+                p.c.frame < first.frame + lim.album,
+                p.c.state == State.PLANNED.value,
+                p.c.due_utc <= n,
+                p.c.deadline_utc >= n,
+                or_(p.c.next_attempt_utc.is_(None), p.c.next_attempt_utc <= n),
+            )
+            if exclude:
+                cond = and_(cond, not_(exclude.condition()))
+            ids: list[int] = []
+            for rid, frame in c.execute(select(p.c.id, p.c.frame).where(cond).order_by(p.c.frame)):
+                if frame != first.frame + 1 + len(ids):
+                    break  # a gap: the album ends before it
+                ids.append(rid)
+            if not ids:
+                continue
+            got = c.execute(
+                update(p)
+                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
+                .values(
+                    state=State.CLAIMED.value,
+                    claim_token=token,
+                    claimed_by=owner,
+                    lease_until_utc=n + CLAIM_LEASE,
+                    updated_utc=n,
+                )
+                .returning(*p.c)
+            ).all()
+            out.extend(Row.from_mapping(r._mapping) for r in got)
+            if lim.rate_per_minute is not None:
+                self._take_tokens(c, ch, lim.rate_per_minute, len(got), n)
+        return out
 
     def _take_tokens(self, c: Connection, ch: str, per_minute: float, want: int, n: datetime) -> int:
         b = channel_bucket

@@ -97,6 +97,7 @@ class ChannelLimits:
 
     concurrency: int | None = None
     rate_per_minute: float | None = None
+    album: int = 1  # frames of one story claimed together and sent as one post (Telegram albums)
 
 
 WAITING = "waiting for a fix: "  # the reason of a planned row held back by a broken file or channel

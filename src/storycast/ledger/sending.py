@@ -127,6 +127,21 @@ def _finish_one_statement(keys: tuple[str, ...], closing: tuple[str, ...]) -> An
     return select(func.count()).select_from(done).add_cte(close)
 
 
+@dataclass(frozen=True)
+class AlbumSend:
+    """One row of an album about to be sent: what :meth:`Sending.begin_send` takes for a row."""
+
+    row: Row
+    idempotency_key: str
+    frame_sha256: str | None
+    forced: bool = False
+    detail: str | None = None
+
+
+class _ClaimLost(Exception):
+    """A row of an album lost its claim: the album's transaction rolls back."""
+
+
 class Sending(LedgerBase):
     """A claimed row's way to its result."""
 
@@ -195,6 +210,60 @@ class Sending(LedgerBase):
             return no
 
         return self._write(run)
+
+    def begin_album(self, sends: Sequence[AlbumSend], now: datetime) -> list[int] | None:
+        """CAS every row of one album to ``sending`` and commit their attempts, all or none.
+
+        An album is one platform call for several rows: each row gets its attempt (outcome
+        ``sending``, detail naming the album) and an ``album`` event listing the rows, in one
+        transaction, before the call. None when any row's claim was lost (then nothing changed).
+        """
+        n = naive(now)
+        stmts = _send_statements()
+        ids = [s.row.id for s in sends]
+        note = f"album of {len(sends)} frames in one call (rows {', '.join(map(str, ids))})"
+
+        def run(c: Connection) -> list[int]:
+            numbers = []
+            for s in sends:
+                got = c.execute(
+                    stmts.begin,
+                    {
+                        "b_id": s.row.id,
+                        "b_token": s.row.claim_token,
+                        "v_key": s.idempotency_key,
+                        "v_sha": s.frame_sha256,
+                        "v_lease": n + SEND_LEASE,
+                        "v_now": n,
+                    },
+                ).first()
+                if got is None:
+                    raise _ClaimLost
+                no = int(got[0])
+                c.execute(
+                    stmts.attempt,
+                    {
+                        "publication_id": s.row.id,
+                        "attempt_no": no,
+                        "started_utc": n,
+                        "outcome": "sending",
+                        "actor": actor(),
+                        "idempotency_key": s.idempotency_key,
+                        "forced": s.forced,
+                        "detail": "; ".join(filter(None, [note, s.detail])),
+                    },
+                )
+                numbers.append(no)
+            c.execute(
+                insert(event),
+                [{"at_utc": n, "publication_id": rid, "action": "album", "detail": note} for rid in ids],
+            )
+            return numbers
+
+        try:
+            return self._write(run)
+        except _ClaimLost:
+            return None
 
     def finish(
         self,
