@@ -337,7 +337,12 @@ def test_rate_limit_from_config_holds_across_ticks(
 
 
 def test_stop_request_gives_the_rest_of_the_batch_back(tmp_path: Path, db_url: str) -> None:
-    root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD})
+    # Two stories, one language each: a batch holds the first frame of each (the languages of
+    # one story go out one after the other, so they never share a batch).
+    two = ONE_CARD.replace("[en, es]", "[en]") + ONE_CARD.split("entries:\n", 1)[1].replace(
+        "card-a", "card-b"
+    ).replace("[en, es]", "[en]")
+    root = make_engine_project(tmp_path / "p", {"one.yaml": two})
     project, ctx = load(root, db_url)
     seen: list[str] = []
 
@@ -575,13 +580,14 @@ def test_workers_hold_a_broken_storys_rows_and_publish_the_rest(tmp_path: Path, 
         run_jobs()
         (root / "stories" / "bad.yaml").write_text(story("bad").replace("  - title:", "\t- title:"))
         report = runtime.tick_once(at(ctx, T0))
-        assert report.count("queued") == 2 and report.waiting == 6  # good's first frames only
+        # good's first frame only (its second language follows the first); bad's rows wait
+        assert report.count("queued") == 1 and report.waiting == 6
         assert [r for task, k in jobs if task != PUBLISH for r in [k["ref"]]] == ["good"]  # no doomed render
         run_jobs()
         assert {(r.ref, r.state) for r in rows_of(project)} == {("good", "published"), ("bad", "planned")}
         (root / "stories" / "bad.yaml").write_text(story("bad"))
         report = runtime.tick_once(at(ctx, T0 + timedelta(minutes=2)))
-        assert report.errors == [] and report.count("queued") == 2
+        assert report.errors == [] and report.count("queued") == 1
         run_jobs()
         assert states(project) == {"published": 12}
     finally:

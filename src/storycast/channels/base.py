@@ -188,6 +188,7 @@ class Channel(ABC):
         enabled: bool = True
         concurrency: int | None = None  # rows of this channel in flight at once, across processes
         rate_per_minute: float | None = None  # frames per minute (token bucket kept in the ledger)
+        languages: list[str] | None = None  # only these languages go to this channel (checked in config)
 
     def __init__(self, name: str, options: Channel.Options, project: Project, context: Context) -> None:
         self.name = name

@@ -17,7 +17,14 @@ from ..errors import ConfigError, StorycastError
 from ..files import read_text
 from .engine import EngineSection
 from .guard import GuardConfig
-from .problems import ChannelTypes, _channels_problems, channel_problems, known_keys, problems_from
+from .problems import (
+    ChannelTypes,
+    _channels_problems,
+    channel_language_problems,
+    channel_problems,
+    known_keys,
+    problems_from,
+)
 from .sections import (
     WEEKDAYS,
     BrandSection,
@@ -61,6 +68,8 @@ def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> C
         config = Config.model_validate(raw)
     except ValidationError as exc:
         problems = problems_from(exc, model=Config, prefix=(), text=text, path=path)
+    else:
+        problems = channel_language_problems(config.channels, config.project.languages, text, path)
     if channel_types is not None:
         reported = {p.message.partition(":")[0] for p in problems}
         problems += _channels_problems(raw, channel_types, text, path, reported)

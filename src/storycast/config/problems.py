@@ -164,3 +164,29 @@ def _channels_problems(
             if key not in reported:  # type and enabled are checked by the base schema too
                 out.append(problem)
     return out
+
+
+def channel_language_problems(
+    channels: Mapping[str, Any], project_languages: Sequence[str], text: str, path: Path
+) -> list[StorycastError]:
+    """A channel's ``languages`` that the project does not declare, each with a did-you-mean."""
+    out: list[StorycastError] = []
+    known = list(project_languages)
+    for name, section in channels.items():
+        for lang in getattr(section, "languages", None) or ():
+            if lang in known:
+                continue
+            close = difflib.get_close_matches(lang, known, n=1, cutoff=0.5)
+            line, column = tomlsrc.position(text, ("channels", name, "languages"))
+            out.append(
+                StorycastError(
+                    f"channels.{name}.languages: {lang!r} is not one of the project's languages",
+                    hint=(f"did you mean {close[0]}? " if close else "")
+                    + f"[project] languages are {', '.join(known)}; add it there first, or remove "
+                    f"it from [channels.{name}] languages",
+                    file=path,
+                    line=line,
+                    column=column,
+                )
+            )
+    return out

@@ -184,6 +184,20 @@ class ChannelSection(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
     enabled: bool = True
+    # Only these languages go to this channel (each must be one of [project] languages; see
+    # :func:`.problems.channel_language_problems`); None: every language an entry names.
+    languages: list[str] | None = Field(default=None, min_length=1)
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("a language is listed twice")
+        return v
+
+    def takes(self, lang: str) -> bool:
+        """Whether this channel takes posts in ``lang``."""
+        return self.languages is None or lang in self.languages
 
 
 def _channel_name(name: str) -> str:

@@ -48,12 +48,18 @@ def units_of(
 ) -> list[dict[str, Any]]:
     """The ledger rows of one occurrence: one per channel x language x frame.
 
+    A channel that declares ``languages`` gets only those. ``lang_seq`` is the language's place in
+    the occurrence's ``languages``: the claim sends one language's whole sequence before the next.
     ``frames`` overrides the count (a broken story's rows are planned with its last readable one).
     """
     frames = frames if frames is not None else frame_count(project, occ.kind, occ.ref)
+    sections = project.config.channels
     out = []
     for ch in channels or occ.channels:
-        for lang in occ.languages:
+        section = sections.get(ch)
+        for seq, lang in enumerate(occ.languages, start=1):
+            if section is not None and not section.takes(lang):
+                continue
             for f in range(1, frames + 1):
                 out.append(
                     {
@@ -61,6 +67,7 @@ def units_of(
                         "occurrence_key": occ.occurrence_key,
                         "channel": ch,
                         "lang": lang,
+                        "lang_seq": seq,
                         "frame": f,
                         "frame_total": frames,
                         "kind": occ.kind,

@@ -21,13 +21,14 @@ from sqlalchemy import and_, case, exists, func, insert, literal, not_, or_, sel
 from .base import LedgerBase
 from .outbox import OutboxTx
 from .rows import WAITING, ChannelLimits, Row, RowFilter, actor, naive
-from .states import DONE, IN_FLIGHT, State
+from .states import DONE, FINAL, IN_FLIGHT, State
 from .tables import attempt, channel_bucket, event, publication
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 CLAIM_LEASE = timedelta(minutes=10)
+SETTLED = FINAL  # a later language may follow these (published, handed off, failed, missed, cancelled)
 
 
 class Claims(LedgerBase):
@@ -117,15 +118,32 @@ class Claims(LedgerBase):
     # -- claiming -------------------------------------------------------------------------
 
     def _eligible(self, now: datetime, only_entry: str | None = None) -> Any:
+        """Due, claimable rows whose turn has come within their occurrence and channel.
+
+        A frame waits for the earlier frames of its language until they are published; a
+        language waits for every row of the languages before it (``lang_seq``) until each is
+        settled, published or failed for good: a failed or missed frame ends its own language's
+        sequence (the engine fails the frames after it), and the next language then goes out,
+        since its audience is another one. A row planned for a retry, in flight, or ``unknown``
+        (it may still be sent) holds the next language back, so two languages never interleave.
+        """
         p = publication
         prev = publication.alias("prev")
         earlier_open = exists().where(
             prev.c.entry_key == p.c.entry_key,
             prev.c.occurrence_key == p.c.occurrence_key,
             prev.c.channel == p.c.channel,
-            prev.c.lang == p.c.lang,
-            prev.c.frame < p.c.frame,
-            prev.c.state.notin_([s.value for s in DONE]),
+            or_(
+                and_(
+                    prev.c.lang == p.c.lang,
+                    prev.c.frame < p.c.frame,
+                    prev.c.state.notin_([s.value for s in DONE]),
+                ),
+                and_(
+                    prev.c.lang_seq < p.c.lang_seq,
+                    prev.c.state.notin_([s.value for s in SETTLED]),
+                ),
+            ),
         )
         cond = and_(
             p.c.state == State.PLANNED.value,
@@ -225,7 +243,9 @@ class Claims(LedgerBase):
         rows = self._write(run)
         if rows:
             self._live_tokens.add(token)
-        rows.sort(key=lambda r: (r.due_utc, r.entry_key, r.occurrence_key, r.channel, r.lang, r.frame))
+        rows.sort(
+            key=lambda r: (r.due_utc, r.entry_key, r.occurrence_key, r.channel, r.lang_seq, r.lang, r.frame)
+        )
         return rows
 
     def _claim_album_rest(

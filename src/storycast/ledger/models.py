@@ -49,6 +49,10 @@ class Publication(Base):
     lang: Mapped[str] = mapped_column(String(16))
     frame: Mapped[int] = mapped_column(Integer)  # 1-based
     frame_total: Mapped[int] = mapped_column(Integer)
+    # The language's place in its entry's `languages` (1-based): within one occurrence and
+    # channel, every row of a lower place goes out before this one. 0 (rows planned before
+    # 0004): no order across languages, each language's frames in order on their own.
+    lang_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # added by 0004
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(128))
     label: Mapped[str] = mapped_column(String(200), default="")

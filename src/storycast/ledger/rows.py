@@ -67,6 +67,7 @@ class Row:
     created_utc: datetime
     updated_utc: datetime
     checked_utc: datetime | None
+    lang_seq: int = 0  # the language's place in its entry's order (0: planned before 0004)
 
     @classmethod
     def from_mapping(cls, m: Any) -> Row:

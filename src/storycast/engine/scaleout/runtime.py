@@ -219,8 +219,9 @@ class Runtime:
             try:
                 for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
                     outcomes[row.id] = result.outcome
+                    # After a story's last frame, its next language (if any) may start.
                     if result.outcome in (State.PUBLISHED.value, State.HANDED_OFF.value) and (
-                        row.frame < row.frame_total
+                        row.frame < row.frame_total or row.lang_seq > 0
                     ):
                         self._queue_next_frame(row, now, publisher)
             except BaseException:
