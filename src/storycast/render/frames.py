@@ -2,8 +2,9 @@
 
 A tutorial story renders as: a cover, one frame per step, an outro. The story's ``template``
 names a set folder (``templates/<set>/cover.j2``, ``step.j2``, ``outro.j2``). Every template gets
-the project-wide context (``brand``, ``canvas``, ``safe``, ``lang``, ``dir``, ``t``, ``project``,
-``support_hours``) plus per-frame ``story``, ``step`` (on step frames) and ``frame``.
+the project-wide context (``brand``, ``canvas``, ``safe``, ``lang``, ``dir``, ``script``, ``start``,
+``end``, ``t``, ``project``, ``support_hours``) plus per-frame ``story``, ``step`` (on step frames)
+and ``frame``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import resources
-from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context, text_direction
+from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -69,12 +70,53 @@ def translator(project: Project, lang: str) -> Translator:
     return Translator(strings, lang)
 
 
+@dataclass(frozen=True)
+class Sides:
+    """``start`` and ``end`` for templates: x positions that follow the reading direction.
+
+    ``start(offset, width)`` is the x of a box ``width`` px wide whose start edge (left in
+    English, right in Arabic) is ``offset`` px from the canvas's start edge; ``end(offset,
+    width)`` measures from the end edge. With ``width`` 0 they place a point (a circle's
+    centre). A template written with them lays out mirrored for right-to-left languages.
+    """
+
+    canvas_width: int
+    rtl: bool
+
+    def start(self, offset: float, width: float = 0) -> float:
+        x = self.canvas_width - offset - width if self.rtl else offset
+        return _whole(x)
+
+    def end(self, offset: float, width: float = 0) -> float:
+        x = offset if self.rtl else self.canvas_width - offset - width
+        return _whole(x)
+
+
+def _whole(x: float) -> float:
+    """Integers stay integers in the YAML (``90``, not ``90.0``), so specs read as written."""
+    return int(x) if float(x).is_integer() else x
+
+
+def script_context(project: Project, lang: str) -> dict[str, Any]:
+    """The ``script`` variable: the language's script, direction and measured line pitch."""
+    from .text import FontLibrary
+    from .text.langinfo import language_info
+
+    fonts = FontLibrary.for_project(project.root)
+    family = project.config.brand.font
+    if not fonts.has_family(family):
+        family = "Noto Sans"
+    return language_info(lang, fonts, family).as_context()
+
+
 def base_context(project: Project, lang: str) -> dict[str, Any]:
     """Variables every template sees, whatever the frame."""
     cfg = project.config
     w, h = cfg.render.width, cfg.render.height
     sz = cfg.render.safe_zone
     t = translator(project, lang)
+    script = script_context(project, lang)
+    sides = Sides(w, script["dir"] == "rtl")
     return {
         "brand": brand_context(project),
         "canvas": {"width": w, "height": h},
@@ -89,7 +131,10 @@ def base_context(project: Project, lang: str) -> dict[str, Any]:
             "h": h - sz.top - sz.bottom,
         },
         "lang": lang,
-        "dir": text_direction(lang),
+        "dir": script["dir"],
+        "script": script,
+        "start": sides.start,
+        "end": sides.end,
         "t": t,
         "project": {"name": cfg.project.name},
         "support_hours": _support_hours(project, lang, t),

@@ -421,6 +421,8 @@ class ProgressLayer(_Layer):
     colors: ProgressColors = Field(default_factory=ProgressColors)
     active_fill: float = Field(1, ge=0, le=1)
     label: ProgressLabel | None = None
+    # None: the frame language's direction (the first segment at the right in Arabic).
+    direction: Literal["ltr", "rtl"] | None = None
 
     @model_validator(mode="after")
     def _range(self) -> ProgressLayer:

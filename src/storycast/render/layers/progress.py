@@ -3,6 +3,8 @@
 ``total`` segments share ``box`` with ``gap`` px between them. Segments before ``current``
 (1-based) are ``colors.done``, segment ``current`` is ``colors.active`` (``done`` when unset),
 filled to ``active_fill`` (0..1) over the ``todo`` colour, and the rest are ``colors.todo``.
+The bar runs in the reading direction: ``direction`` (ltr|rtl) or, when unset, the frame
+language's, so in Arabic the first segment is at the right and segments fill leftwards.
 ``current: 0`` shows an untouched bar. The optional ``label`` draws text such as
 "Step {current} of {total}" above or below the bar (localize it in the template).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from PIL import Image
 
 from ..spec import ProgressLayer, TextLayer
+from ..text.bidi import is_rtl_language
 from ._base import Frame
 from ._paint import fill, rounded_mask
 from .text import draw as draw_text_layer
@@ -38,8 +41,10 @@ def draw(layer: ProgressLayer, frame: Frame) -> None:
     radius = h // 2 if layer.radius is None else layer.radius
     colors = layer.colors
     active = colors.active or colors.done
+    rtl = layer.direction == "rtl" if layer.direction else is_rtl_language(frame.ctx.lang)
     tile = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    for i, (left, right) in enumerate(_segments(layer), start=1):
+    for i, (start, stop) in enumerate(_segments(layer), start=1):
+        left, right = (w - stop, w - start) if rtl else (start, stop)
         sw = right - left
         mask = rounded_mask(sw, h, radius)
         if i < layer.current:
@@ -50,7 +55,7 @@ def draw(layer: ProgressLayer, frame: Frame) -> None:
             part = mask.copy()
             filled = round(sw * layer.active_fill)
             if filled < sw:
-                part.paste(0, (filled, 0, sw, h))
+                part.paste(0, (0, 0, sw - filled, h) if rtl else (filled, 0, sw, h))
             tile.alpha_composite(fill((sw, h), active, part), (left, 0))
     frame.put(tile, x, y, layer.opacity)
 
