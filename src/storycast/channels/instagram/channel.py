@@ -710,7 +710,8 @@ class InstagramChannel(MetaWebhooks, NetworkChannel):
         permission = INSIGHTS_PERMISSION[self.opts.login]
         if FEW_VIEWERS in message.lower():
             raise InsightsUnavailable(
-                f"{self.name}: fewer than 5 people saw this story, so Instagram shows no numbers for it",
+                f"{self.name}: fewer than 5 people saw this story, so Instagram shows no numbers for it "
+                f"(Meta: {self.redact(message)})",
                 hint="nothing to fix: Instagram reports story metrics from 5 viewers on",
             )
         try:
