@@ -91,6 +91,7 @@ entries:
 @pytest.fixture
 def tg() -> Iterator[FakeTelegram]:
     fake = FakeTelegram(TOKEN).start()
+    fake.clock = DUE.timestamp  # Telegram's clock, against which close_date is checked
     yield fake
     fake.stop()
     fake.assert_clean()
