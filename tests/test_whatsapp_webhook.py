@@ -1,4 +1,6 @@
-"""The WhatsApp webhook teaches the channel its 24-hour windows: signed deliveries only, newest wins."""
+"""The WhatsApp webhook teaches the channel its 24-hour windows (signed deliveries only, newest
+wins), its opt-outs in every declared language, the delivery statuses of what it sent, and the
+votes of template button taps."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from starlette.testclient import TestClient
 from storycast.channels.whatsapp import normalize_number, read_windows, record_windows
 from storycast.project import Project
 from tests.fakes.project import NOW, channel, jpeg, request
-from tests.fakes.whatsapp import PNID, FakeWhatsApp
+from tests.fakes.whatsapp import PNID
+from tests.fakes.whatsapp_cloud import FakeCloudAPI as FakeWhatsApp
 
 TOKEN = "EAAwhatsapptoken42"
 SECRET = "wa-app-secret-7"
@@ -48,7 +51,7 @@ def project(tmp_path: Path, wa: FakeWhatsApp) -> Project:
     (root / "storycast.toml").write_text(
         f"""[project]
 name = "Test"
-languages = ["en"]
+languages = ["en", "es", "th", "hi", "sr", "ar"]
 
 [channels.wa]
 type = "whatsapp"
@@ -281,3 +284,101 @@ def test_check_reports_the_window_and_a_file_shared_across_numbers(
     )
     shared = {c.check: c for c in channel(Project.load(project.root, environ=ENV), "wa", ENV).check()}
     assert not shared["window"].ok and "'wa-other'" in shared["window"].detail
+
+
+def _value_delivery(value: dict[str, Any]) -> bytes:
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": PNID}, **value}
+    return json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+
+
+def _text(number: str, text: str, at: datetime = NOW) -> dict[str, Any]:
+    return {
+        "from": number[1:],
+        "id": f"wamid.in{next(_ids)}",
+        "timestamp": str(int(at.timestamp())),
+        "type": "text",
+        "text": {"body": text},
+    }
+
+
+@pytest.mark.parametrize(
+    "word", ["STOP", "Unsubscribe!", "baja", "PARAR", "ยกเลิก", "หยุด", "रोकें", "बंद", "СТОП", "stop", "إيقاف"]
+)
+def test_an_opt_out_word_in_any_declared_language_stops_the_messages(
+    client: TestClient, project: Project, wa: FakeWhatsApp, tmp_path: Path, word: str
+) -> None:
+    body = _value_delivery({"messages": [_text(B, word)]})
+    res = client.post("/hooks/whatsapp", content=body, headers=_sign(body))
+    assert res.status_code == 200 and res.json()["optouts"] == 1
+    assert _publish_types(project, wa, tmp_path, NOW) == {A: "template"}
+    assert {c.check: c for c in channel(project, "wa", ENV).check()}["optout"].detail.startswith("1 number")
+
+
+def test_a_message_that_merely_contains_stop_is_not_an_opt_out(client: TestClient, project: Project) -> None:
+    body = _value_delivery({"messages": [_text(B, "my router will not stop blinking")]})
+    assert client.post("/hooks/whatsapp", content=body, headers=_sign(body)).json()["optouts"] == 0
+
+
+def test_statuses_reach_the_ledger_and_a_closed_window_owes_the_template(
+    client: TestClient, project: Project, wa: FakeWhatsApp, tmp_path: Path
+) -> None:
+    from storycast.ledger import open_ledger
+
+    (project.root / ".storycast").mkdir(exist_ok=True)
+    (project.root / WINDOW_FILE).write_text(json.dumps({A: NOW.isoformat()}), encoding="utf-8")
+    assert _publish_types(project, wa, tmp_path, NOW) == {A: "image", B: "template"}
+    wa.flush()
+    for payload in wa.held:  # what Meta posts afterwards: sent, delivered; A failed with 131047
+        raw = json.dumps(payload).encode()
+        assert client.post("/hooks/whatsapp", content=raw, headers=_sign(raw)).status_code == 200
+    ledger = open_ledger(project)
+    try:
+        rows = {(r["subscriber"], r["status"], r["error_code"], r["outcome"]) for r in ledger.delivery_rows()}
+    finally:
+        ledger.close()
+    assert rows == {(A, "failed", 131047, "resend"), (B, "delivered", None, "")}
+    assert channel(project, "wa", ENV).follow_up(NOW) == 1
+
+
+def test_a_status_faster_than_the_send_journal_is_asked_for_again(
+    client: TestClient, project: Project, tmp_path: Path
+) -> None:
+    from storycast.channels.whatsapp.loop import SendJournal, journal_path
+
+    journal = SendJournal(journal_path(project, "wa"))
+    journal.update("k1", NOW, inflight=B)
+    status = {
+        "id": "wamid.fast",
+        "status": "sent",
+        "timestamp": str(int(NOW.timestamp())),
+        "recipient_id": B[1:],
+    }
+    body = _value_delivery({"statuses": [status]})
+    assert client.post("/hooks/whatsapp", content=body, headers=_sign(body)).status_code == 503
+    journal.update("k1", NOW, inflight="", sent={B: "wamid.fast"})
+    assert client.post("/hooks/whatsapp", content=body, headers=_sign(body)).json()["statuses"] == 1
+
+
+def test_a_template_button_tap_is_a_vote(client: TestClient, project: Project) -> None:
+    (project.root / "stories").mkdir(exist_ok=True)
+    (project.root / "stories" / "fixed.yaml").write_text(
+        "kind: poll\nid: fixed\nlanguages: [en]\nquestion:\n  en: Fixed?\n"
+        "options:\n  - {en: 'Yes'}\n  - {en: 'No'}\n",
+        encoding="utf-8",
+    )
+    tap = {
+        "context": {"from": "34600000000", "id": "wamid.tpl1"},
+        "from": B[1:],
+        "id": "wamid.in-tap",
+        "timestamp": str(int(NOW.timestamp())),
+        "type": "button",
+        "button": {"payload": "fixed:1", "text": "No"},
+    }
+    body = _value_delivery({"messages": [tap]})
+    res = client.post("/hooks/whatsapp", content=body, headers=_sign(body))
+    assert res.status_code == 200 and res.json()["votes"] == 1

@@ -78,11 +78,21 @@ class InboundInsight:
 
 @dataclass(frozen=True)
 class DeliveryStatus:
-    """What happened to a message we sent (sent, delivered, read, failed)."""
+    """What happened to a message we sent (sent, delivered, read, failed).
+
+    ``recipient`` is the subscriber it went to, ``key`` the idempotency key of the ledger row the
+    message belongs to (when the channel knows it), ``error_code``/``error`` why it failed, and
+    ``outcome`` what the channel makes of a failure (``resend``, ``deferred``, ``undeliverable``).
+    """
 
     remote_id: str
     status: str
     at: datetime
+    recipient: str = ""
+    key: str | None = None
+    error_code: int | None = None
+    error: str = ""
+    outcome: str = ""
 
 
 InboundItem = InboundReply | InboundVote | InboundPollCounts | InboundInsight | DeliveryStatus

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    from ..context import Context
+    from ..project import Project
     from .base import Channel
 
 
@@ -32,3 +35,14 @@ def register_channel_types() -> list[type[Channel]]:
         DiscordChannel,
         HandoffChannel,
     ]
+
+
+@hookimpl
+def after_tick(project: Project, context: Context, now: datetime) -> dict[str, int]:
+    """Work channels owe after a tick: WhatsApp's template for each message that failed because
+    the customer's 24-hour window had closed (journalled by the statuses webhook)."""
+    from .registry import open_channel
+    from .whatsapp import follow_up_all
+
+    sent = follow_up_all(project, lambda name: open_channel(project, name, context), now)
+    return {"whatsapp_resent": sent} if sent else {}

@@ -203,7 +203,7 @@ def register(app: typer.Typer) -> None:
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
     ) -> None:
         """Reach, completion, drop-off, replies, polls, CSAT and outcomes per tutorial and language."""
-        from ..engage.report import build_report, format_duration
+        from ..engage.report import build_report, delivery_line, format_duration
 
         project = load_project(ctx)
         at = parse_now(now, ctx)
@@ -252,6 +252,12 @@ def register(app: typer.Typer) -> None:
             c.print(table)
         else:
             c.print("no tutorials were published in this period", highlight=False)
+        for d in report.deliveries:
+            c.print(
+                f"{d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}",
+                highlight=False,
+                markup=False,
+            )
         for t in report.polls:
             extra = f" · CSAT {t.csat:.0f}%" if t.csat is not None else ""
             c.print(f"poll {t.poll_id}: {t.total} votes{extra}", highlight=False)

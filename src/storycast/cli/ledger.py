@@ -58,6 +58,9 @@ def status(
 
         handoffs = find_handoffs(load_project(ctx), get_context(ctx), ledger, at, everything=show_all)
         handoffs = [h for h in handoffs if not story or h.ref == story]
+        # What the platform said became of each message (WhatsApp statuses), newest posts last.
+        deliveries = [d for d in ledger.delivery_report() if not story or d["ref"] == story]
+        deliveries = deliveries[-cap:] if cap is not None else deliveries
     finally:
         ledger.close()
     more = len(rows) > cap if cap is not None else False
@@ -72,6 +75,7 @@ def status(
         doc = {"now": at, "counts": counts, "waiting": waiting, "rows": [r.to_json() for r in rows]}
         doc["truncated"] = more
         doc["handoffs"] = [h.to_json(at) for h in handoffs]
+        doc["deliveries"] = deliveries
         print_json({**doc, **extra})
         return
     out = console()
@@ -92,6 +96,14 @@ def status(
         out.print(f"(only the first {cap} rows; --limit N shows more, --all every row)", markup=False)
     for h in handoffs:  # each pack a person posts: waiting, reminded, escalated, confirmed or stale
         out.print(h.line(at), markup=False)
+    if deliveries:
+        from ..engage.report import delivery_line
+
+        out.print("delivery (statuses from the platform):", markup=False)
+    for d in deliveries:
+        out.print(
+            f"#{d['id']:<6} {d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}", markup=False
+        )
 
 
 def _ids(values: list[str], param: str = "'IDS...'") -> list[int]:

@@ -1,4 +1,5 @@
-"""What platforms send back, stored: replies, votes, poll totals and pushed insights.
+"""What platforms send back, stored: replies, votes, poll totals, pushed insights and the
+delivery statuses of messages (WhatsApp).
 
 The channel types read their platforms (``Channel.poll_results``, ``Channel.parse_webhook``); this
 module decides what the results mean for storycast's content: which poll an option text belongs
@@ -59,6 +60,7 @@ class Stored:
     mentions: int = 0
     agent: int = 0
     votes: int = 0
+    statuses: int = 0  # delivery statuses that changed what the ledger knows
     duplicates: int = 0
     polls: list[str] = field(default_factory=list)
 
@@ -136,7 +138,8 @@ def store_inbound(
     Replies and mentions are kept with the post they answer; one whose post is unknown is kept
     only when the platform allows orphans, or becomes an agent answer when it replies to a stored
     customer message. A new reply to a poll post may be a vote. Taps on known polls are votes;
-    poll totals replace the channel's previous totals; pushed insights are upserted per media id.
+    poll totals replace the channel's previous totals; pushed insights are upserted per media id;
+    delivery statuses are kept per message (the newest wins) with the ledger row they belong to.
     """
     from ..ledger import open_ledger
     from .polls import polls, record_channel_totals, record_vote
@@ -242,7 +245,28 @@ def store_inbound(
                 )
                 got.insights += 1
             elif isinstance(item, DeliveryStatus):
-                log.debug("%s: message %s is %s", channel, item.remote_id, item.status)
+                changed = led.record_delivery(
+                    channel=channel,
+                    message_id=item.remote_id,
+                    status=item.status,
+                    at=item.at,
+                    now=now,
+                    subscriber=item.recipient,
+                    key=item.key,
+                    error_code=item.error_code,
+                    error=item.error,
+                    outcome=item.outcome,
+                )
+                stored.statuses += int(changed)
+                if item.status == "failed":
+                    log.info(
+                        "%s: message %s failed (%s %s): %s",
+                        channel,
+                        item.remote_id,
+                        item.error_code,
+                        item.error,
+                        item.outcome or "recorded",
+                    )
         return got
     finally:
         if own:

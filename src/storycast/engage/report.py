@@ -6,6 +6,8 @@
 - **drop-off**: the step transition that loses the most viewers (``2→3``);
 - **replies**, **first response** (median wait until the agent's visible answer);
 - **published / failed / handed off**: posts (rows) by outcome;
+- per message-list post (WhatsApp): subscribers delivered, read and failed, from the platform's
+  delivery statuses (an accepted send is not counted as delivered);
 - per poll: the tally and, for satisfaction polls, CSAT by ISO week.
 """
 
@@ -114,6 +116,7 @@ class Report:
     replies: int = 0
     first_response: timedelta | None = None
     qa_announcements: int = 0
+    deliveries: list[dict[str, Any]] = field(default_factory=list)  # per post: Ledger.delivery_report
 
     @property
     def totals(self) -> dict[str, Any]:
@@ -147,6 +150,7 @@ class Report:
                 {"channel": c, "published": p, "handed_off": h, "failed": f} for c, p, h, f in self.channels
             ],
             "qa_announcements": self.qa_announcements,
+            "deliveries": [d | {"due_utc": d["due_utc"].isoformat()} for d in self.deliveries],
         }
 
 
@@ -196,10 +200,11 @@ def build_report(
         insights = led.insight_rows()
         votes = [v for v in led.vote_rows() if since is None or v["at_utc"] >= since]
         msgs = [m for m in led.reply_rows() if since is None or m["at_utc"] >= since]
+        sent = [d for d in led.delivery_report() if since is None or d["due_utc"] >= since]
     finally:
         if own:
             led.close()
-    report = Report(project.config.project.name, since, now)
+    report = Report(project.config.project.name, since, now, deliveries=sent)
     reach = post_reach(insights)
     lines: dict[tuple[str, str], StoryLine] = {}
     chan: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -259,6 +264,24 @@ def build_report(
     satisfaction = [v for v in votes if v["poll_id"] in known and known[v["poll_id"]].is_satisfaction]
     report.csat_trend = csat_by_week(satisfaction)
     return report
+
+
+def delivery_line(d: Mapping[str, Any]) -> str:
+    """``4 messages: 2 delivered (1 read), 2 failed (1 window closed, 1 deferred)``.
+
+    Each subscriber counts once, with their newest message: after a closed window (131047) the
+    template that follows replaces the failure as soon as its status comes."""
+    line = f"{d['messages']} messages: {d['delivered']} delivered ({d['read']} read), {d['failed']} failed"
+    why = [
+        f"{d[k]} {label}"
+        for k, label in (
+            ("resend", "window closed, template owed"),
+            ("deferred", "deferred"),
+            ("undeliverable", "undeliverable"),
+        )
+        if d.get(k)
+    ]
+    return line + (f" ({', '.join(why)})" if why else "")
 
 
 def format_duration(td: timedelta | None) -> str:

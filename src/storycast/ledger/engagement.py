@@ -1,4 +1,4 @@
-"""Engagement: reads and writes of the insights, votes and replies tables.
+"""Engagement: reads and writes of the insights, votes, replies and delivery tables.
 
 Every write is an upsert keyed by the table's unique constraint, so a webhook delivered twice,
 a second ``insights collect`` or a voter who changes their mind never counts twice.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, delete, insert, select, update
 
 from .base import LedgerBase
+from .deliveries import STATUS_RANK, delivery
 from .models import insights, replies, votes
 from .rows import PostRef, aware, naive
 from .tables import publication
@@ -34,6 +35,16 @@ class Engagement(LedgerBase):
 
         def run(c: Connection) -> PostRef | None:
             row = c.execute(select(p).where(and_(*cond)).limit(1)).mappings().first()
+            if row is None:
+                # A fan-out row (WhatsApp) keeps one remote id; each subscriber's message is a
+                # delivery of it, and a reply or a tap names that message.
+                d = delivery
+                dcond = [d.c.message_id == remote_id, d.c.publication_id.is_not(None)]
+                if channel:
+                    dcond.append(d.c.channel == channel)
+                pid = c.execute(select(d.c.publication_id).where(and_(*dcond)).limit(1)).scalar()
+                if pid is not None:
+                    row = c.execute(select(p).where(p.c.id == pid)).mappings().first()
             if row is None:
                 return None
             return PostRef(
@@ -247,5 +258,141 @@ class Engagement(LedgerBase):
                     d[k] = aware(d[k])
                 out.append(d)
             return out
+
+        return self._read(run)
+
+    # -- delivery statuses of fan-out messages ------------------------------------------------
+
+    def record_delivery(
+        self,
+        *,
+        channel: str,
+        message_id: str,
+        status: str,
+        at: datetime,
+        now: datetime,
+        subscriber: str = "",
+        key: str | None = None,
+        error_code: int | None = None,
+        error: str = "",
+        outcome: str = "",
+    ) -> bool:
+        """Store one status of one message (upsert by channel and message id); True when it changed.
+
+        ``key`` (the row's idempotency key) ties a new message to its publication row. A status
+        never moves back (``sent`` after ``read`` is a late delivery, not news), and a repeated
+        delivery of the same status changes nothing.
+        """
+        if status not in STATUS_RANK:
+            return False
+        t = delivery
+        p = publication
+
+        def run(c: Connection) -> bool:
+            cur = (
+                c.execute(select(t).where(t.c.channel == channel, t.c.message_id == message_id))
+                .mappings()
+                .first()
+            )
+            pid = None
+            if key and (cur is None or cur["publication_id"] is None):
+                pid = c.execute(select(p.c.id).where(p.c.idempotency_key == key)).scalar()
+            values: dict[str, Any] = {"status": status, "at_utc": naive(at)}
+            if status == "failed":
+                values.update(error_code=error_code, error=(error or "")[:500] or None, outcome=outcome)
+            if cur is None:
+                c.execute(
+                    insert(t).values(
+                        channel=channel,
+                        message_id=message_id,
+                        publication_id=pid,
+                        subscriber=subscriber,
+                        created_utc=naive(now),
+                        **{"error_code": None, "error": None, "outcome": ""} | values,
+                    )
+                )
+                return True
+            changes: dict[str, Any] = {}
+            if pid is not None:
+                changes["publication_id"] = pid
+            if subscriber and not cur["subscriber"]:
+                changes["subscriber"] = subscriber
+            if STATUS_RANK[status] > STATUS_RANK.get(cur["status"], 0):
+                changes.update(values)
+            if changes:
+                c.execute(update(t).where(t.c.id == cur["id"]).values(**changes))
+            return bool(changes)
+
+        return self._write(run)
+
+    def delivery_rows(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every stored message status (optionally of one channel), oldest message first."""
+        q = select(delivery).order_by(delivery.c.id)
+        if channel is not None:
+            q = q.where(delivery.c.channel == channel)
+
+        def run(c: Connection) -> list[dict[str, Any]]:
+            return [
+                dict(r) | {"at_utc": aware(r["at_utc"]), "created_utc": aware(r["created_utc"])}
+                for r in c.execute(q).mappings()
+            ]
+
+        return self._read(run)
+
+    def delivery_counts(self) -> dict[int, dict[str, int]]:
+        """Per publication row: how its subscribers' messages ended, one subscriber counted once.
+
+        Each subscriber counts with their newest message (a template re-sent after a closed
+        window replaces the failed message). Keys: ``messages`` (subscribers heard of),
+        ``delivered`` (delivered or read), ``read``, ``failed``, and among the failures
+        ``resend`` (window closed: a template goes out), ``deferred``, ``undeliverable``.
+        """
+        out: dict[int, dict[str, int]] = {}
+        newest: dict[tuple[int, str], dict[str, Any]] = {}
+        for r in self.delivery_rows():
+            if r["publication_id"] is None:
+                continue
+            newest[(r["publication_id"], r["subscriber"] or r["message_id"])] = r
+        for (pid, _), r in newest.items():
+            counts = out.setdefault(
+                pid,
+                dict.fromkeys(
+                    ("messages", "delivered", "read", "failed", "resend", "deferred", "undeliverable"), 0
+                ),
+            )
+            counts["messages"] += 1
+            if r["status"] in ("delivered", "read"):
+                counts["delivered"] += 1
+            if r["status"] == "read":
+                counts["read"] += 1
+            if r["status"] == "failed":
+                counts["failed"] += 1
+                if r["outcome"] in counts:
+                    counts[r["outcome"]] += 1
+        return out
+
+    def delivery_report(self) -> list[dict[str, Any]]:
+        """:meth:`delivery_counts` with each row's channel, story, language, frame and due time,
+        oldest row first."""
+        counts = self.delivery_counts()
+        if not counts:
+            return []
+        p = publication
+        q = select(p).where(p.c.id.in_(sorted(counts))).order_by(p.c.due_utc, p.c.id)
+
+        def run(c: Connection) -> list[dict[str, Any]]:
+            return [
+                {
+                    "id": r["id"],
+                    "channel": r["channel"],
+                    "kind": r["kind"],
+                    "ref": r["ref"],
+                    "lang": r["lang"],
+                    "frame": r["frame"],
+                    "due_utc": aware(r["due_utc"]),
+                    **counts[r["id"]],
+                }
+                for r in c.execute(q).mappings()
+            ]
 
         return self._read(run)

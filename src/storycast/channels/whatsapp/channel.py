@@ -12,21 +12,30 @@ goes to the ``handoff`` channel type. This channel sends *messages* instead:
 
 One ledger row fans out to every subscriber. Each number's outcome is journalled, so a retry
 resumes with the numbers still owed and never messages anyone twice; a number whose send was
-ambiguous is not retried. Error codes: 131047 (window closed: fall back to the template),
-131026 (undeliverable: skipped), 131049 (per-user marketing cap) and 131056 (pair rate limit):
-deferred to a later attempt; 130429 (throughput): the rest of the list is deferred.
+ambiguous is not retried. The API answers a send with 200 and a ``wamid`` (accepted, not
+delivered); only 130429 (throughput: the rest of the list is deferred) and 131056 (pair rate
+limit: that number is deferred) come back at once.
 
-The window file is learned from the Cloud API webhook: ``storycast serve`` verifies each
-delivery's signature and calls :func:`learn_windows`, which writes ``{+number: newest inbound
-time}`` into the ``window_file`` of every whatsapp channel of the receiving phone number.
-Numbers are compared in one form on both sides (:func:`normalize_number`: ``+`` and digits).
+The rest comes back through the webhook ``storycast serve`` receives (``parse_webhook``):
+
+- inbound messages open the senders' 24-hour windows (:func:`learn_windows` writes
+  ``{+number: newest inbound time}`` into the ``window_file`` of every whatsapp channel of the
+  receiving phone number); a message that is only an opt-out word (STOP, BAJA, ยกเลิก, ...)
+  puts its sender in ``optout_file``, and nobody there is messaged again;
+- ``statuses`` say what became of each message (:mod:`.inbound`); the ledger keeps them per
+  subscriber. A free-form message that failed with 131047 (the window had closed) is owed
+  again as the approved template: the webhook journals it, and the next tick
+  (:meth:`WhatsAppChannel.follow_up`) sends it, once. 131049 (per-user marketing limit) is
+  recorded as deferred: that subscriber is not retried for that row (Meta asks for 24 hours;
+  the next day's post reaches them); 131026 is recorded as undeliverable.
+
+Numbers are compared in one form everywhere (:func:`normalize_number`: ``+`` and digits).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,9 +55,17 @@ from ..base import (
     RetryableFailure,
 )
 from ..http import NetworkChannel
-from ..journal import Journal
 from ..meta import MetaWebhooks, graph_error, raise_for_graph
 from ..registry import register_channel_type
+from .loop import SendJournal, follow_statuses, journal_path, learn_optouts, read_optouts
+from .numbers import (
+    _FORMATTING,
+    E164,
+    OPTOUT_FILE,
+    PAIR_RATE,
+    THROUGHPUT,
+    normalize_number,
+)
 
 if TYPE_CHECKING:
     from ...project import Project
@@ -59,12 +76,15 @@ log = logging.getLogger("storycast.channels.whatsapp")
 WINDOW = timedelta(hours=24)
 WINDOW_FILE = ".storycast/whatsapp-window.json"
 WINDOW_KEEP = timedelta(days=7)  # older window entries are dropped when the file is written
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_FORMATTING = re.compile(r"[\s().-]")  # what people type between digits: spaces, dashes, dots
-SKIP = {131026: "undeliverable", 131051: "unsupported", 131021: "recipient is the sender"}
-DEFER = {131049: "marketing cap for this user", 131056: "too many messages to this number"}
-THROUGHPUT = 130429
-OUTSIDE_WINDOW = 131047
+# The interactive list's button and section title, in the subscriber's language (<= 20 / 24 chars).
+LIST_LABELS = {
+    "en": ("Vote", "Options"),
+    "es": ("Votar", "Opciones"),
+    "th": ("โหวต", "ตัวเลือก"),
+    "hi": ("वोट करें", "विकल्प"),
+    "sr": ("Гласај", "Опције"),
+    "ar": ("صوّت", "الخيارات"),
+}
 
 
 class WhatsAppChannel(MetaWebhooks, NetworkChannel):
@@ -88,6 +108,8 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         subscribers_file: str = ""  # one +E.164 number a line; '#' comments
         subscribers: list[str] = []
         window_file: str = WINDOW_FILE  # {number: last inbound ISO time}
+        optout_file: str = OPTOUT_FILE  # {number: {at, word}}: opted out, never messaged again
+        optout_words: list[str] = []  # opt-out words beyond the built-in ones of each language
         app_secret: SecretRef = ""  # secret reference: checks the webhook's X-Hub-Signature-256
         verify_token: SecretRef = ""  # secret reference: answers Meta's webhook subscription handshake
         mode: Literal["auto", "template", "interactive"] = "auto"
@@ -106,7 +128,7 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 hint="the Phone number ID shown in WhatsApp Manager > API setup",
                 file=self.project.config_path,
             )
-        self.journal = Journal(self.project.state_dir / "channels" / f"{self.name}.json")
+        self.journal = SendJournal(journal_path(self.project, self.name))
 
     # -- inputs ---------------------------------------------------------------------------------
 
@@ -132,6 +154,10 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 hint="write numbers like +34600111222",
             )
         return list(dict.fromkeys(numbers))
+
+    def optouts(self) -> dict[str, dict[str, str]]:
+        """The numbers that opted out (``{+number: {"at": ISO time, "word": what they wrote}}``)."""
+        return read_optouts(self.project.resolve_path(self.opts.optout_file))
 
     def _windows(self) -> dict[str, datetime]:
         return read_windows(self.project.resolve_path(self.opts.window_file))
@@ -190,15 +216,16 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                     },
                 }
             elif windowed and len(poll.options) <= 10 and all(len(o) <= 24 for o in poll.options):
+                button, section = LIST_LABELS.get(request.lang.split("-")[0], LIST_LABELS["en"])
                 body["type"] = "interactive"
                 body["interactive"] = {
                     "type": "list",
                     "body": {"text": poll.question[:4096]},
                     "action": {
-                        "button": "Vote",
+                        "button": button,
                         "sections": [
                             {
-                                "title": "Options",
+                                "title": section,
                                 "rows": [
                                     {"id": f"{poll.poll_id or request.ref}:{i}", "title": o}
                                     for i, o in enumerate(poll.options)
@@ -209,10 +236,24 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 }
             else:
                 body["type"] = "template"
+                # Each quick-reply button carries "<poll id>:<option>" as its payload, which the
+                # tap's webhook (type "button") hands back: the template needs one button per option.
+                buttons = [
+                    {
+                        "type": "button",
+                        "sub_type": "quick_reply",
+                        "index": str(i),
+                        "parameters": [{"type": "payload", "payload": f"{poll.poll_id or request.ref}:{i}"}],
+                    }
+                    for i in range(min(len(poll.options), 10))
+                ]
                 body["template"] = {
                     "name": self.opts.poll_template,
                     "language": {"code": self._lang(request)},
-                    "components": [{"type": "body", "parameters": [{"type": "text", "text": poll.question}]}],
+                    "components": [
+                        {"type": "body", "parameters": [{"type": "text", "text": poll.question}]},
+                        *buttons,
+                    ],
                 }
             return body
         if windowed:
@@ -249,7 +290,7 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
             return msgs[0].get("id"), 0, ""
         err = graph_error(resp)
         code = int(err.get("code") or 0)
-        if code in SKIP or code in DEFER or code in (THROUGHPUT, OUTSIDE_WINDOW):
+        if code in (THROUGHPUT, PAIR_RATE):
             return None, code, self.redact(err.get("message") or "")
         raise_for_graph(
             resp, self.name, f"send a {body['type']} message", self.redact, now=self.context.clock.wall()
@@ -268,9 +309,17 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
                 hint="the rendered frame was removed from .storycast/renders/ before it was sent; "
                 "`storycast retry ID` (ids in `storycast status`) renders it again and sends it",
             )
-        numbers = self.subscribers_list()
-        if not numbers:
+        listed = self.subscribers_list()
+        if not listed:
             raise PermanentFailure(f"{self.name}: the subscriber list is empty", hint="add opted-in numbers")
+        stopped = self.optouts()
+        numbers = [n for n in listed if n not in stopped]
+        if not numbers:
+            raise PermanentFailure(
+                f"{self.name}: every subscriber has opted out ({len(listed)} in {self.opts.optout_file})",
+                hint="nobody on the list wants these messages any more; a number is messaged again only "
+                f"after it is removed from {self.opts.optout_file} (when its owner asks to come back)",
+            )
         key = request.idempotency_key
         entry = self.journal.get(key) or {}
         done: dict[str, str] = dict(entry.get("sent") or {})
@@ -281,6 +330,13 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         if owed and request.poll is None and not media_id:
             media_id = self._upload(request)
             self.journal.update(key, self.context.now(), media_id=media_id)
+        has_template = bool(self.opts.poll_template if request.poll else self.opts.template)
+        if owed and has_template and "fallback" not in entry:
+            # What a free-form message becomes when its status comes back 131047 (window closed).
+            fallback = self._message(request, "", media_id, False)
+            fallback.pop("to")
+            self.journal.update(key, self.context.now(), fallback=fallback)
+        freeform: list[str] = list(entry.get("freeform") or [])
         windows = self._windows()
         deferred: dict[str, str] = {}
         throttled = False
@@ -292,40 +348,40 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
             windowed = self.opts.mode == "interactive" or (
                 self.opts.mode == "auto" and self._in_window(number, windows)
             )
-            if not windowed and not (self.opts.poll_template if request.poll else self.opts.template):
+            if not windowed and not has_template:
                 skipped[number] = "outside the 24 h window and no approved template configured"
                 continue
+            body = self._message(request, number, media_id, windowed)
+            if body["type"] != "template" and number not in freeform:
+                freeform.append(number)
+            # Journalled before the call: its status may reach the webhook before the answer
+            # reaches us, and the webhook asks Meta to deliver it again while a number is in flight.
+            self.journal.update(key, self.context.now(), freeform=freeform, inflight=number)
             try:
-                wamid, code, text = self._send(self._message(request, number, media_id, windowed))
-                if code == OUTSIDE_WINDOW and windowed and self.opts.mode == "auto":
-                    wamid, code, text = self._send(self._message(request, number, media_id, False))
+                wamid, code, _ = self._send(body)
             except AmbiguousOutcome:
                 unknown.append(number)
-                self.journal.update(key, self.context.now(), unknown=unknown)
+                self.journal.update(key, self.context.now(), unknown=unknown, inflight="")
                 continue
             if wamid:
                 done[number] = wamid
-                self.journal.update(key, self.context.now(), sent=done)
             elif code == THROUGHPUT:
                 throttled = True
                 deferred[number] = "throughput limit"
-            elif code in DEFER:
-                deferred[number] = DEFER[code]
             else:
-                skipped[number] = SKIP.get(code, text or f"error {code}")
-                self.journal.update(key, self.context.now(), skipped=skipped)
+                deferred[number] = "too many messages to this number"
+            self.journal.update(key, self.context.now(), sent=done, inflight="")
             if gap and i + 1 < len(owed):
                 self.sleep(gap)
         summary = (
-            f"{len(done)} sent, {len(deferred)} deferred, {len(skipped)} skipped, {len(unknown)} unknown"
+            f"{len(done)} accepted, {len(deferred)} deferred, {len(skipped)} skipped, {len(unknown)} unknown"
         )
         if deferred:
             raise RetryableFailure(
                 f"{self.name}: {summary} (of {len(numbers)}); the rest go out on the next attempt",
                 retry_after=60 if throttled else self.opts.defer_seconds,
                 hint="numbers already messaged are journalled, so the next attempt messages only the rest; "
-                "Meta's per-user marketing cap (131049) lifts only after 24 hours: if it recurs, set "
-                f"defer_seconds = 86400 in [channels.{self.name}]",
+                f"if Meta's limits keep deferring numbers, raise defer_seconds in [channels.{self.name}]",
             )
         if unknown and not done:
             raise AmbiguousOutcome(
@@ -344,7 +400,14 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         first = next(iter(done.values()), None)
         return PublishResult(
             remote_id=first,
-            detail={"sent": len(done), "skipped": len(skipped), "unknown": len(unknown), "summary": summary},
+            # Accepted is not delivered: the statuses webhook says which arrived (storycast status).
+            detail={
+                "accepted": len(done),
+                "skipped": len(skipped),
+                "unknown": len(unknown),
+                "opted_out": len(listed) - len(numbers),
+                "summary": summary,
+            },
         )
 
     def lookup(self, request: PublishRequest) -> PublishResult | None:
@@ -352,6 +415,43 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         entry = self.journal.get(request.idempotency_key) or {}
         sent = entry.get("sent") or {}
         return PublishResult(remote_id=next(iter(sent.values()))) if sent else None
+
+    # -- after the tick: templates owed to numbers whose window had closed -------------------
+
+    def follow_up(self, now: datetime) -> int:
+        """Send the approved template to each number whose free-form message failed with 131047.
+
+        The webhook journals those numbers (``resend``); each is moved to ``resending`` under the
+        journal's lock before its one call, so two ticks never both send it, and a call whose
+        answer is lost is not repeated (``resend_unknown``). Opted-out numbers are dropped.
+        Returns the templates sent.
+        """
+        stopped = self.optouts()
+        sent = 0
+        for key, entry in self.journal.entries().items():
+            if not entry.get("resend") or not entry.get("fallback"):
+                continue
+            for number in self.journal.claim_resends(key, now, skip=stopped):
+                body = {**entry["fallback"], "to": number}
+                try:
+                    wamid, code, text = self._send(body)
+                except AmbiguousOutcome:
+                    self.journal.settle_resend(key, now, number, unknown=True)
+                    continue
+                except (RetryableFailure, NeedsAuth, PermanentFailure) as exc:
+                    # Nothing was sent: the number stays owed for the next tick.
+                    self.journal.settle_resend(key, now, number, again=True)
+                    log.warning("%s: the template for %s waits: %s", self.name, number[:4] + "…", exc.message)
+                    return sent
+                if wamid:
+                    self.journal.settle_resend(key, now, number, wamid=wamid)
+                    sent += 1
+                else:  # 130429 / 131056: the number waits for the next tick
+                    self.journal.settle_resend(key, now, number, again=True)
+                    log.info("%s: template to %s deferred (%s %s)", self.name, number[:4] + "…", code, text)
+                    if code == THROUGHPUT:
+                        return sent
+        return sent
 
     # -- check ----------------------------------------------------------------------------------
 
@@ -388,6 +488,7 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         except PermanentFailure as exc:
             out.append(CheckResult("subscribers", False, exc.message))
         out.append(self._check_window())
+        out.append(self._check_optouts())
         for label, name in (("template", self.opts.template), ("poll_template", self.opts.poll_template)):
             if not name:
                 out.append(
@@ -439,19 +540,44 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
         taps, replies and statuses. A busy window file asks Meta to deliver again (it retries)."""
         from filelock import Timeout
 
-        from ..inbound import Inbound
+        from ..inbound import DeliveryStatus, Inbound
         from .inbound import parse_messages
 
         try:
             windows = learn_windows(project, payload, now)
+            stopped = learn_optouts(project, payload, now)
+            items = parse_messages(payload)
+            statuses = [i for i in items if isinstance(i, DeliveryStatus)]
+            resends = 0
+            if statuses:
+                items = [i for i in items if not isinstance(i, DeliveryStatus)]
+                followed, resends = follow_statuses(project, channel, statuses, now)
+                items += followed
         except Timeout:
             raise RetryableFailure(
-                "the window file is busy",
+                "a window, opt-out or journal file is busy",
                 hint="another storycast process is writing it; the delivery is refused so Meta sends it "
                 "again (Meta retries failed deliveries for up to 36 hours)",
             ) from None
         # The windows are recorded before the messages are read: a malformed message loses no window.
-        return Inbound(parse_messages(payload), counters={"windows": windows})
+        return Inbound(items, counters={"windows": windows, "optouts": stopped, "resends_owed": resends})
+
+    def _check_optouts(self) -> CheckResult:
+        """How many numbers opted out, and the languages whose opt-out words storycast knows."""
+        from .inbound import OPTOUT_WORDS
+
+        langs = self.project.config.project.languages
+        unknown = [lang for lang in langs if lang.split("-")[0] not in OPTOUT_WORDS]
+        n = len(self.optouts())
+        text = f"{n} number(s) opted out (not messaged)"
+        if unknown and not self.opts.optout_words:
+            return CheckResult(
+                "optout",
+                True,
+                f"{text}; no built-in opt-out words for {', '.join(unknown)}: add them with optout_words",
+                "warning",
+            )
+        return CheckResult("optout", True, text, "info")
 
     def _check_window(self) -> CheckResult:
         """Whether the webhook feeds the window file, and that no other number shares it."""
@@ -485,17 +611,6 @@ class WhatsAppChannel(MetaWebhooks, NetworkChannel):
 
 
 # -- the 24-hour window, learned from the webhook ------------------------------------------------
-
-
-def normalize_number(raw: str) -> str:
-    """The one form numbers are compared in: ``+`` then digits (``+34600111001``).
-
-    Formatting people type (spaces, dashes, dots, brackets) is dropped, and a bare run of digits
-    is a WhatsApp id (``wa_id``: the number with its country code and no ``+``), so a config
-    number and the webhook's ``from`` of the same phone come out equal.
-    """
-    number = _FORMATTING.sub("", str(raw))
-    return "+" + number if number.isdigit() else number
 
 
 def read_windows(path: Path) -> dict[str, datetime]:
