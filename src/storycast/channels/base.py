@@ -44,6 +44,8 @@ class Capabilities:
     images: bool = True
     video: bool = False
     stories: bool = False  # ephemeral story/status surface (24 h)
+    # Shows each language of a story apart (its own ring), so two languages never share a tray.
+    languages_apart: bool = False
     multi_frame: bool = True  # a tutorial's frames can go out one by one, in order
     album: bool = False  # several frames as one post (Telegram media group)
     captions: bool = True

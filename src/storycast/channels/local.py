@@ -79,6 +79,7 @@ class LocalChannel(Channel):
         images=True,
         video=True,
         stories=True,
+        languages_apart=True,  # the feed viewer shows one ring per story and language
         multi_frame=True,
         captions=True,
         alt_text=True,

@@ -10,6 +10,7 @@ import typer
 from ._common import JSON_HELP, LATEST, NOW_HELP, console, load_project, parse_now, print_json
 
 if TYPE_CHECKING:
+    from ..project import Project
     from ..timetable.model import Occurrence
 
 
@@ -20,6 +21,23 @@ def _what(occ: Occurrence) -> str:
         why = "blackout" if occ.extra.get("reason") == "blackout" else "DST gap"
         text += f"\n  moved from {moved[11:]} ({why})"
     return text
+
+
+def channel_languages(project: Project, occ: Occurrence) -> dict[str, list[str]]:
+    """The languages each of the occurrence's channels takes (a channel's `languages` narrows them)."""
+    sections = project.config.channels
+    return {
+        ch: [lang for lang in occ.languages if ch not in sections or sections[ch].takes(lang)]
+        for ch in occ.channels
+    }
+
+
+def _channels(project: Project, occ: Occurrence) -> str:
+    # A channel that narrows the entry's languages shows the ones it takes: "ig-es (es)".
+    return ", ".join(
+        ch if langs == list(occ.languages) else f"{ch} ({' '.join(langs) or 'no language'})"
+        for ch, langs in channel_languages(project, occ).items()
+    )
 
 
 def _utc(occ: Occurrence) -> str:
@@ -62,7 +80,10 @@ def register(app: typer.Typer) -> None:
                 {
                     "from": begin.isoformat(),
                     "until": end.isoformat(),
-                    "occurrences": [o.to_json() for o in occurrences],
+                    "occurrences": [
+                        {**o.to_json(), "channel_languages": channel_languages(project, o)}
+                        for o in occurrences
+                    ],
                 }
             )
             return
@@ -98,7 +119,7 @@ def register(app: typer.Typer) -> None:
                 *zone,
                 _utc(occ),
                 _what(occ),
-                ", ".join(occ.channels),
+                _channels(project, occ),
                 " ".join(occ.languages),
                 occ.source.removeprefix("schedules/"),
             )

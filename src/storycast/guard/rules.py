@@ -5,7 +5,133 @@ docs/lint.md documents every rule listed here (a test checks that).
 
 from __future__ import annotations
 
-from .registry import Rule
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .registry import Rule, RuleInput
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from ..timetable.model import Entry
+
+
+# --- schedule: languages of one story on one story channel --------------------------------------
+
+_SCAN_DAYS = 400  # a cron pattern's days repeat within a year; a pair's shared day shows in this span
+_NO_ANCHOR = date(2001, 1, 1)  # where a scan starts when neither entry names a date (a Monday)
+_timetables: dict[tuple[Path, int], tuple[tuple[tuple[str, int, int], ...], list[Entry]]] = {}
+
+
+def _entries(project: Project) -> list[Entry]:
+    """The schedule entries, read once per loaded project and schedule files (lint asks per story)."""
+    from ..timetable.table import load_timetable
+
+    folder = project.schedules_dir
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    key = (project.root, id(project.config))
+    cached = _timetables.get(key)
+    if cached is None or cached[0] != stamp:
+        _timetables.clear()  # one project at a time: keep no stale ones around
+        cached = _timetables[key] = (stamp, load_timetable(project, tolerant=True).entries)
+    return cached[1]
+
+
+def _story_channel(project: Project, name: str) -> bool:
+    """Whether ``name`` is a configured channel whose story tray mixes a story's languages
+    (``stories``, and not ``languages_apart`` like the local feed's rings)."""
+    from ..channels.registry import channel_types
+
+    section = project.config.channels.get(name)
+    registered = channel_types().get(section.type) if section is not None else None
+    if registered is None:
+        return False
+    can = registered.cls.capabilities
+    return can.stories and not can.languages_apart
+
+
+def _anchor(entry: Entry) -> date | None:
+    fixed = [getattr(entry.trigger, "at", None), getattr(entry.trigger, "anchor", None), entry.start]
+    return min((d.date() for d in fixed if isinstance(d, datetime)), default=None)
+
+
+def _days(entry: Entry, first: date) -> set[date]:
+    """The local days ``entry`` fires on in the scan from ``first``."""
+
+    def walls() -> Iterator[datetime]:
+        for wall in entry.trigger.wall_times(first, first + timedelta(days=_SCAN_DAYS)):
+            if entry.start is not None and wall < entry.start:
+                continue
+            if entry.until is not None and wall >= entry.until:
+                break
+            if wall.date() not in entry.except_dates:
+                yield wall
+
+    return {wall.date() for wall in walls()}
+
+
+def _languages_same_day(given: RuleInput) -> None:
+    """Warn when one story channel would show two languages of this item on the same day."""
+    langs = list(given.langs)
+    if len(langs) < 2:  # publishing checks one language at a time: nothing to compare
+        return
+    project = given.project
+    item_id = getattr(given.item, "id", None)
+    mine = [e for e in _entries(project) if e.ref == item_id]
+
+    def spoken(entry: Entry, channel: str) -> list[str]:
+        section = project.config.channels[channel]
+        return [lang for lang in entry.languages if lang in langs and section.takes(lang)]
+
+    tray: dict[str, list[Entry]] = {}
+    for entry in mine:
+        for channel in entry.channels:
+            if given.channels is not None and channel not in given.channels:
+                continue
+            if _story_channel(project, channel) and spoken(entry, channel):
+                tray.setdefault(channel, []).append(entry)
+    rule = "schedule.languages-same-day"
+    for channel, entries in sorted(tray.items()):
+        for entry in entries:
+            both = spoken(entry, channel)
+            if len(both) >= 2:
+                _emit(
+                    given,
+                    rule,
+                    entry,
+                    f"{', '.join(both)} of {item_id!r} go to story channel "
+                    f"{channel!r} at the same time (entry {entry.key!r})",
+                )
+        for i, one in enumerate(entries):
+            for other in entries[i + 1 :]:
+                pair = sorted(set(spoken(one, channel)) | set(spoken(other, channel)))
+                if len(pair) < 2 or set(spoken(one, channel)) == set(spoken(other, channel)) == set(pair):
+                    continue
+                first = min((d for d in (_anchor(one), _anchor(other)) if d), default=None)
+                shared = sorted(_days(one, first or _NO_ANCHOR) & _days(other, first or _NO_ANCHOR))
+                if not shared:
+                    continue
+                if first is None:  # two recurring entries: their days, not a date of the scan
+                    when = f"{len(shared)} days in {_SCAN_DAYS}"
+                else:
+                    when = shared[0].isoformat() + (f" and {len(shared) - 1} more" if len(shared) > 1 else "")
+                _emit(
+                    given,
+                    rule,
+                    other,
+                    f"entries {one.key!r} and {other.key!r} put {', '.join(pair)} of {item_id!r} "
+                    f"on story channel {channel!r} on the same day ({when})",
+                )
+
+
+def _emit(given: RuleInput, rule: str, entry: Entry, message: str) -> None:
+    file, _, line = entry.source.rpartition(":")
+    given.emitter.emit(
+        rule, message, file=file or entry.source, line=int(line) if line.isdigit() else None, column=None
+    )
+
 
 BUILTIN_RULES = [
     # --- personal and confidential data (content) ---
@@ -140,6 +266,16 @@ BUILTIN_RULES = [
         "A poll is aimed at a channel that cannot carry polls natively.",
         "Expect it to be baked into the frame or handed off; target a channel that carries polls "
         "(Telegram, Discord, Mastodon) for native voting.",
+    ),
+    # --- schedule (content) ---
+    Rule(
+        "schedule.languages-same-day",
+        "warning",
+        "content",
+        "One story channel would show two languages of the same story on the same day.",
+        "Split the entry into one entry per language on different days or channels, or give the "
+        "channel `languages = [...]` in storycast.toml so it takes only its audience's language.",
+        check=_languages_same_day,
     ),
     # --- layout (render) ---
     Rule(
