@@ -71,24 +71,23 @@ def translator(project: Project, lang: str) -> Translator:
 
 
 @dataclass(frozen=True)
-class Sides:
+class Side:
     """``start`` and ``end`` for templates: x positions that follow the reading direction.
 
     ``start(offset, width)`` is the x of a box ``width`` px wide whose start edge (left in
     English, right in Arabic) is ``offset`` px from the canvas's start edge; ``end(offset,
     width)`` measures from the end edge. With ``width`` 0 they place a point (a circle's
     centre). A template written with them lays out mirrored for right-to-left languages.
+    A plain value (not a closure), so warm-build fingerprints can hash it.
     """
 
     canvas_width: int
     rtl: bool
+    from_end: bool = False
 
-    def start(self, offset: float, width: float = 0) -> float:
-        x = self.canvas_width - offset - width if self.rtl else offset
-        return _whole(x)
-
-    def end(self, offset: float, width: float = 0) -> float:
-        x = offset if self.rtl else self.canvas_width - offset - width
+    def __call__(self, offset: float, width: float = 0) -> float:
+        from_left = self.rtl == self.from_end  # start in LTR, end in RTL: measured from the left
+        x = offset if from_left else self.canvas_width - offset - width
         return _whole(x)
 
 
@@ -116,7 +115,7 @@ def base_context(project: Project, lang: str) -> dict[str, Any]:
     sz = cfg.render.safe_zone
     t = translator(project, lang)
     script = script_context(project, lang)
-    sides = Sides(w, script["dir"] == "rtl")
+    rtl = script["dir"] == "rtl"
     return {
         "brand": brand_context(project),
         "canvas": {"width": w, "height": h},
@@ -133,8 +132,8 @@ def base_context(project: Project, lang: str) -> dict[str, Any]:
         "lang": lang,
         "dir": script["dir"],
         "script": script,
-        "start": sides.start,
-        "end": sides.end,
+        "start": Side(w, rtl),
+        "end": Side(w, rtl, from_end=True),
         "t": t,
         "project": {"name": cfg.project.name},
         "support_hours": _support_hours(project, lang, t),
