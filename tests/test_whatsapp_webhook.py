@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from storycast.channels.whatsapp import normalize_number, read_windows, record_windows
 from storycast.project import Project
+from tests.conftest_db import db_url, pg_database  # noqa: F401  (fixtures)
 from tests.fakes.project import NOW, channel, jpeg, request
 from tests.fakes.whatsapp import PNID
 from tests.fakes.whatsapp_cloud import FakeCloudAPI as FakeWhatsApp
@@ -382,3 +383,43 @@ def test_a_template_button_tap_is_a_vote(client: TestClient, project: Project) -
     body = _value_delivery({"messages": [tap]})
     res = client.post("/hooks/whatsapp", content=body, headers=_sign(body))
     assert res.status_code == 200 and res.json()["votes"] == 1
+
+
+def test_delivery_statuses_on_both_backends_never_move_back(db_url: str) -> None:  # noqa: F811
+    """The ledger keeps the newest status per message, ties it to its row by the idempotency key,
+    and counts each subscriber once with their newest message (SQLite and PostgreSQL)."""
+    from storycast.ledger import Ledger
+
+    led = Ledger.open(db_url)
+    try:
+        led.insert_units(
+            [
+                {
+                    "entry_key": "e",
+                    "occurrence_key": "o",
+                    "channel": "wa",
+                    "lang": "en",
+                    "frame": 1,
+                    "frame_total": 1,
+                    "kind": "story",
+                    "ref": "r",
+                    "due_utc": NOW,
+                    "deadline_utc": NOW + timedelta(hours=1),
+                }
+            ],
+            NOW,
+        )
+        (row,) = led.claim(NOW, 1)
+        led.begin_send(row, NOW, idempotency_key="key-1", frame_sha256=None)
+        put = lambda wamid, status, who, **kw: led.record_delivery(  # noqa: E731
+            channel="wa", message_id=wamid, status=status, at=NOW, now=NOW, subscriber=who, key="key-1", **kw
+        )
+        assert put("w1", "read", A) and not put("w1", "delivered", A) and not put("w1", "read", A)
+        assert put("w2", "failed", B, error_code=131047, error="Re-engagement message", outcome="resend")
+        assert put("w3", "sent", B)  # the template that followed
+        assert not put("w4", "nonsense", B)
+        (counts,) = led.delivery_counts().values()
+        assert (counts["messages"], counts["delivered"], counts["read"], counts["failed"]) == (2, 1, 1, 0)
+        assert led.find_post("wa", "w2") is not None  # a tap or reply naming any subscriber's message
+    finally:
+        led.close()

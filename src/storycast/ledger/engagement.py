@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .base import LedgerBase
 from .deliveries import STATUS_RANK, delivery
@@ -301,17 +302,26 @@ class Engagement(LedgerBase):
             if status == "failed":
                 values.update(error_code=error_code, error=(error or "")[:500] or None, outcome=outcome)
             if cur is None:
-                c.execute(
-                    insert(t).values(
-                        channel=channel,
-                        message_id=message_id,
-                        publication_id=pid,
-                        subscriber=subscriber,
-                        created_utc=naive(now),
-                        **{"error_code": None, "error": None, "outcome": ""} | values,
+                try:
+                    # A savepoint: two deliveries about one message may race to insert it.
+                    with c.begin_nested():
+                        c.execute(
+                            insert(t).values(
+                                channel=channel,
+                                message_id=message_id,
+                                publication_id=pid,
+                                subscriber=subscriber,
+                                created_utc=naive(now),
+                                **{"error_code": None, "error": None, "outcome": ""} | values,
+                            )
+                        )
+                    return True
+                except IntegrityError:
+                    cur = (
+                        c.execute(select(t).where(t.c.channel == channel, t.c.message_id == message_id))
+                        .mappings()
+                        .one()
                     )
-                )
-                return True
             changes: dict[str, Any] = {}
             if pid is not None:
                 changes["publication_id"] = pid
