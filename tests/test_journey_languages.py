@@ -310,3 +310,57 @@ entries:
     )
     schedule.write_text(two.format(day="tue"), encoding="utf-8")  # Spanish Mondays, English Tuesdays
     assert _lint(run_cli, root) == []
+
+
+def test_rows_planned_before_migration_0004_keep_the_old_per_language_order(tmp_path, db_url):  # noqa: F811
+    """Upgrading with rows already planned: they get lang_seq 0 and go out as they were planned
+    (each language's frames in order, the languages side by side); new rows follow the entry."""
+    from sqlalchemy import text
+
+    from storycast.ledger import Ledger
+    from storycast.ledger.db import make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine, db_url, "0003")
+    with engine.begin() as c:
+        for lang in ("es", "en"):
+            for frame in (1, 2):
+                c.execute(
+                    text(
+                        "INSERT INTO publication (entry_key, occurrence_key, channel, lang, frame,"
+                        " frame_total, kind, ref, label, source, due_utc, deadline_utc, state, attempts,"
+                        " created_utc, updated_utc)"
+                        " VALUES ('e', 'o', 'tg', :lang, :frame, 2, 'story', 's', '', '',"
+                        " '2026-12-01 09:00:00', '2026-12-01 11:00:00', 'planned', 0,"
+                        " '2026-12-01 08:00:00', '2026-12-01 08:00:00')"
+                    ),
+                    {"lang": lang, "frame": frame},
+                )
+    engine.dispose()
+    ledger = Ledger.open(db_url)  # upgrades to the newest revision
+    try:
+        now = datetime(2026, 12, 1, 9, 1, tzinfo=UTC)
+        first = ledger.claim(now, 10)
+        assert [(r.lang, r.frame, r.lang_seq) for r in first] == [("en", 1, 0), ("es", 1, 0)]
+        ledger.insert_units(
+            [
+                {
+                    "entry_key": "e2",
+                    "occurrence_key": "o",
+                    "channel": "tg",
+                    "lang": lang,
+                    "lang_seq": seq,
+                    "frame": 1,
+                    "frame_total": 1,
+                    "kind": "story",
+                    "ref": "s",
+                    "due_utc": now,
+                    "deadline_utc": now.replace(hour=11),
+                }
+                for seq, lang in ((1, "es"), (2, "en"))
+            ],
+            now,
+        )
+        assert [(r.entry_key, r.lang) for r in ledger.claim(now, 10)] == [("e2", "es")]
+    finally:
+        ledger.close()
