@@ -364,3 +364,15 @@ def test_rows_planned_before_migration_0004_keep_the_old_per_language_order(tmp_
         assert [(r.entry_key, r.lang) for r in ledger.claim(now, 10)] == [("e2", "es")]
     finally:
         ledger.close()
+
+
+def test_a_manual_publish_follows_the_channels_languages(tmp_path, tg, env, run_cli):
+    root = _project(tmp_path, tg, extra='languages = ["es"]\n')
+    code, out, err = run_cli("-P", str(root), "publish", "reset", "--channel", "tg", "--lang", "en", env=env)
+    assert code == 3, out + err
+    assert "channel 'tg' takes only es, not en" in err and "[channels.tg] languages" in err
+    assert tg.requests == []
+    # Without --lang, the story's languages the channel takes: Spanish only.
+    code, out, err = run_cli("-P", str(root), "publish", "reset", "--channel", "tg", "--now", NOW, env=env)
+    assert code == 0, out + err
+    assert _received(tg, _rows(run_cli, root, env)) == _sequence("es")

@@ -272,6 +272,17 @@ def publish_now(
                 hint=f"its languages are {', '.join(s.languages)}",
                 file=s.source,
             )
+    section = project.config.channels.get(channel)
+    if section is not None and section.languages is not None:
+        # The channel takes only its own languages: say so rather than plan nothing.
+        refused = [lang for lang in chosen if not section.takes(lang)]
+        if refused and (langs or len(refused) == len(chosen)):
+            raise ConfigError(
+                f"channel {channel!r} takes only {', '.join(section.languages)}, not {', '.join(refused)}",
+                hint=f"publish {story} in {', '.join(section.languages)} (--lang), to another channel, "
+                f"or add the language to [channels.{channel}] languages in storycast.toml",
+                file=project.config_path,
+            )
     local = now.replace(microsecond=0)
     occ = Occurrence(
         entry_key=f"{MANUAL_PREFIX}{story}",
