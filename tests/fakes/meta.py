@@ -64,6 +64,8 @@ class FakeMeta(FakeServer):
         self._ids = itertools.count(18000000000000001)
         self.refresh_expires_in = 5184000  # 60 days, as Meta answers
         self.refreshed_tokens: list[str] = []  # tokens handed out by refresh_access_token
+        # Every story media Meta fetched or received: {"field", "data", "content_type", "container"}.
+        self.media: list[dict[str, Any]] = []
 
     def new_id(self) -> str:
         return str(next(self._ids))
@@ -187,13 +189,21 @@ class FakeMeta(FakeServer):
             return Reply(200, {"id": cid, "uri": f"{self.url}/ig-api-upload/{req.path.split('/')[1]}/{cid}"})
         if not url:
             return meta_error(100, "image_url or video_url is required")
+        if "image_url" in form and "video_url" in form:  # "Not both URLs" (IG User Media, stories)
+            return meta_error(100, "Only one of image_url and video_url can be given")
         try:
             with urllib.request.urlopen(url, timeout=5) as resp:
                 data = resp.read()
+                ctype = resp.headers.get("Content-Type", "")
         except OSError as exc:
             return meta_error(9004, f"Media download has failed: {exc}", 2207052)
         if "image_url" in form and not data.startswith(b"\xff\xd8"):
             return meta_error(9004, "Only photo or video can be accepted as media type.", 2207026)
+        if "video_url" in form and data[4:8] != b"ftyp":  # stories take MOV or MP4 video
+            return meta_error(9004, "Only photo or video can be accepted as media type.", 2207026)
+        field = "image_url" if "image_url" in form else "video_url"
+        self.media.append({"field": field, "data": data, "content_type": ctype, "container": cid})
+        entry["media_type"] = "VIDEO" if field == "video_url" else "IMAGE"
         entry["digest"] = hashlib.sha256(data).hexdigest()
         self.containers[cid] = entry
         return Reply(200, {"id": cid})
@@ -207,6 +217,10 @@ class FakeMeta(FakeServer):
         size = int(req.headers.get("file_size", "-1"))
         if req.headers.get("offset") != "0" or size != len(req.body):
             return meta_error(100, "offset/file_size headers do not match the body")
+        if req.body[4:8] != b"ftyp":
+            return meta_error(9004, "Only photo or video can be accepted as media type.", 2207026)
+        self.media.append({"field": "upload", "data": req.body, "content_type": "", "container": cid})
+        entry["media_type"] = "VIDEO"
         entry["digest"] = hashlib.sha256(req.body).hexdigest()
         entry["awaiting_upload"] = False
         entry["states"] = entry["states"][1:]
@@ -249,14 +263,22 @@ class FakeMeta(FakeServer):
         mid = self.new_id()
         entry["media_id"] = mid
         stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-        self.stories.append({"id": mid, "container": cid, "timestamp": stamp, "_t": time.time()})
+        self.stories.append(
+            {
+                "id": mid,
+                "container": cid,
+                "timestamp": stamp,
+                "_t": time.time(),
+                "media_type": entry.get("media_type", "IMAGE"),
+            }
+        )
         return Reply(200, {"id": mid})
 
     def _stories(self, req: Request, form: dict[str, str], node: str) -> Reply:
         data = [
             {
                 "id": s["id"],
-                "media_type": "IMAGE",
+                "media_type": s.get("media_type", "IMAGE"),
                 "media_product_type": "STORY",
                 "timestamp": s["timestamp"],
                 "permalink": f"https://instagram.com/stories/x/{s['id']}",

@@ -52,6 +52,47 @@ def tg_error(code: int, description: str, retry_after: int | None = None) -> Rep
     return Reply(code, body)
 
 
+# Parameters the Bot API documents (python-telegram-bot 22.8 `_bot.py`); the file itself goes in
+# the multipart body, not the form.
+SEND_VIDEO_FIELDS = frozenset(
+    {
+        "chat_id", "business_connection_id", "message_thread_id", "direct_messages_topic_id",
+        "duration", "width", "height", "thumbnail", "cover", "start_timestamp", "caption",
+        "parse_mode", "caption_entities", "show_caption_above_media", "has_spoiler",
+        "supports_streaming", "disable_notification", "protect_content", "allow_paid_broadcast",
+        "message_effect_id", "suggested_post_parameters", "reply_parameters", "reply_markup",
+    }
+)  # fmt: skip
+STORY_FIELDS = frozenset(
+    {
+        "business_connection_id", "content", "active_period", "caption", "parse_mode",
+        "caption_entities", "areas", "post_to_chat_page", "protect_content",
+    }
+)  # fmt: skip
+
+
+def _story_video_problem(data: bytes, content: dict[str, Any]) -> str | None:
+    """Why postStory refuses a video (InputStoryContentVideo: 720x1280, H.265, <= 60 s, <= 30 MB)."""
+    from .ffprobe import available, probe_bytes
+
+    if len(data) > 30 * 1024 * 1024:
+        return "STORY_VIDEO_TOO_BIG"
+    if float(content.get("duration") or 0) > 60:
+        return "STORY_VIDEO_DURATION_INVALID"
+    if not available():  # without ffprobe the fake can only check the container
+        return None if data[4:8] == b"ftyp" else "VIDEO_FILE_INVALID"
+    info = probe_bytes(data)
+    if not info:
+        return "VIDEO_FILE_INVALID"
+    if info.get("codec_name") != "hevc":
+        return "STORY_VIDEO_CODEC_INVALID (H.265 required)"
+    if (info.get("width"), info.get("height")) != (720, 1280):
+        return "STORY_VIDEO_DIMENSIONS_INVALID (720x1280 required)"
+    if float(info["format"].get("duration") or 0) > 60.05:
+        return "STORY_VIDEO_DURATION_INVALID"
+    return None
+
+
 class FakeTelegram(FakeServer):
     def __init__(self, token: str = "123456:AAtesttoken") -> None:
         super().__init__()
@@ -65,6 +106,7 @@ class FakeTelegram(FakeServer):
         self.stories: list[dict[str, Any]] = []
         self.polls: dict[int, dict[str, Any]] = {}
         self.sent: set[tuple[str, str]] = set()
+        self.uploads: list[dict[str, Any]] = []  # photos/videos received: method, type, data, form
         self.clock: Callable[[], float] = time.time
         self._ids = itertools.count(100)
         self._groups = itertools.count(13_000_000_000)
@@ -116,6 +158,14 @@ class FakeTelegram(FakeServer):
             return tg_error(400, f"Bad Request: there is no {field} in the request")
         if utf16_len(form.get("caption", "")) > 1024:
             return tg_error(400, "Bad Request: message caption is too long")
+        if field == "video":
+            unknown = set(form) - SEND_VIDEO_FIELDS - {"video"}  # a small file shows up as a field
+            if unknown:
+                self.problem(f"sendVideo got parameters the Bot API does not have: {sorted(unknown)}")
+            if data[4:8] != b"ftyp":  # "Telegram clients support MPEG4 videos"
+                return tg_error(400, "Bad Request: wrong file type of the video")
+        upload = {"method": f"send{field.title()}", "type": field, "data": data, "form": dict(form)}
+        self.uploads.append(upload)
         self._once(form["chat_id"], data, field)
         return Reply(
             200, {"ok": True, "result": self._message(chat, caption=form.get("caption"), kind=field)}
@@ -221,12 +271,23 @@ class FakeTelegram(FakeServer):
         content = json.loads(form["content"])
         name = content[content["type"]].removeprefix("attach://")
         data = files.get(name, b"")
+        unknown = set(form) - STORY_FIELDS - {name}  # a small attached file shows up as a field
+        if unknown:
+            self.problem(f"postStory got parameters the Bot API does not have: {sorted(unknown)}")
         if content["type"] == "photo":
             from PIL import Image
 
             size = Image.open(io.BytesIO(data)).size
             if size != (1080, 1920):
                 return tg_error(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        elif content["type"] == "video":
+            refused = _story_video_problem(data, content)
+            if refused:
+                return tg_error(400, f"Bad Request: {refused}")
+        else:
+            return tg_error(400, "Bad Request: unsupported story content type")
+        upload = {"method": "postStory", "type": content["type"], "data": data, "form": dict(form)}
+        self.uploads.append(upload)
         self._once("story", data, "story")
         story = {"id": next(self._ids), "chat": {"id": 42, "type": "private"}}
         self.stories.append(story)

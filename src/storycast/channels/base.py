@@ -191,6 +191,8 @@ class Channel(ABC):
         concurrency: int | None = None  # rows of this channel in flight at once, across processes
         rate_per_minute: float | None = None  # frames per minute (token bucket kept in the ledger)
         languages: list[str] | None = None  # only these languages go to this channel (checked in config)
+        # How story entries go out here unless an entry says: "frames" (images) or "video" (MP4 parts).
+        format: Literal["frames", "video"] = "frames"
 
     def __init__(self, name: str, options: Channel.Options, project: Project, context: Context) -> None:
         self.name = name

@@ -8,9 +8,14 @@ CLI look them up here instead of naming platforms. Variants are listed by the fi
 
 from __future__ import annotations
 
-from ..errors import RenderError
+from typing import TYPE_CHECKING
+
+from ..errors import RenderError, StorycastError
 from ..media import VIDEO_NAME, MediaLimits, VideoVariant
-from .registry import channel_types
+from .registry import channel_types, get_channel_type
+
+if TYPE_CHECKING:
+    from ..project import Project
 
 
 def _order(variant: VideoVariant) -> tuple[bool, str, bool, str]:
@@ -53,3 +58,26 @@ def variant_for(name: str) -> VideoVariant:
         return known[name]
     except KeyError:
         raise RenderError(f"unknown video target {name!r}", hint=f"use one of: {', '.join(known)}") from None
+
+
+def default_variant() -> VideoVariant | None:
+    """The variant ``render --video`` writes first (``story.mp4``); None when no type declares one."""
+    return next((v for v in video_variants() if v.default), None)
+
+
+def channel_variant(project: Project, channel: str) -> VideoVariant | None:
+    """The video a configured channel publishes: its type's own variant, else the default one.
+
+    None when the channel's type takes no video (``capabilities.video`` is false), or the channel
+    or its type is unknown (the engine reports that when it opens the channel).
+    """
+    section = project.config.channels.get(channel)
+    if section is None:
+        return None
+    try:
+        cls = get_channel_type(section.type).cls
+    except StorycastError:
+        return None
+    if not cls.capabilities.video:
+        return None
+    return cls.video_variant or default_variant()

@@ -95,6 +95,15 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Parallel drawing processes.")
         ] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Redraw every frame.")] = False,
+        progress: Annotated[
+            bool | None,
+            typer.Option(
+                "--progress/--no-progress",
+                help="Report each frame and video segment on stderr (default: when stderr is a "
+                "terminal and --json is not given).",
+                show_default=False,
+            ),
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     ) -> None:
         """Render story frames, manifest.json and a contact sheet per story and language."""
@@ -108,8 +117,9 @@ def register(app: typer.Typer) -> None:
         n_jobs = jobs or project.config.render.jobs
         started = time.perf_counter()
         targets = [(project.content.story(sid), lg, default_out(project, out, sid, lg)) for sid, lg in pairs]
-        show_bar = not as_json and err_console().is_terminal
-        with _progress(show_bar) as advance:
+        terminal = err_console().is_terminal
+        show = progress if progress is not None else (terminal and not as_json)
+        with _progress(show, bar=terminal) as advance:
             results = render_pairs(
                 project,
                 targets,
@@ -132,8 +142,12 @@ def register(app: typer.Typer) -> None:
                         f"{t!r} is not a video target; use {', '.join(rest)} or {last}",
                         param_hint="--video-target",
                     )
-            for r in results:
-                videos[(r.story, r.lang)] = {t: render_result_video(r, target=variants[t]) for t in chosen}
+            with _progress(show, bar=terminal, label="encoding") as step:
+                for r in results:
+                    videos[(r.story, r.lang)] = {
+                        t: render_result_video(r, target=variants[t], progress=_video_step(step, r, t))
+                        for t in chosen
+                    }
         elapsed = time.perf_counter() - started
         from ..render.prune import auto_prune
 
@@ -162,21 +176,49 @@ def register(app: typer.Typer) -> None:
         _summary(results, videos, elapsed)
 
 
-class _progress:
-    """A rich progress bar on a terminal; a no-op callback otherwise."""
+def _video_step(step: Any, result: Any, target: str) -> Any:
+    """The encoder's progress callback for one story/language/variant (None when progress is off)."""
+    if step is None:
+        return None
+    from ..render.results import ProgressEvent
 
-    def __init__(self, enabled: bool) -> None:
+    def report(ev: Any) -> None:
+        # The encoder counts segments then parts; shown as "story [lang] target: segment 3/12".
+        step(
+            ProgressEvent(
+                f"{result.story} [{result.lang}] {target}: {ev.step}", "", 0, False, ev.done, ev.total
+            )
+        )
+
+    return report
+
+
+class _progress:
+    """Progress on stderr: a rich bar on a terminal, one plain line per step elsewhere (--progress),
+    or nothing (a no-op callback: None)."""
+
+    def __init__(self, enabled: bool, *, bar: bool = True, label: str = "rendering") -> None:
         self.enabled = enabled
+        self.use_bar = bar
+        self.label = label
         self.bar: Any = None
         self.task: Any = None
 
     def __enter__(self) -> Any:
         if not self.enabled:
             return None
+        if not self.use_bar:
+            out = err_console()
+
+            def line(ev: Any) -> None:
+                what = f"{ev.story} [{ev.lang}] {ev.frame:02d}" if ev.lang else ev.story
+                out.print(f"{self.label} {what} ({ev.done}/{ev.total})", markup=False, highlight=False)
+
+            return line
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(
-            TextColumn("rendering"),
+            TextColumn(self.label),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.description}", markup=False),  # "[en]" is a language, not a style
@@ -192,7 +234,7 @@ class _progress:
                 self.task,
                 total=ev.total,
                 completed=ev.done,
-                description=f"{ev.story} [{ev.lang}] {ev.frame:02d}",
+                description=f"{ev.story} [{ev.lang}] {ev.frame:02d}" if ev.lang else ev.story,
             )
 
         return advance

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..engine.frames import STORY_KINDS
 from ..ledger.states import State
 from .polls import Tally, polls, tally_rows
 from .replies import first_response_times
@@ -216,7 +217,7 @@ def build_report(
             chan[p["channel"]][idx] += 1
         if p["kind"] == "qa" and state == State.PUBLISHED.value:
             report.qa_announcements += 1
-        if p["kind"] != "story":
+        if p["kind"] not in STORY_KINDS:  # a story's frames or its video parts
             continue
         key = (p["ref"], p["lang"])
         line = lines.get(key)

@@ -15,7 +15,7 @@ from ..errors import ScheduleError, StorycastError
 from ..ledger import RowFilter
 from ..ledger.rows import oversized
 from ..ledger.states import State
-from .frames import frame_count
+from .frames import frame_count, plan_kind
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -52,15 +52,16 @@ def units_of(
     the occurrence's ``languages``: the claim sends one language's whole sequence before the next.
     ``frames`` overrides the count (a broken story's rows are planned with its last readable one).
     """
-    frames = frames if frames is not None else frame_count(project, occ.kind, occ.ref)
     sections = project.config.channels
     out = []
     for ch in channels or occ.channels:
         section = sections.get(ch)
+        kind, note = plan_kind(project, occ, ch)  # a story as frames or video (format:)
         for seq, lang in enumerate(occ.languages, start=1):
             if section is not None and not section.takes(lang):
                 continue
-            for f in range(1, frames + 1):
+            total = frames or frame_count(project, kind, occ.ref, lang=lang, channel=ch)
+            for f in range(1, total + 1):
                 out.append(
                     {
                         "entry_key": occ.entry_key,
@@ -69,13 +70,14 @@ def units_of(
                         "lang": lang,
                         "lang_seq": seq,
                         "frame": f,
-                        "frame_total": frames,
-                        "kind": occ.kind,
+                        "frame_total": total,
+                        "kind": kind,
                         "ref": occ.ref,
                         "label": occ.label[:200],
                         "source": occ.source[:300],
                         "due_utc": occ.due_utc,
                         "deadline_utc": occ.due_utc + occ.grace,
+                        "reason": note,  # why a story asked as video goes out as frames
                     }
                 )
     return out

@@ -1,4 +1,4 @@
-"""The engine's built-in publishing source: tutorial stories."""
+"""The engine's built-in publishing sources: tutorial stories, as frames and as video."""
 
 from __future__ import annotations
 
@@ -12,6 +12,6 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_kind_sources() -> dict[str, KindSource]:
-    from .frames import STORY_SOURCE
+    from .frames import STORY_SOURCE, STORY_VIDEO_SOURCE, VIDEO_KIND
 
-    return {"story": STORY_SOURCE}
+    return {"story": STORY_SOURCE, VIDEO_KIND: STORY_VIDEO_SOURCE}

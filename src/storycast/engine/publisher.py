@@ -27,7 +27,7 @@ from ..channels.base import (
 from ..errors import RenderError, StorycastError
 from ..ledger.states import State
 from ..ledger.store import BACKOFF, WAITING, ChannelLimits, Row, RowFilter
-from .frames import FrameCache
+from .frames import FALLBACK, STORY_KINDS, FrameCache, log
 from .holds import Holds
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ class Publisher:
         key = (row.ref, row.lang, row.channel)
         if key not in self._lint:
             self._lint[key] = []
-            if row.kind == "story":
+            if row.kind in STORY_KINDS:  # frames or video: the same story is checked
                 from ..guard.check import check_story
 
                 story = self.project.content.story(row.ref)
@@ -333,7 +333,7 @@ class Publisher:
             lint = self.lint_errors(row)
             if lint and not self.force:  # checked before rendering: a refused story costs nothing
                 return self._fail_before_send(row, "lint: " + ", ".join(lint))
-            frames = self.renders.frames(row.kind, row.ref, row.lang)
+            frames = self.renders.frames(row.kind, row.ref, row.lang, channel=row.channel)
         except StorycastError as exc:
             return self._hold(row, exc)
         except Exception as exc:  # a bug, or the machine (a full disk): nothing was sent
@@ -359,7 +359,7 @@ class Publisher:
             lang=row.lang,
             frame_index=row.frame,
             frame_total=row.frame_total,
-            media=MediaItem(frame.path, frame.kind, frame.sha256, frame.width, frame.height),
+            media=MediaItem(frame.path, frame.kind, frame.sha256, frame.width, frame.height, frame.duration),
             caption=frame.caption,
             alt=frame.alt,
             due_utc=row.due_utc,
@@ -395,17 +395,22 @@ class Publisher:
 
     def _record_success(self, row: Row, no: int, result: PublishResult) -> ItemResult:
         state = State.HANDED_OFF if result.state == "handed_off" else State.PUBLISHED
+        # A story asked for as video that went out as frames keeps saying so (never silently).
+        note = row.reason if row.reason and row.reason.startswith(FALLBACK) else None
+        if note:
+            log.warning("%s [%s] frame %d -> %s: %s", row.ref, row.lang, row.frame, row.channel, note)
         self.ledger.finish(
             row,
             no,
             self.now,
             state,
+            reason=note,
             remote_id=result.remote_id,
             remote_url=result.url,
             request_id=result.request_id,
             expires=result.expires_utc or self.now + EXPIRY,
         )
-        return self._result(row, state.value, None, result.remote_id)
+        return self._result(row, state.value, note, result.remote_id)
 
     def _retry_or_fail(self, row: Row, no: int, exc: RetryableFailure) -> ItemResult:
         if no > len(BACKOFF):

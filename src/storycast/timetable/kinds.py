@@ -17,8 +17,10 @@ A plugin registers its kinds through the ``register_entry_kinds`` hook (docs/plu
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import StorycastError
@@ -75,13 +77,47 @@ class EntryKind:
             yield entry.occurrence(due, extra=extra)
 
 
+#: What a story entry's ``format:`` may say: its frames as images, or its video (MP4 parts).
+STORY_FORMATS = ("frames", "video")
+
+
 class StoryKind(EntryKind):
-    """``story: ID``: publish a tutorial story (all its frames) once per firing."""
+    """``story: ID``: publish a tutorial story (all its frames, or its video) once per firing.
+
+    ``format: frames | video`` chooses; without it each channel's ``format`` option does
+    (default frames). The choice travels in the occurrence's ``extra`` as ``format``.
+    """
 
     name = "story"
+    option_keys = frozenset({"format"})
 
     def refs(self, project: Project) -> Mapping[str, Sequence[str]]:
         return {sid: tuple(s.languages) for sid, s in project.content.stories.items()}
+
+    def parse_options(self, data: PosDict, file: Path) -> tuple[dict[str, Any], list[StorycastError]]:
+        options, problems = super().parse_options(data, file)
+        fmt = options.get("format")
+        if fmt is not None and fmt not in STORY_FORMATS:
+            from ..content.validate import locate
+
+            line, col = locate(data, ("format",))
+            problems.append(
+                StorycastError(
+                    f"format: {fmt!r} is not a story format",
+                    hint="write `format: frames` (the frames as images) or `format: video` (the story's "
+                    "MP4); leave it out to use each channel's format option",
+                    file=file,
+                    line=line,
+                    column=col,
+                )
+            )
+            options.pop("format")
+        return options, problems
+
+    def produce(self, entry: Entry, start_utc: datetime, end_utc: datetime) -> Iterable[Occurrence]:
+        fmt = entry.options.get("format")
+        for occ in super().produce(entry, start_utc, end_utc):
+            yield replace(occ, extra=MappingProxyType({**occ.extra, "format": fmt})) if fmt else occ
 
 
 HOOK = "register_entry_kinds"
