@@ -72,8 +72,11 @@ def wait_for(
         time.sleep(step)
     logs = ""
     for w in workers or []:  # what the workers said explains most timeouts
+        if w.poll() is None:  # and where each thread of a stuck worker is waiting
+            w.send_signal(signal.SIGUSR1)
+            time.sleep(1)
         stop([w])
-        logs += f"\n--- worker {w.pid} stderr ---\n" + (w.stderr.read()[-4000:] if w.stderr else "")
+        logs += f"\n--- worker {w.pid} stderr ---\n" + (w.stderr.read()[-12000:] if w.stderr else "")
     raise AssertionError(f"timed out after {timeout} s waiting for {what}{logs}")
 
 

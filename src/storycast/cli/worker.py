@@ -30,7 +30,9 @@ def worker(
     Needs `engine = "procrastinate"` in storycast.toml and a PostgreSQL ledger. Any number of
     workers on any number of machines may run; each publication still goes out once.
     """
+    import faulthandler
     import logging
+    import signal
     import sys
 
     from ..engine.scaleout import QUEUES, make_app
@@ -55,6 +57,9 @@ def worker(
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO if name == "storycast.worker" else logging.WARNING)
         logger.propagate = False
+    if hasattr(signal, "SIGUSR1"):
+        # `kill -USR1 <pid>` prints every thread's stack to stderr: what a stuck worker is doing.
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     make_app(project, get_context(ctx)).run_worker(queues=chosen, concurrency=concurrency)
 
 
