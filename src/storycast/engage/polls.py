@@ -33,7 +33,7 @@ from ..content.models import LocalizedText, LocalizedTitle
 from ..errors import ContentError
 from ..timetable.kinds import EntryKind
 from ..timetable.zones import parse_duration
-from .texts import EMOJI, SCALES
+from .texts import EMOJI, scale_labels
 
 if TYPE_CHECKING:
     from ..channels.base import PollSpec
@@ -117,8 +117,7 @@ class Poll(BaseModel):
         if self.scale == "emoji" and emoji:
             return list(EMOJI)
         if self.scale:
-            labels = SCALES["1-5"]
-            words = list(labels.get(lang) or labels["en"])
+            words = scale_labels("1-5", lang)
             return [f"{i} · {w}" for i, w in enumerate(words, start=1)] if emoji else words
         return [o.get(lang) or o.get("en") or next(iter(o.values())) for o in self.options]
 

@@ -1,93 +1,42 @@
 """Localized words of engagement frames, and their dates, times and countdowns.
 
-The UI strings shared with tutorials live in ``templates/strings.yaml``; these few phrases belong
-to the announcement series and poll frames, so they live next to the code that picks them.
+The words themselves (``live_now``, ``recap``, the 1-5 scale's labels...) live in the one
+interface-string catalogue, ``templates/strings.yaml``, with every other string storycast draws.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .. import dates
 
-PHRASES: dict[str, dict[str, str]] = {
-    "live_now": {
-        "en": "Live now",
-        "es": "En directo ahora",
-        "th": "กำลังไลฟ์อยู่ตอนนี้",
-        "hi": "अभी लाइव",
-        "sr": "Уживо сада",
-    },
-    "recap": {
-        "en": "Thanks for joining!",
-        "es": "¡Gracias por participar!",
-        "th": "ขอบคุณที่ร่วมรับชม!",
-        "hi": "जुड़ने के लिए धन्यवाद!",
-        "sr": "Хвала што сте били с нама!",
-    },
-    "took_place": {
-        "en": "The session took place",
-        "es": "La sesión fue el",
-        "th": "ไลฟ์จัดขึ้นเมื่อ",
-        "hi": "सत्र हुआ था",
-        "sr": "Сесија је одржана",
-    },
-    "recap_ask": {
-        "en": "Answers are in our help center →",
-        "es": "Las respuestas están en el centro de ayuda →",
-        "th": "ดูคำตอบได้ที่ศูนย์ช่วยเหลือ →",
-        "hi": "जवाब हमारे सहायता केंद्र में हैं →",
-        "sr": "Одговори су у центру за помоћ →",
-    },
-    "reply_to_join": {
-        "en": "Reply to this story to join",
-        "es": "Responde a esta historia para participar",
-        "th": "ตอบกลับสตอรี่นี้เพื่อร่วมถาม",
-        "hi": "जुड़ने के लिए इस स्टोरी का जवाब दें",
-        "sr": "Одговорите на ову причу да бисте учествовали",
-    },
-    "reply_with": {
-        "en": "Reply with {numbers}",
-        "es": "Responde con {numbers}",
-        "th": "ตอบกลับด้วย {numbers}",
-        "hi": "{numbers} लिखकर जवाब दें",
-        "sr": "Одговорите са {numbers}",
-    },
-    "or": {"en": "or", "es": "o", "th": "หรือ", "hi": "या", "sr": "или"},
-}
+if TYPE_CHECKING:
+    from ..render.strings import Translator
 
-SCALES: dict[str, dict[str, list[str]]] = {
-    # Satisfaction scale labels, worst to best (option 1 = 1 point ... option 5 = 5 points).
-    "1-5": {
-        "en": ["Very unhappy", "Unhappy", "Okay", "Happy", "Very happy"],
-        "es": [
-            "Muy insatisfecho",
-            "Insatisfecho",
-            "Normal",
-            "Satisfecho",
-            "Muy satisfecho",
-        ],
-        "th": ["ไม่พอใจมาก", "ไม่พอใจ", "เฉยๆ", "พอใจ", "พอใจมาก"],
-        "hi": ["बहुत असंतुष्ट", "असंतुष्ट", "ठीक-ठाक", "संतुष्ट", "बहुत संतुष्ट"],
-        "sr": [
-            "Веома незадовољни",
-            "Незадовољни",
-            "У реду",
-            "Задовољни",
-            "Веома задовољни",
-        ],
-    },
-}
+SCALE_KEYS = {"1-5": ("scale_1", "scale_2", "scale_3", "scale_4", "scale_5")}
+"""Catalogue ids of the satisfaction scale's labels, worst to best (option 1 = 1 point ... 5 = 5)."""
+
 # The emoji scale publishes emoji natively (Telegram, Discord) and these words on frames, whose
 # fonts carry no colour emoji.
 EMOJI = ["😡", "🙁", "😐", "🙂", "😍"]
 
 
+def _translator(lang: str) -> Translator:
+    from ..render.strings import Translator, catalogue
+
+    return Translator(catalogue(), lang)
+
+
 def phrase(key: str, lang: str, **values: str) -> str:
-    """One phrase in ``lang`` (falling back to English), formatted with ``values``."""
-    table = PHRASES[key]
-    text = table.get(lang) or table.get(lang.split("-")[0]) or table["en"]
-    return text.format(**values) if values else text
+    """One catalogue string in ``lang`` (English when missing; lint reports that), with ``values``."""
+    return _translator(lang)(key, **values)
+
+
+def scale_labels(scale: str, lang: str) -> list[str]:
+    """The labels of a satisfaction scale's options in ``lang``, worst to best."""
+    t = _translator(lang)
+    return [t(key) for key in SCALE_KEYS[scale]]
 
 
 def _locale(lang: str) -> str:

@@ -20,6 +20,7 @@ from .images import ImageJob, WebImage, planned
 if TYPE_CHECKING:
     from ..content.models import Story
     from ..project import Project
+    from ..render.strings import Strings
 
 
 @dataclass
@@ -63,7 +64,7 @@ class Library:
     languages: list[str]  # site languages, project default first
     default_language: str
     images: list[ImageJob]
-    strings: dict[str, dict[str, str]]
+    strings: Strings
     missing: list[str]  # "story/lang" pairs without a build (skipped)
 
 

@@ -90,7 +90,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(native_name=native_name, direction=direction, ui_in=ui)
+    env.globals.update(native_name=native_name, direction=direction)
     return env
 
 
@@ -101,8 +101,10 @@ def _write(path: Path, text: str) -> None:
 
 def category_label(lib: Library, category: str, lang: str) -> str:
     """A category's name in ``lang`` from ``strings.yaml`` (``category_<id>``), else its id, capitalised."""
-    per_lang = lib.strings.get(f"category_{category}", {})
-    return per_lang.get(lang) or per_lang.get("en") or category.replace("-", " ").capitalize()
+    key = f"category_{category.replace('-', '_')}"
+    if key in lib.strings:
+        return ui(lib.strings, lang, key)
+    return category.replace("-", " ").capitalize()
 
 
 def _format_date(value: Any, lang: str) -> str:
@@ -167,7 +169,8 @@ class _Site:
             url=url,
             lang=lang,
             dir=direction(lang),
-            t=lambda key, **kw: ui(lang, key, **kw),
+            t=lambda key, **kw: ui(self.lib.strings, lang, key, **kw),
+            ui_in=lambda other, key, **kw: ui(self.lib.strings, other, key, **kw),
             brand=self.brand,
             site_langs=self.lib.languages,
             absolute=self.absolute,

@@ -232,7 +232,7 @@ def plan_story(project: Project, story: Story, lang: str) -> list[FramePlan]:
             kind="cover",
             template=f"{tset}/cover.j2",
             context={**base, "story": sctx, "frame": frame(1, "cover")},
-            alt=t("cover_alt", title=sctx["title"], steps=len(story.steps)),
+            alt=t("cover_alt", title=sctx["title"], count=len(story.steps)),
         )
     )
     for i, step in enumerate(story.steps, start=1):

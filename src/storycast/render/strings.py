@@ -1,9 +1,16 @@
-"""UI strings for templates (``t("step_of", n=2, total=5)``) and localized support hours.
+"""The interface-string catalogue (``t("step_of", n=2, total=5)``, ``t("steps_count", count=3)``)
+and localized support hours.
 
-Strings live in ``templates/strings.yaml`` keyed by string id, then language, so a translator
-sees every language of one string together. A project's own ``templates/strings.yaml`` is
-merged over the packaged defaults (per string, per language). A language without a translation
-falls back to English, never to an empty string.
+Every word storycast itself draws or prints around the content (frame chrome, the local feed, the
+knowledge base, the report) lives in ``templates/strings.yaml``, keyed by string id, then
+language, so a translator sees every language of one string together. A project's own
+``templates/strings.yaml`` is merged over the packaged catalogue (per string, per language).
+
+A string that depends on a number gives one text per CLDR plural category of the language
+(``zero``, ``one``, ``two``, ``few``, ``many``, ``other``); ``t(key, count=n)`` picks the form
+through Babel's plural rules, so Arabic gets its six forms and Serbian its three. A language
+without a translation falls back to English when drawn, and ``storycast lint`` reports it as an
+error (rule ``copy.missing-ui-string``), so it never reaches a channel unnoticed.
 """
 
 from __future__ import annotations
@@ -28,6 +35,14 @@ STRINGS_FILE = "strings.yaml"
 
 MAX_STRING_CHARS = 1000
 """Longest UI string (one language of one id) strings.yaml may hold."""
+
+PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
+"""CLDR plural categories, in CLDR's order; a plural entry maps some of them to texts."""
+
+Entry = str | dict[str, str]
+"""One language of one string: a text, or texts by plural category."""
+Strings = dict[str, dict[str, Entry]]
+"""A catalogue: string id -> language -> entry."""
 
 # Placeholders are plain names: "{n}". Attribute access ("{n.x}"), indexing ("{n[0]}"),
 # conversions ("{n!r}"), format specs ("{n:>9}") and positional fields ("{}", "{0}") are refused:
@@ -68,20 +83,48 @@ def parse_ui_string(text: str) -> tuple[str | _Slot, ...]:
     return tuple(out)
 
 
-def _problem(strings: Mapping[str, Mapping[str, str]]) -> tuple[str, str, str] | None:
+def _problem(strings: Mapping[str, Mapping[str, Entry]]) -> tuple[str, str, str] | None:
     """The first (id, language, reason) that is not a valid UI string, or None."""
     for key, per_lang in strings.items():
-        for lang, text in per_lang.items():
-            if len(text) > MAX_STRING_CHARS:
-                return key, lang, f"it is {len(text):,} characters long (at most {MAX_STRING_CHARS:,})"
-            try:
-                parse_ui_string(text)
-            except ValueError as exc:
-                return key, lang, str(exc)
+        for lang, entry in per_lang.items():
+            if isinstance(entry, dict):
+                unknown = [form for form in entry if form not in PLURAL_FORMS]
+                if unknown:
+                    return (
+                        key,
+                        lang,
+                        (f"{unknown[0]!r} is not a plural category (use {', '.join(PLURAL_FORMS)})"),
+                    )
+                if "other" not in entry:
+                    return key, lang, "a plural entry needs an 'other' form"
+                texts = list(entry.values())
+            else:
+                texts = [entry]
+            for text in texts:
+                if len(text) > MAX_STRING_CHARS:
+                    return key, lang, f"it is {len(text):,} characters long (at most {MAX_STRING_CHARS:,})"
+                try:
+                    parse_ui_string(text)
+                except ValueError as exc:
+                    return key, lang, str(exc)
     return None
 
 
-def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
+def _entry_ok(value: Any) -> bool:
+    """A text, or a mapping of plural categories to texts."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+def _entries(per_lang: dict[Any, Any]) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for lang, value in per_lang.items():
+        out[str(lang)] = value if isinstance(value, str) else {str(f): t for f, t in value.items()}
+    return out
+
+
+def _fast_strings(path: Path) -> Strings | None:
     """The common case, parsed with libyaml: a well-formed file needs no positions."""
     from .yamlfast import fast_load, fast_ok
 
@@ -94,16 +137,16 @@ def _fast_strings(path: Path) -> dict[str, dict[str, str]] | None:
         return None
     if not isinstance(data, dict):
         return None
-    out: dict[str, dict[str, str]] = {}
+    out: Strings = {}
     for key, per_lang in data.items():
-        if not isinstance(per_lang, dict) or not all(isinstance(v, str) for v in per_lang.values()):
+        if not isinstance(per_lang, dict) or not all(_entry_ok(v) for v in per_lang.values()):
             return None
-        out[str(key)] = {str(k): v for k, v in per_lang.items()}
+        out[str(key)] = _entries(per_lang)
     return out
 
 
 @lru_cache(maxsize=32)
-def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
+def _load_file(path: Path, mtime_ns: int) -> Strings:
     """Parse one strings.yaml (cached by path and mtime so edits are picked up)."""
     fast = _fast_strings(path)
     if fast is not None:
@@ -119,17 +162,19 @@ def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
             file=path,
             line=1,
         )
-    out: dict[str, dict[str, str]] = {}
+    out: Strings = {}
     for key, per_lang in data.items():
         pos = yamlsrc.where(data, key)
-        if not isinstance(per_lang, dict) or not all(isinstance(v, str) for v in per_lang.values()):
+        if not isinstance(per_lang, dict) or not all(_entry_ok(v) for v in per_lang.values()):
             raise TemplateError(
-                f"string {key!r} must be a mapping from language code to text",
-                hint='write it as  step_of: {en: "Step {n} of {total}", es: "Paso {n} de {total}"}',
+                f"string {key!r} must be a mapping from language code to text "
+                "(or, for a string with a number, to texts by plural category)",
+                hint='write it as  step_of: {en: "Step {n} of {total}", es: "Paso {n} de {total}"}, or  '
+                'steps_count: {en: {one: "{count} step", other: "{count} steps"}}',
                 file=path,
                 line=pos.line if pos else None,
             )
-        out[str(key)] = {str(k): v for k, v in per_lang.items()}
+        out[str(key)] = _entries(per_lang)
     problem = _problem(out)
     if problem is not None:
         key, lang, reason = problem
@@ -137,20 +182,20 @@ def _load_file(path: Path, mtime_ns: int) -> dict[str, dict[str, str]]:
         raise TemplateError(
             f"UI string {key!r} ({lang}) cannot be used: {reason}",
             hint="placeholders are plain names such as {n} or {total}; "
-            "write a literal brace twice ({{ or }})",
+            "write a literal brace twice ({{ or }}); plural forms are zero, one, two, few, many, other",
             file=path,
             line=pos.line if pos else None,
         )
     return out
 
 
-def load_strings(*paths: Path) -> dict[str, dict[str, str]]:
+def load_strings(*paths: Path) -> Strings:
     """Merge strings files; later files win per string and language. Missing files are skipped.
 
     Each ``<folder>/templates/strings.yaml`` must stay inside ``<folder>``: a link pointing out
     of the project is refused.
     """
-    merged: dict[str, dict[str, str]] = {}
+    merged: Strings = {}
     for path in paths:
         if not path.is_file():
             continue
@@ -165,6 +210,38 @@ def load_strings(*paths: Path) -> dict[str, dict[str, str]]:
     return merged
 
 
+def plural_category(lang: str, count: float) -> str:
+    """The CLDR plural category of ``count`` in ``lang`` (Babel's rules; ``other`` when unknown)."""
+    return _plural_rule(lang)(count)
+
+
+@lru_cache(maxsize=64)
+def _plural_rule(lang: str) -> Any:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(lang.replace("-", "_")).plural_form
+    except (UnknownLocaleError, ValueError, TypeError):
+        return lambda _n: "other"
+
+
+def plural_categories(lang: str) -> tuple[str, ...]:
+    """The plural categories ``lang`` uses, in CLDR order (``other`` always among them)."""
+    rule = _plural_rule(lang)
+    tags = set(getattr(rule, "tags", ())) | {"other"}
+    return tuple(form for form in PLURAL_FORMS if form in tags)
+
+
+def catalogue(project_templates: Path | None = None) -> Strings:
+    """The packaged catalogue with a project's ``templates/strings.yaml`` merged over it."""
+    from .. import resources
+
+    paths = [resources.templates_dir() / STRINGS_FILE]
+    if project_templates is not None:
+        paths.append(project_templates / STRINGS_FILE)
+    return load_strings(*paths)
+
+
 def _shown(value: Any, limit: int = 60) -> str:
     text = str(value)
     return text if len(text) <= limit else text[:limit] + "..."
@@ -174,16 +251,22 @@ def _shown(value: Any, limit: int = 60) -> str:
 class Translator:
     """The ``t`` callable templates receive: ``t("step_of", n=2, total=5)``.
 
-    Placeholders are filled with plain text: a value must be text or a number, and a string's
-    placeholders are plain names (see :func:`parse_ui_string`).
+    A string with plural forms takes ``count``: ``t("steps_count", count=3)`` picks the form of
+    3 in the language (CLDR rules through Babel) and fills ``{count}``. Placeholders are filled
+    with plain text: a value must be text or a number, and a string's placeholders are plain
+    names (see :func:`parse_ui_string`).
     """
 
-    strings: dict[str, dict[str, str]] = field(repr=False)
+    strings: Strings = field(repr=False)
     lang: str
     source: str = "templates/strings.yaml"
 
-    def text(self, key: str) -> str:
-        """The raw (unformatted) string for this language, falling back to English."""
+    def has(self, key: str) -> bool:
+        """Whether the catalogue knows ``key`` (in any language)."""
+        return isinstance(key, str) and key in self.strings
+
+    def entry(self, key: str) -> Entry:
+        """This language's entry for ``key`` (a text or plural forms), falling back to English."""
         per_lang = self.strings.get(key) if isinstance(key, str) else None
         if per_lang is None:
             raise TemplateError(
@@ -196,8 +279,27 @@ class Translator:
                 return per_lang[candidate]
         return next(iter(per_lang.values()), "")
 
+    def text(self, key: str, count: float | None = None) -> str:
+        """The raw (unformatted) string for this language, in the plural form of ``count``."""
+        entry = self.entry(key)
+        if isinstance(entry, str):
+            return entry
+        if count is None:
+            raise TemplateError(
+                f"UI string {key!r} has plural forms and needs a count",
+                hint=f"call it as t({key!r}, count=...) with the number it counts",
+            )
+        form = plural_category(self.lang, count)
+        return entry.get(form) or entry.get("other") or next(iter(entry.values()), "")
+
     def __call__(self, key: str, **values: Any) -> str:
-        raw = self.text(key)
+        count = values.get("count")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, (int, float))):
+            raise TemplateError(
+                f"t({key!r}): count must be a number, not {type(count).__name__}",
+                hint="pass the number the string counts, such as count=story.step_count",
+            )
+        raw = self.text(key, count)
         try:
             pieces = parse_ui_string(raw)
         except ValueError as exc:
