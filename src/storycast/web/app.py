@@ -5,6 +5,8 @@
     GET  /                       the local feed as a phone-sized stories viewer
     GET  /api/feed               live stories as JSON (expired frames hidden)
     GET  /media/{day}/{file}     a frame from the feed folder
+    GET  /fonts/fonts.css        @font-face rules of the shipped fonts, one face per script (web.fonts)
+    GET  /fonts/{face}           one of those faces (WOFF2, cut to its script)
     POST /api/vote               {"poll_id", "option", "lang"} -> engage.record_vote   (web.api)
     POST /api/reply              {"remote_id", "text"} -> stored as a local story reply
     POST /api/view               {"remote_id"} -> engage.insights.record_view
@@ -38,7 +40,8 @@ from starlette.templating import Jinja2Templates
 
 from ..context import Clock, SystemClock, as_clock
 from ..errors import StorycastError
-from . import api, handoff, hooks
+from ..render.text.webfonts import text_direction
+from . import api, fonts, handoff, hooks
 from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
@@ -137,6 +140,7 @@ async def feed_page(request: Request) -> Response:
             "stories": [s.to_dict() for s in stories],
             "brand": {"name": brand.name or project.config.project.name, "primary": brand.primary},
             "lang": project.config.project.default_language,
+            "dir": text_direction(project.config.project.default_language),
             "expired": 0 if stories else count_expired(folder, state.now()),
             "now": state.now().strftime("%Y-%m-%d %H:%M UTC"),
             "now_iso": state.now().isoformat(),
@@ -248,8 +252,8 @@ def create_app(
         Route("/preview/frame/{story}/{lang}/{file}", preview_frame),
         *handoff.routes(),
         *hooks.routes(),
+        *fonts.routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
-        Mount("/fonts", app=StaticFiles(directory=str(_fonts_dir(project))), name="fonts"),
     ]
     hosts = [*allowed_hosts, *_confirm_hosts(project)]
     app = Starlette(
@@ -261,13 +265,6 @@ def create_app(
     app.state.web = state
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app
-
-
-def _fonts_dir(project: Project) -> Path:
-    from .. import resources
-
-    own = project.assets_dir / "fonts"
-    return own if (own / "NotoSansThai-Regular.ttf").is_file() else resources.assets_dir() / "fonts"
 
 
 def _confirm_hosts(project: Project) -> list[str]:

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..render.text.webfonts import text_direction
+
 if TYPE_CHECKING:
     from ..project import Project
 
@@ -47,6 +49,7 @@ class FeedStory:
     published_at: str
     expires_at: str
     frames: list[FeedFrame] = field(default_factory=list)
+    dir: str = "ltr"  # the language's writing direction: the page marks titles and polls with it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +126,7 @@ def read_feed(folder: Path, now: datetime, project: Project | None = None) -> li
                 title=_title(project, story, lang, kind),
                 published_at=data["published_at"],
                 expires_at=data["expires_at"],
+                dir=text_direction(lang),
             )
             stories[(story, lang)] = feed
         feed.expires_at = max(feed.expires_at, data["expires_at"])

@@ -54,6 +54,7 @@
     viewer.setAttribute("data-frame", String(fi + 1));
     $(".who-title").textContent = story.title;
     $(".who-title").setAttribute("lang", story.lang);
+    $(".who-title").setAttribute("dir", story.dir || "auto");
     $(".who-time").textContent = ago(frame.published_at);
     $(".counter").textContent = story.title + ": " + (fi + 1) + " / " + story.frames.length;
     segs.textContent = "";
@@ -90,13 +91,14 @@
     if (!poll) return;
     $(".poll-q").textContent = poll.question;
     $(".poll-q").setAttribute("lang", story.lang);
+    $(".poll-q").setAttribute("dir", story.dir || "auto");
     var box = $(".poll-options"), note = $(".poll-note");
     box.textContent = ""; note.textContent = "";
     box.setAttribute("aria-label", poll.question);
     var chosen = sessionStorage.getItem("vote:" + poll.poll_id);
     poll.options.forEach(function (label, i) {
       var b = document.createElement("button");
-      b.type = "button"; b.textContent = label; b.setAttribute("lang", story.lang);
+      b.type = "button"; b.textContent = label; b.setAttribute("lang", story.lang); b.setAttribute("dir", story.dir || "auto");
       b.setAttribute("aria-pressed", String(chosen === String(i + 1)));
       b.addEventListener("click", function (ev) {
         ev.stopPropagation();
