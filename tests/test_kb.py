@@ -52,6 +52,35 @@ steps:
 """
 
 
+# Short, plain Arabic and Serbian (Cyrillic) support text.
+ARABIC_STORY = """\
+id: router-restart
+template: tutorial
+category: connectivity
+languages: [ar, sr]
+title:
+  ar: إعادة تشغيل الراوتر
+  sr: Поново покрените рутер
+summary:
+  ar: عندما يتوقف الإنترنت عن العمل.
+  sr: Када интернет престане да ради.
+steps:
+  - title:
+      ar: افصل الراوتر عن الكهرباء
+      sr: Искључите рутер из струје
+    text:
+      ar: انتظر عشر ثوانٍ ثم أعد توصيله.
+      sr: Сачекајте десет секунди па га поново укључите.
+  - title:
+      ar: انتظر الضوء الأخضر
+      sr: Сачекајте зелено светло
+    text:
+      ar: يستغرق ذلك دقيقتين تقريبًا.
+      sr: То траје око два минута.
+"""
+ARABIC_TOML = MINIMAL_TOML.replace('"sr"]', '"sr", "ar"]')
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, Path, Any]:
     root = build_file_tree(
@@ -163,12 +192,53 @@ def test_sitemap_lists_every_page_with_alternates(built: Any) -> None:
     assert "Sitemap: https://help.example.org/sitemap.xml" in (out / "robots.txt").read_text()
 
 
-def test_thai_and_devanagari_fonts_are_shipped_as_webfonts(built: Any) -> None:
+def test_the_fonts_of_the_scripts_on_the_pages_are_shipped_as_webfonts(built: Any) -> None:
+    from storycast.render.text.webfonts import STACK
+
     _, out, _ = built
     css = (out / "assets" / "fonts.css").read_text()
-    assert "NotoSansThai-Regular.ttf" in css and "NotoSansDevanagari-Bold.ttf" in css
-    assert (out / "assets" / "fonts" / "NotoSansThai-Regular.ttf").is_file()
-    assert "NotoSansArabic" not in css  # no Arabic content: no Arabic font
+    faces = re.findall(
+        r'font-family:"([^"]+)";font-style:normal;font-weight:(\d+);[^}]*url\("fonts/([^"?]+)\?v=', css
+    )
+    assert sorted(faces) == sorted(
+        (family, weight, f"{key}-{weight}.woff2")
+        for family, key in [
+            ("Storycast Sans", "latin"),
+            ("Storycast Thai", "thai"),
+            ("Storycast Devanagari", "devanagari"),
+        ]
+        for weight in ("400", "700")
+    )
+    assert "unicode-range:U+0E00-0E7F" in css and "unicode-range:U+0900-097F" in css
+    # No Arabic or Cyrillic on any page: no face for them, and no stale file from an older build.
+    assert "Arabic" not in css and "cyrillic" not in css
+    files = sorted(p.name for p in (out / "assets" / "fonts").iterdir())
+    assert files == sorted(f for _, _, f in faces)
+    thai = (out / "assets" / "fonts" / "thai-400.woff2").read_bytes()
+    assert thai[:4] == b"wOF2" and len(thai) < 40_000  # cut to Thai: the TTF is 37 kB
+    latin = (out / "assets" / "fonts" / "latin-700.woff2").read_bytes()
+    assert len(latin) < 120_000  # Noto Sans Bold is 515 kB with Greek, Cyrillic, Vietnamese, ...
+    # The page stack names our families before anything the system may lack.
+    kb_css = (out / "assets" / "kb.css").read_text()
+    assert f"--font: {STACK};" in kb_css and STACK.startswith('"Storycast Sans", "Storycast Thai"')
+
+
+def test_an_arabic_page_is_right_to_left_and_gets_the_arabic_face(make_project: Any, tmp_path: Path) -> None:
+    root = make_project({"stories/arabic.yaml": ARABIC_STORY}, toml=ARABIC_TOML)
+    out = tmp_path / "site"
+    build_site(Project.load(root), out)
+    html = (out / "ar" / "router-restart" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ar" dir="rtl">' in html
+    css = (out / "assets" / "fonts.css").read_text()
+    assert '"Storycast Arabic"' in css and "U+0600-06FF" in css
+    assert (out / "assets" / "fonts" / "arabic-400.woff2").read_bytes()[:4] == b"wOF2"
+    ar = json.loads((out / "search" / "ar.json").read_text(encoding="utf-8"))
+    # Typed without hamza, harakat or teh marbuta: the title is found all the same.
+    assert [d["url"] for d in search(ar, "اعاده تشغيل")] == ["ar/router-restart/"]
+    assert [d["url"] for d in search(ar, "الراوتر")] == ["ar/router-restart/"]
+    sr = json.loads((out / "search" / "sr.json").read_text(encoding="utf-8"))
+    assert [d["url"] for d in search(sr, "ruter")] == ["sr/router-restart/"]  # Latin finds Cyrillic
+    assert "Storycast Sans" in css and "U+0400-052F" in css  # the Cyrillic face
 
 
 def test_refuses_to_write_into_a_foreign_folder(built: Any, tmp_path: Path) -> None:
@@ -201,3 +271,64 @@ def test_cli_kb_build_without_any_render_is_a_content_error(run_cli: Any, make_p
     code, _, err = run_cli("--project", str(root), "kb", "build", "--no-render")
     assert code == 4
     assert "no story has a rendered build" in err
+
+
+# --- folding: one table for the index (Python) and the query (search.js) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("ruter", "рутер"),  # Serbian Latin finds Cyrillic ...
+        ("РУТЕР", "Ruter"),  # ... and the other way, in any case
+        ("ljubav", "љубав"),  # digraphs: lj nj dž are љ њ џ
+        ("konj", "коњ"),
+        ("džep", "џеп"),
+        ("sifra", "шифра"),  # š without its caron, as typed on an English keyboard
+        ("šifra", "šifra"),
+        ("djak", "ђак"),
+        ("đak", "ђак"),
+        ("اعاده", "إعادة"),  # alef with hamza below, teh marbuta
+        ("احمد", "أَحْمَد"),  # hamza above, harakat
+        ("الاسلام", "ٱلإِسْلَام"),  # alef wasla, hamza below, kasra, sukun
+        ("مستشفي", "مستشفى"),  # alef maksura
+        ("سايله", "سائلة"),  # yeh with hamza, teh marbuta
+        ("محمد", "مُـحَـمَّـد"),  # tatweel and shadda
+        ("10", "١٠"),  # Arabic-Indic digits
+        ("फोन", "फ़ोन"),  # Devanagari nukta, precomposed ...
+        ("फोन", "फ\u093cोन"),  # ... or as a mark
+        ("कलम", "क़लम"),
+        ("configuracion", "Configuración"),
+    ],
+)
+def test_fold_makes_typed_and_written_spellings_meet(typed: str, written: str) -> None:
+    from storycast.kb.fold import fold
+
+    assert fold(typed) == fold(written)
+
+
+def test_fold_keeps_different_words_apart_and_is_idempotent() -> None:
+    from storycast.kb.fold import fold, fold_table
+
+    assert fold("ruter") != fold("router")
+    assert fold("قلم") != fold("كلم")
+    assert fold("เราเตอร์") == "เราเตอร์"  # Thai is left alone
+    table = fold_table()
+    assert all(fold(v) == v for v in table.values())  # one pass is enough
+    assert all(k == k.lower() for k in table)  # folding runs after lower-casing
+
+
+def test_the_index_carries_its_folding_table_and_search_folds_both_sides() -> None:
+    from storycast.kb.fold import fold_table
+    from storycast.kb.search import SearchDoc, build_index
+
+    docs = [
+        SearchDoc("hi/phone/", "फ़ोन रीसेट करें", "", "", {"title": "फ़ोन रीसेट करें"}),
+        SearchDoc("hi/pen/", "क़लम", "", "", {"title": "क़लम"}),
+    ]
+    index = build_index(docs, "hi")
+    assert index["fold"] == fold_table() and index["version"] == 2
+    assert json.loads(json.dumps(index, ensure_ascii=False))["fold"]["\u0958"] == "\u0915"
+    assert [d["url"] for d in search(index, "फोन")] == ["hi/phone/"]
+    assert [d["url"] for d in search(index, "फ़ोन")] == ["hi/phone/"]
+    assert [d["url"] for d in search(index, "कलम")] == ["hi/pen/"]

@@ -6,8 +6,13 @@ typed into the search box matches whole words of the tutorial. The browser side
 (``static/search.js``) segments the query with ``Intl.Segmenter`` and also matches word
 prefixes, so partial Hindi or Spanish words work too.
 
+Text is folded before it is split into words (``fold.py``: Arabic diacritics and letter forms,
+Serbian Cyrillic and Latin, the Devanagari nukta); the index carries the folding table and the
+browser folds the query with it, so both sides fold alike.
+
 One index per language: ``search/<lang>.json`` holds the documents (url, title, summary,
-category) and an inverted index from term to ``[[doc, weight], ...]``.
+category), the folding table (``fold``) and an inverted index from term to
+``[[doc, weight], ...]``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# A "word" is a run of letters, marks (Devanagari and Thai vowel signs are marks) or digits.
-_WORD = re.compile(r"[\w\u0900-\u097F\u0E00-\u0E7F]+", re.UNICODE)
+from .fold import fold, fold_table
+
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
+INDEX_VERSION = 2
 
 # Title words count more than body words, so the tutorial named after a word ranks first.
 WEIGHTS = {"title": 8, "summary": 3, "step_title": 3, "text": 1, "tags": 4, "category": 2}
@@ -40,8 +46,24 @@ class SearchDoc:
 
 
 def normalize(text: str) -> str:
-    """Case-fold and compose (NFC), so typed and stored forms of a word compare equal."""
-    return unicodedata.normalize("NFC", text).casefold()
+    """Text as the search compares it (``fold.fold``): typed and stored forms of a word meet."""
+    return fold(text)
+
+
+def _runs(text: str) -> list[str]:
+    """Runs of letters, marks (Devanagari and Thai vowel signs are marks) and digits: the
+    browser's ``/[\\p{L}\\p{M}\\p{N}]+/u``."""
+    out: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch)[0] in "LMN":
+            current.append(ch)
+        elif current:
+            out.append("".join(current))
+            current = []
+    if current:
+        out.append("".join(current))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -54,10 +76,10 @@ def _thai_tokenizer() -> Any:
 def tokenize(text: str, lang: str = "") -> list[str]:
     """Words of ``text``: Thai runs segmented by dictionary, everything else split on non-letters."""
     out: list[str] = []
-    for run in _WORD.findall(normalize(text)):
+    for run in _runs(normalize(text)):
         if _THAI.search(run):
             seg = _thai_tokenizer()
-            out.extend(w for w in (t.strip() for t in seg(run, engine="newmm")) if w and _WORD.fullmatch(w))
+            out.extend(w for t in seg(run, engine="newmm") for w in _runs(t))
         else:
             out.append(run)
     return out
@@ -76,8 +98,9 @@ def build_index(docs: Iterable[SearchDoc], lang: str) -> dict[str, Any]:
             for term in tokenize(text, lang):
                 terms[term][i] = terms[term].get(i, 0) + weight
     return {
-        "version": 1,
+        "version": INDEX_VERSION,
         "lang": lang,
+        "fold": fold_table(),
         "docs": doc_list,
         "terms": {t: sorted(hits.items()) for t, hits in sorted(terms.items())},
     }

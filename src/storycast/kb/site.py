@@ -10,7 +10,7 @@ straight from the disk)::
     <lang>/search/index.html       search (the only page that needs JavaScript)
     search/<lang>.json             the search index of one language
     img/<sha>.jpg                  540x960 web versions of the frames
-    assets/                        CSS, search script, web fonts
+    assets/                        CSS, search script, fonts.css and fonts/ (the scripts the pages use)
     sitemap.xml  robots.txt
 """
 
@@ -36,17 +36,6 @@ if TYPE_CHECKING:
     from ..project import Project
 
 HERE = Path(__file__).parent
-
-# Web fonts for scripts that system fonts often lack; each is used only for its Unicode range.
-FONT_FACES = (
-    ("KB Thai", "NotoSansThai", "U+0E00-0E7F, U+200B-200D, U+25CC"),
-    (
-        "KB Devanagari",
-        "NotoSansDevanagari",
-        "U+0900-097F, U+1CD0-1CFF, U+200B-200D, U+20B9, U+25CC, U+A830-A839, U+A8E0-A8FF",
-    ),
-    ("KB Arabic", "NotoSansArabic", "U+0600-06FF, U+0750-077F, U+08A0-08FF, U+FB50-FDFF, U+FE70-FEFF"),
-)
 
 
 @dataclass
@@ -139,18 +128,7 @@ class _Site:
             self.by_lang.setdefault(t.lang, []).append(t)
         for items in self.by_lang.values():
             items.sort(key=lambda t: (t.category, t.title.casefold()))
-        self.scripts = self._scripts()
-
-    def _scripts(self) -> set[str]:
-        text = " ".join(t.title + t.summary for t in self.lib.tutorials)
-        found = set()
-        if any("\u0e00" <= c <= "\u0e7f" for c in text):
-            found.add("NotoSansThai")
-        if any("\u0900" <= c <= "\u097f" for c in text):
-            found.add("NotoSansDevanagari")
-        if any("\u0600" <= c <= "\u06ff" for c in text):
-            found.add("NotoSansArabic")
-        return found
+        self.chars: set[str] = set()  # every character of every page: which fonts to ship
 
     def absolute(self, url: str) -> str | None:
         return self.base_url + url if self.base_url else None
@@ -180,6 +158,7 @@ class _Site:
             **ctx,
         )
         _write(self.out / url / "index.html", page)
+        self.chars.update(page)
         self.pages.append(url)
 
     def categories(self, lang: str) -> list[tuple[str, list[TutorialEntry]]]:
@@ -245,24 +224,22 @@ class _Site:
             _write(self.out / "search" / f"{lang}.json", data)
 
     def build_assets(self) -> None:
+        from ..render.text.webfonts import face_bytes, font_face_css, scripts_in, web_faces
+
         assets = self.out / "assets"
-        (assets / "fonts").mkdir(parents=True, exist_ok=True)
+        fonts = assets / "fonts"
+        if fonts.is_dir():
+            shutil.rmtree(fonts)  # faces of scripts an earlier build had
+        fonts.mkdir(parents=True, exist_ok=True)
         for name in ("kb.css", "search.js"):
             shutil.copyfile(HERE / "static" / name, assets / name)
-        faces = []
-        for family, stem, urange in FONT_FACES:
-            if stem not in self.scripts:
-                continue
-            for weight, style in ((400, "Regular"), (700, "Bold")):
-                src = _font(self.project, f"{stem}-{style}.ttf")
-                if src is None:
-                    continue
-                shutil.copyfile(src, assets / "fonts" / src.name)
-                faces.append(
-                    f"@font-face{{font-family:'{family}';font-weight:{weight};font-display:swap;"
-                    f"src:url(fonts/{src.name}) format('truetype');unicode-range:{urange};}}"
-                )
-        _write(assets / "fonts.css", "\n".join(faces) + "\n")
+        # Only the scripts the pages hold; each face loads in the browser only for its range.
+        faces = web_faces(self.project.root, scripts_in("".join(self.chars)))
+        cache = self.project.state_dir / "cache" / "webfonts"
+        for face in faces:
+            data, _ = face_bytes(face, cache_dir=cache)
+            (fonts / face.file).write_bytes(data)
+        _write(assets / "fonts.css", font_face_css(faces, lambda f: f"fonts/{f.file}?v={f.version}"))
 
     def build_sitemap(self) -> None:
         entries: list[Entry] = []
@@ -277,15 +254,6 @@ class _Site:
         if self.base_url:
             robots += f"Sitemap: {self.base_url}sitemap.xml\n"
         _write(self.out / "robots.txt", robots)
-
-
-def _font(project: Project, name: str) -> Path | None:
-    from .. import resources
-
-    for folder in (project.assets_dir / "fonts", resources.assets_dir() / "fonts"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
 
 
 def default_out(project: Project) -> Path:

@@ -1,6 +1,9 @@
 // Knowledge base search: loads search/<lang>.json (built by `storycast kb build`) and ranks
 // tutorials. Thai text was segmented into words at build time; the query is segmented here
 // with Intl.Segmenter, and each query word may match an indexed word exactly or as a prefix.
+// The query is folded with the index's own table (index.fold, written by kb/fold.py), the same
+// folding the index was built with: Arabic diacritics and letter forms, Serbian Cyrillic and
+// Latin, the Devanagari nukta.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-search-index]");
@@ -13,8 +16,16 @@
   var THAI = /[\u0E00-\u0E7F]/;
   var WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
+  // NFC, lower case, then the table: kb/fold.py's fold(), step for step.
+  function fold(text) {
+    var table = (index && index.fold) || {};
+    return Array.from(text.normalize("NFC").toLowerCase(), function (c) {
+      return Object.prototype.hasOwnProperty.call(table, c) ? table[c] : c;
+    }).join("");
+  }
+
   function words(text) {
-    text = text.normalize("NFC").toLocaleLowerCase();
+    text = fold(text);
     var found = [];
     (text.match(WORD) || []).forEach(function (run) {
       if (THAI.test(run) && window.Intl && Intl.Segmenter) {
@@ -100,5 +111,7 @@
     input.value = initial;
     load().then(function () { show(initial); });
   }
+  // For tests and embedding pages: the same folding and word splitting the search uses.
+  window.storycastSearch = { load: load, fold: fold, words: words };
   document.documentElement.setAttribute("data-search-ready", lang);
 })();
