@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import LedgerError
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+
+if TYPE_CHECKING:
+    from ..ledger import Row
 
 ATTENTION = ("failed", "unknown", "missed", "sending", "claimed", "rendering")
 DEFAULT_LIMIT = 200  # rows `status` lists without --all or --limit
@@ -43,6 +46,7 @@ def status(
     """Ledger rows: counts per state, then planned, in-flight and problem rows (all rows with --all).
 
     Rows held back by a broken file stay planned and say why: "waiting for a fix: FILE:LINE: ...".
+    Rows whose frames lack approval show as awaiting_approval, with who must approve by when.
     """
     from ..ledger import RowQuery
 
@@ -54,6 +58,7 @@ def status(
         rows = ledger.find(RowQuery(ref=story or None, states=states, limit=None if cap is None else cap + 1))
         counts = ledger.counts()
         waiting = ledger.count_waiting(at)
+        awaiting = ledger.count_awaiting(at)
         from ..engage.handoff_followup import handoffs as find_handoffs
 
         handoffs = find_handoffs(load_project(ctx), get_context(ctx), ledger, at, everything=show_all)
@@ -72,7 +77,8 @@ def status(
         queue = queue_status(load_project(ctx))  # queue depth, workers alive, stuck jobs
     if as_json:
         extra = {"queue": queue.to_json()} if queue is not None else {}
-        doc = {"now": at, "counts": counts, "waiting": waiting, "rows": [r.to_json() for r in rows]}
+        doc = {"now": at, "counts": counts, "waiting": waiting, "awaiting_approval": awaiting}
+        doc["rows"] = [{**r.to_json(), "display_state": _shown(r)} for r in rows]
         doc["truncated"] = more
         doc["handoffs"] = [h.to_json(at) for h in handoffs]
         doc["deliveries"] = deliveries
@@ -82,11 +88,17 @@ def status(
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
     if waiting:
         out.print(f"{waiting} due row(s) wait for a fix (the reason is on each row)", markup=False)
+    if awaiting:
+        out.print(
+            f"{awaiting} due row(s) await approval (who must approve by when is on each row; "
+            "storycast review, then storycast approve)",
+            markup=False,
+        )
     for line in queue.lines() if queue is not None else []:
         out.print(line, markup=False)
     for r in rows:
         line = (
-            f"#{r.id:<6} {r.state:<10} {r.due_utc:%Y-%m-%d %H:%M}Z  {r.ref} [{r.lang}] "
+            f"#{r.id:<6} {_shown(r):<10} {r.due_utc:%Y-%m-%d %H:%M}Z  {r.ref} [{r.lang}] "
             f"{r.frame}/{r.frame_total} -> {r.channel}"
         )
         if r.reason and r.state != "published":
@@ -104,6 +116,15 @@ def status(
         out.print(
             f"#{d['id']:<6} {d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}", markup=False
         )
+
+
+def _shown(row: Row) -> str:
+    """The state ``status`` shows: a planned row the approval gate holds is ``awaiting_approval``."""
+    from ..ledger.approvals import AWAITING
+
+    if row.state == "planned" and (row.reason or "").startswith(AWAITING):
+        return "awaiting_approval"
+    return row.state
 
 
 def _ids(values: list[str], param: str = "'IDS...'") -> list[int]:

@@ -15,8 +15,10 @@ from pydantic import Field, ValidationError
 from .. import tomlsrc
 from ..errors import ConfigError, StorycastError
 from ..files import read_text
+from .approval import ApprovalRule, ApprovalSection, Approver, approval_problems
 from .engine import EngineSection
 from .guard import GuardConfig
+from .i18n import I18nSection
 from .problems import (
     ChannelTypes,
     _channels_problems,
@@ -53,6 +55,8 @@ class Config(_Section):
     support_hours: SupportHoursSection = Field(default_factory=SupportHoursSection)
     guard: GuardConfig = Field(default_factory=GuardConfig)
     engine: EngineSection = Field(default_factory=EngineSection)
+    i18n: I18nSection = Field(default_factory=I18nSection)
+    approval: ApprovalSection = Field(default_factory=ApprovalSection)
 
 
 def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> Config:
@@ -70,6 +74,7 @@ def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> C
         problems = problems_from(exc, model=Config, prefix=(), text=text, path=path)
     else:
         problems = channel_language_problems(config.channels, config.project.languages, text, path)
+        problems += approval_problems(config.approval, list(config.channels), text, path)
     if channel_types is not None:
         reported = {p.message.partition(":")[0] for p in problems}
         problems += _channels_problems(raw, channel_types, text, path, reported)
@@ -90,6 +95,9 @@ def load(path: Path, channel_types: ChannelTypes | None = None) -> Config:
 
 __all__ = [
     "WEEKDAYS",
+    "ApprovalRule",
+    "ApprovalSection",
+    "Approver",
     "BrandSection",
     "CacheSection",
     "ChannelName",

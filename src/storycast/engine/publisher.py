@@ -5,6 +5,8 @@ committed (row ``sending``) *before* the platform call, and only the channel's a
 on. A crash or an ambiguous answer leaves ``sending``/``unknown``, which nothing re-sends
 without a reconcile verdict. A channel that sends albums gets consecutive frames of one story
 as one call (:mod:`storycast.engine.albums`), under the same protocol for every row of it.
+With approval required, a story row goes only when its frames carry their approvals
+(:mod:`storycast.engine.approval`); otherwise it waits, planned, before any attempt.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..channels.base import (
 from ..errors import RenderError, StorycastError
 from ..ledger.states import State
 from ..ledger.store import BACKOFF, WAITING, ChannelLimits, Row, RowFilter
+from .approval import Gate
 from .frames import FALLBACK, STORY_KINDS, FrameCache, log
 from .holds import Holds
 
@@ -70,7 +73,7 @@ class ItemResult:
     frame: int
     frame_total: int
     occurrence_key: str
-    outcome: str  # published, handed_off, failed, retry, unknown, waiting, released
+    outcome: str  # published, handed_off, failed, retry, unknown, waiting, awaiting_approval, released
     reason: str | None = None
     remote_id: str | None = None
     blocked: int = 0  # later frames failed with this one ("frame N of this story did not publish")
@@ -92,6 +95,7 @@ class Publisher:
     should_stop: Callable[[], bool] = lambda: False
     holds: Holds | None = None  # the tick's; rows held here are added (a worker job has its own)
     renders: FrameCache = field(init=False)
+    approvals: Gate = field(init=False)  # the approval gate ([approval] in storycast.toml)
     _channels: dict[str, Channel | Exception] = field(default_factory=dict, init=False)
     _lint: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, init=False)
 
@@ -101,6 +105,7 @@ class Publisher:
         # See content edits and fixes made since the last tick (a worker lives for days).
         self.project.refresh_content()
         self.renders = FrameCache(self.project, self.now)
+        self.approvals = Gate(self.project, self.ledger)
 
     # -- channels and limits --------------------------------------------------------------
 
@@ -235,6 +240,19 @@ class Publisher:
             return self._result(row, "released", "the claim was lost before sending")
         return self._result(row, "waiting", WAITING + reason)
 
+    def _await_approval(self, row: Row, reason: str) -> ItemResult:
+        """The row's frames lack approval: nothing is sent; it waits, planned, saying who must
+        approve by when, and goes out at a later tick once they have (or is missed)."""
+        from ..ledger.approvals import AWAITING
+
+        assert self.holds is not None
+        if not self.holds.hold:  # a manual publish does not leave a row behind for cron
+            return self._fail_before_send(row, AWAITING + reason)
+        self.holds.skip = self.holds.skip | RowFilter(ids=frozenset({row.id}))  # not again this tick
+        if not self.ledger.await_approval(row, self.now, reason):
+            return self._result(row, "released", "the claim was lost before sending")
+        return self._result(row, "awaiting_approval", AWAITING + reason)
+
     def _release(self, row: Row, reason: str) -> ItemResult:
         assert self.holds is not None
         self.ledger.release([row], self.now)
@@ -347,6 +365,9 @@ class Publisher:
             # The story gained or lost frames since the row was planned; the next
             # materialization corrects the count. Nothing was sent.
             return self._release(row, f"the story now has {len(frames)} frames")
+        waiting = self.approvals.check(row, frames)  # every frame must carry its approvals
+        if waiting is not None:
+            return self._await_approval(row, waiting)
         frame = frames[row.frame - 1]
         if frame.native_only and not channel.capabilities.polls_native:
             return self._fail_before_send(row, frame.native_only)

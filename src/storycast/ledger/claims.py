@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, case, exists, func, insert, literal, not_, or_, select, update
 
+from .approvals import AWAITING
 from .base import LedgerBase
 from .outbox import OutboxTx
 from .rows import WAITING, ChannelLimits, Row, RowFilter, actor, naive
@@ -96,7 +97,7 @@ class Claims(LedgerBase):
                     state=State.MISSED.value,
                     reason=case(
                         (
-                            p.c.reason.like(WAITING + "%"),
+                            or_(p.c.reason.like(WAITING + "%"), p.c.reason.like(AWAITING + "%")),
                             literal("not published within its grace window; it was ") + p.c.reason,
                         ),
                         else_=literal("not published within its grace window"),

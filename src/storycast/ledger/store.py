@@ -3,13 +3,14 @@
 One class made of parts, one per job: :class:`~.planning.Planning` (inserting, correcting and
 cancelling planned rows; queries), :class:`~.claims.Claims` (sweep and atomic claims),
 :class:`~.sending.Sending` (the compare-and-set send protocol), :class:`~.engagement.Engagement`
-(insights, votes, replies), over
+(insights, votes, replies), :class:`~.approvals.Approvals` (who approved which frames), over
 :class:`~.base.LedgerBase` (connection, retries, transactions). Only ``storycast.ledger``
 builds SQL on the ledger's tables; everyone else calls these named methods.
 """
 
 from __future__ import annotations
 
+from .approvals import Approvals
 from .base import LedgerBase
 from .claims import CLAIM_LEASE, Claims
 from .engagement import Engagement
@@ -18,7 +19,7 @@ from .rows import WAITING, ChannelLimits, Row, RowFilter, Unit, actor, aware, na
 from .sending import BACKOFF, SEND_LEASE, Sending
 
 
-class Ledger(Planning, Claims, Sending, Engagement, LedgerBase):
+class Ledger(Planning, Claims, Sending, Engagement, Approvals, LedgerBase):
     """The publication ledger over one database URL."""
 
 

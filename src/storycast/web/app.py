@@ -14,6 +14,7 @@
     GET  /preview/state          JSON snapshot with an ETag (poll with If-None-Match)
     GET  /preview/frame/...      a rendered frame of the focused story
     GET  /handoff                hand-off packs waiting for a person; GET /confirm/{id} one pack
+    GET|POST /review/{token}     one approver's review of one story and language (web.review)
     POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
     GET|POST /hooks/instagram    Meta webhooks; GET|POST /hooks/whatsapp  WhatsApp (24 h window)
     POST /hooks/telegram         Telegram updates
@@ -41,7 +42,7 @@ from starlette.templating import Jinja2Templates
 from ..context import Clock, SystemClock, as_clock
 from ..errors import StorycastError
 from ..render.text.webfonts import text_direction
-from . import api, fonts, handoff, hooks
+from . import api, fonts, handoff, hooks, review
 from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
@@ -74,7 +75,8 @@ class WebState:
         self.clock = clock
         self.preview = PreviewState(project.root)
         self.watch = watch
-        self.signer = Signer(key if key is not None else load_key(project.state_dir))
+        self.key = key if key is not None else load_key(project.state_dir)
+        self.signer = Signer(self.key)
         self.limits = limits or AddressLimits()
 
     def _files_signature(self) -> tuple[tuple[str, int], ...]:
@@ -251,11 +253,12 @@ def create_app(
         Route("/preview/state", preview_state),
         Route("/preview/frame/{story}/{lang}/{file}", preview_frame),
         *handoff.routes(),
+        *review.routes(),
         *hooks.routes(),
         *fonts.routes(),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    hosts = [*allowed_hosts, *_confirm_hosts(project)]
+    hosts = [*allowed_hosts, *_confirm_hosts(project), *_review_hosts(project)]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -265,6 +268,14 @@ def create_app(
     app.state.web = state
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     return app
+
+
+def _review_hosts(project: Project) -> list[str]:
+    """The host of [approval] review_url: approvers open their review links there."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(project.config.approval.review_url).hostname
+    return [host] if host else []
 
 
 def _confirm_hosts(project: Project) -> list[str]:
