@@ -4,7 +4,9 @@
 then the packaged defaults), by family name and weight read with fontTools. It answers which
 file covers a grapheme cluster for a requested family and weight, falling back per script to
 the packaged Noto faces, and hands out cached Pillow ``FreeTypeFont`` objects per (file, size).
-Fonts are never looked up on the system, so renders are the same on every machine.
+Fonts are not looked up on the system, so renders are the same on every machine, with one
+exception: Chinese, Japanese and Korean fonts are too large to ship, so when the project has
+none, the installed one fontconfig knows is used (``fonts_system``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from storycast.errors import RenderError
+from storycast.render.text.fonts_system import CJK_SCRIPTS, cjk_font_files, cjk_region, is_cjk_symbol
+from storycast.render.text.fonts_system import families as cjk_families
 
 if TYPE_CHECKING:
     from PIL.ImageFont import FreeTypeFont
@@ -50,6 +54,12 @@ SCRIPT_FALLBACKS: dict[str, tuple[str, ...]] = {
     "Thai": ("Noto Sans Thai", "Noto Sans Thai Looped"),
     "Devanagari": ("Noto Sans Devanagari",),
     "Arabic": ("Noto Sans Arabic", "Noto Naskh Arabic"),
+    "Hebrew": ("Noto Sans Hebrew",),
+    "Bengali": ("Noto Sans Bengali",),
+    "Tamil": ("Noto Sans Tamil",),
+    "Khmer": ("Noto Sans Khmer",),
+    "Lao": ("Noto Sans Lao",),
+    "Myanmar": ("Noto Sans Myanmar",),
     "Emoji": ("Noto Color Emoji", "Noto Emoji", "Noto Sans Symbols2", "Noto Sans Symbols"),
 }
 GENERIC_FALLBACKS: tuple[str, ...] = ("Noto Sans", "Noto Sans Symbols2", "Noto Sans Symbols", "DejaVu Sans")
@@ -378,9 +388,10 @@ class FontLibrary:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _fonts: dict[tuple[str, int], FreeTypeFont] = field(default_factory=dict, repr=False)
     _chain_cache: dict[tuple[str, int, str], tuple[FontFace, ...]] = field(default_factory=dict, repr=False)
-    _face_cache: dict[tuple[str, str, str | int, str, bool], FontFace | None] = field(
+    _face_cache: dict[tuple[str, str, str | int, str, bool, str | None], FontFace | None] = field(
         default_factory=dict, repr=False
     )
+    _system: dict[str, list[FontFace]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_folders(cls, folders: Iterable[Path | str], *, within: Sequence[Path] = ()) -> FontLibrary:
@@ -469,9 +480,7 @@ class FontLibrary:
             )
             raise RenderError(f"Unknown font family {family!r}.", hint=hint)
         target = weight_value(weight)
-        upright = [f for f in faces if f.italic == italic] or faces
-        # Closest weight; on a tie prefer heavier for targets >= 500 (CSS font matching spirit).
-        return min(upright, key=lambda f: (abs(f.weight - target), -f.weight if target >= 500 else f.weight))
+        return _nearest(faces, target, italic)
 
     def fallback_chain(self, family: str, weight: str | int, script: str) -> tuple[FontFace, ...]:
         """Faces to try, in order, for a cluster of *script* when *family* is requested."""
@@ -498,15 +507,74 @@ class FontLibrary:
         self._chain_cache[key] = chain
         return chain
 
+    def system_faces(self) -> dict[str, list[FontFace]]:
+        """Installed CJK faces by case-folded family (read once, only when CJK text needs them)."""
+        if self._system is None:
+            by_family: dict[str, list[FontFace]] = {}
+            for file in cjk_font_files():
+                try:
+                    faces = _cached_faces(file)
+                except Exception:  # a broken system font is skipped: not the project's to fix
+                    continue
+                for face in faces:
+                    by_family.setdefault(face.family.casefold(), []).append(face)
+            with self._lock:
+                self._system = by_family
+        return self._system
+
+    def cjk_chain(self, family: str, weight: str | int, region: str) -> tuple[FontFace, ...]:
+        """Faces to try for Chinese, Japanese or Korean of *region* (JP, SC, TC, HK, KR).
+
+        The requested family, then the region's CJK families from the project and the package,
+        then the same installed on the system, then any installed CJK face.
+        """
+        target = weight_value(weight)
+        key = (family.casefold(), target, "CJK " + region)
+        chain = self._chain_cache.get(key)
+        if chain is not None:
+            return chain
+        names = (family, *cjk_families(region))
+        system = self.system_faces()
+        out: list[FontFace] = []
+        for source in (self._by_family, system):
+            for name in names:
+                faces = source.get(name.casefold())
+                if faces:
+                    face = _nearest(faces, target, False)
+                    if face not in out:
+                        out.append(face)
+        for faces in system.values():
+            face = _nearest(faces, target, False)
+            if face not in out:
+                out.append(face)
+        chain = tuple(out)
+        self._chain_cache[key] = chain
+        return chain
+
     def face_for(
-        self, cluster: str, family: str, weight: str | int, script: str, *, color_emoji: bool = True
+        self,
+        cluster: str,
+        family: str,
+        weight: str | int,
+        script: str,
+        *,
+        color_emoji: bool = True,
+        lang: str | None = None,
     ) -> FontFace | None:
-        """First face of the fallback chain covering every character of *cluster*, or None."""
-        key = (cluster, family, weight, script, color_emoji)
+        """First face of the fallback chain covering every character of *cluster*, or None.
+
+        Han, kana, Hangul, Bopomofo and CJK punctuation take the CJK chain of the region
+        *lang* is read in.
+        """
+        cjk = script in CJK_SCRIPTS or is_cjk_symbol(cluster[0])
+        key = (cluster, family, weight, script, color_emoji, lang if cjk else None)
         if key in self._face_cache:
             return self._face_cache[key]
         found: FontFace | None = None
-        for face in self.fallback_chain(family, weight, script):
+        chain = self.fallback_chain(family, weight, script)
+        if cjk:
+            chain = self.cjk_chain(family, weight, cjk_region(lang, script)) + chain
+        for face in chain:
             if face.is_color and not color_emoji:
                 continue
             if face.covers(cluster):
@@ -546,6 +614,13 @@ class FontLibrary:
                         ) from exc
                     self._fonts[key] = font
         return font
+
+
+def _nearest(faces: Sequence[FontFace], target: int, italic: bool) -> FontFace:
+    """The face closest to weight *target*, upright or italic as asked when there is a choice."""
+    upright = [f for f in faces if f.italic == italic] or list(faces)
+    # Closest weight; on a tie prefer heavier for targets >= 500 (CSS font matching spirit).
+    return min(upright, key=lambda f: (abs(f.weight - target), -f.weight if target >= 500 else f.weight))
 
 
 def strike_size(face: FontFace) -> int:

@@ -15,8 +15,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from storycast.render.text.cjk import break_between as cjk_break_between
 from storycast.render.text.scripts import clusters as grapheme_clusters
 from storycast.render.text.scripts import is_emoji_cluster
+from storycast.render.text.sea_break import boundaries as sea_boundaries
+from storycast.render.text.sea_break import is_sea
 
 # No break before these (UAX #14 classes CL, CP, EX, IS, NS and closing QU, plus Thai
 # repetition/abbreviation marks, Devanagari dandas and Arabic punctuation).
@@ -185,6 +188,8 @@ def break_opportunities(text: str, lang: str | None = None) -> list[int]:
     """
     spans = grapheme_clusters(text)
     thai = _thai_boundaries(text) if any(_is_thai(c) for c in text) else set()
+    if any(is_sea(c) for c in text):
+        thai |= sea_boundaries(text)  # Khmer, Lao, Burmese: dictionary words too
     out: list[int] = []
     for k in range(1, len(spans)):
         p = spans[k][0]
@@ -231,8 +236,9 @@ def _allowed(
         )
     if thai_boundary:
         return True
-    if _is_ideograph(a) or _is_ideograph(b):
-        return True
+    cjk_verdict = cjk_break_between(prev_cl, next_cl)  # Chinese and Japanese, with kinsoku
+    if cjk_verdict is not None:
+        return cjk_verdict
     # Between two emoji (or an emoji and a word) only when nothing glues them: UAX #14 treats
     # pictographs like ideographs, but "ok👍" reads as one unit, so only emoji-emoji breaks.
     return is_emoji_cluster(prev_cl) and is_emoji_cluster(next_cl)

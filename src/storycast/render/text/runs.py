@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from storycast.render.text.bidi import embedding_levels
 from storycast.render.text.fonts import FontFace, FontLibrary, strike_size
+from storycast.render.text.fonts_system import CJK_SCRIPTS, is_cjk_symbol, missing_font_error
 from storycast.render.text.linebreak import SPACES, break_opportunities
 from storycast.render.text.scripts import CONNECTED_SCRIPTS, EMOJI, cluster_scripts, clusters, script_of
 
@@ -41,7 +42,18 @@ LANG_SCRIPTS: dict[str, frozenset[str]] = {
     "fa": frozenset({"Arabic"}),
     "ur": frozenset({"Arabic"}),
     "he": frozenset({"Hebrew"}),
+    "yi": frozenset({"Hebrew"}),
     "el": frozenset({"Greek"}),
+    "bn": frozenset({"Bengali"}),
+    "as": frozenset({"Bengali"}),
+    "ta": frozenset({"Tamil"}),
+    "km": frozenset({"Khmer"}),
+    "lo": frozenset({"Lao"}),
+    "my": frozenset({"Myanmar"}),
+    "ja": frozenset({"Han", "Hiragana", "Katakana"}),
+    "zh": frozenset({"Han", "Bopomofo"}),
+    "yue": frozenset({"Han"}),
+    "ko": frozenset({"Hangul", "Han"}),
 }
 
 
@@ -206,7 +218,9 @@ def prepare(
             if shared and prev is not None and not prev.is_color and prev.covers(cl):
                 face = prev
             if face is None:
-                face = lib.face_for(cl, family, weight, script, color_emoji=color_emoji)
+                face = lib.face_for(cl, family, weight, script, color_emoji=color_emoji, lang=lang)
+            if face is None and (script in CJK_SCRIPTS or is_cjk_symbol(cl[0])):
+                raise missing_font_error(cl, lang, script)  # not a stray character: a whole language
             if face is None:
                 missing.append(cl)
             faces.append(face)

@@ -20,8 +20,29 @@ EMOJI = "Emoji"
 
 # Scripts whose letters join or form conjuncts across clusters: never draw them cluster by
 # cluster (letter spacing is not applied to them, as CSS recommends for cursive scripts).
+# Khmer and Myanmar stack a consonant under the one before it across a cluster boundary
+# (coeng, virama), and the other Brahmic scripts form conjuncts the same way.
 CONNECTED_SCRIPTS = frozenset(
-    {"Arabic", "Devanagari", "Syriac", "Bengali", "Gurmukhi", "Mongolian", "Nko", "Hanifi Rohingya"}
+    {
+        "Arabic",
+        "Devanagari",
+        "Syriac",
+        "Bengali",
+        "Gurmukhi",
+        "Gujarati",
+        "Oriya",
+        "Tamil",
+        "Telugu",
+        "Kannada",
+        "Malayalam",
+        "Sinhala",
+        "Khmer",
+        "Myanmar",
+        "Tibetan",
+        "Mongolian",
+        "Nko",
+        "Hanifi Rohingya",
+    }
 )
 
 # ISO 15924 codes Unicode uses for characters shared between scripts, or not assigned.
