@@ -415,20 +415,23 @@ def test_text_auto_fit_shrinks_then_truncates(ctx: DrawContext) -> None:
     assert report.warnings and any("text layer 'a'" in w for w in result.warnings)
 
 
-def test_text_without_ellipsis_fails_instead_of_cutting(ctx: DrawContext) -> None:
-    with pytest.raises(RenderError, match="ellipsis is off") as info:
-        render(
-            ctx,
-            {
-                "type": "text",
-                "id": "legal",
-                "text": "word " * 200,
-                "box": [0, 0, 400, 100],
-                "size": 40,
-                "ellipsis": False,
-            },
-        )
-    assert "layers[1] (text, id 'legal')" in info.value.message
+def test_text_without_ellipsis_is_still_drawn_cut_and_reported(ctx: DrawContext) -> None:
+    # Too long text never fails the render: it is cut, drawn, and lint's layout.overflow
+    # (tests/test_text_overflow.py) blocks publishing it.
+    result = render(
+        ctx,
+        {
+            "type": "text",
+            "id": "legal",
+            "text": "word " * 200,
+            "box": [0, 0, 400, 100],
+            "size": 40,
+            "ellipsis": False,
+        },
+    )
+    (report,) = result.texts
+    assert report.truncated and report.lines[-1].endswith("…")
+    assert any("text layer 'legal'" in w and "characters cut" in w for w in result.warnings)
 
 
 def test_text_background_panel_fits_the_lines(ctx: DrawContext) -> None:

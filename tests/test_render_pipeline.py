@@ -167,20 +167,25 @@ def test_failing_frame_keeps_previous_build_and_names_the_file(project: Project)
     assert _digests(out) == before
 
 
-def test_text_that_cannot_fit_names_story_file_step_and_fix(project: Project) -> None:
+def test_text_that_cannot_fit_is_drawn_cut_and_lint_names_story_file_step_and_fix(project: Project) -> None:
+    from storycast.guard.check import check_story
+
     story = project.root / "stories" / "sample.yaml"
     long = " ".join(["Espera diez segundos antes de volver a conectar el cable."] * 12)
     story.write_text(
         story.read_text(encoding="utf-8").replace("Espera diez segundos.", long), encoding="utf-8"
     )
-    with pytest.raises(RenderError) as info:
-        render_story(_reload(project), "sample", "es")
-    err = info.value
-    assert err.file == story
-    assert err.line == 14  # the es text of step 1
-    assert "step 1" in err.message
-    assert err.hint is not None and "shorten" in err.hint
-    assert not (project.root / "build" / "sample" / "es" / "manifest.json").exists()
+    loaded = _reload(project)
+    (finding,) = [
+        f for f in check_story(loaded, loaded.content.story("sample"), ["es"]) if f.rule == "layout.overflow"
+    ]
+    assert finding.severity == "error" and finding.frame == 2 and finding.layer == "body"
+    assert finding.file == "stories/sample.yaml" and finding.line == 14  # the es text of step 1
+    assert "Shorten" in finding.hint
+    result = render_story(loaded, "sample", "es")  # the render itself never fails on length
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    body = next(t for t in manifest["frames"][1]["texts"] if t["id"] == "body")
+    assert body["truncated"] is True and body["lines"][-1].endswith("…")
 
 
 def test_jobs_2_gives_the_same_bytes_as_jobs_1(project: Project, tmp_path: Path) -> None:

@@ -187,7 +187,9 @@ def test_a_tutorial_of_forty_frames_lays_out_fast(fonts: FontLibrary) -> None:
 
 def test_balance_evens_out_lines_without_changing_size_or_count(fonts: FontLibrary) -> None:
     def lines(balance: bool) -> list[str]:
-        req = TextRequest("Reinicia tu módem ahora", "es", size_max=90, size_min=90, balance=balance)
+        req = TextRequest(
+            "Reinicia tu módem ahora", "es", size_max=90, size_min=90, balance=balance, pretty=False
+        )
         layout = layout_text(req, 900, 600, fonts)
         assert layout.size == 90 and layout.width <= 900
         return [line.text for line in layout.lines]

@@ -98,11 +98,18 @@ def test_explicit_newline_forces_a_break(fonts: FontLibrary) -> None:
     assert [line.text for line in blank.lines] == ["a", "", "b"]
 
 
-def test_no_word_is_ever_split_even_when_it_cannot_fit(fonts: FontLibrary) -> None:
+def test_a_word_is_split_only_when_it_cannot_fit_and_then_at_its_hyphenation_points(
+    fonts: FontLibrary,
+) -> None:
     word = "Internacionalización"
+    fits = layout_text(TextRequest(f"{word} {word}", "es", size_max=60, size_min=40), 600, 800, fonts)
+    assert [line.text for line in fits.lines] == [word, word]  # shrinking comes first
     layout = layout_text(TextRequest(f"{word} {word}", "es", size_max=60, size_min=60), 300, 800, fonts)
-    assert layout.truncated
-    assert all(line.text.endswith("…") or line.text in (word,) for line in layout.lines)
+    assert not layout.truncated
+    lines = [line.text for line in layout.lines]
+    assert all(line.width <= 300 for line in layout.lines)
+    assert "".join(line.removesuffix("-") for line in lines) == f"{word} {word}"
+    assert lines[0].endswith("-") and lines[0][:-1] in ("Interna", "Internacio", "Internaciona")
 
 
 def test_arabic_is_broken_in_logical_order_and_right_aligned(fonts: FontLibrary) -> None:

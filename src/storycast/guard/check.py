@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .content import check_content
+from .overflow import overflow_rules
 from .registry import Emitter, Finding, RuleInput, rules_by_id
 from .render import render_rules
 
@@ -28,19 +29,27 @@ def check_story(
     """Content findings for one story (or other content item) in ``langs`` for ``channels``.
 
     ``langs`` None means every language the story declares; ``channels`` None means every
-    configured channel (so off-channel topics are judged against the public ones). With
-    ``rendered``, the layout rules also run on each language's manifest in the build folder
-    (where one exists). Publishing refuses the item when :func:`has_errors` is true.
+    configured channel (so off-channel topics are judged against the public ones). Text that
+    does not fit its box (``layout.overflow``) is found by laying the frames out, without
+    rendering. With ``rendered``, the layout rules also run on each language's manifest in the
+    build folder (where one exists). Publishing refuses the item when :func:`has_errors` is true.
     """
     chosen = list(langs) if langs is not None else None
     findings = check_content(project, story, chosen, channels)
     findings.extend(rule_checks(project, story, chosen, channels))
-    if rendered:
-        for lang in chosen or getattr(story, "languages", []) or project.languages:
-            path = manifest_path(project, story.id, lang)
-            if path.is_file():
-                findings.extend(render_rules(project, story, lang, path))
+    for lang in chosen or getattr(story, "languages", []) or project.languages:
+        overflow = overflow_rules(project, story, lang)
+        findings.extend(overflow)
+        path = manifest_path(project, story.id, lang)
+        if rendered and path.is_file():
+            findings.extend(_without_repeats(render_rules(project, story, lang, path), overflow))
     return sort_findings(findings)
+
+
+def _without_repeats(rendered: list[Finding], overflow: list[Finding]) -> list[Finding]:
+    """Render findings less ``layout.truncated`` for layers ``layout.overflow`` already reports."""
+    cut = {(f.frame, f.layer) for f in overflow}
+    return [f for f in rendered if not (f.rule == "layout.truncated" and (f.frame, f.layer) in cut)]
 
 
 def rule_checks(
@@ -110,13 +119,13 @@ def lint_project(
         result.stories.append(item.id)
         result.findings.extend(check_content(project, item, chosen, channels))
         result.findings.extend(rule_checks(project, item, chosen, channels))
-        if not rendered:
-            continue
         for lang in chosen or getattr(item, "languages", []) or project.languages:
+            overflow = overflow_rules(project, item, lang)
+            result.findings.extend(overflow)
             path = manifest_path(project, item.id, lang)
-            if path.is_file():
+            if rendered and path.is_file():
                 result.rendered.append(f"{item.id}/{lang}")
-                result.findings.extend(render_rules(project, item, lang, path))
+                result.findings.extend(_without_repeats(render_rules(project, item, lang, path), overflow))
     result.findings = sort_findings(result.findings)
     return result
 

@@ -131,7 +131,9 @@ def _edge_areas(mask: np.ndarray, edge: np.ndarray, min_contact: float) -> np.nd
     return out
 
 
-def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: float = 10) -> float:
+def layer_contrast(
+    pixels: np.ndarray, color: str, size: float, percentile: float = 10, exclude: np.ndarray | None = None
+) -> float:
     """Worst-case WCAG contrast between ``color`` and the background behind text in ``pixels``.
 
     Method: pixels within a small colour distance of the text colour are text-coloured. Those
@@ -147,6 +149,10 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
     wins: text unreadable over one part of a photo fails. When the box is almost all text
     colour, or the text colour is nowhere in it, every pixel is sampled.
 
+    ``exclude`` (a boolean mask of the crop) marks pixels that are neither text nor background,
+    such as colour emoji drawn in the text: they are left out of the glyphs and of the sample,
+    so an emoji's own colours are never read as the background the letters must stand out from.
+
     Known limit: glyphs drawn over a patch of (almost) their own colour are invisible, so they
     are not measured; the visible glyphs around them still are.
     """
@@ -158,6 +164,8 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
     # Hysteresis: clearly text-coloured pixels, plus nearly text-coloured ones connected to them,
     # so JPEG noise neither breaks glyphs apart nor sprinkles specks over a similar background.
     glyph = _reconstruct(dist < 24, dist < 56)
+    keep = np.ones_like(glyph) if exclude is None else ~exclude
+    glyph &= keep
     lum = luminance(pixels[..., :3])
     text_lum = float(luminance(text_rgb.reshape(1, 1, 3).astype("uint8"))[0, 0])
     ratio = contrast_ratio(lum, text_lum)
@@ -180,8 +188,11 @@ def layer_contrast(pixels: np.ndarray, color: str, size: float, percentile: floa
         else:
             near = _dilate(strokes, gap)
             sample = _dilate(strokes, gap + band) & ~near & ~glyph
-            if not sample.any():
+            if not (sample & keep).any():
                 sample = np.ones_like(glyph)
+    sample = sample & keep
+    if not sample.any():
+        return float("inf")  # nothing but emoji: no text to read against a background
     return _worst_chunk(ratio, sample, size, percentile)
 
 
@@ -213,7 +224,7 @@ def load_manifest(path: Path) -> list[dict[str, Any]]:
     return frames
 
 
-def _story_path(
+def story_path(
     frame: dict[str, Any], index: int, n_frames: int, layer: dict[str, Any]
 ) -> tuple[str | int, ...]:
     """Where in the story file a layer's text comes from (best effort: frame kind, layer id, role)."""
@@ -302,7 +313,7 @@ def _check_frame(
         where = {
             "frame": index,
             "layer": lid,
-            **locator.at((*_story_path(frame, index, n_frames, layer), lang)),
+            **locator.at((*story_path(frame, index, n_frames, layer), lang)),
         }
         name = f"frame {index} ({file}) layer {lid!r}"
         box = layer.get("box") or [0, 0, 0, 0]
@@ -354,7 +365,13 @@ def _check_contrast(
     crop = image.crop((max(0, round(x)), max(0, round(y)), round(x + w), round(y + h)))
     if crop.width == 0 or crop.height == 0:
         return
-    ratio = layer_contrast(np.asarray(crop), str(layer["color"]), size or 40, guard.contrast_percentile)
+    ratio = layer_contrast(
+        np.asarray(crop),
+        str(layer["color"]),
+        size or 40,
+        guard.contrast_percentile,
+        _emoji_mask(layer.get("emoji"), (round(x), round(y)), (crop.height, crop.width), size or 40),
+    )
     large = size >= guard.large_text_size * scale
     needed = guard.min_contrast_large if large else guard.min_contrast
     # 2% slack: JPEG noise moves a colour pair that meets the threshold exactly to just below it.
@@ -366,6 +383,30 @@ def _check_contrast(
             f"{'large ' if large else ''}text needs {needed:g}:1",
             **where,
         )
+
+
+def _emoji_mask(
+    boxes: Any, origin: tuple[int, int], shape: tuple[int, int], size: float
+) -> np.ndarray | None:
+    """Colour emoji in the crop (boxes from the manifest, in frame pixels), grown by the
+    sample's reach so the ring around the letters next to an emoji does not take its colours."""
+    import numpy as np
+
+    if not boxes:
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    pad = max(2, round(size * 0.1))
+    ox, oy = origin
+    for box in boxes:
+        try:
+            bx, by, bw, bh = (int(v) for v in box)
+        except (TypeError, ValueError):
+            continue
+        x0, y0 = max(0, bx - ox - pad), max(0, by - oy - pad)
+        x1, y1 = min(shape[1], bx - ox + bw + pad), min(shape[0], by - oy + bh + pad)
+        if x1 > x0 and y1 > y0:
+            mask[y0:y1, x0:x1] = True
+    return mask if mask.any() else None
 
 
 def render_rules(project: Project, story: Any, lang: str, manifest_path: str | Path) -> list[Finding]:

@@ -300,6 +300,15 @@ BUILTIN_RULES = [
         "Shorten the text so it fits at a comfortable size.",
     ),
     Rule(
+        "layout.overflow",
+        "error",
+        "render",
+        "Text does not fit its box even at its minimum size with long words broken: it would be "
+        "cut with an ellipsis (found by laying the frames out, before rendering).",
+        "Shorten the text (the finding says by how many lines and characters) or split the step; "
+        "a template author can enlarge the box, raise max_lines or lower size.min.",
+    ),
+    Rule(
         "layout.truncated",
         "error",
         "render",

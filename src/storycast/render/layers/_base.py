@@ -19,7 +19,8 @@ class TextReport:
 
     ``box`` is ``(x, y, w, h)``; ``lines`` are the lines exactly as drawn (an ellipsis included);
     ``size`` is the chosen font size between ``size_min`` and ``size_max``; ``color`` and
-    ``background`` (the text panel's colour, if any) are hex strings.
+    ``background`` (the text panel's colour, if any) are hex strings; ``emoji`` are the
+    ``(x, y, w, h)`` boxes of colour emoji drawn in the text (their pixels are not text colour).
     """
 
     id: str | None
@@ -37,6 +38,7 @@ class TextReport:
     lang: str = ""
     direction: str = "ltr"
     text: str = ""
+    emoji: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 The text engine (:mod:`storycast.render.text`) chooses the font per script, breaks lines
 (Thai by dictionary words), shrinks the size between ``size.max`` and ``size.min`` until the
-text fits ``box`` and ``max_lines``, and as a last resort cuts it with an ellipsis. With
-``ellipsis: false`` cutting is refused instead: the frame fails with a RenderError.
+text fits ``box`` and ``max_lines``, then breaks words too long for a line (hyphenation, URLs
+after their separators), and as a last resort cuts it with an ellipsis. The frame is always
+drawn: lint's ``layout.overflow`` reports the cut text (before rendering) and blocks publishing.
 ``balance: true`` (headlines) keeps the fitted size and line count but evens out the line
 lengths, so a title does not end on a lone word.
 
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops
 
-from ...errors import RenderError
 from ..colors import to_hex
 from ..spec import TextBackground, TextLayer
 from ..text import Shadow as TextShadow
@@ -106,16 +106,17 @@ def _panel_mask(
     return mask
 
 
-def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> None:
-    """Lay out and draw ``layer``; append its :class:`~._base.TextReport` to the frame."""
+def text_request(layer: TextLayer, lang: str) -> TextRequest:
+    """What the text engine is asked to lay out for ``layer`` (``lang``: the frame's language).
 
-    x, y, w, h = layer.box
+    The guard's ``layout.overflow`` rule lays out the same requests without drawing.
+    """
     role = ROLES[layer.role]
     size_max = layer.size.max if layer.size else role.size_max
     size_min = layer.size.min if layer.size else min(role.size_min, size_max)
-    req = TextRequest(
+    return TextRequest(
         text=layer.text,
-        lang=layer.lang or frame.ctx.lang,
+        lang=layer.lang or lang,
         family=layer.font.family or DEFAULT_FAMILY,
         weight=layer.font.weight or role.weight,  # type: ignore[arg-type]  # the engine takes 100..900 too
         size_max=max(1, round(size_max)),
@@ -125,14 +126,30 @@ def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> Non
         letter_spacing=layer.letter_spacing,
         align=layer.align,
         balance=layer.balance,
+        heading=layer.role == "heading",
     )
+
+
+def emoji_boxes(layout: TextLayout, x: int, top: float) -> list[tuple[int, int, int, int]]:
+    """Where colour emoji are drawn, ``(x, y, w, h)`` on the frame, for the contrast check."""
+    boxes = []
+    for line in layout.lines:
+        for run in line.runs:
+            if run.emoji:
+                y0 = top + line.baseline - layout.size
+                boxes.append(
+                    (round(x + line.x + run.x), round(y0), round(run.width), round(layout.size * 1.25))
+                )
+    return boxes
+
+
+def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> None:
+    """Lay out and draw ``layer``; append its :class:`~._base.TextReport` to the frame."""
+
+    x, y, w, h = layer.box
+    req = text_request(layer, frame.ctx.lang)
     layout = layout_text(req, w, h, frame.ctx.fonts)
     label = layer_label(layer)
-    if layout.truncated and not layer.ellipsis:
-        raise RenderError(
-            f"{label}: the text does not fit its box even at {req.size_min} px, and ellipsis is off",
-            hint="shorten the text, enlarge the box, raise max_lines or lower size.min",
-        )
     top = _block_top(layout, y, h, layer.valign)
     stroke = layer.stroke.width if layer.stroke else 0
     shadow = None
@@ -199,5 +216,6 @@ def draw(layer: TextLayer, frame: Frame, *, report_id: str | None = None) -> Non
             lang=req.lang,
             direction=layout.direction,
             text=layer.text,
+            emoji=emoji_boxes(layout, x, top),
         )
     )

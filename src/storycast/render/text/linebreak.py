@@ -16,8 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 from storycast.render.text.cjk import break_between as cjk_break_between
+from storycast.render.text.glue import keep_together
 from storycast.render.text.scripts import clusters as grapheme_clusters
 from storycast.render.text.scripts import is_emoji_cluster
+from storycast.render.text.thai_glue import glued
 from storycast.render.text.sea_break import boundaries as sea_boundaries
 from storycast.render.text.sea_break import is_sea
 
@@ -173,9 +175,11 @@ def _thai_boundaries(text: str) -> set[int]:
             j += 1
         pos = i
         words = thai_words(text[i:j])
-        for word in words[:-1]:
+        keep = glued(words)  # particles and classifiers stay with the word before them
+        for k, word in enumerate(words[:-1], start=1):
             pos += len(word)
-            out.add(pos)
+            if k not in keep:
+                out.add(pos)
         i = j
     return out
 
@@ -197,7 +201,7 @@ def break_opportunities(text: str, lang: str | None = None) -> list[int]:
         next_cl = text[p : spans[k][1]]
         if _allowed(text, spans, k, prev_cl, next_cl, p in thai):
             out.append(p)
-    return out
+    return keep_together(text, lang, out)
 
 
 def _allowed(
