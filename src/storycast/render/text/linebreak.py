@@ -19,9 +19,9 @@ from storycast.render.text.cjk import break_between as cjk_break_between
 from storycast.render.text.glue import keep_together
 from storycast.render.text.scripts import clusters as grapheme_clusters
 from storycast.render.text.scripts import is_emoji_cluster
-from storycast.render.text.thai_glue import glued
 from storycast.render.text.sea_break import boundaries as sea_boundaries
 from storycast.render.text.sea_break import is_sea
+from storycast.render.text.thai_glue import glued
 
 # No break before these (UAX #14 classes CL, CP, EX, IS, NS and closing QU, plus Thai
 # repetition/abbreviation marks, Devanagari dandas and Arabic punctuation).
