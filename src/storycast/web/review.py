@@ -174,7 +174,8 @@ def _page(request: Request, context: dict[str, Any], status: int = 200) -> Respo
             request, "review.html", context, status_code=status
         )
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
+    # The token is in the address: the server-wide Referrer-Policy (same-origin) keeps it from
+    # other sites; no-referrer would make the browser send "Origin: null" with the form.
     return with_viewer_cookie(request, response, new_token)
 
 
