@@ -213,7 +213,7 @@ def register(app: typer.Typer) -> None:
             from ..engage.report_html import render_html
 
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(render_html(report), encoding="utf-8")
+            out.write_text(render_html(report, fonts_from=project.root), encoding="utf-8")
         if as_json:
             print_json(report.to_json() | ({"html": str(out)} if out else {}))
             return

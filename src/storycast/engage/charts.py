@@ -38,14 +38,25 @@ def _plt() -> Any:
         "NotoSans-Regular.ttf",
         "NotoSans-Bold.ttf",
         "NotoSansThai-Regular.ttf",
+        "NotoSansThai-Bold.ttf",
         "NotoSansDevanagari-Regular.ttf",
+        "NotoSansDevanagari-Bold.ttf",
+        "NotoSansArabic-Regular.ttf",
+        "NotoSansArabic-Bold.ttf",
     ):
         path = fonts / name
         if path.is_file():
             font_manager.fontManager.addfont(str(path))
     plt.rcParams.update(
         {
-            "font.family": ["Noto Sans", "Noto Sans Thai", "Noto Sans Devanagari", "DejaVu Sans"],
+            # In SVG the browser draws the text (report.html sets its own stack over this one).
+            "font.family": [
+                "Noto Sans",
+                "Noto Sans Thai",
+                "Noto Sans Devanagari",
+                "Noto Sans Arabic",
+                "DejaVu Sans",
+            ],
             "font.size": 11,
             "axes.edgecolor": GRID,
             "axes.labelcolor": MUTED,

@@ -2,13 +2,19 @@
 
 Read top to bottom: the headline numbers, then each tutorial's viewer funnel with its weakest
 step in red, then satisfaction (CSAT by week and every poll), then channels, then the full table.
+
+The fonts travel inside the page: for each script the page holds (Thai titles, Arabic poll
+options), the shipped face is cut to the characters used and embedded as a WOFF2 data URL, so
+the file shows no empty boxes on a machine without those fonts, offline.
 """
 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
+from ..render.text.webfonts import STACK, embedded_css, scripts_in, text_direction, web_faces
 from . import charts
 from .report import Report, StoryLine, format_duration
 
@@ -16,8 +22,8 @@ CSS = """
 :root { --ink:#0D1B45; --muted:#6B7594; --line:#E3E7F1; --bg:#F4F6FB; --primary:#2454E6;
         --accent:#FFB547; --bad:#E5484D; --good:#2BA673; }
 * { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-       font: 15px/1.45 "Noto Sans", "Noto Sans Thai", "Noto Sans Devanagari", system-ui, sans-serif; }
+body { margin:0; background:var(--bg); color:var(--ink); font: 15px/1.45 var(--font); }
+.chart svg text { font-family: var(--font) !important; }
 header { background:var(--ink); color:#fff; padding:36px 48px 84px; }
 header .kicker {
   color:var(--accent); font-weight:700; letter-spacing:.08em; text-transform:uppercase;
@@ -97,7 +103,7 @@ def _story_card(s: StoryLine) -> str:
     return f"""
 <div class="card">
   <h3>{escape(s.ref)}<span class="lang">{escape(s.lang)}</span></h3>
-  <div class="title">{escape(s.title)}</div>
+  <div class="title" lang="{escape(s.lang)}" dir="{text_direction(s.lang)}">{escape(s.title)}</div>
   <div class="chart">{body}</div>
   <div class="facts">
     <div>Completion<b>{_pct(s.completion)}</b></div>
@@ -122,8 +128,9 @@ def _table(report: Report) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def render_html(report: Report) -> str:
-    """The whole report page."""
+def render_html(report: Report, *, fonts_from: Path | None = None) -> str:
+    """The whole report page; ``fonts_from``: the project root whose ``assets/fonts`` come
+    before the packaged fonts."""
     t = report.totals
     period = (
         f"{report.since:%d %b %Y} – {report.now:%d %b %Y}"
@@ -201,7 +208,14 @@ from every channel and the local feed.</p>
 """
     # matplotlib names clip paths by a hash of their geometry, so equal ids in two charts are
     # equal shapes and the inlined SVGs can share one page.
-    return page
+    return _with_fonts(page, fonts_from)
+
+
+def _with_fonts(page: str, fonts_from: Path | None) -> str:
+    """``page`` with the faces its text needs embedded, cut to its characters."""
+    fonts = embedded_css(web_faces(fonts_from, scripts_in(page)), page)
+    style = f"<style>:root {{ --font: {STACK}; }}\n{fonts}</style>"
+    return page.replace("<style>", style + "<style>", 1)
 
 
 def _td(seconds: int) -> Any:
