@@ -25,6 +25,7 @@ FLOORS: list[tuple[tuple[str, ...], bool]] = [
     (("project",), False),
     (("timetable", "ledger", "channels", "scaffold"), True),
     (("render",), False),  # may read a channel type's declared video variant and media limits
+    (("i18n",), False),
     (("guard",), False),
     (("engine",), False),
     (("engage", "kb"), True),

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "worker",
     "db",
     "cache",
+    "i18n",
 )
 
 # Top-level command or group -> the module that registers it, so main() imports only the module
@@ -60,6 +61,7 @@ COMMAND_HOMES = {
     "worker": "worker",
     "db": "db",
     "cache": "cache",
+    "i18n": "i18n",
 }
 # Root options that take a value (the token after them is not the command).
 _ROOT_VALUE_OPTIONS = ("--project", "-P")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import resources
+from ..content.pseudo import is_pseudo, pseudo_base, pseudo_strings, pseudo_values
 from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ def palette(project: Project) -> dict[str, str]:
 def translator(project: Project, lang: str) -> Translator:
     """``t`` for ``lang``: packaged strings with the project's strings.yaml merged over them."""
     strings = load_strings(resources.templates_dir() / STRINGS_FILE, project.templates_dir / STRINGS_FILE)
+    if is_pseudo(lang):  # a pseudo-locale's strings are derived from English (content/pseudo.py)
+        strings = pseudo_strings(strings, lang)
     return Translator(strings, lang)
 
 
@@ -168,7 +171,12 @@ def _support_hours(project: Project, lang: str, t: Translator) -> dict[str, Any]
     try:
         value: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        value = support_hours_context(cfg.support_hours, lang, t, cfg.project.timezone)
+        # Babel has no data for a pseudo-locale: its day names are the base language's, derived.
+        base = pseudo_base(lang)
+        tb = t if base == lang else Translator(t.strings, base)
+        value = support_hours_context(cfg.support_hours, base, tb, cfg.project.timezone)
+        if base != lang:
+            value = pseudo_values(value, lang)
         try:
             from .cache import atomic_write
 
