@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .content import check_content
+from .images import image_findings
 from .overflow import overflow_rules
 from .registry import Emitter, Finding, RuleInput, rules_by_id
 from .render import render_rules
@@ -119,6 +120,10 @@ def lint_project(
         result.stories.append(item.id)
         result.findings.extend(check_content(project, item, chosen, channels))
         result.findings.extend(rule_checks(project, item, chosen, channels))
+        # Text in the story's pictures (and, with rendered, in its frames): see guard/images.py.
+        result.findings.extend(
+            image_findings(project, item, chosen, rendered=rendered, known=result.findings)
+        )
         for lang in chosen or getattr(item, "languages", []) or project.languages:
             overflow = overflow_rules(project, item, lang)
             result.findings.extend(overflow)

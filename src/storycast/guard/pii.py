@@ -6,16 +6,22 @@ Hits carry a kind and a position, never the matched value: findings must not rep
 
 Number boundaries are ASCII-only on purpose: Thai and Hindi text often has no space next to a
 number or an e-mail address ("โทร081-234-5678ครับ"), so ``\\b`` (Unicode word boundary) would miss it.
+
+Every digit system counts: :func:`fold_digits` turns any Unicode decimal digit (Arabic-Indic
+٠١٢, Persian ۰۱۲, Devanagari ०१२, Thai ๐๑๒, full-width ０１２...) into its ASCII digit before the
+detectors run, one character for one, so hit offsets still point into the original text.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ..config.guard import BUILTIN_ID_FORMATS
 
@@ -87,8 +93,8 @@ _PASSWORD_WORDS_LATIN = [
     "lozinka",
     "šifra",
 ]
-_PASSWORD_WORDS_OTHER = ["รหัสผ่าน", "पासवर्ड", "лозинка", "пароль", "шифра"]
-_PASSWORD_SEP = r"\s*(?:[:=]|\bis\b|\bes\b|คือ|है|је|je)?\s*"
+_PASSWORD_WORDS_OTHER = ["รหัสผ่าน", "पासवर्ड", "лозинка", "пароль", "шифра", "كلمة المرور", "كلمة السر"]
+_PASSWORD_SEP = r"\s*(?:[:=]|\bis\b|\bes\b|คือ|है|је|je|هي)?\s*"
 PASSWORD = re.compile(
     r"(?i)(?:\b(?:" + "|".join(_PASSWORD_WORDS_LATIN) + r")\b|" + "|".join(_PASSWORD_WORDS_OTHER) + ")"
     r"(?P<sep>" + _PASSWORD_SEP + r")(?P<value>[^\s,;]+)(?P<after>\s*[.!?]?\s*(?:$|\n|[.!?]))?"
@@ -105,13 +111,13 @@ _OTP_WORDS_LATIN = [
     "kod",
     "šifra",
 ]
-_OTP_WORDS_OTHER = ["รหัส", "โอทีพี", "कोड", "ओटीपी", "код", "шифра"]
+_OTP_WORDS_OTHER = ["รหัส", "โอทีพี", "कोड", "ओटीपी", "код", "шифра", "رمز", "كود"]
 OTP = re.compile(
     r"(?i)(?:\b(?:" + "|".join(_OTP_WORDS_LATIN) + r")\b|" + "|".join(_OTP_WORDS_OTHER) + r")"
     r"[^\d\n]{0,24}?" + _A + r"(?P<value>\d{4,8}|\d{3}[ -]\d{3})" + _Z
 )
 # "error code 651" and friends are not one-time codes.
-_NOT_OTP_BEFORE = re.compile(r"(?i)(?:error|fehler|errores?|erro|ошибк\w*|грешк\w*|त्रुटि|ข้อผิดพลาด)\W*$")
+_NOT_OTP_BEFORE = re.compile(r"(?i)(?:error|fehler|errores?|erro|ошибк\w*|грешк\w*|त्रुटि|ข้อผิดพลาด|خطأ)\W*$")
 
 # Candidate shapes for national ID formats storycast knows; other stdnum modules use _GENERIC_ID.
 _ID_SHAPES: dict[str, str] = {
@@ -139,6 +145,95 @@ _ID_NAMES = {
     "es.ccc": "Spanish bank account (CCC)",
     "iban": "IBAN",
 }
+
+
+# Arabic decimal and thousands separators read as '.' and ','; bidi marks that sit inside
+# numbers in right-to-left text read as spaces. Each maps one character to one.
+_SEPARATORS = {"\u066b": ".", "\u066c": ",", "\u060c": ","}
+_BIDI_MARKS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def fold_digits(text: str) -> str:
+    """``text`` with every Unicode decimal digit as its ASCII digit (same length, same offsets)."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+            continue
+        value = unicodedata.decimal(ch, None)
+        if value is not None:
+            out.append(str(value))
+        elif ch in _SEPARATORS:
+            out.append(_SEPARATORS[ch])
+        elif ch in _BIDI_MARKS:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# Links that carry a credential: a sign-in link, a password-reset link, a session in the URL.
+URL = re.compile(r"(?i)(?<![A-Za-z0-9@])(?:https?://|www\.)[^\s<>\"']{4,2000}")
+_TOKEN_KEYS = {
+    "token",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "auth",
+    "auth_token",
+    "authtoken",
+    "authorization",
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "jsessionid",
+    "phpsessid",
+    "aspsessionid",
+    "key",
+    "apikey",
+    "api_key",
+    "secret",
+    "client_secret",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "otp",
+    "code",
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-goog-signature",
+    "reset",
+    "reset_token",
+    "resettoken",
+    "magic",
+    "login_token",
+    "invite",
+    "ticket",
+}
+
+
+def link_tokens(text: str) -> Iterable[tuple[int, int]]:
+    """Spans of URLs whose query, fragment or path parameters carry a token or session id."""
+    for m in URL.finditer(text):
+        url = m.group(0).rstrip(".,;:!?)]}")
+        try:
+            parts = urlsplit(url if "://" in url else "https://" + url)
+        except ValueError:
+            continue
+        params = [*parse_qsl(parts.query, keep_blank_values=True)]
+        params += parse_qsl(parts.fragment, keep_blank_values=True)
+        # ;jsessionid=... path parameters
+        params += [tuple(p.split("=", 1)) for p in parts.path.split(";")[1:] if "=" in p]  # type: ignore[misc]
+        for key, value in params:
+            if key.strip().lower() in _TOKEN_KEYS and len(value.strip()) >= 6:
+                yield m.start(), m.start() + len(url)
+                break
 
 
 def luhn_ok(digits: str) -> bool:
@@ -296,6 +391,7 @@ def scan(
     ``active(rule_id)`` lets the caller skip switched-off rules (their spans are then free for
     other rules, which is what the author asked for by switching one off).
     """
+    text = fold_digits(text)
     hits: list[Hit] = []
     claims = _Claims()
     allowed = [m.span() for p in allow or [] for m in p.finditer(text)]
@@ -311,6 +407,9 @@ def scan(
     if active("pii.secret"):
         for kind, start, end in _secrets(text):
             add("pii.secret", kind, start, end)
+    if active("pii.link-token"):
+        for start, end in link_tokens(text):
+            add("pii.link-token", "link carrying a token or session id", start, end)
     if active("pii.email"):
         for m in EMAIL.finditer(text):
             add("pii.email", "e-mail address", m.start(), m.end())

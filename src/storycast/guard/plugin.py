@@ -1,4 +1,4 @@
-"""The built-in lint rules (the catalogue in ``guard/rules.py``)."""
+"""The built-in lint rules (the catalogue in ``guard/rules.py``, the image rules in ``guard/images.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_lint_rules() -> list[Rule]:
+    from .images import IMAGE_RULES
     from .rules import BUILTIN_RULES
+    from .translations import TRANSLATION_RULES
 
-    return list(BUILTIN_RULES)
+    return [*BUILTIN_RULES, *IMAGE_RULES, *TRANSLATION_RULES]
