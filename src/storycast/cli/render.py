@@ -24,12 +24,14 @@ def _languages(project: Project, value: str) -> list[str] | None:
     """``all`` -> None (each story's own languages); else a checked, comma-separated list."""
     if value.strip().lower() == "all":
         return None
+    from ..content.pseudo import is_pseudo
+
     langs = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [lang for lang in langs if lang not in project.languages]
+    unknown = [lang for lang in langs if lang not in project.languages and not is_pseudo(lang)]
     if not langs or unknown:
         raise typer.BadParameter(
             f"unknown language {', '.join(unknown) or value!r}; "
-            f"the project has {', '.join(project.languages)} (or use all)",
+            f"the project has {', '.join(project.languages)} (or use all, or a pseudo-locale: en-XA, ar-XB)",
             param_hint="--lang",
         )
     return langs
@@ -42,11 +44,13 @@ def _pairs(project: Project, story_ids: list[str], langs: list[str] | None) -> l
     stories = [content.story(s) for s in story_ids] if story_ids else list(content.stories.values())
     if not stories:
         raise ContentError("the project has no stories to render", hint="add a story file under stories/")
+    from ..content.pseudo import is_pseudo
+
     pairs = [
         (s.id, lang)
         for s in stories
         for lang in (langs if langs is not None else s.languages)
-        if lang in s.languages
+        if lang in s.languages or is_pseudo(lang)  # a pseudo-locale is made from any story
     ]
     if not pairs:
         raise ContentError(
@@ -54,6 +58,15 @@ def _pairs(project: Project, story_ids: list[str], langs: list[str] | None) -> l
             hint="pick another --lang, or add the translation to the stories",
         )
     return pairs
+
+
+def _story(project: Project, story_id: str, lang: str) -> Any:
+    """The story to render in ``lang``: a pseudo-locale's is derived from the source texts."""
+    from ..content.pseudo import is_pseudo, pseudo_item
+    from ..i18n.units import source_language
+
+    story = project.content.story(story_id)
+    return pseudo_item(story, lang, source_language(project)) if is_pseudo(lang) else story
 
 
 def register(app: typer.Typer) -> None:
@@ -116,7 +129,7 @@ def register(app: typer.Typer) -> None:
         pairs = _pairs(project, stories or [], langs)
         n_jobs = jobs or project.config.render.jobs
         started = time.perf_counter()
-        targets = [(project.content.story(sid), lg, default_out(project, out, sid, lg)) for sid, lg in pairs]
+        targets = [(_story(project, sid, lg), lg, default_out(project, out, sid, lg)) for sid, lg in pairs]
         terminal = err_console().is_terminal
         show = progress if progress is not None else (terminal and not as_json)
         with _progress(show, bar=terminal) as advance:

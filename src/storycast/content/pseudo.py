@@ -166,3 +166,18 @@ def pseudo_values(value: Any, lang: str, keep: frozenset[str] = frozenset({"time
     if isinstance(value, dict):
         return {k: v if k in keep else pseudo_values(v, lang, keep) for k, v in value.items()}
     return value
+
+
+def pseudo_item(item: Any, lang: str, source: str) -> Any:
+    """A loaded content item (a story) again, with ``lang`` derived from its ``source`` texts
+    (from its first language when it has no ``source`` text)."""
+    from .. import yamlsrc
+
+    if getattr(item, "source", None) is None:
+        return item
+    declared = list(getattr(item, "languages", []) or [])
+    base = source if source in declared or not declared else declared[0]
+    data = pseudo_content(yamlsrc.load(item.source), base, lang)
+    out = type(item).model_validate(data)
+    out.source = item.source
+    return out

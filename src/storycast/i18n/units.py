@@ -51,6 +51,7 @@ class Unit:
     index: int | None = None  # item of a list of texts (topics), 0-based
     form: str | None = None  # plural category (ui)
     line: int | None = None  # of the source text
+    target_line: int | None = None  # of the translation, when the file has one
     state: State = "missing"
     budget: int | None = None  # characters the layout has room for (see budget.py)
     where: str = ""  # where it sits on the frame, for the translator
@@ -146,6 +147,7 @@ def _content_units(project: Project, item: Item, src: str, lang: str) -> list[Un
             if not source.strip():
                 continue
             pos = yamlsrc.where(mapping, src)
+            there = yamlsrc.where(mapping, lang) if lang in mapping else None
             out.append(
                 Unit(
                     key_of(item.id, path),
@@ -157,6 +159,7 @@ def _content_units(project: Project, item: Item, src: str, lang: str) -> list[Un
                     source,
                     target if isinstance(target, str) else "",
                     line=pos.line if pos else None,
+                    target_line=there.line if there else None,
                 )
             )
         elif isinstance(source, list):
@@ -166,6 +169,7 @@ def _content_units(project: Project, item: Item, src: str, lang: str) -> list[Un
                 if not text.strip():
                     continue
                 pos = yamlsrc.where(seq, i)
+                there = yamlsrc.where(target, i) if isinstance(target, list) and i < len(target) else None
                 have = texts[i] if i < len(texts) and isinstance(texts[i], str) else ""
                 out.append(
                     Unit(
@@ -179,6 +183,7 @@ def _content_units(project: Project, item: Item, src: str, lang: str) -> list[Un
                         have,
                         index=i,
                         line=pos.line if pos else None,
+                        target_line=there.line if there else None,
                     )
                 )
     return out
