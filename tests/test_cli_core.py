@@ -106,13 +106,13 @@ def test_every_command_validates_channel_sections_first(run_cli, make_project, c
     toml = (
         MINIMAL_TOML
         + '\n[channels.tg]\ntype = "telegram"\nchat_id = "@x"\n'
-        + 'bot_token = "123:LITERAL-SECRET"\nalbum = true\n'
+        + 'bot_token = "123:LITERAL-SECRET"\nalbums = true\n'
     )
     root = make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=toml)
     code, out, err = run_cli("-P", str(root), *command)
     assert code == ExitStatus.CONFIG, out + err
     assert "storycast.toml:12:1: channels.tg.bot_token: a secret must be a reference" in err
-    assert "storycast.toml:13:1: channels.tg.album: unknown key" in err
+    assert "storycast.toml:13:1: channels.tg.albums: unknown key" in err
     assert "123:LITERAL-SECRET" not in out + err
     assert not (root / "build").exists()
 
