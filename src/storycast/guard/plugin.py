@@ -15,6 +15,5 @@ def register_lint_rules() -> list[Rule]:
     from .images import IMAGE_RULES
     from .rules import BUILTIN_RULES
     from .translations import TRANSLATION_RULES
-    from .translations import TRANSLATION_RULES
 
     return [*BUILTIN_RULES, *IMAGE_RULES, *TRANSLATION_RULES]
