@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import RenderError
 from . import ffmpeg
-from .encode import _encoder_args, _fsync, _self_check
+from .encode import _TAG_BT709, _TO_BT709, _encoder_args, _fsync, _self_check
 from .model import VideoFrame, VideoOptions, VideoResult
 from .specs import resolve_limits
 
@@ -74,7 +74,10 @@ def write_clip(clip: Any, out: Path, options: VideoOptions | None = None) -> Vid
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.mp4")
     enc = _encoder_args(spec, options)
     codec = enc[enc.index("-c:v") + 1]
-    params = enc[4:]  # after "-c:v CODEC -preset PRESET", which moviepy sets itself
+    # After "-c:v CODEC -preset PRESET", which moviepy sets itself. moviepy hands ffmpeg RGB: the
+    # filter converts it with the BT.709 matrix to limited range and tags the frames, since newer
+    # ffmpeg releases take a frame's colour tags over the encoder's -color_* options.
+    params = [*enc[4:], "-vf", f"scale={_TO_BT709},{_TAG_BT709}"]
     try:
         clip.write_videofile(
             str(raw),
