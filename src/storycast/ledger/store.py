@@ -3,7 +3,8 @@
 One class made of parts, one per job: :class:`~.planning.Planning` (inserting, correcting and
 cancelling planned rows; queries), :class:`~.claims.Claims` (sweep and atomic claims),
 :class:`~.sending.Sending` (the compare-and-set send protocol), :class:`~.engagement.Engagement`
-(insights, votes, replies), :class:`~.approvals.Approvals` (who approved which frames), over
+(insights, votes, replies), :class:`~.approvals.Approvals` (who approved which frames),
+:class:`~.visits.Visits` (knowledge-base visits and helpful votes), over
 :class:`~.base.LedgerBase` (connection, retries, transactions). Only ``storycast.ledger``
 builds SQL on the ledger's tables; everyone else calls these named methods.
 """
@@ -17,9 +18,10 @@ from .engagement import Engagement
 from .planning import Planning
 from .rows import WAITING, ChannelLimits, Row, RowFilter, Unit, actor, aware, naive, oversized
 from .sending import BACKOFF, SEND_LEASE, Sending
+from .visits import Visits
 
 
-class Ledger(Planning, Claims, Sending, Engagement, Approvals, LedgerBase):
+class Ledger(Planning, Claims, Sending, Engagement, Approvals, Visits, LedgerBase):
     """The publication ledger over one database URL."""
 
 
