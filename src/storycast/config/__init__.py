@@ -19,6 +19,7 @@ from .approval import ApprovalRule, ApprovalSection, Approver, approval_problems
 from .engine import EngineSection
 from .guard import GuardConfig
 from .i18n import I18nSection
+from .kb import KbSection
 from .problems import (
     ChannelTypes,
     _channels_problems,
@@ -57,6 +58,7 @@ class Config(_Section):
     engine: EngineSection = Field(default_factory=EngineSection)
     i18n: I18nSection = Field(default_factory=I18nSection)
     approval: ApprovalSection = Field(default_factory=ApprovalSection)
+    kb: KbSection = Field(default_factory=KbSection)
 
 
 def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> Config:
@@ -106,6 +108,7 @@ __all__ = [
     "Config",
     "EngineSection",
     "GuardConfig",
+    "KbSection",
     "ProjectSection",
     "RenderSection",
     "SafeZone",
