@@ -1,106 +1,38 @@
-"""Benchmark: the render pipeline against a hand-written Pillow script, measured in the same run.
+"""Benchmark: `storycast render` against a hand-written Pillow script, paired in the same run.
 
-Each measurement runs in a fresh process (imports, font loading and the Thai dictionary
-included, as a user pays them), over the example tutorials in all their languages:
+Every measurement is the command a user runs, in a fresh process (start-up, imports, fonts and
+the Thai dictionary included), over the example tutorials in the five languages the baseline
+draws (en, es, th, hi, sr):
 
-- cold:  ``storycast render reset-router two-factor-login update-firmware --no-cache --jobs 1``
-         vs ``bench/pillow_baseline.py`` drawing the same frames without templates;
-         target: storycast <= 1.3x the baseline;
-- warm:  the same render again with nothing changed; target: >= 20x faster than cold;
-- jobs:  ``--jobs 2`` vs ``--jobs 1`` (both cold) over the same 100+ frames; target: >= 1.7x.
+- cold:  ``storycast render STORIES --lang ... --no-cache --jobs 1`` vs ``bench/pillow_baseline.py``
+         (the same frames drawn straight with Pillow, story YAML read with PyYAML);
+         target: storycast CPU <= 1.0x the baseline;
+- warm:  ``storycast render`` again over a build where nothing changed; target: >= 50x less than cold;
+- jobs:  ``--jobs 2`` vs ``--jobs 1`` (both cold); target: >= 1.8x faster (wall) on 2 cores.
 
-The machine is shared, so every pair is measured ``--repeat`` times, interleaved, and the best
-time of each side is compared (the least disturbed run).
+Each round runs every side once, in alternating order; ratios are taken within a round and the
+median is quoted, with CPU time (user + system, children included) beside wall time and the load.
 
-    python bench/render.py [--repeat 3] [--stories reset-router ...]
+    python bench/render.py [--rounds 5] [--stories reset-router ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _measure import ROOT, Sample, load_line, paired, ratio_line, row, run
+
 STORIES = ["reset-router", "two-factor-login", "update-firmware"]
-
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the process and its children) of one command, run fresh."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    # Installed packages run from cached bytecode; a shell that disables it (some dev tools set
-    # PYTHONDONTWRITEBYTECODE) would time the compiler on every run, for both sides alike.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+LANGS = "en,es,th,hi,sr"
 
 
 def storycast(out: Path, stories: list[str], *extra: str) -> list[str]:
-    runner = "import sys; from storycast.cli import main; main(sys.argv[1:])"
-    return [
-        sys.executable,
-        "-c",
-        runner,
-        "--project",
-        str(ROOT),
-        "render",
-        *stories,
-        "--out",
-        str(out),
-        "--json",
-        *extra,
-    ]
-
-
-IN_PROCESS = """
-import sys, time
-from pathlib import Path
-import storycast.engage
-from storycast.project import Project
-from storycast.render import cache, frames, pipeline, templating
-project = Project.load(sys.argv[1])
-out, stories = Path(sys.argv[2]), sys.argv[3:]
-t, c = time.perf_counter(), time.process_time()
-pipeline.render_many(project, stories, None, out=out, cache=False)
-cold = (time.perf_counter() - t, time.process_time() - c)
-# Forget what this process memoized, so the warm call does the full cache check from disk.
-cache._file_hashes.clear(); frames._HOURS_MEMO.clear(); templating._engine_for.cache_clear()
-t, c = time.perf_counter(), time.process_time()
-pipeline.render_many(Project.load(sys.argv[1]), stories, None, out=out, cache=True)
-warm = (time.perf_counter() - t, time.process_time() - c)
-print(cold[0], cold[1], warm[0], warm[1])
-"""
-
-
-def in_process(out: Path, stories: list[str]) -> tuple[float, float, float, float]:
-    """Cold then warm ``render_many`` calls in one fresh process (the API, without start-up)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", IN_PROCESS, str(ROOT), str(out), *stories],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    a, b, c, d = (float(v) for v in proc.stdout.split())
-    return a, b, c, d
-
-
-def fmt(pair: tuple[float, float]) -> str:
-    return f"{pair[0]:.2f}/{pair[1]:.2f}"
+    exe = Path(sys.executable).with_name("storycast")
+    return [str(exe), "--project", str(ROOT), "render", *stories, "--lang", LANGS, "--out", str(out), *extra]
 
 
 def count_frames(out: Path) -> int:
@@ -109,56 +41,42 @@ def count_frames(out: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--stories", nargs="*", default=STORIES)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="storycast-bench-"))
-    runs: dict[str, list[tuple[float, float]]] = {"base": [], "cold": [], "warm": [], "jobs2": []}
+    stories = args.stories
+
+    def fresh(name: str) -> Path:
+        shutil.rmtree(tmp / name, ignore_errors=True)
+        return tmp / name
+
+    sides = {
+        "baseline": lambda r: run(
+            [sys.executable, "bench/pillow_baseline.py", "--lang", LANGS, "--out", str(fresh("bl")), *stories]
+        ),
+        "cold": lambda r: run(storycast(fresh("cold"), stories, "--no-cache", "--jobs", "1")),
+        "warm": lambda r: run(storycast(tmp / "warm", stories, "--jobs", "1")),
+        "jobs2": lambda r: run(storycast(fresh("j2"), stories, "--no-cache", "--jobs", "2")),
+    }
     try:
-        for i in range(args.repeat):
-            out = tmp / f"sc{i}"
-            runs["base"].append(
-                timed(
-                    [sys.executable, "bench/pillow_baseline.py", "--out", str(tmp / f"bl{i}"), *args.stories]
-                )
-            )
-            runs["cold"].append(timed(storycast(out, args.stories, "--no-cache", "--jobs", "1")))
-            runs["warm"].append(timed(storycast(out, args.stories, "--jobs", "1")))
-            runs["jobs2"].append(timed(storycast(tmp / f"j2-{i}", args.stories, "--no-cache", "--jobs", "2")))
-            last = {k: fmt(v[-1]) for k, v in runs.items()}
-            print(
-                f"run {i + 1} (wall/cpu s): baseline {last['base']}, cold {last['cold']}, "
-                f"warm {last['warm']}, jobs2 {last['jobs2']}; load {os.getloadavg()[0]:.1f}",
-                flush=True,
-            )
-        api = in_process(tmp / "api", args.stories)
-        frames = count_frames(tmp / "sc0")
-        assert frames == count_frames(tmp / "bl0"), "storycast and the baseline drew different frame counts"
-        best = {k: (min(w for w, _ in v), min(c for _, c in v)) for k, v in runs.items()}
-        (bw, bc), (cw, cc), (ww, wc), (jw, _) = best["base"], best["cold"], best["warm"], best["jobs2"]
-        print(f"\n{frames} frames ({', '.join(args.stories)}; all languages), best of {args.repeat}")
-        print(f"hand-written Pillow baseline   wall {bw:6.2f} s  cpu {bc:6.2f} s")
+        run(storycast(tmp / "warm", stories, "--jobs", "1"))  # the build the warm runs find unchanged
         print(
-            f"storycast cold (--jobs 1)      wall {cw:6.2f} s  cpu {cc:6.2f} s   "
-            f"ratio wall {cw / bw:.2f}x, cpu {cc / bc:.2f}x baseline (target <= 1.30x)"
+            f"render bench: {args.rounds} rounds after 1 warm-up, sides in alternating order", file=sys.stderr
         )
-        print(
-            f"storycast warm (nothing new)   wall {ww:6.2f} s  cpu {wc:6.2f} s   "
-            f"{cw / ww:.1f}x (wall), {cc / wc:.1f}x (cpu) faster than cold (target >= 20x)"
-        )
-        print(
-            f"render_many() cold / warm      wall {api[0]:6.2f} / {api[2]:.2f} s, "
-            f"cpu {api[1]:.2f} / {api[3]:.2f} s   {api[0] / api[2]:.1f}x (wall), "
-            f"{api[1] / api[3]:.1f}x (cpu): the API, no interpreter start-up"
-        )
-        print(
-            f"storycast cold --jobs 2        wall {jw:6.2f} s                "
-            f"{cw / jw:.2f}x faster than --jobs 1 (target >= 1.70x)"
-        )
-        print(
-            f"cpus available: {len(os.sched_getaffinity(0))}; load average now: {os.getloadavg()[0]:.2f} "
-            "(a shared machine makes wall times noisy; cpu times are the steadier comparison)"
-        )
+        got: dict[str, list[Sample]] = paired(sides, args.rounds, warmup=1)
+        frames = count_frames(tmp / "cold")
+        if frames != count_frames(tmp / "bl"):
+            raise SystemExit("bench: storycast and the baseline drew different frame counts")
+        print(f"\n{frames} frames ({', '.join(stories)}; {LANGS}); medians of {args.rounds} paired rounds")
+        print(row("hand-written Pillow baseline", got["baseline"]))
+        print(row("storycast render --no-cache --jobs 1 (cold)", got["cold"]))
+        print(row("storycast render, nothing changed (warm)", got["warm"]))
+        print(row("storycast render --no-cache --jobs 2", got["jobs2"]))
+        print(ratio_line("cold / baseline", got["cold"], got["baseline"], "cpu <= 1.0x"))
+        print(ratio_line("cold / warm (times faster)", got["cold"], got["warm"], ">= 50x"))
+        print(ratio_line("jobs 1 / jobs 2 (times faster)", got["cold"], got["jobs2"], "wall >= 1.8x"))
+        print(load_line(got))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
