@@ -2,16 +2,21 @@
 
 Target: under 1 s. Baseline, measured in the same run: APScheduler 3's CronTrigger walking the
 same expressions with get_next_fire_time (the trigger math the reference design first proposed).
+Both sides run the same number of times, in turn (alternating which goes first), in this process
+(the expansion is a library call inside `plan`, `publish` and the daemon, not a command of its
+own); each run reports wall and CPU time (this process), and the ratio is the median of the
+pair-by-pair ratios.
 
-    python bench/timetable.py
+    python bench/timetable.py [--rounds 7]
 """
 
 from __future__ import annotations
 
+import argparse
 import random
-import time
 from datetime import UTC, datetime, timedelta
 
+from _measure import call, load_line, med, paired, ratio_line, row
 from storycast.timetable.cron import parse_cron
 from storycast.timetable.model import CronTrigger, Entry
 from storycast.timetable.table import Timetable
@@ -48,19 +53,15 @@ def build_entries(n: int = 100) -> list[Entry]:
     return out
 
 
-def run_storycast(entries: list[Entry]) -> tuple[float, int]:
-    table = Timetable(entries)
-    t0 = time.perf_counter()
-    occs = table.occurrences(START, END)
-    return time.perf_counter() - t0, len(occs)
+def run_storycast(entries: list[Entry]) -> int:
+    return len(Timetable(entries).occurrences(START, END))
 
 
-def run_apscheduler(entries: list[Entry]) -> tuple[float, int]:
+def run_apscheduler(entries: list[Entry]) -> int:
     from zoneinfo import ZoneInfo
 
     from apscheduler.triggers.cron import CronTrigger as ApsCron
 
-    t0 = time.perf_counter()
     count = 0
     for entry in entries:
         minute, hour, day, month, dow = entry.trigger.spec.split()
@@ -75,17 +76,39 @@ def run_apscheduler(entries: list[Entry]) -> tuple[float, int]:
                 break
             count += 1
             prev = now = nxt
-    return time.perf_counter() - t0, count
+    return count
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
     entries = build_entries()
-    ours, n_ours = min(run_storycast(entries) for _ in range(5))  # best of 5: the machine is shared
-    base, n_base = run_apscheduler(entries)
-    print(f"entries: {len(entries)}, window: {START:%Y-%m-%d} .. {END:%Y-%m-%d}")
-    print(f"storycast timetable: {ours:.3f} s for {n_ours} occurrences (target < 1 s)")
-    print(f"APScheduler 3 CronTrigger baseline: {base:.3f} s for {n_base} fire times (no blackouts/dedup)")
-    print(f"ratio storycast / baseline: {ours / base:.2f}")
+    counts = {"storycast": run_storycast(entries), "apscheduler": run_apscheduler(entries)}
+    got = paired(
+        {
+            "storycast": lambda r: call(lambda: run_storycast(entries)),
+            "apscheduler": lambda r: call(lambda: run_apscheduler(entries)),
+        },
+        args.rounds,
+        warmup=1,
+    )
+    print(
+        f"entries: {len(entries)}, window: {START:%Y-%m-%d} .. {END:%Y-%m-%d}; "
+        f"medians of {args.rounds} rounds"
+    )
+    print(row(f"storycast timetable ({counts['storycast']} occurrences)", got["storycast"], 52))
+    print(row(f"APScheduler 3 CronTrigger ({counts['apscheduler']} fire times)", got["apscheduler"], 52))
+    print(
+        ratio_line(
+            "storycast / APScheduler (no blackouts, no dedup)", got["storycast"], got["apscheduler"], "", 52
+        )
+    )
+    print(
+        f"target under 1 s (CPU, the figure load does not inflate): "
+        f"{'met' if med(got['storycast']) < 1 else 'MISSED'}"
+    )
+    print(load_line(got))
 
 
 if __name__ == "__main__":
