@@ -3,10 +3,14 @@
 1. Render throughput with 1, 2 and 4 `storycast worker --queues render` processes: the example
    tutorials in every language, frames only, each run in a fresh project copy (no cache). The
    ratio is against the 1-process run.
+   The workers' CPU time (start-up to stop, from the operating system's accounting of the reaped
+   processes) is printed beside the wall time, and the load average after each run.
 2. Publishing N items (default 1000) to a fake platform with 50 ms latency per call, spread over
    several accounts (channels), with 3 workers. Baseline, measured in the same run: one
-   sequential `storycast publish --due` (the embedded engine) over a sample of the same items.
-   Per-account limits are checked from the fake's call log: no two calls of one account overlap.
+   sequential tick of the embedded engine (what `storycast publish --due` runs, called in this
+   process) over a sample of the same items, measured again in every round, in turn with the
+   scale-out run; the ratio is taken within the round. Per-account limits are checked from the
+   fake's call log: no two calls of one account overlap.
 
 The fake platform is the tests' `pgrecorder` channel: each call sleeps the latency and records
 itself in a table with a UNIQUE idempotency key, so a duplicate would be refused and counted.
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import signal
 import statistics
@@ -71,12 +77,25 @@ def database() -> Iterator[tuple[str, str]]:
 
 
 def wait(pred, timeout: float, what: str, step: float = 0.05) -> float:  # type: ignore[no-untyped-def]
+    """Poll ``pred`` until true. A table the workers have not created yet (their first migration
+    runs after they start, later under load) counts as not yet, not as a failure."""
+    import psycopg
+
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        if pred():
-            return time.perf_counter()
+        try:
+            if pred():
+                return time.perf_counter()
+        except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction):
+            pass
         time.sleep(step)
     raise SystemExit(f"bench: timed out waiting for {what}")
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of every child process reaped so far (the workers, once stopped)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def workers(root: Path, env: dict[str, str], n: int, *args: str) -> list[subprocess.Popen[bytes]]:
@@ -126,10 +145,12 @@ def example_project(dest: Path, langs: tuple[str, ...]) -> Path:
     return dest
 
 
-def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int]:
+def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int, float]:
+    """(seconds from defer to done, frames, CPU seconds of the workers from start to stop)."""
     with tempfile.TemporaryDirectory(prefix="sc-bench-render-") as tmp, database() as (url, dsn):
         root = example_project(Path(tmp) / "p", langs)
         env = worker_env(url)
+        cpu0 = children_cpu()
         procs = workers(root, env, n_workers, "--queues", "render", "--concurrency", "1")
         try:
             wait(lambda: live_workers(dsn) == n_workers, 120, "render workers")
@@ -159,7 +180,7 @@ def render_run(n_workers: int, langs: tuple[str, ...]) -> tuple[float, int]:
             )
         finally:
             stop(procs)
-    return t1 - t0, frames
+    return t1 - t0, frames, children_cpu() - cpu0
 
 
 # -- 2. publish --------------------------------------------------------------------------------
@@ -180,6 +201,7 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
         schedule = (root / "schedules" / "load.yaml").read_text(encoding="utf-8")
         (root / "schedules" / "load.yaml").unlink()  # workers start with nothing due
         total = minutes * accounts * 2
+        cpu0 = children_cpu()
         procs = workers(root, worker_env(url), n_workers)
         try:
             wait(lambda: live_workers(dsn) == n_workers, 120, "publish workers")
@@ -205,6 +227,7 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
                 raise
         finally:
             stop(procs)
+        cpu = children_cpu() - cpu0
         first, last = q(dsn, "SELECT min(started), max(finished) FROM sc_calls")[0]
         phases = {
             "first_call": (first - db_t0).total_seconds(),  # type: ignore[operator]
@@ -221,6 +244,7 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
         "calls": calls,
         "duplicates": dups,
         "overlaps": worst,
+        "cpu": cpu,
         **phases,
     }  # type: ignore[dict-item]
 
@@ -249,12 +273,12 @@ def publish_sequential(sample: int, latency_ms: int) -> dict[str, float]:
         project = Project.load(root, {**os.environ, "STORYCAST_DB": url})
         ledger = open_ledger(project)
         try:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             report = tick(project, Context(), ledger=ledger)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
         finally:
             ledger.close()
-    return {"items": report.count("published"), "seconds": t1 - t0}
+    return {"items": report.count("published"), "seconds": t1 - t0, "cpu": c1 - c0}
 
 
 def main() -> None:
@@ -275,31 +299,40 @@ def main() -> None:
         print(f"render: {len(TUTORIALS)} tutorials x {len(langs)} languages, frames only")
         base = None
         for n in (1, 2, 4):
-            secs, frames = render_run(n, langs)
+            secs, frames, cpu = render_run(n, langs)
             rate = frames / secs
             base = base or rate
             print(
-                f"  {n} worker process(es): {frames} frames in {secs:6.1f} s = {rate:5.2f} frames/s  "
-                f"(x{rate / base:.2f} vs 1 process)"
+                f"  {n} worker process(es): {frames} frames in {secs:6.1f} s wall = {rate:5.2f} frames/s  "
+                f"(x{rate / base:.2f} vs 1 process); workers' cpu {cpu:.1f} s (start-up to stop); "
+                f"load {os.getloadavg()[0]:.1f}"
             )
 
     if args.skip_publish:
         return
     print(f"publish: {args.items} items, {args.accounts} accounts, {args.latency_ms} ms per call")
-    seq = publish_sequential(args.baseline_items, args.latency_ms)
-    seq_rate = seq["items"] / seq["seconds"]
-    print(
-        f"  baseline, one sequential tick: {seq['items']:.0f} items in {seq['seconds']:.1f} s "
-        f"= {seq_rate:.1f} items/s"
-    )
     ratios = []
     for run in range(1, args.repeat + 1):
-        out = publish_scaleout(args.items, args.accounts, args.latency_ms, args.workers)
+        # Each round measures the baseline again, before or after the scale-out run in turn, and
+        # the ratio is taken within the round: load from other work hits both sides alike.
+        seq = out = None
+        for side in ("seq", "scale") if run % 2 else ("scale", "seq"):
+            if side == "seq":
+                seq = publish_sequential(args.baseline_items, args.latency_ms)
+            else:
+                out = publish_scaleout(args.items, args.accounts, args.latency_ms, args.workers)
+        assert seq is not None and out is not None
+        seq_rate = seq["items"] / seq["seconds"]
         rate = out["items"] / out["seconds"]
         ratios.append(rate / seq_rate)
         print(
-            f"  run {run}, {args.workers} workers: {out['items']:.0f} items in {out['seconds']:.1f} s = "
-            f"{rate:.1f} items/s (x{rate / seq_rate:.1f} vs the sequential tick)"
+            f"  round {run}: baseline, one sequential tick: {seq['items']:.0f} items in "
+            f"{seq['seconds']:.1f} s wall (cpu {seq['cpu']:.1f} s) = {seq_rate:.1f} items/s"
+        )
+        print(
+            f"  round {run}, {args.workers} workers: {out['items']:.0f} items in {out['seconds']:.1f} s = "
+            f"{rate:.1f} items/s (x{rate / seq_rate:.1f} vs the sequential tick); workers' cpu "
+            f"{out['cpu']:.1f} s (start-up to stop); load {os.getloadavg()[0]:.1f}"
         )
         print(
             f"    first call {out['first_call']:.1f} s after the schedule appeared (tick period, plan, "
