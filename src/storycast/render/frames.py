@@ -222,11 +222,24 @@ def story_context(story: Story, lang: str, t: Translator) -> dict[str, Any]:
     }
 
 
+def kb_link(project: Project, story: str, lang: str) -> dict[str, str] | None:
+    """The ``story.kb_link`` variable: the article's short link and how to show it, or None.
+
+    The link names no channel: a frame is drawn once for every channel it goes to."""
+    kb = project.config.kb
+    mode = kb.link_mode(story)
+    url = kb.go_link(story, lang) if mode != "none" else None
+    if url is None:
+        return None
+    return {"mode": mode, "url": url, "text": url.split("://", 1)[-1]}
+
+
 def plan_story(project: Project, story: Story, lang: str) -> list[FramePlan]:
     """Cover, steps and outro of a tutorial story in ``lang``, with contexts and alt texts."""
     base = base_context(project, lang)
     t: Translator = base["t"]
     sctx = story_context(story, lang, t)
+    sctx["kb_link"] = kb_link(project, story.id, lang)
     total = len(story.steps) + 2
     tset = story.template
     plans: list[FramePlan] = []

@@ -1,0 +1,92 @@
+"""Links from tutorial frames to their knowledge-base article ([kb] link): the QR code scans to
+the article's short link, the short link is drawn as text, the frames still pass lint, and the
+feature is off unless the project asks for it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from storycast.guard.check import lint_project
+from storycast.guard.qr import decode
+from storycast.project import Project
+from storycast.render.pipeline import render_story
+
+REPO = Path(__file__).resolve().parent.parent
+KB = '\n[kb]\nbase_url = "https://help.lumen.example"\nlink = "qr"\nstories = { speed-test = "short" }\n'
+
+
+@pytest.fixture
+def lumen(tmp_path: Path) -> Path:
+    """The example project, with frames linking to the knowledge base."""
+    root = tmp_path / "lumen"
+    root.mkdir()
+    for name in ("stories", "templates", "assets"):
+        shutil.copytree(REPO / name, root / name)
+    toml = (REPO / "storycast.toml").read_text(encoding="utf-8")
+    (root / "storycast.toml").write_text(toml + KB, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "th"])
+def test_every_step_frame_carries_a_qr_code_that_scans_to_the_short_link(lumen: Path, lang: str) -> None:
+    project = Project.load(lumen)
+    result = render_story(project, "reset-router", lang)
+    steps = [f for f in result.frames if f.kind == "step"]
+    assert steps
+    for frame in steps:
+        with Image.open(result.out_dir / frame.file) as im:
+            codes = decode(im)
+        assert [c.text for c in codes] == [f"https://help.lumen.example/go/reset-router?l={lang}"]
+        # 220 px tile at 5 px or more per module, inside the card (right side for ltr, left for rtl)
+        x = codes[0].box[0]
+        assert (x > 540) if lang != "ar" else (x < 540)
+    cover = next(f for f in result.frames if f.kind == "cover")
+    with Image.open(result.out_dir / cover.file) as im:
+        assert decode(im) == []
+
+
+def test_frames_with_links_pass_lint(lumen: Path) -> None:
+    project = Project.load(lumen)
+    for lang in ("en", "ar"):
+        render_story(project, "reset-router", lang)
+        render_story(project, "speed-test", lang)
+    result = lint_project(project, ["reset-router", "speed-test"], ["en", "ar"])
+    bad = [f for f in result.findings if f.severity == "error" or "kb-" in str(f.message)]
+    assert bad == []
+
+
+def test_short_link_is_text_in_the_manifest(lumen: Path) -> None:
+    project = Project.load(lumen)
+    result = render_story(project, "speed-test", "es")
+    manifest = result.manifest.read_text(encoding="utf-8")
+    assert "help.lumen.example/go/speed-test?l=es" in manifest
+    for frame in result.frames:
+        with Image.open(result.out_dir / frame.file) as im:
+            assert decode(im) == []
+
+
+def test_off_by_default(make_project) -> None:
+    from tests.conftest import MINIMAL_STORY
+
+    project = Project.load(make_project({"stories/sample.yaml": MINIMAL_STORY}))
+    assert project.config.kb.link == "none"
+    result = render_story(project, "sample", "en")
+    assert "/go/" not in result.manifest.read_text(encoding="utf-8")
+
+
+def test_story_without_pictures_gets_the_code_too(make_project) -> None:
+    from tests.conftest import MINIMAL_STORY, MINIMAL_TOML
+
+    root = make_project(
+        {"stories/sample.yaml": MINIMAL_STORY},
+        toml=MINIMAL_TOML + '\n[kb]\ngo_url = "https://go.example"\nlink = "qr"\n',
+    )
+    project = Project.load(root)
+    result = render_story(project, "sample", "es")
+    step = next(f for f in result.frames if f.kind == "step")
+    with Image.open(result.out_dir / step.file) as im:
+        assert [c.text for c in decode(im)] == ["https://go.example/go/sample?l=es"]
