@@ -11,6 +11,7 @@ and clears the flag.
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -69,9 +70,16 @@ def read(path: Path) -> Document:
     try:
         catalog = read_po(io.StringIO(text), abort_invalid=True)
     except PoFileError as exc:
-        line = getattr(exc, "lineno", None)
+        # Babel counts lines from 0 and ends its message with " on <that number>".
+        at = getattr(exc, "lineno", None)
+        line = at + 1 if isinstance(at, int) else None
+        reason = re.sub(r" on \d+$", "", str(exc))
+        bad = str(getattr(exc, "line", "") or "").strip()
+        if not bad and line is not None and line <= len(text.splitlines()):
+            bad = text.splitlines()[line - 1].strip()
         raise ContentError(
-            f"this is not a readable PO file: {exc}",
+            f"this is not a readable PO file: {reason}"
+            + (f" (the line reads {_short(bad)!r})" if bad else ""),
             hint="open it in a PO editor (Poedit) or check it with `msgfmt --check`; "
             "or export it again with `storycast i18n export`",
             file=path,
@@ -84,6 +92,7 @@ def read(path: Path) -> Document:
             file=path,
         ) from None
     lang = (catalog.locale_identifier or "").replace("_", "-")
+    lines = text.splitlines()
     doc = Document(path, "po", lang, None)
     for message in catalog:
         if not message.id or message.context is None:
@@ -96,6 +105,31 @@ def read(path: Path) -> Document:
                 line=message.lineno,
             )
         doc.entries.append(
-            Entry(str(message.context), message.id, message.string or "", not message.fuzzy, message.lineno)
+            Entry(
+                str(message.context),
+                message.id,
+                message.string or "",
+                not message.fuzzy,
+                _context_line(lines, message.lineno),
+            )
         )
     return doc
+
+
+def _context_line(lines: list[str], msgid_line: int | None) -> int | None:
+    """The line of a message's ``msgctxt`` (which names the text), from the line of its msgid."""
+    if not msgid_line:
+        return msgid_line
+    n = msgid_line - 1  # the line above the msgid; a long msgctxt continues over quoted lines
+    while 1 <= n <= len(lines):
+        head = lines[n - 1].lstrip()
+        if head.startswith("msgctxt"):
+            return n
+        if not head.startswith('"'):
+            break
+        n -= 1
+    return msgid_line
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

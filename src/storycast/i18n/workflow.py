@@ -13,6 +13,7 @@ from ..files import replace_atomically
 from . import budget as budget_mod
 from . import po, xliff, yamledit
 from .document import Document, OutEntry, notes
+from .lock import Lock
 from .units import UI, UI_SOURCE, Item, Unit, collect, items, load_lock, source_language, target_languages
 
 if TYPE_CHECKING:
@@ -133,7 +134,8 @@ def export(
 def read_document(path: Path) -> Document:
     """A PO or XLIFF file, told apart by its first bytes (then its name)."""
     try:
-        head = path.read_bytes()[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+        with path.open("rb") as f:
+            head = f.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
     except OSError as exc:
         raise ContentError(
             f"cannot read the translation file: {exc.strerror or exc}",
@@ -156,15 +158,17 @@ class Imported:
     files: list[Path] = field(default_factory=list)  # YAML files rewritten
 
 
-def _check_document(project: Project, doc: Document, units: dict[str, Unit]) -> None:
+def _check_document(project: Project, doc: Document, units: dict[str, Unit], every: list[Item]) -> None:
     problems: list[StorycastError] = []
+    keys: list[str] = []
+    known = {item.id for item in every}
     for e in doc.entries:
         unit = units.get(e.key)
         if unit is None:
             problems.append(
                 StorycastError(
-                    f"{e.key}: no such text any more",
-                    hint="it was removed or moved",
+                    f"{e.key}: {_unknown(e.key, known, doc.lang)}",
+                    hint="it was renamed or removed since the export",
                     file=doc.path,
                     line=e.line,
                 )
@@ -179,18 +183,33 @@ def _check_document(project: Project, doc: Document, units: dict[str, Unit]) -> 
                     line=e.line,
                 )
             )
+        else:
+            continue
+        keys.append(e.key)
     if problems:
         n = len(problems)
         shown = problems[:SHOWN]
         raise ContentError(
-            f"{doc.path.name} was made from source texts that no longer match the project: "
-            f"{n} text{'s' if n != 1 else ''} ({', '.join(p.message.split(':')[0] for p in shown)}"
+            f"{doc.path.name} does not match the project's source texts: "
+            f"{n} text{'s' if n != 1 else ''} ({', '.join(keys[:SHOWN])}"
             f"{' ...' if n > SHOWN else ''}); nothing was imported",
             hint="export a fresh file (storycast i18n export) and carry the translations over "
             "(msgmerge, or your tool's translation memory), then import that",
             file=doc.path,
             problems=shown,
         )
+
+
+def _unknown(key: str, known: set[str], lang: str) -> str:
+    """Why ``key`` names no text: no such item, or no such field of it."""
+    item, _, field_path = key.partition(":")
+    if not field_path:
+        return "not a storycast key (ITEM:FIELD, such as reset-router:steps.2.title)"
+    if item not in known:
+        return f"the project has no story, poll or event {item!r}"
+    if item == UI:
+        return f"the interface strings have no {field_path!r} (in {lang})"
+    return f"{item} has no text {field_path!r} translated into {lang}"
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -225,15 +244,22 @@ def import_files(project: Project, paths: list[Path]) -> list[Imported]:
                 file=doc.path,
             )
         current = {u.key: u for u in collect(project, doc.lang, every)}
-        _check_document(project, doc, current)
-    results = []
-    for doc in docs:
-        results.append(_import_one(project, doc, every, src))
+        _check_document(project, doc, current, every)
+    # Every file is worked out in memory first (each language's file sees the ones before it),
+    # and written only when all of them went through: a failure leaves the project as it was.
+    lock = load_lock(project)
+    pending: dict[Path, str] = {}
+    results = [_import_one(project, doc, every, src, lock, pending) for doc in docs]
+    for file, text in pending.items():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        replace_atomically(file, text.encode("utf-8"))
+    lock.save()
     return results
 
 
-def _import_one(project: Project, doc: Document, every: list[Item], src: str) -> Imported:
-    lock = load_lock(project)
+def _import_one(
+    project: Project, doc: Document, every: list[Item], src: str, lock: Lock, pending: dict[Path, str]
+) -> Imported:
     units = {u.key: u for u in collect(project, doc.lang, every, lock)}
     result = Imported(doc.path, doc.lang)
     grouped: dict[Path, dict[tuple[Any, ...], yamledit.Edit]] = {}
@@ -259,7 +285,12 @@ def _import_one(project: Project, doc: Document, every: list[Item], src: str) ->
         edit.values[sub] = e.target
         members.setdefault(edit.key, []).append((unit, e.target))
     for file, edits in grouped.items():
-        text = file.read_text(encoding="utf-8") if file.is_file() else ""
+        if file in pending:
+            text = pending[file]
+        else:
+            # Bytes, decoded as they are: read_text would turn CRLF into LF, and the splice
+            # must leave every line ending it does not touch as it was.
+            text = file.read_bytes().decode("utf-8") if file.is_file() else ""
         if not text and file.name == "strings.yaml":
             text = "# This project's interface strings, merged over the packaged ones (docs/templates.md).\n"
         res = yamledit.apply(text, list(edits.values()), file)
@@ -272,10 +303,8 @@ def _import_one(project: Project, doc: Document, every: list[Item], src: str) ->
                     result.written.append(unit.key)
                     lock.record(unit.key, doc.lang, unit.source, target)
         if res.changed:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            replace_atomically(file, res.text.encode("utf-8"))
+            pending[file] = res.text
             result.files.append(file)
-    lock.save()
     return result
 
 

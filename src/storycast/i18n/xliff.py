@@ -13,6 +13,8 @@ laughs" among them) or an external reference is refused before anything is expan
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -124,6 +126,7 @@ def read(path: Path) -> Document:
             file=path,
         )
     doc = Document(path, "xliff", root.get("trgLang", ""), root.get("srcLang"))
+    lines = _unit_lines(data)
     for unit in root.iter(f"{{{NS}}}unit"):
         key = unit.get("name") or unit.get("id") or ""
         segments = unit.findall(f"{{{NS}}}segment")
@@ -134,5 +137,28 @@ def read(path: Path) -> Document:
         target = "".join(_text(t) for t in target_elements)
         states = {s.get("state", "initial") for s in segments}
         ready = bool(states) and states <= set(READY_STATES) and all(t is not None for t in target_elements)
-        doc.entries.append(Entry(key, source, target, ready))
+        doc.entries.append(Entry(key, source, target, ready, lines.get(key)))
     return doc
+
+
+_UNIT_TAG = re.compile(r"<(?:[\w.-]+:)?unit\b[^>]*>")
+_ATTR = re.compile(r"""\b(name|id)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _unit_lines(data: bytes) -> dict[str, int]:
+    """The line each ``<unit>`` starts on, by the key it names: an error can point at it (the
+    parser keeps no positions). Read from the text in one pass; a unit it misses has no line."""
+    text = data.decode("utf-8", "replace")
+    out: dict[str, int] = {}
+    line, last = 1, 0
+    for m in _UNIT_TAG.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        attrs = {
+            a.group(1): html.unescape(a.group(2) if a.group(2) is not None else a.group(3) or "")
+            for a in _ATTR.finditer(m.group(0))
+        }
+        key = attrs.get("name") or attrs.get("id")
+        if key:
+            out.setdefault(key, line)
+    return out
