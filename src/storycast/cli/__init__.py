@@ -68,15 +68,19 @@ COMMAND_HOMES = {
 # Root options that take a value (the token after them is not the command).
 _ROOT_VALUE_OPTIONS = ("--project", "-P")
 
-_app = typer.Typer(
-    name="storycast",
-    help="Render, schedule, publish and archive multilingual support stories for ephemeral channels.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Shell completion: `storycast --install-completion`, or the Click protocol through this variable.
+COMPLETE_VAR = "_STORYCAST_COMPLETE"
+
+_APP_SETTINGS: dict[str, Any] = {
+    "name": "storycast",
+    "help": "Render, schedule, publish and archive multilingual support stories for ephemeral channels.",
+    "no_args_is_help": True,
+    "add_completion": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+_app = typer.Typer(**_APP_SETTINGS)
 
 
 def _version(value: bool) -> None:
@@ -160,6 +164,44 @@ def _register_for(args: list[str]) -> None:
     _register_all()
 
 
+def _noop() -> None:
+    """Stands in for every command in the root help (which shows names and help only)."""
+
+
+def _listing_app() -> typer.Typer:
+    """The app with its commands' names and help but none of their options: the root help.
+
+    Building every command's options (signatures, type hints, converters) costs ~35 ms and the
+    root help shows none of them, so ``storycast --help`` lists this stand-in instead.
+    """
+    import copy
+    import inspect
+
+    from typer.models import TyperInfo
+
+    _register_all()
+    light = typer.Typer(**_APP_SETTINGS)
+    light.registered_callback = _app.registered_callback
+    for info in _app.registered_commands:
+        stand_in = copy.copy(info)
+        stand_in.name = info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+        stand_in.help = info.help if info.help is not None else inspect.getdoc(info.callback)
+        stand_in.callback = _noop
+        light.registered_commands.append(stand_in)
+    for group in _app.registered_groups:
+        help_text = typer.main.solve_typer_info_help(group)
+        stand_in_group = TyperInfo(typer.Typer(), name=group.name, help=help_text, hidden=group.hidden)
+        light.registered_groups.append(stand_in_group)
+    return light
+
+
+def _is_root_help(args: list[str]) -> bool:
+    """True when ``args`` ask for the root help and nothing else (no command, no completion)."""
+    if COMPLETE_VAR in os.environ or any(a.endswith("-completion") for a in args):
+        return False
+    return not args or (_command_name(args) is None and any(a in ("-h", "--help") for a in args))
+
+
 def __getattr__(name: str) -> Any:
     # ``app`` for importers (docs generation, tests) has every command registered.
     if name == "app":
@@ -184,8 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     show_tb = "--traceback" in args or os.environ.get("STORYCAST_TRACEBACK") == "1"
     try:
         # Click returns (does not raise) a typer.Exit's code when standalone_mode is off.
-        _register_for(args)
-        result = _app(args=args, standalone_mode=False)
+        if _is_root_help(args):
+            root = _listing_app()
+        else:
+            _register_for(args)
+            root = _app
+        result = root(args=args, prog_name="storycast", standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
     except StorycastError as exc:
