@@ -18,6 +18,8 @@
     POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
     GET|POST /hooks/instagram    Meta webhooks; GET|POST /hooks/whatsapp  WhatsApp (24 h window)
     POST /hooks/telegram         Telegram updates
+    GET  /go/{story}             count a knowledge-base visit, redirect to the article (web.kb)
+    GET  /kb/...                 the built knowledge base; GET /api/kb/token, POST /api/kb/helpful
 
 Every request first passes ``middleware.Guard`` (host, size caps, security headers); the feed's
 and the hand-off's state-changing endpoints then check where the request came from and its
@@ -42,7 +44,7 @@ from starlette.templating import Jinja2Templates
 from ..context import Clock, SystemClock, as_clock
 from ..errors import StorycastError
 from ..render.text.webfonts import text_direction
-from . import api, fonts, handoff, hooks, review
+from . import api, fonts, handoff, hooks, kb, review
 from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
@@ -256,6 +258,7 @@ def create_app(
         *review.routes(),
         *hooks.routes(),
         *fonts.routes(),
+        *kb.routes(project),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     hosts = [*allowed_hosts, *_confirm_hosts(project), *_review_hosts(project)]
