@@ -89,6 +89,13 @@ SCREENS = [
         {"pii.phone", "pii.national-id"},
     ),
     _s(
+        "es-factura",
+        "es",
+        "Facturación",
+        ["IBAN ES91 2100 0418 4502 0005 1332", "Contraseña: Gato2024", "Factura del 01/05/2024 · 19,99 €"],
+        {"pii.account", "pii.password"},
+    ),
+    _s(
         "es-pedidos", "es", "Mis pedidos", ["Pedido 48 · 01/05/2024", "Total: 19,99 € · versión 3.2.1"], set()
     ),
     # --- Thai ---
@@ -163,6 +170,58 @@ SCREENS = [
     ),
     _s("ar-orders", "ar", "طلباتي", ["طلب رقم 4821 بتاريخ 2024/05/01", "السعر 1,299.00 ر.س"], set()),
     _s("ar-qr", "ar", "الدعم", ["امسح الرمز للتواصل معنا"], {"pii.email"}, qr="mailto:omar.k@gmail.com"),
+    # --- native digits: a date and a price in Arabic-Indic digits are not personal data ---
+    _s(
+        "ar-orders-digits",
+        "ar",
+        "طلباتي",
+        ["طلب رقم ٤٨٢١ بتاريخ ٢٠٢٤/٠٥/٠١", "السعر ١٬٢٩٩٫٠٠ ر.س · الساعة ١٠:٣٠"],
+        set(),
+    ),
+    # --- a leak next to look-alikes on one screen, and a sign-in QR code in Thai ---
+    _s(
+        "en-mixed",
+        "en",
+        "Support ticket",
+        ["Order #4821 · 2024-05-01 · v2.4.11", "Call me on +1 202 555 0143", "Step 2 of 5 · 10:30"],
+        {"pii.phone"},
+    ),
+    _s(
+        "th-qr",
+        "th",
+        "เข้าสู่ระบบ",
+        ["สแกนเพื่อเข้าสู่ระบบ", "ใช้ได้ ๕ นาที"],
+        {"pii.link-token"},
+        qr="https://lumen.example/reset#token=ab12cd34ef56",
+    ),
+]
+
+# Phone numbers in Arabic-Indic, Persian and Thai digits. The detectors fold these digits (see
+# test_guard_pii.py and the text tests), but the Tesseract models Debian ships cannot read them:
+# ara knows only ٠ and ١, tha only ๐๑๒๓๕ (Devanagari, in hi-profile, is complete). These screens
+# pin that limit (docs/lint.md): a model that learns them makes the test that expects the miss fail.
+UNREAD = [
+    _s(
+        "ar-digits",
+        "ar",
+        "اتصل بنا",
+        ["هاتف: +٩٦٦ ٥٠ ١٢٣ ٤٥٦٧", "طلب رقم ٤٨٢١ بتاريخ ٢٠٢٤/٠٥/٠١"],
+        {"pii.phone"},
+    ),
+    _s(
+        "ar-persian-digits",
+        "ar",
+        "پروفایل",
+        ["تلفن: +۹۸ ۹۱۲ ۳۴۵ ۶۷۸۹", "نسخه ۲.۴.۱"],
+        {"pii.phone"},
+    ),
+    _s(
+        "th-digits",
+        "th",
+        "ติดต่อเรา",
+        ["โทร ๐๘๑-๒๓๔-๕๖๗๘", "วันที่ ๑๒/๐๕/๒๕๖๗ เวลา ๑๐:๓๐"],
+        {"pii.phone"},
+    ),
 ]
 
 
@@ -210,11 +269,11 @@ def draw(screen: Screen) -> Image.Image:
     return im
 
 
-def write_all(folder: Path) -> dict[str, Path]:
-    """Every screen as a PNG in ``folder``, by name."""
+def write_all(folder: Path, screens: list[Screen] | None = None) -> dict[str, Path]:
+    """Every screen (or ``screens``) as a PNG in ``folder``, by name."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
-    for screen in SCREENS:
+    for screen in SCREENS if screens is None else screens:
         path = folder / f"{screen.name}.png"
         draw(screen).save(path)
         out[screen.name] = path

@@ -102,10 +102,18 @@ def register(app: typer.Typer) -> None:
                 f"cannot redact without reading the pictures: {problem}",
                 hint=f"install it: {problem.install}",
             )
-        done = [
-            core.redact(scanner, src, dst, pass_packs(langs), rules=set(chosen_rules) or None, style=style)
-            for src, dst in jobs
-        ]
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..guard.ocr import workers
+
+        def one(job: tuple[Path, Path]) -> Any:
+            return core.redact(
+                scanner, job[0], job[1], pass_packs(langs), rules=set(chosen_rules) or None, style=style
+            )
+
+        # Each Tesseract runs single-threaded; pictures are read side by side, one per core.
+        with ThreadPoolExecutor(max_workers=workers()) as pool:
+            done = list(pool.map(one, jobs))
         _report(done, as_json)
         unclean = [r for r in done if r.remaining]
         if unclean:
@@ -157,18 +165,14 @@ def _plan(images: list[Path], out: Path | None) -> list[tuple[Path, Path]]:
 
 
 def _check_picture(path: Path) -> None:
-    from PIL import Image, UnidentifiedImageError
-
+    """Refuse, before any work, a file that is not a picture or is too large to be a screen."""
     from ..errors import ContentError
+    from ..guard.images import Unreadable, picture_size
 
     try:
-        with Image.open(path) as im:
-            im.verify()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise ContentError(
-            f"{path} is not a picture storycast can read ({type(exc).__name__})",
-            hint="pass a PNG, JPEG or WebP file",
-        ) from None
+        picture_size(path)
+    except Unreadable as exc:
+        raise ContentError(str(exc), hint="pass a PNG, JPEG or WebP picture of a screen") from None
 
 
 def _hit(hit: Any) -> dict[str, Any]:

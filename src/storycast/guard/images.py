@@ -148,7 +148,7 @@ class Scanner:
             digest = ocr.file_sha256(path)
         except OSError as exc:
             return ImageScan(problems=[("image.ocr", f"{path.name} cannot be read ({exc.strerror})", "")])
-        return self.scan(digest, lambda: _open(path), passes)
+        return self.scan(digest, lambda: open_picture(path), passes)
 
     def scan_image(self, image: Any, passes: list[tuple[str, ...]]) -> ImageScan:
         """Read an image in memory (the redaction loop's intermediate copies)."""
@@ -169,7 +169,7 @@ class Scanner:
                 self._read_text(out, digest, image, passes)
             if self.codes_on:
                 self._read_codes(out, digest, image)
-        except _Unreadable as exc:
+        except Unreadable as exc:
             out.problems.append(("image.ocr", str(exc), "replace the file with a PNG or JPEG that opens"))
         out.hits = _merge(out.hits)
         return out
@@ -225,19 +225,55 @@ class Scanner:
                 out.hits.append(ImageHit(hit.rule, hit.kind, box, (box,), str(code["format"])))  # type: ignore[arg-type]
 
 
-class _Unreadable(Exception):
-    pass
+class Unreadable(Exception):
+    """A picture that cannot be read: not an image, damaged, or too large to be a screen."""
 
 
-def _open(path: Path) -> Any:
+# An 8K screen is 33 megapixels; anything larger is not a screenshot, and decoding it would
+# take memory and time lint should not spend (Pillow's own bomb check starts at 89).
+MAX_PIXELS = 50_000_000
+
+
+def picture_size(path: Path) -> tuple[int, int]:
+    """The size of the picture at ``path``, read from its header without decoding it;
+    :class:`Unreadable` when it is not an image or is larger than :data:`MAX_PIXELS`."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                size = im.size
+    except Image.DecompressionBombError:
+        raise Unreadable(
+            f"{path} has more than {2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000} megapixels; "
+            f"storycast reads pictures up to {MAX_PIXELS // 1_000_000} megapixels"
+        ) from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise Unreadable(f"{path} is not an image storycast can open ({type(exc).__name__})") from None
+    if size[0] * size[1] > MAX_PIXELS:
+        raise Unreadable(
+            f"{path} is {size[0]} x {size[1]} pixels ({size[0] * size[1] // 1_000_000} megapixels); "
+            f"storycast reads pictures up to {MAX_PIXELS // 1_000_000} megapixels"
+        )
+    return size
+
+
+def open_picture(path: Path) -> Any:
+    """The decoded picture at ``path`` as an RGB or greyscale PIL image, or :class:`Unreadable`."""
+    from PIL import Image, UnidentifiedImageError
+
+    picture_size(path)
     try:
         with Image.open(path) as im:
             im.load()
             return im.convert("RGB") if im.mode not in ("RGB", "L") else im.copy()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise _Unreadable(f"{path.name} is not an image storycast can open ({type(exc).__name__})") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise Unreadable(
+            f"{path} is damaged or not an image storycast can open ({type(exc).__name__})"
+        ) from None
 
 
 def _merge(hits: list[ImageHit]) -> list[ImageHit]:

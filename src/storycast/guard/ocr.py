@@ -120,6 +120,11 @@ class Engine:
     def missing(self, packs: Iterable[str]) -> list[str]:
         return sorted(p for p in set(packs) if p not in self.packs)
 
+    def usable(self, packs: Iterable[str]) -> tuple[str, ...]:
+        """The packs of ``packs`` this engine has (English alone when it has none of them)."""
+        have = tuple(p for p in packs if p in self.packs)
+        return have or (("eng",) if "eng" in self.packs else ())
+
 
 def debian_package(pack: str) -> str:
     """The Debian/Ubuntu package of a Tesseract pack (``chi_sim`` -> tesseract-ocr-chi-sim)."""
@@ -275,7 +280,7 @@ def prepare(image: Any) -> Any:
 
 def run_tesseract(eng: Engine, image: Any, packs: tuple[str, ...]) -> OcrResult:
     """OCR one (prepared) image with ``packs``; raises :class:`OcrUnavailable` on engine failure."""
-    usable = [p for p in packs if p in eng.packs] or (["eng"] if "eng" in eng.packs else [])
+    usable = eng.usable(packs)
     if not usable:
         raise OcrUnavailable(
             f"Tesseract has none of the language packs {', '.join(packs)}", install_hint(packs)
@@ -415,7 +420,9 @@ def ocr_image(
     eng: Engine, store: OcrCache | None, digest: str, load: Any, packs: tuple[str, ...]
 ) -> OcrResult:
     """OCR of the image ``load()`` opens (a PIL image), through the cache when ``store`` is given."""
-    key = store.key(digest, packs, eng) if store is not None else ""
+    # Keyed by the packs that actually read it: a reading made while a pack was missing must
+    # not stand in for a full one once the pack is installed.
+    key = store.key(digest, eng.usable(packs) or packs, eng) if store is not None else ""
     if store is not None:
         hit = store.get(key)
         if hit is not None:

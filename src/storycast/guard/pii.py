@@ -351,7 +351,8 @@ def _phones(text: str, regions: list[str]) -> Iterable[tuple[int, int]]:
     from phonenumbers import Leniency
 
     seen: set[tuple[int, int]] = set()
-    for region in regions:
+    # "ZZ" (no region) still reads international numbers: `regions = []` must not hide "+..." ones.
+    for region in regions or ["ZZ"]:
         for m in phonenumbers.PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             span = (m.start, m.end)
             if _DATE_SHAPE.match(m.raw_string.strip()):
