@@ -6,14 +6,20 @@ Importing this module registers the ``qa`` and ``poll`` content and schedule kin
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json, styled
 from ._paths import output_file
+
+if TYPE_CHECKING:
+    from ..engage.report import Report
+    from ..project import Project
 
 
 def register(app: typer.Typer) -> None:
@@ -197,74 +203,173 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: Annotated[
             Path | None,
-            typer.Option("--out", "-o", help="Write an HTML report with charts here.", callback=output_file),
+            typer.Option(
+                "--out",
+                "-o",
+                help="Write the report here: in --format, or HTML with charts when no --format is given.",
+                callback=output_file,
+            ),
         ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        fmt: Annotated[
+            ReportFormat | None,
+            typer.Option(
+                "--format",
+                "-f",
+                help="text (tables), csv (one row per figure), json, or html (one page with charts).",
+                case_sensitive=False,
+                show_default=False,
+            ),
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
     ) -> None:
-        """Reach, completion, drop-off, replies, polls, CSAT and outcomes per tutorial and language."""
-        from ..engage.report import build_report, delivery_line, format_duration
+        """Reach, completion, drop-off, replies, polls, CSAT, resolution times and what works."""
+        from ..engage.report import build_report
 
+        if as_json and fmt not in (None, ReportFormat.json):
+            raise typer.BadParameter(
+                f"--json is --format json; it cannot be combined with --format {fmt.value}",
+                param_hint="'--format'",
+            )
+        chosen = ReportFormat.json if as_json else fmt
         project = load_project(ctx)
         at = parse_now(now, ctx)
         start = parse_now(since, option="--since") if since else None
         report = build_report(project, now=at, since=start)
-        if out is not None:
-            from ..engage.report_html import render_html
-
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(render_html(report, fonts_from=project.root), encoding="utf-8")
-        if as_json:
-            print_json(report.to_json() | ({"html": str(out)} if out else {}))
+        if chosen is None or chosen is ReportFormat.text:
+            html = None
+            if out is not None and chosen is None:  # --out alone: the HTML page, as before
+                html = _write(out, _html(report, project))
+            if as_json:
+                print_json(report.to_json() | ({"html": str(html)} if html else {}))
+                return
+            _print_report(report)
+            if html is not None:
+                console().print(f"wrote {html}", highlight=False)
             return
-        from rich.table import Table
+        text = {
+            ReportFormat.json: lambda: json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n",
+            ReportFormat.csv: lambda: _csv(report),
+            ReportFormat.html: lambda: _html(report, project),
+        }[chosen]()
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        _write(out, text)
+        console().print(f"wrote {out}", highlight=False)
 
-        c = console()
-        table = Table(title=f"{report.project}: stories", title_justify="left")
-        for col in (
-            "story",
-            "lang",
-            "reach",
-            "done",
-            "drop-off",
-            "replies",
-            "1st reply",
-            "pub",
-            "fail",
-            "hand",
-        ):
-            left = col in ("story", "lang", "drop-off")
-            table.add_column(col, justify="left" if left else "right", no_wrap=col in ("story", "drop-off"))
-        for s in report.stories:
-            table.add_row(
-                s.ref,
-                s.lang,
-                str(s.reach),
-                "–" if s.completion is None else f"{s.completion:.0f}%",
-                s.drop_off_label(),
-                str(s.replies),
-                format_duration(s.first_response),
-                str(s.published),
-                str(s.failed),
-                str(s.handed_off),
+
+class ReportFormat(StrEnum):
+    """What ``storycast report --format`` writes."""
+
+    text = "text"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+def _write(out: Path, text: str) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8", newline="")
+    return out
+
+
+def _html(report: Report, project: Project) -> str:
+    from ..engage.report_html import render_html
+
+    return render_html(report, fonts_from=project.root)
+
+
+def _csv(report: Report) -> str:
+    from ..engage.report_csv import to_csv
+
+    return to_csv(report)
+
+
+def _print_report(report: Report) -> None:
+    """The terminal report: tables, then one line per fact."""
+    from rich.table import Table
+
+    from ..engage.report import delivery_line, format_duration
+
+    c = console()
+    table = Table(title=f"{report.project}: stories", title_justify="left")
+    for col in ("story", "lang", "reach", "done", "drop-off", "replies", "1st reply", "pub", "fail", "hand"):
+        left = col in ("story", "lang", "drop-off")
+        table.add_column(col, justify="left" if left else "right", no_wrap=col in ("story", "drop-off"))
+    for s in report.stories:
+        table.add_row(
+            s.ref,
+            s.lang,
+            str(s.reach),
+            "–" if s.completion is None else f"{s.completion:.0f}%",
+            s.drop_off_label(),
+            str(s.replies),
+            format_duration(s.first_response),
+            str(s.published),
+            str(s.failed),
+            str(s.handed_off),
+        )
+    if report.stories:
+        c.print(table)
+    else:
+        c.print("no tutorials were published in this period", highlight=False)
+    for d in report.deliveries:
+        c.print(
+            f"{d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}", highlight=False, markup=False
+        )
+    for t in report.polls:
+        extra = f" · CSAT {t.csat:.0f}%" if t.csat is not None else ""
+        c.print(f"poll {t.poll_id}: {t.total} votes{extra}", highlight=False)
+    if report.csat_trend:
+        c.print(
+            "CSAT by week: " + ", ".join(f"{w} {v:.0f}%" for w, v, _ in report.csat_trend), highlight=False
+        )
+    if report.outcomes:
+        waits = Table(
+            title=f"conversations: {len(report.conversations)}, still open: {report.open_conversations}",
+            title_justify="left",
+        )
+        for col in ("by", "", "convs", "open", "1st resp. median", "p90", "resolved median", "p90 "):
+            waits.add_column(col, justify="left" if col in ("by", "") else "right", no_wrap=True)
+        for o in report.outcomes:
+            waits.add_row(
+                o.dimension,
+                o.value,
+                str(o.conversations),
+                str(o.open),
+                format_duration(o.first_response.median),
+                format_duration(o.first_response.p90),
+                format_duration(o.resolution.median),
+                format_duration(o.resolution.p90),
             )
-        if report.stories:
-            c.print(table)
-        else:
-            c.print("no tutorials were published in this period", highlight=False)
-        for d in report.deliveries:
-            c.print(
-                f"{d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}",
-                highlight=False,
-                markup=False,
+        c.print(waits, markup=False)
+    variants = [f for f in report.comparisons if f.dimension == "variant"]
+    if variants:
+        vt = Table(title="variants", title_justify="left")
+        for col in ("variant", "lang", "posts", "viewers", "done", "drop-off", "CSAT"):
+            vt.add_column(
+                col, justify="left" if col in ("variant", "lang", "drop-off") else "right", no_wrap=True
             )
-        for t in report.polls:
-            extra = f" · CSAT {t.csat:.0f}%" if t.csat is not None else ""
-            c.print(f"poll {t.poll_id}: {t.total} votes{extra}", highlight=False)
-        if report.csat_trend:
-            c.print(
-                "CSAT by week: " + ", ".join(f"{w} {v:.0f}%" for w, v, _ in report.csat_trend),
-                highlight=False,
+        for f in variants:
+            vt.add_row(
+                f.value,
+                f.lang or "all",
+                f"{f.measured}/{f.posts}",
+                str(f.viewers),
+                "–" if f.completion is None else f"{f.completion:.0f}%",
+                f.drop_off_label(),
+                "–" if f.csat is None else f"{f.csat:.0f}% (n={f.csat_answers})",
             )
-        if out is not None:
-            c.print(f"wrote {out}", highlight=False)
+        c.print(vt, markup=False)
+    for sug in report.suggestions:
+        c.print(f"best slot on {sug.channel}: {sug.reason}", highlight=False, markup=False)
+    d = report.deflection or {}
+    for story in d.get("stories", []):
+        c.print(
+            f"deflection {story['story']}: {story['views']} views, {story['visits']} article visits, "
+            f"{story['conversations']} conversations on its topic within {d['days']} days"
+            + (f" (self-service {story['self_service']:.0f}%)" if story["self_service"] is not None else ""),
+            highlight=False,
+            markup=False,
+        )

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 def _what(occ: Occurrence) -> str:
     text = occ.label if occ.label == occ.ref else f"{occ.label} ({occ.ref})"
+    if occ.extra.get("variant"):
+        text += f"\n  variant {occ.extra['variant']}"
     moved = occ.extra.get("moved_from")
     if moved:
         why = "blackout" if occ.extra.get("reason") == "blackout" else "DST gap"

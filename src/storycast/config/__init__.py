@@ -20,6 +20,7 @@ from .engine import EngineSection
 from .guard import GuardConfig
 from .i18n import I18nSection
 from .kb import KbSection
+from .outcomes import OutcomesSection
 from .problems import (
     ChannelTypes,
     _channels_problems,
@@ -59,6 +60,7 @@ class Config(_Section):
     i18n: I18nSection = Field(default_factory=I18nSection)
     approval: ApprovalSection = Field(default_factory=ApprovalSection)
     kb: KbSection = Field(default_factory=KbSection)
+    outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
 
 
 def parse(text: str, path: Path, channel_types: ChannelTypes | None = None) -> Config:
@@ -109,6 +111,7 @@ __all__ = [
     "EngineSection",
     "GuardConfig",
     "KbSection",
+    "OutcomesSection",
     "ProjectSection",
     "RenderSection",
     "SafeZone",

@@ -190,3 +190,118 @@ def outcomes_figure(rows: Sequence[tuple[str, int, int, int]], fmt: str = "svg")
     ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=3, fontsize=9)
     ax.set_title("Posts per channel", pad=10, fontsize=12)
     return _out(fig, fmt)
+
+
+def _short(seconds: float | None) -> str:
+    """``12m``, ``3.5h``, ``2.1d``: a wait short enough for a bar end."""
+    if seconds is None:
+        return "–"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def waits_figure(rows: Sequence[tuple[str, Any, Any, Any, Any, int]], title: str, fmt: str = "svg") -> bytes:
+    """Median (solid) and p90 (light) time to first response and to resolution, one row each.
+
+    ``rows``: (label, first-response median, p90, resolution median, p90, open) with waits as
+    timedeltas or None. Bars are in hours on one axis, so the two measures compare directly.
+    """
+    plt = _plt()
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(7.2, 0.75 * n + 1.4))
+    y = list(range(n))[::-1]
+    hours = [[(w.total_seconds() / 3600 if w is not None else 0.0) for w in r[1:5]] for r in rows]
+    top = max([v for h in hours for v in h] + [0.1])
+    for yi, h, r in zip(y, hours, rows, strict=True):
+        fr_med, fr_p90, res_med, res_p90 = h
+        ax.barh(yi + 0.18, fr_p90, height=0.32, color=PRIMARY, alpha=0.25)
+        ax.barh(yi + 0.18, fr_med, height=0.32, color=PRIMARY)
+        ax.barh(yi - 0.18, res_p90, height=0.32, color=GOOD, alpha=0.25)
+        ax.barh(yi - 0.18, res_med, height=0.32, color=GOOD)
+        waits = [(None if w is None else w.total_seconds()) for w in r[1:5]]
+        ax.text(
+            max(fr_p90, fr_med) + top * 0.01,
+            yi + 0.18,
+            f"{_short(waits[0])} · p90 {_short(waits[1])}",
+            va="center",
+            fontsize=8.5,
+            color=INK,
+        )
+        note = f"{_short(waits[2])} · p90 {_short(waits[3])}" + (f" · {r[5]} open" if r[5] else "")
+        ax.text(max(res_p90, res_med) + top * 0.01, yi - 0.18, note, va="center", fontsize=8.5, color=INK)
+    ax.set_yticks(y, [r[0] for r in rows])
+    ax.set_xlim(0, top * 1.45)
+    ax.set_xlabel("hours")
+    ax.grid(axis="x", color=GRID, lw=0.8)
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0, labelcolor=INK)
+    ax.set_title(title, pad=24)
+    ax.text(0, 1.02, "■ first response   ", transform=ax.transAxes, color=PRIMARY, fontsize=9, va="bottom")
+    ax.text(
+        0.22, 1.02, "■ resolution   (light: p90)", transform=ax.transAxes, color=GOOD, fontsize=9, va="bottom"
+    )
+    return _out(fig, fmt)
+
+
+def compare_figure(
+    rows: Sequence[tuple[str, float | None, float | None, int]],
+    title: str,
+    best: str | None = None,
+    fmt: str = "svg",
+) -> bytes:
+    """Completion per group (variant, slot) as horizontal bars, CSAT and viewers at the bar end.
+
+    ``rows``: (label, completion %, CSAT % or None, viewers). ``best`` is drawn in the good colour;
+    groups without measured viewers are grey.
+    """
+    plt = _plt()
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(7.2, 0.5 * n + 1.3))
+    y = list(range(n))[::-1]
+    for yi, (label, completion, csat, viewers) in zip(y, rows, strict=True):
+        color = GOOD if label == best else (PRIMARY if completion is not None else MUTED)
+        ax.barh(yi, completion or 0, color=color, height=0.6)
+        text = ("–" if completion is None else f"{completion:.0f}%") + f"  · {viewers} viewers"
+        if csat is not None:
+            text += f" · CSAT {csat:.0f}%"
+        ax.text((completion or 0) + 1.5, yi, text, va="center", fontsize=9, color=INK)
+    ax.set_yticks(y, [r[0] for r in rows])
+    ax.set_xlim(0, 160)
+    ax.set_xticks([0, 50, 100], ["0", "50", "100%"])
+    ax.grid(axis="x", color=GRID, lw=0.8)
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0, labelcolor=INK)
+    ax.set_title(title, pad=10)
+    return _out(fig, fmt)
+
+
+def deflection_figure(
+    rows: Sequence[tuple[str, float | None, float | None, int]], title: str, fmt: str = "svg"
+) -> bytes:
+    """Article visits per 100 views per story, with the self-service share at the bar end.
+
+    ``rows``: (story, visits per 100 views, self-service %, views)."""
+    plt = _plt()
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(6.0, 0.5 * n + 1.3))
+    y = list(range(n))[::-1]
+    top = max([r[1] or 0 for r in rows] + [1.0])
+    for yi, (_, rate, share, views) in zip(y, rows, strict=True):
+        ax.barh(yi, rate or 0, color=PRIMARY if rate is not None else MUTED, height=0.6)
+        text = ("–" if rate is None else f"{rate:g}") + f"  · {views} views"
+        if share is not None:
+            text += f" · self-service {share:.0f}%"
+        ax.text((rate or 0) + top * 0.02, yi, text, va="center", fontsize=9, color=INK)
+    ax.set_yticks(y, [r[0] for r in rows])
+    ax.set_xlim(0, top * 1.9)
+    ax.grid(axis="x", color=GRID, lw=0.8)
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0, labelcolor=INK)
+    ax.set_title(title, pad=10)
+    return _out(fig, fmt)

@@ -8,7 +8,13 @@
 - **published / failed / handed off**: posts (rows) by outcome;
 - per message-list post (WhatsApp): subscribers delivered, read and failed, from the platform's
   delivery statuses (an accepted send is not counted as delivered);
-- per poll: the tally and, for satisfaction polls, CSAT by ISO week.
+- per poll: the tally and, for satisfaction polls, CSAT by ISO week;
+- outcomes (:mod:`.outcomes`): conversations, median and p90 time to first response and to
+  resolution per channel, language and tutorial, and how many are still open;
+- what works (:mod:`.variants`): completion, drop-off and CSAT per schedule variant, weekday and
+  hour, per language, and the best slot per channel once there is enough data;
+- deflection (:mod:`.deflection`): per story, views, article visits and the conversations
+  opened on its topic in the days after.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.frames import STORY_KINDS
 from ..ledger.states import State
-from .polls import Tally, polls, tally_rows
+from .outcomes import Conversation, OutcomeLine, conversations, outcome_lines
+from .polls import Tally, parse_reply_vote, polls, tally_rows
 from .replies import first_response_times
+from .variants import Figures, Suggestion, attribute_answers, best_slots, compare, posts_of
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
@@ -118,6 +126,17 @@ class Report:
     first_response: timedelta | None = None
     qa_announcements: int = 0
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # per post: Ledger.delivery_report
+    conversations: list[Conversation] = field(default_factory=list)
+    outcomes: list[OutcomeLine] = field(default_factory=list)  # all, then per channel, language, story
+    comparisons: list[Figures] = field(default_factory=list)  # per variant, weekday, hour (x language)
+    slots: list[Figures] = field(default_factory=list)  # per channel and local weekday+hour
+    suggestions: list[Suggestion] = field(default_factory=list)  # best slot per channel, or why not
+    thresholds: dict[str, int] = field(default_factory=dict)  # what a slot needs to be suggested
+    deflection: dict[str, Any] | None = None  # Deflection.to_json(): totals and "stories"
+
+    @property
+    def open_conversations(self) -> int:
+        return sum(1 for c in self.conversations if c.is_open)
 
     @property
     def totals(self) -> dict[str, Any]:
@@ -152,6 +171,16 @@ class Report:
             ],
             "qa_announcements": self.qa_announcements,
             "deliveries": [d | {"due_utc": d["due_utc"].isoformat()} for d in self.deliveries],
+            "outcomes": {
+                "conversations": len(self.conversations),
+                "open": self.open_conversations,
+                "lines": [o.to_json() for o in self.outcomes],
+            },
+            "comparisons": [f.to_json() for f in self.comparisons],
+            "slots": [f.to_json() for f in self.slots],
+            "suggestions": [s.to_json() for s in self.suggestions],
+            "thresholds": self.thresholds,
+            "deflection": self.deflection,
         }
 
 
@@ -264,7 +293,67 @@ def build_report(
             report.polls.append(tally_rows(known[pid], by_poll[pid]))
     satisfaction = [v for v in votes if v["poll_id"] in known and known[v["poll_id"]].is_satisfaction]
     report.csat_trend = csat_by_week(satisfaction)
+    settings = project.config.outcomes
+    report.conversations = support_conversations(msgs, satisfaction, known, settings)
+    report.outcomes = outcome_lines(report.conversations)
+    posts = posts_of(pubs, reach, STORY_KINDS)
+    answers = attribute_answers(posts, satisfaction)
+    report.comparisons = compare(posts, answers)
+    report.slots, report.suggestions = best_slots(
+        posts, min_occurrences=settings.min_occurrences, min_viewers=settings.min_viewers
+    )
+    report.thresholds = {"min_occurrences": settings.min_occurrences, "min_viewers": settings.min_viewers}
+    report.deflection = deflection_figures(project, report.conversations, since=since, ledger=ledger)
     return report
+
+
+def support_conversations(
+    msgs: Sequence[Mapping[str, Any]],
+    satisfaction: Sequence[Mapping[str, Any]],
+    known: Mapping[str, Any],
+    settings: Any,
+) -> list[Conversation]:
+    """The conversations in ``msgs``: a reply that is only a vote to a poll post is an answer, not
+    a message; a satisfaction answer resolves the customer's open conversation when configured."""
+    votes_by: dict[str, list[datetime]] = defaultdict(list)
+    if settings.csat_resolves:
+        for v in satisfaction:
+            if not v["voter"].startswith("#total:"):
+                votes_by[v["voter"]].append(v["at_utc"])
+
+    def vote_of(m: Mapping[str, Any]) -> Any:
+        poll = known.get(m["ref"]) if m["kind"] != "agent" else None
+        if poll is None or parse_reply_vote(m["text"] or "", poll.option_count()) is None:
+            return None
+        return poll
+
+    talk = []
+    for m in msgs:
+        poll = vote_of(m)
+        if poll is None:
+            talk.append(m)
+        elif poll.is_satisfaction and settings.csat_resolves:
+            talk.append(m)  # kept: conversations() reads it as the score that resolves
+    return conversations(
+        talk,
+        markers=settings.resolved_markers,
+        csat_answers=votes_by,
+        is_score_reply=(lambda m: vote_of(m) is not None) if settings.csat_resolves else None,
+    )
+
+
+def deflection_figures(
+    project: Project,
+    conversations: Sequence[Conversation],
+    *,
+    since: datetime | None,
+    ledger: Ledger | None = None,
+) -> dict[str, Any]:
+    """Per story: views, article visits and the conversations opened on its topic in the days
+    after (:mod:`.deflection`), counted with the report's own conversations."""
+    from .deflection import compute
+
+    return compute(project, ledger=ledger, since=since, conversations=conversations).to_json()
 
 
 def delivery_line(d: Mapping[str, Any]) -> str:

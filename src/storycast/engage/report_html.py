@@ -1,7 +1,9 @@
 """The HTML report: one self-contained page (inline SVG charts, no external files or scripts).
 
 Read top to bottom: the headline numbers, then each tutorial's viewer funnel with its weakest
-step in red, then satisfaction (CSAT by week and every poll), then channels, then the full table.
+step in red, then satisfaction (CSAT by week and every poll), then support outcomes (time to
+first response and to resolution), then what works (variants and time slots), then deflection,
+then channels, then the full table.
 
 The fonts travel inside the page: for each script the page holds (Thai titles, Arabic poll
 options), the shipped face is cut to the characters used and embedded as a WOFF2 data URL, so
@@ -17,6 +19,7 @@ from typing import Any
 from ..render.text.webfonts import STACK, embedded_css, scripts_in, text_direction, web_faces
 from . import charts
 from .report import Report, StoryLine, format_duration
+from .variants import Figures
 
 CSS = """
 :root { --ink:#0D1B45; --muted:#6B7594; --line:#E3E7F1; --bg:#F4F6FB; --primary:#2454E6;
@@ -33,6 +36,7 @@ header h1 { margin:6px 0 4px; font-size:30px; }
 header p { margin:0; color:#B9C6F2; }
 main { max-width:1180px; margin:-56px auto 48px; padding:0 24px; }
 .kpis { display:grid; grid-template-columns:repeat(6, 1fr); gap:14px; }
+.kpis.four { grid-template-columns:repeat(4, 1fr); margin-bottom:16px; }
 .kpi {
   background:#fff; border-radius:16px; padding:18px 18px 16px;
   box-shadow:0 1px 2px rgba(13,27,69,.06), 0 8px 24px rgba(13,27,69,.06);
@@ -197,6 +201,9 @@ Numbers are captured before stories expire.</p>
 from every channel and the local feed.</p>
 <section class="two">{trend}{first_poll}</section>
 <section class="wide">{more_polls}</section>
+{_outcomes(report)}
+{_what_works(report)}
+{_deflection(report)}
 <h2>Channels</h2><p class="sub">Every post (one frame on one channel in one language) by outcome.</p>
 <section class="two">{outcomes}<div></div></section>
 <h2>All tutorials</h2>
@@ -209,6 +216,152 @@ from every channel and the local feed.</p>
     # matplotlib names clip paths by a hash of their geometry, so equal ids in two charts are
     # equal shapes and the inlined SVGs can share one page.
     return _with_fonts(page, fonts_from)
+
+
+def _outcomes(report: Report) -> str:
+    """Conversations: median and p90 time to first response and to resolution, still open."""
+    head = (
+        '<h2>Support outcomes</h2><p class="sub">A conversation opens with a customer\'s first message and '
+        "is resolved by an agent's marker or the customer's satisfaction answer. Median and p90 (nine in ten "
+        "were faster).</p>"
+    )
+    if not report.conversations:
+        return head + '<div class="empty">No conversations in this period.</div>'
+    lines = report.outcomes
+    overall = lines[0]
+    kpis = "".join(
+        [
+            _kpi("Conversations", str(overall.conversations), "opened by a customer"),
+            _kpi("Still open", str(overall.open), "not resolved yet", "bad" if overall.open else "good"),
+            _kpi(
+                "First response",
+                format_duration(overall.first_response.median),
+                f"median · p90 {format_duration(overall.first_response.p90)}",
+            ),
+            _kpi(
+                "Resolution",
+                format_duration(overall.resolution.median),
+                f"median · p90 {format_duration(overall.resolution.p90)}",
+            ),
+        ]
+    )
+    charts_html = []
+    for dim, title in (("channel", "By channel"), ("lang", "By language"), ("story", "By tutorial")):
+        mine = [o for o in lines if o.dimension == dim]
+        if mine:
+            rows = [
+                (
+                    o.value,
+                    o.first_response.median,
+                    o.first_response.p90,
+                    o.resolution.median,
+                    o.resolution.p90,
+                    o.open,
+                )
+                for o in mine
+            ]
+            charts_html.append(
+                f'<div class="card chart">{_svg(charts.waits_figure(rows, title, "svg"))}</div>'
+            )
+    table_rows = "".join(
+        f"<tr><td>{escape(o.dimension)}</td><td>{_cell(o.value, o.dimension)}</td><td>{o.conversations}</td>"
+        f"<td>{o.open}</td><td>{escape(format_duration(o.first_response.median))}</td>"
+        f"<td>{escape(format_duration(o.first_response.p90))}</td>"
+        f"<td>{escape(format_duration(o.resolution.median))}</td><td>{escape(format_duration(o.resolution.p90))}</td></tr>"
+        for o in lines
+    )
+    table = (
+        "<table><tr><th>By</th><th></th><th>Conversations</th><th>Open</th><th>1st response median</th>"
+        f"<th>p90</th><th>Resolution median</th><th>p90</th></tr>{table_rows}</table>"
+    )
+    return (
+        f'{head}<section class="kpis four">{kpis}</section>'
+        f'<section class="wide">{"".join(charts_html)}</section><div style="margin-top:16px">{table}</div>'
+    )
+
+
+def _cell(value: str, dimension: str) -> str:
+    # A language code is marked up as one, so screen readers and fonts pick the right language.
+    if dimension == "lang" and value != "–":
+        return f'<span lang="{escape(value)}">{escape(value)}</span>'
+    return escape(value)
+
+
+def _figure_rows(figs: list[Figures]) -> list[tuple[str, float | None, float | None, int]]:
+    return [(f.value, f.completion, f.csat, f.viewers) for f in figs]
+
+
+def _what_works(report: Report) -> str:
+    """Variants per language, weekday and hour, and each channel's best slot (or why none)."""
+    head = (
+        '<h2>What works</h2><p class="sub">Completion (viewers of the last frame per viewer of the first) '
+        "and CSAT (answers after the post on its channel) per schedule variant and time slot. "
+        f"A slot is suggested once two slots have {report.thresholds.get('min_occurrences', 3)} "
+        f"measured posts and {report.thresholds.get('min_viewers', 50)} viewers.</p>"
+    )
+    parts = []
+    variants = [f for f in report.comparisons if f.dimension == "variant"]
+    for lang in sorted({f.lang for f in variants}):
+        mine = [f for f in variants if f.lang == lang]
+        title = "Variants, every language" if not lang else f"Variants in {lang}"
+        parts.append(
+            f'<div class="card chart">{_svg(charts.compare_figure(_figure_rows(mine), title))}</div>'
+        )
+    for s in report.suggestions:
+        mine = [f for f in report.slots if f.channel == s.channel]
+        best = s.slot.value if s.slot else None
+        chart = _svg(charts.compare_figure(_figure_rows(mine), f"Slots on {s.channel}", best))
+        parts.append(f'<div class="card chart">{chart}<p class="title">{escape(s.reason)}</p></div>')
+    if not parts:
+        return head + '<div class="empty">No story posts in this period.</div>'
+    rows = "".join(
+        f"<tr><td>{escape(f.dimension)}</td><td>{escape(f.value)}</td>"
+        f"<td>{_cell(f.lang, 'lang') if f.lang else 'all'}</td>"
+        f"<td>{f.measured}/{f.posts}</td><td>{f.viewers}</td><td>{_pct(f.completion)}</td>"
+        f"<td>{escape(f.drop_off_label())}</td><td>{_pct(f.csat)} ({f.csat_answers})</td></tr>"
+        for f in report.comparisons
+    )
+    table = (
+        "<table><tr><th>By</th><th></th><th>Lang</th><th>Measured</th><th>Viewers</th><th>Completion</th>"
+        f"<th>Drop-off</th><th>CSAT (answers)</th></tr>{rows}</table>"
+    )
+    return f'{head}<section class="wide">{"".join(parts)}</section><div style="margin-top:16px">{table}</div>'
+
+
+def _deflection(report: Report) -> str:
+    """Per story: views, article visits through the frames' links, on-topic conversations."""
+    d = report.deflection
+    if d is None:
+        return ""
+    head = (
+        f'<h2>Deflection</h2><p class="sub">Within {d["days"]} days of each post: story views, article '
+        "visits through the frames' links, and conversations opened on the same topic. Self-service is "
+        "visits as a share of visits and conversations.</p>"
+    )
+    stories = d.get("stories", [])
+    if not stories:
+        return head + '<div class="empty">No tutorials published in this period.</div>'
+    rows = [(s["story"], s["visit_rate"], s["self_service"], int(s["views"])) for s in stories]
+    chart = _svg(charts.deflection_figure(rows, "Article visits per 100 views"))
+    cells = "".join(
+        f"<tr><td>{escape(s['story'])}</td><td>{escape(s['title'])}</td><td>{s['views']}</td>"
+        f"<td>{s['visits']}</td><td>{s['conversations']}</td><td>{_num(s['visit_rate'])}</td>"
+        f"<td>{_num(s['conversations_per_1000'])}</td><td>{_pct(s['self_service'])}</td>"
+        f"<td>{_pct(s['helpful_share'])}</td></tr>"
+        for s in stories
+    )
+    table = (
+        "<table><tr><th>Tutorial</th><th>Title</th><th>Views</th><th>Visits</th><th>Conversations</th>"
+        "<th>Visits /100 views</th><th>Conv. /1,000 views</th><th>Self-service</th><th>Helpful</th></tr>"
+        f"{cells}</table>"
+    )
+    return f'{head}<section class="two"><div class="card chart">{chart}</div><div></div></section>' + (
+        f'<div style="margin-top:16px">{table}</div>'
+    )
+
+
+def _num(v: float | None) -> str:
+    return "–" if v is None else f"{v:g}"
 
 
 def _with_fonts(page: str, fonts_from: Path | None) -> str:

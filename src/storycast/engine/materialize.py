@@ -78,6 +78,7 @@ def units_of(
                         "due_utc": occ.due_utc,
                         "deadline_utc": occ.due_utc + occ.grace,
                         "reason": note,  # why a story asked as video goes out as frames
+                        "variant": str(occ.extra.get("variant") or ""),  # which of variants:
                     }
                 )
     return out

@@ -53,6 +53,8 @@ class Publication(Base):
     # channel, every row of a lower place goes out before this one. 0 (rows planned before
     # 0004): no order across languages, each language's frames in order on their own.
     lang_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # added by 0004
+    # The schedule entry variant this occurrence used ("" without variants; added by 0008).
+    variant: Mapped[str] = mapped_column(String(64), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(128))
     label: Mapped[str] = mapped_column(String(200), default="")

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import StorycastError
 from .model import Entry, Occurrence, Trigger
-from .zones import local_key
+from .variants import slot_time, variant_of
+from .zones import local_key, resolve
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -65,7 +66,13 @@ class EntryKind:
         occurrences outside the window and duplicates of one key; the timetable filters them,
         keeping the first of each key, in the order yielded.
         """
-        for naive, local in entry.triggers(start_utc - entry.max_delay, end_utc):
+        # A variant's time slot may also move a firing earlier in its day.
+        early = timedelta(hours=26) if entry.variants else timedelta(0)
+        for naive, local in entry.triggers(start_utc - entry.max_delay, end_utc + early):
+            variant = variant_of(entry, naive)
+            if variant is not None and variant.at is not None:
+                naive = slot_time(variant, naive)
+                local = resolve(naive, entry.zone)
             due = entry.place(local)
             if due is None:
                 continue
@@ -74,7 +81,12 @@ class EntryKind:
                 extra = {"moved_from": local_key(naive), "reason": "blackout"}
             elif local.minute != naive.minute or local.hour != naive.hour:
                 extra = {"moved_from": local_key(naive), "reason": "dst-gap"}
-            yield entry.occurrence(due, extra=extra)
+            if variant is None:
+                yield entry.occurrence(due, extra=extra)
+                continue
+            yield entry.occurrence(
+                due, extra={**extra, "variant": variant.name}, ref=variant.story, label=variant.label
+            )
 
 
 #: What a story entry's ``format:`` may say: its frames as images, or its video (MP4 parts).

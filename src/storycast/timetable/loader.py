@@ -31,6 +31,7 @@ from ..yamlsrc import PosDict, PosList
 from .cron import CronSyntaxError, parse_cron
 from .kinds import EntryKind, entry_kinds
 from .model import AtTrigger, CronTrigger, Entry, EveryTrigger, Trigger
+from .variants import MAX_VARIANTS, NAME, VARIANT_KEYS, Variant, default_name
 from .zones import (
     Blackout,
     UnknownZoneError,
@@ -39,6 +40,7 @@ from .zones import (
     parse_date,
     parse_duration,
     parse_local_datetime,
+    parse_time_of_day,
 )
 
 if TYPE_CHECKING:
@@ -68,9 +70,10 @@ COMMON_KEYS = frozenset(
         "languages",
         "label",
         "enabled",
+        "variants",
     }
 )
-NOT_DEFAULTABLE = frozenset({"id", "at", "cron", "every", "label"})
+NOT_DEFAULTABLE = frozenset({"id", "at", "cron", "every", "label", "variants"})
 TRIGGER_KEYS = ("at", "cron", "every")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
@@ -463,6 +466,7 @@ class _EntryReader:
         if option_problems:
             self.ok = False
             self.out.problems.extend(option_problems)
+        variants = self.variants(kind, refs, trigger, languages, label)
         key = self.entry_key(stem, ref, trigger, tz)
         if not self.ok or trigger is None or languages is None or channels is None or key is None:
             return None
@@ -485,7 +489,143 @@ class _EntryReader:
             blackouts=blackouts,
             blackout_policy=policy,
             options=options,
+            variants=variants,
         )
+
+    def variants(
+        self,
+        kind: EntryKind,
+        refs: Mapping[str, Any],
+        trigger: Trigger | None,
+        languages: tuple[str, ...] | None,
+        label: Any,
+    ) -> tuple[Variant, ...]:
+        """``variants:``: at least two ways to publish this entry, taken in turn (see .variants)."""
+        value = self.data.get("variants")
+        if value is None:
+            return ()
+        example = 'variants: [{name: morning}, {name: evening, at: "18:30"}]'
+        if kind.name != "story":
+            self.fail(
+                f"variants: are for story entries; this is a {kind.name}: entry",
+                self.data,
+                "variants",
+                hint="remove variants:, or put them on a story: entry",
+            )
+            return ()
+        if not isinstance(value, PosList) or len(value) < 2:
+            self.fail(
+                "variants: must be a list of at least two variants",
+                self.data,
+                "variants",
+                hint=f"write each variant as a mapping, like {example}",
+            )
+            return ()
+        if len(value) > MAX_VARIANTS:
+            self.fail(
+                f"variants: has {len(value)} variants; at most {MAX_VARIANTS} are allowed",
+                self.data,
+                "variants",
+                hint="compare a few variants at a time; each needs several occurrences to measure",
+            )
+            return ()
+        if isinstance(trigger, AtTrigger):
+            self.fail(
+                "variants: alternate across the occurrences of a repeating entry; this one has at: (once)",
+                self.data,
+                "variants",
+                hint='use cron: (like cron: "0 10 * * 1-5") or every: with start:',
+            )
+            return ()
+        out: list[Variant] = []
+        for i, item in enumerate(value):
+            got = self._variant(i, item, value, kind, refs, languages, label)
+            if got is not None:
+                if any(v.name == got.name for v in out):
+                    self.fail(
+                        f"variants: the name {got.name!r} is used twice",
+                        item if isinstance(item, PosDict) else value,
+                        "name" if isinstance(item, PosDict) else i,
+                        hint="give each variant its own name: (the report compares them by name)",
+                    )
+                out.append(got)
+        return tuple(out)
+
+    def _variant(
+        self,
+        i: int,
+        item: Any,
+        items: PosList,
+        kind: EntryKind,
+        refs: Mapping[str, Any],
+        languages: tuple[str, ...] | None,
+        label: Any,
+    ) -> Variant | None:
+        if not isinstance(item, PosDict):
+            self.fail(
+                f"variants: item {i + 1} must be a mapping (name:, at:, story:, label:)",
+                items,
+                i,
+                hint='write it like - {name: evening, at: "18:30"}; use {} for the unchanged entry',
+            )
+            return None
+        ok = True
+        for key in item:
+            if key not in VARIANT_KEYS:
+                self.fail(
+                    f"variants: unknown key {key!r}",
+                    item,
+                    key,
+                    hint=_suggest(str(key), VARIANT_KEYS, "variant keys")
+                    + " (another template or title: write a second story file with them and name it"
+                    " in story:)",
+                )
+                ok = False
+        name = item.get("name", default_name(i))
+        if not isinstance(name, str) or not NAME.match(name):
+            self.fail(
+                f"variants: name {name!r} is not a variant name",
+                item,
+                "name",
+                hint="use lower-case letters, digits, '_' and '-', up to 32 characters (like evening)",
+            )
+            ok = False
+        at = None
+        if "at" in item:
+            try:
+                at = parse_time_of_day(item["at"])
+            except ValueError as exc:
+                self.fail(f"variants: at: {exc}", item, "at", hint='a local time of day, like at: "18:30"')
+                ok = False
+        story = item.get("story")
+        if story is not None:
+            if not isinstance(story, str) or story not in refs:
+                self.fail(
+                    f"variants: no {kind.name} with id {story!r}",
+                    item,
+                    "story",
+                    hint=_suggest(str(story), refs, f"{kind.name} ids"),
+                )
+                ok = False
+            elif languages is not None and (missing := [g for g in languages if g not in refs[story]]):
+                self.fail(
+                    f"variants: {story} does not declare {', '.join(missing)}, which this entry publishes",
+                    item,
+                    "story",
+                    hint=f"add {', '.join(missing)} to {story}, or narrow the entry's languages:",
+                )
+                ok = False
+        vlabel = item.get("label")
+        if vlabel is not None and not isinstance(vlabel, str):
+            self.fail(
+                "variants: label: must be text", item, "label", hint='quote it, like label: "Evening tip"'
+            )
+            ok = False
+        if not ok:
+            return None
+        if vlabel is None and story is not None and not isinstance(label, str):
+            vlabel = kind.label(story, self.project)
+        return Variant(str(name), at=at, story=story, label=vlabel)
 
     def entry_key(self, stem: str, ref: str, trigger: Trigger | None, tz: str) -> str | None:
         explicit = self.data.get("id")

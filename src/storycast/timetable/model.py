@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from .cron import CronExpr
+from .variants import Variant
 from .zones import Blackout, format_duration, local_key, resolve
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -158,6 +159,7 @@ class Entry:
     blackouts: tuple[Blackout, ...] = ()
     blackout_policy: Literal["move", "skip"] = "move"
     options: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False)  # kind-specific keys
+    variants: tuple[Variant, ...] = ()  # taken in turn (see .variants)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -167,9 +169,11 @@ class Entry:
     @property
     def max_delay(self) -> timedelta:
         """How much later than its trigger an occurrence can be due (blackout moves)."""
+        # A variant's time slot moves a firing within its day (up to a day later).
+        slot = timedelta(hours=26) if any(v.at is not None for v in self.variants) else timedelta(0)
         if not self.blackouts or self.blackout_policy == "skip":
-            return timedelta(0)
-        return timedelta(hours=26)  # a blackout lasts under 24 h; +DST slack
+            return slot
+        return slot + timedelta(hours=26)  # a blackout lasts under 24 h; +DST slack
 
     def triggers(self, start_utc: datetime, end_utc: datetime) -> Iterator[tuple[datetime, datetime]]:
         """(nominal naive wall-clock, resolved aware local) for firings in [start_utc, end_utc).

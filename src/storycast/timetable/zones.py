@@ -168,6 +168,13 @@ def _parse_hhmm(text: str) -> time:
     return time(h, mi)
 
 
+def parse_time_of_day(text: object) -> time:
+    """``"18:30"`` -> time(18, 30); ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f'{text!r} is not a time of day; write it like "18:30"')
+    return _parse_hhmm(text)
+
+
 @dataclass(frozen=True)
 class Blackout:
     """Local hours during which nothing publishes, e.g. 22:00-07:00 (may wrap past midnight)."""

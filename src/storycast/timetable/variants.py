@@ -1,0 +1,124 @@
+"""Variants of a schedule entry: another tutorial, label or time slot, taken in turn.
+
+An entry with ``variants:`` numbers its firings in time order from its ``start:`` (or, without
+one, from :data:`VARIANT_EPOCH`, local time): firing N uses variant N mod k. The number depends
+only on the firing's own time, never on when the timetable was asked, so a plan made today and a
+tick next month agree. A firing left out by ``except:`` has no number; one that a blackout skips
+keeps its turn (the next firing uses the next variant).
+
+A variant may say::
+
+    variants:
+      - name: morning                  # optional; a, b, c ... by position
+      - name: evening
+        at: "18:30"                    # the local time of day this turn goes out instead
+      - name: short
+        story: reset-router-short      # another tutorial (its own template, title and steps)
+        label: Reset (short)
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Entry, Trigger
+
+#: Where firings are counted from when an entry has no ``start:`` (local wall-clock time).
+VARIANT_EPOCH = datetime(2026, 1, 1)
+#: The keys one variant may have.
+VARIANT_KEYS = frozenset({"name", "at", "story", "label"})
+MAX_VARIANTS = 26
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way an entry's turn can go out."""
+
+    name: str
+    at: time | None = None  # local time of day that replaces the trigger's
+    story: str | None = None  # another ref of the entry's kind
+    label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "at": None if self.at is None else f"{self.at:%H:%M}",
+            "story": self.story,
+            "label": self.label,
+        }
+
+
+def default_name(index: int) -> str:
+    """``a``, ``b``, ``c`` … for the variant at ``index`` (0-based)."""
+    return string.ascii_lowercase[index]
+
+
+# Cumulative firing counts per (trigger, except dates, until, first day): cum[i] is the number of
+# firings on days first .. first+i-1. Planning asks for neighbouring days, so this grows a little
+# per call instead of recounting from the anchor each time.
+_CUMULATIVE: dict[tuple[Any, ...], list[int]] = {}
+
+
+def _day_firings(
+    trigger: Trigger, excepts: frozenset[date], until: datetime | None, day: date
+) -> list[datetime]:
+    if day in excepts:
+        return []
+    return [t for t in trigger.wall_times(day, day) if until is None or t < until]
+
+
+def _whole_days(
+    trigger: Trigger, excepts: frozenset[date], until: datetime | None, first: date, stop: date
+) -> int:
+    """Firings on the days ``first`` .. ``stop`` (exclusive)."""
+    need = (stop - first).days
+    if need <= 0:
+        return 0
+    key = (trigger, excepts, until, first)
+    cum = _CUMULATIVE.get(key)
+    if cum is None:
+        if len(_CUMULATIVE) > 256:
+            _CUMULATIVE.clear()
+        cum = _CUMULATIVE[key] = [0]
+    while len(cum) <= need:
+        day = first + timedelta(days=len(cum) - 1)
+        cum.append(cum[-1] + len(_day_firings(trigger, excepts, until, day)))
+    return cum[need]
+
+
+def _count(entry: Entry, lo: datetime, hi: datetime) -> int:
+    """Nominal firings of ``entry`` at wall-clock times in [lo, hi)."""
+    trig, exc, until = entry.trigger, entry.except_dates, entry.until
+    if lo.date() == hi.date():
+        return sum(1 for t in _day_firings(trig, exc, until, lo.date()) if lo <= t < hi)
+    first = sum(1 for t in _day_firings(trig, exc, until, lo.date()) if t >= lo)
+    last = sum(1 for t in _day_firings(trig, exc, until, hi.date()) if t < hi)
+    return first + _whole_days(trig, exc, until, lo.date() + timedelta(days=1), hi.date()) + last
+
+
+def turn(entry: Entry, naive: datetime) -> int:
+    """The number of the firing at wall-clock time ``naive``: 0 for the first one from the anchor."""
+    anchor = entry.start or VARIANT_EPOCH
+    if naive >= anchor:
+        return _count(entry, anchor, naive)
+    return -_count(entry, naive, anchor)
+
+
+def variant_of(entry: Entry, naive: datetime) -> Variant | None:
+    """The variant the firing at ``naive`` uses (None for an entry without variants)."""
+    if not entry.variants:
+        return None
+    return entry.variants[turn(entry, naive) % len(entry.variants)]
+
+
+def slot_time(variant: Variant | None, naive: datetime) -> datetime:
+    """The wall-clock time a firing goes out: the variant's time of day on the firing's date."""
+    if variant is None or variant.at is None:
+        return naive
+    return datetime.combine(naive.date(), variant.at)
