@@ -168,3 +168,53 @@ def test_the_cli_reports_bad_variants_without_a_traceback(tmp_path: Path, run_cl
     assert (
         "schedules/tips.yaml:9:" in err and "'25:00' is not a time of day" in err and "Traceback" not in err
     )
+
+
+# ---- plan --ics ---------------------------------------------------------------------------------
+
+
+def _events(text: str) -> list[dict[str, str]]:
+    from storycast.engage.ics import unfold
+
+    events: list[dict[str, str]] = []
+    for line in unfold(text):
+        if line == "BEGIN:VEVENT":
+            events.append({})
+        elif events and ":" in line and line != "END:VEVENT":
+            key, _, value = line.partition(":")
+            events[-1][key] = value
+    return events
+
+
+def test_plan_ics_writes_each_occurrence_with_a_stable_uid(tmp_path: Path, run_cli: Any) -> None:
+    project = _project(tmp_path, ENTRY.format(extra=VARIANTS))
+    args = ("--project", str(project.root), "plan", "--ics")
+    code, first, _ = run_cli(*args, "--from", "2026-12-01", "--days", "3", "--now", "2026-11-30T10:00:00Z")
+    assert code == 0
+    assert first.startswith("BEGIN:VCALENDAR\r\n") and first.endswith("END:VCALENDAR\r\n")
+    assert all(len(line.encode()) <= 75 for line in first.split("\r\n"))
+    events = _events(first)
+    assert [e["DTSTART;TZID=Europe/Madrid"] for e in events] == [
+        "20261201T183000",
+        "20261202T090000",
+        "20261203T090000",
+    ]
+    assert [e["SUMMARY"] for e in events] == ["sample (evening)", "Short one (c)", "sample (morning)"]
+    assert events[0]["DTEND;TZID=Europe/Madrid"] == "20261201T184500"  # the 15-minute grace
+    assert "BEGIN:VTIMEZONE" in first and "TZID:Europe/Madrid" in first
+    # Planned another day, over an overlapping window: the same occurrences keep their UIDs.
+    out = tmp_path / "cal" / "plan.ics"
+    code, said, _ = run_cli(
+        *args, "--from", "2026-12-02", "--days", "2", "--now", "2026-12-01T12:00:00Z", "--out", str(out)
+    )
+    assert code == 0 and "wrote 2 publication(s)" in said
+    again = _events(out.read_bytes().decode("utf-8"))
+    assert [e["UID"] for e in again] == [e["UID"] for e in events[1:]]
+    assert len({e["UID"] for e in events}) == 3
+
+
+@pytest.mark.parametrize(("extra", "needle"), [(("--ics", "--json"), "--ics"), (("--out", "x.ics"), "--out")])
+def test_plan_ics_usage_errors(tmp_path: Path, run_cli: Any, extra: tuple[str, ...], needle: str) -> None:
+    project = _project(tmp_path, ENTRY.format(extra=VARIANTS))
+    code, _, err = run_cli("--project", str(project.root), "plan", *extra)
+    assert code == 2 and needle in err

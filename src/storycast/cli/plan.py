@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ._common import JSON_HELP, LATEST, NOW_HELP, console, load_project, parse_now, print_json
+from ._paths import output_file
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -62,11 +64,25 @@ def register(app: typer.Typer) -> None:
         ] = None,
         days: Annotated[int, typer.Option("--days", min=1, max=3660, help="How many days to list.")] = 7,
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+        ics: Annotated[
+            bool,
+            typer.Option("--ics", help="Write the plan as an iCalendar feed (RFC 5545) for calendar apps."),
+        ] = False,
+        ics_out: Annotated[
+            Path | None,
+            typer.Option(
+                "--out", "-o", help="With --ics: write the feed here (default: stdout).", callback=output_file
+            ),
+        ] = None,
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
     ) -> None:
         """List upcoming publications: local and UTC time, story, channels, languages, source."""
         from ..timetable.table import load_timetable
 
+        if ics and as_json:
+            raise typer.BadParameter("choose one of --ics and --json", param_hint="'--ics'")
+        if ics_out is not None and not ics:
+            raise typer.BadParameter("--out writes the iCalendar feed; add --ics", param_hint="'--out'")
         project = load_project(ctx)
         now_utc = parse_now(now, ctx)
         begin = parse_now(start, option="--from") if start is not None else now_utc
@@ -77,6 +93,24 @@ def register(app: typer.Typer) -> None:
                 param_hint="'--days'",
             )
         occurrences = load_timetable(project).occurrences(begin, end)
+        if ics:
+            from ..engage.plan_ics import plan_calendar
+
+            text = plan_calendar(
+                project,
+                occurrences,
+                now_utc,
+                {(o.entry_key, o.occurrence_key): channel_languages(project, o) for o in occurrences},
+            )
+            if ics_out is None:
+                typer.echo(text, nl=False)
+                return
+            ics_out.parent.mkdir(parents=True, exist_ok=True)
+            ics_out.write_bytes(text.encode("utf-8"))
+            console().print(
+                f"wrote {len(occurrences)} publication(s) to {ics_out}", markup=False, highlight=False
+            )
+            return
         if as_json:
             print_json(
                 {
