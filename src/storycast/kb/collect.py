@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError
 from .images import ImageJob, WebImage, planned
+from .shipped import Facts, Session, Shipped, Votes
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -49,6 +50,9 @@ class TutorialEntry:
     cover: WebImage | None = None
     cover_alt: str = ""
     languages: list[str] = field(default_factory=list)  # every language this tutorial exists in
+    shipped: Shipped = field(default_factory=Shipped)  # where and when it was published (ledger)
+    votes: Votes = field(default_factory=Votes)  # "Was this helpful?" answers, every language
+    changed: date | None = None  # its frames differ from the ones last published: since this day
 
     @property
     def url(self) -> str:
@@ -66,6 +70,7 @@ class Library:
     images: list[ImageJob]
     strings: Strings
     missing: list[str]  # "story/lang" pairs without a build (skipped)
+    sessions: list[Session] = field(default_factory=list)  # Q&A sessions with a published recap
 
 
 def _updated(story: Story) -> date:
@@ -91,8 +96,11 @@ def collect(
     render: bool = True,
     build_dir: Path | None = None,
     jobs: int = 1,
+    facts: Facts | None = None,
 ) -> Library:
-    """Read stories and their builds into a :class:`Library` (rendering stale builds when asked)."""
+    """Read stories and their builds into a :class:`Library` (rendering stale builds when asked).
+
+    ``facts``: what the ledger says shipped (:func:`.shipped.read_facts`); None shows none."""
     from .. import resources
     from ..render import manifest as manifest_mod
     from ..render.strings import load_strings
@@ -117,6 +125,8 @@ def collect(
                 missing.append(f"{story.id}/{lang}")
                 continue
             entry = _entry(project, story, lang, out, manifest, images)
+            if facts is not None:
+                _ship(entry, facts, manifest, out)
             tutorials.append(entry)
     if not tutorials and stories:
         raise ContentError(
@@ -134,7 +144,28 @@ def collect(
     used = {t.lang for t in tutorials}
     site_langs = [lang for lang in langs if lang in used] + sorted(used - set(langs))
     strings = load_strings(resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml")
-    return Library(tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing)
+    sessions = [s for s in facts.sessions if s.lang in site_langs] if facts is not None else []
+    return Library(
+        tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing, sessions
+    )
+
+
+def _ship(entry: TutorialEntry, facts: Facts, manifest: dict[str, Any], out: Path) -> None:
+    """The ledger's facts on one tutorial, and whether its frames changed since they went out."""
+    from ..render import manifest as manifest_mod
+
+    entry.shipped = facts.of(entry.story, entry.lang)
+    entry.votes = facts.votes.get(entry.story) or Votes()
+    sent = entry.shipped.frames
+    if not sent or entry.shipped.last_published is None:
+        return
+    now = {int(f.get("index", 0)): str(f.get("sha256", "")) for f in manifest.get("frames", [])}
+    if any(now.get(i) != sha for i, sha in sent.items()) or len(now) != len(sent):
+        # The day it changed: the story file's last edit when that came after the post, else the
+        # build's (a template or picture changed).
+        after = entry.shipped.last_published.date()
+        built = datetime.fromtimestamp((out / manifest_mod.MANIFEST_NAME).stat().st_mtime, UTC).date()
+        entry.changed = entry.updated if entry.updated >= after else max(built, after)
 
 
 def _entry(

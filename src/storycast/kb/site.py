@@ -8,6 +8,9 @@ straight from the disk)::
     <lang>/c/<category>/index.html one category
     <lang>/<story>/index.html      one tutorial: every step's image and text
     <lang>/search/index.html       search (the only page that needs JavaScript)
+    <lang>/qa/<event>-<date>/      the recap of a Q&A session: the questions and the answers given
+    go/<story>/index.html          the short link's target on a static host (meta refresh)
+    _redirects                     the short links for hosts that read it (Netlify, Cloudflare Pages)
     search/<lang>.json             the search index of one language
     img/<sha>.jpg                  540x960 web versions of the frames
     assets/                        CSS, search script, fonts.css and fonts/ (the scripts the pages use)
@@ -28,6 +31,7 @@ from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
 from .images import encode_all
 from .search import SearchDoc, build_index
+from .shipped import Session
 from .sitemap import Entry, sitemap_xml
 
 if TYPE_CHECKING:
@@ -107,6 +111,17 @@ def _format_date(value: Any, lang: str) -> str:
         return value.isoformat()  # type: ignore[no-any-return]
 
 
+def _format_number(value: int, lang: str) -> str:
+    from babel.core import UnknownLocaleError
+    from babel.numbers import format_decimal
+
+    try:
+        # Western digits everywhere, as the catalogue's strings have them.
+        return format_decimal(value, locale=lang, numbering_system="latn")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return str(value)
+
+
 class _Site:
     """Renders pages of one library into one folder."""
 
@@ -130,10 +145,16 @@ class _Site:
             items.sort(key=lambda t: (t.category, t.title.casefold()))
         self.chars: set[str] = set()  # every character of every page: which fonts to ship
 
+    def channel_label(self, name: str) -> str:
+        """A channel's name as readers know it: its type's (Instagram), else its own."""
+        section = self.project.config.channels.get(name)
+        kind = section.type if section is not None else name
+        return {"local": name, "whatsapp": "WhatsApp", "telegram": "Telegram"}.get(kind, kind.capitalize())
+
     def absolute(self, url: str) -> str | None:
         return self.base_url + url if self.base_url else None
 
-    def render(self, template: str, url: str, lang: str, **ctx: Any) -> None:
+    def render(self, template: str, url: str, lang: str, *, count: bool = True, **ctx: Any) -> None:
         """Render ``template`` to ``<out>/<url>index.html`` (``url`` '' is the root)."""
         depth = url.count("/")
         root = "../" * depth
@@ -154,12 +175,16 @@ class _Site:
             absolute=self.absolute,
             cat_label=lambda c: category_label(self.lib, c, lang),
             fmt_date=lambda d: _format_date(d, lang),
+            fmt_number=lambda n: _format_number(n, lang),
+            channel_label=self.channel_label,
+            sessions=self.sessions(lang),
             x_default=x_default,
             **ctx,
         )
         _write(self.out / url / "index.html", page)
         self.chars.update(page)
-        self.pages.append(url)
+        if count:
+            self.pages.append(url)
 
     def categories(self, lang: str) -> list[tuple[str, list[TutorialEntry]]]:
         groups: dict[str, list[TutorialEntry]] = {}
@@ -197,6 +222,50 @@ class _Site:
                     tut=tut,
                     alternates=[(o, f"{o}/{tut.story}/") for o in tut.languages],
                 )
+            for session in self.sessions(lang):
+                self.render(
+                    "recap.html",
+                    f"{lang}/qa/{session.slug}/",
+                    lang,
+                    session=session,
+                    title=self.recap_title(session, lang),
+                    alternates=[],
+                )
+
+    def sessions(self, lang: str) -> list[Session]:
+        """The Q&A recaps in ``lang``, newest first."""
+        return sorted((s for s in self.lib.sessions if s.lang == lang), key=lambda s: s.start, reverse=True)
+
+    def recap_title(self, session: Session, lang: str) -> str:
+        # The event's file (content kind "qa"), read through the content, not engage: siblings.
+        event = self.project.content.extras.get("qa", {}).get(session.event)
+        return (event.text(event.title, lang) if event else "") or session.event
+
+    def build_redirects(self) -> None:
+        """Short links on a static host: ``_redirects`` rules and ``go/<story>/`` refresh pages.
+
+        A static host cannot count visits (no server code runs); its own logs can."""
+        stories: dict[str, list[str]] = {}
+        for t in self.lib.tutorials:
+            stories.setdefault(t.story, []).append(t.lang)
+        lines = ["# storycast kb build: the short links /go/<story>?l=<lang> (see docs/kb.md)"]
+        for story, langs in sorted(stories.items()):
+            default = self.lib.default_language if self.lib.default_language in langs else langs[0]
+            # Netlify matches query parameters; hosts that do not (Cloudflare Pages) use the last rule.
+            for lang in langs:
+                lines.append(f"/go/{story} l={lang} /{lang}/{story}/ 302")
+            lines.append(f"/go/{story} /{default}/{story}/ 302")
+            self.render(
+                "go.html",
+                f"go/{story}/",
+                default,
+                story=story,
+                langs=langs,
+                default=default,
+                alternates=[],
+                count=False,
+            )
+        _write(self.out / "_redirects", "\n".join(lines) + "\n")
 
     def _has_cat(self, lang: str, cat: str) -> bool:
         return any(t.category == cat for t in self.by_lang.get(lang, []))
@@ -231,7 +300,7 @@ class _Site:
         if fonts.is_dir():
             shutil.rmtree(fonts)  # faces of scripts an earlier build had
         fonts.mkdir(parents=True, exist_ok=True)
-        for name in ("kb.css", "search.js"):
+        for name in ("kb.css", "search.js", "helpful.js"):
             shutil.copyfile(HERE / "static" / name, assets / name)
         # Only the scripts the pages hold; each face loads in the browser only for its range.
         faces = web_faces(self.project.root, scripts_in("".join(self.chars)))
@@ -249,6 +318,8 @@ class _Site:
             entries.append((f"{lang}/", None, [(o, f"{o}/") for o in self.lib.languages]))
             for cat, _ in self.categories(lang):
                 entries.append((f"{lang}/c/{cat}/", None, []))
+            for session in self.sessions(lang):
+                entries.append((f"{lang}/qa/{session.slug}/", session.start.date(), []))
         _write(self.out / "sitemap.xml", sitemap_xml(entries, self.base_url or ""))
         robots = "User-agent: *\nAllow: /\n"
         if self.base_url:
@@ -270,11 +341,13 @@ def build_site(
     base_url: str | None = None,
     jobs: int | None = None,
     build_dir: Path | None = None,
+    ledger: bool = True,
 ) -> KbResult:
     """Build the knowledge base site into ``out`` (default ``<project>/site``) and describe it.
 
     Pages are rewritten every time; web images are reused when already present (named by the
-    frame's hash). Stale pages of deleted tutorials are removed.
+    frame's hash). Stale pages of deleted tutorials are removed. ``ledger``: show where and
+    when each story was published, its reach, votes and Q&A recaps (read from the ledger).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -288,14 +361,20 @@ def build_site(
 
     target = Path(out) if out is not None else default_out(project)
     workers = jobs or min(8, os.cpu_count() or 1)
-    lib = collect(project, story_ids, render=render, build_dir=build_dir, jobs=workers)
+    from .shipped import Facts, read_facts
+
+    facts = read_facts(project) if ledger else Facts()
+    lib = collect(project, story_ids, render=render, build_dir=build_dir, jobs=workers, facts=facts)
     lap("collect")
     _prepare_out(target)
     _clear_pages(target, lib)
-    site = _Site(project, lib, target, base_url or project.config.project.base_url)
+    site = _Site(
+        project, lib, target, base_url or project.config.kb.site_url(project.config.project.base_url)
+    )
     encoded = encode_all(lib.images, target, workers)
     lap("images")
     site.build_pages()
+    site.build_redirects()
     lap("pages")
     site.build_search()
     lap("search")
@@ -338,7 +417,10 @@ def _prepare_out(target: Path) -> None:
 
 
 def _clear_pages(target: Path, lib: Library) -> None:
-    # Only our own language folders are replaced; img/ is kept so images are reused.
+    # Only our own language folders (and the short links' go/) are replaced; img/ is kept so
+    # images are reused.
+    if (target / "go").is_dir():
+        shutil.rmtree(target / "go")
     for child in target.iterdir():
         if child.is_dir() and (child / "index.html").is_file() and child.name not in ("img", "assets"):
             shutil.rmtree(child)
