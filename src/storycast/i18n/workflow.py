@@ -168,7 +168,8 @@ def _check_document(project: Project, doc: Document, units: dict[str, Unit], eve
             problems.append(
                 StorycastError(
                     f"{e.key}: {_unknown(e.key, known, doc.lang)}",
-                    hint="it was renamed or removed since the export",
+                    hint="it was renamed or removed since the file was exported: export a fresh file "
+                    "(storycast i18n export) and import that",
                     file=doc.path,
                     line=e.line,
                 )
@@ -178,7 +179,8 @@ def _check_document(project: Project, doc: Document, units: dict[str, Unit], eve
                 StorycastError(
                     f"{e.key}: the source text changed (the file has {_short(e.source)!r}, "
                     f"the project now {_short(unit.source)!r})",
-                    hint="translate the new text",
+                    hint="export a fresh file (storycast i18n export; this text comes out fuzzy, "
+                    "with its old translation), translate the new text there and import that",
                     file=doc.path,
                     line=e.line,
                 )
