@@ -1,18 +1,31 @@
-"""Benchmark: ledger claim + record overhead, and the daemon's firing lateness.
+"""Benchmark: the cost of a real tick per published item, and the daemon's firing lateness.
 
-Targets (issue 3): with 100k rows in the ledger and 500 due items, claim + record overhead at
-most 20 ms per item on SQLite; daemon firing lateness p99 at most 1 s.
+Targets (issue 3): with 100k rows in the ledger and 500 due items, at most 20 ms per item on
+SQLite; daemon firing lateness p99 at most 1 s.
 
-Baselines, measured in the same run: the same 500 items on an empty ledger (so the ratio shows
-what 100k rows of history cost), and a bare APScheduler BlockingScheduler firing date jobs at
-the same instants (so the ratio shows what storycast's wake-up path adds).
+1. A real ``engine.tick()`` (sweep, holds, materialize, claim, frames, guard, publish to the
+   `local` channel, which writes the feed record, record the result) over 500 due rows, on a
+   ledger with 100k rows of history and on an empty one (the baseline: what history costs), in
+   alternating order over several rounds, CPU beside wall. The frames come from a stub kind
+   source (no drawing): rendering is bench/render.py's subject. Alongside, the three ledger calls
+   alone (claim, begin_send, finish), which an earlier version of this bench reported as the
+   tick's cost: the difference is what the rest of the tick adds. The tick is called in this
+   process: a `storycast publish --due` adds its start-up (bench/render.py shows it) once per tick,
+   not per item.
+2. The daemon over 60 rows due 0.1 s apart against a bare APScheduler BlockingScheduler firing
+   date jobs at the same spacing. With 60 samples the 95th percentile is the highest one the
+   sample supports; the maximum is printed beside it, and no p99 is claimed.
 
-    python bench/engine.py
+    python bench/engine.py [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,7 +34,8 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from storycast.context import Context
+from _measure import call, load_line, ratio_line, row
+from storycast.context import Context, FixedClock
 from storycast.engine.frames import Frame, KindSource, register_kind_source
 from storycast.ledger import Ledger, State
 from storycast.ledger.models import publication
@@ -49,30 +63,74 @@ def _units(
     ]
 
 
-def claim_and_record(history_rows: int, due_items: int = 500) -> float:
-    """Seconds per item to claim, write the attempt, and record the result (no platform call)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        ledger = Ledger.open(f"sqlite:///{tmp}/state.db")
-        if history_rows:
-            ledger.insert_units(_units(history_rows, "old", T0 - timedelta(days=30)), T0)
-            with ledger.engine.begin() as c:
-                c.execute(update(publication).values(state=State.PUBLISHED.value))
-        ledger.insert_units(_units(due_items, "due", T0), T0)
-        done = 0
-        started = time.perf_counter()
-        while True:
-            rows = ledger.claim(T0, 8)
-            if not rows:
-                break
-            for r in rows:
-                no = ledger.begin_send(r, T0, idempotency_key=f"{r.id:064d}", frame_sha256="0" * 64)
-                ledger.finish(r, no, T0, State.PUBLISHED, remote_id=f"r{r.id}")
-                done += 1
-            ledger.release_token(rows[0].claim_token or "")
-        elapsed = time.perf_counter() - started
+def seeded_ledger(folder: Path, history_rows: int, due_items: int) -> Path:
+    """A SQLite ledger file with ``history_rows`` published rows and ``due_items`` due at T0."""
+    path = folder / f"seed-{history_rows}.db"
+    ledger = Ledger.open(f"sqlite:///{path}")
+    if history_rows:
+        ledger.insert_units(_units(history_rows, "old", T0 - timedelta(days=30)), T0)
+        with ledger.engine.begin() as c:
+            c.execute(update(publication).values(state=State.PUBLISHED.value))
+    # "manual/" rows are the ones `storycast publish STORY` plans: no schedule entry owns them.
+    ledger.insert_units(_units(due_items, "manual/due", T0), T0)
+    ledger.close()
+    return path
+
+
+def ledger_calls(seed: Path, work: Path) -> int:
+    """Claim, write the attempt and record the result of every due row (no tick around them)."""
+    shutil.copyfile(seed, work / "state.db")
+    ledger = Ledger.open(f"sqlite:///{work / 'state.db'}")
+    done = 0
+    while True:
+        rows = ledger.claim(T0, 8)
+        if not rows:
+            break
+        for r in rows:
+            no = ledger.begin_send(r, T0, idempotency_key=f"{r.id:064d}", frame_sha256="0" * 64)
+            ledger.finish(r, no, T0, State.PUBLISHED, remote_id=f"r{r.id}")
+            done += 1
+        ledger.release_token(rows[0].claim_token or "")
+    ledger.close()
+    return done
+
+
+def _stub_kind() -> None:
+    def render(project: object, ref: str, lang: str, out: Path) -> list[Frame]:
+        path = out / "01.png"
+        path.write_bytes(b"bench")
+        return [Frame(1, path, "0" * 64)]
+
+    register_kind_source("bench", KindSource(lambda p, r: 1, render))
+
+
+def tick_project(folder: Path) -> Path:
+    root = folder / "project"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "schedules").mkdir(parents=True)
+    (root / "stories").mkdir()
+    (root / "storycast.toml").write_text('[channels.local]\ntype = "local"\n')
+    return root
+
+
+def real_tick(seed: Path, work: Path, due_items: int) -> int:
+    """One real tick over a copy of ``seed``; the number of rows it published."""
+    from storycast.engine.tick import tick
+    from storycast.project import Project
+
+    root = tick_project(work)
+    db = f"sqlite:///{root / 'state.db'}"
+    shutil.copyfile(seed, root / "state.db")
+    env = {"STORYCAST_DB": db}
+    project = Project.load(root, env)
+    ledger = Ledger.open(db)
+    try:
+        report = tick(project, Context(environ=env, clock=FixedClock(T0)), ledger=ledger)
+    finally:
         ledger.close()
-        assert done == due_items, done
-        return elapsed / done
+    published = report.count("published")
+    assert published == due_items, (published, [i.outcome for i in report.items][:5])
+    return published
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -157,30 +215,74 @@ def apscheduler_lateness(items: int = 30, spacing: float = 0.2) -> list[float]:
 
 
 def main() -> None:
-    base = claim_and_record(0)
-    full = claim_and_record(100_000)
-    print(f"claim + record, 500 due items, empty ledger:    {base * 1000:7.2f} ms/item (baseline)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--due", type=int, default=500)
+    parser.add_argument("--lateness-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.lateness_only:
+        lateness()
+        return
+    _stub_kind()
+    due = args.due
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        seeds = {"empty": seeded_ledger(folder, 0, due), "100k": seeded_ledger(folder, 100_000, due)}
+        sides = {f"{kind} {name}": (kind, name) for kind in ("tick", "calls") for name in ("empty", "100k")}
+        got: dict[str, list] = {k: [] for k in sides}
+        for r in range(-1, args.rounds):  # one warm-up round (imports, caches), not counted
+            order = list(sides) if r % 2 == 0 else list(sides)[::-1]
+            for key in order:
+                kind, name = sides[key]
+                work = folder / "work"
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir()
+                fn = real_tick if kind == "tick" else (lambda s, w, d: ledger_calls(s, w))
+                sample = call(lambda fn=fn, name=name, work=work: fn(seeds[name], work, due))
+                if r >= 0:
+                    got[key].append(sample)
+    per = {k: [type(s)(s.wall / due * 1000, s.cpu / due * 1000, s.load) for s in v] for k, v in got.items()}
+    print(f"{due} due items, SQLite; medians of {args.rounds} rounds, per item in ms (wall / cpu)")
+    for key in sides:
+        print(
+            row(key.replace("tick", "real tick").replace("calls", "ledger calls only"), per[key]).replace(
+                " s ", " ms "
+            )
+        )
+    print(ratio_line("real tick, 100k-row ledger / empty ledger", per["tick 100k"], per["tick empty"]))
+    print(ratio_line("real tick / ledger calls only (100k rows)", per["tick 100k"], per["calls 100k"]))
+    worst = max(s.wall for s in per["tick 100k"])
     print(
-        f"claim + record, 500 due items, 100k-row ledger: {full * 1000:7.2f} ms/item  "
-        f"ratio {full / base:.2f}x"
+        f"  target <= 20 ms/item (100k rows, slowest round, wall): "
+        f"{'met' if worst <= 20 else 'MISSED'} ({worst:.1f} ms)"
     )
-    print(f"  target <= 20 ms/item: {'PASS' if full <= 0.020 else 'FAIL'}")
-    wake, publish = daemon_lateness()
-    aps = apscheduler_lateness()
+    print(load_line(got))
+
+    # The daemon runs in a process of its own: what this one keeps of the ticks' projects
+    # (channel instances, throttles) must not reach the daemon's project.
+    subprocess.run([sys.executable, __file__, "--lateness-only"], check=True)
+
+
+def lateness() -> None:
+    wake, publish = daemon_lateness(60, 0.1)
+    aps = apscheduler_lateness(60, 0.1)
+
+    def dist(v: list[float]) -> str:
+        return (
+            f"n={len(v)}: p50 {statistics.median(v) * 1000:.1f} ms, "
+            f"p95 {_percentile(v, 0.95) * 1000:.1f} ms, max {max(v) * 1000:.1f} ms"
+        )
+
+    print(f"daemon wake lateness              {dist(wake)}")
+    print(f"due -> feed record written        {dist(publish)}")
+    print(f"bare APScheduler date jobs        {dist(aps)} (baseline)")
     print(
-        f"daemon wake lateness (n={len(wake)}): p50 {statistics.median(wake) * 1000:.1f} ms, "
-        f"p99 {_percentile(wake, 0.99) * 1000:.1f} ms, max {max(wake) * 1000:.1f} ms"
+        f"  p95 ratio storycast / APScheduler: "
+        f"{_percentile(publish, 0.95) / max(_percentile(aps, 0.95), 1e-6):.1f}x; "
+        f"target p99 <= 1 s: the maximum of 60 samples is {max(publish):.2f} s "
+        f"({'met' if max(publish) <= 1.0 else 'MISSED'})"
     )
-    print(
-        f"due -> feed record written (n={len(publish)}): p50 {statistics.median(publish) * 1000:.1f} ms, "
-        f"p99 {_percentile(publish, 0.99) * 1000:.1f} ms, max {max(publish) * 1000:.1f} ms"
-    )
-    print(
-        f"bare APScheduler date jobs (baseline): p50 {statistics.median(aps) * 1000:.1f} ms, "
-        f"p99 {_percentile(aps, 0.99) * 1000:.1f} ms; "
-        f"storycast p99 ratio {_percentile(publish, 0.99) / max(_percentile(aps, 0.99), 1e-6):.1f}x"
-    )
-    print(f"  target p99 <= 1 s: {'PASS' if _percentile(publish, 0.99) <= 1.0 else 'FAIL'}")
+    print(load_line())
 
 
 if __name__ == "__main__":
