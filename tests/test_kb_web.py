@@ -196,3 +196,14 @@ def test_go_without_a_site_address_redirects_to_this_servers_copy(make_project: 
     )
     r = client.get("/go/sample?l=en")
     assert r.headers["location"] == "/kb/en/sample/"
+
+
+def test_one_address_cannot_inflate_visits(project: Project) -> None:
+    from storycast.web.app import create_app
+    from storycast.web.security import AddressLimits
+
+    app = create_app(project, now=lambda: NOW, watch=False, limits=AddressLimits(requests_per_minute=5))
+    client = TestClient(app, base_url=BASE, follow_redirects=False)
+    answers = {client.get("/go/sample?l=en").status_code for _ in range(12)}
+    assert answers == {302}  # the reader always gets the article
+    assert sum(r["count"] for r in _visits(project)) == 5

@@ -38,13 +38,26 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[
             int | None, typer.Option("--jobs", "-j", help="Parallel workers (default: CPUs).")
         ] = None,
+        ledger: Annotated[
+            bool,
+            typer.Option(
+                "--ledger/--no-ledger",
+                help="Show where and when each story was published, its reach, votes and Q&A recaps.",
+            ),
+        ] = True,
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     ) -> None:
         """Build the knowledge base: home, categories, one page per tutorial and language, search, sitemap."""
         from ..kb import build_site
 
         result = build_site(
-            load_project(ctx), out, story_ids=stories or None, render=render, base_url=base_url, jobs=jobs
+            load_project(ctx),
+            out,
+            story_ids=stories or None,
+            render=render,
+            base_url=base_url,
+            jobs=jobs,
+            ledger=ledger,
         )
         if as_json:
             print_json(result.to_dict())
@@ -57,6 +70,31 @@ def register(app: typer.Typer) -> None:
             f"in {result.seconds:.1f} s -> {result.out}",
             markup=False,
         )
+
+    @kb.command("visits")
+    def visits(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
+    ) -> None:
+        """Article visits through the short links, per day, story, language and channel, and helpful votes."""
+        from ..kb.shipped import visit_summary
+
+        summary = visit_summary(load_project(ctx))
+        if as_json:
+            print_json(summary)
+            return
+        out = console()
+        if not summary["visits"] and not summary["helpful"]:
+            out.print("no visits or votes yet (storycast serve counts them at /go/ and /api/kb/helpful)")
+            return
+        for row in summary["visits"]:
+            channel = row["channel"] or "-"
+            out.print(
+                f"{row['day']}  {row['story']:<24} {row['lang']:<6} {channel:<12} {row['count']:>6}",
+                markup=False,
+            )
+        for story, votes in summary["helpful"].items():
+            out.print(f"{story}: {votes['yes']} found it helpful, {votes['no']} did not", markup=False)
 
     @kb.command("serve")
     def serve(

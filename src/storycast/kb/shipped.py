@@ -264,3 +264,34 @@ def redactor(project: Project) -> Any:
         return text
 
     return cover
+
+
+def visit_summary(project: Project) -> dict[str, Any]:
+    """Every visit counter and each story's helpful answers, as plain JSON data (``kb visits``)."""
+    from ..ledger import database_exists, open_ledger
+
+    if not database_exists(project.db_url):
+        return {"visits": [], "helpful": {}}
+    led = open_ledger(project)
+    try:
+        visits = led.visit_rows()
+        votes = led.article_vote_rows()
+    finally:
+        led.close()
+    helpful: dict[str, dict[str, int]] = {}
+    for v in votes:
+        tally = helpful.setdefault(v["ref"], {"yes": 0, "no": 0})
+        tally["yes" if v["helpful"] else "no"] += int(v.get("count", 1))
+    return {
+        "visits": [
+            {
+                "day": r["day"].isoformat(),
+                "story": r["ref"],
+                "lang": r["lang"],
+                "channel": r["channel"],
+                "count": r["count"],
+            }
+            for r in visits
+        ],
+        "helpful": dict(sorted(helpful.items())),
+    }

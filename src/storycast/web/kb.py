@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from .api import viewer_gate
+from .api import client_address, viewer_gate
 from .inputs import WebError, json_object, text_field
 from .security import CSRF_HEADER
 from .viewer import viewer_of_page, with_viewer_cookie
@@ -78,7 +78,9 @@ async def go(request: Request) -> Response:
         raise WebError(400, "c= is not a channel name", hint="use the name of a channel in storycast.toml")
     if channel not in project.config.channels:
         channel = ""  # a link from elsewhere, or a channel since renamed: counted, unattributed
-    if request.method == "GET":
+    # Each address counts at most the limits' requests a minute (kept in memory, never stored);
+    # beyond that the reader is still redirected, the visit just is not counted.
+    if request.method == "GET" and state.limits.check(client_address(request), "go") is None:
         ledger = open_ledger(project)
         try:
             ledger.count_visit(ref=story, lang=lang, channel=channel, day=state.now().date())
