@@ -354,7 +354,7 @@ def test_best_slot_per_channel_and_not_enough_data(seeded: Project) -> None:
     best = "Mon 18:00" if _completion(EVENING) > _completion(MORNING) else "Mon 09:00"
     assert by["instagram"].slot is not None and by["instagram"].slot.value == best
     assert by["telegram"].slot is None and by["telegram"].reason.startswith("not enough data")
-    assert "Tue 09:00 (1 posts, 40 viewers)" in by["telegram"].reason
+    assert "Tue 09:00 (1 post, 40 viewers)" in by["telegram"].reason
     assert report.thresholds == {"min_occurrences": 3, "min_viewers": 50}
 
 

@@ -300,18 +300,23 @@ def best_slots(
                 Suggestion(
                     channel,
                     best,
-                    f"{best.value}: {best.completion:.0f}% completion over {best.measured} posts, "
+                    f"{best.value}: {best.completion:.0f}% completion over {_n(best.measured, 'post')}, "
                     f"best of {others + 1} slots with {need}",
                 )
             )
             continue
-        have = ", ".join(f"{f.value} ({f.measured} posts, {f.viewers} viewers)" for f in mine) or "none"
+        have = ", ".join(f"{f.value} ({_n(f.measured, 'post')}, {_n(f.viewers, 'viewer')})" for f in mine)
         what = "one slot has" if len(ready) == 1 else "no slot has"
         suggestions.append(
             Suggestion(
                 channel,
                 None,
-                f"not enough data: {what} {need}, and a suggestion needs two to compare; have {have}",
+                f"not enough data: {what} {need}, and a suggestion needs two to compare; "
+                f"have {have or 'none'}",
             )
         )
     return figures, suggestions
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
