@@ -307,6 +307,39 @@ def test_one_changed_english_step_is_stale_in_every_other_language_and_nowhere_e
     }
 
 
+def set_text(file: Path, path: tuple[str | int, ...], new: str) -> None:
+    """Change one plain text in place, as an author typing in the YAML would."""
+    text = file.read_text(encoding="utf-8")
+    node = node_at(yaml.compose(text), *path)
+    assert isinstance(node, yaml.ScalarNode) and node.style is None
+    file.write_text(text[: node.start_mark.index] + new + text[node.end_mark.index :], encoding="utf-8")
+
+
+def test_a_translation_edited_by_hand_still_goes_stale(project: Path, run_cli) -> None:
+    story = project / "stories/reset-router.yaml"
+    assert run_cli("--project", str(project), "i18n", "lock", "reset-router")[0] == 0
+    # A Spanish typo fixed by hand (the lock is not told), then the English changes.
+    set_text(story, ("steps", 1, "title", "es"), "Desenchufa la corriente")
+    set_english(story, ("steps", 1, "title"), "Unplug the power cable")
+    code, stdout, err = run_cli("--project", str(project), "i18n", "status", "reset-router", "--json")
+    assert code == 0, err
+    assert {r["lang"]: r["stale"] for r in json.loads(stdout)["rows"]} == dict.fromkeys(TARGETS, 1)
+    # Updating the Spanish by hand does not say it was checked against the new English; lock does.
+    set_text(story, ("steps", 1, "title", "es"), "Desenchufa el cable de corriente")
+    code, stdout, err = run_cli(
+        "--project", str(project), "i18n", "status", "reset-router", "--lang", "es", "--json"
+    )
+    assert code == 0, err
+    assert json.loads(stdout)["rows"][0]["stale"] == 1
+    assert run_cli("--project", str(project), "i18n", "lock", "reset-router", "--lang", "es")[0] == 0
+    code, stdout, err = run_cli("--project", str(project), "i18n", "status", "reset-router", "--json")
+    assert code == 0, err
+    assert {r["lang"]: r["stale"] for r in json.loads(stdout)["rows"]} == {
+        **dict.fromkeys(TARGETS, 1),
+        "es": 0,
+    }
+
+
 def test_stale_error_holds_lint_to_an_error(project: Path, run_cli) -> None:
     toml = project / "storycast.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + '\n[i18n]\nstale = "error"\n', encoding="utf-8")

@@ -10,9 +10,12 @@ the story: story files stay exactly what authors and translators read and write,
 of thirty languages do not crowd a five-line step, and a re-translation changes one line of the
 lock (a reviewer sees "es of step 2 redone") next to the one line of the story.
 
-A translation is **stale** when its source text's fingerprint differs from the one recorded
-while the translation itself is still the recorded one. When both changed, someone edited the
-translation after the source (by hand, in the YAML): that is taken as an update, not as stale.
+A translation is **stale** when its source text's fingerprint differs from the one recorded,
+whatever became of the translation. A translation edited by hand in the YAML cannot say whether
+it was edited before or after the source changed; taking "both changed" as an update would hide
+every later change of the source too (the recorded translation is never seen again), so it stays
+stale until ``storycast i18n import`` or ``storycast i18n lock`` records it. The translation's
+own fingerprint is kept to show which translation a line was recorded for.
 """
 
 from __future__ import annotations
@@ -103,4 +106,4 @@ def is_stale(entry: Entry | None, source: str, target: str) -> bool:
     """Whether ``target`` is a translation of an older source than ``source`` (see the module)."""
     if entry is None or not target:
         return False
-    return entry.source != fingerprint(source) and entry.target == fingerprint(target)
+    return entry.source != fingerprint(source)

@@ -224,7 +224,12 @@ def import_files(project: Project, paths: list[Path]) -> list[Imported]:
     src = source_language(project)
     targets = target_languages(project)
     every = items(project, None, ui=True)
+    # Tools rewrite the language header their own way (Poedit: pt_BR for pt-br): match by case.
+    spelled = {lang.lower(): lang for lang in targets}
     for doc in docs:
+        doc.lang = spelled.get(doc.lang.lower(), doc.lang)
+        if doc.source_lang:
+            doc.source_lang = src if doc.source_lang.lower() == src.lower() else doc.source_lang
         if not doc.lang:
             raise ContentError(
                 "the file does not say its language (PO: the Language header; XLIFF: trgLang)",
