@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -56,3 +57,76 @@ def test_root_help_lists_what_the_full_app_lists(run_cli):
     assert "--install-completion" in fast
     code, out, err = run_cli()  # no command: the same listing, as a usage error
     assert code == ExitStatus.USAGE and "Commands:" in out + err
+
+
+CARD = """\
+timezone: UTC
+entries:
+  - card: card-b
+    at: "2026-12-01T09:00"
+    channels: [rec]
+    languages: [en]
+"""
+LAUNCH_UTC = "2026-12-01T09:00:00Z"
+
+POLL = """\
+kind: poll
+id: router-color
+languages: [en]
+question: {en: "Which router colour?"}
+options:
+  - {en: White}
+  - {en: Black}
+"""
+
+
+def test_cancel_retry_cron_upgrade_and_vote_speak_json(run_cli, tmp_path):
+    from tests.conftest_db import make_engine_project
+
+    root = make_engine_project(tmp_path / "p", {"c.yaml": CARD}, stories={"poll.yaml": POLL})
+    env = {"STORYCAST_DB": f"sqlite:///{tmp_path / 'state.db'}"}
+    code, out, err = run_cli("-P", str(root), "db", "upgrade", "--json", env=env)
+    assert code == 0, err
+    assert json.loads(out)["revision"] and json.loads(out)["job_tables"] is None
+    assert run_cli("-P", str(root), "publish", "--due", "--now", "2026-12-01T08:30:00Z", env=env)[0] == 0
+    code, out, err = run_cli("-P", str(root), "cancel", "--story", "card-b", "--json", env=env)
+    doc = json.loads(out)
+    assert code == 0 and doc["changed"] and doc["skipped"] == [], out + err
+    code, out, _ = run_cli("-P", str(root), "retry", str(doc["changed"][0]), "--json", env=env)
+    assert code == 0 and json.loads(out)["changed"] == [doc["changed"][0]]
+    code, out, _ = run_cli("-P", str(root), "retry", str(doc["changed"][0]), "--json", env=env)
+    again = json.loads(out)  # already planned: skipped with its reason, exit 1 as in text mode
+    assert code == 1 and again["changed"] == [] and again["skipped"][0]["id"] == doc["changed"][0]
+    code, out, _ = run_cli("-P", str(root), "cron", "--every", "5", "--json", env=env)
+    files = json.loads(out)
+    assert code == 0 and "\n*/5 * * * * " in files["crontab"] and "[Timer]" in files["timer"]
+    code, out, _ = run_cli("-P", str(root), "polls", "vote", "router-color", "2", "--json", env=env)
+    vote = json.loads(out)
+    assert code == 0 and vote == {"poll": "router-color", "option": 2, "voter": "cli", "changed_vote": False}
+
+
+def test_with_json_an_error_is_one_json_object_on_stderr(run_cli, make_project, tmp_path):
+    code, out, err = run_cli("-P", str(tmp_path / "nowhere"), "status", "--json")
+    doc = json.loads(err)
+    assert code == ExitStatus.CONFIG and out == ""
+    assert doc["exit_code"] == 3 and doc["exit_status"] == "CONFIG" and doc["kind"] == "ConfigError"
+    assert "storycast init" in doc["hint"]
+    code, _, err = run_cli("status", "--json", "--limit", "0")  # a usage error
+    doc = json.loads(err)
+    assert code == ExitStatus.USAGE and doc["exit_code"] == 2 and "--limit" in doc["error"]
+    assert doc["usage"].startswith("Usage: storycast status")
+    root = make_project({"stories/bad.yaml": "id: bad\ntemplate: tutorial\nsteps: {\n"})
+    code, _, err = run_cli("-P", str(root), "lint", "--json")
+    doc = json.loads(err)
+    assert code == ExitStatus.CONTENT and doc["kind"] == "ContentError"
+    assert doc["problems"][0]["file"].endswith("bad.yaml") and doc["problems"][0]["line"]
+    code, _, err = run_cli("-P", str(root), "lint")  # without --json: the sentence, as before
+    assert err.startswith("error:")
+
+
+def test_lint_json_and_a_text_format_conflict(run_cli, make_project):
+    root = make_project()
+    code, _, err = run_cli("-P", str(root), "lint", "--json", "--format", "text")
+    assert code == ExitStatus.USAGE and "--json and --format text ask for two outputs" in err
+    code, out, _ = run_cli("-P", str(root), "lint", "--json", "--format", "json")
+    assert code == 0 and "findings" in json.loads(out)

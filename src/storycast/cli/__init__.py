@@ -8,6 +8,7 @@ unexpected exception prints a one-line summary (the stack with --traceback) and 
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sys
 from typing import Annotated, Any
@@ -220,10 +221,47 @@ def _print_error(exc: StorycastError) -> None:
         console.print(rest, markup=False, highlight=False)
 
 
+def _wants_json(args: list[str]) -> bool:
+    """True when the command line asks for JSON (``--json``, ``--format json``) before any ``--``."""
+    args = args[: args.index("--")] if "--" in args else args
+    pairs = itertools.pairwise(args)
+    return (
+        "--json" in args
+        or "--format=json" in args
+        or any(a in ("--format", "-f") and v == "json" for a, v in pairs)
+    )
+
+
+def _json_error(exit_code: int, message: str, **fields: Any) -> None:
+    """An error as one JSON object on stderr, for callers that asked for JSON (never a partial line)."""
+    import json
+
+    doc = {"error": message, "exit_code": exit_code, "exit_status": _status_name(exit_code), **fields}
+    sys.stderr.write(json.dumps(doc, ensure_ascii=False, default=str) + "\n")
+    sys.stderr.flush()
+
+
+def _status_name(code: int) -> str:
+    try:
+        return ExitStatus(code).name
+    except ValueError:
+        return "ERROR"
+
+
+def _error_fields(exc: StorycastError) -> dict[str, Any]:
+    fields: dict[str, Any] = {"kind": type(exc).__name__, "hint": exc.hint}
+    fields |= {"file": str(exc.file) if exc.file else None, "line": exc.line, "column": exc.column}
+    problems = getattr(exc, "problems", None)
+    if problems:
+        fields["problems"] = [{"error": p.message, **_error_fields(p)} for p in problems]
+    return fields
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     args = sys.argv[1:] if argv is None else argv
     show_tb = "--traceback" in args or os.environ.get("STORYCAST_TRACEBACK") == "1"
+    as_json = _wants_json(args)
     try:
         # Click returns (does not raise) a typer.Exit's code when standalone_mode is off.
         if _is_root_help(args):
@@ -235,24 +273,38 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(result, int) and result:
             sys.exit(result)
     except StorycastError as exc:
-        _print_error(exc)
+        if as_json:
+            _json_error(int(exc.exit_status), exc.message, **_error_fields(exc))
+        else:
+            _print_error(exc)
         sys.exit(int(exc.exit_status))
     except KeyboardInterrupt:
-        err_console().print("interrupted", markup=False)
+        if as_json:
+            _json_error(int(ExitStatus.INTERRUPTED), "interrupted")
+        else:
+            err_console().print("interrupted", markup=False)
         sys.exit(int(ExitStatus.INTERRUPTED))
     except SystemExit:
         raise
     except BaseException as exc:  # the one place unexpected errors are reported
-        _handle_click_or_crash(exc, show_tb)
+        _handle_click_or_crash(exc, show_tb, as_json)
     sys.exit(0)
 
 
-def _handle_click_or_crash(exc: BaseException, show_tb: bool) -> None:
+def _handle_click_or_crash(exc: BaseException, show_tb: bool, as_json: bool = False) -> None:
     # Typer bundles Click; its usage errors carry their own exit code and message.
     if isinstance(exc, typer.Abort):
-        err_console().print("aborted", markup=False)
+        if as_json:
+            _json_error(int(ExitStatus.INTERRUPTED), "aborted")
+        else:
+            err_console().print("aborted", markup=False)
         sys.exit(int(ExitStatus.INTERRUPTED))
     if isinstance(exc, typer.exceptions.TyperException):
+        if as_json:
+            usage_ctx = getattr(exc, "ctx", None)
+            usage = usage_ctx.get_usage() if usage_ctx is not None else None
+            _json_error(exc.exit_code, exc.format_message(), kind="UsageError", usage=usage)
+            sys.exit(exc.exit_code)
         show = getattr(exc, "show", None)
         if show is not None:
             show()
@@ -265,6 +317,9 @@ def _handle_click_or_crash(exc: BaseException, show_tb: bool) -> None:
         import traceback
 
         traceback.print_exception(exc)
+    elif as_json:
+        hint = "this is a bug in storycast; rerun with --traceback and report the output"
+        _json_error(int(ExitStatus.INTERNAL), f"unexpected {type(exc).__name__}: {exc}", hint=hint)
     else:
         err_console().print(
             f"error: unexpected {type(exc).__name__}: {exc}\n"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import get_context, load_project, parse_now
+from ._common import get_context, load_project, parse_now, print_json
 
 
 def run(
@@ -67,11 +67,17 @@ def run(
 def cron(
     ctx: typer.Context,
     every: Annotated[int, typer.Option("--every", min=1, max=59, help="Minutes between runs.")] = 1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the three files as one JSON object.")
+    ] = False,
 ) -> None:
     """Print a crontab line, and a systemd service + timer, that run `storycast publish --due`."""
     from ..engine.cronhelp import cron_files
 
     files = cron_files(load_project(ctx), every)
+    if as_json:
+        print_json({"crontab": files.crontab, "service": files.service, "timer": files.timer})
+        return
     typer.echo("# --- crontab (crontab -e) ---")
     typer.echo(files.crontab)
     typer.echo("# --- ~/.config/systemd/user/storycast-publish.service ---")

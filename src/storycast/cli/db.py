@@ -43,19 +43,27 @@ def migrate_to(
 
 
 @db_app.command("upgrade")
-def upgrade(ctx: typer.Context) -> None:
+def upgrade(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False
+) -> None:
     """Bring the ledger to the newest schema (and create the job tables when the engine is procrastinate)."""
-    from ..engine.scaleout.schema import ensure_schema
     from ..ledger import head_revision, open_ledger
-    from ..ledger.urls import project_pg_urls
 
     project = load_project(ctx)
     open_ledger(project).close()
+    job_tables = None  # only the procrastinate engine has job tables
+    if project.config.engine.kind == "procrastinate":
+        from ..engine.scaleout.schema import ensure_schema
+        from ..ledger.urls import project_pg_urls
+
+        job_tables = "created" if ensure_schema(project_pg_urls(project).conninfo) else "present"
+    if as_json:
+        print_json({"revision": head_revision(), "job_tables": job_tables})
+        return
     out = console()
     out.print(f"ledger schema: {head_revision()}", markup=False)
-    if project.config.engine.kind == "procrastinate":
-        made = ensure_schema(project_pg_urls(project).conninfo)
-        out.print("job queue tables: " + ("created" if made else "present"), markup=False)
+    if job_tables is not None:
+        out.print(f"job queue tables: {job_tables}", markup=False)
 
 
 @db_app.command("current")

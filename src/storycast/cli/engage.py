@@ -151,12 +151,16 @@ def register(app: typer.Typer) -> None:
         option: Annotated[int, typer.Argument(help="Option number (1-based).")],
         voter: Annotated[str, typer.Option("--voter", help="Who votes (a session or user id).")] = "cli",
         now: Annotated[str | None, typer.Option("--now", help=NOW_HELP, show_default=False)] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     ) -> None:
         """Record one local vote (what the local feed's vote button does)."""
         from ..engage.polls import record_vote
 
         project = load_project(ctx)
         new = record_vote(project, poll, option, "local", voter, now=parse_now(now, ctx))
+        if as_json:
+            print_json({"poll": poll, "option": option, "voter": voter, "changed_vote": not new})
+            return
         console().print(
             f"vote recorded for option {option}" + ("" if new else " (changed this voter's vote)")
         )

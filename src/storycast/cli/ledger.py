@@ -141,6 +141,7 @@ def retry(
     ctx: typer.Context,
     ids: Annotated[list[str], typer.Argument(help="Row ids (from `storycast status`).")],
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Plan failed, missed, unknown or cancelled rows again, due now."""
     from ..ledger import retry as do_retry
@@ -151,7 +152,7 @@ def retry(
         result = do_retry(ledger, _ids(ids), at)
     finally:
         ledger.close()
-    _report(result, "planned again")
+    _report(result, "planned again", as_json)
 
 
 def cancel(
@@ -161,6 +162,7 @@ def cancel(
         str | None, typer.Option("--story", help="Cancel every planned row of this story.")
     ] = None,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Cancel planned (or failed/missed/unknown) rows by id, or all planned rows of --story."""
     from ..ledger import cancel as do_cancel
@@ -173,12 +175,18 @@ def cancel(
         result = do_cancel(ledger, at, _ids(ids or []), story)
     finally:
         ledger.close()
-    _report(result, "cancelled")
+    _report(result, "cancelled", as_json)
 
 
-def _report(result: object, verb: str) -> None:
-    out = console()
+def _report(result: object, verb: str, as_json: bool) -> None:
     changed, skipped = result.changed, result.skipped  # type: ignore[attr-defined]
+    if as_json:
+        skips = [{"id": rid, "reason": why} for rid, why in skipped.items()]
+        print_json({"changed": changed, "skipped": skips})
+        if skipped and not changed:
+            raise typer.Exit(1)
+        return
+    out = console()
     out.print(f"{len(changed)} row(s) {verb}: {', '.join(map(str, changed)) or '-'}", markup=False)
     for rid, why in skipped.items():
         out.print(f"row {rid} skipped: {why}", markup=False)

@@ -56,6 +56,11 @@ def register(app: typer.Typer) -> None:
         from ..guard import report as rep
         from ..guard.check import lint_project
 
+        if as_json and fmt is not Format.json and _given(ctx, "fmt"):
+            raise typer.BadParameter(
+                f"--json and --format {fmt.value} ask for two outputs; give one of them",
+                param_hint="'--json' / '--format'",
+            )
         chosen = Format.json if as_json else fmt
         if list_rules:
             _print_rules(load_project(ctx), chosen)
@@ -85,6 +90,11 @@ def register(app: typer.Typer) -> None:
                 f"lint found {n} error{'s' if n != 1 else ''}",
                 hint="fix them (each finding has a hint), or switch a rule off under [guard] rules",
             )
+
+
+def _given(ctx: typer.Context, param: str) -> bool:
+    """True when ``param`` was set on the command line (not left at its default)."""
+    return getattr(ctx.get_parameter_source(param), "name", "") == "COMMANDLINE"
 
 
 def _check_choices(option: str, given: list[str] | None, known: list[str]) -> None:
