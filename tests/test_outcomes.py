@@ -429,3 +429,22 @@ def test_helpers() -> None:
     ]
     (conv,) = conversations(rows)
     assert conv.response_wait == conv.resolution_wait == _m(3)
+
+
+def test_every_format_writes_to_out(seeded: Project, run_cli: Any, tmp_path: Path) -> None:
+    args = ("--project", str(seeded.root), "report", "--now", NOW.isoformat())
+    for fmt, first in (("text", "Test project: stories"), ("csv", "table,by,key"), ("json", "{")):
+        out = tmp_path / f"report.{fmt}"
+        code, said, _ = run_cli(*args, "--format", fmt, "--out", str(out))
+        assert code == 0 and f"wrote {out}" in said
+        assert out.read_text(encoding="utf-8").lstrip().startswith(first)
+    assert "still open: 2" in (tmp_path / "report.text").read_text(encoding="utf-8")
+    assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["outcomes"]["open"] == 2
+    # --json --out keeps its old meaning: the HTML page, and its name in the JSON.
+    page = tmp_path / "old.html"
+    code, said, _ = run_cli(*args, "--json", "--out", str(page))
+    assert (
+        code == 0
+        and json.loads(said)["html"] == str(page)
+        and page.read_text(encoding="utf-8").startswith("<!doctype")
+    )

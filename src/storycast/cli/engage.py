@@ -6,7 +6,6 @@ Importing this module registers the ``qa`` and ``poll`` content and schedule kin
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -14,10 +13,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json, styled
+from ._common import (
+    JSON_HELP,
+    NOW_HELP,
+    console,
+    get_context,
+    load_project,
+    parse_now,
+    print_json,
+    styled,
+    to_json,
+)
 from ._paths import output_file
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..engage.report import Report
     from ..project import Project
 
@@ -240,19 +251,22 @@ def register(app: typer.Typer) -> None:
         at = parse_now(now, ctx)
         start = parse_now(since, option="--since") if since else None
         report = build_report(project, now=at, since=start)
-        if chosen is None or chosen is ReportFormat.text:
+        if chosen is None or (chosen is ReportFormat.text and out is None):
             html = None
-            if out is not None and chosen is None:  # --out alone: the HTML page, as before
+            if out is not None:  # --out without --format: the HTML page, as before
                 html = _write(out, _html(report, project))
-            if as_json:
-                print_json(report.to_json() | ({"html": str(html)} if html else {}))
-                return
-            _print_report(report)
+            _print_report(report, console())
             if html is not None:
                 console().print(f"wrote {html}", highlight=False)
             return
+        if chosen is ReportFormat.json and (out is None or fmt is None):
+            if out is not None:  # --json --out, as before: the page, and its name in the JSON
+                _write(out, _html(report, project))
+            print_json(report.to_json() | ({"html": str(out)} if out is not None else {}))
+            return
         text = {
-            ReportFormat.json: lambda: json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n",
+            ReportFormat.text: lambda: _text(report),
+            ReportFormat.json: lambda: to_json(report.to_json()) + "\n",
             ReportFormat.csv: lambda: _csv(report),
             ReportFormat.html: lambda: _html(report, project),
         }[chosen]()
@@ -290,13 +304,25 @@ def _csv(report: Report) -> str:
     return to_csv(report)
 
 
-def _print_report(report: Report) -> None:
+def _text(report: Report) -> str:
+    """The terminal report as plain text, for a file."""
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    _print_report(
+        report, Console(file=buf, width=120, no_color=True, highlight=False, markup=False, emoji=False)
+    )
+    return buf.getvalue()
+
+
+def _print_report(report: Report, c: Console) -> None:
     """The terminal report: tables, then one line per fact."""
     from rich.table import Table
 
     from ..engage.report import delivery_line, format_duration
 
-    c = console()
     table = Table(title=f"{report.project}: stories", title_justify="left")
     for col in ("story", "lang", "reach", "done", "drop-off", "replies", "1st reply", "pub", "fail", "hand"):
         left = col in ("story", "lang", "drop-off")
