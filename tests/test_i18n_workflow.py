@@ -202,6 +202,84 @@ def test_po_edited_in_a_standard_tool_imports_only_the_edited_values(
     assert_unchanged(project, now)
 
 
+HAND_TOML = """\
+[project]
+name = "Hand-written"
+languages = ["en", "es", "th", "pt-br"]
+timezone = "Europe/Madrid"
+
+[channels.local]
+type = "local"
+"""
+HAND_STORY = [
+    "# A story written by hand",
+    "id: sample",
+    "template: tutorial",
+    "category: connectivity",
+    "languages: [en, es, th, pt-br]",
+    "title: {en: Restart your modem, es: Reinicia tu módem}   # flow",
+    "steps:",
+    "  - title:",
+    "      en: 'Unplug it'",
+    "      es: 'Desconéctalo'     # single-quoted",
+    "    text:",
+    "      en: |",
+    "        Wait ten seconds.",
+    "        Then plug it in.",
+    "      es: |  # a literal block",
+    "        Espera diez segundos.",
+    "        Luego conéctalo.",
+    "",
+    "      th: รอสิบวินาที",
+    "  # the end",
+    "  - title: {en: Done}",
+    '    text: {en: "All good: enjoy"}',  # no line break at the end of the file
+]
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_import_keeps_the_style_of_hand_written_yaml(make_project, tmp_path: Path, run_cli, nl: str) -> None:
+    import polib
+
+    root = make_project({"stories/sample.yaml": nl.join(HAND_STORY).encode("utf-8")}, toml=HAND_TOML)
+    out = tmp_path / "out"
+    code, _, err = run_cli("--project", str(root), "i18n", "export", "--no-ui", "--out", str(out))
+    assert code == 0, err
+    edits = {
+        "es": {
+            "sample:steps.1.title": "Desconéctalo ya, it's fine",
+            "sample:steps.1.text": "Espera diez segundos.\nLuego conéctalo otra vez.\n",
+            "sample:steps.2.title": "Hecho",
+            "sample:steps.2.text": "Todo bien: disfruta",
+        },
+        "th": {"sample:title": "รีสตาร์ทโมเด็ม"},
+        "pt-br": {"sample:title": "Reinicie seu modem"},
+    }
+    for lang, values in edits.items():
+        catalog = polib.pofile(str(out / f"{lang}.po"))
+        for entry in catalog:
+            entry.msgstr = values.get(entry.msgctxt, entry.msgstr)
+        if lang == "pt-br":
+            catalog.metadata["Language"] = "pt_BR"  # as Poedit writes it
+        catalog.save(str(out / f"{lang}.po"))
+    code, stdout, err = run_cli(
+        "--project", str(root), "i18n", "import", *(str(p) for p in sorted(out.iterdir()))
+    )
+    assert code == 0, err
+    assert "(pt-br): 1 written" in stdout
+
+    expected = list(HAND_STORY)
+    expected[5] = (
+        "title: {en: Restart your modem, es: Reinicia tu módem, "
+        "pt-br: Reinicie seu modem, th: รีสตาร์ทโมเด็ม}   # flow"
+    )
+    expected[9] = "      es: 'Desconéctalo ya, it''s fine'     # single-quoted"
+    expected[16] = "        Luego conéctalo otra vez."
+    expected[20] = "  - title: {en: Done, es: Hecho}"
+    expected[21] = '    text: {en: "All good: enjoy", es: "Todo bien: disfruta"}'
+    assert (root / "stories/sample.yaml").read_bytes() == nl.join(expected).encode("utf-8")
+
+
 def test_a_fuzzy_entry_is_not_imported(project: Path, tmp_path: Path, run_cli) -> None:
     out = tmp_path / "out"
     assert run_cli("--project", str(project), "i18n", "export", "--lang", "th", "--out", str(out))[0] == 0

@@ -16,6 +16,7 @@ wrong is an error, never a damaged story.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,42 @@ def scalar(value: str, *, flow: bool, like: Any = None) -> str:
     return _quoted(value)
 
 
+_LITERAL_HEAD = re.compile(r"\|[+-]?([ \t]*(?:#.*)?)$")
+
+
+def _literal(span: str, value: str, nl: str) -> str | None:
+    """``value`` as a literal block (``|``) in the shape of ``span``, the block it replaces: its
+    header comment, its indentation and the blank lines after it stay. None when a literal block
+    cannot hold ``value`` as it is (leading spaces, blank lines at its end, control characters)."""
+    head, sep, rest = span.partition("\n")
+    m = _LITERAL_HEAD.match(head.rstrip("\r"))
+    if m is None or not sep or not value or value[0] in " \t\n" or "\r" in value:
+        return None
+    if not all(c.isprintable() or c in "\n\t" for c in value):
+        return None
+    body = value[:-1] if value.endswith("\n") else value
+    if body.endswith("\n"):
+        return None  # blank lines at the end need |+ and would merge with the ones after it
+    lines = rest.splitlines(keepends=True)
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return None
+    first, last = lines[filled[0]], lines[filled[-1]]
+    indent = first[: len(first) - len(first.lstrip(" "))]
+    if not indent:
+        return None
+    ending = last[len(last.rstrip("\r\n")) :]
+    tail = "".join(lines[filled[-1] + 1 :])
+    chomp = "" if value.endswith("\n") else "-"
+    text = nl.join(indent + line if line else "" for line in body.split("\n"))
+    new = f"|{chomp}{m.group(1)}{nl}{text}{ending}{tail}"
+    try:  # the same block under a key of its own must give back the value
+        ok = yaml.safe_load("k: " + new) == {"k": value}
+    except yaml.YAMLError:
+        ok = False
+    return new if ok else None
+
+
 def _find(mapping: yaml.MappingNode, key: str) -> tuple[yaml.Node, yaml.Node] | None:
     for k, v in mapping.value:
         if isinstance(k, yaml.ScalarNode) and k.value == key:
@@ -122,7 +159,10 @@ class _Splicer:
     def replace(self, node: yaml.ScalarNode, value: str, flow: bool) -> None:
         start, end = node.start_mark.index, node.end_mark.index
         new = scalar(value, flow=flow, like=node)
-        if node.style in ("|", ">"):
+        literal = _literal(self.text[start:end], value, self.nl) if node.style == "|" else None
+        if literal is not None:
+            new = literal
+        elif node.style in ("|", ">"):
             span = self.text[start:end]
             body = span.rstrip(" \r\n")
             tail = span[len(body) :]
