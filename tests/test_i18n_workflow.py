@@ -533,6 +533,28 @@ def test_status_json_counts_match_the_yaml(project: Path, run_cli) -> None:
     assert row[1:5] == ["th", str(c["translated"]), str(c["stale"]), str(c["missing"])]
 
 
+def test_status_reports_a_translation_over_its_budget(project: Path, tmp_path: Path, run_cli) -> None:
+    long_title = "Reinicia tu router " + "muy " * 30 + "despacio"
+    set_text(project / "stories/reset-router.yaml", ("title", "es"), long_title)
+    out = tmp_path / "out"
+    assert (
+        run_cli("--project", str(project), "i18n", "export", "reset-router", "-l", "es", "-o", str(out))[0]
+        == 0
+    )
+    entry = next(e for e in po_of(out / "es.po") if e.msgctxt == "reset-router:title")
+    budget = int(entry.comment.split("Budget: about ")[1].split()[0])  # the translator's note
+    assert budget < len(long_title)
+    code, stdout, err = run_cli("--project", str(project), "i18n", "status", "reset-router", "--json")
+    assert code == 0, err
+    rows = {r["lang"]: r for r in json.loads(stdout)["rows"]}
+    assert rows["es"]["over_budget"] == 1
+    assert rows["es"]["overruns"] == [
+        {"key": "reset-router:title", "budget": budget, "length": len(long_title)}
+    ]
+    code, stdout, _ = run_cli("--project", str(project), "i18n", "status", "reset-router", "--lang", "es")
+    assert f"over budget: reset-router:title (es): {len(long_title)} characters, about {budget} fit" in stdout
+
+
 # --- pseudo-locales ----------------------------------------------------------------------------
 
 
