@@ -708,3 +708,25 @@ def test_a_po_naming_an_unknown_story_or_field_is_refused(
     assert f"{po}:{line}: {new}: {says}" in err
     assert f"es.po does not match the project's source texts: 1 text ({new}); nothing was imported" in err
     assert_unchanged(project, before)
+
+
+def test_an_xliff_naming_an_unknown_story_is_refused_at_its_unit(
+    project: Path, tmp_path: Path, run_cli
+) -> None:
+    out = tmp_path / "out"
+    assert (
+        run_cli("--project", str(project), "i18n", "export", "-l", "ar", "-f", "xliff", "-o", str(out))[0]
+        == 0
+    )
+    path = out / "ar.xlf"
+    text = path.read_text(encoding="utf-8")
+    old = '<unit id="reset-router:title" name="reset-router:title">'
+    assert text.count(old) == 1
+    text = text.replace(old, '<unit id="gone:title" name="gone:title">')
+    path.write_text(text, encoding="utf-8")
+    line = text[: text.index('<unit id="gone:title"')].count("\n") + 1
+    before = snapshot(project)
+    code, stdout, err = run_cli("--project", str(project), "i18n", "import", str(path))
+    assert code == 4 and "Traceback" not in err + stdout
+    assert f"{path}:{line}: gone:title: the project has no story, poll or event 'gone'" in err
+    assert_unchanged(project, before)
