@@ -17,6 +17,21 @@ from storycast.render.pipeline import render_story
 
 REPO = Path(__file__).resolve().parent.parent
 KB = '\n[kb]\nbase_url = "https://help.lumen.example"\nlink = "qr"\nstories = { speed-test = "short" }\n'
+# A story of our own in a right-to-left language (the example project's languages may change).
+RTL_STORY = """\
+id: router-rtl
+template: tutorial
+category: connectivity
+languages: [ar, en]
+title: {ar: أعد تشغيل الراوتر, en: Restart the router}
+steps:
+  - title: {ar: افصل الكهرباء, en: Unplug the power}
+    text: {ar: اسحب كابل الكهرباء من الراوتر., en: Pull the power cable out of the router.}
+    image: assets/samples/power-plug.png
+  - title: {ar: انتظر ثلاثين ثانية, en: Wait thirty seconds}
+    text: {ar: ثم أعد توصيله., en: Then plug it back in.}
+    image: assets/samples/wait-timer.png
+"""
 
 
 @pytest.fixture
@@ -27,20 +42,27 @@ def lumen(tmp_path: Path) -> Path:
     for name in ("stories", "templates", "assets"):
         shutil.copytree(REPO / name, root / name)
     toml = (REPO / "storycast.toml").read_text(encoding="utf-8")
+    if '"ar"' not in toml:
+        toml = toml.replace('languages = ["en",', 'languages = ["ar", "en",', 1)
     (root / "storycast.toml").write_text(toml + KB, encoding="utf-8")
+    (root / "stories" / "router-rtl.yaml").write_text(RTL_STORY, encoding="utf-8")
     return root
 
 
-@pytest.mark.parametrize("lang", ["en", "ar", "th"])
-def test_every_step_frame_carries_a_qr_code_that_scans_to_the_short_link(lumen: Path, lang: str) -> None:
+@pytest.mark.parametrize(
+    ("story", "lang"), [("reset-router", "en"), ("router-rtl", "ar"), ("reset-router", "th")]
+)
+def test_every_step_frame_carries_a_qr_code_that_scans_to_the_short_link(
+    lumen: Path, story: str, lang: str
+) -> None:
     project = Project.load(lumen)
-    result = render_story(project, "reset-router", lang)
+    result = render_story(project, story, lang)
     steps = [f for f in result.frames if f.kind == "step"]
     assert steps
     for frame in steps:
         with Image.open(result.out_dir / frame.file) as im:
             codes = decode(im)
-        assert [c.text for c in codes] == [f"https://help.lumen.example/go/reset-router?l={lang}"]
+        assert [c.text for c in codes] == [f"https://help.lumen.example/go/{story}?l={lang}"]
         # 220 px tile at 5 px or more per module, inside the card (right side for ltr, left for rtl)
         x = codes[0].box[0]
         assert (x > 540) if lang != "ar" else (x < 540)
@@ -51,10 +73,10 @@ def test_every_step_frame_carries_a_qr_code_that_scans_to_the_short_link(lumen: 
 
 def test_frames_with_links_pass_lint(lumen: Path) -> None:
     project = Project.load(lumen)
-    for lang in ("en", "ar"):
-        render_story(project, "reset-router", lang)
-        render_story(project, "speed-test", lang)
-    result = lint_project(project, ["reset-router", "speed-test"], ["en", "ar"])
+    for story, lang in (("reset-router", "en"), ("speed-test", "en"), ("router-rtl", "ar")):
+        render_story(project, story, lang)
+    result = lint_project(project, ["reset-router", "speed-test"], ["en"])
+    result.findings.extend(lint_project(project, ["router-rtl"], ["ar"]).findings)
     bad = [f for f in result.findings if f.severity == "error" or "kb-" in str(f.message)]
     assert bad == []
 
