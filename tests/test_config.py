@@ -8,7 +8,7 @@ from storycast.errors import ConfigError, ExitStatus
 
 def test_example_config_is_valid():
     cfg = parse((Path(__file__).parent.parent / "storycast.toml").read_text(), Path("storycast.toml"))
-    assert cfg.project.languages == ["en", "es", "th", "hi", "sr"]
+    assert cfg.project.languages == ["en", "es", "th", "hi", "sr", "ar"]
     assert cfg.channels["local"].type == "local"
     assert cfg.support_hours.configured
 
@@ -139,7 +139,7 @@ type = "local"
 type = "telegram"
 bot_token = "123456:AAE-literal-token-value"
 chat_id = "@news"
-album = true
+albums = true
 
 [channels.ig]
 type = "instgram"
@@ -155,11 +155,11 @@ def test_channel_sections_are_checked_against_their_type(make_project):
     text = str(info.value)
     assert "123456:AAE-literal-token-value" not in text  # the literal secret is never echoed
     problems = {p.message.split(":")[0]: p for p in info.value.problems}
-    assert set(problems) == {"channels.tg.bot_token", "channels.tg.album", "channels.ig.type"}
+    assert set(problems) == {"channels.tg.bot_token", "channels.tg.albums", "channels.ig.type"}
     token = problems["channels.tg.bot_token"]
     assert token.line == 9 and "env:" in token.message and 'bot_token = "env:TG_BOT_TOKEN"' in token.hint
-    album = problems["channels.tg.album"]
-    assert album.line == 11 and album.message.endswith("unknown key") and "chat_id" in album.hint
+    album = problems["channels.tg.albums"]
+    assert album.line == 11 and album.message.endswith("unknown key") and "album" in album.hint
     kind = problems["channels.ig.type"]
     assert kind.line == 14 and "'instgram'" in kind.message and "did you mean instagram?" in kind.hint
 

@@ -18,10 +18,15 @@ from storycast.content.models import Story
 from storycast.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
-LANGS = ("en", "es", "th", "hi", "sr")
+LANGS = ("en", "es", "th", "hi", "sr", "ar")
 # Latin words allowed inside non-Latin texts: brand and product names, and SMS in Thai/Hindi.
 BRAND_WORDS = {"Lumen", "Wi-Fi", "Wi\u2011Fi"}
-LATIN_OK = {"sr": BRAND_WORDS, "th": BRAND_WORDS | {"SMS"}, "hi": BRAND_WORDS | {"SMS"}}
+LATIN_OK = {
+    "sr": BRAND_WORDS,
+    "th": BRAND_WORDS | {"SMS"},
+    "hi": BRAND_WORDS | {"SMS"},
+    "ar": BRAND_WORDS,
+}
 LATIN_WORD = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F\-\u2011]*")
 # Phone numbers, e-mail addresses and long digit runs (card numbers, codes) never belong in a story.
 PERSONAL = re.compile(r"[\w.+-]+@[\w-]+\.\w+|\+?\d[\d \-]{6,}\d")
@@ -75,7 +80,7 @@ def test_each_tutorial_has_four_to_seven_steps(stories: list[Story]) -> None:
     assert not bad
 
 
-def test_every_story_declares_all_five_languages(stories: list[Story]) -> None:
+def test_every_story_declares_all_six_languages(stories: list[Story]) -> None:
     bad = {s.id: s.languages for s in stories if sorted(s.languages) != sorted(LANGS)}
     assert not bad
 
@@ -97,7 +102,7 @@ def test_no_field_is_left_in_english(stories: list[Story]) -> None:
         f"{s.id} {name} [{lang}]"
         for s in stories
         for name, value in localized_fields(s)
-        for lang in ("es", "th", "hi", "sr")
+        for lang in ("es", "th", "hi", "sr", "ar")
         if value.get(lang) == value.get("en")
     ]
     assert not same
@@ -108,14 +113,21 @@ def test_serbian_is_cyrillic(stories: list[Story]) -> None:
     assert not [b for b in bad if b[1]]
 
 
-@pytest.mark.parametrize(("lang", "block"), [("th", "THAI"), ("hi", "DEVANAGARI")])
-def test_thai_and_hindi_use_their_script(stories: list[Story], lang: str, block: str) -> None:
+@pytest.mark.parametrize(("lang", "block"), [("th", "THAI"), ("hi", "DEVANAGARI"), ("ar", "ARABIC")])
+def test_thai_hindi_and_arabic_use_their_script(stories: list[Story], lang: str, block: str) -> None:
     latin = [(where, LATIN_WORD.findall(strip_allowed(t, lang))) for where, t in texts(stories, lang)]
     assert not [b for b in latin if b[1]], "only brand words may stay in Latin letters"
     for where, t in texts(stories, lang):
         ls = letters(strip_allowed(t, lang))
         native = [c for c in ls if unicodedata.name(c, "").startswith(block)]
         assert len(native) >= 0.85 * len(ls), f"{where}: {t!r} is not mostly {block.title()}"
+
+
+def test_arabic_writes_western_digits(stories: list[Story]) -> None:
+    """CLDR's default numbering system for Arabic is Western digits (latn), as the interface
+    strings and Babel's dates write them; a story mixing in Arabic-Indic digits reads unevenly."""
+    mixed = [where for where, t in texts(stories, "ar") if re.search("[\u0660-\u0669\u06f0-\u06f9]", t)]
+    assert not mixed
 
 
 def test_thai_has_no_spaces_inside_short_phrases(stories: list[Story]) -> None:

@@ -614,13 +614,14 @@ def test_example_schedules_load_and_fill_the_next_week():
     occs = table.occurrences(start, start + timedelta(days=7))
     assert len(occs) >= 6
     assert {o.ref for o in occs} >= {"reset-router", "two-factor-login", "update-firmware"}
-    assert {o.tz for o in occs} == {"Europe/Madrid", "Asia/Bangkok", "Asia/Kolkata"}
+    assert {o.tz for o in occs} == {"Europe/Madrid", "Asia/Bangkok", "Asia/Kolkata", "Asia/Riyadh"}
     by_zone: dict[str, set[str]] = {}
     for o in occs:
         by_zone.setdefault(o.tz, set()).update(o.languages)
     assert by_zone["Asia/Bangkok"] == {"th"}
     assert by_zone["Asia/Kolkata"] == {"hi"}
     assert by_zone["Europe/Madrid"] == {"es", "en"}
+    assert by_zone["Asia/Riyadh"] == {"ar"}
     assert {c for o in occs for c in o.channels} == {"local"}
     # Nothing lands in the night blackout of its own zone.
     assert all(8 <= o.local.hour < 22 for o in occs)

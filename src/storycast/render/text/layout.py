@@ -278,12 +278,12 @@ def _layout(req: TextRequest, box_w: int, box_h: int, fonts: FontLibrary) -> Tex
         t = _fit(prep, req, box_w, box_h, fonts)
         if t is not None:
             return _fitted(prep, req, t, box_w, box_h, fonts, warnings)
-    broken = _break_long_words(base, req, box_w, fonts)
+    broken = _break_long_words(candidates[0], req, box_w, fonts)  # a heading's compounds whole first
     if broken is not None:
         t = _fit(broken, req, box_w, box_h, fonts)
         if t is not None:
             return _fitted(broken, req, t, box_w, box_h, fonts, warnings)
-    prep = broken or base
+    prep = broken or candidates[0]
     return _truncated(prep, req, _wrap(prep, req, req.size_min, box_w, fonts), box_w, box_h, fonts, warnings)
 
 
