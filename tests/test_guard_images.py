@@ -465,13 +465,20 @@ def test_a_missing_language_pack_is_a_warning_then_read_once_installed(
     assert "Tesseract has no tha language pack" in warning["message"]
     assert "apt-get install tesseract-ocr-tha" in warning["hint"]
     assert _ocr_runs(calls) == 1
+    # Redaction does not call a copy clean that it could not read fully.
+    src = root / "screens" / "th-profile.png"
+    code, _, err = run_cli(
+        "--project", str(root), "redact", str(src), "--lang", "th", "--out", str(tmp_path / "o")
+    )
+    assert code == 1 and "could not be read fully" in err and "tesseract-ocr-tha" in err
     # With the pack back, the picture is read again: an English-only reading is not reused.
     monkeypatch.delenv("TESSDATA_PREFIX")
+    runs = _ocr_runs(calls)
     code, out, _ = run_cli("--project", str(root), "lint", "--json", env=env)
     findings = json.loads(out)["findings"]
     assert "image.ocr" not in {f["rule"] for f in findings}
     assert {f["rule"] for f in findings} == {"pii.email", "pii.phone"} and code == 1
-    assert _ocr_runs(calls) == 2
+    assert _ocr_runs(calls) == runs + 1
 
 
 def test_a_warm_lint_runs_no_ocr(tmp_path: Path, shelf: tuple[Path, Path], run_cli: RunCli) -> None:

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
 
         The original is never written. Each copy is read again after covering (OCR and QR
         decoding, as lint does) and keeps no metadata. Exit status: 0 when every copy reads
-        clean, 1 when something could still be read on one.
+        clean, 1 when something could still be read on one or a picture could not be read fully.
         """
         from ..guard import redact as core
         from ..guard.images import Scanner
@@ -123,6 +123,15 @@ def register(app: typer.Typer) -> None:
             raise GuardError(
                 f"personal data can still be read on {names}",
                 hint="cover it by hand in an image editor, or retake the picture with made-up data",
+            )
+        unread = [r for r in done if r.problems]
+        if unread:  # a copy that was not fully read cannot be called clean
+            from ..errors import GuardError
+
+            names = ", ".join(str(r.target) for r in unread)
+            raise GuardError(
+                f"{names} could not be read fully, so text may be left uncovered: {unread[0].problems[0]}",
+                hint="install what the message names and redact again",
             )
 
 
