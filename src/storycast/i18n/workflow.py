@@ -179,8 +179,9 @@ def _check_document(project: Project, doc: Document, units: dict[str, Unit], eve
                 StorycastError(
                     f"{e.key}: the source text changed (the file has {_short(e.source)!r}, "
                     f"the project now {_short(unit.source)!r})",
-                    hint="export a fresh file (storycast i18n export; this text comes out fuzzy, "
-                    "with its old translation), translate the new text there and import that",
+                    hint="carry this file's translations over to a fresh export and import that: "
+                    "storycast i18n export --out DIR, then msgmerge --previous -o FILE FILE DIR/LANG.po "
+                    "(or your tool's translation memory); see docs/translation.md",
                     file=doc.path,
                     line=e.line,
                 )
