@@ -502,3 +502,36 @@ def test_a_warm_lint_runs_no_ocr(tmp_path: Path, shelf: tuple[Path, Path], run_c
     _, out, _ = run_cli("--project", str(root), "lint", "--json", env=env)
     assert _ocr_runs(calls) == 4
     assert {f["rule"] for f in json.loads(out)["findings"]} == {"pii.email", "pii.phone", "pii.link-token"}
+
+
+def test_rendered_frames_are_read_and_do_not_repeat_the_picture(
+    tmp_path: Path, shelf: tuple[Path, Path], run_cli: RunCli, readings: dict[str, ImageScan]
+) -> None:
+    step = story("plain", "en", []) + "  - title: {en: 'Open the settings.'}\n"
+    root = make_lab(tmp_path / "p", shelf, {"plain": step})
+    frames = root / "build" / "plain" / "en"
+    frames.mkdir(parents=True)
+    shutil.copy(root / "screens" / "en-orders.png", frames / "01.png")
+    shutil.copy(root / "screens" / "en-profile.png", frames / "02.png")
+    manifest: dict[str, object] = {
+        "frames": [{"file": f"0{i}.png", "index": i, "layers": []} for i in (1, 2)]
+    }
+    (frames / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, out, _ = run_cli("--project", str(root), "lint", "--json")
+    findings = json.loads(out)["findings"]
+    assert code == 1 and sorted(f["rule"] for f in findings) == ["pii.email", "pii.phone"]
+    for f in findings:  # a frame's data comes from a template or background: the hint says so
+        assert f["frame"] == 2 and f["lang"] == "en"
+        assert f["message"].startswith("frame 2 (build/plain/en/02.png) shows ")
+        assert "remove the data there, then render again" in f["hint"]
+    assert run_cli("--project", str(root), "lint", "--no-rendered", "--json")[0] == 0
+    # The same picture as a step image is reported once, on the picture, not again on its frame.
+    (root / "stories" / "plain.yaml").write_text(
+        story("plain", "en", ["screens/en-profile.png"]), encoding="utf-8"
+    )
+    code, out, _ = run_cli("--project", str(root), "lint", "--json")
+    findings = json.loads(out)["findings"]
+    assert sorted((f["rule"], f["layer"]) for f in findings) == [
+        ("pii.email", "image"),
+        ("pii.phone", "image"),
+    ]
