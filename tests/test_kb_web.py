@@ -207,3 +207,9 @@ def test_one_address_cannot_inflate_visits(project: Project) -> None:
     answers = {client.get("/go/sample?l=en").status_code for _ in range(12)}
     assert answers == {302}  # the reader always gets the article
     assert sum(r["count"] for r in _visits(project)) == 5
+
+
+def test_the_short_links_host_is_answered(client: TestClient) -> None:
+    r = client.get("/go/sample?l=en", headers={"Host": "help.example.com"})
+    assert r.status_code == 302
+    assert client.get("/go/sample?l=en", headers={"Host": "evil.example"}).status_code == 400

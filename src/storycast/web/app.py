@@ -261,7 +261,7 @@ def create_app(
         *kb.routes(project),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
-    hosts = [*allowed_hosts, *_confirm_hosts(project), *_review_hosts(project)]
+    hosts = [*allowed_hosts, *_confirm_hosts(project), *_review_hosts(project), *kb.hosts(project)]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

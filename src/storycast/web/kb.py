@@ -128,6 +128,16 @@ async def helpful(request: Request) -> Response:
     return JSONResponse({"ok": True, "new_voter": new, "helpful": value})
 
 
+def hosts(project: Project) -> list[str]:
+    """The host of the short links' address ([kb] go_url, else base_url): phones that scan a
+    frame's code reach this server under that name, through the proxy."""
+    from urllib.parse import urlsplit
+
+    kb = project.config.kb
+    host = urlsplit(kb.go_url or kb.base_url or "").hostname
+    return [host] if host else []
+
+
 def routes(project: Project) -> list[Any]:
     """The routes; ``/kb`` serves ``site/`` when a build is there at start-up."""
     from starlette.routing import Mount, Route
