@@ -105,3 +105,39 @@ def test_unplain_context_disables_the_shortcut(project: Project) -> None:
     plans = plan_story(project, story, "en")
     plans[0].context["odd"] = object()
     assert buildrec.fingerprint(project, story, "en", plans, fmt="jpg", fonts="f", source=None) is None
+
+
+def test_language_measurement_is_stored_and_reused(project: Project) -> None:
+    """A warm build takes a language's measured writing (script, line pitch) from the state
+    folder instead of laying out the sample words again; what it takes is what was measured."""
+    import json
+
+    from storycast.render import cache as cache_mod
+    from storycast.render import prepare as prepare_mod
+    from storycast.render.text import FontLibrary, langinfo
+
+    render_story(project, "sample", "en")
+    stored = json.loads((project.state_dir / "cache" / "scripts.json").read_text(encoding="utf-8"))
+    lib = FontLibrary.for_project(project.root)
+    family = project.config.brand.font if lib.has_family(project.config.brand.font) else "Noto Sans"
+    measured = langinfo._measure("en", lib, family).as_context()
+    assert measured in stored.values()
+    # A new process forgets its memo; the stored measurement is seeded back without measuring,
+    # and only for the same fonts.
+    fonts = cache_mod.font_identity(prepare_mod.font_folders(project))
+    langinfo._cache.clear()
+    prepare_mod._scripts_memo.clear()
+    prepare_mod._seed_language_info(project, "en", "other fonts")
+    assert not langinfo._cache
+    prepare_mod._seed_language_info(project, "en", fonts)
+    assert [info.as_context() for _, info in langinfo._cache.values()] == [measured]
+
+
+def test_a_broken_language_memo_only_costs_the_measurement(project: Project) -> None:
+    from storycast.render import prepare as prepare_mod
+
+    (project.state_dir / "cache").mkdir(parents=True, exist_ok=True)
+    (project.state_dir / "cache" / "scripts.json").write_text("[not, a, dict", encoding="utf-8")
+    prepare_mod._scripts_memo.clear()
+    first = render_story(project, "sample", "en")
+    assert first.frames

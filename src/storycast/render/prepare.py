@@ -6,7 +6,10 @@ record finds current never needs it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +79,76 @@ def template_engine(project: Project) -> TemplateEngine:
     )
 
 
+# What a language's writing measures to (langinfo: script, direction, line pitch) is kept on disk,
+# so that a warm build does not lay out the month names again, which for Thai means loading the
+# word dictionary (about half a second): the biggest part of a warm `storycast render` after
+# start-up. The key holds everything the measurement reads: the language, the font family and
+# files, the text code, Babel's data and the system font folders (CJK fonts come through fontconfig).
+_SCRIPTS_FILE = "scripts.json"
+_SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
+_scripts_memo: dict[str, dict[str, Any]] = {}
+
+
+def _scripts_key(lang: str, family: str, fonts: str) -> str:
+    import babel
+
+    from .. import __version__
+
+    text_dir = Path(__file__).resolve().parent / "text"
+    code = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in sorted(text_dir.glob("*.py"))]
+    system = []
+    for folder in _SYSTEM_FONT_DIRS:
+        try:
+            system.append([folder, Path(folder).stat().st_mtime_ns])
+        except OSError:
+            system.append([folder, None])
+    data = [lang, family, fonts, code, system, babel.__version__, __version__]
+    return hashlib.sha256(json.dumps(data).encode("utf-8")).hexdigest()
+
+
+def _seed_language_info(project: Project, lang: str, fonts: str) -> Callable[[], None]:
+    """Put the stored measurement of ``lang`` where ``language_info`` finds it; returns a
+    function to call after planning that stores a fresh measurement. Never fails a build."""
+    try:
+        from .text import FontLibrary, langinfo
+
+        lib = FontLibrary.for_project(project.root)
+        family = project.config.brand.font
+        if not lib.has_family(family):
+            family = "Noto Sans"  # as frames.script_context falls back
+        path = project.state_dir / "cache" / _SCRIPTS_FILE
+        memo = _scripts_memo.get(str(path))
+        if memo is None:
+            try:
+                memo = json.loads(path.read_text(encoding="utf-8"))
+                memo = memo if isinstance(memo, dict) else {}
+            except (OSError, ValueError):
+                memo = {}
+            _scripts_memo[str(path)] = memo
+        key = _scripts_key(lang, family, fonts)
+        slot = (lang, id(lib), family)
+        held = langinfo._cache.get(slot)
+        if (held is None or held[0] is not lib) and isinstance(memo.get(key), dict):
+            langinfo._cache[slot] = (lib, langinfo.LanguageInfo(**memo[key]))
+    except Exception:  # a stale or odd memo only costs the measurement
+        return lambda: None
+
+    def save() -> None:
+        held = langinfo._cache.get(slot)
+        if held is None or held[0] is not lib or key in memo:
+            return
+        memo[key] = held[1].as_context()
+        while len(memo) > 64:
+            memo.pop(next(iter(memo)))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cache_mod.atomic_write(path, json.dumps(memo).encode("utf-8"))
+        except OSError:
+            pass  # a read-only state folder only costs the next build the measurement
+
+    return save
+
+
 def prepare(
     project: Project,
     story: Story,
@@ -97,7 +170,9 @@ def prepare(
     # The logo layer names no file in the spec; the brand logo is part of every frame's key.
     logo = project.config.brand.logo
     extra_files = cache_mod.referenced_files({"logo": logo}, roots) if logo else []
+    save_script = _seed_language_info(project, lang, fonts)
     plans = plan_story(project, story, lang)
+    save_script()
     fp = buildrec.fingerprint(
         project,
         story,
