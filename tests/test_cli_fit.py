@@ -130,3 +130,45 @@ def test_lint_json_and_a_text_format_conflict(run_cli, make_project):
     assert code == ExitStatus.USAGE and "--json and --format text ask for two outputs" in err
     code, out, _ = run_cli("-P", str(root), "lint", "--json", "--format", "json")
     assert code == 0 and "findings" in json.loads(out)
+
+
+def test_languages_repeat_or_comma_everywhere():
+    from storycast.cli._common import language_list
+
+    assert language_list(["th,en", "es", " hi , "]) == ["th", "en", "es", "hi"]
+    assert language_list(["en", "en,th"]) == ["en", "th"]
+    assert (
+        language_list(None) is None and language_list(["all"]) is None and language_list(["en,all"]) is None
+    )
+
+
+@pytest.mark.parametrize(
+    "langs", [["--lang", "en,es"], ["-l", "en", "-l", "es"], ["-l", "es,en", "-l", "en"]]
+)
+def test_render_takes_both_list_forms_and_project_after_the_command(run_cli, make_project, tmp_path, langs):
+    from tests.conftest import MINIMAL_STORY
+
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY})
+    out_dir = tmp_path / "out"
+    code, out, err = run_cli("render", "sample", *langs, "--out", str(out_dir), "--json", "-P", str(root))
+    assert code == 0, err
+    assert sorted(r["lang"] for r in json.loads(out)["results"]) == ["en", "es"]
+
+
+def test_project_and_traceback_anywhere_on_the_line(run_cli, make_project):
+    from storycast.cli import _hoist_root_options
+
+    assert _hoist_root_options(["lint", "--json", "-P", "x"]) == ["-P", "x", "lint", "--json"]
+    assert _hoist_root_options(["db", "current", "--project=x", "--traceback"]) == [
+        "--project=x",
+        "--traceback",
+        "db",
+        "current",
+    ]
+    assert _hoist_root_options(["-P", "x", "lint"]) == ["-P", "x", "lint"]
+    assert _hoist_root_options(["lint", "--", "-P", "x"]) == ["lint", "--", "-P", "x"]
+    root = make_project()
+    code, out, err = run_cli("lint", "--json", "--project", str(root))
+    assert code == 0 and json.loads(out)["stories"] == [], err
+    code, _, err = run_cli("lint", "-l", "en,xx", "-P", str(root))
+    assert code == ExitStatus.USAGE and "'xx' is not one of" in err

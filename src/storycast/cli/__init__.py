@@ -153,6 +153,32 @@ def _command_name(args: list[str]) -> str | None:
     return None
 
 
+def _hoist_root_options(args: list[str]) -> list[str]:
+    """``storycast render -P DIR`` means ``storycast -P DIR render``: root options go first.
+
+    Click reads ``--project``/``-P`` and ``--traceback`` only before the command; people put them
+    anywhere. Tokens after ``--`` stay where they are.
+    """
+    end = args.index("--") if "--" in args else len(args)
+    front: list[str] = []
+    rest: list[str] = []
+    seen_command = False
+    i = 0
+    while i < end:
+        arg = args[i]
+        if arg in _ROOT_VALUE_OPTIONS and i + 1 < end:  # without its value, Click names the mistake
+            (front if seen_command else rest).extend(args[i : i + 2])
+            i += 2
+            continue
+        if seen_command and (arg == "--traceback" or arg.startswith("--project=")):
+            front.append(arg)
+        else:
+            seen_command = seen_command or not arg.startswith("-")
+            rest.append(arg)
+        i += 1
+    return [*front, *rest, *args[end:]]
+
+
 def _register_for(args: list[str]) -> None:
     """Register the module of the command in ``args`` only, or every module when unsure."""
     name = _command_name(args)
@@ -259,7 +285,7 @@ def _error_fields(exc: StorycastError) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    args = sys.argv[1:] if argv is None else argv
+    args = _hoist_root_options(sys.argv[1:] if argv is None else argv)
     show_tb = "--traceback" in args or os.environ.get("STORYCAST_TRACEBACK") == "1"
     as_json = _wants_json(args)
     try:

@@ -166,5 +166,17 @@ def fail(error: StorycastError) -> None:
     raise error
 
 
+def language_list(values: list[str] | None) -> list[str] | None:
+    """``-l th -l en``, ``-l th,en`` or both, as one list; None when none is given or one is ``all``.
+
+    Every command that takes several languages reads them this way, so one habit works everywhere.
+    """
+    langs = [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
+    if not langs or any(code.lower() == "all" for code in langs):
+        return None
+    return list(dict.fromkeys(langs))
+
+
+LANGS_HELP = "repeat -l or separate with commas"
 NOW_HELP = "Pretend the current time is this ISO 8601 instant (for tests, backfills and dry runs)."
 JSON_HELP = "Print machine-readable JSON instead of a table."

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JSON_HELP, console, get_context, load_project, print_json
+from ._common import JSON_HELP, LANGS_HELP, console, get_context, language_list, load_project, print_json
 from ._paths import output_folder
 
 i18n_app = typer.Typer(
@@ -22,12 +22,12 @@ class FileFormat(StrEnum):
     xliff = "xliff"
 
 
-def _langs(value: str | None) -> list[str] | None:
-    if value is None or value.strip().lower() == "all":
-        return None
-    langs = [v.strip() for v in value.split(",") if v.strip()]
-    if not langs:
-        raise typer.BadParameter("name a language, a comma-separated list, or all", param_hint="--lang")
+def _langs(values: list[str] | None) -> list[str] | None:
+    langs = language_list(values)
+    if langs is None and values and not any(v.strip(", ") for v in values):
+        raise typer.BadParameter(
+            "name a language, several (th,en or -l th -l en), or all", param_hint="--lang"
+        )
     return langs
 
 
@@ -35,7 +35,7 @@ _ITEMS = typer.Argument(
     help="Story, poll or event ids (default: all of them and the interface strings).", show_default=False
 )
 _LANG = typer.Option(
-    "--lang", "-l", help="Language code(s), comma-separated, or 'all' (every language but the source)."
+    "--lang", "-l", help=f"Language code(s): {LANGS_HELP}; or 'all' (every language but the source)."
 )
 _UI = typer.Option(
     "--ui/--no-ui",
@@ -48,7 +48,7 @@ _UI = typer.Option(
 def export(
     ctx: typer.Context,
     items: Annotated[list[str] | None, _ITEMS] = None,
-    lang: Annotated[str | None, _LANG] = None,
+    lang: Annotated[list[str] | None, _LANG] = None,
     fmt: Annotated[
         FileFormat, typer.Option("--format", "-f", help="po (gettext) or xliff (XLIFF 2.0).")
     ] = FileFormat.po,
@@ -106,7 +106,7 @@ def import_(
 def status(
     ctx: typer.Context,
     items: Annotated[list[str] | None, _ITEMS] = None,
-    lang: Annotated[str | None, _LANG] = None,
+    lang: Annotated[list[str] | None, _LANG] = None,
     ui: Annotated[bool | None, _UI] = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
@@ -141,7 +141,7 @@ def status(
 def lock(
     ctx: typer.Context,
     items: Annotated[list[str] | None, _ITEMS] = None,
-    lang: Annotated[str | None, _LANG] = None,
+    lang: Annotated[list[str] | None, _LANG] = None,
 ) -> None:
     """Record the present translations as up to date with their source texts (translations.lock)."""
     from ..i18n.units import lock_path

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JSON_HELP, console, load_project, print_json
+from ._common import JSON_HELP, LANGS_HELP, console, language_list, load_project, print_json
 
 
 class Format(StrEnum):
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         lang: Annotated[
             list[str] | None,
             typer.Option(
-                "--lang", "-l", help="Only these languages (repeatable; default: each story's own)."
+                "--lang", "-l", help=f"Only these languages ({LANGS_HELP}; default: each story's own)."
             ),
         ] = None,
         channel: Annotated[
@@ -66,8 +66,7 @@ def register(app: typer.Typer) -> None:
             _print_rules(load_project(ctx), chosen)
             return
         project = load_project(ctx)
-        # Like `storycast render`: repeatable, comma-separated, or "all".
-        lang = [code for item in lang or [] for code in item.split(",") if code and code != "all"] or None
+        lang = language_list(lang)
         _check_choices("--lang", lang, project.languages)
         _check_choices("--channel", channel, list(project.config.channels))
         result = lint_project(project, stories or None, lang or None, channel or None, rendered=rendered)

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import ExitStatus, StorycastError
-from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
+from ._common import (
+    JSON_HELP,
+    LANGS_HELP,
+    NOW_HELP,
+    console,
+    get_context,
+    language_list,
+    load_project,
+    parse_now,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from ..engine.run import PublishOutcome
@@ -31,7 +41,8 @@ def publish(
         str | None, typer.Option("--channel", "-c", help="Channel name from storycast.toml.")
     ] = None,
     lang: Annotated[
-        list[str] | None, typer.Option("--lang", "-l", help="Language(s); default: the story's.")
+        list[str] | None,
+        typer.Option("--lang", "-l", help=f"Language(s): {LANGS_HELP} (default: the story's)."),
     ] = None,
     now: Annotated[str | None, typer.Option("--now", help=NOW_HELP)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what is due; change nothing.")] = False,
@@ -59,7 +70,9 @@ def publish(
     from ..engine.run import PublishRequest
     from ..engine.run import publish as run_publish
 
-    request = PublishRequest(story=story, channel=channel, langs=lang, force=force, dry_run=dry_run)
+    request = PublishRequest(
+        story=story, channel=channel, langs=language_list(lang), force=force, dry_run=dry_run
+    )
     outcome = run_publish(project, get_context(ctx), request, at)
     if as_json:
         print_json(_json(outcome))

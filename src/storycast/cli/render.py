@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import JSON_HELP, console, err_console, load_project, print_json
+from ._common import JSON_HELP, LANGS_HELP, console, err_console, language_list, load_project, print_json
 from ._paths import output_folder
 
 if TYPE_CHECKING:
@@ -20,17 +20,21 @@ class ImageFormat(StrEnum):
     png = "png"
 
 
-def _languages(project: Project, value: str) -> list[str] | None:
-    """``all`` -> None (each story's own languages); else a checked, comma-separated list."""
-    if value.strip().lower() == "all":
+def _languages(project: Project, values: list[str] | None) -> list[str] | None:
+    """``all`` or nothing -> None (each story's own languages); else a checked list."""
+    langs = language_list(values)
+    if langs is None:
+        if values and not any(v.strip(", ") for v in values):
+            raise typer.BadParameter(
+                "name a language, several (th,en or -l th -l en), or all", param_hint="--lang"
+            )
         return None
     from ..content.pseudo import is_pseudo
 
-    langs = [v.strip() for v in value.split(",") if v.strip()]
     unknown = [lang for lang in langs if lang not in project.languages and not is_pseudo(lang)]
-    if not langs or unknown:
+    if unknown:
         raise typer.BadParameter(
-            f"unknown language {', '.join(unknown) or value!r}; "
+            f"unknown language {', '.join(unknown)}; "
             f"the project has {', '.join(project.languages)} (or use all, or a pseudo-locale: en-XA, ar-XB)",
             param_hint="--lang",
         )
@@ -78,8 +82,14 @@ def register(app: typer.Typer) -> None:
             typer.Argument(help="Story ids to render (default: every story).", show_default=False),
         ] = None,
         lang: Annotated[
-            str, typer.Option("--lang", "-l", help="Language code(s), comma-separated, or 'all'.")
-        ] = "all",
+            list[str] | None,
+            typer.Option(
+                "--lang",
+                "-l",
+                help=f"Language code(s): {LANGS_HELP}; or 'all' (default: each story's own).",
+                show_default=False,
+            ),
+        ] = None,
         out: Annotated[
             Path | None,
             typer.Option(
