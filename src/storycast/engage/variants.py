@@ -211,23 +211,20 @@ def attribute_answers(
 ) -> dict[int, tuple[int, int]]:
     """id(post) -> (good answers, answers): each satisfaction answer goes to the latest post
     published on its channel (and language, when known) within :data:`ATTRIBUTION` before it."""
-    by_channel: dict[str, list[Post]] = defaultdict(list)
-    for p in posts:
-        if p.published is not None:
-            by_channel[p.channel].append(p)
-    for lst in by_channel.values():
-        lst.sort(key=lambda p: p.published)  # type: ignore[arg-type, return-value]
+    # Indexed once by channel and by (channel, language), sorted by time: one bisect per answer.
+    index: dict[tuple[str, str], tuple[list[datetime], list[Post]]] = {}
+    for p in sorted((p for p in posts if p.published is not None), key=lambda p: p.published):  # type: ignore[arg-type, return-value]
+        for key in ((p.channel, ""), (p.channel, p.lang)):
+            times, mine = index.setdefault(key, ([], []))
+            times.append(p.published)  # type: ignore[arg-type]
+            mine.append(p)
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for a in answers:
-        candidates = [p for p in by_channel.get(a["channel"], []) if not a["lang"] or p.lang == a["lang"]]
-        times = [p.published for p in candidates]
-        i = bisect_right(times, a["at_utc"])  # type: ignore[type-var]
-        if i == 0:
+        times, mine = index.get((a["channel"], a["lang"] or ""), ([], []))
+        i = bisect_right(times, a["at_utc"])
+        if i == 0 or a["at_utc"] - times[i - 1] > ATTRIBUTION:
             continue
-        post = candidates[i - 1]
-        if a["at_utc"] - post.published > ATTRIBUTION:  # type: ignore[operator]
-            continue
-        acc = out[id(post)]
+        acc = out[id(mine[i - 1])]
         n = int(a["count"])
         acc[1] += n
         if int(a["option"]) >= 4:
