@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ def default_name(index: int) -> str:
 # firings on days first .. first+i-1. Planning asks for neighbouring days, so this grows a little
 # per call instead of recounting from the anchor each time.
 _CUMULATIVE: dict[tuple[Any, ...], list[int]] = {}
+_LOCK = threading.Lock()
 
 
 def _day_firings(
@@ -81,15 +83,16 @@ def _whole_days(
     if need <= 0:
         return 0
     key = (trigger, excepts, until, first)
-    cum = _CUMULATIVE.get(key)
-    if cum is None:
-        if len(_CUMULATIVE) > 256:
-            _CUMULATIVE.clear()
-        cum = _CUMULATIVE[key] = [0]
-    while len(cum) <= need:
-        day = first + timedelta(days=len(cum) - 1)
-        cum.append(cum[-1] + len(_day_firings(trigger, excepts, until, day)))
-    return cum[need]
+    with _LOCK:  # a daemon's threads may plan at once; the list must grow one day at a time
+        cum = _CUMULATIVE.get(key)
+        if cum is None:
+            if len(_CUMULATIVE) > 256:
+                _CUMULATIVE.clear()
+            cum = _CUMULATIVE[key] = [0]
+        while len(cum) <= need:
+            day = first + timedelta(days=len(cum) - 1)
+            cum.append(cum[-1] + len(_day_firings(trigger, excepts, until, day)))
+        return cum[need]
 
 
 def _count(entry: Entry, lo: datetime, hi: datetime) -> int:
