@@ -379,20 +379,30 @@ def test_one_changed_english_step_is_stale_in_every_other_language_and_nowhere_e
         fuzzy = [e for e in po_of(out / f"{lang}.po") if "fuzzy" in e.flags]
         assert [(e.msgctxt, e.msgid) for e in fuzzy] == [(STEP, "Unplug the power cable")]
 
-    # A translator redoes Spanish; a reviewer confirms Thai; the others stay stale.
+    # A translator redoes Spanish; reviewers confirm Serbian and Thai; the others stay stale.
     catalog = po_of(out / "es.po")
     entry = catalog.find("Unplug the power cable", msgctxt=STEP)
     entry.msgstr = "Desenchufa el cable de corriente"
     entry.flags.remove("fuzzy")
     catalog.save(str(out / "es.po"))
     assert run_cli("--project", str(project), "i18n", "import", str(out / "es.po"))[0] == 0
+    # A Serbian reviewer finds the old text still right and clears the flag in the tool.
+    catalog = po_of(out / "sr.po")
+    catalog.find("Unplug the power cable", msgctxt=STEP).flags.remove("fuzzy")
+    catalog.save(str(out / "sr.po"))
+    before = snapshot(project)
+    code, stdout, err = run_cli("--project", str(project), "i18n", "import", str(out / "sr.po"))
+    assert code == 0, err
+    assert "0 written, 1 confirmed, 0 file(s) changed" in stdout
+    assert [n for n, data in snapshot(project).items() if before.get(n) != data] == ["translations.lock"]
+    # A Thai reviewer says the same from the command line.
     assert run_cli("--project", str(project), "i18n", "lock", "reset-router", "--lang", "th")[0] == 0
     code, stdout, _ = run_cli("--project", str(project), "i18n", "status", "reset-router", "--json")
     assert {r["lang"]: r["stale"] for r in json.loads(stdout)["rows"]} == {
         "es": 0,
         "th": 0,
         "hi": 1,
-        "sr": 1,
+        "sr": 0,
         "ar": 1,
     }
 
