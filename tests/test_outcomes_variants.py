@@ -218,3 +218,21 @@ def test_plan_ics_usage_errors(tmp_path: Path, run_cli: Any, extra: tuple[str, .
     project = _project(tmp_path, ENTRY.format(extra=VARIANTS))
     code, _, err = run_cli("--project", str(project.root), "plan", *extra)
     assert code == 2 and needle in err
+
+
+def test_turns_far_from_the_anchor_are_counted_by_calendar_cycles(tmp_path: Path) -> None:
+    from storycast.timetable import variants
+
+    extra = "    except: [2400-02-29, 2027-03-01]\n" + VARIANTS
+    schedule = ENTRY.format(extra=extra).replace('cron: "0 9 * * *"', 'cron: "0 9 29 2,3 *"')
+    entry = load_timetable(_project(tmp_path, schedule)).entry("tips")
+    far = datetime(2926, 3, 29, 9, 0)
+    # By hand: 29 Feb in leap years and 29 March every year, from 2026 up to 2926-03-29 09:00,
+    # less 2400-02-29 (except:); 2027-03-01 is in except: too but was never a firing.
+    years = range(2026, 2927)
+    leap = sum(1 for y in years if y % 4 == 0 and (y % 100 != 0 or y % 400 == 0))
+    assert variants.turn(entry, far) == leap + (len(years) - 1) - 1
+    variants._CUMULATIVE.clear()
+    started = datetime.now()
+    assert variants.turn(entry, datetime(8900, 1, 1, 9, 0)) > 0
+    assert datetime.now() - started < timedelta(seconds=10)

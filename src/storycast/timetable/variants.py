@@ -34,6 +34,7 @@ VARIANT_EPOCH = datetime(2026, 1, 1)
 #: The keys one variant may have.
 VARIANT_KEYS = frozenset({"name", "at", "story", "label"})
 MAX_VARIANTS = 26
+CYCLE = 146097  # days in 400 Gregorian years (exactly 20871 weeks): the calendar repeats
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -82,6 +83,15 @@ def _whole_days(
     need = (stop - first).days
     if need <= 0:
         return 0
+    if need > 2 * CYCLE and trigger.kind == "cron" and until is None:
+        # Cron dates repeat with the calendar every 400 years: count one cycle, multiply, and
+        # take out the skipped dates, instead of walking (and keeping) millions of days.
+        plain: frozenset[date] = frozenset()
+        cycles = need // CYCLE
+        tail = first + timedelta(days=cycles * CYCLE)
+        total = cycles * _whole_days(trigger, plain, None, first, first + timedelta(days=CYCLE))
+        total += _whole_days(trigger, plain, None, tail, stop)
+        return total - sum(len(_day_firings(trigger, plain, None, d)) for d in excepts if first <= d < stop)
     key = (trigger, excepts, until, first)
     with _LOCK:  # a daemon's threads may plan at once; the list must grow one day at a time
         cum = _CUMULATIVE.get(key)
