@@ -236,3 +236,26 @@ def test_turns_far_from_the_anchor_are_counted_by_calendar_cycles(tmp_path: Path
     started = datetime.now()
     assert variants.turn(entry, datetime(8900, 1, 1, 9, 0)) > 0
     assert datetime.now() - started < timedelta(seconds=10)
+
+
+def test_every_entries_count_turns_by_division(tmp_path: Path) -> None:
+    from storycast.timetable import variants
+
+    schedule = ENTRY.format(
+        extra='    start: "2026-12-01T10:00"\n    except: [2026-12-02]\n' + VARIANTS
+    ).replace('cron: "0 9 * * *"', "every: 90m")
+    project = _project(tmp_path, schedule)
+    entry = load_timetable(project).entry("tips")
+    # Every 90 minutes from 1 December 10:00 (16 a day); 2 December is skipped and takes no turn.
+    assert variants.turn(entry, datetime(2026, 12, 1, 10, 0)) == 0
+    assert variants.turn(entry, datetime(2026, 12, 2, 1, 0)) == 10  # 10:00, 11:30 ... 23:30 on day 1
+    walk = [
+        t
+        for day in range(1, 4)
+        for t in entry.trigger.wall_times(datetime(2026, 12, day).date(), datetime(2026, 12, day).date())
+        if t >= datetime(2026, 12, 1, 10, 0) and t.date() != datetime(2026, 12, 2).date()
+    ]
+    assert [variants.turn(entry, t) for t in walk] == list(range(len(walk)))
+    started = datetime.now()
+    assert variants.turn(entry, datetime(8900, 1, 1, 0, 0)) > 40 * 10**6  # 16 a day for 6,874 years
+    assert datetime.now() - started < timedelta(seconds=1)

@@ -105,8 +105,30 @@ def _whole_days(
         return cum[need]
 
 
+def _every_count(entry: Entry, lo: datetime, hi: datetime) -> int:
+    """:func:`_count` for ``every:``: firings are anchor + k x step, so count by division."""
+    anchor, step = entry.trigger.anchor, entry.trigger.step  # type: ignore[attr-defined]
+
+    def before(t: datetime) -> int:  # firings in [anchor, t)
+        return 0 if t <= anchor else -(-(t - anchor) // step)
+
+    if entry.until is not None:
+        hi = min(hi, entry.until)
+    if hi <= lo:
+        return 0
+    total = before(hi) - before(lo)
+    for day in entry.except_dates:
+        a = max(lo, datetime.combine(day, time(0, 0)))
+        b = min(hi, datetime.combine(day + timedelta(days=1), time(0, 0)))
+        if a < b:
+            total -= before(b) - before(a)
+    return total
+
+
 def _count(entry: Entry, lo: datetime, hi: datetime) -> int:
     """Nominal firings of ``entry`` at wall-clock times in [lo, hi)."""
+    if entry.trigger.kind == "every":
+        return _every_count(entry, lo, hi)
     trig, exc, until = entry.trigger, entry.except_dates, entry.until
     if lo.date() == hi.date():
         return sum(1 for t in _day_firings(trig, exc, until, lo.date()) if lo <= t < hi)
