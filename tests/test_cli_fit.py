@@ -172,3 +172,31 @@ def test_project_and_traceback_anywhere_on_the_line(run_cli, make_project):
     assert code == 0 and json.loads(out)["stories"] == [], err
     code, _, err = run_cli("lint", "-l", "en,xx", "-P", str(root))
     assert code == ExitStatus.USAGE and "'xx' is not one of" in err
+
+
+def _all_helps() -> dict[str, str]:
+    import typer
+
+    from storycast.cli import app
+    from storycast.cli._docgen import _help, _walk
+
+    root = typer.main.get_command(app)
+    return {" ".join(path): _help(path) for path in [[], *_walk(root, [])]}
+
+
+def test_every_help_names_values_readably_and_ends_with_examples():
+    from storycast.cli._help import EXAMPLES
+
+    helps = _all_helps()
+    assert set(helps) == set(EXAMPLES), "every command (and only those) has examples"
+    for path, text in helps.items():
+        assert "<list[" not in text and "<str>" not in text and "<int" not in text, (path, text)
+        head, _, examples = text.rpartition("Examples:")
+        assert head, f"storycast {path} --help has no examples"
+        lines = [line.strip() for line in examples.splitlines() if line.strip()]
+        assert lines and all(line.startswith("storycast") for line in lines), (path, lines)
+        if path:
+            assert all(line.startswith(f"storycast {path.split()[0]}") for line in lines), (path, lines)
+    assert "-l, --lang LANG" in helps["render"] and "--now TIME" in helps["status"]
+    assert "Usage: storycast retry [OPTIONS] ID..." in helps["retry"]
+    assert "-f, --format [text|json|sarif]" in helps["lint"]

@@ -72,7 +72,19 @@ _ROOT_VALUE_OPTIONS = ("--project", "-P")
 # Shell completion: `storycast --install-completion`, or the Click protocol through this variable.
 COMPLETE_VAR = "_STORYCAST_COMPLETE"
 
+
+class _RootGroup(typer.core.TyperGroup):
+    """The root command: once built, every value in help gets a readable name and every help examples."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ._help import tune
+
+        tune(self)
+
+
 _APP_SETTINGS: dict[str, Any] = {
+    "cls": _RootGroup,
     "name": "storycast",
     "help": "Render, schedule, publish and archive multilingual support stories for ephemeral channels.",
     "no_args_is_help": True,
