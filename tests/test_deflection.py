@@ -187,3 +187,12 @@ def test_compute_reads_the_ledger(make_project: Any) -> None:
     assert d.days == 7
     assert d.stories == []  # never published: nothing to relate
     assert d.unmatched_visits == 1
+
+
+def test_video_posts_count_their_viewers() -> None:
+    video = {**pub(20, "speed-test", "telegram", 1, T0 + timedelta(days=2)), "kind": "story-video"}
+    insights = [*INSIGHTS, {"channel": "telegram", "remote_id": "telegram-20", "source": "pull", "reach": 60}]
+    d = deflection(STORIES, [*PUBS, video], insights, VISITS, REPLIES)
+    st = next(s for s in d.stories if s.ref == "speed-test")
+    assert st.views == 400 + 60
+    assert st.by_channel["telegram"].views == 60

@@ -256,3 +256,38 @@ def test_build_without_a_ledger_shows_not_published(make_project: Any, tmp_path:
     build_site(project, out)
     assert "Not shared on any channel yet." in _page(out, "en/sample")
     assert not (project.root / ".storycast" / "state.db").exists()
+
+
+def test_facts_video_parts_and_short_posts() -> None:
+    from storycast.kb.shipped import facts_from
+
+    def row(
+        i: int, kind: str, frame: int, sha: str, state: str = "published", occ: str = "o1"
+    ) -> dict[str, Any]:
+        return {
+            "id": i,
+            "kind": kind,
+            "state": state,
+            "ref": "s",
+            "lang": "en",
+            "channel": "tg",
+            "frame": frame,
+            "occurrence_key": occ,
+            "remote_id": f"r{i}",
+            "frame_sha256": sha,
+            "published_utc": T0 + timedelta(minutes=i),
+        }
+
+    pubs = [
+        row(1, "story", 1, "a"),
+        row(2, "story", 2, "b"),
+        row(3, "story", 3, "c", state="failed"),
+        row(4, "story-video", 1, "v", occ="o2"),
+    ]
+    facts = facts_from(pubs, [], [], [])
+    ship = facts.of("s", "en")
+    assert ship.frames == {
+        1: "a",
+        2: "b",
+    }  # the video part is newer but is no frame; the failed frame never went out
+    assert [c.name for c in ship.channels] == ["tg"] and ship.last_published == T0 + timedelta(minutes=4)

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-STORY_KINDS = ("story",)
+from ..engine.frames import STORY_KINDS  # a story's frames, or its video parts
+
 QUIET = timedelta(hours=24)  # a thread silent this long opens a new conversation
 _HASHTAG = re.compile(r"#([\w-]+)")
 

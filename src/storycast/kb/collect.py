@@ -160,7 +160,8 @@ def _ship(entry: TutorialEntry, facts: Facts, manifest: dict[str, Any], out: Pat
     if not sent or entry.shipped.last_published is None:
         return
     now = {int(f.get("index", 0)): str(f.get("sha256", "")) for f in manifest.get("frames", [])}
-    if any(now.get(i) != sha for i, sha in sent.items()) or len(now) != len(sent):
+    # Only the frames that went out are compared: a post cut short (a failed frame) is no change.
+    if any(now.get(i) != sha for i, sha in sent.items()):
         # The day it changed: the story file's last edit when that came after the post, else the
         # build's (a template or picture changed).
         after = entry.shipped.last_published.date()

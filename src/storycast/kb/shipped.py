@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..engine.frames import STORY_KINDS  # a story's frames, or its video parts
+
 if TYPE_CHECKING:
     from ..project import Project
 
@@ -175,7 +177,11 @@ def facts_from(
     days: dict[tuple[str, str], dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     latest: dict[tuple[str, str], tuple[datetime, str]] = {}  # (story, lang) -> newest post, its occurrence
     for p in pubs:
-        if p["kind"] != "story" or p["state"] not in ("published", "handed_off") or not p["published_utc"]:
+        if (
+            p["kind"] not in STORY_KINDS
+            or p["state"] not in ("published", "handed_off")
+            or not p["published_utc"]
+        ):
             continue
         key = (p["ref"], p["lang"])
         ship = facts.shipped.setdefault(key, Shipped())
@@ -183,14 +189,17 @@ def facts_from(
         days[key][p["channel"]].add(at.date())
         if ship.last_published is None or at > ship.last_published:
             ship.last_published = at
-        if key not in latest or at > latest[key][0]:
+        # The frames' hashes compare with the render manifest; a video part's do not.
+        if p["kind"] == "story" and (key not in latest or at > latest[key][0]):
             latest[key] = (at, p["occurrence_key"] + "\0" + p["channel"])
         if p["frame"] == 1 and p["remote_id"] and (p["channel"], p["remote_id"]) in reach:
             ship.reach = (ship.reach or 0) + reach[(p["channel"], p["remote_id"])]
     for p in pubs:  # the frames of the newest post of each story and language
         key = (p["ref"], p["lang"])
         if (
-            key in latest
+            p["kind"] == "story"
+            and p["state"] in ("published", "handed_off")
+            and key in latest
             and p["occurrence_key"] + "\0" + p["channel"] == latest[key][1]
             and p["frame_sha256"]
         ):
