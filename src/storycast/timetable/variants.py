@@ -22,9 +22,12 @@ from __future__ import annotations
 import re
 import string
 import threading
+from bisect import bisect_left
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from .model import Entry, Trigger
@@ -70,10 +73,27 @@ _LOCK = threading.Lock()
 
 def _day_firings(
     trigger: Trigger, excepts: frozenset[date], until: datetime | None, day: date
-) -> list[datetime]:
+) -> tuple[datetime, ...]:
+    """The firings on ``day``, in order (cached: every turn asks for its own day and the anchor's)."""
+    return _firings_on(cast(Hashable, trigger), excepts, until, day)
+
+
+@lru_cache(maxsize=1024)
+def _firings_on(
+    trigger: Hashable, excepts: frozenset[date], until: datetime | None, day: date
+) -> tuple[datetime, ...]:
     if day in excepts:
-        return []
-    return [t for t in trigger.wall_times(day, day) if until is None or t < until]
+        return ()
+    times = cast("Trigger", trigger).wall_times(day, day)
+    return tuple(t for t in times if until is None or t < until)
+
+
+def _day_count(trigger: Trigger, excepts: frozenset[date], until: datetime | None, day: date) -> int:
+    """``len(_day_firings(...))`` without building the times when a cron day is whole."""
+    if trigger.kind == "cron" and day not in excepts and (until is None or until.date() > day):
+        expr = trigger.expr  # type: ignore[attr-defined]
+        return len(expr.times) if expr.matches_date(day) else 0
+    return len(_day_firings(trigger, excepts, until, day))
 
 
 def _whole_days(
@@ -91,7 +111,7 @@ def _whole_days(
         tail = first + timedelta(days=cycles * CYCLE)
         total = cycles * _whole_days(trigger, plain, None, first, first + timedelta(days=CYCLE))
         total += _whole_days(trigger, plain, None, tail, stop)
-        return total - sum(len(_day_firings(trigger, plain, None, d)) for d in excepts if first <= d < stop)
+        return total - sum(_day_count(trigger, plain, None, d) for d in excepts if first <= d < stop)
     key = (trigger, excepts, until, first)
     with _LOCK:  # a daemon's threads may plan at once; the list must grow one day at a time
         cum = _CUMULATIVE.get(key)
@@ -101,7 +121,7 @@ def _whole_days(
             cum = _CUMULATIVE[key] = [0]
         while len(cum) <= need:
             day = first + timedelta(days=len(cum) - 1)
-            cum.append(cum[-1] + len(_day_firings(trigger, excepts, until, day)))
+            cum.append(cum[-1] + _day_count(trigger, excepts, until, day))
         return cum[need]
 
 
@@ -130,10 +150,11 @@ def _count(entry: Entry, lo: datetime, hi: datetime) -> int:
     if entry.trigger.kind == "every":
         return _every_count(entry, lo, hi)
     trig, exc, until = entry.trigger, entry.except_dates, entry.until
+    lo_day = _day_firings(trig, exc, until, lo.date())
     if lo.date() == hi.date():
-        return sum(1 for t in _day_firings(trig, exc, until, lo.date()) if lo <= t < hi)
-    first = sum(1 for t in _day_firings(trig, exc, until, lo.date()) if t >= lo)
-    last = sum(1 for t in _day_firings(trig, exc, until, hi.date()) if t < hi)
+        return bisect_left(lo_day, hi) - bisect_left(lo_day, lo)
+    first = len(lo_day) - bisect_left(lo_day, lo)
+    last = bisect_left(_day_firings(trig, exc, until, hi.date()), hi)
     return first + _whole_days(trig, exc, until, lo.date() + timedelta(days=1), hi.date()) + last
 
 
