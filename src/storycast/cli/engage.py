@@ -355,7 +355,9 @@ def _print_report(report: Report, c: Console) -> None:
         c.print(
             "CSAT by week: " + ", ".join(f"{w} {v:.0f}%" for w, v, _ in report.csat_trend), highlight=False
         )
-    if report.outcomes:
+    if not report.conversations:
+        c.print("no conversations in this period", highlight=False)
+    else:
         waits = Table(
             title=f"conversations: {len(report.conversations)}, still open: {report.open_conversations}",
             title_justify="left",
