@@ -448,3 +448,26 @@ def test_every_format_writes_to_out(seeded: Project, run_cli: Any, tmp_path: Pat
         and json.loads(said)["html"] == str(page)
         and page.read_text(encoding="utf-8").startswith("<!doctype")
     )
+
+
+@pytest.mark.parametrize(
+    ("table", "needle"),
+    [
+        ('resolved_markers = ["two words"]', "is not a marker"),
+        ('resolved_markers = [""]', "is not a marker"),
+        ("min_occurrences = 0", "outcomes.min_occurrences"),
+        ("csat_resolves = 3", "outcomes.csat_resolves"),
+        ("resolve_markers = []", "resolve_markers"),
+    ],
+)
+def test_bad_outcomes_settings_name_the_key_and_line(tmp_path: Path, table: str, needle: str) -> None:
+    from storycast.config import parse
+    from storycast.errors import ConfigError
+
+    path = tmp_path / "storycast.toml"
+    text = MINIMAL_TOML + "\n[outcomes]\n" + table + "\n"
+    with pytest.raises(ConfigError) as info:
+        parse(text, path)
+    problem = info.value.problems[0]
+    assert needle in problem.message + (problem.hint or "")
+    assert problem.line == text.splitlines().index(table) + 1
