@@ -33,6 +33,7 @@ from .replies import first_response_times
 from .variants import Figures, Suggestion, attribute_answers, best_slots, compare, posts_of
 
 if TYPE_CHECKING:
+    from ..config import OutcomesSection
     from ..ledger import Ledger
     from ..project import Project
 
@@ -311,7 +312,7 @@ def support_conversations(
     msgs: Sequence[Mapping[str, Any]],
     satisfaction: Sequence[Mapping[str, Any]],
     known: Mapping[str, Any],
-    settings: Any,
+    settings: OutcomesSection,
 ) -> list[Conversation]:
     """The conversations in ``msgs``: a reply that is only a vote to a poll post is an answer, not
     a message; a satisfaction answer resolves the customer's open conversation when configured."""
