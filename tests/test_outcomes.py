@@ -471,3 +471,15 @@ def test_bad_outcomes_settings_name_the_key_and_line(tmp_path: Path, table: str,
     problem = info.value.problems[0]
     assert needle in problem.message + (problem.hint or "")
     assert problem.line == text.splitlines().index(table) + 1
+
+
+def test_open_conversations_are_listed_oldest_first_without_thread_ids(seeded: Project, run_cli: Any) -> None:
+    data = build_report(seeded, now=NOW).to_json()["outcomes"]["still_open"]
+    # telegram u3 opened at +20 min (answered, no marker), instagram u1's second at +300 min.
+    assert [(c["channel"], c["waiting_s"]) for c in data] == [
+        ("telegram", int((NOW - T0 - _m(20)).total_seconds())),
+        ("instagram", int((NOW - T0 - _m(300)).total_seconds())),
+    ]
+    assert all("thread" not in c and "u3" not in json.dumps(c) for c in data)
+    code, out, _ = run_cli("--project", str(seeded.root), "report", "--now", NOW.isoformat())
+    assert code == 0 and "oldest open conversation: " in out and "on telegram (sample, en)" in out

@@ -376,6 +376,16 @@ def _print_report(report: Report, c: Console) -> None:
                 format_duration(o.resolution.p90),
             )
         c.print(waits, markup=False)
+        oldest = next((x for x in report.conversations if x.is_open), None)
+        if oldest is not None:
+            where = ", ".join(v for v in (oldest.ref, oldest.lang) if v)
+            c.print(
+                f"oldest open conversation: {format_duration(report.now - oldest.opened)} on {oldest.channel}"
+                + (f" ({where})" if where else "")
+                + ("" if oldest.first_response else ", not answered yet"),
+                highlight=False,
+                markup=False,
+            )
     variants = [f for f in report.comparisons if f.dimension == "variant"]
     if variants:
         vt = Table(title="variants", title_justify="left")

@@ -176,6 +176,12 @@ class Report:
                 "conversations": len(self.conversations),
                 "open": self.open_conversations,
                 "lines": [o.to_json() for o in self.outcomes],
+                # Still open, oldest first; no thread ids (they are the customers' own ids).
+                "still_open": [
+                    c.to_json() | {"waiting_s": int((self.now - c.opened).total_seconds())}
+                    for c in self.conversations
+                    if c.is_open
+                ],
             },
             "comparisons": [f.to_json() for f in self.comparisons],
             "slots": [f.to_json() for f in self.slots],
