@@ -200,3 +200,43 @@ def test_every_help_names_values_readably_and_ends_with_examples():
     assert "-l, --lang LANG" in helps["render"] and "--now TIME" in helps["status"]
     assert "Usage: storycast retry [OPTIONS] ID..." in helps["retry"]
     assert "-f, --format [text|json|sarif]" in helps["lint"]
+
+
+WEEKLY = """\
+timezone: Europe/Madrid
+entries:
+  - id: router-weekday
+    story: sample
+    cron: "30 9 * * 1-5"
+    channels: [local]
+    languages: [es, en]
+    label: Router tip for the people who restart it every weekday morning
+"""
+
+
+def _piped(root, *args: str) -> subprocess.CompletedProcess[str]:
+    """``storycast ARGS | cat`` at 80 columns: stdout is a pipe, not a terminal."""
+    env = {**os.environ, "COLUMNS": "80", "STORYCAST_DB": f"sqlite:///{root}/state.db"}
+    code = "import sys; from storycast.cli import main; main(sys.argv[1:])"
+    cmd = [sys.executable, "-c", code, "-P", str(root), *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_tables_print_whole_when_piped_at_80_columns(make_project):
+    from tests.conftest import MINIMAL_STORY
+
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY, "schedules/weekly.yaml": WEEKLY})
+    res = _piped(root, "plan", "--now", "2026-11-30T00:00:00Z", "--days", "1")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    header = next(line for line in lines if "Local time" in line)
+    assert header.split() == ["Local", "time", "Zone", "UTC", "What", "Channels", "Languages", "Source"]
+    [row] = [line for line in lines if "Mon 30 Nov" in line]
+    assert "Madrid" in row and "every weekday morning" in row and row.rstrip().endswith("weekly.yaml:3")
+    assert not any(ch in res.stdout for ch in "│┃┏━…")  # no vertical rules, nothing cut
+    res = _piped(root, "report")
+    assert res.returncode == 0, res.stderr
+    assert "…" not in res.stdout and not any(ch in res.stdout for ch in "│┃┏")
+    res = _piped(root, "channels", "list")
+    row = next(line for line in res.stdout.splitlines() if line.split()[:1] == ["local"])
+    assert "idempotency_key" in row  # one row per channel type, not wrapped over three lines

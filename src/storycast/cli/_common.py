@@ -74,10 +74,46 @@ def console() -> Console:
     """Rich console on stdout (plain text when not a terminal; markup off)."""
     global _console
     if _console is None:
-        from rich.console import Console
+        from rich.console import Console, RenderHook
+        from rich.table import Table
+
+        class WholeTables(RenderHook):
+            """Tables print whole on a console that is not a terminal (see _plain_table)."""
+
+            def process_renderables(self, renderables: list[Any]) -> list[Any]:
+                return [_plain_table(r) if isinstance(r, Table) else r for r in renderables]
 
         _console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+        if not _console.is_terminal:
+            _console.push_render_hook(WholeTables())
     return _console
+
+
+def _plain_table(table: Any) -> Any:
+    """``table`` drawn whole: as wide as its cells need, and with no vertical rules.
+
+    Piped into a file or another program there is no screen width to fit: a table squeezed to
+    80 columns would wrap cells, cut headers to ``la…`` and leave columns out.
+    """
+    from rich import box
+    from rich.measure import Measurement
+    from rich.segment import Segment
+
+    class Whole:
+        def __rich_console__(self, con: Any, options: Any) -> Any:
+            if table.box is not None and table.box not in (box.SIMPLE, box.SIMPLE_HEAD, box.SIMPLE_HEAVY):
+                table.box = box.SIMPLE_HEAD
+            for column in table.columns:
+                column.no_wrap, column.overflow = True, "ignore"
+            natural = Measurement.get(con, options.update(width=1_000_000), table).maximum
+            width = max(natural, options.max_width)
+            for line in con.render_lines(table, options.update(width=width), pad=False):
+                text = "".join(segment.text for segment in line).rstrip()
+                if text:  # the blank top and bottom edges of a simple box
+                    yield Segment(text)
+                    yield Segment.line()
+
+    return Whole()
 
 
 def err_console() -> Console:

@@ -132,7 +132,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
         from rich.text import Text
 
-        wide = out.width >= 100  # on a narrow terminal the zone abbreviation in "Local time" must do
+        # On a narrow terminal the zone abbreviation in "Local time" must do; piped, nothing is narrow.
+        wide = out.width >= 100 or not out.is_terminal
         table = Table(
             title=f"{len(occurrences)} publication(s) from {span}",
             title_justify="left",
