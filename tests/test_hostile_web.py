@@ -51,7 +51,7 @@ SECRETS = {
 TOML = """\
 [project]
 name = "Hostile web"
-languages = ["en", "es", "th", "hi", "sr"]
+languages = ["en", "es", "th", "hi", "sr", "ar"]
 timezone = "Europe/Madrid"
 
 [channels.local]

@@ -27,7 +27,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TOML = """\
 [project]
 name = "Web test"
-languages = ["en", "es", "th", "hi", "sr"]
+languages = ["en", "es", "th", "hi", "sr", "ar"]
 
 [channels.local]
 type = "local"

@@ -52,10 +52,15 @@ def fold(text: str) -> str:
 
 
 def _values(payload: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Each ``entry[].changes[].value``; a body of another shape is malformed (TypeError)."""
     entries = payload.get("entry") if isinstance(payload, Mapping) else None
-    for entry in entries if isinstance(entries, list) else []:
+    if not isinstance(entries, list):
+        raise TypeError("the body has no entry list")
+    for entry in entries:
         changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
+        if not isinstance(changes, list):
+            raise TypeError("an entry has no changes list")
+        for change in changes:
             value = change.get("value") if isinstance(change, dict) else None
             if isinstance(value, dict):
                 yield value
