@@ -240,3 +240,22 @@ def test_tables_print_whole_when_piped_at_80_columns(make_project):
     res = _piped(root, "channels", "list")
     row = next(line for line in res.stdout.splitlines() if line.split()[:1] == ["local"])
     assert "idempotency_key" in row  # one row per channel type, not wrapped over three lines
+
+
+def test_status_of_an_empty_ledger_says_what_is_planned(run_cli, make_project, tmp_path):
+    from tests.conftest import MINIMAL_STORY
+
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY, "schedules/weekly.yaml": WEEKLY})
+    env = {"STORYCAST_DB": f"sqlite:///{tmp_path / 'state.db'}"}
+    code, out, err = run_cli("-P", str(root), "status", "--now", "2026-11-30T00:00:00Z", env=env)
+    assert code == 0, err
+    assert out.splitlines()[0] == (
+        "the ledger is empty: 5 publication(s) planned in the next 7 days, the first sample -> local at "
+        "2026-11-30 08:30Z; rows enter the ledger as they fall due (storycast run, or publish --due from "
+        "cron); storycast plan lists them"
+    )
+    code, out, _ = run_cli("-P", str(root), "status", "--json", "--now", "2026-11-30T00:00:00Z", env=env)
+    assert json.loads(out)["upcoming"]["count"] == 5
+    (root / "schedules" / "weekly.yaml").unlink()
+    code, out, _ = run_cli("-P", str(root), "status", "--now", "2026-11-30T00:00:00Z", env=env)
+    assert "the ledger is empty and nothing is scheduled in the next 7 days" in out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import LedgerError
+from ..errors import LedgerError, StorycastError
 from ._common import JSON_HELP, NOW_HELP, console, get_context, load_project, parse_now, print_json
 
 if TYPE_CHECKING:
@@ -75,8 +76,11 @@ def status(
         from ..engine.scaleout import queue_status
 
         queue = queue_status(load_project(ctx))  # queue depth, workers alive, stuck jobs
+    # An empty ledger is not an idle project: rows appear as they fall due, so say what is coming.
+    upcoming = _upcoming(ctx, at) if not counts else None
     if as_json:
         extra = {"queue": queue.to_json()} if queue is not None else {}
+        extra |= {"upcoming": upcoming} if upcoming is not None else {}
         doc = {"now": at, "counts": counts, "waiting": waiting, "awaiting_approval": awaiting}
         doc["rows"] = [{**r.to_json(), "display_state": _shown(r)} for r in rows]
         doc["truncated"] = more
@@ -85,7 +89,10 @@ def status(
         print_json({**doc, **extra})
         return
     out = console()
-    out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "the ledger is empty", markup=False)
+    if upcoming is None:
+        out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())), markup=False)
+    else:
+        out.print(_upcoming_line(upcoming), markup=False)
     if waiting:
         out.print(f"{waiting} due row(s) wait for a fix (the reason is on each row)", markup=False)
     if awaiting:
@@ -116,6 +123,39 @@ def status(
         out.print(
             f"#{d['id']:<6} {d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}", markup=False
         )
+
+
+UPCOMING_DAYS = 7  # how far ahead an empty ledger's status looks in the schedules
+
+
+def _upcoming(ctx: typer.Context, at: datetime) -> dict[str, Any]:
+    """What the schedules plan for the next UPCOMING_DAYS: the count and the first occurrence."""
+    from ..timetable.table import load_timetable
+
+    try:
+        occurrences = load_timetable(load_project(ctx)).occurrences(at, at + timedelta(days=UPCOMING_DAYS))
+    except StorycastError as exc:  # a broken schedule is `plan`'s and `publish`'s to report in full
+        return {"days": UPCOMING_DAYS, "count": None, "problem": str(exc).partition("\n")[0]}
+    doc: dict[str, Any] = {"days": UPCOMING_DAYS, "count": len(occurrences), "first": None}
+    if occurrences:
+        first = min(occurrences, key=lambda o: o.due_utc)
+        doc["first"] = {"due_utc": first.due_utc, "ref": first.ref, "channels": list(first.channels)}
+    return doc
+
+
+def _upcoming_line(upcoming: dict[str, Any]) -> str:
+    days = upcoming["days"]
+    if upcoming["count"] is None:
+        return f"the ledger is empty, and the schedules cannot be read: {upcoming['problem']}"
+    if not upcoming["count"]:
+        return f"the ledger is empty and nothing is scheduled in the next {days} days (see schedules/)"
+    first = upcoming["first"]
+    return (
+        f"the ledger is empty: {upcoming['count']} publication(s) planned in the next {days} days, "
+        f"the first {first['ref']} -> {', '.join(first['channels'])} at {first['due_utc']:%Y-%m-%d %H:%M}Z; "
+        "rows enter the ledger as they fall due (storycast run, or publish --due from cron); "
+        "storycast plan lists them"
+    )
 
 
 def _shown(row: Row) -> str:
