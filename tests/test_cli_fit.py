@@ -259,3 +259,20 @@ def test_status_of_an_empty_ledger_says_what_is_planned(run_cli, make_project, t
     (root / "schedules" / "weekly.yaml").unlink()
     code, out, _ = run_cli("-P", str(root), "status", "--now", "2026-11-30T00:00:00Z", env=env)
     assert "the ledger is empty and nothing is scheduled in the next 7 days" in out
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_init_suggests_a_command_that_then_works(run_cli, tmp_path, monkeypatch, empty):
+    import shlex
+
+    target = tmp_path / "my project"
+    code, out, _ = run_cli("init", str(target), *(["--empty"] if empty else []))
+    assert code == 0
+    [line] = [line for line in out.splitlines() if line.startswith("Next: ")]
+    words = shlex.split(line.removeprefix("Next: ").split(";")[0])
+    assert words[:3] == ["cd", str(target), "&&"] and words[3] == "storycast"
+    monkeypatch.chdir(words[1])
+    if not empty:
+        words += ["--jobs", "1", "wifi-password", "-l", "en"]  # the suggestion, on one story to be quick
+    code, out, err = run_cli(*words[4:], env={"STORYCAST_DB": f"sqlite:///{tmp_path / 'state.db'}"})
+    assert code == 0, out + err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -30,4 +31,11 @@ def register(app: typer.Typer) -> None:
         console().print(f"Created a storycast project in {result.root}")
         for item in result.created:
             console().print(f"  {item}")
-        console().print(f"Next: cd {directory} && storycast render")
+        where = shlex.quote(str(directory))
+        if empty:  # nothing to render yet: suggest what works now, then the first story
+            console().print(
+                f"Next: cd {where} && storycast channels check; then write your first story in stories/ "
+                "(docs/content.md shows the format) and run storycast lint && storycast render"
+            )
+        else:
+            console().print(f"Next: cd {where} && storycast render")
