@@ -276,3 +276,62 @@ def test_init_suggests_a_command_that_then_works(run_cli, tmp_path, monkeypatch,
         words += ["--jobs", "1", "wifi-password", "-l", "en"]  # the suggestion, on one story to be quick
     code, out, err = run_cli(*words[4:], env={"STORYCAST_DB": f"sqlite:///{tmp_path / 'state.db'}"})
     assert code == 0, out + err
+
+
+STORY_WITH_OPEN_QUOTE = """\
+id: sample
+template: tutorial
+category: connectivity
+languages: [en]
+title:
+  en: Restart your modem
+steps:
+  - title:
+      en: "Unplug it
+    text:
+      en: Wait ten seconds.
+  - title:
+      en: Plug it back in
+    text:
+      en: Wait for the light.
+"""
+
+
+def test_a_yaml_error_points_at_the_unclosed_quote(run_cli, make_project):
+    root = make_project({"stories/sample.yaml": STORY_WITH_OPEN_QUOTE})
+    code, _, err = run_cli("-P", str(root), "lint")
+    assert code == ExitStatus.CONTENT
+    assert "sample.yaml:9:11: YAML syntax error: the quoted value that starts here is not closed" in err
+    assert (
+        "failed at line 16: the end of the file" in err and "hint: end the value with the same quote" in err
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('a:\n  b: "x\n  c: y\n  d: "z"\n  e: 1\n', 2),  # closed by a later line's quote
+        ("a: 'it\n", 1),
+        ('a:\n  - "one\n  - two\n', 2),
+    ],
+)
+def test_runaway_quotes_are_found_where_they_start(text, line):
+    from storycast import yamlsrc
+    from storycast.errors import ContentError
+
+    with pytest.raises(ContentError) as caught:
+        yamlsrc.loads(text)
+    assert caught.value.line == line and "not closed on its line" in caught.value.message
+
+
+def test_quotes_closed_on_their_line_are_not_blamed():
+    from storycast import yamlsrc
+    from storycast.errors import ContentError
+
+    for text in ('a: "ok \\" q"\nb: [\n', "a: 'it''s'\nb: [\n"):
+        with pytest.raises(ContentError) as caught:
+            yamlsrc.loads(text)
+        assert caught.value.line == 3 and "quoted value" not in caught.value.message
+    with pytest.raises(ContentError) as caught:
+        yamlsrc.loads("a: [1, 2\nb: 3\n")
+    assert "(the '[' on line 1 is never closed)" in caught.value.message

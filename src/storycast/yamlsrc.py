@@ -11,6 +11,7 @@ huge tree ("billion laughs") and absurdly deep nesting are refused before anythi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -171,12 +172,27 @@ def loads(text: str, source: str | Path | None = None) -> Any:
             hint = (
                 "keep one item per file: remove the '---' line and what follows, or move it to its own file"
             )
+        context = exc.context or ""
+        if context.startswith("while parsing a flow") and exc.context_mark is not None:
+            bracket = "[" if "sequence" in context else "{"
+            problem += f" (the '{bracket}' on line {exc.context_mark.line + 1} is never closed)"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        opened = _unclosed_quote(text, mark.line if mark else text.count("\n"))
+        if opened is not None:
+            # The parser trips where the runaway string ends (often the end of the file); the
+            # mistake is where it began.
+            found = problem.removeprefix("found ").replace("unexpected end of stream", "the end of the file")
+            problem = (
+                "the quoted value that starts here is not closed on its line, so YAML read on and "
+                f"failed at line {line}: {found}"
+            )
+            hint = (
+                'end the value with the same quote mark on this line; inside "..." write a quote '
+                "as \\\", inside '...' as ''"
+            )
+            line, column = opened[0] + 1, opened[1] + 1
         raise ContentError(
-            f"YAML syntax error: {problem}",
-            hint=hint,
-            file=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
+            f"YAML syntax error: {problem}", hint=hint, file=path, line=line, column=column
         ) from None
     except yaml.reader.ReaderError as exc:
         # A control character YAML does not allow (the position counts characters of ``text``).
@@ -196,6 +212,32 @@ def loads(text: str, source: str | Path | None = None) -> Any:
         ) from None
     finally:
         loader.dispose()
+
+
+# A value that starts with a quote: after "key: ", "- " or both, at the start of a line.
+_QUOTED_VALUE = re.compile(r"""^\s*(?:-\s+)*(?:[^\s#'"\-][^#'"]*?:\s+)?(-\s+)*(["'])""")
+
+
+def _unclosed_quote(text: str, last_line: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the first quoted value up to ``last_line`` left open on its line.
+
+    Only asked once parsing has failed: a quoted value may legally run over several lines, but
+    in a file that does not parse, the first one that does is the likely culprit.
+    """
+    for number, line in enumerate(text.split("\n")[: last_line + 1]):
+        found = _QUOTED_VALUE.match(line)
+        if found is None:
+            continue
+        quote, start = found.group(2), found.end(2)
+        rest = line[start:]
+        closed = (
+            re.search(r'(?<!\\)(?:\\\\)*"', rest) is not None
+            if quote == '"'
+            else re.search(r"'(?!')", rest.replace("''", "")) is not None
+        )
+        if not closed:
+            return number, start - 1
+    return None
 
 
 def first_too_deep(text: str, max_depth: int = MAX_DEPTH) -> Any:
