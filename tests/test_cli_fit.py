@@ -335,3 +335,47 @@ def test_quotes_closed_on_their_line_are_not_blamed():
     with pytest.raises(ContentError) as caught:
         yamlsrc.loads("a: [1, 2\nb: 3\n")
     assert "(the '[' on line 1 is never closed)" in caught.value.message
+
+
+STORY_WITH_TYPOS = """\
+id: sample
+template: tutorial
+categry: connectivity
+languages: [en]
+title: {en: Restart your modem}
+steps:
+  - title: {en: Unplug it}
+    txt: {en: Wait ten seconds.}
+"""
+STORY_UNKNOWN_LANGUAGE_AND_NO_CATEGORY = """\
+id: other
+template: tutorial
+languages: [en, fr]
+title: {en: Other}
+steps:
+  - title: {en: One}
+"""
+
+
+def test_content_errors_come_at_once_with_did_you_mean_and_steps_from_1(run_cli, make_project):
+    root = make_project(
+        {"stories/a.yaml": STORY_WITH_TYPOS, "stories/b.yaml": STORY_UNKNOWN_LANGUAGE_AND_NO_CATEGORY}
+    )
+    code, _, err = run_cli("-P", str(root), "lint")
+    assert code == ExitStatus.CONTENT
+    assert "a.yaml:3:10: categry: unknown key\n  hint: did you mean category?" in err
+    assert "a.yaml:8:10: steps.1.txt: unknown key\n  hint: did you mean text?" in err
+    assert "a.yaml:1:1: category: Field required" not in err  # the "did you mean" says it
+    # b.yaml's schema problem and its language problem in the same round
+    assert "b.yaml:1:1: category: Field required" in err
+    assert "b.yaml:3:17: language 'fr' is not in the project's languages" in err
+    assert "the project's content has 4 problems:" in err
+
+
+def test_config_key_typos_get_did_you_mean(run_cli, make_project):
+    from tests.conftest import MINIMAL_TOML
+
+    root = make_project(toml=MINIMAL_TOML + '\n[brand]\nprimry = "#ffffff"\n')
+    code, _, err = run_cli("-P", str(root), "lint")
+    assert code == ExitStatus.CONFIG
+    assert "brand.primry: unknown key\n  hint: did you mean primary?" in err

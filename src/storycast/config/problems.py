@@ -78,7 +78,7 @@ def problems_from(
         if rel and rel[-1] == "[key]":  # a bad table name (pydantic marks dict keys so)
             rel = rel[:-1]
         loc = (*prefix, *rel)
-        key = ".".join(str(k) for k in loc)
+        key = ".".join(str(k + 1) if isinstance(k, int) else str(k) for k in loc)  # items count from 1
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

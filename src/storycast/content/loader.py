@@ -26,7 +26,13 @@ def register_kind(kind: str, loader: Callable[[Any, Path, Project], Any]) -> Non
 
 
 def load_story(data: Any, file: Path, project: Project) -> Story:
-    story = validate(Story, data, file, "story")
+    try:
+        story = validate(Story, data, file, "story")
+    except ContentError as exc:
+        # Report the languages too, so fixing the schema does not reveal a second round.
+        problems = exc.problems or [exc]
+        problems += unknown_languages(data, _raw_languages(data), project.languages, file)
+        raise ContentError(exc.message, problems=problems, file=file) from None
     story.source = file
     problems = unknown_languages(data, story.languages, project.languages, file)
     for i, step in enumerate(story.steps):
@@ -46,6 +52,12 @@ def load_story(data: Any, file: Path, project: Project) -> Story:
     if problems:
         raise ContentError(f"{file} has {len(problems)} problem(s):", problems=problems, file=file)
     return story
+
+
+def _raw_languages(data: Any) -> list[str]:
+    """The ``languages:`` of a file that failed validation, as far as they can be read."""
+    langs = data.get("languages") if isinstance(data, dict) else None
+    return [lang for lang in langs if isinstance(lang, str)] if isinstance(langs, list) else []
 
 
 def refuse_link_out(file: Path, project: Project) -> None:

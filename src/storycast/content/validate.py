@@ -40,10 +40,19 @@ def problems_from(
 ) -> list[StorycastError]:
     """One problem per pydantic error, at the YAML position of the value; ``model`` adds "did you mean"."""
     out: list[StorycastError] = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A misspelt key also makes its real name "missing": the "did you mean" line says both.
+    meant = {
+        (*tuple(e["loc"])[:-1], _closest(model, tuple(e["loc"])))
+        for e in errors
+        if model and e["type"] == "extra_forbidden"
+    }
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "missing" and loc in meant:
+            continue
         line, col = locate(data, loc)
-        key = ".".join(str(k) for k in loc) or "(top level)"
+        key = dotted(loc) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         hint = f"see {loc[-1] if loc else 'the file format'} in docs/content.md"
         if err["type"] == "extra_forbidden":
@@ -56,7 +65,12 @@ def problems_from(
         elif err["type"] == "missing":
             hint = f"add `{loc[-1]}:` here"
         out.append(StorycastError(f"{key}: {msg}", hint=hint, file=file, line=line, column=col))
-    return out
+    return sorted(out, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def dotted(loc: tuple[str | int, ...]) -> str:
+    """``("steps", 0, "txt")`` -> ``steps.1.txt``: list items count from 1, as lint and i18n count them."""
+    return ".".join(str(k + 1) if isinstance(k, int) else str(k) for k in loc)
 
 
 def _yaml_kind(data: Any) -> str:
@@ -65,13 +79,20 @@ def _yaml_kind(data: Any) -> str:
     return "single value" if not isinstance(data, dict) else "mapping"
 
 
-def _unknown_key_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+def _closest(model: type[BaseModel] | None, loc: tuple[str | int, ...]) -> str | None:
+    """The known key at ``loc``'s level that ``loc[-1]`` most likely misspells, if any."""
     from ..config import known_keys
 
-    known = known_keys(model, loc[:-1])
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if model is None:
+        return None
+    close = difflib.get_close_matches(str(loc[-1]), known_keys(model, loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _unknown_key_hint(model: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    close = _closest(model, loc)
     if close:
-        return f"did you mean {close[0]}? (or remove it; see docs/content.md)"
+        return f"did you mean {close}? (or remove it; see docs/content.md)"
     return "check its spelling against docs/content.md, or remove it"
 
 
