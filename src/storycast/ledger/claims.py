@@ -166,8 +166,11 @@ class Claims(LedgerBase):
         only_entry: str | None = None,
         within: Callable[[OutboxTx, list[Row]], None] | None = None,
         exclude: RowFilter | None = None,
+        only_channel: str | None = None,
     ) -> list[Row]:
         """Atomically claim up to ``limit`` due rows (one frame per story group), honouring channel limits.
+
+        ``only_entry`` / ``only_channel``: claim only that entry's / that channel's rows.
 
         ``within(tx, rows)`` runs inside the claim's transaction when rows were claimed: a queue
         hands the rows over and defers their jobs there (transactional outbox), so a claim never
@@ -220,6 +223,8 @@ class Claims(LedgerBase):
 
         def run(c: Connection) -> list[Row]:
             cond = self._eligible(n, only_entry)
+            if only_channel is not None:
+                cond = and_(cond, p.c.channel == only_channel)
             if exclude:
                 cond = and_(cond, not_(exclude.condition()))
             channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct()))

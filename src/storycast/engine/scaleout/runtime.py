@@ -35,6 +35,9 @@ TICK = "storycast.tick"
 QUEUES = ("control", "render", "publish")
 CLAIM_BATCH = 2000  # rows per claim transaction; handed to the queue in the same transaction
 
+# Outcomes after which a publish job claims its channel's next due rows (see Runtime._queue_next).
+_FREES_THE_CHANNEL = frozenset({State.PUBLISHED.value, State.HANDED_OFF.value, State.FAILED.value, "retry"})
+
 # Deferring needs (task name, psycopg connection, job options, kwargs list); the App provides it.
 Defer = Callable[[str, Any, dict[str, Any], list[dict[str, Any]]], None]
 
@@ -217,13 +220,12 @@ class Runtime:
         if ready:
             publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
             try:
+                settled = False
                 for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
                     outcomes[row.id] = result.outcome
-                    # After a story's last frame, its next language (if any) may start.
-                    if result.outcome in (State.PUBLISHED.value, State.HANDED_OFF.value) and (
-                        row.frame < row.frame_total or row.lang_seq > 0
-                    ):
-                        self._queue_next_frame(row, now, publisher)
+                    settled = settled or result.outcome in _FREES_THE_CHANNEL
+                if settled:
+                    self._queue_next(ready[0].channel, now, publisher)
             except BaseException:
                 # A bug or a stop mid-job: give back every row this job had not started sending
                 # (a compare-and-set: sent and sending rows are untouched), so the next tick
@@ -238,13 +240,15 @@ class Runtime:
         """Publish one queued row through the embedded engine's protocol; return its outcome."""
         return self.publish_rows([row_id])[0]
 
-    def _queue_next_frame(self, row: Row, now: datetime, publisher: Publisher) -> None:
-        # The next frame of a story may go as soon as this one is out; don't wait for the next tick.
+    def _queue_next(self, channel: str, now: datetime, publisher: Publisher) -> None:
+        # What this job settled may let the channel's next rows go: the story's next frame, its
+        # next language, or another entry's post that the channel's concurrency held back at the
+        # tick. Claim them now (one job's rows are one channel's) rather than at the next tick.
         self.ledger.claim(
             now,
             CLAIM_BATCH,
             publisher.limits(),
-            only_entry=row.entry_key,
+            only_channel=channel,
             within=self.dispatcher(now).within_claim,
         )
 
