@@ -43,3 +43,29 @@ def test_unknown_or_no_command_still_lists_every_command():
     assert _command_name(["-P", "x", "--traceback", "render"]) == "render"
     assert _command_name(["--help", "render"]) is None
     assert _command_name([]) is None
+
+
+def test_the_ledger_head_is_read_from_the_migration_files():
+    from storycast.ledger.db import file_head, head_revision
+
+    assert file_head() == head_revision()
+
+
+def test_status_on_an_up_to_date_ledger_does_not_load_alembic(tmp_path):
+    from tests.conftest import MINIMAL_TOML
+
+    (tmp_path / "storycast.toml").write_text(MINIMAL_TOML, encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from storycast.cli import main\n"
+        "try:\n"
+        f"    main(['-P', {str(tmp_path)!r}, 'status'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    env = {"STORYCAST_DB": f"sqlite:///{tmp_path / 'state.db'}", "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.splitlines()[-1] == "True"  # a new database is created through alembic
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.splitlines()[-1] == "False", again.stdout + again.stderr

@@ -154,14 +154,38 @@ def current_revision(conn: Connection) -> str | None:
     return row[0] if row else None
 
 
+def file_head() -> str | None:
+    """The newest revision, read from the migration files' ``revision =`` lines without alembic.
+
+    Every command opens the ledger, and an up-to-date schema is the usual case: telling that from
+    these lines costs ~1 ms where alembic's script directory costs ~150 ms. None when the chain is
+    not one straight line (alembic then decides).
+    """
+    import re
+
+    folder = Path(__file__).parent / "migrations" / "versions"
+    revisions: dict[str, str | None] = {}
+    for file in folder.glob("*.py"):
+        text = file.read_text(encoding="utf-8")
+        rev = re.search(r'^revision = "([^"]+)"', text, re.M)
+        down = re.search(r'^down_revision = (?:None|"([^"]+)")\s*$', text, re.M)
+        if rev is None or down is None:
+            return None
+        revisions[rev.group(1)] = down.group(1)
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
 def upgrade(engine: Engine, url: str, target: str = "head") -> None:
     """Bring the schema to ``target`` (normally head); refuse a database newer than us."""
-    from alembic import command
-    from alembic.config import Config
-
     with engine.connect().execution_options(storycast_read=True) as conn:
         rev = current_revision(conn)
         conn.rollback()
+    if rev is not None and target == "head" and rev == file_head():
+        return  # up to date: no need to load alembic
+    from alembic import command
+    from alembic.config import Config
+
     if rev is not None and rev not in known_revisions():
         raise LedgerError(
             f"the state database {safe_url(url)} was written by a newer storycast (schema revision {rev!r}; "
