@@ -31,6 +31,24 @@ _EXIT_MEANING = {
 }
 
 
+_CONVENTIONS = [
+    "## Conventions",
+    "",
+    "- **Languages**: every `--lang`/`-l` that takes several languages takes them repeated",
+    "  (`-l th -l en`), comma-separated (`-l th,en`) or both; `all` means each story's own.",
+    "- **Global options anywhere**: `-P/--project DIR` and `--traceback` may come before or after",
+    "  the command (`storycast lint -P site` is `storycast -P site lint`).",
+    "- **JSON**: with `--json` (or `--format json`) the result is JSON on stdout, and an error is one",
+    "  JSON object on stderr: `error` (the sentence), `exit_code` and `exit_status` (as in the table",
+    "  above), `kind`, `hint`, `file`, `line`, `column`, `problems` (one object per problem, when a",
+    "  file has several) and, for usage errors, `usage`.",
+    "- **Pipes**: piped into a file or another program, tables print whole (as wide as their cells,",
+    "  no vertical rules, nothing wrapped or cut); on a terminal they fit the screen.",
+    "- **Shell completion**: `storycast --install-completion` installs it for the current shell",
+    "  (bash, zsh, fish, PowerShell); `storycast --show-completion bash` prints the script instead.",
+]
+
+
 def _help(args: list[str]) -> str:
     from . import app
 
@@ -73,7 +91,7 @@ def generate() -> str:
     ]
     for status in ExitStatus:
         lines.append(f"| {int(status)} | `{status.name}` | {_EXIT_MEANING[status]} |")
-    lines += ["", "## storycast", "", "```", _help([]), "```", ""]
+    lines += ["", *_CONVENTIONS, "", "## storycast", "", "```", _help([]), "```", ""]
     for path in _walk(root, []):
         lines += [f"## storycast {' '.join(path)}", "", "```", _help(path), "```", ""]
     return "\n".join(lines)
