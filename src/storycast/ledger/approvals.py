@@ -27,13 +27,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import LedgerBase
 from .models import Base
 from .rows import Row, _like_prefix, aware, naive
+from .sending import give_back
 from .states import State
 from .tables import publication
 
@@ -247,44 +247,7 @@ class Approvals(LedgerBase):
         """Give a claimed row back to ``planned`` because its frames lack approval; its later
         frames get the same reason (``storycast status`` shows them as awaiting approval).
         Nothing was sent. False if the claim was lost."""
-        p = publication
-        n = naive(now)
-        text = AWAITING + reason
-
-        def run(c: Connection) -> bool:
-            done = c.execute(
-                update(p)
-                .where(
-                    p.c.id == row.id,
-                    p.c.claim_token == row.claim_token,
-                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
-                )
-                .values(
-                    state=State.PLANNED.value,
-                    reason=text,
-                    claim_token=None,
-                    claimed_by=None,
-                    lease_until_utc=None,
-                    updated_utc=n,
-                )
-            ).rowcount
-            if not done:
-                return False
-            c.execute(
-                update(p)
-                .where(
-                    p.c.entry_key == row.entry_key,
-                    p.c.occurrence_key == row.occurrence_key,
-                    p.c.channel == row.channel,
-                    p.c.lang == row.lang,
-                    p.c.frame > row.frame,
-                    p.c.state == State.PLANNED.value,
-                )
-                .values(reason=text, updated_utc=n)
-            )
-            return True
-
-        return bool(self._write(run))
+        return bool(self._write(lambda c: give_back(c, row, AWAITING + reason, naive(now))))
 
     def count_awaiting(self, now: datetime) -> int:
         """Due planned rows that wait for approval."""

@@ -424,44 +424,7 @@ class Sending(LedgerBase):
     def hold(self, row: Row, now: datetime, reason: str) -> bool:
         """Give a claimed (not yet sending) row back to ``planned`` because something it needs is
         broken; its later frames get the same reason. Nothing was sent. False if the claim was lost."""
-        p = publication
-        n = naive(now)
-        text = WAITING + reason
-
-        def run(c: Connection) -> bool:
-            done = c.execute(
-                update(p)
-                .where(
-                    p.c.id == row.id,
-                    p.c.claim_token == row.claim_token,
-                    p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
-                )
-                .values(
-                    state=State.PLANNED.value,
-                    reason=text,
-                    claim_token=None,
-                    claimed_by=None,
-                    lease_until_utc=None,
-                    updated_utc=n,
-                )
-            ).rowcount
-            if not done:
-                return False
-            c.execute(
-                update(p)
-                .where(
-                    p.c.entry_key == row.entry_key,
-                    p.c.occurrence_key == row.occurrence_key,
-                    p.c.channel == row.channel,
-                    p.c.lang == row.lang,
-                    p.c.frame > row.frame,
-                    p.c.state == State.PLANNED.value,
-                )
-                .values(reason=text, updated_utc=n)
-            )
-            return True
-
-        return bool(self._write(run))
+        return bool(self._write(lambda c: give_back(c, row, WAITING + reason, naive(now))))
 
     # -- reconcile and recovery ------------------------------------------------------------
 
@@ -527,3 +490,40 @@ class Sending(LedgerBase):
             return bool(hit)
 
         return self._write(run)
+
+
+def give_back(c: Connection, row: Row, text: str, n: datetime) -> bool:
+    """Return a claimed (not yet sending) row to ``planned`` with ``text`` as its reason, and give
+    its later planned frames the same reason. False if the claim was lost."""
+    p = publication
+    done = c.execute(
+        update(p)
+        .where(
+            p.c.id == row.id,
+            p.c.claim_token == row.claim_token,
+            p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+        )
+        .values(
+            state=State.PLANNED.value,
+            reason=text,
+            claim_token=None,
+            claimed_by=None,
+            lease_until_utc=None,
+            updated_utc=n,
+        )
+    ).rowcount
+    if not done:
+        return False
+    c.execute(
+        update(p)
+        .where(
+            p.c.entry_key == row.entry_key,
+            p.c.occurrence_key == row.occurrence_key,
+            p.c.channel == row.channel,
+            p.c.lang == row.lang,
+            p.c.frame > row.frame,
+            p.c.state == State.PLANNED.value,
+        )
+        .values(reason=text, updated_utc=n)
+    )
+    return True
