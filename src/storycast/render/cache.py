@@ -14,6 +14,7 @@ so ``prune.py`` can remove what was not used for a while, least recently used fi
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
@@ -101,9 +102,46 @@ def path_tokens(text: str) -> list[str]:
     return list(dict.fromkeys(_PATHISH.findall(text)))
 
 
+# Look-ups that hold for the length of one render call (many story/language pairs naming the
+# same pictures and fonts), and no longer: a long-running preview must see a file that appears.
+_call_memo: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("_call_memo", default=None)
+
+
+@contextlib.contextmanager
+def call_memo() -> Iterator[dict[Any, Any]]:
+    """Remember path look-ups (``files_for_tokens``, ...) until the block ends."""
+    memo = _call_memo.get()
+    if memo is not None:  # nested: the outer call's memo serves
+        yield memo
+        return
+    memo = {}
+    token = _call_memo.set(memo)
+    try:
+        yield memo
+    finally:
+        _call_memo.reset(token)
+
+
+def active_memo() -> dict[Any, Any] | None:
+    """The memo of the render call this runs in, if any."""
+    return _call_memo.get()
+
+
 def files_for_tokens(tokens: Iterable[str], roots: Iterable[Path]) -> list[Path]:
     """The existing files ``tokens`` name under ``roots`` (see ``files_in_text``), sorted."""
     roots = list(roots)
+    memo = _call_memo.get()
+    if memo is not None:
+        tokens = tuple(tokens)
+        key = ("files", tokens, tuple(roots))
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = _files_for_tokens(tokens, roots)
+        return list(hit)
+    return _files_for_tokens(tokens, roots)
+
+
+def _files_for_tokens(tokens: Iterable[str], roots: list[Path]) -> list[Path]:
     found: dict[str, Path] = {}
     for token in tokens:
         rel = Path(token)

@@ -137,6 +137,19 @@ def render_pairs(
     progress: ProgressFn | None = None,
 ) -> list[RenderResult]:
     """Render explicit (story, language, output folder) triples; see ``render_many``."""
+    with cache_mod.call_memo():  # the pairs name the same pictures: look each up once
+        return _render_pairs(project, pairs, fmt=fmt, cache=cache, jobs=jobs, progress=progress)
+
+
+def _render_pairs(
+    project: Project,
+    pairs: Sequence[tuple[Story, str, Path]],
+    *,
+    fmt: Format | str | None,
+    cache: bool,
+    jobs: int,
+    progress: ProgressFn | None,
+) -> list[RenderResult]:
     fmt = fmt or project.config.render.format
     fonts = cache_mod.font_identity(font_folders(project))
     static = buildrec.static_stamp(project)

@@ -90,6 +90,16 @@ _scripts_memo: dict[str, dict[str, Any]] = {}
 
 
 def _scripts_key(lang: str, family: str, fonts: str) -> str:
+    memo = cache_mod.active_memo()
+    if memo is not None:
+        key = memo.get(("scripts", lang, family, fonts))
+        if key is None:
+            key = memo[("scripts", lang, family, fonts)] = _scripts_key_now(lang, family, fonts)
+        return str(key)
+    return _scripts_key_now(lang, family, fonts)
+
+
+def _scripts_key_now(lang: str, family: str, fonts: str) -> str:
     import babel
 
     from .. import __version__
