@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
-
 from ..context import Clock, SystemClock
 from ..errors import ConfigError
 from ..secrets import REDACTED, Secret
 from .base import AmbiguousOutcome, Channel, NeedsAuth, RetryableFailure
 
 if TYPE_CHECKING:
+    import requests
+
     from ..context import Context
     from ..project import Project
 
@@ -200,6 +200,8 @@ def retry_after_of(resp: requests.Response, now: datetime) -> float | None:
 
 def _sent(exc: requests.RequestException) -> bool:
     """True when the request may have reached the server before ``exc``."""
+    import requests
+
     if isinstance(exc, requests.ConnectTimeout):
         return False
     if isinstance(exc, requests.ConnectionError):
@@ -209,6 +211,20 @@ def _sent(exc: requests.RequestException) -> bool:
             s in text for s in ("NewConnectionError", "NameResolutionError", "Failed to establish", "refused")
         )
     return True  # ReadTimeout, ChunkedEncodingError, ...
+
+
+def _request_exception() -> type[requests.RequestException]:
+    import requests
+
+    return requests.RequestException
+
+
+def _new_session() -> requests.Session:
+    # requests (with urllib3) is imported when a channel first talks to its platform, not when
+    # the project is loaded: validating storycast.toml reads every channel type's options.
+    import requests
+
+    return requests.Session()
 
 
 @dataclass
@@ -227,7 +243,7 @@ class HttpClient:
     backoff: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     clock: Clock = field(default_factory=SystemClock)
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=lambda: _new_session())
 
     def __post_init__(self) -> None:
         self.session.headers["User-Agent"] = USER_AGENT
@@ -274,7 +290,7 @@ class HttpClient:
                     files=files,
                     timeout=(self.connect_timeout, timeout or self.read_timeout),
                 )
-            except requests.RequestException as exc:
+            except _request_exception() as exc:
                 kind = type(exc).__name__
                 log.info(
                     "%s: %s %s failed after %.1f s: %s",

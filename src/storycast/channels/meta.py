@@ -19,14 +19,15 @@ import hmac
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import StorycastError
 from .base import NeedsAuth, PermanentFailure, RetryableFailure
 from .http import retry_after_of
 from .inbound import BadSignature, WebhookRequest
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("storycast.channels.meta")
 
