@@ -423,3 +423,53 @@ def test_a_worker_job_claims_what_the_channels_concurrency_held_back(
     assert {i.ref for i in report.items if i.outcome == "queued"} == {"long-fix"}  # one album
     assert len(jt._albums(tg)) == 2 and len(tg.calls("POST", "sendPoll")) == 1
     assert {r["state"] for r in _rows(run_cli, root, env)} == {"published"}
+
+
+# -- an entry's format changed while an occurrence is planned ---------------------------------------
+
+
+def _switch(root: Path, old: str, new: str) -> None:
+    sched = root / "schedules" / "video.yaml"
+    sched.write_text(sched.read_text().replace(f"format: {old}", f"format: {new}"), encoding="utf-8")
+
+
+@pytest.mark.skipif(not ffprobe.available(), reason="ffprobe (Debian ffmpeg) is not installed")
+@pytest.mark.parametrize(("old", "new"), [("frames", "video"), ("video", "frames")])
+def test_a_format_change_before_the_story_goes_out_takes_effect(tmp_path, hooks, run_cli, old, new):
+    """Planned as one format at 08:30, the entry switched before 09:00: it goes out in the new one."""
+    env = {"J_HOOK": "whsec-workers"}
+    root = _video_project(tmp_path, hooks, fmt=old)
+    _daemon(run_cli, root, env, "2026-12-01T08:30:00Z")  # planned, not due
+    assert {r["kind"] for r in _rows(run_cli, root, env)} == {"story" if old == "frames" else "story-video"}
+    _switch(root, old, new)
+    _daemon(run_cli, root, env, "2026-12-01T09:01:00Z")
+    rows = _rows(run_cli, root, env)
+    live = [r for r in rows if r["state"] != "cancelled"]
+    want_kind = "story-video" if new == "video" else "story"
+    assert live and {r["kind"] for r in live} == {want_kind}
+    assert {r["state"] for r in live} == {"published"}
+    assert [r["frame"] for r in live] == list(range(1, len(live) + 1))
+    assert all(r["frame_total"] == len(live) for r in live)
+    kinds = [d["media"]["kind"] for d in hooks.generic]
+    assert kinds == ["video" if new == "video" else "image"] * len(live)
+
+
+def test_a_format_change_after_the_story_began_keeps_its_format_and_status_says_why(tmp_path, hooks, run_cli):
+    """Frame 1 went out, frame 2 is waiting for a retry when the entry switches to video: the rest
+    goes out as frames (half frames, half video reads as neither), and status says why."""
+    env = {"J_HOOK": "whsec-workers"}
+    root = _video_project(tmp_path, hooks, fmt="frames")
+    hooks.script("generic", None, "503")  # frame 2: the receiver is busy, retried later
+    code, out, err = run_cli("-P", str(root), "publish", "--due", "--now", "2026-12-01T09:01:00Z", env=env)
+    assert code == 0, out + err
+    _switch(root, "frames", "video")
+    code, out, err = run_cli("-P", str(root), "status", "--now", "2026-12-01T09:01:30Z", env=env)
+    code, out, err = run_cli("-P", str(root), "publish", "--due", "--now", "2026-12-01T09:01:30Z", env=env)
+    code, out, _ = run_cli("-P", str(root), "status", env=env)
+    assert "the entry's format changed to video after this story began going out as frames" in out
+    assert "the rest of it goes out as frames" in out
+    code, out, err = run_cli("-P", str(root), "publish", "--due", "--now", "2026-12-01T09:10:00Z", env=env)
+    assert code == 0, out + err
+    rows = _rows(run_cli, root, env)
+    assert {r["kind"] for r in rows} == {"story"} and {r["state"] for r in rows} == {"published"}
+    assert [d["media"]["kind"] for d in hooks.generic] == ["image"] * len(rows)

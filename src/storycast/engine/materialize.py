@@ -15,10 +15,11 @@ from ..errors import ScheduleError, StorycastError
 from ..ledger import RowFilter
 from ..ledger.rows import oversized
 from ..ledger.states import State
-from .frames import frame_count, plan_kind
+from .frames import STORY_KINDS, VIDEO_KIND, frame_count, plan_kind
 
 if TYPE_CHECKING:
     from ..ledger import Ledger
+    from ..ledger.rows import Unit, UnitKey
     from ..project import Project
     from ..timetable import Occurrence, Timetable
     from .holds import Holds
@@ -147,7 +148,12 @@ def materialize(
         for u in units:
             wanted.setdefault(_key(u), u)
     existing = ledger.existing_units(start, end)
-    new = [u for k, u in wanted.items() if k not in existing]
+    switched, kept = _format_changes(wanted, existing)
+    if switched or kept:
+        ledger.set_kinds({**switched, **kept}, now, revive=STALE)
+        existing = ledger.existing_units(start, end)
+    kept_groups = {k[:4] for k in kept}
+    new = [u for k, u in wanted.items() if k not in existing and k[:4] not in kept_groups]
     inserted = ledger.insert_units(new, now)
     held = holds.held if holds is not None else RowFilter()
     stale = [
@@ -157,6 +163,7 @@ def materialize(
         and k not in wanted
         and not k[0].startswith(MANUAL_PREFIX)
         and (k[0], k[1]) not in placeholders
+        and k[:4] not in kept_groups
         and not held.matches(unit.ref, unit.source, k[0], k[2])
     ]
     cancelled = ledger.cancel_planned(stale, now, STALE) if stale else 0
@@ -168,12 +175,56 @@ def materialize(
         and existing[k].state == State.PLANNED.value
         and existing[k].frame_total != u["frame_total"]
         and (k[0], k[1]) not in placeholders
+        and k[:4] not in kept_groups
     }
     ledger.set_frame_totals(totals, now)
     mark = ledger.get_meta(WATERMARK)
     if mark is None or datetime.fromisoformat(mark) < end:
         ledger.set_meta(WATERMARK, end.astimezone(UTC).isoformat())
     return Materialized(start, end, len(occs), inserted, cancelled)
+
+
+#: Row states after which a story has begun going out (or was given up): its format stays.
+_UNSTARTED = frozenset({State.PLANNED.value, State.CANCELLED.value, State.MISSED.value})
+
+
+def _format_name(kind: str) -> str:
+    return "video" if kind == VIDEO_KIND else "frames"
+
+
+def _format_changes(
+    wanted: dict[UnitKey, dict[str, Any]], existing: dict[UnitKey, Unit]
+) -> tuple[dict[UnitKey, tuple[str, str | None]], dict[UnitKey, tuple[str, str | None]]]:
+    """Planned story groups (entry, occurrence, channel, language) whose ``format:`` changed.
+
+    Nothing of the group gone out yet: it switches to the new format (its rows take the new
+    kind; missing parts are inserted and surplus ones cancelled by the caller). Some of it sent
+    or in flight: the rest keeps the format it began in (a story half frames, half video reads
+    as neither), and its planned rows say why. Returns (switched, kept), each unit key ->
+    (kind, reason) for :meth:`Ledger.set_kinds`.
+    """
+    changed: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for k, u in wanted.items():
+        have = existing.get(k)
+        if have is not None and have.kind != u["kind"] and {have.kind, u["kind"]} <= STORY_KINDS:
+            changed.setdefault(k[:4], u)
+    switched: dict[UnitKey, tuple[str, str | None]] = {}
+    kept: dict[UnitKey, tuple[str, str | None]] = {}
+    for group, unit in changed.items():
+        rows = {k: e for k, e in existing.items() if k[:4] == group}
+        if all(e.state in _UNSTARTED for e in rows.values()):
+            switched.update(
+                {k: (u["kind"], u["reason"]) for k, u in wanted.items() if k[:4] == group and k in rows}
+            )
+            continue
+        old = next(e.kind for e in rows.values() if e.kind != unit["kind"])
+        reason = (
+            f"the entry's format changed to {_format_name(unit['kind'])} after this story began going "
+            f"out as {_format_name(old)}: the rest of it goes out as {_format_name(old)}; the "
+            f"entry's next occurrences go out as {_format_name(unit['kind'])}"
+        )
+        kept.update({k: (e.kind, reason) for k, e in rows.items() if e.state == State.PLANNED.value})
+    return switched, kept
 
 
 def _too_long(occ: Occurrence, problem: tuple[str, str, int]) -> ScheduleError:

@@ -60,8 +60,9 @@ class Planning(LedgerBase):
                 p.c.frame_total,
                 p.c.ref,
                 p.c.source,
+                p.c.kind,
             ).where(p.c.due_utc >= naive(due_from), p.c.due_utc < naive(due_to))
-            return {(r[0], r[1], r[2], r[3], r[4]): Unit(r[5], r[6], r[7], r[8]) for r in c.execute(q)}
+            return {(r[0], r[1], r[2], r[3], r[4]): Unit(r[5], r[6], r[7], r[8], r[9]) for r in c.execute(q)}
 
         return self._read(run)
 
@@ -87,6 +88,34 @@ class Planning(LedgerBase):
             return n
 
         return int(self._write(run)) if totals else 0
+
+    def set_kinds(self, kinds: dict[UnitKey, tuple[str, str | None]], now: datetime, revive: str) -> int:
+        """Give rows a new ``(kind, reason)``: an entry's ``format:`` changed before its story began
+        going out. Planned rows change in place; rows cancelled with reason ``revive`` (they had
+        left the schedule, and are back in it) are planned again. Other states are left alone."""
+        p = publication
+
+        def run(c: Connection) -> int:
+            n = 0
+            for (e, o, ch, lang, frame), (kind, reason) in kinds.items():
+                n += c.execute(
+                    update(p)
+                    .where(
+                        p.c.entry_key == e,
+                        p.c.occurrence_key == o,
+                        p.c.channel == ch,
+                        p.c.lang == lang,
+                        p.c.frame == frame,
+                        or_(
+                            p.c.state == State.PLANNED.value,
+                            and_(p.c.state == State.CANCELLED.value, p.c.reason == revive),
+                        ),
+                    )
+                    .values(kind=kind, reason=reason, state=State.PLANNED.value, updated_utc=naive(now))
+                ).rowcount
+            return n
+
+        return int(self._write(run)) if kinds else 0
 
     def cancel_planned(self, keys: Sequence[UnitKey], now: datetime, reason: str) -> int:
         """Cancel the planned rows with these unit keys (rows in any other state are left alone)."""

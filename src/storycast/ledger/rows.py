@@ -192,6 +192,7 @@ class Unit(NamedTuple):
     frame_total: int
     ref: str
     source: str
+    kind: str = ""
 
 
 UnitKey = tuple[str, str, str, str, int]
