@@ -401,6 +401,14 @@ def test_whatsapp_closed_loop(wa, wa_path, run_cli, workers_for):
     assert (posts["poll"]["delivered"], posts["poll"]["read"], posts["poll"]["failed"]) == (3, 1, 1)
     code, out, _ = run_cli("-P", str(root), "report", "--now", jw.T1, env=env)
     assert "4 messages: 3 delivered (1 read), 1 failed (1 deferred)" in out
+    # The HTML report carries the same counts: per channel (story + poll), then per post.
+    page = root / "report.html"
+    code, out, err = run_cli("-P", str(root), "report", "--out", str(page), "--now", jw.T1, env=env)
+    assert code == 0, out + err
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Deliveries</h2>" in html
+    assert "<tr><td>wa</td><td></td><td>8</td><td>6</td><td>2</td><td>2</td></tr>" in html
+    assert html.count("<td>4 messages: 3 delivered (1 read), 1 failed (1 deferred)</td>") == 2
 
     # C taps a quick-reply button of the poll template: a vote
     poll_msg = next(m for m in wa.sent if m["to"] == jw.C and m["body"]["template"]["name"] == "quick_poll")

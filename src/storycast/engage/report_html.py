@@ -18,7 +18,7 @@ from typing import Any
 
 from ..render.text.webfonts import STACK, embedded_css, scripts_in, text_direction, web_faces
 from . import charts
-from .report import Report, StoryLine, format_duration
+from .report import Report, StoryLine, delivery_line, format_duration
 from .variants import Figures
 
 CSS = """
@@ -206,6 +206,7 @@ from every channel and the local feed.</p>
 {_deflection(report)}
 <h2>Channels</h2><p class="sub">Every post (one frame on one channel in one language) by outcome.</p>
 <section class="two">{outcomes}<div></div></section>
+{_deliveries(report)}
 <h2>All tutorials</h2>
 <p class="sub">Per tutorial and language. Q&amp;A announcements published: {report.qa_announcements}.</p>
 {_table(report)}
@@ -216,6 +217,42 @@ from every channel and the local feed.</p>
     # matplotlib names clip paths by a hash of their geometry, so equal ids in two charts are
     # equal shapes and the inlined SVGs can share one page.
     return _with_fonts(page, fonts_from)
+
+
+def _deliveries(report: Report) -> str:
+    """Message-list posts (WhatsApp): per channel, then per post, what the platform's delivery
+    statuses said: the same counts as the text report's delivery lines."""
+    if not report.deliveries:
+        return ""
+    keys = ("messages", "delivered", "read", "failed")
+    totals: dict[str, dict[str, int]] = {}
+    for d in report.deliveries:
+        sums = totals.setdefault(d["channel"], dict.fromkeys(keys, 0))
+        for k in keys:
+            sums[k] += int(d.get(k) or 0)
+    head = "<tr><th>Channel</th><th></th>" + "".join(f"<th>{k.capitalize()}</th>" for k in keys) + "</tr>"
+    per_channel = "".join(
+        f"<tr><td>{escape(ch)}</td><td></td>" + "".join(f"<td>{sums[k]}</td>" for k in keys) + "</tr>"
+        for ch, sums in sorted(totals.items())
+    )
+    post_head = (
+        "<tr><th>Post</th><th>Lang</th><th>Channel</th>"
+        + "".join(f"<th>{k.capitalize()}</th>" for k in keys)
+        + "<th>In words</th></tr>"
+    )
+    posts = "".join(
+        f"<tr><td>{escape(str(d['ref']))}</td><td>{escape(str(d['lang']))}</td><td>{escape(str(d['channel']))}</td>"
+        + "".join(f"<td>{int(d.get(k) or 0)}</td>" for k in keys)
+        + f"<td>{escape(delivery_line(d))}</td></tr>"  # the text report's line
+        for d in report.deliveries
+    )
+    return (
+        '<h2>Deliveries</h2><p class="sub">Message-list posts (WhatsApp), from the platform\'s delivery '
+        "statuses: a message the platform accepted counts as delivered only once it says so; each "
+        "subscriber counts once, with their newest message.</p>"
+        f'<table class="deliveries">{head}{per_channel}</table>'
+        f'<div style="margin-top:16px"><table class="deliveries">{post_head}{posts}</table></div>'
+    )
 
 
 def _outcomes(report: Report) -> str:
