@@ -161,7 +161,14 @@ def _render_pairs(
     early = jobs > 1 and not cache and run.total > 1
     try:
         for i, (story, lang, out) in enumerate(pairs):
-            run.add(prepare(project, story, lang, out, fmt, cache, fonts, static))
+            prep = prepare(project, story, lang, out, fmt, cache, fonts, static)
+            run.add(prep)
+            if prep.error is None and prep.unchanged is None and all(f.state != "miss" for f in prep.frames):
+                # Nothing to draw: write it now and let go of its frames' bytes, rather than
+                # holding every cached frame of a large library in memory until the end.
+                prep.result = finish(project, prep, run.store)
+                for f in prep.frames:
+                    f.payload = None
             if early and run.pool is None:
                 run.start_pool(min(jobs, run.total), langs)
             if run.pool is not None and (i + 1 == len(pairs) or pairs[i + 1][0].id != story.id):
