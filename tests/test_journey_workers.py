@@ -72,7 +72,11 @@ class Workers:
                 self.runtime.publish_rows(kwargs["row_ids"], force=bool(kwargs.get("force")))
             elif task == RENDER:
                 self.runtime.render_langs(
-                    kwargs["kind"], kwargs["ref"], kwargs.get("langs") or [], video=bool(kwargs.get("video"))
+                    kwargs["kind"],
+                    kwargs["ref"],
+                    kwargs.get("langs") or [],
+                    video=bool(kwargs.get("video")),
+                    channels=kwargs.get("channels") or (),
                 )
         return report
 
@@ -481,3 +485,35 @@ def test_a_format_change_after_the_story_began_keeps_its_format_and_status_says_
     rows = _rows(run_cli, root, env)
     assert {r["kind"] for r in rows} == {"story"} and {r["state"] for r in rows} == {"published"}
     assert [d["media"]["kind"] for d in hooks.generic] == ["image"] * len(rows)
+
+
+@pytest.mark.skipif(not ffprobe.available(), reason="ffprobe (Debian ffmpeg) is not installed")
+def test_a_render_job_encodes_the_video_variant_its_channels_take(tmp_path, tg, workers_for, pg_env):
+    """Within the render lead time a worker encodes the story's video in the variant each of
+    its channels takes (a Telegram story: H.265 720x1280), not only the default H.264 one, so
+    the publish job finds it ready."""
+    env = {"JOURNEY_TG_TOKEN": jt.TOKEN, **pg_env}
+    root = build_file_tree(
+        tmp_path / "tgvideo",
+        {
+            "storycast.toml": VIDEO_TOML.format(url="http://127.0.0.1:9")
+            + f"""
+[channels.tgstory]
+type = "telegram"
+api_base = "{tg.url}"
+bot_token = "env:JOURNEY_TG_TOKEN"
+mode = "story"
+business_connection_id = "biz-1"
+min_interval = 0
+""",
+            "stories/sample.yaml": MINIMAL_STORY,
+            "schedules/video.yaml": VIDEO_SCHEDULE.format(fmt="video").replace("[hook]", "[tgstory]"),
+        },
+    )
+    workers = workers_for(root, env)
+    workers.tick("2026-12-01T08:50:00Z")
+    assert workers.ran == ["storycast.render"] and tg.requests == []
+    parts = sorted((root / ".storycast" / "renders" / "story-video").rglob("*telegram*.mp4"))
+    assert parts, sorted(p.name for p in (root / ".storycast" / "renders").rglob("*.mp4"))
+    info = ffprobe.probe_file(parts[0])
+    assert (info["codec_name"], info["width"], info["height"]) == ("hevc", 720, 1280)

@@ -364,13 +364,17 @@ class Claims(LedgerBase):
         self,
         now: datetime,
         until: datetime,
-        defer: Callable[[OutboxTx, dict[tuple[str, str], list[str]]], int],
+        defer: Callable[..., int],
         exclude: RowFilter | None = None,
+        *,
+        with_channels: bool = False,
     ) -> int:
         """Call ``defer(tx, wanted)`` in one transaction with the languages of each (kind, ref)
         planned to go out by ``until`` and still within grace at ``now``; return what it returns.
 
         ``exclude``: rows held back by a broken file (rendering them would only fail again).
+        ``with_channels``: call ``defer(tx, wanted, channels)``, ``channels`` giving the channels
+        of each (kind, ref), for sources whose output depends on the channel (a story's video).
         """
         p = publication
 
@@ -383,8 +387,15 @@ class Claims(LedgerBase):
             if exclude:
                 due.append(not_(exclude.condition()))
             wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
-            for kind, ref, lang in c.execute(select(p.c.kind, p.c.ref, p.c.lang).where(*due).distinct()):
-                wanted[(kind, ref)].append(lang)
+            channels: dict[tuple[str, str], list[str]] = defaultdict(list)
+            q = select(p.c.kind, p.c.ref, p.c.lang, p.c.channel).where(*due).distinct()
+            for kind, ref, lang, channel in c.execute(q):
+                if lang not in wanted[(kind, ref)]:
+                    wanted[(kind, ref)].append(lang)
+                if channel not in channels[(kind, ref)]:
+                    channels[(kind, ref)].append(channel)
+            if with_channels:
+                return defer(OutboxTx(c, self.ids_in), dict(wanted), dict(channels))
             return defer(OutboxTx(c, self.ids_in), dict(wanted))
 
         return self._write(run)

@@ -147,8 +147,15 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
 
     @app.task(name=RENDER, queue="render")
     def render_task(
-        kind: str, ref: str, langs: list[str] | None = None, lang: str | None = None, video: bool = False
+        kind: str,
+        ref: str,
+        langs: list[str] | None = None,
+        lang: str | None = None,
+        video: bool = False,
+        channels: list[str] | None = None,
     ) -> int:
-        return runtime.render_langs(kind, ref, [*(langs or []), *([lang] if lang else [])], video=video)
+        return runtime.render_langs(
+            kind, ref, [*(langs or []), *([lang] if lang else [])], video=video, channels=channels or ()
+        )
 
     return scale

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...ledger import Ledger, Row, RowFilter, RowQuery, State, timeout_from
 from ...ledger.urls import project_pg_urls
+from ..frames import VIDEO_KIND
 from ..publisher import ItemResult, Publisher
 from ..tick import TickOptions, TickReport, tick
 
@@ -166,7 +167,9 @@ class Runtime:
         if self.cfg.render_lead_minutes <= 0:
             return 0
 
-        def queue(tx: OutboxTx, wanted: dict[tuple[str, str], list[str]]) -> int:
+        def queue(
+            tx: OutboxTx, wanted: dict[tuple[str, str], list[str]], channels: dict[tuple[str, str], list[str]]
+        ) -> int:
             # One job per story with all its languages: a render process reuses the story's
             # language-independent tiles (images, cards) across its languages.
             raw = tx.driver_connection
@@ -180,7 +183,14 @@ class Runtime:
                             RENDER,
                             raw,
                             {"queue": "render", "queueing_lock": key},
-                            [{"kind": kind, "ref": ref, "langs": sorted(langs)}],
+                            [
+                                {
+                                    "kind": kind,
+                                    "ref": ref,
+                                    "langs": sorted(langs),
+                                    **_targets(kind, channels[(kind, ref)]),
+                                }
+                            ],
                         )
                         n += 1
                 except Exception as exc:
@@ -188,8 +198,13 @@ class Runtime:
                         raise
             return n
 
+        def _targets(kind: str, chans: list[str]) -> dict[str, Any]:
+            # A story's video is encoded per channel variant (H.264, Telegram's H.265...): the
+            # job renders the variants of the channels it goes to, not only the default one.
+            return {"channels": sorted(chans)} if kind == VIDEO_KIND else {}
+
         until = now + timedelta(minutes=self.cfg.render_lead_minutes)
-        return self.ledger.hand_render_jobs(now, until, queue, exclude)
+        return self.ledger.hand_render_jobs(now, until, queue, exclude, with_channels=True)
 
     # -- publish ------------------------------------------------------------------------------
 
@@ -254,17 +269,32 @@ class Runtime:
 
     # -- render -------------------------------------------------------------------------------
 
-    def render_langs(self, kind: str, ref: str, langs: Sequence[str], *, video: bool = False) -> int:
-        """What a render job runs: one story in each of its languages, in this process."""
-        return sum(self.render_one(kind, ref, lang, video=video) for lang in langs)
+    def render_langs(
+        self,
+        kind: str,
+        ref: str,
+        langs: Sequence[str],
+        *,
+        video: bool = False,
+        channels: Sequence[str] = (),
+    ) -> int:
+        """What a render job runs: one story in each of its languages, in this process.
 
-    def render_one(self, kind: str, ref: str, lang: str, *, video: bool = False) -> int:
+        ``channels``: render what each of these channels needs (a story video's variant)."""
+        return sum(self.render_one(kind, ref, lang, video=video, channels=channels) for lang in langs)
+
+    def render_one(
+        self, kind: str, ref: str, lang: str, *, video: bool = False, channels: Sequence[str] = ()
+    ) -> int:
         """Render the frames a publish job will need (content-addressed, so repeats are cheap)."""
         from ..frames import FrameCache
 
         out = self.project.state_dir / "renders" / kind / ref / lang
         remove_stale_temps(out, now_s=self.context.clock.wall().timestamp())
-        frames = FrameCache(self.project).frames(kind, ref, lang)
+        cache = FrameCache(self.project)
+        frames = [f for ch in channels for f in cache.frames(kind, ref, lang, ch)] or cache.frames(
+            kind, ref, lang
+        )
         if video and kind == "story":
             from ...render.pipeline import render_story
             from ...render.videos import render_result_video
