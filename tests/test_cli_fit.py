@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -34,11 +35,19 @@ def test_completion_offers_commands_subcommands_and_options(tmp_path):
     assert "--lang" in _complete("storycast render --la", 2, tmp_path)
 
 
-def test_show_and_install_completion(run_cli, tmp_path):
-    code, out, _ = run_cli("--show-completion", "bash")
-    assert code == 0 and "_STORYCAST_COMPLETE=complete_bash" in out
-    code, out, _ = run_cli("--install-completion", "bash", env={"HOME": str(tmp_path), "SHELL": "/bin/bash"})
-    assert code == 0, out
+def test_show_and_install_completion(tmp_path):
+    """As a user runs them: from bash, which the options detect (the process's parent shell)."""
+    code = "import sys; from storycast.cli import main; main(sys.argv[1:])"
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+
+    def from_bash(option: str) -> subprocess.CompletedProcess[str]:
+        line = f"{shlex.quote(sys.executable)} -c {shlex.quote(code)} {option}; exit $?"
+        return subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, timeout=60)
+
+    shown = from_bash("--show-completion")
+    assert shown.returncode == 0 and "_STORYCAST_COMPLETE=complete_bash" in shown.stdout, shown.stderr
+    installed = from_bash("--install-completion")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     script = tmp_path / ".bash_completions" / "storycast.sh"
     assert script.is_file() and "_STORYCAST_COMPLETE" in script.read_text()
     assert str(script) in (tmp_path / ".bashrc").read_text()

@@ -44,8 +44,8 @@ _CONVENTIONS = [
     "  file has several) and, for usage errors, `usage`.",
     "- **Pipes**: piped into a file or another program, tables print whole (as wide as their cells,",
     "  no vertical rules, nothing wrapped or cut); on a terminal they fit the screen.",
-    "- **Shell completion**: `storycast --install-completion` installs it for the current shell",
-    "  (bash, zsh, fish, PowerShell); `storycast --show-completion bash` prints the script instead.",
+    "- **Shell completion**: `storycast --install-completion` installs it for the shell it runs in",
+    "  (bash, zsh, fish, PowerShell); `storycast --show-completion` prints that shell's script instead.",
 ]
 
 
