@@ -27,7 +27,7 @@ from tests import test_journey_discord as jd
 from tests import test_journey_handoff as jh
 from tests import test_journey_telegram as jt
 from tests import test_journey_whatsapp as jw
-from tests.conftest import MINIMAL_STORY, build_file_tree
+from tests.conftest import build_file_tree
 from tests.conftest_db import pg_database, pg_schema_url  # noqa: F401  (fixtures)
 from tests.fakes import ffprobe
 from tests.fakes.discord import WEBHOOK_PATH, FakeDiscord
@@ -157,13 +157,26 @@ def test_telegram_albums(tmp_path, tg, run_cli, workers_for, pg_env, path):
 
 VIDEO_TOML = """[project]
 name = "Video"
-languages = ["en", "es"]
+languages = ["en"]
 timezone = "UTC"
 
 [channels.hook]
 type = "webhook"
 url = "{url}/hook"
 signing_secret = "env:J_HOOK"
+"""
+
+# One step, one language: the shortest story a video journey can take (its MP4s are encoded
+# once per project, and each test has its own).
+VIDEO_STORY = """\
+id: sample
+template: tutorial
+category: connectivity
+languages: [en]
+title: {en: Restart your modem}
+steps:
+  - title: {en: Unplug it}
+    text: {en: Wait ten seconds.}
 """
 
 VIDEO_SCHEDULE = """timezone: UTC
@@ -191,7 +204,7 @@ def _video_project(tmp_path: Path, hooks: FakeHooks, fmt: str = "video") -> Path
         tmp_path / "video",
         {
             "storycast.toml": VIDEO_TOML.format(url=hooks.url),
-            "stories/sample.yaml": MINIMAL_STORY,
+            "stories/sample.yaml": VIDEO_STORY,
             "schedules/video.yaml": VIDEO_SCHEDULE.format(fmt=fmt),
         },
     )
@@ -506,7 +519,7 @@ mode = "story"
 business_connection_id = "biz-1"
 min_interval = 0
 """,
-            "stories/sample.yaml": MINIMAL_STORY,
+            "stories/sample.yaml": VIDEO_STORY,
             "schedules/video.yaml": VIDEO_SCHEDULE.format(fmt="video").replace("[hook]", "[tgstory]"),
         },
     )
