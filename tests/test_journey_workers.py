@@ -530,3 +530,25 @@ min_interval = 0
     assert parts, sorted(p.name for p in (root / ".storycast" / "renders").rglob("*.mp4"))
     info = ffprobe.probe_file(parts[0])
     assert (info["codec_name"], info["width"], info["height"]) == ("hevc", 720, 1280)
+
+
+def test_an_album_met_by_flood_control_goes_again_whole_under_workers(
+    tmp_path, tg, run_cli, workers_for, pg_env
+):
+    """A 429 on the first sendMediaGroup: the album journal (Ledger.begin_album, on PostgreSQL)
+    plans all ten frames again; the next periodic tick sends the album whole, then the last two."""
+    env = {"JOURNEY_TG_TOKEN": jt.TOKEN, **pg_env}
+    root = jt._project(tmp_path, tg)
+    tg.script("sendMediaGroup", "429")
+    workers = workers_for(root, env)
+    workers.tick(jt.NOW)
+    rows = {r["frame"]: r for r in _rows(run_cli, root, env) if r["ref"] == "long-fix"}
+    assert {rows[f]["state"] for f in range(1, 11)} == {"planned"}
+    assert {rows[f]["attempts"] for f in range(1, 11)} == {1}
+    assert not [m for m in tg.messages if m.get("album")]  # Telegram refused the call: nothing is out
+    workers.tick("2026-12-01T09:03:00Z")  # past the retry time
+    workers.tick("2026-12-01T09:04:00Z")
+    assert [len(a) for a in jt._albums(tg)] == [10, 10, 2]  # the refused call, then the album whole
+    rows = sorted((r for r in _rows(run_cli, root, env) if r["ref"] == "long-fix"), key=lambda r: r["frame"])
+    assert [r["state"] for r in rows] == ["published"] * 12
+    assert [r["remote_id"] for r in rows] == [str(m["message_id"]) for m in tg.messages if m.get("album")]
