@@ -125,7 +125,7 @@ def test_plugin_type_gets_hooks_route(make_project: Any) -> None:
     from storycast.web.app import create_app
 
     toml = (
-        '[project]\nname = "T"\nlanguages = ["en", "es", "th", "hi", "sr"]\n\n'
+        '[project]\nname = "T"\nlanguages = ["en", "es", "th", "hi", "sr", "ar"]\n\n'
         '[channels.shop]\ntype = "acme"\nhook_secret = "env:ACME_SECRET"\n'
     )
     poll = (REPO / "stories" / "csat-weekly.yaml").read_text(encoding="utf-8")

@@ -108,7 +108,8 @@ def test_plugin_rule_with_a_check_runs(make_project: Any) -> None:
             ]
 
     poll = (REPO / "stories" / "csat-weekly.yaml").read_text(encoding="utf-8")
-    project = Project.load(make_project({"stories/csat-weekly.yaml": poll}))
+    toml = '[project]\nname = "T"\nlanguages = ["en", "es", "th", "hi", "sr", "ar"]\n'
+    project = Project.load(make_project({"stories/csat-weekly.yaml": poll}, toml=toml))
     plugins.add(Rules(), name="rules")
     try:
         findings = check_story(project, project.content.extras["poll"]["csat-weekly"], ["en"])
@@ -183,7 +184,7 @@ def register_channel_types():
 TOML = """\
 [project]
 name = "Acme test"
-languages = ["en", "es", "th", "hi", "sr"]
+languages = ["en", "es", "th", "hi", "sr", "ar"]
 timezone = "UTC"
 
 [channels.acme]
