@@ -1,5 +1,6 @@
 """Support outcomes in `storycast report`: conversations, first response and resolution, variants,
-slots and CSAT per variant, from a seeded ledger whose figures the test computes on its own."""
+slots, CSAT per variant and deflection, from a seeded ledger (replies, votes, visits, variants)
+whose figures the test computes on its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import io
 import itertools
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -41,6 +42,16 @@ TOML = MINIMAL_TOML + '\n[channels.instagram]\ntype = "local"\n\n[channels.teleg
 # Morning posts go out Mondays 09:00 local, evening posts Mondays 18:30 local (weeks 0..5).
 MORNING = [[200, 150, 120, 100], [100, 90, 60, 50], [300, 200, 180, 150]]
 EVENING = [[100, 95, 90, 80], [80, 70, 66, 60], [60, 58, 50, 45]]
+
+
+# (day, language, visits): the posts run from 2 to 16 November, so their merged 7-day windows end on
+# 23 November; the 1 December visits fall outside every window.
+VISITS = [
+    (date(2026, 11, 3), "es", 7),
+    (date(2026, 11, 10), "en", 3),
+    (date(2026, 11, 20), "es", 2),
+    (date(2026, 12, 1), "es", 4),
+]
 
 
 def _m(minutes: float) -> timedelta:
@@ -215,6 +226,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Project:
             lang="es",
             ledger=led,
         )
+        # Article visits through the short link (day counters): three days inside the 7-day windows
+        # after the posts, one day long after the last window ends (an old bookmark).
+        for day, lang, n in VISITS:
+            led.count_visit(ref="sample", lang=lang, channel="", day=day, n=n)
         # Too late to attribute: 3 days after the last post on that channel.
         record_vote(
             project,
@@ -283,6 +298,25 @@ def test_first_response_and_resolution_match_the_seed(
     want = _expected_line(pick)
     for field, value in want.items():
         assert got[field] == value, (key, field)
+
+
+def test_deflection_matches_the_seed(seeded: Project) -> None:
+    """Views of the first frames, visits inside the windows, and the conversations on the story."""
+    got = build_report(seeded, now=NOW).deflection
+    assert got is not None
+    views = sum(r[0] for r in MORNING + EVENING) + 40  # every post's first frame, the telegram one too
+    visits = sum(n for day, _, n in VISITS if day <= date(2026, 11, 23))
+    convs = len(EXPECTED_CONVS)  # each replies to a post of "sample" inside its window
+    assert (got["views"], got["visits"], got["conversations"]) == (views, visits, convs)
+    assert got["unmatched_visits"] == 4
+    assert got["visit_rate"] == round(100 * visits / views, 1)
+    assert got["conversations_per_1000"] == round(1000 * convs / views, 1)
+    assert got["self_service"] == round(100 * visits / (visits + convs), 1)
+    (story,) = got["stories"]
+    assert story["story"] == "sample"
+    assert story["by_lang"]["es"]["visits"] == 9 and story["by_lang"]["en"]["visits"] == 3
+    assert story["by_channel"]["instagram"]["conversations"] == 3
+    assert story["by_channel"]["telegram"]["conversations"] == 2
 
 
 def test_how_each_conversation_ended(seeded: Project) -> None:
