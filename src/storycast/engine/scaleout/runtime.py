@@ -37,7 +37,8 @@ QUEUES = ("control", "render", "publish")
 CLAIM_BATCH = 2000  # rows per claim transaction; handed to the queue in the same transaction
 
 # Outcomes after which a publish job claims its channel's next due rows (see Runtime._queue_next).
-_FREES_THE_CHANNEL = frozenset({State.PUBLISHED.value, State.HANDED_OFF.value, State.FAILED.value, "retry"})
+# Not "retry": the platform asked to slow down; the next periodic tick claims what is due.
+_FREES_THE_CHANNEL = frozenset({State.PUBLISHED.value, State.HANDED_OFF.value, State.FAILED.value})
 
 # Deferring needs (task name, psycopg connection, job options, kwargs list); the App provides it.
 Defer = Callable[[str, Any, dict[str, Any], list[dict[str, Any]]], None]
