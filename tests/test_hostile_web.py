@@ -47,6 +47,7 @@ SECRETS = {
     "TG_SECRET": "tg-webhook-secret-hostile",
     "WA_SECRET": "wa-app-secret-hostile",
     "WA_VERIFY": "wa-verify-hostile",
+    "HD_SECRET": "helpdesk-secret-hostile",
 }
 TOML = """\
 [project]
@@ -86,6 +87,9 @@ enabled = false
 phone_number_id = "100000000000001"
 app_secret = "env:WA_SECRET"
 verify_token = "env:WA_VERIFY"
+
+[outcomes]
+helpdesk_secret = "env:HD_SECRET"
 """
 TRACEBACK = ("Traceback (most recent call last)", 'File "/')
 
@@ -124,8 +128,20 @@ def base_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     spec = PollSpec(question="How happy?", options=("1", "2", "3", "4", "5"), poll_id="csat-weekly")
     _publish(project, "csat-weekly", "en", 1, NOW - timedelta(minutes=5), poll=spec)
     _handed_off(project, 2)
+    _customer_wrote(project, "local", "viewer-1")
     _app(project)  # makes .storycast/web.key, shared by every copy
     return root
+
+
+def _customer_wrote(project: Project, channel: str, thread: str) -> None:
+    """A customer's message in ``thread``, which a help desk can then resolve."""
+    from storycast.ledger import open_ledger
+
+    ledger = open_ledger(project)
+    try:
+        ledger.put_reply(channel=channel, message_id="m-1", kind="reply", thread=thread, at=NOW)
+    finally:
+        ledger.close()
 
 
 def _app(project: Project) -> Any:
@@ -209,8 +225,15 @@ class _Request:
             headers["X-Hub-Signature-256"] = "sha256=" + mac
         elif sign == "telegram":
             headers["X-Telegram-Bot-Api-Secret-Token"] = SECRETS["TG_SECRET"]
+        elif sign in ("helpdesk", "helpdesk-stale", "helpdesk-wrong"):
+            # The outgoing webhook channel's scheme: HMAC of "<timestamp>.<body>", by the real clock.
+            stamp = str(int(time.time()) - (600 if sign == "helpdesk-stale" else 0))
+            key = SECRETS["WA_VERIFY" if sign == "helpdesk-wrong" else "HD_SECRET"]
+            mac = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+            headers["X-Storycast-Timestamp"] = stamp
+            headers["X-Storycast-Signature"] = "sha256=" + mac
         else:
-            assert sign is None, f"sign: {sign!r} is not meta, meta-wrong, whatsapp or telegram"
+            assert sign is None, f"sign: {sign!r} is not meta, meta-wrong, whatsapp, telegram or helpdesk*"
         return headers
 
     def send(self) -> Any:

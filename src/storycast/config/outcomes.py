@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..secrets import SecretRef
+
 
 class OutcomesSection(BaseModel):
     """[outcomes]: what resolves a conversation, and how much data a slot suggestion needs."""
@@ -17,6 +19,11 @@ class OutcomesSection(BaseModel):
     )
     csat_resolves: bool = Field(
         True, description="whether a customer's answer to a satisfaction poll resolves their conversation"
+    )
+    helpdesk_secret: SecretRef = Field(
+        "",
+        description="secret reference (env:, file:, keyring:) that signs the help desk's resolution "
+        "webhook (POST /hooks/helpdesk); empty refuses every delivery",
     )
     min_occurrences: int = Field(
         3, ge=1, le=1000, description="measured occurrences a time slot needs before report suggests it"

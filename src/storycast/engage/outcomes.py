@@ -10,8 +10,10 @@ type parses it), from the customer's first message until it is resolved. It is r
 
 The next customer message after a resolution opens a new conversation in the same thread. A
 conversation takes its tutorial and language from the first of its messages that answers one of
-our posts. A help-desk webhook is not read: a help desk resolves a conversation by answering in
-the channel with the marker.
+our posts. A help desk resolves a conversation either by answering in the channel with the
+marker, or through its webhook (``POST /hooks/helpdesk``, :mod:`storycast.web.helpdesk`), which
+the ledger keeps as a row of kind ``resolution`` (``Ledger.resolution_rows``): it closes the
+thread's open conversation at its time, resolved by ``helpdesk``; with none open it does nothing.
 
 Everything here is derived from the ledger's ``replies`` and ``votes`` tables; nothing is stored.
 """
@@ -29,6 +31,9 @@ from typing import Any
 #: How a conversation was resolved.
 BY_MARKER = "marker"
 BY_CSAT = "csat"
+BY_HELPDESK = "helpdesk"
+#: The kind of a reply row that is a help desk's resolution, not a message.
+RESOLUTION = "resolution"
 
 
 @dataclass
@@ -90,7 +95,8 @@ def conversations(
     csat_answers: Mapping[str, Sequence[datetime]] | None = None,
     is_score_reply: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[Conversation]:
-    """Cut reply rows (``Ledger.reply_rows``) into conversations, oldest first.
+    """Cut reply rows (``Ledger.reply_rows``, with ``Ledger.resolution_rows`` among them when a
+    help desk reports resolutions) into conversations, oldest first.
 
     ``csat_answers``: voter key (the hashed ``channel:thread`` that :mod:`.polls` stores)
     -> when that user answered a satisfaction poll. ``is_score_reply``: tells a customer message
@@ -125,6 +131,10 @@ def conversations(
             if got is not None:
                 close(conv, got, BY_CSAT)
                 conv = None
+        if m["kind"] == RESOLUTION:
+            if conv is not None:
+                close(conv, at, BY_HELPDESK)
+            continue  # no conversation open: an old ticket, or one already closed here
         if m["kind"] == "agent":
             if conv is None:
                 continue  # an agent's message outside a conversation (a broadcast, a follow-up)

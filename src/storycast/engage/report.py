@@ -237,6 +237,7 @@ def build_report(
         insights = led.insight_rows()
         votes = [v for v in led.vote_rows() if since is None or v["at_utc"] >= since]
         msgs = [m for m in led.reply_rows() if since is None or m["at_utc"] >= since]
+        resolved = [r for r in led.resolution_rows() if since is None or r["at_utc"] >= since]
         sent = [d for d in led.delivery_report() if since is None or d["due_utc"] >= since]
     finally:
         if own:
@@ -301,7 +302,7 @@ def build_report(
     satisfaction = [v for v in votes if v["poll_id"] in known and known[v["poll_id"]].is_satisfaction]
     report.csat_trend = csat_by_week(satisfaction)
     settings = project.config.outcomes
-    report.conversations = support_conversations(msgs, satisfaction, known, settings)
+    report.conversations = support_conversations(msgs, satisfaction, known, settings, resolved)
     report.outcomes = outcome_lines(report.conversations)
     posts = posts_of(pubs, reach, STORY_KINDS)
     answers = attribute_answers(posts, satisfaction)
@@ -319,9 +320,11 @@ def support_conversations(
     satisfaction: Sequence[Mapping[str, Any]],
     known: Mapping[str, Any],
     settings: OutcomesSection,
+    resolutions: Sequence[Mapping[str, Any]] = (),
 ) -> list[Conversation]:
     """The conversations in ``msgs``: a reply that is only a vote to a poll post is an answer, not
-    a message; a satisfaction answer resolves the customer's open conversation when configured."""
+    a message; a satisfaction answer resolves the customer's open conversation when configured,
+    and so does a help desk's resolution (``Ledger.resolution_rows``)."""
     votes_by: dict[str, list[datetime]] = defaultdict(list)
     if settings.csat_resolves:
         for v in satisfaction:
@@ -342,7 +345,7 @@ def support_conversations(
         elif poll.is_satisfaction and settings.csat_resolves:
             talk.append(m)  # kept: conversations() reads it as the score that resolves
     return conversations(
-        talk,
+        [*talk, *resolutions],
         markers=settings.resolved_markers,
         csat_answers=votes_by,
         is_score_reply=(lambda m: vote_of(m) is not None) if settings.csat_resolves else None,

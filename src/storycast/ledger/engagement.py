@@ -6,6 +6,7 @@ a second ``insights collect`` or a voter who changes their mind never counts twi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -22,6 +23,9 @@ from .tables import publication
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+#: The ``replies.kind`` of a help desk's report that a conversation was resolved.
+RESOLUTION = "resolution"
 
 
 class Engagement(LedgerBase):
@@ -222,11 +226,65 @@ class Engagement(LedgerBase):
         return self._write(run)
 
     def reply_rows(self) -> list[dict[str, Any]]:
-        """Every stored message, oldest first."""
+        """Every stored message (customers' and agents'), oldest first; not the resolutions a
+        help desk reported (:meth:`resolution_rows`), which are no message anyone wrote."""
 
         def run(c: Connection) -> list[dict[str, Any]]:
-            q = select(replies).order_by(replies.c.at_utc, replies.c.id)
+            q = select(replies).where(replies.c.kind != RESOLUTION).order_by(replies.c.at_utc, replies.c.id)
             return [dict(r) | {"at_utc": aware(r["at_utc"])} for r in c.execute(q).mappings()]
+
+        return self._read(run)
+
+    def put_resolution(self, *, channel: str, thread: str, ticket: str, at: datetime) -> datetime | None:
+        """Store a help desk's word that the conversation in ``thread`` was resolved at ``at``.
+
+        Kept in ``replies`` as a row of kind ``resolution``, keyed by (channel, thread, ticket): a
+        repeated delivery stores nothing and returns the time first stored; a new one returns None.
+        """
+        t = replies
+        # message_id is unique per channel; the thread and ticket are hashed so any length fits.
+        digest = hashlib.sha256(f"{thread}\0{ticket}".encode()).hexdigest()[:40]
+        message_id = f"{RESOLUTION}:{digest}"
+
+        def run(c: Connection) -> datetime | None:
+            found = c.execute(
+                select(t.c.at_utc).where(t.c.channel == channel, t.c.message_id == message_id)
+            ).first()
+            if found:
+                return aware(found[0])
+            c.execute(
+                insert(t).values(
+                    channel=channel,
+                    message_id=message_id,
+                    kind=RESOLUTION,
+                    thread=thread,
+                    text=ticket[:4000],
+                    at_utc=naive(at),
+                )
+            )
+            return None
+
+        return self._write(run)
+
+    def resolution_rows(self) -> list[dict[str, Any]]:
+        """The resolutions help desks reported (:meth:`put_resolution`), oldest first; ``text``
+        holds the ticket id."""
+
+        def run(c: Connection) -> list[dict[str, Any]]:
+            q = select(replies).where(replies.c.kind == RESOLUTION).order_by(replies.c.at_utc, replies.c.id)
+            return [dict(r) | {"at_utc": aware(r["at_utc"])} for r in c.execute(q).mappings()]
+
+        return self._read(run)
+
+    def has_thread(self, channel: str, thread: str) -> bool:
+        """Whether a customer wrote in this thread on this channel."""
+        t = replies
+
+        def run(c: Connection) -> bool:
+            q = select(t.c.id).where(
+                t.c.channel == channel, t.c.thread == thread, t.c.kind.notin_(("agent", RESOLUTION))
+            )
+            return c.execute(q.limit(1)).first() is not None
 
         return self._read(run)
 

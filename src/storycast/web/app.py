@@ -18,6 +18,7 @@
     POST /handoff/confirm        {"ids": [...]} (or a form) -> ledger.admin.confirm
     GET|POST /hooks/instagram    Meta webhooks; GET|POST /hooks/whatsapp  WhatsApp (24 h window)
     POST /hooks/telegram         Telegram updates
+    POST /hooks/helpdesk         a help desk's signed word that a conversation is resolved (web.helpdesk)
     GET  /go/{story}             count a knowledge-base visit, redirect to the article (web.kb)
     GET  /kb/...                 the built knowledge base; GET /api/kb/token, POST /api/kb/helpful
 
@@ -44,7 +45,7 @@ from starlette.templating import Jinja2Templates
 from ..context import Clock, SystemClock, as_clock
 from ..errors import StorycastError
 from ..render.text.webfonts import text_direction
-from . import api, fonts, handoff, hooks, kb, review
+from . import api, fonts, handoff, helpdesk, hooks, kb, review
 from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
@@ -256,6 +257,7 @@ def create_app(
         Route("/preview/frame/{story}/{lang}/{file}", preview_frame),
         *handoff.routes(),
         *review.routes(),
+        *helpdesk.routes(),
         *hooks.routes(),
         *fonts.routes(),
         *kb.routes(project),
