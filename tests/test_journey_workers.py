@@ -9,6 +9,10 @@ the order they were deferred, as ``test_queue_workers_keep_the_order`` does. Eac
 the fake platform received (once, in order, right variant) and what ``status``, ``polls
 results`` and ``report`` show.
 
+Also here, the bugs these journeys found under workers: a job claims what its channel's
+``concurrency`` held back at the tick; a render job encodes each channel's video variant; and an
+entry's ``format:`` changed while an occurrence is planned (it switches, or status says why not).
+
 The fakes are the journeys' own (tests/fakes/*, written from the platforms' documentation);
 none is changed here.
 """
