@@ -62,6 +62,7 @@ def wait_for(
     what: str,
     step: float = 0.25,
     workers: list[subprocess.Popen[str]] | None = None,
+    dsn: str | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout
     for _ in range(int(timeout / step) + 1):
@@ -77,6 +78,16 @@ def wait_for(
             time.sleep(1)
         stop([w])
         logs += f"\n--- worker {w.pid} stderr ---\n" + (w.stderr.read()[-12000:] if w.stderr else "")
+    if dsn is not None:  # where the rows and the queue's jobs stood
+        rows = q(
+            dsn,
+            "SELECT channel, lang, state, coalesce(reason, ''), claimed_by FROM publication"
+            " ORDER BY channel, lang",
+        )
+        jobs = q(dsn, "SELECT task_name, lock, status, args FROM procrastinate_jobs ORDER BY id")
+        logs += (
+            "\n--- rows ---\n" + "\n".join(map(str, rows)) + "\n--- jobs ---\n" + "\n".join(map(str, jobs))
+        )
     raise AssertionError(f"timed out after {timeout} s waiting for {what}{logs}")
 
 
@@ -429,7 +440,13 @@ def test_publish_due_queues_for_the_workers_and_run_points_to_them(
 
     worker = start_worker(root, env, "--concurrency", "3")
     try:
-        wait_for(lambda: states(dsn) == {"published": 12}, 120, "the queued rows published", workers=[worker])
+        wait_for(
+            lambda: states(dsn) == {"published": 12},
+            120,
+            "the queued rows published",
+            workers=[worker],
+            dsn=dsn,
+        )
     finally:
         assert stop([worker]) == [0]
     assert q(dsn, "SELECT count(*), count(DISTINCT row_id) FROM sc_calls") == [(12, 12)]
