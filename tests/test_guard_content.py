@@ -255,3 +255,47 @@ def test_lists_of_texts_per_language_are_checked() -> None:
         ("pii.phone", "th", "topics"),
         ("suitability.off-channel", "en", "topics"),
     ]
+
+
+def test_a_language_the_interface_strings_lack_is_an_error_naming_the_keys(tmp_path: Path) -> None:
+    story = (
+        "id: hello\ntemplate: tutorial\ncategory: connectivity\nlanguages: [en, de]\n"
+        "title: {en: Restart the router, de: Router neu starten}\n"
+        "steps:\n  - title: {en: Unplug it, de: Stecker ziehen}\n"
+        "    text: {en: Wait ten seconds., de: Zehn Sekunden warten.}\n"
+    )
+    root = tmp_path / "p"
+    (root / "stories").mkdir(parents=True)
+    (root / "storycast.toml").write_text(
+        '[project]\nlanguages = ["en", "de"]\n\n[channels.local]\ntype = "local"\n', encoding="utf-8"
+    )
+    (root / "stories" / "hello.yaml").write_text(story, encoding="utf-8")
+    result = lint_project(Project.load(root, environ={}), rendered=False)
+    (found,) = [f for f in result.findings if f.rule == "copy.missing-ui-string"]
+    assert found.severity == "error" and found.lang == "de"
+    from storycast.render.strings import catalogue
+
+    keys = catalogue()
+    assert f"no de text for {len(keys)} key(s): {sorted(keys)[0]}, " in found.message
+    assert "templates/strings.yaml" in (found.hint or "")
+    # Every key given a German text: the finding goes, and English is never reported.
+    (root / "templates").mkdir()
+    (root / "templates" / "strings.yaml").write_text(
+        yaml.safe_dump(
+            {
+                k: {"de": "x" if isinstance(v.get("en"), str) else {"one": "x", "other": "x"}}
+                for k, v in keys.items()
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = lint_project(Project.load(root, environ={}), rendered=False)
+    assert [f for f in result.findings if f.rule == "copy.missing-ui-string"] == []
+
+
+def test_the_shipped_languages_have_every_interface_string() -> None:
+    from storycast.render.strings import catalogue
+
+    strings = catalogue()
+    for lang in ("es", "th", "hi", "sr", "ar"):
+        assert [k for k, per_lang in strings.items() if lang not in per_lang] == [], lang

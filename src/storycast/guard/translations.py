@@ -1,4 +1,6 @@
-"""``copy.stale-translation``: a translation made from a source text that has changed since.
+"""Translation rules: ``copy.stale-translation`` and ``copy.missing-ui-string``.
+
+``copy.stale-translation``: a translation made from a source text that has changed since.
 
 ``translations.lock`` records, for each translation, the fingerprint of the source text it was
 made from (see :mod:`storycast.i18n.lock`). When the source text of a step changes, every other
@@ -7,6 +9,10 @@ language of that step is reported here, pointing at its line, until it is transl
 
 The severity is ``[i18n] stale`` (warning by default; ``error`` holds the item back from
 publishing, ``off`` silences it), unless ``[guard] rules`` names the rule, which wins.
+
+``copy.missing-ui-string``: a language the item is written in that the interface-string
+catalogue (the packaged ``templates/strings.yaml`` with the project's merged over it) has no
+text for, key by key. The frames would show those strings in English, so it is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from ..errors import StorycastError
 from .registry import Finding, Rule, RuleInput
 
 RULE = "copy.stale-translation"
+INTERFACE_RULE = "copy.missing-ui-string"
+SHOWN_KEYS = 8  # keys named in one finding; the count says how many more
 
 
 def check_stale(given: RuleInput) -> None:
@@ -61,6 +69,38 @@ def check_stale(given: RuleInput) -> None:
                 found.severity = "error" if wanted == "error" else "warning"
 
 
+def check_interface(given: RuleInput) -> None:
+    """Report each language of the item that interface strings lack, naming the keys."""
+    from ..render.strings import FALLBACK_LANG, catalogue
+
+    project, item = given.project, given.item
+    languages = set(getattr(item, "languages", []) or [])
+    try:
+        strings = catalogue(project.templates_dir)
+    except StorycastError:
+        return  # a broken strings.yaml stops the render with its own message
+    for lang in given.langs:
+        if lang not in languages or lang == FALLBACK_LANG:
+            continue
+        base = lang.split("-")[0]
+        missing = sorted(
+            k for k, per_lang in strings.items() if lang not in per_lang and base not in per_lang
+        )
+        if not missing:
+            continue
+        named = ", ".join(missing[:SHOWN_KEYS]) + (
+            f" and {len(missing) - SHOWN_KEYS} more" if len(missing) > SHOWN_KEYS else ""
+        )
+        given.emitter.emit(
+            INTERFACE_RULE,
+            f"the interface strings have no {lang} text for {len(missing)} key(s): {named}; "
+            f"the frames would show them in English",
+            f"add {lang} to each key in templates/strings.yaml (`storycast i18n export --lang {lang}` "
+            f"writes them with the English for a translator)",
+            lang=lang,
+        )
+
+
 TRANSLATION_RULES = [
     Rule(
         RULE,
@@ -69,5 +109,13 @@ TRANSLATION_RULES = [
         "A translation made from an older version of its source text (translations.lock).",
         "Translate the text again, or run `storycast i18n lock` if the translation still holds.",
         check=check_stale,
-    )
+    ),
+    Rule(
+        INTERFACE_RULE,
+        "error",
+        "content",
+        "A language of the item that the interface strings (step counters, buttons, support hours) lack.",
+        "Add the language to templates/strings.yaml, or export the interface strings for a translator.",
+        check=check_interface,
+    ),
 ]
