@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from ..engine.frames import STORY_KINDS  # a story's frames, or its video parts
+from ..ledger.engagement import post_views
 
 QUIET = timedelta(hours=24)  # a thread silent this long opens a new conversation
 _HASHTAG = re.compile(r"#([\w-]+)")
@@ -153,27 +154,6 @@ class Deflection:
 # --- the pieces ---------------------------------------------------------------------------------
 
 
-def _post_views(insights: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
-    """(channel, remote_id) -> people who saw it: the best captured reach, else local viewers."""
-    rank = {"webhook": 3, "pull": 2}
-    best: dict[tuple[str, str], tuple[int, int]] = {}
-    local: dict[tuple[str, str], int] = defaultdict(int)
-    for r in insights:
-        key = (r["channel"], r["remote_id"])
-        if str(r["source"]).startswith("local:"):
-            local[key] += 1
-            continue
-        if r.get("reach") is None:
-            continue
-        score = rank.get(r["source"], 1)
-        if key not in best or score > best[key][0]:
-            best[key] = (score, int(r["reach"]))
-    out = {k: v for k, (_, v) in best.items()}
-    for k, n in local.items():
-        out.setdefault(k, n)
-    return out
-
-
 def _windows(starts: Iterable[datetime], days: int) -> list[tuple[datetime, datetime]]:
     """Merged [start, start + days) intervals."""
     span = timedelta(days=days)
@@ -272,7 +252,7 @@ def deflection(
     ``stories``: story id -> (title, tags). The rows are the ledger's (``publication_rows``,
     ``insight_rows``, ``visit_rows``, ``reply_rows``, ``article_vote_rows``); ``conversations``
     replaces the default opening rule (see the module docstring)."""
-    views_of = _post_views(insights)
+    views_of = post_views(insights)
     starts: dict[str, dict[str, datetime]] = defaultdict(dict)  # ref -> occurrence -> first post
     lines: dict[str, StoryDeflection] = {}
     for p in publications:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..engine.frames import STORY_KINDS  # a story's frames, or its video parts
+from ..ledger.engagement import post_views
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -147,24 +148,6 @@ def read_facts(project: Project) -> Facts:
     return facts
 
 
-def _reach(insights: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
-    rank = {"webhook": 3, "pull": 2}
-    best: dict[tuple[str, str], tuple[int, int]] = {}
-    local: dict[tuple[str, str], int] = defaultdict(int)
-    for r in insights:
-        key = (r["channel"], r["remote_id"])
-        if str(r["source"]).startswith("local:"):
-            local[key] += 1
-        elif r.get("reach") is not None:
-            score = rank.get(r["source"], 1)
-            if key not in best or score > best[key][0]:
-                best[key] = (score, int(r["reach"]))
-    out = {k: v for k, (_, v) in best.items()}
-    for k, n in local.items():
-        out.setdefault(k, n)
-    return out
-
-
 def facts_from(
     pubs: Sequence[Mapping[str, Any]],
     insights: Sequence[Mapping[str, Any]],
@@ -172,7 +155,7 @@ def facts_from(
     replies: Sequence[Mapping[str, Any]],
 ) -> Facts:
     """:class:`Facts` from ledger rows (pure; the tests feed it rows)."""
-    reach = _reach(insights)
+    reach = post_views(insights)
     facts = Facts()
     days: dict[tuple[str, str], dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))
     latest: dict[tuple[str, str], tuple[datetime, str]] = {}  # (story, lang) -> newest post, its occurrence

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -464,3 +465,23 @@ class Engagement(LedgerBase):
             ]
 
         return self._read(run)
+
+
+def post_views(insight_rows: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """(channel, remote_id) -> people who saw the post: the best captured reach (a webhook's over
+    a pull's over any other source's), else its local-feed viewers, one per ``local:`` row."""
+    rank = {"webhook": 3, "pull": 2}
+    best: dict[tuple[str, str], tuple[int, int]] = {}
+    local: dict[tuple[str, str], int] = defaultdict(int)
+    for r in insight_rows:
+        key = (r["channel"], r["remote_id"])
+        if str(r["source"]).startswith("local:"):
+            local[key] += 1
+        elif r.get("reach") is not None:
+            score = rank.get(r["source"], 1)
+            if key not in best or score > best[key][0]:
+                best[key] = (score, int(r["reach"]))
+    out = {k: v for k, (_, v) in best.items()}
+    for k, n in local.items():
+        out.setdefault(k, n)
+    return out
