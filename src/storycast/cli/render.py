@@ -172,6 +172,20 @@ def register(app: typer.Typer) -> None:
                         for t in chosen
                     }
         elapsed = time.perf_counter() - started
+        if not video:
+            from ..render import uptodate
+
+            # The next identical command, with nothing changed, is answered from this stamp.
+            uptodate.record(
+                project,
+                results,
+                stories=stories or [],
+                lang=lang,
+                out=str(out) if out is not None else None,
+                fmt=fmt.value if fmt else None,
+                jobs=jobs,
+                as_json=as_json,
+            )
         from ..render.prune import auto_prune
 
         pruned = auto_prune(project)  # [cache] limits, at most once a day; never fails the render
