@@ -206,7 +206,7 @@ def test_the_console_script_answers_without_loading_the_cli(root: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     assert "(0 drawn, 8 cached)" in again.stdout
     imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if "|" in line}
-    assert "typer" not in imported and "PIL" not in imported and "storycast.cli" not in imported
+    assert "typer" not in imported and "PIL" not in imported and "storycast.project" not in imported
     assert _timeless(again.stdout).splitlines()[0].split() == [
         "story",
         "lang",
