@@ -16,6 +16,7 @@ A bare list of frames is accepted too. Contrast is measured on the image pixels;
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,23 +288,20 @@ def _check_frame(
     folder: Path,
     locator: Locator,
 ) -> None:
-    from PIL import Image
-
-    image = None
     file = frame.get("file")
     width, height = canvas
-    if file:
-        try:
-            with Image.open(folder / str(file)) as im:
-                image = im.convert("RGB")
-                width, height = image.size
-        except OSError:
+    picture = _FramePicture(folder / str(file)) if file else None
+    if picture is not None:
+        if not picture.readable():
             out.emit(
                 "layout.manifest",
                 f"frame {index} image {file} is missing or unreadable",
                 frame=index,
                 **locator.at(()),
             )
+            picture = None
+        else:
+            width, height = picture.size
     scale = width / 1080.0
     for layer in frame.get("layers") or frame.get("texts") or []:
         if layer.get("type", "text") != "text":
@@ -344,14 +342,91 @@ def _check_frame(
             out.emit("layout.truncated", f"{name} did not fit and was cut off", **where)
         elif layer.get("shrunk_to_min"):
             out.emit("layout.shrunk", f"{name} shrank to its minimum size ({size:g} px) to fit", **where)
-        if image is not None and layer.get("color") and w > 0 and h > 0 and out.active("layout.contrast"):
-            _check_contrast(out, guard, image, layer, (x, y, w, h), size, scale, name, where)
+        if picture is not None and layer.get("color") and w > 0 and h > 0 and out.active("layout.contrast"):
+            _check_contrast(out, guard, picture, layer, (x, y, w, h), size, scale, name, where)
+
+
+class _FramePicture:
+    """A frame image, decoded only when the contrast memo has not seen its bytes before."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size = (0, 0)
+        self.digest = ""
+        self._data = b""
+        self._pixels: Any = None
+
+    def readable(self) -> bool:
+        """Whether the file is there and decodes (known from the memo when its bytes were seen)."""
+        import hashlib
+
+        try:
+            self._data = self.path.read_bytes()
+        except OSError:
+            return False
+        self.digest = hashlib.sha256(self._data).hexdigest()
+        known = CONTRAST_MEMO.sizes.get(self.digest)
+        if known is not None:
+            self.size = known
+            return True
+        try:
+            self.size = self.pixels().size
+        except OSError:
+            return False
+        CONTRAST_MEMO.decoded(self.digest, self.size)
+        return True
+
+    def pixels(self) -> Any:
+        """The decoded RGB image, from the same bytes the digest was taken of."""
+        import io
+
+        from PIL import Image
+
+        if self._pixels is None:
+            with Image.open(io.BytesIO(self._data)) as im:
+                self._pixels = im.convert("RGB")
+        return self._pixels
+
+
+class ContrastMemo:
+    """Contrast ratios already measured in this process, keyed by the frame's content hash and
+    everything else the measurement reads (box, colour, size, percentile, emoji boxes).
+
+    A long-lived process (the preview server, the daemon) lints the same frames again after
+    every change; only frames whose bytes changed are decoded and measured. ``measured`` counts
+    the layers actually measured."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self.ratios: dict[tuple[Any, ...], float] = {}
+        self.sizes: dict[str, tuple[int, int]] = {}  # frames that decoded, by content hash
+        self.measured = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> float | None:
+        return self.ratios.get(key)
+
+    def put(self, key: tuple[Any, ...], ratio: float) -> None:
+        with self._lock:
+            self.measured += 1
+            if len(self.ratios) >= self.limit:
+                self.ratios.pop(next(iter(self.ratios)))  # the oldest
+            self.ratios[key] = ratio
+
+    def decoded(self, digest: str, size: tuple[int, int]) -> None:
+        with self._lock:
+            if len(self.sizes) >= self.limit:
+                self.sizes.pop(next(iter(self.sizes)))
+            self.sizes[digest] = size
+
+
+CONTRAST_MEMO = ContrastMemo()
 
 
 def _check_contrast(
     out: Emitter,
     guard: GuardConfig,
-    image: Any,
+    picture: _FramePicture,
     layer: dict[str, Any],
     box: tuple[float, float, float, float],
     size: float,
@@ -359,19 +434,9 @@ def _check_contrast(
     name: str,
     where: dict[str, Any],
 ) -> None:
-    import numpy as np
-
-    x, y, w, h = box
-    crop = image.crop((max(0, round(x)), max(0, round(y)), round(x + w), round(y + h)))
-    if crop.width == 0 or crop.height == 0:
+    ratio = _measure(guard, picture, layer, box, size)
+    if ratio is None:
         return
-    ratio = layer_contrast(
-        np.asarray(crop),
-        str(layer["color"]),
-        size or 40,
-        guard.contrast_percentile,
-        _emoji_mask(layer.get("emoji"), (round(x), round(y)), (crop.height, crop.width), size or 40),
-    )
     large = size >= guard.large_text_size * scale
     needed = guard.min_contrast_large if large else guard.min_contrast
     # 2% slack: JPEG noise moves a colour pair that meets the threshold exactly to just below it.
@@ -383,6 +448,39 @@ def _check_contrast(
             f"{'large ' if large else ''}text needs {needed:g}:1",
             **where,
         )
+
+
+def _measure(
+    guard: GuardConfig,
+    picture: _FramePicture,
+    layer: dict[str, Any],
+    box: tuple[float, float, float, float],
+    size: float,
+) -> float | None:
+    """The layer's contrast ratio (from :data:`CONTRAST_MEMO` when this frame's bytes were
+    measured before), or None when the box is empty."""
+    import numpy as np
+
+    x, y, w, h = box
+    crop_box = (max(0, round(x)), max(0, round(y)), round(x + w), round(y + h))
+    emoji = layer.get("emoji")
+    emoji_key = json.dumps(emoji, sort_keys=True, default=str) if emoji else ""
+    key = (picture.digest, crop_box, str(layer["color"]), size, guard.contrast_percentile, emoji_key)
+    known = CONTRAST_MEMO.get(key)
+    if known is not None:
+        return known
+    crop = picture.pixels().crop(crop_box)
+    if crop.width == 0 or crop.height == 0:
+        return None
+    ratio = layer_contrast(
+        np.asarray(crop),
+        str(layer["color"]),
+        size or 40,
+        guard.contrast_percentile,
+        _emoji_mask(emoji, (round(x), round(y)), (crop.height, crop.width), size or 40),
+    )
+    CONTRAST_MEMO.put(key, ratio)
+    return ratio
 
 
 def _emoji_mask(
