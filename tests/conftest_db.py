@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -111,8 +112,12 @@ def _render(project, ref, lang, out_dir):
         path = Path(out_dir) / f"{i:02d}.png"
         data = f"{ref}/{lang}/{i}".encode()
         if not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(data)
+            # A temp file of this call's own: a worker's jobs render the same card in several
+            # threads of one process at once, and a name per process let one thread move
+            # another's file away (FileNotFoundError: the row was held, its channel stalled).
+            fd, tmp = tempfile.mkstemp(prefix=f".{i:02d}-", suffix=".tmp", dir=out_dir)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
             os.replace(tmp, path)
         import hashlib
         frames.append(Frame(i, path, hashlib.sha256(data).hexdigest(), alt=f"{ref} {i}"))
