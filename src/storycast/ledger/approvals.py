@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Column,
     DateTime,
     ForeignKey,
     Index,
@@ -28,10 +29,9 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import LedgerBase
-from .models import Base
+from .models import metadata
 from .rows import Row, _like_prefix, aware, naive
 from .sending import give_back
 from .states import State
@@ -44,43 +44,37 @@ AWAITING = "awaiting approval: "  # the reason of a planned row the approval gat
 DECISIONS = ("approved", "rejected")
 
 
-class Approval(Base):
-    """One person's decision about one story in one language."""
-
-    __tablename__ = "approval"
-    __table_args__ = (
-        Index("ix_approval_story", "ref", "lang"),
-        UniqueConstraint("link_nonce", name="uq_approval_link"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    ref: Mapped[str] = mapped_column(String(128))
-    lang: Mapped[str] = mapped_column(String(16))
-    decision: Mapped[str] = mapped_column(String(16))  # approved | rejected
-    by_name: Mapped[str] = mapped_column(String(64))
-    at_utc: Mapped[datetime] = mapped_column(DateTime)
-    note: Mapped[str] = mapped_column(Text, server_default="")
-    via: Mapped[str] = mapped_column(String(16), server_default="cli")  # cli | web
-    link_nonce: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    version: Mapped[str] = mapped_column(String(64))  # sha256 over every item's kind, number and hash
+# One person's decision about one story in one language.
+approval = Table(
+    "approval",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ref", String(128), nullable=False),
+    Column("lang", String(16), nullable=False),
+    Column("decision", String(16), nullable=False),  # approved | rejected
+    Column("by_name", String(64), nullable=False),
+    Column("at_utc", DateTime, nullable=False),
+    Column("note", Text, server_default="", nullable=False),
+    Column("via", String(16), server_default="cli", nullable=False),  # cli | web
+    Column("link_nonce", String(64), nullable=True),
+    Column("version", String(64), nullable=False),  # sha256 over every item's kind, number and hash
+    Index("ix_approval_story", "ref", "lang"),
+    UniqueConstraint("link_nonce", name="uq_approval_link"),
+)
 
 
-class ApprovalItem(Base):
-    """One frame or video part a decision was about, by its sha256."""
-
-    __tablename__ = "approval_item"
-    __table_args__ = (UniqueConstraint("approval_id", "kind", "idx", name="uq_approval_item"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    approval_id: Mapped[int] = mapped_column(ForeignKey("approval.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(64))  # frame | video:<variant>
-    idx: Mapped[int] = mapped_column(Integer)  # 1-based
-    sha256: Mapped[str] = mapped_column(String(64))
-    file: Mapped[str] = mapped_column(String(300), server_default="")
-
-
-approval: Table = Approval.__table__  # type: ignore[assignment]
-approval_item: Table = ApprovalItem.__table__  # type: ignore[assignment]
+# One frame or video part a decision was about, by its sha256.
+approval_item = Table(
+    "approval_item",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("approval_id", ForeignKey("approval.id", ondelete="CASCADE"), index=True, nullable=False),
+    Column("kind", String(64), nullable=False),  # frame | video:<variant>
+    Column("idx", Integer, nullable=False),  # 1-based
+    Column("sha256", String(64), nullable=False),
+    Column("file", String(300), server_default="", nullable=False),
+    UniqueConstraint("approval_id", "kind", "idx", name="uq_approval_item"),
+)
 
 
 @dataclass(frozen=True)

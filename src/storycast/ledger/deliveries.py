@@ -9,37 +9,29 @@ row it belongs to and, for a failure, the platform's code and what storycast did
 
 from __future__ import annotations
 
-from datetime import datetime
+from sqlalchemy import Column, DateTime, Index, Integer, String, Table, Text, UniqueConstraint
 
-from sqlalchemy import DateTime, Index, Integer, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
-
-from .models import Base
+from .models import metadata
 
 # A status never moves back: a late "sent" does not undo "read" (Meta does not promise order).
 STATUS_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
 
-class Delivery(Base):
-    """One message of a fan-out row to one subscriber, and its newest delivery status."""
-
-    __tablename__ = "delivery"
-    __table_args__ = (
-        UniqueConstraint("channel", "message_id", name="uq_delivery_message"),
-        Index("ix_delivery_publication", "publication_id"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(64))
-    message_id: Mapped[str] = mapped_column(String(300))
-    publication_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    subscriber: Mapped[str] = mapped_column(String(64), server_default="")
-    status: Mapped[str] = mapped_column(String(16))  # sent | delivered | read | failed
-    error_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    outcome: Mapped[str] = mapped_column(String(16), server_default="")
-    at_utc: Mapped[datetime] = mapped_column(DateTime)  # when the newest status happened
-    created_utc: Mapped[datetime] = mapped_column(DateTime)
-
-
-delivery: Table = Delivery.__table__  # type: ignore[assignment]
+# One message of a fan-out row to one subscriber, and its newest delivery status.
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("message_id", String(300), nullable=False),
+    Column("publication_id", Integer, nullable=True),
+    Column("subscriber", String(64), server_default="", nullable=False),
+    Column("status", String(16), nullable=False),  # sent | delivered | read | failed
+    Column("error_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("outcome", String(16), server_default="", nullable=False),
+    Column("at_utc", DateTime, nullable=False),  # when the newest status happened
+    Column("created_utc", DateTime, nullable=False),
+    UniqueConstraint("channel", "message_id", name="uq_delivery_message"),
+    Index("ix_delivery_publication", "publication_id"),
+)

@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
+from .models import attempt, channel_bucket, event, meta, publication
 
-from sqlalchemy import Table
-
-from .models import Attempt, ChannelBucket, Event, Meta, Publication
-
-publication = cast(Table, Publication.__table__)
-attempt = cast(Table, Attempt.__table__)
-event = cast(Table, Event.__table__)
-meta = cast(Table, Meta.__table__)
-channel_bucket = cast(Table, ChannelBucket.__table__)
+__all__ = ["attempt", "channel_bucket", "event", "meta", "publication"]

@@ -12,11 +12,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, Index, Integer, String, Table, UniqueConstraint, and_, insert, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Column,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    and_,
+    insert,
+    select,
+    update,
+)
 
 from .base import LedgerBase
-from .models import Base, votes
+from .models import metadata, votes
 from .rows import aware, naive
 
 if TYPE_CHECKING:
@@ -26,24 +37,19 @@ ARTICLE_POLL = "kb:"  # the poll id prefix of an article's helpful votes: kb:<st
 HELPFUL, NOT_HELPFUL = 5, 1  # on the 1-5 satisfaction scale, so CSAT reads them like any poll
 
 
-class KbVisit(Base):
-    """How many visits one story's article had on one day, from one language and channel."""
-
-    __tablename__ = "kb_visit"
-    __table_args__ = (
-        UniqueConstraint("day", "ref", "lang", "channel", name="uq_kb_visit"),
-        Index("ix_kb_visit_ref", "ref", "day"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    day: Mapped[date] = mapped_column(Date)
-    ref: Mapped[str] = mapped_column(String(128))
-    lang: Mapped[str] = mapped_column(String(16), server_default="")
-    channel: Mapped[str] = mapped_column(String(64), server_default="")
-    count: Mapped[int] = mapped_column(Integer, server_default="0")
-
-
-kb_visit: Table = KbVisit.__table__  # type: ignore[assignment]
+# How many visits one story's article had on one day, from one language and channel.
+kb_visit = Table(
+    "kb_visit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("ref", String(128), nullable=False),
+    Column("lang", String(16), server_default="", nullable=False),
+    Column("channel", String(64), server_default="", nullable=False),
+    Column("count", Integer, server_default="0", nullable=False),
+    UniqueConstraint("day", "ref", "lang", "channel", name="uq_kb_visit"),
+    Index("ix_kb_visit_ref", "ref", "day"),
+)
 
 
 class Visits(LedgerBase):
