@@ -12,6 +12,7 @@
     POST /api/view               {"remote_id"} -> engage.insights.record_view
     GET  /preview                the authoring preview (live reload, safe zones, lint findings)
     GET  /preview/state          JSON snapshot with an ETag (poll with If-None-Match)
+    GET  /preview/events         the same snapshots pushed as server-sent events (web.preview)
     GET  /preview/frame/...      a rendered frame of the focused story
     GET  /handoff                hand-off packs waiting for a person; GET /confirm/{id} one pack
     GET|POST /review/{token}     one approver's review of one story and language (web.review)
@@ -50,6 +51,7 @@ from .feed import VIDEO_SUFFIXES, count_expired, feed_folder, read_feed
 from .inputs import WebError
 from .middleware import Guard
 from .preview import PreviewState
+from .preview import events as preview_events
 from .security import AddressLimits, Signer, cross_site, load_key
 from .viewer import viewer_of_page, with_viewer_cookie
 
@@ -254,6 +256,7 @@ def create_app(
         *api.routes(),
         Route("/preview", preview_page),
         Route("/preview/state", preview_state),
+        Route("/preview/events", preview_events),
         Route("/preview/frame/{story}/{lang}/{file}", preview_frame),
         *handoff.routes(),
         *review.routes(),
