@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ContentError
 from .images import ImageJob, WebImage, planned
 from .shipped import Facts, Session, Shipped, Votes
+from .state import BuildState, frames_stamp, stamp
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -97,10 +98,12 @@ def collect(
     build_dir: Path | None = None,
     jobs: int = 1,
     facts: Facts | None = None,
+    state: BuildState | None = None,
 ) -> Library:
     """Read stories and their builds into a :class:`Library` (rendering stale builds when asked).
 
-    ``facts``: what the ledger says shipped (:func:`.shipped.read_facts`); None shows none."""
+    ``facts``: what the ledger says shipped (:func:`.shipped.read_facts`); None shows none.
+    ``state``: the last build's stamps; stories they show unchanged skip the render's check."""
     from .. import resources
     from ..render import manifest as manifest_mod
     from ..render.strings import load_strings
@@ -110,24 +113,27 @@ def collect(
     stories = [content.story(i) for i in ids]
     base = Path(build_dir) if build_dir is not None else project.build_dir
     if render and stories:
-        from ..render.pipeline import render_many
-
-        render_many(project, stories, None, out=base, jobs=jobs)
+        _bring_up_to_date(project, stories, base, jobs, state)
 
     tutorials: list[TutorialEntry] = []
     images: list[ImageJob] = []
     missing: list[str] = []
+    known = state.manifests if state is not None else {}
+    seen: dict[str, list[Any]] = {}
     for story in stories:
         for lang in story.languages:
             out = base / story.id / lang
-            manifest = manifest_mod.load(out / manifest_mod.MANIFEST_NAME)
+            manifest = _summary(out / manifest_mod.MANIFEST_NAME, known.get(f"{story.id}/{lang}"))
             if manifest is None:
                 missing.append(f"{story.id}/{lang}")
                 continue
+            seen[f"{story.id}/{lang}"] = [stamp(out / manifest_mod.MANIFEST_NAME), manifest]
             entry = _entry(project, story, lang, out, manifest, images)
             if facts is not None:
                 _ship(entry, facts, manifest, out)
             tutorials.append(entry)
+    if state is not None:
+        state.manifests = seen
     if not tutorials and stories:
         raise ContentError(
             "no story has a rendered build to publish in the knowledge base",
@@ -148,6 +154,89 @@ def collect(
     return Library(
         tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing, sessions
     )
+
+
+def _bring_up_to_date(
+    project: Project, stories: list[Story], base: Path, jobs: int, state: BuildState | None
+) -> None:
+    """Render the stories whose frames may be stale (``render``'s cached build).
+
+    A story is current without running its templates when the stamp of everything else the
+    templates see, the story file and its builds' fingerprints are those the last build recorded,
+    and each build's record finds the files it read and wrote unchanged."""
+    from ..render import buildrec
+    from ..render import cache as cache_mod
+    from ..render.prepare import asset_roots
+    from ..render.results import FRAME_FILE
+
+    roots = asset_roots(project)
+    stamp_now = frames_stamp(project, base) if state is not None else None
+    known = (
+        state.frames.get("stories", {})
+        if state is not None and state.frames.get("stamp") == stamp_now
+        else {}
+    )
+    sources = {s.id: _source_stamp(s) for s in stories}
+
+    def prints(story: Story) -> dict[str, str] | None:
+        found = {
+            lang: buildrec.files_current(project, base / story.id / lang, roots, FRAME_FILE)
+            for lang in story.languages
+        }
+        return None if None in found.values() else {k: str(v) for k, v in found.items()}
+
+    current: dict[str, dict[str, str]] = {}
+    stale: list[Story] = []
+    with cache_mod.call_memo():  # the builds name the same pictures: look each up once
+        for story in stories:
+            entry = known.get(story.id)
+            if (
+                stamp_now is None
+                or sources[story.id] is None
+                or entry is None
+                or entry[0] != sources[story.id]
+            ):
+                stale.append(story)
+                continue
+            found = prints(story)
+            if found is not None and found == entry[1]:
+                current[story.id] = found
+            else:
+                stale.append(story)
+    if stale:
+        from ..render.pipeline import render_many
+
+        render_many(project, stale, None, out=base, jobs=jobs)
+        with cache_mod.call_memo():
+            for story in stale:
+                found = prints(story)
+                if found is not None:
+                    current[story.id] = found
+    if state is not None and stamp_now is not None:
+        # Stories not built this time (a build of some stories only) keep their entries.
+        previous = state.frames.get("stories", {}) if state.frames.get("stamp") == stamp_now else {}
+        previous.update({sid: [sources[sid], found] for sid, found in current.items()})
+        state.frames = {"stamp": stamp_now, "stories": previous}
+
+
+def _summary(path: Path, known: list[Any] | None) -> dict[str, Any] | None:
+    """What the site reads of a build's manifest (title, size, each frame's file, hash, kind,
+    step and alt text), from the last build's state when the manifest file is unchanged."""
+    from ..render import manifest as manifest_mod
+
+    if known is not None and known[0] is not None and known[0] == stamp(path):
+        return known[1]  # type: ignore[no-any-return]
+    manifest = manifest_mod.load(path)
+    if manifest is None:
+        return None
+    keys = ("index", "file", "sha256", "kind", "step", "alt")
+    summary: dict[str, Any] = {k: manifest[k] for k in ("title", "width", "height") if k in manifest}
+    summary["frames"] = [{k: f[k] for k in keys if k in f} for f in manifest.get("frames", [])]
+    return summary
+
+
+def _source_stamp(story: Story) -> list[Any] | None:
+    return stamp(Path(story.source)) if story.source is not None else None
 
 
 def _ship(entry: TutorialEntry, facts: Facts, manifest: dict[str, Any], out: Path) -> None:

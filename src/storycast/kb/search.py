@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -85,18 +85,36 @@ def tokenize(text: str, lang: str = "") -> list[str]:
     return out
 
 
-def build_index(docs: Iterable[SearchDoc], lang: str) -> dict[str, Any]:
-    """The JSON-ready index of ``docs`` (all in one language)."""
+def doc_terms(doc: SearchDoc, lang: str) -> dict[str, int]:
+    """Every word of ``doc`` with its weight (the sum over the fields it appears in)."""
+    out: dict[str, int] = {}
+    for name, text in doc.fields.items():
+        weight = WEIGHTS.get(name, 1)
+        for term in tokenize(text, lang):
+            out[term] = out.get(term, 0) + weight
+    return out
+
+
+def index_key(doc: SearchDoc, lang: str) -> str:
+    """What ``doc_terms`` depends on, hashed: the words of an unchanged text can be kept."""
+    from .state import code_stamp, digest, version_of
+
+    return digest([INDEX_VERSION, lang, doc.fields, WEIGHTS, code_stamp(), version_of("pythainlp")])
+
+
+def build_index(
+    docs: Iterable[SearchDoc], lang: str, words: Sequence[dict[str, int]] | None = None
+) -> dict[str, Any]:
+    """The JSON-ready index of ``docs`` (all in one language); ``words``: each doc's
+    ``doc_terms``, when already known."""
     doc_list: list[dict[str, str]] = []
     terms: dict[str, dict[int, int]] = defaultdict(dict)
     for i, doc in enumerate(docs):
         doc_list.append(
             {"url": doc.url, "title": doc.title, "summary": doc.summary, "category": doc.category}
         )
-        for name, text in doc.fields.items():
-            weight = WEIGHTS.get(name, 1)
-            for term in tokenize(text, lang):
-                terms[term][i] = terms[term].get(i, 0) + weight
+        for term, weight in (words[i] if words is not None else doc_terms(doc, lang)).items():
+            terms[term][i] = weight
     return {
         "version": INDEX_VERSION,
         "lang": lang,

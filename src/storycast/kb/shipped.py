@@ -17,10 +17,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine.frames import STORY_KINDS  # a story's frames, or its video parts
-from ..ledger.engagement import post_views
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -127,9 +127,13 @@ def parse_ref(ref: str) -> _QaRef:
 
 def read_facts(project: Project) -> Facts:
     """The facts from the project's ledger (empty when there is no ledger yet)."""
+    url = project.db_url
+    # A SQLite file that is not there: no ledger, and no need to load SQLAlchemy to say so.
+    if url.startswith("sqlite:///") and "?" not in url and not Path(url[len("sqlite:///") :]).exists():
+        return Facts()
     from ..ledger import database_exists, open_ledger
 
-    if not database_exists(project.db_url):
+    if not database_exists(url):
         return Facts()
     led = open_ledger(project)
     try:
@@ -155,6 +159,8 @@ def facts_from(
     replies: Sequence[Mapping[str, Any]],
 ) -> Facts:
     """:class:`Facts` from ledger rows (pure; the tests feed it rows)."""
+    from ..ledger.engagement import post_views
+
     reach = post_views(insights)
     facts = Facts()
     days: dict[tuple[str, str], dict[str, set[date]]] = defaultdict(lambda: defaultdict(set))

@@ -19,6 +19,7 @@ straight from the disk)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -29,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
-from .images import encode_all
-from .search import SearchDoc, build_index
+from .images import IMG_DIR, encode_all, planned
+from .search import SearchDoc, build_index, doc_terms, index_key
 from .shipped import Session
 from .sitemap import Entry, sitemap_xml
+from .state import BuildState, code_stamp, digest, plain, stamp, tree_stamp, version_of
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -88,8 +90,16 @@ def _env() -> Environment:
 
 
 def _write(path: Path, text: str) -> None:
+    """Write ``text`` unless the file already holds it: unchanged files keep their mtime, so
+    the next build (and a sync to the host) can tell them unchanged."""
+    data = text.encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
 
 
 def category_label(lib: Library, category: str, lang: str) -> str:
@@ -125,12 +135,17 @@ def _format_number(value: int, lang: str) -> str:
 class _Site:
     """Renders pages of one library into one folder."""
 
-    def __init__(self, project: Project, lib: Library, out: Path, base_url: str | None) -> None:
+    def __init__(
+        self, project: Project, lib: Library, out: Path, base_url: str | None, state: BuildState
+    ) -> None:
         self.project = project
         self.lib = lib
         self.out = out
         self.base_url = base_url.rstrip("/") + "/" if base_url else None
-        self.env = _env()
+        self._env: Environment | None = None  # Jinja loads only when a page must be rendered
+        self.state = state
+        self.written: dict[str, list[Any]] = {}  # page path -> its state entry, this build
+        self.rendered = 0  # pages rendered (not kept)
         self.pages: list[str] = []
         brand = project.config.brand
         self.brand = {
@@ -144,6 +159,38 @@ class _Site:
         for items in self.by_lang.values():
             items.sort(key=lambda t: (t.category, t.title.casefold()))
         self.chars: set[str] = set()  # every character of every page: which fonts to ship
+        self._digests: dict[int, str] = {}
+        channels = {name: section.type for name, section in project.config.channels.items()}
+        # Everything every page sees besides its own context: a change re-renders every page.
+        self.shared = digest(
+            [
+                code_stamp(),
+                tree_stamp([HERE / "templates"]),
+                [version_of("jinja2"), version_of("babel")],
+                lib.strings,
+                self.brand,
+                lib.languages,
+                lib.default_language,
+                self.base_url,
+                channels,
+                lib.sessions,
+            ]
+        )
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            self._env = _env()
+        return self._env
+
+    def _plain(self, o: Any) -> Any:
+        # A tutorial appears on its page, its home and its category: hash it once.
+        if isinstance(o, TutorialEntry):
+            key = id(o)
+            if key not in self._digests:
+                self._digests[key] = digest(vars(o))
+            return self._digests[key]
+        return plain(o)
 
     def channel_label(self, name: str) -> str:
         """A channel's name as readers know it: its type's (Instagram), else its own."""
@@ -155,7 +202,20 @@ class _Site:
         return self.base_url + url if self.base_url else None
 
     def render(self, template: str, url: str, lang: str, *, count: bool = True, **ctx: Any) -> None:
-        """Render ``template`` to ``<out>/<url>index.html`` (``url`` '' is the root)."""
+        """Render ``template`` to ``<out>/<url>index.html`` (``url`` '' is the root).
+
+        A page whose inputs and file are those of the last build is kept as it is."""
+        if count:
+            self.pages.append(url)
+        path = f"{url}index.html"
+        target = self.out / path
+        text = json.dumps([self.shared, template, url, lang, ctx], sort_keys=True, default=self._plain)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        old = self.state.pages.get(path)
+        if old is not None and old[0] == key and old[1] == stamp(target):
+            self.chars.update(old[2])
+            self.written[path] = old
+            return
         depth = url.count("/")
         root = "../" * depth
         alternates = ctx.get("alternates") or []
@@ -181,10 +241,11 @@ class _Site:
             x_default=x_default,
             **ctx,
         )
-        _write(self.out / url / "index.html", page)
-        self.chars.update(page)
-        if count:
-            self.pages.append(url)
+        _write(target, page)
+        chars = "".join(sorted(set(page)))
+        self.chars.update(chars)
+        self.written[path] = [key, stamp(target), chars]
+        self.rendered += 1
 
     def categories(self, lang: str) -> list[tuple[str, list[TutorialEntry]]]:
         groups: dict[str, list[TutorialEntry]] = {}
@@ -271,6 +332,10 @@ class _Site:
         return any(t.category == cat for t in self.by_lang.get(lang, []))
 
     def build_search(self) -> None:
+        """One index per language; each tutorial's words are taken from the last build when its
+        searchable text is unchanged (segmenting Thai loads a dictionary)."""
+        known = self.state.search
+        kept: dict[str, list[Any]] = {}
         for lang, items in self.by_lang.items():
             docs = [
                 SearchDoc(
@@ -289,8 +354,20 @@ class _Site:
                 )
                 for t in items
             ]
-            data = json.dumps(build_index(docs, lang), ensure_ascii=False, separators=(",", ":"))
+            terms = []
+            for doc in docs:
+                key = index_key(doc, lang)
+                old = known.get(doc.url)
+                words = old[1] if old is not None and old[0] == key else doc_terms(doc, lang)
+                kept[doc.url] = [key, words]
+                terms.append(words)
+            index = build_index(docs, lang, terms)
+            data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
             _write(self.out / "search" / f"{lang}.json", data)
+        self.state.search = kept
+        for index_file in (self.out / "search").glob("*.json"):
+            if index_file.stem not in self.by_lang:  # a language no tutorial has any more
+                index_file.unlink()
 
     def build_assets(self) -> None:
         from ..render.text.webfonts import face_bytes, font_face_css, scripts_in, web_faces
@@ -345,9 +422,12 @@ def build_site(
 ) -> KbResult:
     """Build the knowledge base site into ``out`` (default ``<project>/site``) and describe it.
 
-    Pages are rewritten every time; web images are reused when already present (named by the
-    frame's hash). Stale pages of deleted tutorials are removed. ``ledger``: show where and
-    when each story was published, its reach, votes and Q&A recaps (read from the ledger).
+    Only what changed since the last build into ``out`` is redone: frame builds whose stamps
+    are unchanged skip the render's check, pages whose inputs are unchanged are kept, web images
+    are reused when present (named by the frame's hash), and the search index segments only
+    changed texts (see ``state.py``). Pages and images of deleted tutorials are removed.
+    ``ledger``: show where and when each story was published, its reach, votes and Q&A recaps
+    (read from the ledger).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -364,22 +444,32 @@ def build_site(
     from .shipped import Facts, read_facts
 
     facts = read_facts(project) if ledger else Facts()
-    lib = collect(project, story_ids, render=render, build_dir=build_dir, jobs=workers, facts=facts)
-    lap("collect")
     _prepare_out(target)
-    _clear_pages(target, lib)
+    state = BuildState(project, target)
+    lib = collect(
+        project, story_ids, render=render, build_dir=build_dir, jobs=workers, facts=facts, state=state
+    )
+    lap("collect")
     site = _Site(
-        project, lib, target, base_url or project.config.kb.site_url(project.config.project.base_url)
+        project,
+        lib,
+        target,
+        base_url or project.config.kb.site_url(project.config.project.base_url),
+        state,
     )
     encoded = encode_all(lib.images, target, workers)
+    _prune_images(target, {planned(j).path for j in lib.images})
     lap("images")
     site.build_pages()
     site.build_redirects()
+    _prune_pages(target, set(site.written))
+    state.pages = site.written
     lap("pages")
     site.build_search()
     lap("search")
     site.build_assets()
     site.build_sitemap()
+    state.save()
     lap("assets")
     warnings = [f"{pair} has no rendered build and was left out" for pair in lib.missing]
     if not site.base_url:
@@ -413,14 +503,28 @@ def _prepare_out(target: Path) -> None:
             hint="pick an empty folder with --out (the build replaces the pages it finds there)",
         )
     target.mkdir(parents=True, exist_ok=True)
-    (target / MARKER).write_text("storycast kb build output; safe to delete\n", encoding="utf-8")
+    _write(target / MARKER, "storycast kb build output; safe to delete\n")
 
 
-def _clear_pages(target: Path, lib: Library) -> None:
-    # Only our own language folders (and the short links' go/) are replaced; img/ is kept so
-    # images are reused.
-    if (target / "go").is_dir():
-        shutil.rmtree(target / "go")
-    for child in target.iterdir():
-        if child.is_dir() and (child / "index.html").is_file() and child.name not in ("img", "assets"):
-            shutil.rmtree(child)
+def _prune_pages(target: Path, keep: set[str]) -> None:
+    """Remove every page this build did not write (deleted tutorials, categories, languages,
+    short links), and the folders that leaves empty; ``img/`` and ``assets/`` are not pages."""
+    for folder, _dirs, files in os.walk(target, topdown=False):
+        rel = os.path.relpath(folder, target)
+        top = rel.split(os.sep, 1)[0]
+        if top in (IMG_DIR, "assets"):
+            continue
+        if "index.html" in files:
+            page = "index.html" if rel == "." else f"{Path(rel).as_posix()}/index.html"
+            if page not in keep:
+                os.unlink(os.path.join(folder, "index.html"))
+        if rel != "." and not os.listdir(folder):
+            os.rmdir(folder)
+
+
+def _prune_images(target: Path, keep: set[str]) -> None:
+    """Remove web images no page of this build shows (their frames changed or went away)."""
+    folder = target / IMG_DIR
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".jpg") and f"{IMG_DIR}/{entry.name}" not in keep:
+            os.unlink(entry.path)

@@ -147,27 +147,48 @@ def check(
     ``frame_file`` matches frame file names: a frame file the build did not write (left from
     a longer version of the story) means the folder needs the full pass, which removes it.
     """
+    record = _read(project, out_dir)
+    if record is None or record.get("fingerprint") != fp:
+        return None
+    if not _files_unchanged(record, out_dir, roots, frame_file):
+        return None
+    return manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME)
+
+
+def files_current(
+    project: Project, out_dir: Path, roots: Sequence[Path], frame_file: re.Pattern[str]
+) -> str | None:
+    """``check`` without comparing the fingerprint or reading the manifest: the record's
+    fingerprint when every file it names (pictures read, files written, the manifest among them)
+    is as recorded, else None. For a caller that knows by other means whether the template
+    inputs changed (``kb build``)."""
+    record = _read(project, out_dir)
+    if record is None or not _files_unchanged(record, out_dir, roots, frame_file):
+        return None
+    return str(record["fingerprint"])
+
+
+def _read(project: Project, out_dir: Path) -> dict[str, Any] | None:
     try:
         record = json.loads(_record_path(project, out_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("fingerprint") != fp:
-        return None
+    return record if isinstance(record, dict) and record.get("fingerprint") else None
+
+
+def _files_unchanged(
+    record: dict[str, Any], out_dir: Path, roots: Sequence[Path], frame_file: re.Pattern[str]
+) -> bool:
     files = cache_mod.files_for_tokens(record.get("tokens", []), roots)
     if [_stamp(p) for p in files] != record.get("inputs"):
-        return None
+        return False
     extra = record.get("extra", [])
     if [_stamp(Path(entry[0])) for entry in extra] != extra:
-        return None
+        return False
     names = [entry[0] for entry in record.get("outputs", [])]
     if not names or _outputs(out_dir, names) != record.get("outputs"):
-        return None
-    if any(frame_file.match(p.name) and p.name not in names for p in out_dir.iterdir()):
-        return None
-    manifest = manifest_mod.load(out_dir / manifest_mod.MANIFEST_NAME)
-    if manifest is None:
-        return None
-    return manifest
+        return False
+    return not any(frame_file.match(p.name) and p.name not in names for p in out_dir.iterdir())
 
 
 def write(

@@ -1,0 +1,165 @@
+"""What the last ``kb build`` into a folder saw, so that the next one redoes only what changed.
+
+One JSON file per output folder in ``.storycast/cache/kb/`` holds:
+
+- ``frames``: a stamp of everything a story's frame templates see besides the story itself
+  (template files, storycast's code, pictures and fonts, the configuration, Babel's version,
+  the system font folders), and per story the story file's size and mtime with the fingerprint
+  of each of its builds. When the stamp and a story's entries are unchanged and the build's own
+  record finds every file it read and wrote as recorded, the story's frames are current without
+  running its templates (``render``'s full check of 500 builds costs a second).
+- ``manifests``: per build, what the site reads of its manifest, with the manifest file's size
+  and mtime (500 manifests hold 18 MB of JSON, mostly what the frames' layers drew).
+- ``pages``: per page, the hash of everything its template received, the written file's size and
+  mtime, and the characters on it (which web fonts the site ships). A page whose hash and file are
+  unchanged is not rendered again.
+- ``search``: per tutorial and language, the hash of its searchable text and its words with their
+  weights, so only changed texts are segmented again (Thai needs PyThaiNLP's dictionary).
+
+Deleting the file costs one full build, never a wrong one: every entry is checked against what
+it stands for before it is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+STATE_VERSION = 1
+_KB_DIR = Path(__file__).resolve().parent
+# Folders whose fonts the frames can fall back on (CJK through fontconfig), as render keys them.
+_SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
+
+
+def stamp(path: Path) -> list[Any] | None:
+    """``[size, mtime_ns]`` of a file, None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def tree_stamp(folders: list[Path], pattern: str = "*") -> list[Any]:
+    """Every file under ``folders`` (matching ``pattern``; a file stands for itself) with its
+    size and mtime."""
+    out: list[Any] = []
+    for folder in folders:
+        if not folder.is_dir():
+            out.append([str(folder), stamp(folder)])
+            continue
+        for p in sorted(folder.rglob(pattern)):
+            st = p.stat()
+            if not p.is_dir():
+                out.append([str(p), st.st_size, st.st_mtime_ns])
+    return out
+
+
+def digest(value: Any) -> str:
+    """sha256 of ``value`` as canonical JSON (dataclasses by their fields, dates as ISO text)."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plain(o: Any) -> Any:
+    """JSON stand-in for the values page contexts hold."""
+    if hasattr(o, "__dataclass_fields__"):
+        return {"__type": type(o).__name__, **vars(o)}
+    if isinstance(o, (set, frozenset)):
+        return sorted(o, key=repr)
+    if isinstance(o, (tuple, Path)):
+        return list(o) if isinstance(o, tuple) else str(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    if hasattr(o, "model_dump"):
+        return o.model_dump(mode="json")
+    raise TypeError(f"{type(o).__name__} cannot be hashed for the knowledge base's build state")
+
+
+@cache
+def version_of(dist: str) -> str:
+    """An installed distribution's version (without importing it), "?" when unknown."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+_CODE: list[Any] = []
+
+
+def code_stamp() -> list[Any]:
+    """Size and mtime of every module of storycast (once per process)."""
+    from .. import resources
+
+    if not _CODE:
+        _CODE.append(tree_stamp([Path(resources.__file__).resolve().parent], "*.py"))
+    return list(_CODE[0])
+
+
+def frames_stamp(project: Project, base: Path) -> str | None:
+    """Everything a story's frame templates see besides the story file, hashed; None when the
+    configuration cannot be hashed (then every story gets ``render``'s own check)."""
+    from .. import __version__, resources
+    from ..render import buildrec
+    from ..render.prepare import font_folders
+
+    try:
+        config = project.config.model_dump(mode="json")
+        parts = [
+            STATE_VERSION,
+            __version__,
+            str(base.resolve()),
+            buildrec.static_stamp(project),  # the templates and the templating code
+            code_stamp(),
+            tree_stamp([project.assets_dir, resources.assets_dir(), *font_folders(project)]),
+            [[d, stamp(Path(d))] for d in _SYSTEM_FONT_DIRS],
+            config,
+            version_of("babel"),
+        ]
+        return digest(parts)
+    except (TypeError, ValueError, OSError):
+        return None
+
+
+class BuildState:
+    """The state file of one output folder (see the module docstring)."""
+
+    def __init__(self, project: Project, out: Path) -> None:
+        name = hashlib.sha256(str(out.resolve()).encode("utf-8")).hexdigest()[:32]
+        self.path = project.state_dir / "cache" / "kb" / f"{name}.json"
+        data: dict[str, Any] = {}
+        try:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and loaded.get("version") == STATE_VERSION:
+                data = loaded
+        except (OSError, ValueError):
+            pass
+        self.frames: dict[str, Any] = data.get("frames") or {}
+        self.pages: dict[str, list[Any]] = data.get("pages") or {}
+        self.search: dict[str, list[Any]] = data.get("search") or {}
+        self.manifests: dict[str, list[Any]] = data.get("manifests") or {}
+
+    def save(self) -> None:
+        """Write the state (a read-only state folder only costs the next build its shortcuts)."""
+        from ..files import replace_atomically
+
+        data = {
+            "version": STATE_VERSION,
+            "frames": self.frames,
+            "manifests": self.manifests,
+            "pages": self.pages,
+            "search": self.search,
+        }
+        try:
+            replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass

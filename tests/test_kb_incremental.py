@@ -1,0 +1,126 @@
+"""An incremental ``kb build`` gives the site a cold build of the same project gives.
+
+The builder keeps pages, search words and frame checks from the last build into a folder and
+redoes only what changed (``kb/state.py``). These tests change the project between builds and
+compare the incremental result, file by file, with a cold build into an empty folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from storycast.kb import build_site
+from storycast.kb.search import search
+from storycast.project import Project
+from tests.conftest import MINIMAL_STORY, MINIMAL_TOML, build_file_tree
+from tests.test_kb import THAI_STORY
+
+URL = "https://help.example.org/"
+SECOND = MINIMAL_STORY.replace("id: sample", "id: second").replace("Restart your modem", "Move your modem")
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _build(root: Path, out: Path) -> None:
+    # A fresh project each time, as a fresh `storycast kb build` process loads it.
+    build_site(Project.load(root), out, base_url=URL)
+
+
+def _same_site(root: Path, incremental: Path, tmp: Path) -> dict[str, bytes]:
+    cold = tmp / f"cold-{len(list(tmp.iterdir()))}"
+    _build(root, cold)
+    got, want = _files(incremental), _files(cold)
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []
+    return got
+
+
+def _index(site: Path, lang: str) -> dict[str, object]:
+    return json.loads((site / "search" / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return build_file_tree(
+        tmp_path / "proj",
+        {
+            "storycast.toml": MINIMAL_TOML,
+            "stories/sample.yaml": MINIMAL_STORY,
+            "stories/second.yaml": SECOND,
+            "stories/router-lights.yaml": THAI_STORY,
+        },
+    )
+
+
+def test_one_story_changed_then_deleted_gives_the_cold_build(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    kept = site / "en" / "sample" / "index.html"
+    kept_mtime = kept.stat().st_mtime_ns
+    assert search(_index(site, "th"), "ลูกโลก")  # the Thai step text, by a word inside it
+
+    story = project / "stories" / "router-lights.yaml"
+    story.write_text(
+        THAI_STORY.replace("คือไฟรูปลูกโลกที่อยู่ด้านหน้าเครื่อง", "คือไฟรูปดาวที่อยู่ด้านบนเครื่อง").replace(
+            "Green means online", "Blue means online"
+        ),
+        encoding="utf-8",
+    )
+    _build(project, site)
+    files = _same_site(project, site, colds)
+    assert "คือไฟรูปดาวที่อยู่ด้านบนเครื่อง" in files["th/router-lights/index.html"].decode()
+    assert "Blue means online" in files["en/router-lights/index.html"].decode()
+    assert search(_index(site, "th"), "ลูกโลก") == []
+    assert [d["url"] for d in search(_index(site, "en"), "blue")] == ["en/router-lights/"]
+    # The other stories' pages were kept, not written again.
+    assert kept.stat().st_mtime_ns == kept_mtime
+
+    story.unlink()
+    _build(project, site)
+    files = _same_site(project, site, colds)
+    assert not any(name.startswith(("th/", "hi/")) for name in files)
+    assert not (site / "en" / "router-lights").exists()
+    assert not (site / "go" / "router-lights").exists()
+    assert search(_index(site, "en"), "lights") == []
+    assert all("router-lights" not in d["url"] for d in _index(site, "en")["docs"])  # type: ignore[attr-defined]
+
+
+def test_nothing_changed_writes_nothing_and_a_damaged_site_is_repaired(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file() and "assets" not in p.parts}
+    _build(project, site)
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+    # A page and an image removed by hand, a page edited by hand: the next build puts them back.
+    (site / "es" / "sample" / "index.html").unlink()
+    (site / "en" / "index.html").write_text("edited", encoding="utf-8")
+    image = sorted((site / "img").glob("*.jpg"))[0]
+    image.unlink()
+    os.utime(site / "hi" / "router-lights" / "index.html", ns=(0, 0))
+    _build(project, site)
+    _same_site(project, site, colds)
+    assert image.is_file()
+
+
+def test_a_template_change_renders_every_page_again(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    # The interface strings are the project's catalogue: a new name is on every English page.
+    build_file_tree(project, {"templates/strings.yaml": "help_centre:\n  en: Support desk\n"})
+    _build(project, site)
+    files = _same_site(project, site, colds)
+    assert "Support desk" in files["en/sample/index.html"].decode()
+    assert "Support desk" in files["en/c/connectivity/index.html"].decode()
