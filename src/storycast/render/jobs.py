@@ -8,8 +8,10 @@ that warm up (fonts, the Thai dictionary) while the parent is still rendering te
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -177,11 +179,16 @@ _warmed: set[tuple[str, bool]] = set()
 
 
 class Pool:
-    """Worker processes for drawing, forked from a warmed-up parent.
+    """Worker processes for drawing, forked from a warmed-up parent, each with its own queue.
 
     The parent loads the fonts and the Thai dictionary once, then forks: every worker shares
     them (copy-on-write) instead of loading its own copy, which would cost each worker the same
     CPU again. Where fork is unavailable, each worker warms up as it starts.
+
+    Tasks are routed: the first task with a given ``key`` goes to the worker with the fewest
+    unfinished tasks, and every later task with that key to the same worker. Frame n of a story
+    shows the same picture in every language, so keyed by (story, n) each picture is fitted and
+    cached in one worker only, while the load stays even.
     """
 
     def __init__(self, workers: int, root: Path, langs: Sequence[str]) -> None:
@@ -192,23 +199,43 @@ class Pool:
         ctx = multiprocessing.get_context("fork" if forking else None)
         if forking:
             _quiet_warm_up(str(root), list(langs))
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in range(workers)]
         else:
-            self.executor = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=ctx,
-                initializer=_quiet_warm_up,
-                initargs=(str(root), list(langs)),
-            )
+            self.executors = [
+                ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=ctx,
+                    initializer=_quiet_warm_up,
+                    initargs=(str(root), list(langs)),
+                )
+                for _ in range(workers)
+            ]
+        self.open = [0] * workers  # unfinished tasks per worker
+        self.routes: dict[Any, int] = {}
+        self.lock = threading.Lock()  # done callbacks run in the executors' threads
         # Start every worker now rather than on the first frame.
-        for _ in range(workers):
-            self.executor.submit(_noop)
+        for ex in self.executors:
+            ex.submit(_noop)
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        return self.executor.submit(fn, *args)
+    def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
+        with self.lock:
+            worker = self.routes.get(key) if key is not None else None
+            if worker is None:
+                worker = min(range(len(self.executors)), key=lambda i: self.open[i])
+                if key is not None:
+                    self.routes[key] = worker
+            self.open[worker] += 1
+        fut = self.executors[worker].submit(fn, *args)
+        fut.add_done_callback(functools.partial(self._done, worker))
+        return fut
+
+    def _done(self, worker: int, _future: Future[Any]) -> None:
+        with self.lock:
+            self.open[worker] -= 1
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        for ex in self.executors:
+            ex.shutdown(wait=True, cancel_futures=True)
 
 
 def _noop() -> None:

@@ -155,12 +155,12 @@ def _render_pairs(
     static = buildrec.static_stamp(project)
     langs = sorted({lang for _, lang, _ in pairs})
     run = RenderRun(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
-    # A build that will draw (--no-cache) starts its workers after the first story/language,
-    # so each one is drawn as soon as its templates are rendered, while this process renders
-    # the next ones.
-    early = jobs > 1 and not cache and run.total > 1
     try:
-        for i, (story, lang, out) in enumerate(pairs):
+        if jobs > 1 and not cache and run.total > 1:
+            # Everything will be drawn: fork the workers now, and each story/language is drawn
+            # as soon as its templates are rendered, while this process renders the next ones.
+            run.start_pool(min(jobs, run.total), langs)
+        for story, lang, out in pairs:
             prep = prepare(project, story, lang, out, fmt, cache, fonts, static)
             run.add(prep)
             if prep.error is None and prep.unchanged is None and all(f.state != "miss" for f in prep.frames):
@@ -169,13 +169,10 @@ def _render_pairs(
                 prep.result = finish(project, prep, run.store)
                 for f in prep.frames:
                     f.payload = None
-            if early and run.pool is None:
-                run.start_pool(min(jobs, run.total), langs)
-            if run.pool is not None and (i + 1 == len(pairs) or pairs[i + 1][0].id != story.id):
-                run.flush()  # every language of this story is prepared: hand its frames out
-        if run.pool is None and len(run.todo) > 1 and jobs > 1:
-            run.start_pool(min(jobs, len(run.todo)), langs)
-            run.flush()
+            if run.pool is None and jobs > 1 and len(run.todo) > 1:
+                run.start_pool(jobs, langs)  # frames to draw after all: start drawing them now
+            if run.pool is not None:
+                run.flush()
         if run.pool is not None:
             run.collect()
         elif run.todo:

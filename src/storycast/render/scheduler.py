@@ -89,20 +89,15 @@ class RenderRun:
         self.report(prep, frame, False)
 
     def start_pool(self, workers: int, langs: Sequence[str]) -> None:
-        """Draw one frame here, then fork the workers and hand them every frame still to draw.
+        """Fork the drawing workers (fonts and the Thai dictionary loaded first, so they share
+        them) and hand them every frame still to draw.
 
-        The frame drawn first fills this process's caches (fonts at their sizes, the background,
-        the glow and other shared tiles, the opening-layers snapshot); the forked workers
-        inherit them instead of each building its own, which is most of what parallel
-        drawing used to cost on top of serial drawing.
+        With ``--no-cache`` this happens before the first template is rendered: the workers
+        draw each story/language as soon as this process has prepared it, while it prepares
+        the next ones.
         """
-        pending = list(self.todo)
-        if len(pending) > 1:
-            warm_up(self.project.root, langs)
-            prep, frame = pending.pop(0)
-            self.draw_here(prep, frame)
         self.pool = Pool(workers, self.project.root, langs)
-        self.waiting.extend(pending)
+        self.waiting.extend(self.todo)
 
     def draw_here(self, prep: Prepared, frame: PreparedFrame) -> None:
         """Draw one frame in this process."""
@@ -121,16 +116,16 @@ class RenderRun:
         """Hand the waiting frames to the pool, one task per frame position of a story.
 
         Frame n of a story looks alike in every language: same picture, same shapes, same
-        layout boxes. Drawing all its languages in one worker fits the picture once instead of
-        once per worker, and the tasks stay small enough to keep every worker busy.
+        layout boxes. The pool sends every language's frame n to the same worker, which fits
+        the picture once instead of once per worker.
         """
         assert self.pool is not None
         groups: dict[tuple[str, int], list[tuple[Prepared, PreparedFrame]]] = {}
         for prep, frame in self.waiting:
             groups.setdefault((prep.story.id, frame.plan.index), []).append((prep, frame))
         self.waiting = []
-        for batch in groups.values():
-            fut = self.pool.submit(draw_jobs, [self.job(prep, frame) for prep, frame in batch])
+        for key, batch in groups.items():
+            fut = self.pool.submit(draw_jobs, [self.job(prep, frame) for prep, frame in batch], key=key)
             self.meta[fut] = batch
             for prep, _ in batch:
                 self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
