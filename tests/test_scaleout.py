@@ -454,3 +454,93 @@ def test_publish_due_queues_for_the_workers_and_run_points_to_them(
     daemon = run_storycast(["--project", str(root), "run", "--once"], env, timeout=60)
     assert daemon.returncode == 3, daemon.stderr
     assert "storycast worker" in daemon.stderr and "procrastinate" in daemon.stderr
+
+
+def _fetch_as_a_worker(dsn: str) -> int:
+    """Take the next publish job as a worker would (status ``doing``); return its id."""
+    wid = q(dsn, "INSERT INTO procrastinate_workers DEFAULT VALUES RETURNING id")[0][0]
+    got = q(dsn, "SELECT id FROM procrastinate_fetch_job_v2(ARRAY['publish'], %s)", wid)
+    assert got and got[0][0] is not None
+    return int(got[0][0])  # type: ignore[call-overload]
+
+
+def _publish_jobs(dsn: str) -> list[tuple[object, ...]]:
+    return q(
+        dsn,
+        "SELECT id, status::text, args->'row_ids' FROM procrastinate_jobs "
+        "WHERE task_name = 'storycast.publish' ORDER BY id",
+    )
+
+
+def test_a_publish_job_goes_on_with_its_channels_next_rows_and_records_them(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job publishes what its rows let go next (the next language), then takes over the job
+    waiting behind its lock; every row it takes is in its own row_ids (what recovery reads)."""
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=2)  # en, es x 2 occurrences
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    try:
+        assert scale.runtime.tick_once().count("queued") == 2  # the English rows; Spanish waits
+        (job, _, queued), *_ = _publish_jobs(dsn)
+        en1, en2 = queued  # type: ignore[misc]
+        # Split the tick's job in two, as a tick that ran while the first was running leaves it:
+        # the second waits behind the first's lock.
+        q(
+            dsn,
+            "UPDATE procrastinate_jobs SET args = jsonb_build_object('row_ids', jsonb_build_array(%s::int))"
+            " WHERE id = %s",
+            en1,
+            job,
+        )
+        q(
+            dsn,
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('publish', 'storycast.publish', 0, "
+            "'account:acct0', NULL, jsonb_build_object('row_ids', jsonb_build_array(%s::int)), NULL)"
+            "::procrastinate_job_to_defer_v1])",
+            en2,
+        )
+        assert _fetch_as_a_worker(dsn) == job
+        assert scale.runtime.publish_rows([en1], job_id=job) == ["published"]  # type: ignore[list-item]
+    finally:
+        scale.runtime.close()
+    rows = dict(q(dsn, "SELECT id, lang FROM publication"))
+    sent = [r[0] for r in q(dsn, "SELECT row_id FROM sc_calls ORDER BY started")]
+    assert [rows[r] for r in sent] == ["en", "es", "en", "es"]  # each language after its English
+    assert sent[0] == en1 and sent[2] == en2
+    assert states(dsn) == {"published": 4}
+    assert q(dsn, "SELECT count(*) FROM attempt") == [(4,)]
+    jobs = _publish_jobs(dsn)
+    assert [(j[1], j[2]) for j in jobs] == [("doing", sent), ("cancelled", [en2])]
+
+
+def test_a_job_taken_for_dead_claims_nothing_more(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job whose worker was taken for dead (the job retried elsewhere) publishes its own rows
+    but claims no next row for itself: the claim would be in no job's row_ids."""
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=1)  # en, es
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    try:
+        assert scale.runtime.tick_once().count("queued") == 1
+        (job, _, (en,)), *_ = _publish_jobs(dsn)  # type: ignore[misc]
+        assert _fetch_as_a_worker(dsn) == job
+        q(dsn, "UPDATE procrastinate_jobs SET status = 'todo', worker_id = NULL WHERE id = %s", job)
+        assert scale.runtime.publish_rows([en], job_id=job) == ["published"]
+    finally:
+        scale.runtime.close()
+    assert states(dsn) == {"published": 1, "planned": 1}  # Spanish: for the next tick
+    assert [(j[1], j[2]) for j in _publish_jobs(dsn)] == [("todo", [en])]

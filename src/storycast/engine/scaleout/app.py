@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .runtime import PUBLISH, RENDER, TICK, Runtime
 
 if TYPE_CHECKING:
-    from procrastinate import App
+    from procrastinate import App, JobContext
 
     from ...context import Context
     from ...project import Project
@@ -141,9 +141,10 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
         log.info("tick %s: %s", timestamp, out)
         return out
 
-    @app.task(name=PUBLISH, queue="publish")
-    def publish_task(row_ids: list[int], force: bool = False) -> list[str]:
-        return runtime.publish_rows(row_ids, force=force)
+    @app.task(name=PUBLISH, queue="publish", pass_context=True)
+    def publish_task(context: JobContext, row_ids: list[int], force: bool = False) -> list[str]:
+        # The job id: the job records the rows it goes on with in its own row_ids.
+        return runtime.publish_rows(row_ids, force=force, job_id=context.job.id)
 
     @app.task(name=RENDER, queue="render")
     def render_task(

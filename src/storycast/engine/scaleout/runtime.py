@@ -2,10 +2,11 @@
 
 * :meth:`Runtime.tick_once` runs :func:`storycast.engine.tick` with a :class:`QueueDispatcher`:
   due rows are claimed and, in the claim's own transaction, handed to the ``publish`` queue as
-  one job per row (transactional outbox: the claim and the jobs commit together or not at all).
-* :meth:`Runtime.publish_one` is what a publish job runs: :meth:`Publisher.publish_rows` on the one
-  row, i.e. CAS ``claimed -> sending`` with the attempt committed *before* the platform call. A
-  re-delivered job finds the row past ``claimed`` and does nothing.
+  one job per channel (transactional outbox: the claim and the jobs commit together or not at all).
+* :meth:`Runtime.publish_rows` is what a publish job runs: :meth:`Publisher.publish_rows` on its
+  rows, i.e. CAS ``claimed -> sending`` with the attempt committed *before* the platform call. A
+  re-delivered job finds its rows past ``claimed`` and does nothing. The job then goes on with
+  its channel's next rows, recording each in its own ``row_ids`` as it claims it.
 * :meth:`Runtime.abandon` is how a dead worker's job is reconciled: a row it was sending becomes
   ``unknown`` (reconcile asks the channel); a row it had not started stays claimed for the retry.
 """
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...ledger import Ledger, Row, RowFilter, RowQuery, State, timeout_from
+from ...ledger import ChannelLimits, Ledger, Row, RowFilter, RowQuery, State, timeout_from
 from ...ledger.urls import project_pg_urls
 from ..frames import VIDEO_KIND
 from ..publisher import ItemResult, Publisher
@@ -35,6 +38,9 @@ RENDER = "storycast.render"
 TICK = "storycast.tick"
 QUEUES = ("control", "render", "publish")
 CLAIM_BATCH = 2000  # rows per claim transaction; handed to the queue in the same transaction
+# How long a publish job goes on with its channel's next rows before handing them to a new job:
+# long enough for a busy account's chain, short enough for a worker's stop (it waits for its jobs).
+CARRY_ON_SECONDS = 20.0
 
 # Outcomes after which a publish job claims its channel's next due rows (see Runtime._queue_next).
 # Not "retry": the platform asked to slow down; the next periodic tick claims what is due.
@@ -48,6 +54,10 @@ def queue_owner() -> str:
     """``claimed_by`` of rows handed to the queue. Not ``host:pid``: the ledger's sweep must not
     treat them as owned by the (live or dead) process that claimed them; the queue owns them."""
     return f"queue@{socket.gethostname()}/{os.getpid()}"
+
+
+class _NotRunning(Exception):
+    """The job is no longer running on this worker (taken for dead and retried elsewhere)."""
 
 
 class QueueDispatcher:
@@ -108,6 +118,7 @@ class Runtime:
         self.urls = project_pg_urls(project)
         self.threads = 1  # threads using the ledger at once (the worker sets its concurrency)
         self._ledger: Ledger | None = None
+        self._ledger_lock = threading.Lock()
         # Load channel plugins (and the content kinds they register) now, in one thread: jobs
         # run in several threads, and the registry's first, lazy load is not thread-safe.
         from ...channels.registry import channel_types
@@ -116,10 +127,14 @@ class Runtime:
 
     @property
     def ledger(self) -> Ledger:
+        # Opened once per process: a worker's first jobs start in several threads at once, and
+        # each opening its own ledger cost a connection pool and a migration check apiece.
         if self._ledger is None:
-            self._ledger = Ledger.open(
-                self.urls.sqlalchemy, timeout_from(self.project.environ), threads=self.threads
-            )
+            with self._ledger_lock:
+                if self._ledger is None:
+                    self._ledger = Ledger.open(
+                        self.urls.sqlalchemy, timeout_from(self.project.environ), threads=self.threads
+                    )
         return self._ledger
 
     def close(self) -> None:
@@ -209,17 +224,62 @@ class Runtime:
 
     # -- publish ------------------------------------------------------------------------------
 
-    def publish_rows(self, row_ids: Sequence[int], *, force: bool = False) -> list[str]:
+    def publish_rows(
+        self, row_ids: Sequence[int], *, force: bool = False, job_id: int | None = None
+    ) -> list[str]:
         """What a publish job runs: its rows (one channel's), in order, through one Publisher.
 
         The rows are read in one query and marked ``rendering`` in one transaction; each is then
         sent with its own compare-and-set (:meth:`Publisher.publish_rows`). Rows no longer
         ``claimed``/``rendering`` (a re-delivered job) are skipped: the job is then a no-op.
+
+        Once a row settles, the channel's next rows may go (the story's next frame or language,
+        another entry's post). Job ``job_id`` claims them and goes on publishing them itself,
+        and then takes over the jobs waiting behind its lock, for up to :data:`CARRY_ON_SECONDS`:
+        a chain of posts on one account runs without a hand-over through the queue. Every row it
+        takes is added to its ``row_ids`` in the same transaction (the recovery of a dead worker
+        reads them there). Without a job id, or after that time, the next rows go to a new job.
         """
         now = self.context.now()
         ids = [int(r) for r in row_ids]
-        found = {r.id: r for r in self.ledger.find(RowQuery(ids=ids))}
         outcomes: dict[int, str] = {}
+        ready = self._ready(ids, now, outcomes)
+        if not ready:
+            return [outcomes.get(rid, "released") for rid in ids]
+        publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
+        channel = ready[0].channel
+        until = time.monotonic() + CARRY_ON_SECONDS
+        limits: dict[str, ChannelLimits] | None = None
+        try:
+            while ready:
+                settled = False
+                for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
+                    outcomes[row.id] = result.outcome
+                    settled = settled or result.outcome in _FREES_THE_CHANNEL
+                ready = []
+                if not settled:
+                    break
+                now = self.context.now()
+                limits = limits if limits is not None else publisher.limits()
+                if job_id is None or force or time.monotonic() > until:
+                    self._queue_next(channel, now, limits)
+                    break
+                # The publisher goes on at the new time (attempts, deadlines, due rows).
+                publisher.now = publisher.renders.now = now
+                ready = self._carry_on(channel, now, limits, job_id, outcomes)
+        except BaseException:
+            # A bug or a stop mid-job: give back every row this job had not started sending
+            # (a compare-and-set: sent and sending rows are untouched), so the next tick
+            # claims them again instead of leaving them queue-owned until their lease ends.
+            self.ledger.release(ready, now)
+            raise
+        finally:
+            publisher.close()
+        return [outcomes.get(rid, "released") for rid in ids]
+
+    def _ready(self, ids: Sequence[int], now: datetime, outcomes: dict[int, str]) -> list[Row]:
+        """The rows of ``ids`` still to publish, in order; an outcome for each of the others."""
+        found = {r.id: r for r in self.ledger.find(RowQuery(ids=list(ids)))}
         ready: list[Row] = []
         for rid in ids:
             row = found.get(rid)
@@ -233,37 +293,56 @@ class Runtime:
                 outcomes[rid] = "late"
             else:
                 ready.append(row)
-        if ready:
-            publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
-            try:
-                settled = False
-                for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
-                    outcomes[row.id] = result.outcome
-                    settled = settled or result.outcome in _FREES_THE_CHANNEL
-                if settled:
-                    self._queue_next(ready[0].channel, now, publisher)
-            except BaseException:
-                # A bug or a stop mid-job: give back every row this job had not started sending
-                # (a compare-and-set: sent and sending rows are untouched), so the next tick
-                # claims them again instead of leaving them queue-owned until their lease ends.
-                self.ledger.release(ready, now)
-                raise
-            finally:
-                publisher.close()
-        return [outcomes.get(rid, "released") for rid in ids]
+        return ready
 
     def publish_one(self, row_id: int) -> str:
         """Publish one queued row through the embedded engine's protocol; return its outcome."""
         return self.publish_rows([row_id])[0]
 
-    def _queue_next(self, channel: str, now: datetime, publisher: Publisher) -> None:
+    def _carry_on(
+        self,
+        channel: str,
+        now: datetime,
+        limits: dict[str, ChannelLimits],
+        job_id: int,
+        outcomes: dict[int, str],
+    ) -> list[Row]:
+        """The channel's next rows for job ``job_id`` to publish: claimed now, else those of the
+        jobs waiting behind its lock (a tick claimed them meanwhile). [] when there are none."""
+        from . import jobtable
+
+        def take(tx: OutboxTx, rows: list[Row]) -> None:
+            tx.hand_to_queue(rows, queue_owner(), now + timedelta(minutes=self.cfg.queue_lease_minutes))
+            if not jobtable.extend(tx.driver_connection, job_id, [r.id for r in rows]):
+                raise _NotRunning  # rolls the claim back: the rows stay planned
+
+        try:
+            rows = self.ledger.claim(now, CLAIM_BATCH, limits, only_channel=channel, within=take)
+        except _NotRunning:
+            return []
+        if rows:
+            return rows
+        while True:
+            raw = self.ledger.engine.raw_connection()
+            try:
+                ids = jobtable.adopt(raw.driver_connection, job_id, PUBLISH, f"account:{channel}", False)
+                raw.commit()
+            finally:
+                raw.close()
+            if ids is None:
+                return []
+            ready = self._ready(ids, now, outcomes)
+            if ready:
+                return ready
+
+    def _queue_next(self, channel: str, now: datetime, limits: dict[str, ChannelLimits]) -> None:
         # What this job settled may let the channel's next rows go: the story's next frame, its
         # next language, or another entry's post that the channel's concurrency held back at the
         # tick. Claim them now (one job's rows are one channel's) rather than at the next tick.
         self.ledger.claim(
             now,
             CLAIM_BATCH,
-            publisher.limits(),
+            limits,
             only_channel=channel,
             within=self.dispatcher(now).within_claim,
         )
