@@ -142,6 +142,7 @@ def test_a_same_size_same_time_edit_of_a_young_file_is_caught(
     # granularity and keep its size and time: such files are also checked by their bytes. (The
     # window is widened here so that a slow machine's render cannot age the file out of it.)
     monkeypatch.setattr(uptodate, "RACY_NS", 3600 * 1_000_000_000)
+    monkeypatch.setattr(uptodate, "RACY_FINE_NS", 3600 * 1_000_000_000)
     assert run_cli("-P", str(root), "render")[0] == 0
     path = root / "stories" / "sample.yaml"
     text = path.read_text(encoding="utf-8")

@@ -16,8 +16,9 @@ build tool's up-to-date check, this module answers such a run from a stamp inste
   0; otherwise it returns None and the command runs as usual.
 
 A file changed within the file system's timestamp granularity of the stamp could keep its size
-and time; files modified less than two seconds before the stamp was written are therefore also
-recorded by a hash of their bytes, and checked by it. Anything unusual (an option it does not
+and time; files modified shortly before the stamp was written (100 ms, or two seconds on a file
+system that keeps whole seconds) are therefore also recorded by a hash of their bytes, and
+checked by it. Anything unusual (an option it does not
 know, ``--video``, ``--no-cache``, ``--progress``, an unreadable stamp, a table wider than the
 terminal) means None: the fast path can only skip work, never change an outcome.
 """
@@ -38,7 +39,10 @@ if TYPE_CHECKING:
     from .results import RenderResult
 
 STAMP_VERSION = 1
-RACY_NS = 2_000_000_000  # files younger than this at record time are also hashed
+# Files younger than this at record time are also recorded by a hash of their bytes: 2 s where
+# the file system keeps whole seconds, 100 ms where it keeps finer times (a kernel tick or less).
+RACY_NS = 2_000_000_000
+RACY_FINE_NS = 100_000_000
 _CONFIG = "storycast.toml"
 _INPUT_DIRS = ("stories", "templates", "assets")
 _SKIP = frozenset({"__pycache__", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
@@ -303,10 +307,14 @@ def _record(
     files = list(dict.fromkeys(files))
     stamps = _collect(walk, files, _site_folders())
     now = time.time_ns()
+    mtimes = [mtime for _, _, mtime in stamps[0] if mtime is not None]
+    # File systems that keep sub-millisecond times tick at most every few milliseconds; one
+    # that keeps whole seconds (FAT, some network shares) needs the wide window.
+    window = RACY_NS if all(m % 1_000_000 == 0 for m in mtimes) else RACY_FINE_NS
     racy = {
         path: _digest(path)
         for path, size, mtime in stamps[0]
-        if mtime is not None and mtime >= now - RACY_NS and size is not None
+        if mtime is not None and mtime >= now - window and size is not None
     }
     rows = [{**r.to_dict(), "rendered": 0, "cached": len(r.frames), "seconds": 0.0} for r in results]
     stamp = {
