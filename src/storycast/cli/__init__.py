@@ -2,7 +2,8 @@
 
 ``main()`` is the console script. It reads which command the arguments run before the
 command-line framework loads: ``storycast render`` first asks the warm render's fast path
-(:func:`storycast.render.uptodate.fast_path`), which may answer without loading anything else.
+(:func:`storycast.render.uptodate.fast_path`), which may answer without loading anything else,
+and ``storycast --help`` prints the root help kept by an earlier run (``_helpcache``).
 Everything else runs the Typer app in :mod:`storycast.cli._app`, where errors become messages
 and exit codes, and only there.
 """
@@ -14,11 +15,17 @@ import sys
 from typing import Any
 
 from ._argv import first_word
+from ._helpcache import cached as cached_root_help
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: ``storycast ARGS`` (``argv`` defaults to ``sys.argv[1:]``)."""
     args = sys.argv[1:] if argv is None else list(argv)
+    text = cached_root_help(args)
+    if text is not None:  # kept from an earlier `storycast --help` by this code at this width
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        sys.exit(0)
     if first_word(args) == "render":
         # Imports nothing heavy: the framework, the project and the renderer load only if needed.
         from ..render.uptodate import fast_path

@@ -17,8 +17,10 @@ import typer
 
 from .. import __version__
 from ..errors import ExitStatus, StorycastError
-from ._argv import ROOT_VALUE_OPTIONS
+from ._argv import COMPLETE_VAR, ROOT_VALUE_OPTIONS
 from ._common import State, err_console, styled
+from ._helpcache import ROOT_HELP_ARGS
+from ._helpcache import keep as keep_root_help
 
 # Command modules; each exposes register(app). Missing ones are simply not offered.
 COMMAND_MODULES = (
@@ -68,9 +70,6 @@ COMMAND_HOMES = {
     "i18n": "i18n",
 }
 _ROOT_VALUE_OPTIONS = ROOT_VALUE_OPTIONS
-
-# Shell completion: `storycast --install-completion`, or the Click protocol through this variable.
-COMPLETE_VAR = "_STORYCAST_COMPLETE"
 
 
 class _RootGroup(typer.core.TyperGroup):
@@ -305,7 +304,10 @@ def main(argv: list[str] | None = None) -> None:
         else:
             _register_for(args)
             root = _app
-        result = root(args=args, prog_name="storycast", standalone_mode=False)
+        if args in ROOT_HELP_ARGS:
+            result = _root_help_kept(root, args)
+        else:
+            result = root(args=args, prog_name="storycast", standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
     except StorycastError as exc:
@@ -325,6 +327,22 @@ def main(argv: list[str] | None = None) -> None:
     except BaseException as exc:  # the one place unexpected errors are reported
         _handle_click_or_crash(exc, show_tb, as_json)
     sys.exit(0)
+
+
+def _root_help_kept(root: typer.Typer, args: list[str]) -> Any:
+    """Run ``storycast --help``, printing the help and keeping it for the next run (_helpcache)."""
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        result = root(args=args, prog_name="storycast", standalone_mode=False)
+    text = buf.getvalue()
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    if not (isinstance(result, int) and result) and text.startswith("Usage: storycast"):
+        keep_root_help(text)
+    return result
 
 
 def _handle_click_or_crash(exc: BaseException, show_tb: bool, as_json: bool = False) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Root options that take a value (the token after them is not the command).
 ROOT_VALUE_OPTIONS = ("--project", "-P")
+# Shell completion: `storycast --install-completion`, or the Click protocol through this variable.
+COMPLETE_VAR = "_STORYCAST_COMPLETE"
 
 
 def first_word(args: list[str]) -> str | None:
