@@ -45,6 +45,9 @@ DEBOUNCE_MS = 100
 # only what it has not seen: a server stopping with Ctrl-C waits for open streams to end.
 STREAM_SECONDS = 5.0
 RETRY_MS = 50
+# The lint thread starts this long after new frames are published, so the page fetches and
+# paints them first instead of sharing the CPU with the checks.
+LINT_DELAY = 0.15
 
 Linter = Callable[["Project", str, str], list[dict[str, Any]]]
 
@@ -343,7 +346,7 @@ class PreviewState:
 
     def _lint_loop(self) -> None:
         while not self._stop.is_set():
-            if not self._lint_wanted.wait(timeout=0.5):
+            if not self._lint_wanted.wait(timeout=0.5) or self._stop.wait(LINT_DELAY):
                 continue
             with self._lock:
                 job, self._lint_job = self._lint_job, None
