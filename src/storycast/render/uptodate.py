@@ -58,6 +58,7 @@ _VALUE_OPTIONS = {
     "-P": "project",
     "--project": "project",
 }
+_CONTROL = dict.fromkeys((7, 8, 11, 12, 13))
 _COLUMNS = (
     ("story", "<"),
     ("lang", "<"),
@@ -423,4 +424,5 @@ def summary_text(rows: Sequence[dict[str, Any]], out_dirs: Sequence[str], elapse
         lines += [f"warning: {r['story']} [{r['lang']}] {w}" for w in r["warnings"]]
     frames = sum(r["frames"] for r in rows)
     lines.append(f"{frames} frames (0 drawn, {frames} cached) in {elapsed:.1f} s -> {', '.join(out_dirs)}")
-    return "\n".join(lines) + "\n"
+    # The control characters the CLI's console drops (bell, backspace, vertical tab, form feed, CR).
+    return "\n".join(lines).translate(_CONTROL) + "\n"
