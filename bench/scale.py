@@ -98,6 +98,30 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def proc_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each live process has used so far, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
+def backends(dsn: str) -> list[int]:
+    """The PostgreSQL server processes serving this database (the bench's own poller included)."""
+    return [int(r[0]) for r in q(dsn, "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")]  # type: ignore[call-overload]
+
+
+def cpu_since(before: dict[int, float], pids: list[int]) -> float:
+    """CPU used since ``before`` by ``pids`` (a process that started meanwhile counts whole)."""
+    now = proc_cpu(pids)
+    return sum(v - before.get(pid, 0.0) for pid, v in now.items())
+
+
 def workers(root: Path, env: dict[str, str], n: int, *args: str) -> list[subprocess.Popen[bytes]]:
     return [
         subprocess.Popen(
@@ -206,6 +230,8 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
         try:
             wait(lambda: live_workers(dsn) == n_workers, 120, "publish workers")
             time.sleep(1.5)  # let the first (empty) ticks pass
+            pids = [p.pid for p in procs]
+            cpu_w0, cpu_pg0 = proc_cpu(pids), proc_cpu(backends(dsn))
             t0 = time.perf_counter()
             db_t0 = q(dsn, "SELECT clock_timestamp()")[0][0]
             (root / "schedules" / "load.yaml").write_text(schedule, encoding="utf-8")
@@ -218,6 +244,10 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
                     "publications",
                     step=0.05,
                 )
+                # The CPU the publishing took, read before the workers stop: theirs and the
+                # database server's (its processes serving this database).
+                cpu_w = cpu_since(cpu_w0, pids)
+                cpu_pg = cpu_since(cpu_pg0, backends(dsn))
             except SystemExit:
                 print("  rows by state:", q(dsn, "SELECT state, count(*) FROM publication GROUP BY 1"))
                 print(
@@ -245,6 +275,8 @@ def publish_scaleout(items: int, accounts: int, latency_ms: int, n_workers: int)
         "duplicates": dups,
         "overlaps": worst,
         "cpu": cpu,
+        "cpu_workers": cpu_w,
+        "cpu_pg": cpu_pg,
         **phases,
     }  # type: ignore[dict-item]
 
@@ -273,12 +305,14 @@ def publish_sequential(sample: int, latency_ms: int) -> dict[str, float]:
         project = Project.load(root, {**os.environ, "STORYCAST_DB": url})
         ledger = open_ledger(project)
         try:
+            pg0 = proc_cpu(backends(dsn))
             t0, c0 = time.perf_counter(), time.process_time()
             report = tick(project, Context(), ledger=ledger)
             t1, c1 = time.perf_counter(), time.process_time()
+            cpu_pg = cpu_since(pg0, backends(dsn))
         finally:
             ledger.close()
-    return {"items": report.count("published"), "seconds": t1 - t0, "cpu": c1 - c0}
+    return {"items": report.count("published"), "seconds": t1 - t0, "cpu": c1 - c0, "cpu_pg": cpu_pg}
 
 
 def main() -> None:
@@ -327,12 +361,16 @@ def main() -> None:
         ratios.append(rate / seq_rate)
         print(
             f"  round {run}: baseline, one sequential tick: {seq['items']:.0f} items in "
-            f"{seq['seconds']:.1f} s wall (cpu {seq['cpu']:.1f} s) = {seq_rate:.1f} items/s"
+            f"{seq['seconds']:.1f} s wall (cpu {seq['cpu']:.2f} s = "
+            f"{1000 * seq['cpu'] / seq['items']:.1f} ms per item; PostgreSQL {seq['cpu_pg']:.2f} s) "
+            f"= {seq_rate:.1f} items/s"
         )
         print(
             f"  round {run}, {args.workers} workers: {out['items']:.0f} items in {out['seconds']:.1f} s = "
-            f"{rate:.1f} items/s (x{rate / seq_rate:.1f} vs the sequential tick); workers' cpu "
-            f"{out['cpu']:.1f} s (start-up to stop); load {os.getloadavg()[0]:.1f}"
+            f"{rate:.1f} items/s (x{rate / seq_rate:.1f} vs the sequential tick); workers' cpu while "
+            f"publishing {out['cpu_workers']:.2f} s = {1000 * out['cpu_workers'] / out['items']:.1f} ms per "
+            f"item (PostgreSQL {out['cpu_pg']:.2f} s), {out['cpu']:.1f} s start-up to stop; "
+            f"load {os.getloadavg()[0]:.1f}"
         )
         print(
             f"    first call {out['first_call']:.1f} s after the schedule appeared (tick period, plan, "
