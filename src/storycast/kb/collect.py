@@ -8,6 +8,7 @@ the site is rebuilt from an archive of frames on a machine without the fonts.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -81,12 +82,12 @@ def _updated(story: Story) -> date:
     return datetime(1970, 1, 1, tzinfo=UTC).date()
 
 
-def _image(project: Project, out: Path, frame: dict[str, Any], manifest: dict[str, Any]) -> ImageJob | None:
-    src = out / str(frame.get("file", ""))
-    if not src.is_file():
+def _image(files: set[str], out: Path, frame: dict[str, Any], manifest: dict[str, Any]) -> ImageJob | None:
+    name = str(frame.get("file", ""))
+    if not name or name not in files:  # ``files``: the build folder's listing
         return None
     return ImageJob(
-        src, str(frame["sha256"]), int(manifest.get("width", 1080)), int(manifest.get("height", 1920))
+        out / name, str(frame["sha256"]), int(manifest.get("width", 1080)), int(manifest.get("height", 1920))
     )
 
 
@@ -149,7 +150,17 @@ def collect(
     ]
     used = {t.lang for t in tutorials}
     site_langs = [lang for lang in langs if lang in used] + sorted(used - set(langs))
-    strings = load_strings(resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml")
+    paths = [resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml"]
+    # The catalogue as the last build read it, when its files are unchanged (parsing it is a
+    # quarter of a build that finds nothing else to do); a linked file is always read again.
+    key = [[str(p), stamp(p)] for p in paths]
+    held = state.strings if state is not None else None
+    if held and held[0] == key and not any(p.is_symlink() for p in paths):
+        strings = held[1]
+    else:
+        strings = load_strings(*paths)
+    if state is not None:
+        state.strings = [key, strings]
     sessions = [s for s in facts.sessions if s.lang in site_langs] if facts is not None else []
     return Library(
         tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing, sessions
@@ -267,6 +278,7 @@ def _entry(
     images: list[ImageJob],
 ) -> TutorialEntry:
     frames = manifest.get("frames", [])
+    files = set(os.listdir(out))
     by_step = {f.get("step"): f for f in frames if f.get("kind") == "step" and f.get("step")}
     steps: list[StepEntry] = []
     for n, step in enumerate(story.steps, start=1):
@@ -276,7 +288,7 @@ def _entry(
         alt = story.text(step.alt, lang) or (frame or {}).get("alt", "") or title
         entry = StepEntry(n, title, story.text(step.text, lang), alt)
         if frame is not None:
-            job = _image(project, out, frame, manifest)
+            job = _image(files, out, frame, manifest)
             if job is not None:
                 images.append(job)
                 entry.image = planned(job)
@@ -284,7 +296,7 @@ def _entry(
     cover = next((f for f in frames if f.get("kind") == "cover"), None)
     cover_img = None
     if cover is not None:
-        job = _image(project, out, cover, manifest)
+        job = _image(files, out, cover, manifest)
         if job is not None:
             images.append(job)
             cover_img = planned(job)

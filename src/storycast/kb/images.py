@@ -87,7 +87,8 @@ def encode_all(jobs: Iterable[ImageJob], site: Path, workers: int | None = None)
     An image already in the site is kept: its name is the source frame's hash."""
     unique = {j.sha256: j for j in jobs}
     (site / IMG_DIR).mkdir(parents=True, exist_ok=True)
-    todo = [j for j in unique.values() if not (site / planned(j).path).is_file()]
+    present = set(os.listdir(site / IMG_DIR))
+    todo = [j for j in unique.values() if Path(planned(j).path).name not in present]
     n = min(workers or os.cpu_count() or 1, os.cpu_count() or 1, 8)
     if n <= 1 or len(todo) < _POOL_MIN or "fork" not in multiprocessing.get_all_start_methods():
         for job in todo:

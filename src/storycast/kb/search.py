@@ -99,7 +99,16 @@ def index_key(doc: SearchDoc, lang: str) -> str:
     """What ``doc_terms`` depends on, hashed: the words of an unchanged text can be kept."""
     from .state import code_stamp, digest, version_of
 
-    return digest([INDEX_VERSION, lang, doc.fields, WEIGHTS, code_stamp(), version_of("pythainlp")])
+    return digest(
+        [
+            INDEX_VERSION,
+            lang,
+            doc.fields,
+            WEIGHTS,
+            code_stamp("kb/search.py", "kb/fold.py"),
+            version_of("pythainlp"),
+        ]
+    )
 
 
 def build_index(

@@ -164,7 +164,7 @@ class _Site:
         # Everything every page sees besides its own context: a change re-renders every page.
         self.shared = digest(
             [
-                code_stamp(),
+                code_stamp("kb", "dates.py", "render/strings.py"),
                 tree_stamp([HERE / "templates"]),
                 [version_of("jinja2"), version_of("babel")],
                 lib.strings,
@@ -444,8 +444,8 @@ def build_site(
     from .shipped import Facts, read_facts
 
     facts = read_facts(project) if ledger else Facts()
-    _prepare_out(target)
-    state = BuildState(project, target)
+    # A new folder starts from nothing: the state of a deleted site is not trusted to describe it.
+    state = BuildState(project, target, fresh=not _prepare_out(target))
     lib = collect(
         project, story_ids, render=render, build_dir=build_dir, jobs=workers, facts=facts, state=state
     )
@@ -493,17 +493,20 @@ def build_site(
 MARKER = ".storycast-kb"
 
 
-def _prepare_out(target: Path) -> None:
-    """Create the output folder; refuse a non-empty folder that is not an earlier site build."""
+def _prepare_out(target: Path) -> bool:
+    """Create the output folder; refuse a non-empty folder that is not an earlier site build.
+    True when it holds an earlier build."""
     from ..errors import ConfigError
 
-    if target.is_dir() and any(target.iterdir()) and not (target / MARKER).is_file():
+    earlier = (target / MARKER).is_file()
+    if target.is_dir() and any(target.iterdir()) and not earlier:
         raise ConfigError(
             f"{target} is not empty and does not hold a knowledge base build",
             hint="pick an empty folder with --out (the build replaces the pages it finds there)",
         )
     target.mkdir(parents=True, exist_ok=True)
     _write(target / MARKER, "storycast kb build output; safe to delete\n")
+    return earlier
 
 
 def _prune_pages(target: Path, keep: set[str]) -> None:

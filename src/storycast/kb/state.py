@@ -3,13 +3,14 @@
 One JSON file per output folder in ``.storycast/cache/kb/`` holds:
 
 - ``frames``: a stamp of everything a story's frame templates see besides the story itself
-  (template files, storycast's code, pictures and fonts, the configuration, Babel's version,
+  (template files, the code that makes their contexts, pictures and fonts, the configuration, Babel's version,
   the system font folders), and per story the story file's size and mtime with the fingerprint
   of each of its builds. When the stamp and a story's entries are unchanged and the build's own
   record finds every file it read and wrote as recorded, the story's frames are current without
   running its templates (``render``'s full check of 500 builds costs a second).
 - ``manifests``: per build, what the site reads of its manifest, with the manifest file's size
   and mtime (500 manifests hold 18 MB of JSON, mostly what the frames' layers drew).
+- ``strings``: the interface catalogue, with the size and mtime of its files.
 - ``pages``: per page, the hash of everything its template received, the written file's size and
   mtime, and the characters on it (which web fonts the site ships). A page whose hash and file are
   unchanged is not rendered again.
@@ -93,16 +94,19 @@ def version_of(dist: str) -> str:
         return "?"
 
 
-_CODE: list[Any] = []
+_PACKAGE = _KB_DIR.parent
 
 
-def code_stamp() -> list[Any]:
-    """Size and mtime of every module of storycast (once per process)."""
-    from .. import resources
-
-    if not _CODE:
-        _CODE.append(tree_stamp([Path(resources.__file__).resolve().parent], "*.py"))
-    return list(_CODE[0])
+@cache
+def code_stamp(*parts: str) -> tuple[tuple[str, Any], ...]:
+    """Size and mtime of storycast's modules in ``parts`` (package-relative folders, without
+    their sub-folders, or files): the code an output depends on (once per process)."""
+    out: list[tuple[str, Any]] = []
+    for part in parts:
+        path = _PACKAGE / part
+        for file in sorted(path.glob("*.py")) if path.is_dir() else [path]:
+            out.append((file.relative_to(_PACKAGE).as_posix(), stamp(file)))
+    return tuple(out)
 
 
 def frames_stamp(project: Project, base: Path) -> str | None:
@@ -119,7 +123,9 @@ def frames_stamp(project: Project, base: Path) -> str | None:
             __version__,
             str(base.resolve()),
             buildrec.static_stamp(project),  # the templates and the templating code
-            code_stamp(),
+            # The code that turns a story into template contexts (as render's own records
+            # stamp it: drawing-code changes move the render engine's version, which is in it).
+            code_stamp("render", "render/text", "content", "dates.py", "resources.py"),
             tree_stamp([project.assets_dir, resources.assets_dir(), *font_folders(project)]),
             [[d, stamp(Path(d))] for d in _SYSTEM_FONT_DIRS],
             config,
@@ -133,20 +139,15 @@ def frames_stamp(project: Project, base: Path) -> str | None:
 class BuildState:
     """The state file of one output folder (see the module docstring)."""
 
-    def __init__(self, project: Project, out: Path) -> None:
+    def __init__(self, project: Project, out: Path, *, fresh: bool = False) -> None:
         name = hashlib.sha256(str(out.resolve()).encode("utf-8")).hexdigest()[:32]
         self.path = project.state_dir / "cache" / "kb" / f"{name}.json"
-        data: dict[str, Any] = {}
-        try:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict) and loaded.get("version") == STATE_VERSION:
-                data = loaded
-        except (OSError, ValueError):
-            pass
+        data: dict[str, Any] = {} if fresh else _load(self.path)  # a new folder starts from nothing
         self.frames: dict[str, Any] = data.get("frames") or {}
         self.pages: dict[str, list[Any]] = data.get("pages") or {}
         self.search: dict[str, list[Any]] = data.get("search") or {}
         self.manifests: dict[str, list[Any]] = data.get("manifests") or {}
+        self.strings: list[Any] = data.get("strings") or []
 
     def save(self) -> None:
         """Write the state (a read-only state folder only costs the next build its shortcuts)."""
@@ -156,6 +157,7 @@ class BuildState:
             "version": STATE_VERSION,
             "frames": self.frames,
             "manifests": self.manifests,
+            "strings": self.strings,
             "pages": self.pages,
             "search": self.search,
         }
@@ -163,3 +165,11 @@ class BuildState:
             replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         except OSError:
             pass
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) and loaded.get("version") == STATE_VERSION else {}
