@@ -353,8 +353,12 @@ def fast_path(argv: list[str]) -> int | None:
         return None
     if text is None:
         return None
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `storycast render | head -1`: exit 1 quietly, as the CLI does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
