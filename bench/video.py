@@ -6,11 +6,12 @@ video step, plus start-up and the frame check), with the video segment cache emp
 run. The baseline draws the very same timeline (storycast's own plan of holds and crossfades,
 frame for frame) with one ffmpeg command per part, the way an expert writes it: every frame
 decoded once, converted to BT.709 limited-range yuv420p once (``format`` then ``split`` and
-``loop``), ``xfade`` between the loops, ``concat`` into one stream, one x264 encode. Two
-baselines:
+``loop``), ``xfade`` between the loops (only its frames in yuv444p, which xfade needs), ``concat``
+into one stream, one x264 encode. Two baselines:
 
-- same x264 settings as storycast (preset, CRF, High profile, colour tags, the 4 s closed GOP
-  without B-frames that lets storycast join cached segments): the fair comparison of time;
+- same x264 settings as storycast (preset, CRF, High profile, colour tags, closed GOPs of at most
+  5 s with B-frames; storycast also starts a GOP with each cached segment): the fair comparison
+  of time;
 - x264's defaults at the same preset and CRF (B-frames, 250-frame GOP, scene cuts): what a
   person would type, and the file size to beat.
 
@@ -94,9 +95,14 @@ def part_cmd(part, paths, spec, options, encoder: list[str], out: Path) -> list[
         if seg.kind == "hold":
             chains.append(f"{take(seg.a)}{loop}[s{j}]")
         else:
-            chains.append(f"{take(seg.a)}{loop}[a{j}];{take(seg.b)}{loop}[b{j}]")
+            # xfade takes only unsubsampled formats: convert the transition's frames alone (left to
+            # ffmpeg, every frame of the part would go to yuv444p through RGB and back before concat).
             chains.append(
-                f"[a{j}][b{j}]xfade=transition={seg.xfade}:duration={seg.frames / fps:.6f}:offset=0[s{j}]"
+                f"{take(seg.a)}{loop},format=yuv444p[a{j}];{take(seg.b)}{loop},format=yuv444p[b{j}]"
+            )
+            chains.append(
+                f"[a{j}][b{j}]xfade=transition={seg.xfade}:duration={seg.frames / fps:.6f}:offset=0,"
+                f"format=yuv420p[s{j}]"
             )
     segs = "".join(f"[s{j}]" for j in range(len(part.segments)))
     chains.append(f"{segs}concat=n={len(part.segments)}:v=1:a=0,{encode._TAG_BT709}[v]")

@@ -186,16 +186,58 @@ def test_rerender_after_one_step_changes_encodes_only_that_step(frames, tmp_path
     vf = [VideoFrame(p, 1.0) for p in paths]
     out = tmp_path / "out" / "story.mp4"
     first = render_video(vf, out, VideoOptions(**FAST))
-    assert (first.segments_encoded, first.segments_reused) == (5, 0)  # 3 holds + 2 crossfades
+    # The first hold, then each crossfade with the hold after it.
+    assert (first.segments_encoded, first.segments_reused) == (3, 0)
     make_frame(paths[2], 3, "Tap General")  # the last step's text changes
     again = render_video(vf, out, VideoOptions(**FAST))
-    assert (again.segments_encoded, again.segments_reused) == (2, 3)  # its hold + the crossfade into it
+    assert (again.segments_encoded, again.segments_reused) == (1, 2)  # the crossfade into it and its hold
+    make_frame(paths[1], 2, "Tap General")  # the middle step's text changes
+    middle = render_video(vf, out, VideoOptions(**FAST))
+    assert (middle.segments_encoded, middle.segments_reused) == (
+        2,
+        1,
+    )  # the segments it arrives and leaves in
     assert check_media(out, "instagram") == []
     # Joining with -c copy keeps the first segment's avcC: every segment must carry the same one.
     segments = list((out.parent / ".video-cache" / "instagram").glob("*.mp4"))
-    assert len(segments) == 5  # the two stale segments were pruned
+    assert len(segments) == 3  # the stale segments were pruned
     assert len({codec_config(p) for p in segments}) == 1
     ffmpeg("-v", "error", "-i", str(out), "-f", "null", "-")  # the joined stream decodes cleanly
+
+
+def presented(video: Path) -> list[int]:
+    """Presentation times, in frames, of every picture the bundled ffmpeg decodes from ``video``."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(video), "-fps_mode", "passthrough",
+         "-f", "framecrc", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return [int(line.split(",")[2]) for line in out.splitlines() if line and not line.startswith("#")]
+
+
+def test_segments_with_b_frames_join_in_presentation_order(frames, tmp_path):
+    # veryfast (the default preset) uses B-frames; ultrafast has none.
+    out = tmp_path / "story.mp4"
+    vf = [VideoFrame(frames[0], 2.0), VideoFrame(frames[1], 5.6, "cut"), VideoFrame(frames[2], 1.4)]
+    result = render_video(vf, out, VideoOptions(preset="veryfast"))
+    assert result.segments_encoded == 3  # frame 1; the crossfade and frame 2 (two GOPs); frame 3
+    info = probe(out)
+    v = info.video
+    assert v is not None and v.frames == 270
+    assert v.reordered and v.start == 0.0 and not info.has_edit_list
+    assert v.closed_gop is True and v.max_keyint <= 5.0 + 1e-6
+    # Each segment starts a GOP: 53 frames of frame 1 (the crossfade takes 7 of its 60); the 0.5 s
+    # crossfade and the 160 frames left of frame 2, two GOPs of 88 and 87; the 42 of frame 3.
+    assert v.keyframe_times == pytest.approx([0.0, 53 / 30, 141 / 30, 228 / 30])
+    assert presented(out) == list(range(270))  # every frame once, in order, from t = 0
+    assert check_media(out, "instagram") == [] and check_media(out, "facebook") == []
+    segments = list((tmp_path / ".video-cache" / "instagram").glob("*.mp4"))
+    assert len({codec_config(p) for p in segments}) == 1
+    # The pictures are where the plan puts them: each hold shows its own frame (their tops differ).
+    for index, frame in ((30, 0), (150, 1), (255, 2)):
+        got = frame_png(out, index, tmp_path / f"at{index}.png").getpixel((100, 100))
+        want = Image.open(frames[frame]).convert("RGB").getpixel((100, 100))
+        assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 16, (index, got, want)
 
 
 # --- bad input ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from storycast.render.video.check import check_info
 from storycast.render.video.ffmpeg import ffmpeg_exe
 
 SRC = ["-f", "lavfi", "-i", "testsrc2=s=360x640:r=30", "-t", "3.5"]
+BFRAMES = (*SRC, "-c:v", "libx264", "-preset", "veryfast", "-x264-params", "keyint=30:bframes=3")
 
 
 def ffmpeg(*args: str | Path) -> None:
@@ -48,6 +49,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "hevc_open": (*SRC, "-c:v", "libx265", "-x265-params", "open-gop=1:keyint=30:log-level=error"),
         "yuv422": (*SRC, "-c:v", "libx264", "-pix_fmt", "yuv422p", "-bf", "0", "-use_editlist", "0"),
         "fps15": ("-f", "lavfi", "-i", "testsrc2=s=360x640:r=15", "-t", "3.5", "-c:v", "libx264", "-bf", "0"),
+        # B-frames without an edit list: unsigned composition offsets show the first frame late;
+        # signed ones (ctts version 1) present it at t = 0.
+        "bframes_late": (*BFRAMES, "-use_editlist", "0", "-movflags", "+faststart"),
+        "bframes_signed": (*BFRAMES, "-use_editlist", "0", "-movflags", "+faststart+negative_cts_offsets"),
     }
     out = {}
     for name, args in files.items():
@@ -114,6 +119,21 @@ def test_ffmpeg_defaults_break_the_story_rules(media):
     assert "keyframes" in rules(check_media(media["plain"], "telegram"))  # 250-frame GOP, not 1 s
 
 
+def test_b_frames_are_read_in_presentation_order(media):
+    late = probe(media["bframes_late"]).video
+    signed = probe(media["bframes_signed"]).video
+    assert late is not None and signed is not None
+    assert late.reordered and signed.reordered
+    assert not probe(media["faststart"]).video.reordered  # type: ignore[union-attr]
+    # b-pyramid delays presentation by two frames; signed offsets take that delay back.
+    assert late.start == pytest.approx(2 / 30) and signed.start == 0.0
+    assert signed.keyframe_times == pytest.approx([0.0, 1.0, 2.0, 3.0])
+    assert late.keyframe_times == pytest.approx([t + 2 / 30 for t in (0.0, 1.0, 2.0, 3.0)])
+    assert "start" in rules(check_media(media["bframes_late"], "instagram"), "warning")
+    assert "start" not in rules(check_media(media["bframes_signed"], "instagram"), "warning")
+    assert not probe(media["bframes_signed"]).has_edit_list
+
+
 def test_open_gop_is_detected_for_h264_and_hevc(media):
     for name in ("open_gop", "hevc_open"):
         v = probe(media[name]).video
@@ -162,7 +182,7 @@ def test_unreadable_files(media, tmp_path):
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="no system ffprobe to cross-check against")
 def test_probe_agrees_with_a_system_ffprobe(media):  # CI installs Debian ffmpeg for this
-    for name in ("faststart", "hevc_open", "yuv422"):
+    for name in ("faststart", "hevc_open", "yuv422", "bframes_late", "bframes_signed"):
         out = subprocess.run(
             [
                 "ffprobe",
@@ -185,3 +205,6 @@ def test_probe_agrees_with_a_system_ffprobe(media):  # CI installs Debian ffmpeg
         assert (stream["codec_name"], stream["width"], stream["height"], stream["pix_fmt"]) == (
             v.codec, v.width, v.height, v.pix_fmt,
         )  # fmt: skip
+        if not probe(media[name]).has_edit_list:  # an edit list moves ffprobe's start, not ours
+            assert float(stream["start_time"]) == pytest.approx(v.start, abs=1e-3), name
+        assert (stream.get("has_b_frames", 0) > 0) == v.reordered, name

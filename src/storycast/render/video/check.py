@@ -212,6 +212,16 @@ def _check_video(v: VideoTrack, spec: MediaLimits, err: Callable[..., None]) -> 
             "variable",
             "error" if spec.constant_fps else "warning",
         )
+    if v.start > _EPS:
+        # Without an edit list nothing hides the composition delay of B-frames stored with unsigned
+        # offsets: the picture starts that late, out of step with the sound.
+        err(
+            "start",
+            "the first frame is shown after the start of the file",
+            "0 s (signed composition offsets, ctts version 1)",
+            f"{v.start:.3f} s",
+            "warning",
+        )
     if v.closed_gop is False:
         err(
             "gop",

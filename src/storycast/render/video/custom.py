@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import RenderError
 from . import ffmpeg
-from .encode import _TAG_BT709, _TO_BT709, _encoder_args, _fsync, _self_check
+from .encode import _NO_EDIT_LIST, _SIGNED_CTS, _TAG_BT709, _TO_BT709, _encoder_args, _fsync, _self_check
 from .model import VideoFrame, VideoOptions, VideoResult
 from .specs import resolve_limits
 
@@ -90,10 +90,11 @@ def write_clip(clip: Any, out: Path, options: VideoOptions | None = None) -> Vid
             ffmpeg_params=params,
             logger=None,
         )
-        # Remux: moov first, no edit list, video kept at t=0 (see encode._mux_part).
+        # Remux: moov first, no edit list, video kept at t=0 with signed composition offsets for
+        # the B-frames (see encode._mux_part).
         stats = ffmpeg.run(
-            ["-i", str(raw), "-c", "copy", "-use_editlist", "0", "-avoid_negative_ts", "disabled",
-             "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
+            ["-i", str(raw), "-c", "copy", *_NO_EDIT_LIST, "-avoid_negative_ts", "disabled",
+             "-movflags", f"+faststart{_SIGNED_CTS}", "-f", "mp4", "-y", str(tmp)],
             what="finishing the custom clip",
             file=out,
         )  # fmt: skip

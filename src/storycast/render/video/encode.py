@@ -5,11 +5,15 @@ Pipeline (see docs/video.md for why):
 1. Validate every input up front (frames decode, audio files exist and decode, transitions are
    known, no frame is longer than a part may be) so a bad input fails before anything is encoded.
 2. Plan parts and segments (``plan.py``) in whole output frames.
-3. Encode each segment that is not already in the cache: a *hold* decodes its PNG once
-   (``format=yuv420p`` then ``loop``: convert once, then duplicate), a *transition* blends two
-   frames with ``xfade``; ``zoompan`` only when the slow zoom is on. Every segment starts with an
-   IDR picture and uses a fixed closed GOP and no B-frames, so segments join without re-encoding.
-4. Join each part's segments with the concat demuxer (``-c copy``), add the audio, write with
+3. Group the segments into *pieces* (``pieces``): a transition and the hold after it are one
+   piece, so a piece shows one frame's arrival and its whole time on screen.
+4. Encode each piece that is not already in the cache, in one ffmpeg command: every image is
+   decoded and converted once (``format=yuv420p``, then ``split`` and ``loop``: convert once, then
+   duplicate), a transition blends two frames with ``xfade``; ``zoompan`` only when the slow zoom
+   is on. Every piece starts with an IDR picture and is a sequence of closed GOPs with B-frames,
+   written with signed composition offsets (``ctts`` version 1), so it presents from t = 0 without
+   an edit list and pieces join without re-encoding.
+5. Join each part's pieces with the concat demuxer (``-c copy``), add the audio, write with
    ``+faststart`` and no edit list into a temp file in the output folder, fsync, check the result
    against the target spec with our own probe, and only then ``os.replace`` it into place.
 """
@@ -37,10 +41,17 @@ from .specs import resolve_limits
 
 ZOOM_AMOUNT = 0.06  # the slow zoom grows a frame by 6 % over the time it is visible
 ZOOM_OVERSAMPLE = 2  # zoompan crops whole pixels; zooming a 2x upscale hides the jitter
-CACHE_VERSION = 2  # 2: limited-range BT.709 output (1 wrote full-range yuvj420p from JPEG frames)
-# Longest GOP: Facebook asks for a closed GOP of 2-5 s, Telegram for a key frame every second. Every
-# segment also starts with an IDR picture, so transitions make some GOPs shorter.
-_GOP_SECONDS = {"h264": 4.0, "hevc": 1.0}
+# 3: a transition and the hold after it are one cached piece, with B-frames and 5 s GOPs;
+# 2: limited-range BT.709 output (1 wrote full-range yuvj420p from JPEG frames)
+CACHE_VERSION = 3
+# Longest GOP: Facebook asks for a closed GOP of 2-5 s (and takes the Instagram file), Telegram for
+# a key frame every second. Every piece also starts with an IDR picture; inside a piece the key
+# frames are spread evenly (``_key_frames``), so most GOPs are shorter than the longest allowed.
+_GOP_SECONDS = {"h264": 5.0, "hevc": 1.0}
+# Signed composition offsets (ctts version 1): with B-frames the first frame is presented at t = 0
+# without the edit list that platforms refuse (unsigned offsets would show it a few frames late).
+_NO_EDIT_LIST = ["-use_editlist", "0"]
+_SIGNED_CTS = "+negative_cts_offsets"
 # Every story video is 8-bit 4:2:0 in limited ("tv") range with BT.709 colour, and says so in its
 # stream (VUI) and container (colr). JPEG frames decode as full range with the BT.601 matrix; left
 # alone, that range travels through to a yuvj420p file, which most players show washed out or crushed.
@@ -99,20 +110,20 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
     encoder = _encoder_args(spec, options)
     result = VideoResult(parts=[], durations=[], target=spec.name)
 
-    # 1. Segments (cached by content).
-    jobs: dict[Path, Segment] = {}
+    # 1. Pieces (cached by content).
+    jobs: dict[Path, Piece] = {}
     part_files: list[list[Path]] = []
     for part in parts:
         files = []
-        for seg in part.segments:
-            key = _segment_key(seg, frames, digests, spec, options, encoder, total)
+        for piece in pieces(part):
+            key = _piece_key(piece, frames, digests, spec, options, encoder, total)
             path = cache / f"{key}.mp4"
             files.append(path)
             if not path.exists():
-                jobs[path] = seg
+                jobs[path] = piece
         part_files.append(files)
-    # Decode-check only the images that are about to be encoded: a cached segment proves its bytes.
-    for i in sorted({i for seg in jobs.values() for i in (seg.a, seg.b) if i is not None}):
+    # Decode-check only the images that are about to be encoded: a cached piece proves its bytes.
+    for i in sorted({i for piece in jobs.values() for i in _images(piece)}):
         _check_image(frames[i].path)
     result.segments_reused = sum(len(f) for f in part_files) - len(jobs)
     result.segments_encoded = len(jobs)
@@ -125,8 +136,8 @@ def render_video(frames: Sequence[VideoFrame], out: Path, options: VideoOptions 
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
-            pool.submit(_encode_segment, seg, frames, spec, options, encoder, total, path)
-            for path, seg in jobs.items()
+            pool.submit(_encode_piece, piece, frames, spec, options, encoder, total, path)
+            for path, piece in jobs.items()
         ]
         for done, fut in enumerate(concurrent.futures.as_completed(futures), start=1):
             result.max_rss_kb = max(result.max_rss_kb, fut.result().max_rss_kb)
@@ -249,6 +260,31 @@ def _frame_starts(parts: list[PartPlan]) -> dict[int, int]:
 
 # --- segments -----------------------------------------------------------------------------------
 
+#: One cached segment: the plan's steps it encodes, a hold alone or a transition and the hold after it.
+Piece = tuple[Segment, ...]
+
+
+def pieces(part: PartPlan) -> list[Piece]:
+    """``part``'s steps grouped into cached segments: each transition with the hold that follows it.
+
+    A transition starts from the previous frame's picture, so an IDR picture there costs little,
+    and the hold after it is coded as changes from the transition (a segment of its own would
+    start with a full picture of that frame). A changed frame still re-encodes only the segment
+    it arrives in and the one it leaves in.
+    """
+    out: list[Piece] = []
+    for seg in part.segments:
+        if seg.kind == "hold" and out and out[-1][-1].kind == "transition":
+            out[-1] = (*out[-1], seg)
+        else:
+            out.append((seg,))
+    return out
+
+
+def _images(piece: Piece) -> list[int]:
+    """The frame indices a segment shows, each once, in order of first use."""
+    return list(dict.fromkeys(i for seg in piece for i in (seg.a, seg.b) if i is not None))
+
 
 def _encoder_args(spec: MediaLimits, options: VideoOptions) -> list[str]:
     gop = round(_GOP_SECONDS[spec.encode_codec] * options.fps)
@@ -259,17 +295,26 @@ def _encoder_args(spec: MediaLimits, options: VideoOptions) -> list[str]:
             "-tag:v", "hvc1", *COLOUR_ARGS,
             "-x265-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0:log-level=error",
         ]  # fmt: skip
-    # No B-frames: then no composition offsets, no edit list, and segments concatenate cleanly.
+    # B-frames (the preset's; none with ultrafast) predict a crossfade from the pictures on either
+    # side, about half the bytes of P-frames alone; closed GOPs keep every segment self-contained.
     # cabac + 8x8dct keep the stream High profile even with the ultrafast preset.
     return [
         "-c:v", "libx264", "-preset", options.preset, "-crf", str(options.crf), "-pix_fmt", "yuv420p",
-        "-profile:v", "high", *COLOUR_ARGS,
-        "-x264-params", f"keyint={gop}:min-keyint={gop}:scenecut=0:open-gop=0:bframes=0:cabac=1:8x8dct=1",
+        "-profile:v", "high", *COLOUR_ARGS, "-forced-idr", "1",
+        "-x264-params", f"keyint={gop}:scenecut=0:open-gop=0:cabac=1:8x8dct=1",
     ]  # fmt: skip
 
 
-def _segment_key(
-    seg: Segment,
+def _key_frames(frames: int, spec: MediaLimits, options: VideoOptions) -> list[int]:
+    """Where a segment of ``frames`` frames starts a GOP: as few GOPs as the longest allowed one
+    permits, of even length (a 9 s hold is two GOPs of 4.5 s, not 5 s and 4 s)."""
+    gop = round(_GOP_SECONDS[spec.encode_codec] * options.fps)
+    count = max(1, -(-frames // gop))
+    return [round(k * frames / count) for k in range(count)]
+
+
+def _piece_key(
+    piece: Piece,
     frames: Sequence[VideoFrame],
     digests: list[str],
     spec: MediaLimits,
@@ -277,54 +322,65 @@ def _segment_key(
     encoder: list[str],
     total: int,
 ) -> str:
+    steps = [
+        {
+            "kind": seg.kind,
+            "frames": seg.frames,
+            "xfade": seg.xfade,
+            "a": digests[seg.a],
+            "b": digests[seg.b] if seg.b is not None else None,
+            # Only what changes pixels goes in: zoom position, progress-bar position.
+            "zoom": [seg.a_offset, seg.a_span, seg.b_offset, seg.b_span] if options.zoom else None,
+            "progress": [seg.start, total] if options.progress_bar else None,
+        }
+        for seg in piece
+    ]
     data = {
         "v": CACHE_VERSION,
         "ffmpeg": ffmpeg.ffmpeg_version(),
         "enc": encoder,
         "size": [spec.width, spec.height],
         "fps": options.fps,
-        "kind": seg.kind,
-        "frames": seg.frames,
-        "xfade": seg.xfade,
-        "a": digests[seg.a],
-        "b": digests[seg.b] if seg.b is not None else None,
-        # Only what changes pixels goes in: zoom position, progress-bar position.
-        "zoom": [seg.a_offset, seg.a_span, seg.b_offset, seg.b_span] if options.zoom else None,
-        "progress": [seg.start, total] if options.progress_bar else None,
+        "steps": steps,
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _prep(label: str, n: int, offset: int, span: int, spec: MediaLimits, options: VideoOptions) -> str:
-    """Filter chain turning one still image into ``n`` frames at the target size."""
-    w, h, fps = spec.width, spec.height, options.fps
-    fit = (
+def _fit(spec: MediaLimits) -> str:
+    """Scale and pad one image to the target size, as limited-range BT.709 yuv420p."""
+    w, h = spec.width, spec.height
+    return (
         f"scale={w}:{h}:force_original_aspect_ratio=decrease:{_TO_BT709},"
-        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1"
+        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p"
     )
+
+
+def _still(label: str, n: int, offset: int, span: int, spec: MediaLimits, options: VideoOptions) -> str:
+    """Filter chain turning one fitted still image into ``n`` frames."""
+    w, h, fps = spec.width, spec.height, options.fps
     if options.zoom:
         big_w, big_h = w * ZOOM_OVERSAMPLE, h * ZOOM_OVERSAMPLE
         z = f"1+{ZOOM_AMOUNT}*(on+{offset})/{max(1, span - 1)}"
         return (
-            f"{label}{fit},format=yuv420p,scale={big_w}:{big_h}:flags=bicubic:{_TO_BT709},"
+            f"{label}scale={big_w}:{big_h}:flags=bicubic:{_TO_BT709},"
             f"zoompan=z='{z}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={n}:s={w}x{h}:fps={fps},"
             f"settb=1/{fps},setpts=N"
         )
-    # Convert to yuv420p once, then duplicate: far cheaper than converting every output frame.
-    return f"{label}{fit},format=yuv420p,loop=loop={n - 1}:size=1,settb=1/{fps},setpts=N"
+    # Converted to yuv420p once (``_fit``), then duplicated: far cheaper than converting every frame.
+    return f"{label}loop=loop={n - 1}:size=1,settb=1/{fps},setpts=N"
 
 
-def _progress(src: str, seg: Segment, total: int, spec: MediaLimits, options: VideoOptions) -> str:
+def _progress(src: str, start: int, total: int, spec: MediaLimits, options: VideoOptions) -> str:
     """Overlay an animated progress bar (story-wide) just above the top safe zone.
 
     A white bar on a light track, inside a thin dark frame so that it reads on light and dark
-    frames alike.
+    frames alike. ``start`` is the segment's first output frame, counted from the story start.
     """
     w, h, fps = spec.width, spec.height, options.fps
     margin, bar_h, y = round(w * 60 / 1080), max(4, round(h * 10 / 1920)), round(h * 232 / 1920)
     edge = max(1, round(w * 2 / 1080))
     bw = w - 2 * margin
-    pos = f"-{bw}+{bw}*({seg.start}+1+t*{fps})/{total}"
+    pos = f"-{bw}+{bw}*({start}+1+t*{fps})/{total}"
     return (
         f"color=c=black@0.3:s={bw + 2 * edge}x{bar_h + 2 * edge}:r={fps},format=rgba[edge];"
         f"color=c=white@0.4:s={bw}x{bar_h}:r={fps},format=rgba[track];"
@@ -335,26 +391,50 @@ def _progress(src: str, seg: Segment, total: int, spec: MediaLimits, options: Vi
     )
 
 
-def segment_graph(seg: Segment, spec: MediaLimits, options: VideoOptions, total: int) -> str:
-    """The filter graph of one segment, ending in ``[v]`` (limited-range BT.709 yuv420p)."""
+def segment_graph(piece: Piece, spec: MediaLimits, options: VideoOptions, total: int) -> str:
+    """The filter graph of one segment, ending in ``[v]`` (limited-range BT.709 yuv420p).
+
+    Its inputs are ``_images(piece)`` in order; each is decoded and converted once, then ``split``
+    between the steps that show it.
+    """
+    images = _images(piece)
+    uses = {i: sum((seg.a == i) + (seg.b == i) for seg in piece) for i in images}
+    chains = []
+    for n, i in enumerate(images):
+        outs = "".join(f"[f{i}_{k}]" for k in range(uses[i]))
+        chains.append(f"[{n}:v]{_fit(spec)}" + (f",split={uses[i]}{outs}" if uses[i] > 1 else outs))
+    taken = dict.fromkeys(images, 0)
+
+    def take(i: int) -> str:
+        taken[i] += 1
+        return f"[f{i}_{taken[i] - 1}]"
+
+    fps = options.fps
+    for j, seg in enumerate(piece):
+        a = _still(take(seg.a), seg.frames, seg.a_offset, seg.a_span, spec, options)
+        if seg.b is None:
+            chains.append(f"{a}[s{j}]")
+        else:
+            b = _still(take(seg.b), seg.frames, seg.b_offset, seg.b_span, spec, options)
+            # xfade takes only unsubsampled formats. Asked for here, only the transition's frames
+            # are converted; left to ffmpeg, it picks yuv444p for every link up to the concat and
+            # converts each frame of the hold there and back, through RGB.
+            chains.append(f"{a},format=yuv444p[a{j}];{b},format=yuv444p[b{j}]")
+            chains.append(
+                f"[a{j}][b{j}]xfade=transition={seg.xfade}:duration={seg.frames / fps:.6f}:offset=0,"
+                f"format=yuv420p[s{j}]"
+            )
     body = "[body]" if options.progress_bar else "[tagged]"
-    if seg.kind == "hold":
-        graph = _prep("[0:v]", seg.frames, seg.a_offset, seg.a_span, spec, options) + body
-    else:
-        graph = (
-            _prep("[0:v]", seg.frames, seg.a_offset, seg.a_span, spec, options)
-            + "[a];"
-            + _prep("[1:v]", seg.frames, seg.b_offset, seg.b_span, spec, options)
-            + "[b];"
-            + f"[a][b]xfade=transition={seg.xfade}:duration={seg.frames / options.fps:.6f}:offset=0{body}"
-        )
+    steps = "".join(f"[s{j}]" for j in range(len(piece)))
+    chains.append(f"{steps}concat=n={len(piece)}:v=1:a=0{body}" if len(piece) > 1 else f"{steps}null{body}")
     if options.progress_bar:
-        graph += ";" + _progress("[body]", seg, total, spec, options)
-    return graph + f";[tagged]{_TAG_BT709}[v]"
+        chains.append(_progress("[body]", piece[0].start, total, spec, options))
+    chains.append(f"[tagged]{_TAG_BT709}[v]")
+    return ";".join(chains)
 
 
-def _encode_segment(
-    seg: Segment,
+def _encode_piece(
+    piece: Piece,
     frames: Sequence[VideoFrame],
     spec: MediaLimits,
     options: VideoOptions,
@@ -362,19 +442,20 @@ def _encode_segment(
     total: int,
     dest: Path,
 ) -> ffmpeg.RunStats:
-    inputs = ["-i", str(frames[seg.a].path)]
-    if seg.b is not None:
-        inputs += ["-i", str(frames[seg.b].path)]
-    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{id(seg)}.tmp.mp4")
+    inputs = [a for i in _images(piece) for a in ("-i", str(frames[i].path))]
+    count = sum(seg.frames for seg in piece)
+    keys = "+".join(f"eq(n,{k})" for k in _key_frames(count, spec, options))
+    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{id(piece)}.tmp.mp4")
+    shown = piece[-1].a  # the frame this segment holds (a transition's hold shows the frame it leads to)
     args = [
         *inputs,
-        "-filter_complex", segment_graph(seg, spec, options, total),
-        "-map", "[v]", "-frames:v", str(seg.frames), "-r", str(options.fps), "-an",
-        *encoder,
-        "-use_editlist", "0", "-f", "mp4", "-y", str(tmp),
+        "-filter_complex", segment_graph(piece, spec, options, total),
+        "-map", "[v]", "-frames:v", str(count), "-r", str(options.fps), "-an",
+        *encoder, "-force_key_frames", f"expr:{keys}",
+        *_NO_EDIT_LIST, "-movflags", _SIGNED_CTS, "-f", "mp4", "-y", str(tmp),
     ]  # fmt: skip
     try:
-        stats = ffmpeg.run(args, what=f"encoding frame {seg.a + 1}", file=frames[seg.a].path)
+        stats = ffmpeg.run(args, what=f"encoding frame {shown + 1}", file=frames[shown].path)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -427,8 +508,8 @@ def _mux_part(
         args += [
             # Keep video at t=0 with a constant frame rate: by default the muxer would shift every
             # stream by the AAC priming delay, and edit lists (the usual fix) are not allowed.
-            "-c:v", "copy", "-r", str(fps), "-use_editlist", "0", "-avoid_negative_ts", "disabled",
-            "-movflags", "+faststart",
+            "-c:v", "copy", "-r", str(fps), *_NO_EDIT_LIST, "-avoid_negative_ts", "disabled",
+            "-movflags", f"+faststart{_SIGNED_CTS}",
             "-f", "mp4", "-y", str(tmp),
         ]  # fmt: skip
         return ffmpeg.run(args, what=f"joining part {part.index}", file=name)

@@ -130,6 +130,15 @@ def stts(payload: bytes) -> list[tuple[int, int]]:
     return [struct.unpack_from(">II", rest, 4 + 8 * i) for i in range(n)]
 
 
+def ctts(payload: bytes) -> list[tuple[int, int]]:
+    """(sample count, composition offset) runs; offsets are signed in version 1 (B-frames with the
+    first frame presented at t = 0 and no edit list), unsigned in version 0."""
+    version, _, rest = full_box(payload)
+    (n,) = struct.unpack_from(">I", rest, 0)
+    fmt = ">Ii" if version else ">II"
+    return [struct.unpack_from(fmt, rest, 4 + 8 * i) for i in range(n)]
+
+
 def stss(payload: bytes) -> list[int]:
     """1-based numbers of the sync samples."""
     _, _, rest = full_box(payload)

@@ -48,6 +48,10 @@ class VideoTrack:
     bitrate: int  # bits per second
     # Colour signalling: the H.264 stream's own (VUI), else the container's ``colr`` box; None: none.
     colour: mp4box.Colour | None = None
+    # When the first frame is presented (seconds, before any edit list): 0 unless B-frames were
+    # written with unsigned composition offsets, which shift the whole video late.
+    start: float = 0.0
+    reordered: bool = False  # frames are stored out of presentation order (B-frames; ``ctts``)
 
     @property
     def full_range(self) -> bool | None:
@@ -208,16 +212,24 @@ def _video(trak: Box, f: io.BufferedReader) -> VideoTrack:
     main_delta = max(runs, key=lambda r: r[0])[1] if runs else 0
     fps = timescale / main_delta if main_delta else 0.0
     duration = media_duration / timescale if timescale else 0.0
-    times: list[float] = []
+    # Presentation times: decode times (stts) plus composition offsets (ctts, when frames are reordered).
+    ticks: list[int] = []
     t = 0
     for n, d in runs:
         for _ in range(n):
-            times.append(t / timescale)
+            ticks.append(t)
             t += d
+    ctts_data = _payload(stbl, b"ctts")
+    offsets = [o for n, o in (mp4box.ctts(ctts_data) if ctts_data else []) for _ in range(n)]
+    reordered = any(offsets)
+    if offsets:
+        ticks = [tk + (offsets[i] if i < len(offsets) else 0) for i, tk in enumerate(ticks)]
+    times = [tk / timescale for tk in ticks] if timescale else [0.0] * len(ticks)
+    start = min(times, default=0.0)
     stss_data = _payload(stbl, b"stss")
     sync = mp4box.stss(stss_data) if stss_data else list(range(1, frames + 1))
-    key_times = [times[s - 1] for s in sync if 0 < s <= len(times)]
-    bounds = [*key_times, duration]
+    key_times = sorted(times[s - 1] for s in sync if 0 < s <= len(times))
+    bounds = [*key_times, start + duration]
     max_keyint = max((b - a for a, b in itertools.pairwise(bounds)), default=duration)
     stsz_data = _payload(stbl, b"stsz")
     sizes = mp4box.stsz(stsz_data) if stsz_data else []
@@ -241,6 +253,8 @@ def _video(trak: Box, f: io.BufferedReader) -> VideoTrack:
         closed_gop=closed,
         bitrate=int(sum(sizes) * 8 / duration) if duration else 0,
         colour=colour,
+        start=start,
+        reordered=reordered,
     )
 
 
