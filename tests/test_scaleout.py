@@ -544,3 +544,41 @@ def test_a_job_taken_for_dead_claims_nothing_more(
         scale.runtime.close()
     assert states(dsn) == {"published": 1, "planned": 1}  # Spanish: for the next tick
     assert [(j[1], j[2]) for j in _publish_jobs(dsn)] == [("todo", [en])]
+
+
+def test_rows_claimed_for_a_channel_whose_job_runs_go_to_that_job(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim for a channel whose publish job is running adds the rows to that job instead of
+    queueing a job behind its lock; the job publishes them before it closes its list, and a
+    closed job takes no more."""
+    import psycopg
+
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.engine.scaleout.jobtable import hand_to_running
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=2)
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    try:
+        assert scale.runtime.tick_once().count("queued") == 2
+        (job, _, english), *_ = _publish_jobs(dsn)
+        assert _fetch_as_a_worker(dsn) == job
+        # The English rows go out by another way while the job runs (as a re-delivered job's
+        # would); the Spanish rows they let go are claimed and handed to the running job.
+        assert scale.runtime.publish_rows(english) == ["published", "published"]  # type: ignore[arg-type]
+        assert states(dsn) == {"published": 2, "claimed": 2}
+        (_, _, handed), *more = _publish_jobs(dsn)
+        assert more == [] and len(handed) == 4  # type: ignore[arg-type]
+        assert scale.runtime.publish_rows(english, job_id=job) == ["noop:published"] * 2  # type: ignore[arg-type]
+    finally:
+        scale.runtime.close()
+    assert states(dsn) == {"published": 4}
+    assert q(dsn, "SELECT count(*) FROM sc_calls") == [(4,)]
+    assert q(dsn, "SELECT args->'closed' FROM procrastinate_jobs WHERE id = %s", job) == [(True,)]
+    with psycopg.connect(dsn) as conn:
+        assert not hand_to_running(conn, "storycast.publish", "account:acct0", {"row_ids": [1]})

@@ -114,6 +114,7 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
 
     from ...context import Context
     from ...ledger.urls import project_pg_urls
+    from . import jobtable
 
     ctx = context or Context()
     urls = project_pg_urls(project)
@@ -124,7 +125,13 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
     outbox = JobManager(SyncPsycopgConnector(conninfo=urls.conninfo))
 
     def defer(task: str, conn: Any, options: dict[str, Any], kwargs_list: list[dict[str, Any]]) -> None:
-        configure_task(name=task, job_manager=outbox, connection=conn, **options).batch_defer(*kwargs_list)
+        lock = options.get("lock")
+        if task == PUBLISH and lock:
+            # A channel's job that is running takes the rows itself: no job waits behind its lock.
+            kwargs_list = [kw for kw in kwargs_list if not jobtable.hand_to_running(conn, task, lock, kw)]
+        if kwargs_list:
+            configured = configure_task(name=task, job_manager=outbox, connection=conn, **options)
+            configured.batch_defer(*kwargs_list)
 
     runtime = Runtime(project, ctx, defer)
     scale = ScaleOut(app, runtime, project)

@@ -5,7 +5,13 @@ records them in its own ``row_ids``, in the transaction that claims them: when i
 the stalled-job recovery reads that list, makes the rows it was sending ``unknown`` and retries
 the job over all of them, exactly as for the rows it was deferred with.
 
-Both functions take a psycopg connection inside an open transaction and leave the commit to it.
+A tick that claims rows of a channel whose job is running hands them to that job the same way
+(:func:`hand_to_running`) rather than queueing a job that would wait behind its lock. The job
+ends by closing its list (:func:`close`): a row added before that is published by it, and after
+it no row is added (the tick defers a new job). Both take the job's row lock, so one of the two
+orders holds.
+
+Every function takes a psycopg connection inside an open transaction and leaves the commit to it.
 """
 
 from __future__ import annotations
@@ -54,3 +60,45 @@ def adopt(conn: Any, job_id: int, task: str, lock: str, force: bool) -> list[int
     ids = [int(r) for r in (got[0] if isinstance(got[0], list) else [])]
     extend(conn, job_id, ids)  # the job's row is locked above: it is still running
     return ids
+
+
+_APPEND = (
+    "UPDATE procrastinate_jobs"
+    " SET args = jsonb_set(args, '{row_ids}', coalesce(args->'row_ids', '[]'::jsonb) || %s::jsonb)"
+    " WHERE id = (SELECT id FROM procrastinate_jobs"
+    "  WHERE lock = %s AND status = 'doing' AND task_name = %s AND NOT args ? 'closed'"
+    "  AND coalesce((args->>'force')::boolean, false) = %s LIMIT 1)"
+    # Again on the row as it is once locked: the job may have closed its list meanwhile.
+    " AND status = 'doing' AND NOT args ? 'closed'"
+    " RETURNING id"
+)
+
+_CLOSE = (
+    "UPDATE procrastinate_jobs SET args = args || '{\"closed\": true}'::jsonb"
+    " WHERE id = %s AND status = 'doing' AND coalesce(args->'row_ids', '[]'::jsonb) <@ %s::jsonb"
+    " RETURNING id"
+)
+
+
+def hand_to_running(conn: Any, task: str, lock: str, kwargs: dict[str, Any]) -> bool:
+    """Add a job's rows to the running job of ``lock`` (same force flag) if one takes more;
+    False when none does (defer the job then)."""
+    ids = [int(r) for r in kwargs.get("row_ids") or []]
+    force = bool(kwargs.get("force"))
+    return conn.execute(_APPEND, (json.dumps(ids), lock, task, force)).fetchone() is not None
+
+
+def close(conn: Any, job_id: int, known: Sequence[int]) -> list[int] | None:
+    """End job ``job_id``'s list of rows unless rows it does not know of were added to it.
+
+    Returns None when the list is closed (or the job no longer runs here), else the added ids.
+    """
+    if conn.execute(_CLOSE, (job_id, json.dumps(sorted(known)))).fetchone() is not None:
+        return None
+    row = conn.execute(
+        "SELECT status::text, args->'row_ids' FROM procrastinate_jobs WHERE id = %s", (job_id,)
+    ).fetchone()
+    if row is None or row[0] != "doing":
+        return None
+    seen = set(known)
+    return [int(r) for r in row[1] or [] if int(r) not in seen]

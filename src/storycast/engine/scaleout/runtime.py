@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from ...context import Context
     from ...ledger.outbox import OutboxTx
     from ...project import Project
+
+log = logging.getLogger("storycast.worker")
 
 PUBLISH = "storycast.publish"
 RENDER = "storycast.render"
@@ -238,44 +241,88 @@ class Runtime:
         and then takes over the jobs waiting behind its lock, for up to :data:`CARRY_ON_SECONDS`:
         a chain of posts on one account runs without a hand-over through the queue. Every row it
         takes is added to its ``row_ids`` in the same transaction (the recovery of a dead worker
-        reads them there). Without a job id, or after that time, the next rows go to a new job.
+        reads them there); a tick adds the channel's rows it claims there too, and the job closes
+        the list before it ends (:mod:`.jobtable`). Without a job id, or after that time, the
+        next rows go to a new job.
         """
         now = self.context.now()
         ids = [int(r) for r in row_ids]
+        known = set(ids)  # every row this job has taken (its row_ids as it knows them)
         outcomes: dict[int, str] = {}
         ready = self._ready(ids, now, outcomes)
-        if not ready:
-            return [outcomes.get(rid, "released") for rid in ids]
-        publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
-        channel = ready[0].channel
+        publisher: Publisher | None = None
+        channel = ready[0].channel if ready else ""
         until = time.monotonic() + CARRY_ON_SECONDS
         limits: dict[str, ChannelLimits] | None = None
+        hand_over = False  # the channel's next rows go to a new job (no job id, forced, time)
         try:
-            while ready:
-                settled = False
-                for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
-                    outcomes[row.id] = result.outcome
-                    settled = settled or result.outcome in _FREES_THE_CHANNEL
-                ready = []
-                if not settled:
+            while True:
+                while ready:
+                    if publisher is None:
+                        publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
+                    settled = False
+                    for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
+                        outcomes[row.id] = result.outcome
+                        settled = settled or result.outcome in _FREES_THE_CHANNEL
+                    ready = []
+                    if not settled:
+                        break
+                    now = self.context.now()
+                    limits = limits if limits is not None else publisher.limits()
+                    if job_id is None or force or time.monotonic() > until:
+                        hand_over = True
+                        break
+                    # The publisher goes on at the new time (attempts, deadlines, due rows).
+                    publisher.now = publisher.renders.now = now
+                    ready = self._carry_on(channel, now, limits, job_id, outcomes)
+                    known.update(r.id for r in ready)
+                if job_id is None:
                     break
+                # Rows a tick handed to this job meanwhile are published by it; then no more.
+                added = self._close(job_id, known)
+                if not added:
+                    break
+                known.update(added)
                 now = self.context.now()
-                limits = limits if limits is not None else publisher.limits()
-                if job_id is None or force or time.monotonic() > until:
-                    self._queue_next(channel, now, limits)
-                    break
-                # The publisher goes on at the new time (attempts, deadlines, due rows).
-                publisher.now = publisher.renders.now = now
-                ready = self._carry_on(channel, now, limits, job_id, outcomes)
+                if publisher is not None:
+                    publisher.now = publisher.renders.now = now
+                ready = self._ready(added, now, outcomes)
+                channel = channel or (ready[0].channel if ready else "")
+            if hand_over and limits is not None:
+                self._queue_next(channel, now, limits)
         except BaseException:
             # A bug or a stop mid-job: give back every row this job had not started sending
             # (a compare-and-set: sent and sending rows are untouched), so the next tick
             # claims them again instead of leaving them queue-owned until their lease ends.
             self.ledger.release(ready, now)
+            if job_id is not None:
+                self._close_and_give_back(job_id, known, now)
             raise
         finally:
-            publisher.close()
+            if publisher is not None:
+                publisher.close()
         return [outcomes.get(rid, "released") for rid in ids]
+
+    def _close_and_give_back(self, job_id: int, known: set[int], now: datetime) -> None:
+        """On a failing job's way out: close its list, and give back what a tick added to it."""
+        try:
+            while added := self._close(job_id, known):
+                known.update(added)
+                self.ledger.release(self.ledger.find(RowQuery(ids=added)), now)
+        except Exception:  # the job's own error is the one to report; the lease still ends
+            log.warning("publish job %s: could not close its rows", job_id, exc_info=True)
+
+    def _close(self, job_id: int, known: set[int]) -> list[int]:
+        """Close job ``job_id``'s list of rows; the ids added to it meanwhile, [] when closed."""
+        from . import jobtable
+
+        raw = self.ledger.engine.raw_connection()
+        try:
+            added = jobtable.close(raw.driver_connection, job_id, sorted(known))
+            raw.commit()
+        finally:
+            raw.close()
+        return added or []
 
     def _ready(self, ids: Sequence[int], now: datetime, outcomes: dict[int, str]) -> list[Row]:
         """The rows of ``ids`` still to publish, in order; an outcome for each of the others."""
