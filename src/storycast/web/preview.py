@@ -43,7 +43,7 @@ STEP_MS = 10
 DEBOUNCE_MS = 100
 # One event stream lasts this long, then the page reconnects (after ``RETRY_MS``) and is sent
 # only what it has not seen: a server stopping with Ctrl-C waits for open streams to end.
-STREAM_SECONDS = 5.0
+STREAM_SECONDS = 3.0
 RETRY_MS = 50
 # The lint thread starts this long after new frames are published, so the page fetches and
 # paints them first instead of sharing the CPU with the checks.
@@ -361,10 +361,12 @@ class PreviewState:
             self._publish(PreviewSnapshot(error=_crash_dict(exc)))
 
     def stop(self) -> None:
+        """Stop watching. A render in progress may finish (its files are written atomically
+        either way); a lint in progress is not waited for long: nobody will see its findings."""
         self._stop.set()
-        for thread in (self._thread, self._lint_thread):
+        for thread, wait in ((self._thread, 5.0), (self._lint_thread, 1.0)):
             if thread is not None:
-                thread.join(timeout=5)
+                thread.join(timeout=wait)
         self._thread = self._lint_thread = None
 
 
