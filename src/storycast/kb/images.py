@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,16 +81,25 @@ def _encode_many(batch: list[ImageJob], site: Path) -> int:
 _POOL_MIN = 16
 
 
-def encode_all(jobs: Iterable[ImageJob], site: Path, workers: int | None = None) -> int:
+def encode_all(
+    jobs: Iterable[ImageJob],
+    site: Path,
+    workers: int | None = None,
+    *,
+    meanwhile: Callable[[], None] | None = None,
+) -> int:
     """Write every job's web image into ``site``; returns how many were encoded (not reused).
 
-    An image already in the site is kept: its name is the source frame's hash."""
+    An image already in the site is kept: its name is the source frame's hash. ``meanwhile``
+    runs in this process while the workers encode (the pages need only the images' names)."""
     unique = {j.sha256: j for j in jobs}
     (site / IMG_DIR).mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(site / IMG_DIR))
     todo = [j for j in unique.values() if Path(planned(j).path).name not in present]
     n = min(workers or os.cpu_count() or 1, os.cpu_count() or 1, 8)
     if n <= 1 or len(todo) < _POOL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         for job in todo:
             _encode(job, site)
         return len(todo)
@@ -100,5 +109,7 @@ def encode_all(jobs: Iterable[ImageJob], site: Path, workers: int | None = None)
     size = max(1, min(32, len(todo) // (n * 8)))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
     with multiprocessing.get_context("fork").Pool(n) as pool:
-        done = sum(pool.starmap(_encode_many, [(b, site) for b in batches], chunksize=1))
-    return done
+        pending = pool.starmap_async(_encode_many, [(b, site) for b in batches], chunksize=1)
+        if meanwhile is not None:
+            meanwhile()
+        return sum(pending.get())

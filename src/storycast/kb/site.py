@@ -457,20 +457,24 @@ def build_site(
         base_url or project.config.kb.site_url(project.config.project.base_url),
         state,
     )
-    encoded = encode_all(lib.images, target, workers)
+
+    def pages_and_the_rest() -> None:
+        site.build_pages()
+        site.build_redirects()
+        _prune_pages(target, set(site.written))
+        state.pages = site.written
+        lap("pages")
+        site.build_search()
+        lap("search")
+        site.build_assets()
+        site.build_sitemap()
+        lap("assets")
+
+    # The pages name the images by their frames' hashes: they are written while workers encode.
+    encoded = encode_all(lib.images, target, workers, meanwhile=pages_and_the_rest)
     _prune_images(target, {planned(j).path for j in lib.images})
-    lap("images")
-    site.build_pages()
-    site.build_redirects()
-    _prune_pages(target, set(site.written))
-    state.pages = site.written
-    lap("pages")
-    site.build_search()
-    lap("search")
-    site.build_assets()
-    site.build_sitemap()
     state.save()
-    lap("assets")
+    lap("images")
     warnings = [f"{pair} has no rendered build and was left out" for pair in lib.missing]
     if not site.base_url:
         warnings.append(
