@@ -274,7 +274,9 @@ class Runtime:
                         break
                     # The publisher goes on at the new time (attempts, deadlines, due rows).
                     publisher.now = publisher.renders.now = now
-                    ready = self._carry_on(channel, now, limits, job_id, outcomes)
+                    assert publisher.holds is not None
+                    excluded = publisher.holds.excluded  # held or given back: not again in this job
+                    ready = self._carry_on(channel, now, limits, job_id, outcomes, excluded)
                     known.update(r.id for r in ready)
                 if job_id is None:
                     break
@@ -353,6 +355,7 @@ class Runtime:
         limits: dict[str, ChannelLimits],
         job_id: int,
         outcomes: dict[int, str],
+        exclude: RowFilter,
     ) -> list[Row]:
         """The channel's next rows for job ``job_id`` to publish: claimed now, else those of the
         jobs waiting behind its lock (a tick claimed them meanwhile). [] when there are none."""
@@ -364,7 +367,9 @@ class Runtime:
                 raise _NotRunning  # rolls the claim back: the rows stay planned
 
         try:
-            rows = self.ledger.claim(now, CLAIM_BATCH, limits, only_channel=channel, within=take)
+            rows = self.ledger.claim(
+                now, CLAIM_BATCH, limits, only_channel=channel, within=take, exclude=exclude or None
+            )
         except _NotRunning:
             return []
         if rows:
