@@ -6,10 +6,12 @@ rendered once with ``storycast render --jobs 2`` (untimed setup, kept in bench/_
 runs: the render cache makes a second setup quick). Then, in a fresh process each time, the
 command users run (its default brings the frame builds up to date first, cached):
 
-- cold:  ``storycast kb build --out SITE`` into an empty folder;
+- cold:  ``storycast kb build --out SITE`` into an empty folder (a new folder ignores what an
+  earlier build into the same path kept in ``.storycast/cache/kb``: nothing is reused but the
+  frame builds themselves);
 - after one story changes: one step text of one tutorial edited (English), then the same
-  command over the existing site (that story's frame is drawn again, its images and pages
-  rebuilt);
+  command over the existing site (that story's frame is drawn again, its image, pages and
+  search words made again; the other stories' are kept);
 - nothing changed: the same command again.
 
 Baseline, in the same rounds: ``cp -r`` of the frame builds (the least any site generator does
