@@ -5,7 +5,8 @@ command), paired and interleaved with the baseline `python -c pass` on the same 
 CPU (user + system) is quoted beside wall time; the targets are on the absolute CPU time of
 the storycast command.
 
-- `storycast --help`, run in the example project at the repository root;
+- `storycast --help`, run in the example project at the repository root: as printed from the
+  help an earlier run kept (the usual case), and built the usual way (no usable cache folder);
 - `storycast status` on a copy of the example project whose ledger `publish --due` filled the
   way cron leaves it after a week (one `publish --due --now T` at every due time of the last
   seven days: every row published);
@@ -16,7 +17,7 @@ The copies live in bench/_out/startup and keep their frame builds between runs (
 cache makes a second setup quick); their ledgers are made anew every run. Targets (issue 25):
 status <= 0.25 s CPU, --help <= 0.10 s CPU.
 
-    python bench/startup.py [--rounds 10]
+    python bench/startup.py [--rounds 10] [--before OLD/src]
 """
 
 from __future__ import annotations
@@ -80,6 +81,11 @@ def fmt(samples: list[Sample], what: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also time --help and status (week) with another checkout's src/ first on PYTHONPATH",
+    )
     args = parser.parse_args()
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -89,17 +95,31 @@ def main() -> None:
     run([STORYCAST, "publish", "--due"], cwd=fresh, env=ENV)
     print(f"setup: week ledger {rows} rows (publish --due at each due time of 7 days); fresh ledger empty")
 
+    # A file where the cache folder would be: the root help is built the usual way every time
+    # (the first --help after an install or an upgrade).
+    blocked = OUT / "no-cache"
+    blocked.write_text("", encoding="utf-8")
+    no_cache = {**ENV, "XDG_CACHE_HOME": str(blocked)}
     commands = {
-        "python -c pass": ([sys.executable, "-c", "pass"], ROOT),
-        "storycast --help": ([STORYCAST, "--help"], ROOT),
-        "storycast status (a week of publish --due)": ([STORYCAST, "status"], week),
-        "storycast status (empty ledger: upcoming)": ([STORYCAST, "status"], fresh),
+        "python -c pass": ([sys.executable, "-c", "pass"], ROOT, ENV),
+        "storycast --help": ([STORYCAST, "--help"], ROOT, ENV),
+        "storycast --help (no kept help)": ([STORYCAST, "--help"], ROOT, no_cache),
+        "storycast status (a week of publish --due)": ([STORYCAST, "status"], week, ENV),
+        "storycast status (empty ledger: upcoming)": ([STORYCAST, "status"], fresh, ENV),
     }
-    sides = {name: (lambda _r, c=cmd, d=cwd: run(c, cwd=d, env=ENV)) for name, (cmd, cwd) in commands.items()}
+    if args.before:
+        old = {**ENV, "PYTHONPATH": str(Path(args.before).resolve())}
+        commands["before: storycast --help"] = ([STORYCAST, "--help"], ROOT, old)
+        commands["before: storycast status (week)"] = ([STORYCAST, "status"], week, old)
+    sides = {
+        name: (lambda _r, c=cmd, d=cwd, e=env: run(c, cwd=d, env=e))
+        for name, (cmd, cwd, env) in commands.items()
+    }
     got = paired(sides, args.rounds, warmup=1)
     base = got["python -c pass"]
     targets = {
         "storycast --help": 0.10,
+        "storycast --help (no kept help)": 0.10,
         "storycast status (a week of publish --due)": 0.25,
         "storycast status (empty ledger: upcoming)": 0.25,
     }
@@ -107,6 +127,8 @@ def main() -> None:
     print(f"\nmedians of {args.rounds} paired rounds (min-max); python {sys.version.split()[0]}")
     for name, samples in got.items():
         print(f"{name:{width}}  cpu {fmt(samples, 'cpu')}  wall {fmt(samples, 'wall')}")
+    if args.before:
+        targets |= {"before: storycast --help": 0.10, "before: storycast status (week)": 0.25}
     for name, target in targets.items():
         cpu = statistics.median(s.cpu for s in got[name])
         print(
