@@ -7,7 +7,7 @@ The embedded engine's protocol, unchanged, with a queue between claim and send::
     scale = make_app(project, context)        # ConfigError unless the ledger is PostgreSQL
     scale.run_worker(queues=["publish"])      # `storycast worker --queues publish`
     scale.runtime.tick_once()                 # claim due rows onto the publish queue (outbox)
-    scale.runtime.publish_one(row_id)         # what a publish job runs
+    scale.runtime.publish_rows(ids, job_id=j) # what a publish job runs (and goes on with)
     queue_status(project)                     # depth per queue, workers alive, stuck jobs
 
 procrastinate itself is imported only when an App is made.
