@@ -149,7 +149,7 @@ def main() -> int:
                 "() => document.querySelectorAll('#strip img').length > 0 && "
                 "[...document.querySelectorAll('#strip img')].every(i => i.complete && i.naturalWidth) && "
                 "document.documentElement.getAttribute('data-lint') === 'done'",
-                timeout=120_000,
+                timeout=600_000,  # a cold start renders and reads every frame
             )
             cpu0 = proc_cpu(server.pid)
             for n in range(-1, args.edits):  # the first edit warms the server's caches: not counted

@@ -80,6 +80,21 @@ def test_the_new_frame_is_published_before_its_lint_and_the_findings_follow(root
     assert len({s.etag for s in (first, rendering, frames, linted)}) == 4
 
 
+def test_findings_of_another_story_or_language_are_never_carried_over(root: Path) -> None:
+    edit(root, "Wait for the light to turn green.", PHONE)
+    log = Recorder()
+    state = PreviewState(root, published=log)
+    state.focus("sample", "en")
+    assert "pii.phone" in rules(state.refresh())
+    log.seen.clear()
+    assert state.focus("sample", "es")
+    state.refresh()
+    _, frames, linted = log.seen
+    assert frames.focus == {"story": "sample", "lang": "es"} and frames.lint == "pending"
+    assert frames.findings == []
+    assert linted.lint == "done" and "pii.phone" not in rules(linted)
+
+
 def test_a_broken_save_shows_where_and_the_next_good_save_recovers(root: Path) -> None:
     state = PreviewState(root)
     state.focus("sample", "en")

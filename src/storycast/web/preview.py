@@ -187,7 +187,7 @@ class PreviewState:
                 shown = self.snapshot
             if shown.version:
                 self._publish(replace(shown, rendering=True))
-            snap = PreviewSnapshot(lint="pending", findings=list(shown.findings))
+            snap = PreviewSnapshot(lint="pending")
             job = None
             try:
                 project = self._load()  # fresh: config and content are cached per Project
@@ -203,6 +203,8 @@ class PreviewState:
                 story, lang = self._resolve_focus(snap.catalog)
                 if story is not None and lang is not None:
                     snap.focus = {"story": story, "lang": lang}
+                    if shown.focus == snap.focus:  # until the lint says, the last findings stand
+                        snap.findings = list(shown.findings)
                     snap.stories = self._render(project, story, lang)
                     job = _LintJob(generation, project, story, lang)
             except StorycastError as exc:

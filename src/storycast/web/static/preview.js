@@ -67,7 +67,7 @@
     var pending = s.lint === "pending";
     aside.classList.toggle("pending", pending);
     aside.setAttribute("aria-busy", pending ? "true" : "false");
-    if (pending) list.appendChild(el("li", "checking", "Checking the new frames… the findings below are from before this change."));
+    if (pending) list.appendChild(el("li", "checking", "Checking the new frames…" + (s.findings.length ? " The findings below are from before this change." : "")));
     else if (!s.findings.length) list.appendChild(el("li", "none", "No findings: this story is ready to publish."));
     s.findings.forEach(function (f) {
       var li = el("li", "sev-" + f.severity);
@@ -85,6 +85,7 @@
     root.setAttribute("data-lint", s.lint);
     root.setAttribute("data-rendering", s.rendering ? "1" : "0");
     strip.classList.toggle("rendering", !!s.rendering);
+    strip.classList.toggle("lint-pending", s.lint === "pending");
     strip.setAttribute("aria-busy", s.rendering ? "true" : "false");
     errorBox.hidden = !s.error;
     if (s.error) {
