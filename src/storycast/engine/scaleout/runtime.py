@@ -258,6 +258,7 @@ class Runtime:
         try:
             while True:
                 while ready:
+                    hand_over = False  # decided by this round's outcomes
                     if publisher is None:
                         publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
                     settled = False
@@ -276,8 +277,7 @@ class Runtime:
                     publisher.now = publisher.renders.now = now
                     assert publisher.holds is not None
                     excluded = publisher.holds.excluded  # held or given back: not again in this job
-                    ready = self._carry_on(channel, now, limits, job_id, outcomes, excluded)
-                    known.update(r.id for r in ready)
+                    ready = self._carry_on(channel, now, limits, job_id, known, outcomes, excluded)
                 if job_id is None:
                     break
                 # Rows a tick handed to this job meanwhile are published by it; then no more.
@@ -354,11 +354,13 @@ class Runtime:
         now: datetime,
         limits: dict[str, ChannelLimits],
         job_id: int,
+        known: set[int],
         outcomes: dict[int, str],
         exclude: RowFilter,
     ) -> list[Row]:
         """The channel's next rows for job ``job_id`` to publish: claimed now, else those of the
-        jobs waiting behind its lock (a tick claimed them meanwhile). [] when there are none."""
+        jobs waiting behind its lock (a tick claimed them meanwhile). [] when there are none.
+        Every id added to the job's ``row_ids`` is added to ``known`` too."""
         from . import jobtable
 
         def take(tx: OutboxTx, rows: list[Row]) -> None:
@@ -372,6 +374,7 @@ class Runtime:
             )
         except _NotRunning:
             return []
+        known.update(r.id for r in rows)
         if rows:
             return rows
         while True:
@@ -383,6 +386,7 @@ class Runtime:
                 raw.close()
             if ids is None:
                 return []
+            known.update(ids)
             ready = self._ready(ids, now, outcomes)
             if ready:
                 return ready
