@@ -6,9 +6,9 @@ rendered once with ``storycast render --jobs 2`` (untimed setup, kept in bench/_
 runs: the render cache makes a second setup quick). Then, in a fresh process each time, the
 command users run (its default brings the frame builds up to date first, cached):
 
-- cold:  ``storycast kb build --out SITE`` into an empty folder (a new folder ignores what an
-  earlier build into the same path kept in ``.storycast/cache/kb``: nothing is reused but the
-  frame builds themselves);
+- cold:  ``storycast kb build --out SITE`` into an empty folder (every page, web image and
+  search word is made; of what an earlier build into that path kept in ``.storycast/cache/kb``
+  only the stamps of the frame builds, their manifests and the interface catalogue are used);
 - after one story changes: one step text of one tutorial edited (English), then the same
   command over the existing site (that story's frame is drawn again, its image, pages and
   search words made again; the other stories' are kept);

@@ -444,7 +444,7 @@ def build_site(
     from .shipped import Facts, read_facts
 
     facts = read_facts(project) if ledger else Facts()
-    # A new folder starts from nothing: the state of a deleted site is not trusted to describe it.
+    # A new folder gets every page and search word made again (see BuildState).
     state = BuildState(project, target, fresh=not _prepare_out(target))
     lib = collect(
         project, story_ids, render=render, build_dir=build_dir, jobs=workers, facts=facts, state=state

@@ -142,10 +142,13 @@ class BuildState:
     def __init__(self, project: Project, out: Path, *, fresh: bool = False) -> None:
         name = hashlib.sha256(str(out.resolve()).encode("utf-8")).hexdigest()[:32]
         self.path = project.state_dir / "cache" / "kb" / f"{name}.json"
-        data: dict[str, Any] = {} if fresh else _load(self.path)  # a new folder starts from nothing
+        data = _load(self.path)
+        # Frames, manifests and strings describe the frame builds and the templates, which a
+        # new or emptied output folder leaves as they were; what the site holds (its pages and
+        # their search words) starts from nothing there.
         self.frames: dict[str, Any] = data.get("frames") or {}
-        self.pages: dict[str, list[Any]] = data.get("pages") or {}
-        self.search: dict[str, list[Any]] = data.get("search") or {}
+        self.pages: dict[str, list[Any]] = {} if fresh else data.get("pages") or {}
+        self.search: dict[str, list[Any]] = {} if fresh else data.get("search") or {}
         self.manifests: dict[str, list[Any]] = data.get("manifests") or {}
         self.strings: list[Any] = data.get("strings") or []
 
