@@ -26,10 +26,11 @@ _EXTEND = (
     " WHERE id = %s AND status = 'doing'"
 )
 
-# The oldest publish job waiting behind this one's lock (same force flag), cancelled and its rows
-# returned; FOR UPDATE SKIP LOCKED, so a worker fetching it at that moment keeps it.
+# The oldest publish job waiting behind this one's lock (same force flag), removed and its rows
+# returned (removed, not cancelled: procrastinate never deletes cancelled jobs); FOR UPDATE SKIP
+# LOCKED, so a worker fetching it at that moment keeps it.
 _ADOPT = (
-    "UPDATE procrastinate_jobs SET status = 'cancelled'"
+    "DELETE FROM procrastinate_jobs"
     " WHERE id = (SELECT id FROM procrastinate_jobs"
     "  WHERE lock = %s AND status = 'todo' AND task_name = %s AND id <> %s"
     "  AND coalesce((args->>'force')::boolean, false) = %s"
@@ -47,7 +48,7 @@ def extend(conn: Any, job_id: int, row_ids: Sequence[int]) -> bool:
 
 
 def adopt(conn: Any, job_id: int, task: str, lock: str, force: bool) -> list[int] | None:
-    """Take over the next job waiting for ``lock`` behind ``job_id``: cancel it and add its rows
+    """Take over the next job waiting for ``lock`` behind ``job_id``: remove it and add its rows
     to ``job_id``'s. Returns those rows' ids; None when no job waits or ``job_id`` stopped running."""
     mine = conn.execute(
         "SELECT 1 FROM procrastinate_jobs WHERE id = %s AND status = 'doing' FOR UPDATE", (job_id,)
