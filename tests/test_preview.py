@@ -4,6 +4,7 @@ saves; only changed frames linted again; stale lint dropped; the event stream.""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,43 @@ def test_a_lint_of_frames_no_longer_shown_is_dropped(root: Path) -> None:
     done = [s for s in log.seen if s.lint == "done"]
     assert [urls(s) for s in done] == [urls(second)]  # the first lint's findings never published
     assert "pii.phone" in rules(done[0])
+
+
+class Watched:
+    """Snapshots a running watcher publishes, and a way to wait for one that matches."""
+
+    def __init__(self) -> None:
+        self.seen: list[PreviewSnapshot] = []
+        self.cond = threading.Condition()
+
+    def __call__(self, snap: PreviewSnapshot) -> None:
+        with self.cond:
+            self.seen.append(snap)
+            self.cond.notify_all()
+
+    def wait(self, test: Any) -> PreviewSnapshot:
+        with self.cond:
+            assert self.cond.wait_for(lambda: any(test(s) for s in self.seen), timeout=300), self.seen
+            return next(s for s in self.seen if test(s))
+
+
+def test_the_watcher_takes_a_save_through_a_temporary_file_and_a_rename(root: Path) -> None:
+    watched = Watched()
+    state = PreviewState(root, published=watched)
+    state.focus("sample", "en")
+    state.start()
+    try:
+        first = watched.wait(lambda s: s.lint == "done" and s.stories)
+        path = story_file(root)
+        text = path.read_text(encoding="utf-8").replace("Wait for the light to turn green.", PHONE)
+        temp = path.with_name(".sample.yaml.tmp")
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
+        after = watched.wait(lambda s: s.lint == "done" and "pii.phone" in rules(s))
+        assert urls(after) != urls(first) and after.error is None
+        assert all(s.error is None for s in watched.seen)  # never a half-written file
+    finally:
+        state.stop()
 
 
 # --- the endpoints ----------------------------------------------------------------------------
