@@ -49,7 +49,8 @@ def run(args: list[str], *, what: str, file: Path | None = None, hint: str | Non
     reader.start()
     # getrusage's ru_maxrss is not enough on Linux: exec() folds the high-water mark of the memory
     # the child inherited (a copy of this Python process) into it. /proc/PID/status VmHWM counts
-    # only ffmpeg's own memory, so poll it until the process ends.
+    # only ffmpeg's own memory, so poll it until the process ends. VmHWM is itself a high-water
+    # mark, so an unhurried poll loses nothing but growth in its last interval.
     hwm = 0
     status_file = Path(f"/proc/{proc.pid}/status")
     while True:
@@ -57,7 +58,7 @@ def run(args: list[str], *, what: str, file: Path | None = None, hint: str | Non
         if pid:
             break
         hwm = max(hwm, _vm_hwm(status_file))
-        time.sleep(0.01)
+        time.sleep(0.05)
     reader.join()
     proc.stderr.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
