@@ -261,40 +261,25 @@ def _site_folders() -> list[str]:
 # --- writing -------------------------------------------------------------------------------
 
 
-def record(
-    project: Project,
-    results: Sequence[RenderResult],
-    *,
-    stories: Sequence[str],
-    lang: Sequence[str] | None,
-    out: str | None,
-    fmt: str | None,
-    jobs: int | None,
-    as_json: bool,
-) -> None:
-    """Write the stamp for a render command that just succeeded (never raises)."""
+def record(project: Project, results: Sequence[RenderResult], **command: Any) -> None:
+    """Write the stamp for a render command that just succeeded (never raises).
+
+    ``command``: the keyword arguments of :func:`command_key` but ``root`` (stories, lang, out,
+    fmt, jobs, as_json), as the command line parsed them.
+    """
     try:
-        _record(project, results, stories, lang, out, fmt, jobs, as_json)
+        _record(project, results, command)
     except Exception:  # a missing stamp costs the next run its full check, nothing else
         pass
 
 
-def _record(
-    project: Project,
-    results: Sequence[RenderResult],
-    stories: Sequence[str],
-    lang: Sequence[str] | None,
-    out: str | None,
-    fmt: str | None,
-    jobs: int | None,
-    as_json: bool,
-) -> None:
+def _record(project: Project, results: Sequence[RenderResult], command: dict[str, Any]) -> None:
     from pathlib import Path
 
     from . import buildrec
 
     root = os.path.realpath(project.root)
-    key = command_key(root=root, stories=stories, lang=lang, out=out, fmt=fmt, jobs=jobs, as_json=as_json)
+    key = command_key(root=root, **command)
     package = str(Path(__file__).resolve().parent.parent)
     walk = [os.path.join(root, d) for d in _INPUT_DIRS]
     walk += [package, *sorted({str(r.out_dir) for r in results})]
