@@ -30,7 +30,7 @@ class VideoOptions:
     ``voiceover`` maps a frame index (0-based, into the frame list) to an audio file played from
     the start of that frame. ``cache_dir`` holds the encoded segments reused by the next render
     (default: ``.video-cache/<target>`` next to the output). ``jobs`` is the number of segments
-    encoded at once (0: one per CPU, at most 4).
+    encoded at once (0: one more than there are CPUs, at most 4).
 
     ``target`` is a channel type's ``media_limits`` (or the type's name); None: the first variant
     ``render --video`` renders by default (``storycast.channels.media.video_variants``).
