@@ -82,6 +82,27 @@ def static_stamp(project: Project) -> str:
     return hashlib.sha256(json.dumps(stamps).encode("utf-8")).hexdigest()
 
 
+def context_digests(plans: Sequence[FramePlan]) -> list[str] | None:
+    """A digest per frame of everything its template sees, or None if some value is not plain
+    data. Context values shared by every frame (brand, strings, support hours) are hashed once;
+    a frame's digest changes exactly when its own template context does."""
+    if not plans:
+        return None
+    first = plans[0].context
+    shared = sorted(k for k, v in first.items() if all(p.context.get(k) is v for p in plans))
+    try:
+        common = _digest({k: first[k] for k in shared})
+        own = [_digest({k: v for k, v in p.context.items() if k not in shared}) for p in plans]
+    except (_Unhashable, TypeError, ValueError):
+        return None
+    return [hashlib.sha256(f"{common}:{d}".encode()).hexdigest() for d in own]
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def fingerprint(
     project: Project,
     story: Story,
@@ -92,23 +113,25 @@ def fingerprint(
     fonts: str,
     source: str | None,
     static: str | None = None,
+    digests: Sequence[str] | None = None,
 ) -> str | None:
     """The fingerprint of what the templates of one story/language see, or None if unknowable.
 
-    ``static`` is ``static_stamp(project)``, passed in when fingerprinting many builds at once.
+    ``static`` is ``static_stamp(project)``, passed in when fingerprinting many builds at once;
+    ``digests`` is ``context_digests(plans)`` when the caller has it already.
     """
     if not plans:
         return None
-    first = plans[0].context
-    # Context values shared by every frame (brand, strings, support hours) are hashed once.
-    shared = sorted(k for k, v in first.items() if all(p.context.get(k) is v for p in plans))
+    if digests is None:
+        digests = context_digests(plans)
+        if digests is None:
+            return None
     cfg = project.config
     payload = {
         "v": [RECORD_VERSION, __version__, cache_mod.ENGINE_VERSION],
         "static": static if static is not None else static_stamp(project),
         "render": [fmt, cfg.render.quality, cfg.render.width, cfg.render.height, fonts, cfg.brand.logo],
         "story": [story.id, lang, source],
-        "shared": {k: first[k] for k in shared},
         "frames": [
             {
                 "index": p.index,
@@ -118,16 +141,15 @@ def fingerprint(
                 "step": p.step,
                 "duration": p.duration,
                 "extra": p.extra,
-                "context": {k: v for k, v in p.context.items() if k not in shared},
+                "context": digest,
             }
-            for p in plans
+            for p, digest in zip(plans, digests, strict=True)
         ],
     }
     try:
-        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_plain)
+        return _digest(payload)
     except (_Unhashable, TypeError, ValueError):
         return None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _record_path(project: Project, out_dir: Path) -> Path:

@@ -11,7 +11,7 @@ from . import buildrec
 from . import cache as cache_mod
 from . import manifest as manifest_mod
 from .frames import story_source
-from .jobs import Thumb, contact_job
+from .jobs import Thumb, contact_job, remember_thumb
 from .prepare import Prepared, asset_roots
 from .results import CONTACT_NAME, FRAME_FILE, RenderResult
 from .strings import text_direction
@@ -118,14 +118,16 @@ def finish(project: Project, prep: Prepared, store: cache_mod.FrameCache) -> Ren
         for old in prep.out_dir.iterdir():
             if FRAME_FILE.match(old.name) and old.name not in keep:
                 old.unlink()
-    for f in prep.frames:
+    for f, record in zip(prep.frames, records, strict=True):
         if f.output is not None and f.payload is not None:
+            if f.output.thumb is not None:
+                remember_thumb(str(prep.out_dir / f.file), f.output.thumb)
             store.put(
                 f.key,
                 prep.fmt,
                 f.payload,
                 {
-                    "sha256": cache_mod.bytes_sha256(f.payload),
+                    "sha256": record.sha256,
                     "texts": f.output.texts,
                     "warnings": f.output.warnings,
                 },

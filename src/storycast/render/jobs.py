@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,13 +129,54 @@ def _thumb(src: bytes | str) -> Thumb:
 
     from .contact import THUMB_H, THUMB_W, thumbnail
 
+    key = _file_key(src) if isinstance(src, str) else None
+    if key is not None:
+        with _THUMBS_LOCK:
+            hit = _THUMBS.get(key)
+            if hit is not None:
+                _THUMBS.move_to_end(key)
+                return hit
     with Image.open(io.BytesIO(src) if isinstance(src, bytes) else src) as im:
         if im.format == "JPEG":
             im.draft("RGB", (THUMB_W, THUMB_H))  # decode at reduced scale: much faster
         if im.mode == "RGB" and im.size == (THUMB_W, THUMB_H):
-            return Thumb(im.size, im.tobytes())  # already what thumbnail() would return
-        small = thumbnail(im.convert("RGB"))
-    return Thumb(small.size, small.tobytes())
+            thumb = Thumb(im.size, im.tobytes())  # already what thumbnail() would return
+        else:
+            thumb = Thumb(*_sized(thumbnail(im.convert("RGB"))))
+    if key is not None:
+        remember_thumb(key[0], thumb, key)
+    return thumb
+
+
+def _sized(img: Any) -> tuple[tuple[int, int], bytes]:
+    return img.size, img.tobytes()
+
+
+# Thumbnails of frame files by (path, mtime, size), for processes that build the same story
+# again (the preview after an edit): the unchanged frames' thumbnails are not decoded again.
+_THUMBS: OrderedDict[tuple[str, int, int], Thumb] = OrderedDict()
+_THUMBS_MAX = 64  # about 25 MB
+_THUMBS_LOCK = threading.Lock()
+
+
+def _file_key(path: str) -> tuple[str, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+def remember_thumb(path: str, thumb: Thumb, key: tuple[str, int, int] | None = None) -> None:
+    """Keep ``thumb`` as the thumbnail of the frame file at ``path`` (as it is now)."""
+    key = key or _file_key(path)
+    if key is None:
+        return
+    with _THUMBS_LOCK:
+        _THUMBS[key] = thumb
+        _THUMBS.move_to_end(key)
+        while len(_THUMBS) > _THUMBS_MAX:
+            _THUMBS.popitem(last=False)
 
 
 def contact_job(sources: Sequence[Thumb | bytes | str]) -> bytes:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +161,33 @@ def _seed_language_info(project: Project, lang: str, fonts: str) -> Callable[[],
     return save
 
 
+# Rendered template text by (engine, template, context digest, templates' stamp), for processes
+# that render the same story again (the preview after an edit, the daemon): a frame whose
+# context did not change is not templated again. Bounded; a miss only costs the rendering.
+_TEXTS: OrderedDict[tuple[int, str, str, str], tuple[Any, str, str | None]] = OrderedDict()
+_TEXTS_MAX = 512
+_TEXTS_LOCK = threading.Lock()
+
+
+def _render_text(
+    engine: TemplateEngine, plan: FramePlan, digest: str | None, static: str
+) -> tuple[str, str | None]:
+    if digest is None:
+        return engine.render_text(plan.template, plan.context)
+    key = (id(engine), plan.template, digest, static)
+    with _TEXTS_LOCK:
+        hit = _TEXTS.get(key)
+        if hit is not None and hit[0] is engine:  # the same engine, not a new one at its address
+            _TEXTS.move_to_end(key)
+            return hit[1], hit[2]
+    text, filename = engine.render_text(plan.template, plan.context)
+    with _TEXTS_LOCK:
+        _TEXTS[key] = (engine, text, filename)
+        while len(_TEXTS) > _TEXTS_MAX:
+            _TEXTS.popitem(last=False)
+    return text, filename
+
+
 def prepare(
     project: Project,
     story: Story,
@@ -183,15 +212,22 @@ def prepare(
     save_script = _seed_language_info(project, lang, fonts)
     plans = plan_story(project, story, lang)
     save_script()
-    fp = buildrec.fingerprint(
-        project,
-        story,
-        lang,
-        plans,
-        fmt=fmt,
-        fonts=fonts,
-        source=story_source(project, story),
-        static=static,
+    static = static if static is not None else buildrec.static_stamp(project)
+    digests = buildrec.context_digests(plans)
+    fp = (
+        buildrec.fingerprint(
+            project,
+            story,
+            lang,
+            plans,
+            fmt=fmt,
+            fonts=fonts,
+            source=story_source(project, story),
+            static=static,
+            digests=digests,
+        )
+        if digests is not None
+        else None
     )
     if use_cache and fp is not None:
         current = buildrec.check(project, out_dir, fp, roots, FRAME_FILE)
@@ -216,8 +252,8 @@ def prepare(
     prev_frames = {f.get("index"): f for f in (previous or {}).get("frames", [])}
     store = cache_mod.FrameCache(project.state_dir / "cache" / "frames")
     frames: list[PreparedFrame] = []
-    for plan in plans:
-        text, filename = engine.render_text(plan.template, plan.context)
+    for i, plan in enumerate(plans):
+        text, filename = _render_text(engine, plan, digests[i] if digests is not None else None, static)
         key = cache_mod.frame_key(
             spec_text=text,
             files=[*extra_files, *cache_mod.files_in_text(text, roots)],
