@@ -370,9 +370,30 @@ class _Site:
                 index_file.unlink()
 
     def build_assets(self) -> None:
-        from ..render.text.webfonts import face_bytes, font_face_css, scripts_in, web_faces
+        """CSS, scripts and the web fonts of the scripts on the pages; kept as they are when
+        their inputs (the pages' characters, the static files, the fonts and the code that cuts
+        them) and the files are those of the last build."""
+        from .. import resources
 
         assets = self.out / "assets"
+        key = digest(
+            [
+                "".join(sorted(self.chars)),
+                tree_stamp([HERE / "static"]),
+                tree_stamp([self.project.assets_dir, resources.assets_dir()]),
+                code_stamp("kb", "render/text"),
+                [version_of("fonttools"), version_of("brotli")],
+            ]
+        )
+        held = self.state.assets
+        if held and held[0] == key and held[1] == tree_stamp([assets]):
+            return
+        self._write_assets(assets)
+        self.state.assets = [key, tree_stamp([assets])]
+
+    def _write_assets(self, assets: Path) -> None:
+        from ..render.text.webfonts import face_bytes, font_face_css, scripts_in, web_faces
+
         fonts = assets / "fonts"
         if fonts.is_dir():
             shutil.rmtree(fonts)  # faces of scripts an earlier build had

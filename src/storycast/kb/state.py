@@ -14,6 +14,8 @@ One JSON file per output folder in ``.storycast/cache/kb/`` holds:
 - ``pages``: per page, the hash of everything its template received, the written file's size and
   mtime, and the characters on it (which web fonts the site ships). A page whose hash and file are
   unchanged is not rendered again.
+- ``assets``: the hash of what the CSS, scripts and web fonts are made from, and the files'
+  sizes and mtimes.
 - ``search``: per tutorial and language, the hash of its searchable text and its words with their
   weights, so only changed texts are segmented again (Thai needs PyThaiNLP's dictionary).
 
@@ -149,6 +151,7 @@ class BuildState:
         self.frames: dict[str, Any] = data.get("frames") or {}
         self.pages: dict[str, list[Any]] = {} if fresh else data.get("pages") or {}
         self.search: dict[str, list[Any]] = {} if fresh else data.get("search") or {}
+        self.assets: list[Any] = [] if fresh else data.get("assets") or []
         self.manifests: dict[str, list[Any]] = data.get("manifests") or {}
         self.strings: list[Any] = data.get("strings") or []
 
@@ -163,6 +166,7 @@ class BuildState:
             "strings": self.strings,
             "pages": self.pages,
             "search": self.search,
+            "assets": self.assets,
         }
         try:
             replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
