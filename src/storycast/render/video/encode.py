@@ -4,16 +4,16 @@ Pipeline (see docs/video.md for why):
 
 1. Validate every input up front (frames decode, audio files exist and decode, transitions are
    known, no frame is longer than a part may be) so a bad input fails before anything is encoded.
-2. Plan parts and segments (``plan.py``) in whole output frames.
-3. Group the segments into *pieces* (``pieces``): a transition and the hold after it are one
-   piece, so a piece shows one frame's arrival and its whole time on screen.
-4. Encode each piece that is not already in the cache, in one ffmpeg command: every image is
+2. Plan parts, holds and transitions (``plan.py``) in whole output frames.
+3. Group them into the segments that are encoded and cached (``pieces``): a transition and the
+   hold after it are one segment, so a segment shows one frame's arrival and its time on screen.
+4. Encode each segment that is not already in the cache, in one ffmpeg command: every image is
    decoded and converted once (``format=yuv420p``, then ``split`` and ``loop``: convert once, then
    duplicate), a transition blends two frames with ``xfade``; ``zoompan`` only when the slow zoom
-   is on. Every piece starts with an IDR picture and is a sequence of closed GOPs with B-frames,
-   written with signed composition offsets (``ctts`` version 1), so it presents from t = 0 without
-   an edit list and pieces join without re-encoding.
-5. Join each part's pieces with the concat demuxer (``-c copy``), add the audio, write with
+   is on. Every segment starts with an IDR picture and is a sequence of closed GOPs with
+   B-frames, written with signed composition offsets (``ctts`` version 1), so it presents from
+   t = 0 without an edit list and segments join without re-encoding.
+5. Join each part's segments with the concat demuxer (``-c copy``), add the audio, write with
    ``+faststart`` and no edit list into a temp file in the output folder, fsync, check the result
    against the target spec with our own probe, and only then ``os.replace`` it into place.
 """

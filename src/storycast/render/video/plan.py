@@ -6,9 +6,9 @@ All timing is done in whole output frames so that durations add up exactly. Each
 so a story lasts exactly the sum of its frame durations whatever the transitions.
 
 A part is a list of segments: a *hold* (one still frame) or a *transition* (two frames blended by
-an ``xfade`` transition). Each segment is encoded on its own with a closed GOP and the part is
-joined with the concat demuxer, so a changed frame re-encodes only its own hold and the two
-transitions touching it.
+an ``xfade`` transition). The encoder caches a transition and the hold after it as one file
+(``encode.pieces``), starting with a closed GOP, and joins a part's files with the concat
+demuxer, so a changed frame re-encodes only the file it arrives in and the one it leaves in.
 """
 
 from __future__ import annotations
