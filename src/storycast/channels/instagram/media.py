@@ -29,7 +29,7 @@ STORY_VIDEO = MediaLimits(
     audio_rates=AAC_RATES_UP_TO_48K,
     audio_channels=(1, 2),
     min_audio_bitrate=None,
-    # Instagram states "closed GOP" without a length; storycast uses at most 4 s, as for Facebook.
+    # Instagram states "closed GOP" without a length; storycast uses at most 5 s, within Facebook's 2-5 s.
     max_keyint_seconds=10.0,
 )
 
