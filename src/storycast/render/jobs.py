@@ -228,11 +228,14 @@ class Pool:
     them (copy-on-write) instead of loading its own copy, which would cost each worker the same
     CPU again. Where fork is unavailable, each worker warms up as it starts.
 
-    Tasks are routed: the first task with a given ``key`` goes to the worker with the fewest
-    unfinished tasks, and every later task with that key to the same worker. Frame n of a story
-    shows the same picture in every language, so keyed by (story, n) each picture is fitted and
-    cached in one worker only, while the load stays even.
+    Tasks wait here and are handed out as workers free up (at most ``DEPTH`` queued per
+    worker), so the load stays even whatever each task costs. A task with a ``key`` goes, where
+    it can, to the worker that ran that key before: frame n of a story shows the same picture
+    in every language, so keyed by (story, n) each picture is fitted and cached in one worker.
+    A worker with nothing of its own to do takes another's task rather than wait.
     """
+
+    DEPTH = 2
 
     def __init__(self, workers: int, root: Path, langs: Sequence[str]) -> None:
         import multiprocessing
@@ -253,30 +256,67 @@ class Pool:
                 )
                 for _ in range(workers)
             ]
-        self.open = [0] * workers  # unfinished tasks per worker
+        self.open = [0] * workers  # tasks handed to each worker and not finished
         self.routes: dict[Any, int] = {}
-        self.lock = threading.Lock()  # done callbacks run in the executors' threads
+        self.waiting: list[tuple[Any, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
+        # Done callbacks run in the executors' threads, or at once in this one for a task that
+        # finished before its callback was added: hence reentrant.
+        self.lock = threading.RLock()
         # Start every worker now rather than on the first frame.
         for ex in self.executors:
             ex.submit(_noop)
 
     def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
-        with self.lock:
-            worker = self.routes.get(key) if key is not None else None
-            if worker is None:
-                worker = min(range(len(self.executors)), key=lambda i: self.open[i])
-                if key is not None:
-                    self.routes[key] = worker
-            self.open[worker] += 1
-        fut = self.executors[worker].submit(fn, *args)
-        fut.add_done_callback(functools.partial(self._done, worker))
-        return fut
+        from concurrent.futures import Future
 
-    def _done(self, worker: int, _future: Future[Any]) -> None:
+        proxy: Future[Any] = Future()
+        with self.lock:
+            self.waiting.append((key, fn, args, proxy))
+            self._hand_out()
+        return proxy
+
+    def _hand_out(self) -> None:
+        """Give waiting tasks to workers with room (call with the lock held)."""
+        while self.waiting:
+            free = sorted((i for i, n in enumerate(self.open) if n < self.DEPTH), key=self.open.__getitem__)
+            if not free:
+                return
+            pick = None
+            for worker in free:  # its own keys first, then keys nobody ran yet
+                for index, (key, *_rest) in enumerate(self.waiting):
+                    if self.routes.get(key, worker) == worker:
+                        pick = worker, index
+                        break
+                if pick is not None:
+                    break
+            worker, index = pick if pick is not None else (free[0], 0)  # nothing of its own: help out
+            key, fn, args, proxy = self.waiting.pop(index)
+            if key is not None:
+                self.routes.setdefault(key, worker)
+            self.open[worker] += 1
+            fut = self.executors[worker].submit(fn, *args)
+            fut.add_done_callback(functools.partial(self._done, worker, proxy))
+
+    def _done(self, worker: int, proxy: Future[Any], fut: Future[Any]) -> None:
+        from concurrent.futures import InvalidStateError
+
+        exc = fut.exception()
+        try:
+            if exc is not None:
+                proxy.set_exception(exc)
+            else:
+                proxy.set_result(fut.result())
+        except InvalidStateError:  # cancelled by close()
+            pass
         with self.lock:
             self.open[worker] -= 1
+            self._hand_out()
 
     def close(self) -> None:
+        with self.lock:
+            for *_rest, proxy in self.waiting:
+                proxy.cancel()
+            self.waiting.clear()
         for ex in self.executors:
             ex.shutdown(wait=True, cancel_futures=True)
 

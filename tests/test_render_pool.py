@@ -1,0 +1,48 @@
+"""The drawing pool of `render --jobs`: tasks of one key stay with one worker while it has room
+(a picture is fitted once), and a worker with nothing of its own helps another."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from storycast.render.jobs import Pool
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_tasks_of_one_key_go_to_one_worker(tmp_path: Path) -> None:
+    pool = Pool(2, tmp_path, [])
+    try:
+        futures = [pool.submit(_pid_after, 0.2, key=key) for key in ("a", "b", "a", "b")]
+        pids = [f.result(timeout=60) for f in futures]
+    finally:
+        pool.close()
+    assert pids[0] == pids[2] and pids[1] == pids[3] and pids[0] != pids[1]
+
+
+def test_an_idle_worker_takes_another_workers_key(tmp_path: Path) -> None:
+    # Six long tasks of one key: the first worker takes two (its queue is full), and the second
+    # worker, with no key of its own waiting, takes the others rather than stand idle.
+    pool = Pool(2, tmp_path, [])
+    try:
+        futures = [pool.submit(_pid_after, 0.3, key="a") for _ in range(6)]
+        pids = [f.result(timeout=60) for f in futures]
+    finally:
+        pool.close()
+    assert len(set(pids)) == 2
+
+
+def test_a_failing_task_reaches_its_caller(tmp_path: Path) -> None:
+    pool = Pool(1, tmp_path, [])
+    try:
+        future = pool.submit(int, "not a number", key="x")
+        error = future.exception(timeout=60)
+        assert isinstance(error, ValueError)
+        assert pool.submit(_pid_after, 0, key="x").result(timeout=60) > 0  # the pool goes on
+    finally:
+        pool.close()
