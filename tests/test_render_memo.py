@@ -18,7 +18,8 @@ from .conftest import MINIMAL_STORY
 def _edit(root: Path) -> None:
     path = root / "stories" / "sample.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("Wait for the light to turn green.", "Wait for a green light."), encoding="utf-8")
+    edited = text.replace("Wait for the light to turn green.", "Wait for a green light.")
+    path.write_text(edited, encoding="utf-8")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
