@@ -95,6 +95,20 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
     return _run
 
 
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium, headless, through Playwright: one per test module (a module that needs
+    other switches defines its own)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
     # Tests name their project explicitly; an exported STORYCAST_PROJECT/DB must not leak in.

@@ -12,7 +12,7 @@ import pytest
 from storycast.ledger import open_ledger
 from storycast.project import Project
 from tests.conftest import MINIMAL_STORY, MINIMAL_TOML, build_file_tree
-from tests.test_browser import ARGS, AUDIT_JS, CHROMIUM, Server, shot
+from tests.test_browser import AUDIT_JS, Server, shot
 
 pytestmark = [pytest.mark.browser]
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -31,16 +31,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Proj
     build_site(project)  # into <project>/site, which serve mounts at /kb/
     with Server(create_app(project, now=lambda: NOW, watch=False)) as url:
         yield url, project
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def test_short_link_counts_and_the_reader_votes(browser: Any, served: tuple[str, Project]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from storycast.web.preview import PreviewState, _lint
-from tests.test_browser import ARGS, CHROMIUM, ROOT, Server, shot
+from tests.test_browser import ROOT, Server, shot
 
 pytestmark = [pytest.mark.browser]
 
@@ -63,16 +63,6 @@ def app_url(project_dir: Path, gate: Gate) -> Iterator[str]:
     with Server(app) as url:
         yield url
     gate.open.set()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ as a :class:`~storycast.errors.LedgerError` (exit code 6) that never shows a pas
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -176,13 +177,32 @@ def file_head() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+_UPGRADE_LOCK = threading.Lock()
+
+
 def upgrade(engine: Engine, url: str, target: str = "head") -> None:
     """Bring the schema to ``target`` (normally head); refuse a database newer than us."""
+    if _current_is(engine, target):
+        return  # up to date: no need to load alembic
+    # Alembic's `op` and `context` are module globals: two threads of one process (a request of
+    # `storycast serve` and a command's own ledger, say) must not migrate at the same time.
+    # Other processes are kept apart by the database's own lock.
+    with _UPGRADE_LOCK:
+        if not _current_is(engine, target):  # another thread may have just done it
+            _upgrade(engine, url, target)
+
+
+def _current_is(engine: Engine, target: str) -> bool:
     with engine.connect().execution_options(storycast_read=True) as conn:
         rev = current_revision(conn)
         conn.rollback()
-    if rev is not None and target == "head" and rev == file_head():
-        return  # up to date: no need to load alembic
+    return rev is not None and target == "head" and rev == file_head()
+
+
+def _upgrade(engine: Engine, url: str, target: str) -> None:
+    with engine.connect().execution_options(storycast_read=True) as conn:
+        rev = current_revision(conn)
+        conn.rollback()
     from alembic import command
     from alembic.config import Config
 
