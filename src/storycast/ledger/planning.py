@@ -18,6 +18,18 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 
+def _unit(entry: str, occurrence: str, channel: str, lang: str, frame: int) -> tuple[Any, ...]:
+    """Where-clauses of one unit's row: (entry, occurrence, channel, language, frame)."""
+    p = publication
+    return (
+        p.c.entry_key == entry,
+        p.c.occurrence_key == occurrence,
+        p.c.channel == channel,
+        p.c.lang == lang,
+        p.c.frame == frame,
+    )
+
+
 class Planning(LedgerBase):
     """Rows before anything claims them, and queries over all rows."""
 
@@ -76,11 +88,7 @@ class Planning(LedgerBase):
                 n += c.execute(
                     update(p)
                     .where(
-                        p.c.entry_key == e,
-                        p.c.occurrence_key == o,
-                        p.c.channel == ch,
-                        p.c.lang == lang,
-                        p.c.frame == frame,
+                        *_unit(e, o, ch, lang, frame),
                         p.c.state == State.PLANNED.value,
                     )
                     .values(frame_total=total, updated_utc=naive(now))
@@ -101,11 +109,7 @@ class Planning(LedgerBase):
                 n += c.execute(
                     update(p)
                     .where(
-                        p.c.entry_key == e,
-                        p.c.occurrence_key == o,
-                        p.c.channel == ch,
-                        p.c.lang == lang,
-                        p.c.frame == frame,
+                        *_unit(e, o, ch, lang, frame),
                         or_(
                             p.c.state == State.PLANNED.value,
                             and_(p.c.state == State.CANCELLED.value, p.c.reason == revive),
@@ -127,11 +131,7 @@ class Planning(LedgerBase):
                 n += c.execute(
                     update(p)
                     .where(
-                        p.c.entry_key == e,
-                        p.c.occurrence_key == o,
-                        p.c.channel == ch,
-                        p.c.lang == lang,
-                        p.c.frame == frame,
+                        *_unit(e, o, ch, lang, frame),
                         p.c.state == State.PLANNED.value,
                     )
                     .values(state=State.CANCELLED.value, reason=reason, updated_utc=naive(now))

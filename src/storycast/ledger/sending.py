@@ -388,14 +388,7 @@ class Sending(LedgerBase):
         def run(c: Connection) -> int:
             got = c.execute(
                 update(p)
-                .where(
-                    p.c.entry_key == row.entry_key,
-                    p.c.occurrence_key == row.occurrence_key,
-                    p.c.channel == row.channel,
-                    p.c.lang == row.lang,
-                    p.c.frame > row.frame,
-                    p.c.state == State.PLANNED.value,
-                )
+                .where(*_planned_followers(row))
                 .values(state=State.FAILED.value, reason=reason, retryable=True, updated_utc=n)
                 .returning(p.c.id)
             ).all()
@@ -492,6 +485,19 @@ class Sending(LedgerBase):
         return self._write(run)
 
 
+def _planned_followers(row: Row) -> tuple[Any, ...]:
+    """Where-clauses of the planned rows after ``row``'s frame in its story/channel/language."""
+    p = publication
+    return (
+        p.c.entry_key == row.entry_key,
+        p.c.occurrence_key == row.occurrence_key,
+        p.c.channel == row.channel,
+        p.c.lang == row.lang,
+        p.c.frame > row.frame,
+        p.c.state == State.PLANNED.value,
+    )
+
+
 def give_back(c: Connection, row: Row, text: str, n: datetime) -> bool:
     """Return a claimed (not yet sending) row to ``planned`` with ``text`` as its reason, and give
     its later planned frames the same reason. False if the claim was lost."""
@@ -514,16 +520,5 @@ def give_back(c: Connection, row: Row, text: str, n: datetime) -> bool:
     ).rowcount
     if not done:
         return False
-    c.execute(
-        update(p)
-        .where(
-            p.c.entry_key == row.entry_key,
-            p.c.occurrence_key == row.occurrence_key,
-            p.c.channel == row.channel,
-            p.c.lang == row.lang,
-            p.c.frame > row.frame,
-            p.c.state == State.PLANNED.value,
-        )
-        .values(reason=text, updated_utc=n)
-    )
+    c.execute(update(p).where(*_planned_followers(row)).values(reason=text, updated_utc=n))
     return True
