@@ -7,7 +7,9 @@ cache hit loads fonts, Pillow or the Thai dictionary: a warm build only renders 
 hashes files and compares keys.
 
 Cached frames live under ``.storycast/cache/frames/<key[:2]>/<key>.<fmt>`` next to a JSON
-sidecar with what the manifest needs (texts as laid out, warnings). A hit touches the sidecar,
+sidecar with what the manifest needs (texts as laid out, warnings) and, for frames drawn in a
+story build, ``<key>.web``: the frame at web size (``web.py``), for contact sheets and the
+knowledge base. A hit touches the sidecar,
 so ``prune.py`` can remove what was not used for a while, least recently used first.
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import FILE_MODE, replace_atomically
+from .web import WEB_SUFFIX
 
 # Bump when drawing code changes output for the same inputs, so stale cache entries are ignored.
 ENGINE_VERSION = "render-1"
@@ -210,16 +213,30 @@ class FrameCache:
         touch(meta)
         return image, data
 
+    def web_path(self, key: str) -> Path:
+        """Where the web size of the frame stored under ``key`` lives (``render/web.py``)."""
+        return (self.folder / key[:2] / key).with_suffix(WEB_SUFFIX)
+
     def put(
-        self, key: str, fmt: str, payload: bytes, meta: dict[str, Any], written: Path | None = None
+        self,
+        key: str,
+        fmt: str,
+        payload: bytes,
+        meta: dict[str, Any],
+        written: Path | None = None,
+        web: bytes | None = None,
     ) -> None:
         """Store one frame; failures are ignored (the cache is an optimisation, never required).
 
         ``written`` is the output file holding ``payload``: it is hard-linked instead of copied
         when possible (outputs are replaced, never modified in place, so the link stays valid).
+        ``web``: the frame at web size, kept beside it (one cache entry: pruned together).
         """
         image, side = self._paths(key, fmt)
         try:
+            if web is not None:
+                image.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.web_path(key), web)
             image.parent.mkdir(parents=True, exist_ok=True)
             linked = False
             if written is not None and not image.exists():

@@ -49,11 +49,18 @@ def frame_records(prep: Prepared) -> list[manifest_mod.FrameRecord]:
     return out
 
 
-def contact_sources(prep: Prepared) -> list[Thumb | bytes | str]:
+def contact_sources(prep: Prepared, store: cache_mod.FrameCache) -> list[Thumb | bytes | str]:
+    """What each frame's contact-sheet thumbnail is made from: the thumbnail made where it was
+    drawn, else its web image in the cache (the same pixels the drawing path reads), else the
+    frame itself."""
     out: list[Thumb | bytes | str] = []
     for f in prep.frames:
         if f.output is not None and f.output.thumb is not None:
             out.append(f.output.thumb)
+            continue
+        web = store.web_path(f.key)
+        if web.is_file():
+            out.append(str(web))
         else:
             out.append(f.payload if f.payload is not None else str(prep.out_dir / f.file))
     return out
@@ -106,7 +113,8 @@ def finish(project: Project, prep: Prepared, store: cache_mod.FrameCache) -> Ren
         if f.state != "unchanged" and f.payload is not None:
             files[f.file] = f.payload
     if not (all_unchanged and same_manifest and contact_path.is_file()):
-        files[CONTACT_NAME] = prep.contact if prep.contact is not None else contact_job(contact_sources(prep))
+        sheet = prep.contact if prep.contact is not None else contact_job(contact_sources(prep, store))
+        files[CONTACT_NAME] = sheet
     if not same_manifest:
         files[manifest_mod.MANIFEST_NAME] = manifest_bytes
     # Frames first, manifest last: a reader that sees the new manifest sees the new frames.
@@ -132,6 +140,7 @@ def finish(project: Project, prep: Prepared, store: cache_mod.FrameCache) -> Ren
                     "warnings": f.output.warnings,
                 },
                 written=prep.out_dir / f.file,
+                web=f.output.web,
             )
     buildrec.write(
         project,

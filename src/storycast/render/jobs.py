@@ -51,6 +51,7 @@ class FrameOutput:
     warnings: list[str]
     seconds: float = 0.0
     thumb: Thumb | None = None  # the frame's contact-sheet thumbnail, made where it was drawn
+    web: bytes | None = None  # the frame at web size (JPEG, ``web.web_version``), with the thumbnail
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,15 @@ def draw_job(job: FrameJob) -> FrameOutput:
     texts = [manifest_mod.text_report_dict(r) for r in result.texts]
     warnings = [str(w) for w in result.warnings]
     payload = encode(result.image, job.fmt, job.quality)
-    # The thumbnail is made here, in parallel with the other frames, rather than for the whole
-    # story at the end; from the encoded bytes, exactly as from the written file.
-    thumb = _thumb(payload) if job.thumb else None
-    return FrameOutput(payload, texts, warnings, time.perf_counter() - started, thumb)
+    thumb = web = None
+    if job.thumb:
+        from .web import web_version
+
+        # Made here, in parallel with the other frames, while the pixels are in memory: the web
+        # size, and the contact-sheet thumbnail read from it exactly as from the cached file.
+        web = web_version(result.image)
+        thumb = _thumb(web)
+    return FrameOutput(payload, texts, warnings, time.perf_counter() - started, thumb, web)
 
 
 def draw_jobs(batch: Sequence[FrameJob]) -> list[FrameOutput | StorycastError]:
@@ -124,7 +130,8 @@ def draw_jobs(batch: Sequence[FrameJob]) -> list[FrameOutput | StorycastError]:
 
 
 def _thumb(src: bytes | str) -> Thumb:
-    """The contact-sheet thumbnail of an encoded frame (bytes) or frame file (path)."""
+    """The contact-sheet thumbnail of an encoded frame or web image (bytes), or of such a file
+    (path). A JPEG is decoded straight at thumbnail scale (libjpeg's DCT scaling)."""
     from PIL import Image
 
     from .contact import THUMB_H, THUMB_W, thumbnail

@@ -1,10 +1,11 @@
 """Keep the render cache (``.storycast/cache/``) from growing forever.
 
 An *entry* is what one cache lookup needs: a cached frame is its image plus its JSON sidecar
-(``frames/<xx>/<key>.<fmt>`` + ``<key>.json``); every other file (build records, compiled
-templates, support hours, font metadata) is an entry of its own. An entry's *last use* is the
-mtime of its sidecar (``FrameCache.get`` touches it on every hit) or of its file. The image is
-never touched: it may be a hard link to an output frame, whose mtime the build records compare.
+(``frames/<xx>/<key>.<fmt>`` + ``<key>.json``, and its web size ``<key>.web`` when it has one);
+every other file (build records, compiled templates, support hours, font metadata) is an entry
+of its own. An entry's *last use* is the mtime of its sidecar (``FrameCache.get`` touches it on
+every hit) or of its file. The image is never touched: it may be a hard link to an output frame,
+whose mtime the build records compare.
 
 Pruning removes entries not used for longer than a maximum age, then, least recently used first,
 entries until the cache fits a maximum size. It never removes:

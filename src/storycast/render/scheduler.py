@@ -153,7 +153,7 @@ class RenderRun:
                     self.accept(prep, frame, out)
                     self.remaining[id(prep)] -= 1
                     if self.remaining[id(prep)] == 0 and prep.error is None:
-                        sheet = self.pool.submit(contact_job, contact_sources(prep))
+                        sheet = self.pool.submit(contact_job, contact_sources(prep, self.store))
                         self.meta[sheet] = prep
                         pending.add(sheet)
 
