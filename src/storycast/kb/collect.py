@@ -9,6 +9,7 @@ the site is rebuilt from an archive of frames on a machine without the fonts.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ContentError
+from ..render.cache import FrameCache
 from .images import ImageJob, WebImage, planned
 from .shipped import Facts, Session, Shipped, Votes
 from .state import BuildState, frames_stamp, stamp
@@ -82,12 +84,24 @@ def _updated(story: Story) -> date:
     return datetime(1970, 1, 1, tzinfo=UTC).date()
 
 
-def _image(files: set[str], out: Path, frame: dict[str, Any], manifest: dict[str, Any]) -> ImageJob | None:
+_HEX64 = re.compile("[0-9a-f]{64}")
+
+
+def _image(
+    files: set[str], out: Path, frame: dict[str, Any], manifest: dict[str, Any], store: FrameCache
+) -> ImageJob | None:
     name = str(frame.get("file", ""))
     if not name or name not in files:  # ``files``: the build folder's listing
         return None
+    key = frame.get("cache_key")
+    # The render kept this frame's web size in its cache, under the key the manifest names.
+    web = store.web_path(key) if isinstance(key, str) and _HEX64.fullmatch(key) else None
     return ImageJob(
-        out / name, str(frame["sha256"]), int(manifest.get("width", 1080)), int(manifest.get("height", 1920))
+        out / name,
+        str(frame["sha256"]),
+        int(manifest.get("width", 1080)),
+        int(manifest.get("height", 1920)),
+        web,
     )
 
 
@@ -231,7 +245,7 @@ def _bring_up_to_date(
 
 
 def _summary(path: Path, known: list[Any] | None) -> dict[str, Any] | None:
-    """What the site reads of a build's manifest (title, size, each frame's file, hash, kind,
+    """What the site reads of a build's manifest (title, size, each frame's file, hash, kind, cache key,
     step and alt text), from the last build's state when the manifest file is unchanged."""
     from ..render import manifest as manifest_mod
 
@@ -240,7 +254,7 @@ def _summary(path: Path, known: list[Any] | None) -> dict[str, Any] | None:
     manifest = manifest_mod.load(path)
     if manifest is None:
         return None
-    keys = ("index", "file", "sha256", "kind", "step", "alt")
+    keys = ("index", "file", "sha256", "kind", "step", "alt", "cache_key")
     summary: dict[str, Any] = {k: manifest[k] for k in ("title", "width", "height") if k in manifest}
     summary["frames"] = [{k: f[k] for k in keys if k in f} for f in manifest.get("frames", [])]
     return summary
@@ -279,6 +293,7 @@ def _entry(
 ) -> TutorialEntry:
     frames = manifest.get("frames", [])
     files = set(os.listdir(out))
+    store = FrameCache(project.state_dir / "cache" / "frames")
     by_step = {f.get("step"): f for f in frames if f.get("kind") == "step" and f.get("step")}
     steps: list[StepEntry] = []
     for n, step in enumerate(story.steps, start=1):
@@ -288,7 +303,7 @@ def _entry(
         alt = story.text(step.alt, lang) or (frame or {}).get("alt", "") or title
         entry = StepEntry(n, title, story.text(step.text, lang), alt)
         if frame is not None:
-            job = _image(files, out, frame, manifest)
+            job = _image(files, out, frame, manifest, store)
             if job is not None:
                 images.append(job)
                 entry.image = planned(job)
@@ -296,7 +311,7 @@ def _entry(
     cover = next((f for f in frames if f.get("kind") == "cover"), None)
     cover_img = None
     if cover is not None:
-        job = _image(files, out, cover, manifest)
+        job = _image(files, out, cover, manifest, store)
         if job is not None:
             images.append(job)
             cover_img = planned(job)

@@ -1,10 +1,12 @@
 """Web versions of story frames: 540x960 JPEGs named by the source frame's sha256.
 
 Content-addressed names make incremental builds free (an image already in the site is not
-encoded again) and share identical frames between pages. Decoding uses libjpeg's DCT scaling
-(``Image.draft``), which reads a 1080x1920 JPEG straight at half size, and each image is
-encoded once. The work is spread over forked worker processes: a thread pool did not overlap it
-(a cold build's wall time equalled its CPU time).
+encoded again) and share identical frames between pages. The render makes each frame's web
+size where it draws it and keeps it in the frame cache (``render/web.py``): an image whose job
+names that file is copied from it. Any other (a cache entry pruned, or made before web sizes
+existed) is made here from the frame: libjpeg's DCT scaling (``Image.draft``) reads a 1080x1920
+JPEG straight at half size, and the work is spread over forked worker processes (a thread pool
+did not overlap it: a cold build's wall time equalled its CPU time).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import FILE_MODE, replace_atomically
+from ..render.web import WEB_QUALITY, WEB_WIDTH, web_size
 
-WEB_WIDTH = 540
-WEB_QUALITY = 80
+__all__ = ["WEB_QUALITY", "WEB_WIDTH", "ImageJob", "WebImage", "encode_all", "planned", "web_size"]
+
 IMG_DIR = "img"
 
 
@@ -38,19 +41,38 @@ class ImageJob:
     sha256: str
     width: int  # of the source frame
     height: int
-
-
-def web_size(width: int, height: int) -> tuple[int, int]:
-    """The web version's size: ``WEB_WIDTH`` wide, same aspect (never upscaled)."""
-    if width <= WEB_WIDTH:
-        return width, height
-    return WEB_WIDTH, round(height * WEB_WIDTH / width)
+    web: Path | None = None  # the render's web size of this frame (frame cache), when known
 
 
 def planned(job: ImageJob) -> WebImage:
     """Where ``job``'s image will live in the site, and its size (known before encoding)."""
     w, h = web_size(job.width, job.height)
     return WebImage(f"{IMG_DIR}/{job.sha256[:20]}.jpg", w, h)
+
+
+def _made(job: ImageJob, size: tuple[int, int]) -> bytes | None:
+    """The render's web image of ``job`` if it is there and is a JPEG of ``size``, else None."""
+    if job.web is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = job.web.read_bytes()
+        with Image.open(io.BytesIO(data)) as im:  # the header only: cheap
+            ok = im.format == "JPEG" and im.size == size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    return data if ok else None
+
+
+def _copy(job: ImageJob, site: Path) -> bool:
+    """Copy the render's web image of ``job`` into the site; False if there is none to copy."""
+    target = site / planned(job).path
+    data = _made(job, web_size(job.width, job.height))
+    if data is None:
+        return False
+    replace_atomically(target, data, mode=FILE_MODE, prefix=f".{target.name}.", suffix=".tmp")
+    return True
 
 
 def _encode(job: ImageJob, site: Path) -> bool:
@@ -88,21 +110,23 @@ def encode_all(
     *,
     meanwhile: Callable[[], None] | None = None,
 ) -> int:
-    """Write every job's web image into ``site``; returns how many were encoded (not reused).
+    """Write every job's web image into ``site``; returns how many were made (not reused).
 
     An image already in the site is kept: its name is the source frame's hash. ``meanwhile``
     runs in this process while the workers encode (the pages need only the images' names)."""
     unique = {j.sha256: j for j in jobs}
     (site / IMG_DIR).mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(site / IMG_DIR))
-    todo = [j for j in unique.values() if Path(planned(j).path).name not in present]
+    missing = [j for j in unique.values() if Path(planned(j).path).name not in present]
+    # The render's own web images are copied; only frames without one are decoded and encoded.
+    todo = [j for j in missing if not _copy(j, site)]
     n = min(workers or os.cpu_count() or 1, os.cpu_count() or 1, 8)
     if n <= 1 or len(todo) < _POOL_MIN or "fork" not in multiprocessing.get_all_start_methods():
         if meanwhile is not None:
             meanwhile()
         for job in todo:
             _encode(job, site)
-        return len(todo)
+        return len(missing)
     import PIL.JpegImagePlugin  # noqa: F401  (loaded once here, shared by the forked workers)
 
     # Small batches, taken by whichever worker is free, so neither waits for the other at the end.
@@ -112,4 +136,5 @@ def encode_all(
         pending = pool.starmap_async(_encode_many, [(b, site) for b in batches], chunksize=1)
         if meanwhile is not None:
             meanwhile()
-        return sum(pending.get())
+        pending.get()
+        return len(missing)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..project import Project
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: manifest summaries keep each frame's cache key (its web image)
 _KB_DIR = Path(__file__).resolve().parent
 # Folders whose fonts the frames can fall back on (CJK through fontconfig), as render keys them.
 _SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
