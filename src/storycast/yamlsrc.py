@@ -11,6 +11,8 @@ huge tree ("billion laughs") and absurdly deep nesting are refused before anythi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -336,3 +338,154 @@ def where(data: Any, key: str | int | None = None) -> Pos | None:
     if isinstance(data, PosList):
         return data.where(key if isinstance(key, int) else None)
     return None
+
+
+# --- parsed trees kept between runs ---------------------------------------------------------
+
+_CACHE_VERSION = 1
+
+
+class _Uncacheable(Exception):
+    """A tree holding something the cache does not store (aliased nodes, binary, sets)."""
+
+
+def _freeze(value: Any) -> Any:
+    """``value`` (a tree this module built) as JSON: containers are lists tagged "m" or "s"
+    with their position, then (key, line, column, value) or (line, column, value) per item."""
+    seen: set[int] = set()
+
+    def walk(v: Any) -> Any:
+        kind = type(v)
+        if kind is PosDict or kind is PosList:
+            if id(v) in seen:  # an alias: the same object twice, which a copy would split
+                raise _Uncacheable
+            seen.add(id(v))
+            if kind is PosDict:
+                out: list[Any] = ["m", v.pos.line, v.pos.column]
+                for key, item in v.items():
+                    p = v.key_pos[key]
+                    out += (key, p.line, p.column, walk(item))
+                return out
+            out = ["s", v.pos.line, v.pos.column]
+            for p, item in zip(v.item_pos, v, strict=True):
+                out += (p.line, p.column, walk(item))
+            return out
+        if v is None or kind in (str, float, bool) or (kind is int and -(2**63) <= v < 2**63):
+            return v
+        raise _Uncacheable  # a huge int: JSON text of it may exceed Python's digit limit
+
+    return walk(value)
+
+
+def _thaw(value: Any, file: Path) -> Any:
+    """A fresh tree from :func:`_freeze`'s JSON; ValueError when it is not such JSON."""
+
+    def pos(line: Any, column: Any) -> Pos:
+        if type(line) is not int or type(column) is not int:
+            raise ValueError("not a position")
+        return Pos(file, line, column)
+
+    def walk(v: Any, depth: int) -> Any:
+        kind = type(v)
+        if kind is not list:
+            if v is None or kind in (str, int, float, bool):
+                return v
+            raise ValueError("not a value")
+        if depth > MAX_DEPTH or len(v) < 3:
+            raise ValueError("not a container")
+        if v[0] == "m" and len(v) % 4 == 3:
+            d = PosDict()
+            d.pos = pos(v[1], v[2])
+            d.key_pos = {}
+            for i in range(3, len(v), 4):
+                key = v[i]
+                if type(key) is not str:
+                    raise ValueError("not a key")
+                d.key_pos[key] = pos(v[i + 1], v[i + 2])
+                d[key] = walk(v[i + 3], depth + 1)
+            return d
+        if v[0] == "s" and len(v) % 3 == 0:
+            seq = PosList()
+            seq.pos = pos(v[1], v[2])
+            seq.item_pos = []
+            for i in range(3, len(v), 3):
+                seq.item_pos.append(pos(v[i], v[i + 1]))
+                seq.append(walk(v[i + 2], depth + 1))
+            return seq
+        raise ValueError("not a container")
+
+    return walk(value, 1)
+
+
+def _code_key() -> list[Any]:
+    """What the trees depend on besides the text: PyYAML, its parser and this module."""
+    try:
+        st = Path(__file__).stat()
+        here: list[Any] = [st.st_size, st.st_mtime_ns]
+    except OSError:
+        here = []
+    return [_CACHE_VERSION, yaml.__version__, _Base.__name__, here]
+
+
+class ParseCache:
+    """Parsed trees of YAML files, kept in one JSON file between runs.
+
+    :meth:`load` reads and checks a file as :func:`load` does, then returns the tree kept for
+    the same path and the same text (its SHA-256), or parses it. Each call returns a new tree,
+    so a caller that changes one cannot change what the next caller gets. Only trees that
+    parsed are kept; a tree with aliased nodes, binary values or sets is parsed every time.
+    :meth:`save` keeps the trees of the files loaded since the cache was opened. A missing,
+    unreadable or damaged cache file costs parsing, never a different tree.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._old: dict[str, Any] = {}
+        self._new: dict[str, list[Any]] = {}
+        self._changed = False
+        try:
+            loaded = json.loads(path.read_bytes())
+        except (OSError, ValueError, RecursionError):
+            loaded = None
+        if isinstance(loaded, dict) and loaded.get("code") == _code_key():
+            files = loaded.get("files")
+            if isinstance(files, dict):
+                self._old = files
+
+    def load(self, path: str | Path) -> Any:
+        """The tree of ``path`` (see the class docstring)."""
+        p = Path(path)
+        text = read_text(p, what="YAML file")
+        name = str(p)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        held = self._old.get(name)
+        if isinstance(held, list) and len(held) == 2 and held[0] == key:
+            try:
+                tree = _thaw(held[1], p)
+            except (ValueError, TypeError, RecursionError):
+                pass
+            else:
+                self._new[name] = held
+                return tree
+        tree = loads(text, p)
+        try:
+            self._new[name] = [key, _freeze(tree)]
+        except (_Uncacheable, RecursionError):
+            self._new.pop(name, None)
+        self._changed = True
+        return tree
+
+    def save(self) -> None:
+        """Write the trees of the files loaded since the cache was opened, when they differ from
+        the file's (a read-only folder only costs the next run its parsing)."""
+        from .files import replace_atomically
+
+        if not self._changed and self._new.keys() == self._old.keys():
+            return
+        data = {"code": _code_key(), "files": self._new}
+        try:
+            replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            return
+        self._old = dict(self._new)
+        self._changed = False

@@ -94,11 +94,12 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
     out = ContentSet()
     problems: list[StorycastError] = []
     seen: dict[str, Path] = {}
+    parsed = yamlsrc.ParseCache(parse_cache_path(project))
     for file in content_files(project):
         data: Any = None
         try:
             refuse_link_out(file, project)
-            data = yamlsrc.load(file)
+            data = parsed.load(file)
             kind = data.get("kind", DEFAULT_KIND) if isinstance(data, dict) else DEFAULT_KIND
             if isinstance(kind, str) and kind in kinds:
                 item: Any = kinds[kind].load(data, file, project)
@@ -126,12 +127,18 @@ def load_content(project: Project, *, strict: bool = True) -> ContentSet:
             out.stories[item.id] = item
         else:
             out.extras.setdefault(kind, {})[item.id] = item
+    parsed.save()
     if problems and strict:
         n = len(problems)
         raise ContentError(
             f"the project's content has {n} problem{'s' if n != 1 else ''}:", problems=problems
         )
     return out
+
+
+def parse_cache_path(project: Project) -> Path:
+    """Where the parsed trees of the content files are kept between runs (see yamlsrc.ParseCache)."""
+    return project.state_dir / "cache" / "content" / "parsed.json"
 
 
 def content_stamp(project: Project) -> tuple[tuple[str, int, int], ...]:
