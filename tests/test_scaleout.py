@@ -582,3 +582,47 @@ def test_rows_claimed_for_a_channel_whose_job_runs_go_to_that_job(
     assert q(dsn, "SELECT args->'closed' FROM procrastinate_jobs WHERE id = %s", job) == [(True,)]
     with psycopg.connect(dsn) as conn:
         assert not hand_to_running(conn, "storycast.publish", "account:acct0", {"row_ids": [1]})
+
+
+def test_a_tick_defers_each_channels_job_under_its_lock_or_hands_its_rows_to_the_running_one(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One tick claiming for several channels defers their jobs together: one job per channel
+    under that channel's lock, except a channel whose job is running with its list open, which
+    takes the rows itself. A job that closed its list takes none."""
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0", "acct1", "acct2"], minutes=1)
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    for channel in ("acct1", "acct2"):  # a running job each: acct1's list open, acct2's closed
+        q(
+            dsn,
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('publish', 'storycast.publish', 0, %s, NULL, "
+            "jsonb_build_object('row_ids', '[]'::jsonb), NULL)::procrastinate_job_to_defer_v1])",
+            f"account:{channel}",
+        )
+    running, closed = _fetch_as_a_worker(dsn), _fetch_as_a_worker(dsn)
+    q(dsn, """UPDATE procrastinate_jobs SET args = args || '{"closed": true}' WHERE id = %s""", closed)
+    try:
+        assert scale.runtime.tick_once().count("queued") == 3  # each channel's English row
+    finally:
+        scale.runtime.close()
+    english = dict(q(dsn, "SELECT channel, id FROM publication WHERE lang = 'en'"))
+    jobs = q(
+        dsn,
+        "SELECT id, queue_name, lock, status::text, args->'row_ids' FROM procrastinate_jobs"
+        " WHERE task_name = 'storycast.publish' ORDER BY id",
+    )
+    assert jobs[:2] == [
+        (running, "publish", "account:acct1", "doing", [english["acct1"]]),
+        (closed, "publish", "account:acct2", "doing", []),
+    ]
+    assert sorted(j[1:] for j in jobs[2:]) == [
+        ("publish", "account:acct0", "todo", [english["acct0"]]),
+        ("publish", "account:acct2", "todo", [english["acct2"]]),
+    ]

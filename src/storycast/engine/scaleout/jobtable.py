@@ -81,6 +81,20 @@ _CLOSE = (
 )
 
 
+_OPEN = (
+    "SELECT DISTINCT lock FROM procrastinate_jobs"
+    " WHERE task_name = %s AND status = 'doing' AND lock = ANY(%s) AND NOT args ? 'closed'"
+)
+
+
+def open_locks(conn: Any, task: str, locks: set[str]) -> set[str]:
+    """Which of ``locks`` have a running ``task`` job whose list of rows is open: the only ones
+    :func:`hand_to_running` can add rows to (it checks again, on the job's locked row)."""
+    if not locks:
+        return set()
+    return {r[0] for r in conn.execute(_OPEN, (task, sorted(locks))).fetchall()}
+
+
 def hand_to_running(conn: Any, task: str, lock: str, kwargs: dict[str, Any]) -> bool:
     """Add a job's rows to the running job of ``lock`` (same force flag) if one takes more;
     False when none does (defer the job then)."""

@@ -51,6 +51,8 @@ _FREES_THE_CHANNEL = frozenset({State.PUBLISHED.value, State.HANDED_OFF.value, S
 
 # Deferring needs (task name, psycopg connection, job options, kwargs list); the App provides it.
 Defer = Callable[[str, Any, dict[str, Any], list[dict[str, Any]]], None]
+# Publish jobs of several channels at once: (psycopg connection, [(lock, kwargs), ...]).
+DeferPublish = Callable[[Any, list[tuple[str, dict[str, Any]]]], None]
 
 
 def queue_owner() -> str:
@@ -73,8 +75,10 @@ class QueueDispatcher:
         lease: timedelta,
         *,
         force: bool = False,
+        defer_publish: DeferPublish | None = None,
     ) -> None:
         self.defer = defer
+        self.defer_publish = defer_publish  # None: one defer call per channel
         self.force = force  # publish past lint errors (`publish --due --force`): carried by the job
         self.now = now
         self.lease = lease
@@ -89,15 +93,20 @@ class QueueDispatcher:
         by_channel: dict[str, list[Row]] = defaultdict(list)
         for r in rows:
             by_channel[r.channel].append(r)
+        jobs: list[tuple[str, dict[str, Any]]] = []
         for channel, group in sorted(by_channel.items()):
             # One lock per channel (account): its jobs run one at a time, across every machine.
             # One job per channel per claim: procrastinate picks up a lock-blocked job only when
             # it next polls, so a job per row would pace a busy channel at one post per poll.
-            opts = {"queue": "publish", "lock": f"account:{channel}"}
             job: dict[str, Any] = {"row_ids": [r.id for r in group]}
             if self.force:
                 job["force"] = True
-            self.defer(PUBLISH, raw, opts, [job])
+            jobs.append((f"account:{channel}", job))
+        if self.defer_publish is not None:
+            self.defer_publish(raw, jobs)  # every channel's job in one go
+        else:
+            for lock, job in jobs:
+                self.defer(PUBLISH, raw, {"queue": "publish", "lock": lock}, [job])
         self.deferred += len(rows)
 
     def dispatch(self, rows: Sequence[Row], publisher: Publisher) -> list[ItemResult]:
@@ -113,10 +122,13 @@ class QueueDispatcher:
 class Runtime:
     """One worker process's view of the project: its ledger connection pool and job bodies."""
 
-    def __init__(self, project: Project, context: Context, defer: Defer) -> None:
+    def __init__(
+        self, project: Project, context: Context, defer: Defer, defer_publish: DeferPublish | None = None
+    ) -> None:
         self.project = project
         self.context = context
         self.defer = defer
+        self.defer_publish = defer_publish
         self.cfg = project.config.engine
         self.urls = project_pg_urls(project)
         self.threads = 1  # threads using the ledger at once (the worker sets its concurrency)
@@ -140,6 +152,16 @@ class Runtime:
                     )
         return self._ledger
 
+    def warm(self, connections: int) -> None:
+        """Open the ledger and ``connections`` pooled connections to it, then give them back.
+
+        A worker does this at start: its first jobs, all starting at once, then find open
+        connections instead of each opening one (a new server process) before its first post.
+        """
+        opened = [self.ledger.engine.connect() for _ in range(connections)]
+        for conn in opened:
+            conn.close()
+
     def close(self) -> None:
         if self._ledger is not None:
             self._ledger.close()
@@ -149,7 +171,7 @@ class Runtime:
 
     def dispatcher(self, now: datetime, *, force: bool = False) -> QueueDispatcher:
         lease = timedelta(minutes=self.cfg.queue_lease_minutes)
-        return QueueDispatcher(self.defer, now, lease, force=force)
+        return QueueDispatcher(self.defer, now, lease, force=force, defer_publish=self.defer_publish)
 
     def tick_once(self, now: datetime | None = None, *, force: bool = False) -> TickReport:
         """Sweep, materialize, reconcile, then claim due rows onto the publish queue.
