@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 CLAIM_LEASE = timedelta(minutes=10)
+# The earlier rows of a row's story group, in the claim's condition; made once: a new alias builds
+# its column collection again on each claim (0.85 of the 1.9 ms CPU the condition took).
+_PREV = publication.alias("prev")
 SETTLED = FINAL  # a later language may follow these (published, handed off, failed, missed, cancelled)
 
 
@@ -129,7 +132,7 @@ class Claims(LedgerBase):
         (it may still be sent) holds the next language back, so two languages never interleave.
         """
         p = publication
-        prev = publication.alias("prev")
+        prev = _PREV
         earlier_open = exists().where(
             prev.c.entry_key == p.c.entry_key,
             prev.c.occurrence_key == p.c.occurrence_key,

@@ -3,11 +3,13 @@ and the read queries over publication rows."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy import and_, bindparam, func, not_, or_, select, update
 
 from .base import LedgerBase
 from .rows import WAITING, Row, RowFilter, RowQuery, Unit, UnitKey, _like_prefix, aware, naive
@@ -30,6 +32,29 @@ def _unit(entry: str, occurrence: str, channel: str, lang: str, frame: int) -> t
     )
 
 
+@functools.cache
+def _insert_json(keys: tuple[str, ...]) -> Any:
+    """PostgreSQL: INSERT the publication rows of one JSON array (``u_rows``) that are absent."""
+    from sqlalchemy import Text, cast, column
+    from sqlalchemy.dialects.postgresql import JSONB
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    p = publication
+    given = (
+        func.jsonb_to_recordset(cast(bindparam("u_rows", type_=Text), JSONB))
+        .table_valued(*[column(k, p.c[k].type) for k in keys])
+        .render_derived(name="u", with_types=True)
+    )
+    rows = select(*[given.c[k] for k in keys])
+    return pg_insert(p).from_select(list(keys), rows).on_conflict_do_nothing().returning(p.c.id)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a planned row")
+
+
 class Planning(LedgerBase):
     """Rows before anything claims them, and queries over all rows."""
 
@@ -50,6 +75,17 @@ class Planning(LedgerBase):
 
         def run(c: Connection) -> int:
             total = 0
+            if self.dialect == "postgresql":
+                # The rows as one JSON parameter: the statement's text stays the same whatever
+                # their number (a VALUES list of 500 rows is 10,000 placeholders for the driver
+                # to parse, an array per column as many elements to quote, both in Python).
+                by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for r in rows:
+                    by_keys.setdefault(tuple(sorted(r)), []).append(r)
+                for keys, group in by_keys.items():
+                    text = json.dumps(group, default=_json_value)
+                    total += len(c.execute(_insert_json(keys), {"u_rows": text}).all())
+                return total
             stmt = self._insert_ignore(publication).returning(publication.c.id)
             for i in range(0, len(rows), 500):
                 total += len(c.execute(stmt, rows[i : i + 500]).all())
