@@ -3,7 +3,9 @@
 ``main()`` is the console script. It reads which command the arguments run before the
 command-line framework loads: ``storycast render`` first asks the warm render's fast path
 (:func:`storycast.render.uptodate.fast_path`), which may answer without loading anything else,
-and ``storycast --help`` prints the root help kept by an earlier run (``_helpcache``).
+``storycast status`` runs its one implementation before the framework loads when the arguments
+are plain (:func:`storycast.cli._status.fast_path`), and ``storycast --help`` prints the root
+help kept by an earlier run (``_helpcache``).
 Everything else runs the Typer app in :mod:`storycast.cli._app`, where errors become messages
 and exit codes, and only there.
 """
@@ -26,11 +28,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         sys.exit(0)
-    if first_word(args) == "render":
+    command = first_word(args)
+    if command == "render":
         # Imports nothing heavy: the framework, the project and the renderer load only if needed.
         from ..render.uptodate import fast_path
 
         code = fast_path(args)
+        if code is not None:
+            sys.exit(code)
+    elif command == "status":
+        # The same code as the Typer command, without the framework (cli/_status.py).
+        from ._status import fast_path as status_fast_path
+
+        code = status_fast_path(args)
         if code is not None:
             sys.exit(code)
     from ._app import main as run

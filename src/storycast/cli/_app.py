@@ -310,23 +310,32 @@ def main(argv: list[str] | None = None) -> None:
             result = root(args=args, prog_name="storycast", standalone_mode=False)
         if isinstance(result, int) and result:
             sys.exit(result)
-    except StorycastError as exc:
+    except SystemExit:
+        raise
+    except BaseException as exc:  # the one place errors are reported
+        handle_exception(exc, show_tb, as_json)
+    sys.exit(0)
+
+
+def handle_exception(exc: BaseException, show_tb: bool, as_json: bool) -> None:
+    """Report an error of a command and exit with its code (also for ``status`` run before Typer).
+
+    A StorycastError prints its sentence, location and hint; Ctrl-C is ``interrupted``; Click's
+    errors keep their own message and code; anything else is an unexpected error (exit 70).
+    """
+    if isinstance(exc, StorycastError):
         if as_json:
             _json_error(int(exc.exit_status), exc.message, **_error_fields(exc))
         else:
             _print_error(exc)
         sys.exit(int(exc.exit_status))
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         if as_json:
             _json_error(int(ExitStatus.INTERRUPTED), "interrupted")
         else:
             err_console().print("interrupted", markup=False)
         sys.exit(int(ExitStatus.INTERRUPTED))
-    except SystemExit:
-        raise
-    except BaseException as exc:  # the one place unexpected errors are reported
-        _handle_click_or_crash(exc, show_tb, as_json)
-    sys.exit(0)
+    _handle_click_or_crash(exc, show_tb, as_json)
 
 
 def _root_help_kept(root: typer.Typer, args: list[str]) -> Any:

@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from ..context import Context
 from ..errors import StorycastError
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
     from rich.text import Text
 
@@ -166,19 +165,13 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def parse_now(value: str | None, ctx: typer.Context | None = None, *, option: str = "--now") -> datetime:
-    """``--now ISO8601`` (naive values are UTC), or the context clock. Also freezes the context clock.
-
-    ``option`` names the option in error messages (``--from``, ``--since`` parse the same way).
-    """
-    if value is None:
-        return get_context(ctx).now() if ctx is not None else datetime.now(UTC)
+def parse_time(value: str) -> datetime:
+    """An ISO 8601 time (naive values are UTC) within EARLIEST..LATEST, as UTC; ValueError says why."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO 8601 time; write it like 2026-12-01T09:30:00+01:00",
-            param_hint=f"'{option}'",
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 time; write it like 2026-12-01T09:30:00+01:00"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -187,11 +180,26 @@ def parse_now(value: str | None, ctx: typer.Context | None = None, *, option: st
     except OverflowError:  # 0001-01-01T00:00+01:00 is before the calendar begins
         utc = EARLIEST - timedelta(days=1)
     if not EARLIEST <= utc < LATEST:
-        raise typer.BadParameter(
+        raise ValueError(
             f"{value!r} is out of range; give a time from {EARLIEST:%Y-%m-%d} to "
-            f"{LATEST - timedelta(days=1):%Y-%m-%d} (UTC)",
-            param_hint=f"'{option}'",
+            f"{LATEST - timedelta(days=1):%Y-%m-%d} (UTC)"
         )
+    return utc
+
+
+def parse_now(value: str | None, ctx: typer.Context | None = None, *, option: str = "--now") -> datetime:
+    """``--now ISO8601`` (naive values are UTC), or the context clock. Also freezes the context clock.
+
+    ``option`` names the option in error messages (``--from``, ``--since`` parse the same way).
+    """
+    if value is None:
+        return get_context(ctx).now() if ctx is not None else datetime.now(UTC)
+    try:
+        utc = parse_time(value)
+    except ValueError as exc:
+        import typer
+
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from None
     if ctx is not None:
         get_context(ctx).fixed_clock(utc)
     return utc

@@ -25,7 +25,7 @@ from ..channels.handoff import HandedOffPack, HandoffChannel
 
 if TYPE_CHECKING:
     from ..context import Context
-    from ..ledger import Ledger, Row
+    from ..ledger import HistoryItem, Ledger, LedgerReader, Row
     from ..project import Project
 
 log = logging.getLogger("storycast.engage.handoff")
@@ -130,12 +130,21 @@ def _handoff_channels(project: Project, context: Context) -> dict[str, HandoffCh
     return out
 
 
-def _events(ledger: Ledger, row_id: int) -> dict[str, tuple[datetime, dict[str, Any]]]:
-    """The follow-up events journalled on a pack's first row, by action (the first of each)."""
+def _history(ledger: Ledger | LedgerReader, row_id: int) -> list[HistoryItem]:
+    """The row's newest 200 attempts and events (``storycast status`` reads without SQLAlchemy)."""
+    from ..ledger.reading import LedgerReader
+
+    if isinstance(ledger, LedgerReader):
+        return ledger.history(200, row_id)
     from ..ledger.admin import history
 
+    return history(ledger, 200, row_id)
+
+
+def _events(ledger: Ledger | LedgerReader, row_id: int) -> dict[str, tuple[datetime, dict[str, Any]]]:
+    """The follow-up events journalled on a pack's first row, by action (the first of each)."""
     found: dict[str, tuple[datetime, dict[str, Any]]] = {}
-    for item in reversed(history(ledger, 200, row_id)):  # oldest first
+    for item in reversed(_history(ledger, row_id)):  # oldest first
         if item.what in (REMINDER, ESCALATION) and item.what not in found:
             try:
                 detail = json.loads(item.detail)
@@ -146,7 +155,7 @@ def _events(ledger: Ledger, row_id: int) -> dict[str, tuple[datetime, dict[str, 
 
 
 def _packs(
-    ledger: Ledger,
+    ledger: Ledger | LedgerReader,
     channels: dict[str, HandoffChannel],
     now: datetime,
     confirmed_since: datetime | None,
@@ -213,7 +222,12 @@ def _packs(
 
 
 def handoffs(
-    project: Project, context: Context, ledger: Ledger, now: datetime, *, everything: bool = False
+    project: Project,
+    context: Context,
+    ledger: Ledger | LedgerReader,
+    now: datetime,
+    *,
+    everything: bool = False,
 ) -> list[Handoff]:
     """Every hand-off waiting for a person, and those confirmed in the last day (all with ``everything``)."""
     channels = _handoff_channels(project, context)

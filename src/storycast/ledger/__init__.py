@@ -11,29 +11,17 @@ The ledger, not any scheduler, is the source of truth for what was published. Op
 
 from __future__ import annotations
 
-import math
-import os
 from typing import TYPE_CHECKING
 
-from .admin import ActionResult, HistoryItem, NoSuchRow, attempts_of, cancel, history, resolve, retry
-from .db import DEFAULT_TIMEOUT_S, database_exists, head_revision, read_revision, safe_url
-from .rows import PostRef, RowQuery, UnitKey
+from .admin import ActionResult, NoSuchRow, attempts_of, cancel, history, resolve, retry
+from .db import DEFAULT_TIMEOUT_S, database_exists, head_revision, read_revision, safe_url, timeout_from
+from .reading import LedgerReader
+from .rows import HistoryItem, PostRef, RowQuery, UnitKey
 from .states import State
 from .store import WAITING, ChannelLimits, Ledger, Row, RowFilter, aware, naive
 
 if TYPE_CHECKING:
     from ..project import Project
-
-
-def timeout_from(environ: dict[str, str] | None = None) -> float:
-    """Seconds to keep retrying a locked or unreachable database (STORYCAST_DB_TIMEOUT)."""
-    env = os.environ if environ is None else environ
-    try:
-        value = float(env.get("STORYCAST_DB_TIMEOUT", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
-    # "nan" and "inf" parse as floats too; neither is a usable number of seconds.
-    return max(value, 0.1) if math.isfinite(value) else DEFAULT_TIMEOUT_S
 
 
 def open_ledger(project: Project) -> Ledger:
@@ -42,11 +30,13 @@ def open_ledger(project: Project) -> Ledger:
 
 
 __all__ = [
+    "DEFAULT_TIMEOUT_S",
     "WAITING",
     "ActionResult",
     "ChannelLimits",
     "HistoryItem",
     "Ledger",
+    "LedgerReader",
     "NoSuchRow",
     "PostRef",
     "Row",

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, insert, or_, select, update
 
 from ..errors import ExitStatus, StorycastError
+from .rows import HistoryItem, newest_history
 from .states import CANCELLABLE_FROM, OPEN, RETRYABLE_FROM, State
-from .store import Ledger, actor, aware, naive
+from .store import Ledger, actor, naive
 from .tables import attempt, event, publication
 
 if TYPE_CHECKING:
@@ -243,25 +244,6 @@ def confirm(
     return result
 
 
-@dataclass
-class HistoryItem:
-    """One line of ``storycast history``: an attempt or an operator/engine event."""
-
-    at_utc: datetime
-    publication_id: int | None
-    what: str
-    detail: str
-    ref: str = ""
-    channel: str = ""
-    lang: str = ""
-    frame: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["at_utc"] = self.at_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return d
-
-
 def history(ledger: Ledger, limit: int = 50, publication_id: int | None = None) -> list[HistoryItem]:
     """Newest first: attempts (with request and remote ids) and events."""
     p, a, e = publication, attempt, event
@@ -274,34 +256,9 @@ def history(ledger: Ledger, limit: int = 50, publication_id: int | None = None) 
         if publication_id is not None:
             qa = qa.where(a.c.publication_id == publication_id)
             qe = qe.where(e.c.publication_id == publication_id)
-        items: list[HistoryItem] = []
-        for r in c.execute(qa.order_by(a.c.started_utc.desc(), a.c.id.desc()).limit(limit)):
-            m = r._mapping
-            bits = [f"attempt {m['attempt_no']}", f"by {m['actor']}"]
-            for k in ("request_id", "remote_id"):
-                if m[k]:
-                    bits.append(f"{k}={m[k]}")
-            if m["forced"]:
-                bits.append("forced past lint")
-            if m["detail"]:
-                bits.append(str(m["detail"]))
-            items.append(
-                HistoryItem(
-                    aware(m["finished_utc"] or m["started_utc"]),  # type: ignore[arg-type]
-                    m["publication_id"],
-                    m["outcome"],
-                    "; ".join(bits),
-                    m["ref"],
-                    m["channel"],
-                    m["lang"],
-                    m["frame"],
-                )
-            )
-        for r in c.execute(qe.order_by(e.c.at_utc.desc(), e.c.id.desc()).limit(limit)):
-            m = r._mapping
-            items.append(HistoryItem(aware(m["at_utc"]), m["publication_id"], m["action"], m["detail"]))  # type: ignore[arg-type]
-        items.sort(key=lambda i: i.at_utc, reverse=True)
-        return items[:limit]
+        attempts = c.execute(qa.order_by(a.c.started_utc.desc(), a.c.id.desc()).limit(limit)).mappings().all()
+        events = c.execute(qe.order_by(e.c.at_utc.desc(), e.c.id.desc()).limit(limit)).mappings().all()
+        return newest_history(attempts, events, limit)
 
     return ledger._read(run)
 

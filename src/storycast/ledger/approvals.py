@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from .base import LedgerBase
 from .models import metadata
-from .rows import Row, _like_prefix, aware, naive
+from .rows import AWAITING, Row, _like_prefix, aware, naive
 from .sending import give_back
 from .states import State
 from .tables import publication
@@ -40,7 +40,6 @@ from .tables import publication
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-AWAITING = "awaiting approval: "  # the reason of a planned row the approval gate holds back
 DECISIONS = ("approved", "rejected")
 
 

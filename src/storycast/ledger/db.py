@@ -9,6 +9,8 @@ as a :class:`~storycast.errors.LedgerError` (exit code 6) that never shows a pas
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +27,17 @@ T = TypeVar("T")
 
 MIGRATIONS = "storycast.ledger:migrations"
 DEFAULT_TIMEOUT_S = 15.0  # total time a command waits for a locked/unreachable database
+
+
+def timeout_from(environ: dict[str, str] | None = None) -> float:
+    """Seconds to keep retrying a locked or unreachable database (STORYCAST_DB_TIMEOUT)."""
+    env = os.environ if environ is None else environ
+    try:
+        value = float(env.get("STORYCAST_DB_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    # "nan" and "inf" parse as floats too; neither is a usable number of seconds.
+    return max(value, 0.1) if math.isfinite(value) else DEFAULT_TIMEOUT_S
 
 
 def safe_url(url: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from .base import LedgerBase
 from .deliveries import STATUS_RANK, delivery
 from .models import insights, replies, votes
-from .rows import PostRef, aware, naive
+from .rows import PostRef, aware, delivery_counts_of, delivery_line_of, naive
 from .tables import publication
 
 if TYPE_CHECKING:
@@ -416,29 +416,7 @@ class Engagement(LedgerBase):
         ``delivered`` (delivered or read), ``read``, ``failed``, and among the failures
         ``resend`` (window closed: a template goes out), ``deferred``, ``undeliverable``.
         """
-        out: dict[int, dict[str, int]] = {}
-        newest: dict[tuple[int, str], dict[str, Any]] = {}
-        for r in self.delivery_rows():
-            if r["publication_id"] is None:
-                continue
-            newest[(r["publication_id"], r["subscriber"] or r["message_id"])] = r
-        for (pid, _), r in newest.items():
-            counts = out.setdefault(
-                pid,
-                dict.fromkeys(
-                    ("messages", "delivered", "read", "failed", "resend", "deferred", "undeliverable"), 0
-                ),
-            )
-            counts["messages"] += 1
-            if r["status"] in ("delivered", "read"):
-                counts["delivered"] += 1
-            if r["status"] == "read":
-                counts["read"] += 1
-            if r["status"] == "failed":
-                counts["failed"] += 1
-                if r["outcome"] in counts:
-                    counts[r["outcome"]] += 1
-        return out
+        return delivery_counts_of(self.delivery_rows())
 
     def delivery_report(self) -> list[dict[str, Any]]:
         """:meth:`delivery_counts` with each row's channel, story, language, frame and due time,
@@ -450,19 +428,7 @@ class Engagement(LedgerBase):
         q = select(p).where(p.c.id.in_(sorted(counts))).order_by(p.c.due_utc, p.c.id)
 
         def run(c: Connection) -> list[dict[str, Any]]:
-            return [
-                {
-                    "id": r["id"],
-                    "channel": r["channel"],
-                    "kind": r["kind"],
-                    "ref": r["ref"],
-                    "lang": r["lang"],
-                    "frame": r["frame"],
-                    "due_utc": aware(r["due_utc"]),
-                    **counts[r["id"]],
-                }
-                for r in c.execute(q).mappings()
-            ]
+            return [delivery_line_of(r, counts) for r in c.execute(q).mappings()]
 
         return self._read(run)
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import false, or_
-
-from .tables import publication
+# These types are what :mod:`.reading` (sqlite3) hands out too, so this module needs no SQL
+# toolkit; ``RowFilter.condition`` and ``oversized`` import SQLAlchemy's pieces when called.
 
 
 def naive(dt: datetime) -> datetime:
@@ -102,6 +101,7 @@ class ChannelLimits:
 
 
 WAITING = "waiting for a fix: "  # the reason of a planned row held back by a broken file or channel
+AWAITING = "awaiting approval: "  # the reason of a planned row the approval gate holds back
 
 
 def _like_prefix(column: Any, prefix: str) -> Any:
@@ -147,7 +147,10 @@ class RowFilter:
 
     def condition(self) -> Any:
         """The SQL condition on :data:`publication` (False when the filter is empty)."""
-        p = publication
+        from sqlalchemy import false, or_
+
+        from .tables import publication as p
+
         parts: list[Any] = []
         if self.refs:
             parts.append(p.c.ref.in_(sorted(self.refs)))
@@ -178,6 +181,8 @@ def oversized(unit: dict[str, Any]) -> tuple[str, str, int] | None:
     PostgreSQL refuses such a value (and with it the whole batch), SQLite would store it; checking
     first makes both behave the same, and lets the caller hold that one occurrence.
     """
+    from .tables import publication
+
     for name, hint in _KEY_HINTS.items():
         limit = getattr(publication.c[name].type, "length", None)
         if limit is not None and len(str(unit[name])) > limit:
@@ -228,3 +233,95 @@ class PostRef:
     frame: int
     frame_total: int
     channel: str
+
+
+@dataclass
+class HistoryItem:
+    """One line of ``storycast history``: an attempt or an operator/engine event."""
+
+    at_utc: datetime
+    publication_id: int | None
+    what: str
+    detail: str
+    ref: str = ""
+    channel: str = ""
+    lang: str = ""
+    frame: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["at_utc"] = self.at_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return d
+
+
+def newest_history(attempts: Iterable[Any], events: Iterable[Any], limit: int) -> list[HistoryItem]:
+    """The ``limit`` newest of attempts (with their row's ref, channel, lang and frame) and
+    events, newest first; both readers of the ledger build history here."""
+    items: list[HistoryItem] = []
+    for m in attempts:
+        bits = [f"attempt {m['attempt_no']}", f"by {m['actor']}"]
+        for k in ("request_id", "remote_id"):
+            if m[k]:
+                bits.append(f"{k}={m[k]}")
+        if m["forced"]:
+            bits.append("forced past lint")
+        if m["detail"]:
+            bits.append(str(m["detail"]))
+        items.append(
+            HistoryItem(
+                aware(m["finished_utc"] or m["started_utc"]),  # type: ignore[arg-type]
+                m["publication_id"],
+                m["outcome"],
+                "; ".join(bits),
+                m["ref"],
+                m["channel"],
+                m["lang"],
+                m["frame"],
+            )
+        )
+    for m in events:
+        items.append(HistoryItem(aware(m["at_utc"]), m["publication_id"], m["action"], m["detail"]))  # type: ignore[arg-type]
+    items.sort(key=lambda i: i.at_utc, reverse=True)
+    return items[:limit]
+
+
+def delivery_counts_of(delivery_rows: Iterable[Any]) -> dict[int, dict[str, int]]:
+    """Per publication row, how its subscribers' messages ended (see ``Ledger.delivery_counts``),
+    from the ``delivery`` table's rows, oldest message first."""
+    out: dict[int, dict[str, int]] = {}
+    newest: dict[tuple[int, str], Any] = {}
+    for r in delivery_rows:
+        if r["publication_id"] is None:
+            continue
+        newest[(r["publication_id"], r["subscriber"] or r["message_id"])] = r
+    for (pid, _), r in newest.items():
+        counts = out.setdefault(
+            pid,
+            dict.fromkeys(
+                ("messages", "delivered", "read", "failed", "resend", "deferred", "undeliverable"), 0
+            ),
+        )
+        counts["messages"] += 1
+        if r["status"] in ("delivered", "read"):
+            counts["delivered"] += 1
+        if r["status"] == "read":
+            counts["read"] += 1
+        if r["status"] == "failed":
+            counts["failed"] += 1
+            if r["outcome"] in counts:
+                counts[r["outcome"]] += 1
+    return out
+
+
+def delivery_line_of(row: Any, counts: Mapping[int, Mapping[str, int]]) -> dict[str, Any]:
+    """One entry of ``Ledger.delivery_report``: a publication row's place and its delivery counts."""
+    return {
+        "id": row["id"],
+        "channel": row["channel"],
+        "kind": row["kind"],
+        "ref": row["ref"],
+        "lang": row["lang"],
+        "frame": row["frame"],
+        "due_utc": aware(row["due_utc"]),
+        **counts[row["id"]],
+    }
