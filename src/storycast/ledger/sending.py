@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 
 from .base import LedgerBase
 from .rows import WAITING, Row, actor, naive
@@ -52,6 +52,12 @@ class _SendStatements:
     begin_one: Any  # PostgreSQL: both in one statement (a data-modifying CTE), one round trip
 
 
+def _state_in(*states: State) -> Any:
+    """``state IN (...)`` written as ORs of plain binds: an IN list is an expanding parameter,
+    rendered again at every execution (0.1 ms CPU of the 0.5 ms a send statement costs)."""
+    return or_(*[publication.c.state == s.value for s in states])
+
+
 @functools.cache
 def _send_statements() -> _SendStatements:
     p = publication
@@ -59,7 +65,7 @@ def _send_statements() -> _SendStatements:
         update(p)
         .where(
             p.c.id == bindparam("b_id"),
-            p.c.state.in_([State.CLAIMED.value, State.RENDERING.value]),
+            _state_in(State.CLAIMED, State.RENDERING),
             p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
         )
         .values(
@@ -102,7 +108,7 @@ def _finish_statement(keys: tuple[str, ...]) -> Any:
         .where(
             p.c.id == bindparam("b_id"),
             p.c.claim_token.is_not_distinct_from(bindparam("b_token")),
-            p.c.state.in_([s.value for s in (*IN_FLIGHT, State.UNKNOWN)]),
+            _state_in(*IN_FLIGHT, State.UNKNOWN),
         )
         .values({k: bindparam(f"v_{k}") for k in keys})
     )
