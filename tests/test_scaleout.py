@@ -626,3 +626,52 @@ def test_a_tick_defers_each_channels_job_under_its_lock_or_hands_its_rows_to_the
         ("publish", "account:acct0", "todo", [english["acct0"]]),
         ("publish", "account:acct2", "todo", [english["acct2"]]),
     ]
+
+
+def test_a_tick_plans_again_only_when_the_files_changed_or_the_plan_is_30_s_old(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks seconds apart do not read the whole plan back while nothing it was made from
+    changed; a changed schedule, a broken file or a plan 30 s old makes the next tick plan."""
+    from datetime import UTC, datetime, timedelta
+
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=2)
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    schedule = root / "schedules" / "load.yaml"
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    try:
+        tick = scale.runtime.tick_once
+        assert tick(t0).materialized is not None
+        assert tick(t0 + timedelta(seconds=1)).materialized is None  # same files, 1 s later
+        # Another worker (a second App on the same ledger) relies on the same plan.
+        other = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+        try:
+            assert other.runtime.tick_once(t0 + timedelta(seconds=2)).materialized is None
+        finally:
+            other.runtime.close()
+        # A changed schedule (Spanish dropped): planned again at the next tick, a second later.
+        text = schedule.read_text(encoding="utf-8").replace("languages: [en, es]", "languages: [en]")
+        schedule.write_text(text, encoding="utf-8")
+        report = tick(t0 + timedelta(seconds=3))
+        assert report.materialized is not None and report.materialized.cancelled == 2  # es left
+        assert tick(t0 + timedelta(seconds=4)).materialized is None
+        # A broken schedule: every tick plans (and holds), until it is fixed.
+        schedule.write_text(text + "  - card: [\n", encoding="utf-8")
+        assert tick(t0 + timedelta(seconds=5)).materialized is not None
+        assert tick(t0 + timedelta(seconds=6)).materialized is not None
+        schedule.write_text(text, encoding="utf-8")
+        assert tick(t0 + timedelta(seconds=7)).materialized is not None
+        assert tick(t0 + timedelta(seconds=8)).materialized is None
+        # The plan is 30 s old: planned again (the horizon's far end moves on).
+        assert tick(t0 + timedelta(seconds=37)).materialized is not None
+        assert tick(t0 + timedelta(seconds=38)).materialized is None
+    finally:
+        scale.runtime.close()
+    assert states(dsn) == {"cancelled": 2, "claimed": 2}

@@ -41,6 +41,11 @@ RENDER = "storycast.render"
 TICK = "storycast.tick"
 QUEUES = ("control", "render", "publish")
 CLAIM_BATCH = 2000  # rows per claim transaction; handed to the queue in the same transaction
+# A tick plans the timetable again (reading back every planned row of its window) unless the
+# last plan was made from the same schedule, content and configuration files less than this long
+# ago; ticks further apart than this (the default is every minute) always plan.
+REPLAN_SECONDS = 30.0
+PLANNED_FROM = "scaleout_planned_from"  # ledger meta: the files the last clean plan was made from
 # How long a publish job goes on with its channel's next rows before handing them to a new job:
 # long enough for a busy account's chain, short enough for a worker's stop (it waits for its jobs).
 CARRY_ON_SECONDS = 20.0
@@ -179,16 +184,58 @@ class Runtime:
         ``force``: the queued jobs publish past lint errors (``publish --due --force``).
         """
         now = now or self.context.now()
+        inputs, recorded, fresh = self._plan_state(now)
         report = tick(
             self.project,
             self.context,
             now,
             ledger=self.ledger,
-            options=TickOptions(batch=CLAIM_BATCH, force=force),
+            options=TickOptions(batch=CLAIM_BATCH, force=force, materialize=not fresh),
             dispatcher=self.dispatcher(now, force=force),
         )
+        if not fresh:
+            # Only a plan made without a problem may be relied on: a held row, a broken file or
+            # schedule makes the next tick plan again (and the tick holds what it must).
+            clean = report.materialized is not None and not report.errors and not report.held
+            planned_from = inputs if clean else ""
+            if planned_from != recorded:
+                self.ledger.set_meta(PLANNED_FROM, planned_from)
         self.defer_renders(now, exclude=report.held)
         return report
+
+    def _plan_state(self, now: datetime) -> tuple[str, str, bool]:
+        """(the planning files' stamp now, the stamp the last clean plan was made from, whether
+        that plan may stand for this tick).
+
+        It may when it was made from the same files (names, sizes, modification times of the
+        schedules, the content and storycast.toml), by any worker, less than
+        :data:`REPLAN_SECONDS` ago (the plan's watermark tells when). Nothing it planned can be
+        missing then; a row due at the far end of the one-hour horizon is planned at most that
+        much later, and a frame count that changed without a file changing (a plugin's source)
+        is corrected then too (a row whose count is wrong is given back, never sent).
+        """
+        import hashlib
+
+        from ...content.loader import content_stamp
+        from ...timetable.loader import schedule_files
+        from ..materialize import HORIZON, WATERMARK
+
+        files = [*schedule_files(self.project), self.project.config_path]
+        stamp: list[object] = [content_stamp(self.project)]
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                stamp.append((str(f), None))
+                continue
+            stamp.append((str(f), st.st_size, st.st_mtime_ns))
+        inputs = hashlib.sha256(repr(stamp).encode("utf-8")).hexdigest()
+        recorded = self.ledger.get_meta(PLANNED_FROM) or ""
+        mark = self.ledger.get_meta(WATERMARK)
+        if recorded != inputs or mark is None:
+            return inputs, recorded, False
+        age = now + HORIZON - datetime.fromisoformat(mark)
+        return inputs, recorded, timedelta(0) <= age < timedelta(seconds=REPLAN_SECONDS)
 
     def tick_if_idle(self, now: datetime | None = None) -> TickReport | None:
         """:meth:`tick_once` unless a tick is running on some worker already (then None).
