@@ -288,3 +288,59 @@ def test_third_party_channel_package(tmp_path: Path) -> None:
         ["git", "status", "--porcelain", "src/"], cwd=REPO, capture_output=True, text=True
     )
     assert "storycast_acme" not in status.stdout
+
+
+def test_builtin_hooks_table_names_what_each_builtin_implements() -> None:
+    import importlib
+
+    assert tuple(plugins.BUILTIN_HOOKS) == plugins.DEFAULT_PLUGINS
+    for modname, hooks in plugins.BUILTIN_HOOKS.items():
+        module = importlib.import_module(modname)
+        found = set()
+        for attr in vars(module).values():
+            opts = getattr(attr, "storycast_impl", None)
+            if callable(attr) and isinstance(opts, dict):
+                found.add(opts.get("specname") or attr.__name__)
+        assert found == set(hooks), modname
+
+
+def test_reading_channel_types_imports_only_the_channels_plugin() -> None:
+    code = (
+        "import sys\n"
+        "from storycast import plugins\n"
+        "from storycast.channels.registry import channel_types\n"
+        "types = channel_types()\n"
+        "others = ('timetable', 'content', 'guard', 'engine', 'engage')\n"
+        "units = {m: m.split('.')[1] for m in sys.modules if m.startswith('storycast.')}\n"
+        "print(sorted(types), sorted(m for m, unit in units.items() if unit in others))\n"
+        "print([i.name for i in plugins.loaded()])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    first, second = out.splitlines()
+    assert "'local'" in first and first.endswith("[]"), first
+    assert second == repr(list(plugins.DEFAULT_PLUGINS))  # loaded() imports the rest, in order
+
+
+def test_an_entry_point_loaded_before_a_lazy_builtin_still_comes_after_it(tmp_path: Path) -> None:
+    from tests.plugin_support import install_plugin
+
+    source = (
+        "from storycast.hookspecs import hookimpl\n"
+        "from storycast.timetable.kinds import StoryKind\n"
+        "class Twin(StoryKind):\n"
+        "    pass\n"
+        "@hookimpl\n"
+        "def register_entry_kinds():\n"
+        "    return [Twin()]\n"
+    )
+    root = install_plugin("storycast_twin_kind", "twinkind", source)
+    try:
+        got = plugins.collect("register_entry_kinds")
+        origins = [p.origin for p in got]
+        assert origins[0] == "built-in" and origins[-1].startswith("plugin twinkind"), origins
+        with pytest.raises(ConfigError, match=r"registered twice: by built-in and by plugin twinkind"):
+            plugins.view("register_entry_kinds")
+    finally:
+        sys.path.remove(str(root))
+        shutil.rmtree(root, ignore_errors=True)
+        plugins.reload()

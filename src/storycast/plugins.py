@@ -5,6 +5,14 @@ modules; after them come the modules named by entry points in the ``storycast`` 
 (``[project.entry-points.storycast] acme = "storycast_acme"``). Nothing loads until a registry is
 first asked for something, so ``storycast --help`` never imports pluggy or a plugin.
 
+The built-ins are known by name with the hooks they implement (:data:`BUILTIN_HOOKS`; a test
+holds it to the modules). Each is imported and registered the first time one of its hooks is
+asked for: reading the channel types (every ``storycast.toml`` load) imports the channels'
+plugin, not the timetable, content, guard, engine and engagement packages. The order of what a
+hook returns is the order of a manager that loaded every plugin at once (built-ins first, in
+:data:`DEFAULT_PLUGINS` order, then the entry points); everything that calls hooks directly
+(after-tick steps, commands, :func:`manager`, :func:`loaded`) loads every built-in first.
+
 Registries (channel types, content kinds, entry kinds, kind sources, lint rules) are views over
 :func:`view`: one dict per hook, built once and rebuilt only when a plugin is added or removed.
 A name provided twice by different plugins is a ConfigError naming both.
@@ -37,6 +45,20 @@ DEFAULT_PLUGINS = (
     "storycast.engine.plugin",
     "storycast.engage.plugin",
 )
+# The hooks each built-in implements (tests/test_plugins.py checks this against the modules).
+BUILTIN_HOOKS: dict[str, tuple[str, ...]] = {
+    "storycast.channels.plugin": ("register_channel_types", "after_tick"),
+    "storycast.content.plugin": ("register_content_kinds",),
+    "storycast.timetable.plugin": ("register_entry_kinds",),
+    "storycast.guard.plugin": ("register_lint_rules",),
+    "storycast.engine.plugin": ("register_kind_sources",),
+    "storycast.engage.plugin": (
+        "register_content_kinds",
+        "register_entry_kinds",
+        "register_kind_sources",
+        "after_tick",
+    ),
+}
 # register_* hook -> (label in `storycast plugins --json`, the name of a value, what it is called)
 _KEYS: dict[str, tuple[str, Callable[[Any], str], str]] = {
     "register_channel_types": ("channel_types", lambda cls: cls.type_name, "channel type"),
@@ -73,7 +95,10 @@ class Provided(Generic[T]):
 @dataclass
 class _State:
     pm: pluggy.PluginManager
-    infos: dict[str, PluginInfo] = field(default_factory=dict)  # plugin name -> info, load order
+    infos: dict[str, PluginInfo] = field(default_factory=dict)  # plugin name -> info
+    # Plugin name -> its place in the load order (built-ins first, then entry points, then add()).
+    order: dict[str, int] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)  # built-ins not imported yet
 
 
 _lock = threading.RLock()  # worker threads may ask for a registry at the same moment
@@ -89,8 +114,10 @@ _loading: tuple[str, str] | None = None
 
 
 def manager() -> pluggy.PluginManager:
-    """The plugin manager, loading the built-ins and then every entry point on first use."""
-    return _current().pm
+    """The plugin manager with every plugin registered (built-ins and entry points)."""
+    state = _current()
+    _register_builtins(state)
+    return state.pm
 
 
 def _current() -> _State:
@@ -127,16 +154,14 @@ def _new_manager() -> pluggy.PluginManager:
 
 def _fill(state: _State) -> None:
     global _loading
-    import importlib
     from importlib.metadata import entry_points
 
     import pluggy
 
     pm = state.pm
-    for modname in DEFAULT_PLUGINS:
-        module = importlib.import_module(modname)
-        pm.register(module, name=modname)
-        state.infos[modname] = PluginInfo(modname, modname, True, BUILTIN, hooks=_hooks_of(pm, module))
+    for modname in DEFAULT_PLUGINS:  # imported when one of their hooks is first asked for
+        state.order[modname] = len(state.order)
+        state.pending.append(modname)
     for ep in entry_points(group=GROUP):
         origin = f"plugin {ep.name} ({ep.value})"
         _loading = (ep.name, origin)
@@ -159,6 +184,7 @@ def _fill(state: _State) -> None:
                 hint="upgrade or uninstall that plugin",
             ) from None
         _legacy_register_callback(plugin, pm, origin)
+        state.order.setdefault(ep.name, len(state.order))
         dist = ep.dist
         state.infos[ep.name] = PluginInfo(
             ep.name,
@@ -177,6 +203,35 @@ def _fill(state: _State) -> None:
             f"the storycast plugin {name!r} implements a hook storycast does not have: {exc}",
             hint="upgrade or uninstall that plugin",
         ) from None
+
+
+def _register_builtins(state: _State, hook: str | None = None) -> None:
+    """Import and register the pending built-ins that implement ``hook`` (every one for None)."""
+    if not state.pending or (hook is not None and not any(hook in BUILTIN_HOOKS[m] for m in state.pending)):
+        return
+    import importlib
+
+    with _lock:
+        for modname in list(state.pending):
+            if hook is not None and hook not in BUILTIN_HOOKS[modname]:
+                continue
+            state.pending.remove(modname)
+            module = importlib.import_module(modname)
+            state.pm.register(module, name=modname)
+            state.infos[modname] = PluginInfo(
+                modname, modname, True, BUILTIN, hooks=_hooks_of(state.pm, module)
+            )
+
+
+def _in_load_order(state: _State, impls: list[Any]) -> list[Any]:
+    """``impls`` of one hook in the order a manager that registered every plugin at once keeps
+    them: trylast first, tryfirst last, each group in load order."""
+
+    def key(impl: Any) -> tuple[int, int]:
+        group = 0 if impl.trylast else 2 if impl.tryfirst else 1
+        return group, state.order.get(impl.plugin_name, len(state.order))
+
+    return sorted(impls, key=key)
 
 
 def _hooks_of(pm: pluggy.PluginManager, plugin: object) -> tuple[str, ...]:
@@ -201,7 +256,7 @@ def _bump() -> None:
 
 def generation() -> int:
     """A counter that changes whenever the set of plugins (or legacy registrations) changes."""
-    manager()
+    _current()
     return _generation
 
 
@@ -212,7 +267,10 @@ def origin_of(name: str) -> str:
 
 
 def _infos() -> dict[str, PluginInfo]:
-    return _current().infos
+    """Every plugin's info, in load order (imports the built-ins not imported yet)."""
+    state = _current()
+    _register_builtins(state)
+    return dict(sorted(state.infos.items(), key=lambda kv: state.order.get(kv[0], len(state.order))))
 
 
 def collect(hook: str) -> list[Provided[Any]]:
@@ -220,15 +278,16 @@ def collect(hook: str) -> list[Provided[Any]]:
 
     A Mapping result gives ``(key, value)`` pairs. Cached until the plugins change.
     """
-    pm = manager()
+    state = _current()
     got = _collected.get(hook)
     if got is not None and got[0] == _generation:
         return got[1]
     with _lock:
+        _register_builtins(state, hook)
         gen = _generation
         out: list[Provided[Any]] = []
-        infos = _infos()
-        for impl in getattr(pm.hook, hook).get_hookimpls():
+        infos = state.infos
+        for impl in _in_load_order(state, getattr(state.pm.hook, hook).get_hookimpls()):
             info = infos.get(impl.plugin_name)
             origin = info.origin if info is not None else f"plugin {impl.plugin_name}"
             try:
@@ -255,7 +314,7 @@ def view(hook: str) -> dict[str, Provided[Any]]:
     The same value from two origins (a built-in class that also calls a legacy ``register_*``)
     counts once, under its first origin. The dict is rebuilt only when the plugins change.
     """
-    manager()
+    _current()
     got = _views.get(hook)
     if got is not None and got[0] == _generation:
         return got[1]
@@ -295,7 +354,7 @@ def run_after_tick(**kw: Any) -> dict[str, int]:
     """Call every ``after_tick`` hook; each failure is logged and never raised. Returns summed counts."""
     pm = manager()
     counts: dict[str, int] = {}
-    for impl in pm.hook.after_tick.get_hookimpls():
+    for impl in _in_load_order(_current(), pm.hook.after_tick.get_hookimpls()):
         try:
             got: Any = impl.function(**{k: kw[k] for k in impl.argnames})
         except Exception as exc:  # work after the tick must not look like a publishing problem
@@ -320,7 +379,7 @@ def register_commands(app: Any) -> dict[str, str]:
     A plugin command named like a command ``app`` already has is a ConfigError naming both.
     """
     pm = manager()
-    for impl in pm.hook.register_commands.get_hookimpls():
+    for impl in _in_load_order(_current(), pm.hook.register_commands.get_hookimpls()):
         origin = origin_of(impl.plugin_name)
         n_cmd, n_grp = len(app.registered_commands), len(app.registered_groups)
         before = set(_names(app.registered_commands, app.registered_groups))
@@ -342,6 +401,7 @@ def add(plugin: object, name: str, origin: str | None = None) -> None:
     pm = manager()
     with _lock:
         pm.register(plugin, name=name)
+        _current().order.setdefault(name, len(_current().order))
         _current().infos[name] = PluginInfo(
             name,
             getattr(plugin, "__name__", type(plugin).__name__),
