@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape as sax_escape
 from xml.sax.saxutils import quoteattr as sax_quoteattr
 
@@ -122,3 +123,34 @@ def test_a_build_folder_is_resolved_as_realpath_resolves_it(tmp_path: Path) -> N
         real = os.path.realpath(root)
         for story, lang in [("plain", "en"), ("plain", "es"), ("linked", "en"), ("none", "en"), ("..", "x")]:
             assert _resolved(root, real, story, lang) == os.path.realpath(root / story / lang)
+
+
+def test_a_search_index_is_built_again_only_when_its_language_changed(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.kb import site as site_mod
+
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    built: list[str] = []
+    real = site_mod.build_index
+
+    def counting(docs: Any, lang: str, words: Any = None) -> Any:
+        built.append(lang)
+        return real(docs, lang, words)
+
+    monkeypatch.setattr(site_mod, "build_index", counting)
+    _build(project, site)
+    assert built == []
+    story = project / "stories" / "sample.yaml"
+    story.write_text(PICTURED.replace("Wait ten seconds.", "Wait twenty seconds."), encoding="utf-8")
+    _build(project, site)
+    assert built == ["en"]
+    (site / "search" / "es.json").write_text("{}", encoding="utf-8")  # damaged by hand
+    _build(project, site)
+    assert built == ["en", "es"]
+    monkeypatch.undo()
+    files = _same_site(project, site, colds)
+    assert b"twenty" in files["search/en.json"]

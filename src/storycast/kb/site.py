@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
 from .images import IMG_DIR, encode_all, planned
-from .search import SearchDoc, build_index, doc_terms, index_key
+from .search import INDEX_VERSION, SearchDoc, build_index, doc_terms, index_key
 from .shipped import Session
 from .sitemap import Entry, sitemap_xml
 from .state import BuildState, code_stamp, digest, plain, stamp, tree_stamp, version_of
@@ -336,6 +337,7 @@ class _Site:
         searchable text is unchanged (segmenting Thai loads a dictionary)."""
         known = self.state.search
         kept: dict[str, list[Any]] = {}
+        indexes: dict[str, list[Any]] = {}
         for lang, items in self.by_lang.items():
             docs = [
                 SearchDoc(
@@ -355,16 +357,25 @@ class _Site:
                 for t in items
             ]
             terms = []
+            keys = []
             for doc in docs:
                 key = index_key(doc, lang)
                 old = known.get(doc.url)
                 words = old[1] if old is not None and old[0] == key else doc_terms(doc, lang)
                 kept[doc.url] = [key, words]
                 terms.append(words)
-            index = build_index(docs, lang, terms)
-            data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
-            _write(self.out / "search" / f"{lang}.json", data)
+                keys.append([doc.url, doc.title, doc.summary, doc.category, key])
+            # The index is its documents and their words (by the keys of their texts, which
+            # hold the search code's stamp), in this order, and the folding table.
+            whole = digest([INDEX_VERSION, unicodedata.unidata_version, keys])
+            target = self.out / "search" / f"{lang}.json"
+            held = self.state.indexes.get(lang)
+            if not (held and held[0] == whole and held[1] == stamp(target)):
+                index = build_index(docs, lang, terms)
+                _write(target, json.dumps(index, ensure_ascii=False, separators=(",", ":")))
+            indexes[lang] = [whole, stamp(target)]
         self.state.search = kept
+        self.state.indexes = indexes
         for index_file in (self.out / "search").glob("*.json"):
             if index_file.stem not in self.by_lang:  # a language no tutorial has any more
                 index_file.unlink()

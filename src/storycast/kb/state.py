@@ -18,6 +18,9 @@ One JSON file per output folder in ``.storycast/cache/kb/`` holds:
   sizes and mtimes.
 - ``search``: per tutorial and language, the hash of its searchable text and its words with their
   weights, so only changed texts are segmented again (Thai needs PyThaiNLP's dictionary).
+- ``indexes``: per language, the hash of what its search index is made from (each tutorial's
+  url, title, summary, category and the hash of its searchable text, in order) and the index
+  file's size and mtime: an index whose inputs and file are unchanged is not built again.
 
 Deleting the file costs one full build, never a wrong one: every entry is checked against what
 it stands for before it is used.
@@ -34,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..project import Project
 
-STATE_VERSION = 2  # 2: manifest summaries keep each frame's cache key (its web image)
+# 2: manifest summaries keep each frame's cache key (its web image); 3: ``indexes``.
+STATE_VERSION = 3
 _KB_DIR = Path(__file__).resolve().parent
 # Folders whose fonts the frames can fall back on (CJK through fontconfig), as render keys them.
 _SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
@@ -152,6 +156,7 @@ class BuildState:
         self.pages: dict[str, list[Any]] = {} if fresh else data.get("pages") or {}
         self.search: dict[str, list[Any]] = {} if fresh else data.get("search") or {}
         self.assets: list[Any] = [] if fresh else data.get("assets") or []
+        self.indexes: dict[str, list[Any]] = {} if fresh else data.get("indexes") or {}
         self.manifests: dict[str, list[Any]] = data.get("manifests") or {}
         self.strings: list[Any] = data.get("strings") or []
 
@@ -167,6 +172,7 @@ class BuildState:
             "pages": self.pages,
             "search": self.search,
             "assets": self.assets,
+            "indexes": self.indexes,
         }
         try:
             replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
