@@ -314,3 +314,48 @@ def test_a_newer_ledger_is_refused_and_an_older_one_migrated(project: tuple[Path
     assert ledger_db.read_revision(older_url) == ledger_db.file_head()
     out, _err, code, mods = _run("fast", ["status", "--json", "--now", NOW], older)
     assert code == 0 and mods == []
+
+
+def test_status_without_hand_offs_or_deliveries_loads_no_engagement_or_timetable(tmp_path: Path) -> None:
+    (tmp_path / "storycast.toml").write_text(MINIMAL_TOML, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / '.storycast' / 'state.db'}"
+    ledger = Ledger.open(url)
+    try:
+        with ledger.engine.begin() as c:
+            due = T0.replace(tzinfo=None)
+            c.execute(
+                insert(publication).values(
+                    entry_key="weekly/a",
+                    occurrence_key="x",
+                    channel="local",
+                    lang="en",
+                    frame=1,
+                    frame_total=1,
+                    kind="story",
+                    ref="a",
+                    due_utc=due,
+                    deadline_utc=due,
+                    state="published",
+                    created_utc=due,
+                    updated_utc=due,
+                )
+            )
+    finally:
+        ledger.close()
+    code = (
+        "import sys\n"
+        "from storycast.cli import main\n"
+        "try:\n"
+        "    main(['status'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "units = ('engage', 'timetable', 'content', 'guard', 'engine')\n"
+        "units = {'yaml', *('storycast.' + u for u in units)}\n"
+        "heads = {m: (m.split('.')[0], '.'.join(m.split('.')[:2])) for m in sys.modules}\n"
+        "print(sorted(m for m, (top, unit) in heads.items() if top in units or unit in units))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    assert out.stdout.splitlines()[0] == "published 1"
+    assert out.stdout.splitlines()[-1] == "[]"

@@ -91,5 +91,16 @@ def open_channel(project: Project, name: str, context: Context) -> Channel:
     return reg.cls(name, options, project, context)
 
 
+def enabled_of_kind(project: Project, base: type[Channel]) -> list[str]:
+    """The enabled channels whose type is ``base`` or a subclass of it, in storycast.toml order."""
+    types = channel_types()
+    out: list[str] = []
+    for name, section in project.config.channels.items():
+        reg = types.get(section.type)
+        if section.enabled and reg is not None and issubclass(reg.cls, base):
+            out.append(name)
+    return out
+
+
 def open_channels(project: Project, context: Context) -> dict[str, Channel]:
     return {n: open_channel(project, n, context) for n, s in project.config.channels.items() if s.enabled}

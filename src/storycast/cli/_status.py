@@ -25,6 +25,7 @@ from ._argv import COMPLETE_VAR, ROOT_VALUE_OPTIONS
 from ._common import State, parse_time, print_json
 
 if TYPE_CHECKING:
+    from ..engage.handoff_followup import Handoff
     from ..ledger import Ledger, LedgerReader, Row
     from ..project import Project
 
@@ -58,6 +59,8 @@ def show_status(
     as_json: bool = False,
 ) -> None:
     """Ledger rows: counts per state, then planned, in-flight and problem rows (all with ``show_all``)."""
+    from ..channels.handoff import HandoffChannel
+    from ..channels.registry import enabled_of_kind
     from ..ledger import RowQuery
     from ..ledger.reading import read_ledger
 
@@ -70,10 +73,12 @@ def show_status(
         counts = ledger.counts()
         waiting = ledger.count_waiting(at)
         awaiting = ledger.count_awaiting(at)
-        from ..engage.handoff_followup import handoffs as find_handoffs
+        handoffs: list[Handoff] = []
+        if enabled_of_kind(project, HandoffChannel):  # else handoffs() finds none: skip its package
+            from ..engage.handoff_followup import handoffs as find_handoffs
 
-        handoffs = find_handoffs(project, state.context, ledger, at, everything=show_all)
-        handoffs = [h for h in handoffs if not story or h.ref == story]
+            handoffs = find_handoffs(project, state.context, ledger, at, everything=show_all)
+            handoffs = [h for h in handoffs if not story or h.ref == story]
         # What the platform said became of each message (WhatsApp statuses), newest posts last.
         deliveries = [d for d in ledger.delivery_report() if not story or d["ref"] == story]
         deliveries = deliveries[-cap:] if cap is not None else deliveries

@@ -117,16 +117,13 @@ def _at(dt: datetime) -> str:
 
 def _handoff_channels(project: Project, context: Context) -> dict[str, HandoffChannel]:
     """The enabled channels of the hand-off type (or a subclass of it), opened."""
-    from ..channels.registry import channel_types, open_channel
+    from ..channels.registry import enabled_of_kind, open_channel
 
-    types = channel_types()
     out: dict[str, HandoffChannel] = {}
-    for name, section in project.config.channels.items():
-        reg = types.get(section.type)
-        if section.enabled and reg is not None and issubclass(reg.cls, HandoffChannel):
-            channel = open_channel(project, name, context)
-            assert isinstance(channel, HandoffChannel)
-            out[name] = channel
+    for name in enabled_of_kind(project, HandoffChannel):
+        channel = open_channel(project, name, context)
+        assert isinstance(channel, HandoffChannel)
+        out[name] = channel
     return out
 
 

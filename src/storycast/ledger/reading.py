@@ -247,8 +247,6 @@ def read_ledger(project: Project, fn: Callable[[LedgerReader | Ledger], T]) -> T
     ``fn`` only reads. When the reader meets a database error, ``fn`` runs again over the full
     Ledger, which opens, migrates, retries and reports errors as every command does.
     """
-    from .store import Ledger
-
     timeout_s = timeout_from(project.environ)
     reader = LedgerReader.connect(project.db_url, timeout_s)
     if reader is not None:
@@ -258,6 +256,8 @@ def read_ledger(project: Project, fn: Callable[[LedgerReader | Ledger], T]) -> T
             pass  # the full Ledger below says what is wrong, as it always has
         finally:
             reader.close()
+    from .store import Ledger
+
     ledger = Ledger.open(project.db_url, timeout_s)  # as open_ledger(project)
     try:
         return fn(ledger)
