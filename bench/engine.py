@@ -37,8 +37,9 @@ from sqlalchemy import update
 from _measure import call, load_line, ratio_line, row
 from storycast.context import Context, FixedClock
 from storycast.engine.frames import Frame, KindSource, register_kind_source
-from storycast.ledger import Ledger, State
+from storycast.ledger import State
 from storycast.ledger.models import publication
+from storycast.ledger.store import Ledger
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

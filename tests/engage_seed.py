@@ -16,8 +16,9 @@ from sqlalchemy import update
 import storycast.engage  # noqa: F401 - registers the qa/poll kinds
 from storycast.engage.insights import record_view
 from storycast.engage.polls import record_vote
-from storycast.ledger import Ledger, open_ledger
+from storycast.ledger import open_ledger
 from storycast.ledger.models import publication
+from storycast.ledger.store import Ledger
 from storycast.project import Project
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # a Monday

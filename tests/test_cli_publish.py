@@ -319,7 +319,7 @@ def test_publish_summary_counts_the_frames_a_failure_takes_along(tmp_path: Path)
 def test_status_all_means_every_row(tmp_path: Path, run_cli: Callable[..., tuple[int, str, str]]) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from storycast.ledger import Ledger
+    from storycast.ledger.store import Ledger
 
     root = make_engine_project(tmp_path / "p", {})
     url = f"sqlite:///{tmp_path / 'state.db'}"

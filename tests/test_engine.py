@@ -11,7 +11,8 @@ import pytest
 from storycast.context import Context
 from storycast.engine.tick import TickOptions, tick
 from storycast.errors import ExitStatus
-from storycast.ledger import Ledger, Row, State, open_ledger
+from storycast.ledger import Row, State, open_ledger
+from storycast.ledger.store import Ledger
 from storycast.project import Project
 from tests.conftest_db import calls, db_url, make_engine_project, pg_database, pg_schema_url  # noqa: F401
 
@@ -168,7 +169,7 @@ def test_retryable_failures_back_off_then_fail(
 def test_permanent_failure_blocks_later_frames_and_retry_brings_them_back(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storycast.ledger import retry
+    from storycast.ledger.admin import retry
 
     root = make_engine_project(tmp_path / "p", {"one.yaml": ONE_CARD.replace("[en, es]", "[en]")})
     project, ctx = load(root, db_url)

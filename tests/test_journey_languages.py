@@ -317,8 +317,8 @@ def test_rows_planned_before_migration_0004_keep_the_old_per_language_order(tmp_
     (each language's frames in order, the languages side by side); new rows follow the entry."""
     from sqlalchemy import text
 
-    from storycast.ledger import Ledger
     from storycast.ledger.db import make_engine, upgrade
+    from storycast.ledger.store import Ledger
 
     engine = make_engine(db_url)
     upgrade(engine, db_url, "0003")

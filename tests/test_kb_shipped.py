@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import update
 
 from storycast.kb import build_site
-from storycast.ledger import Ledger, open_ledger
+from storycast.ledger import open_ledger
 from storycast.ledger.models import publication
+from storycast.ledger.store import Ledger
 from storycast.project import Project
 from tests.conftest import MINIMAL_STORY, MINIMAL_TOML, build_file_tree
 

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import inspect
 
-from storycast.ledger import Ledger, head_revision
+from storycast.ledger import head_revision
+from storycast.ledger.store import Ledger
 from storycast.ledger.visits import kb_visit
 from tests.conftest_db import db_url, pg_database  # noqa: F401
 

@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import text
 
 from storycast.errors import ExitStatus, LedgerError
-from storycast.ledger import Ledger, NoSuchRow, RowFilter, State, cancel, head_revision, history, retry
+from storycast.ledger import RowFilter, State, head_revision
 from storycast.ledger import db as ledger_db
+from storycast.ledger.admin import NoSuchRow, cancel, history, retry
 from storycast.ledger.models import publication as p
+from storycast.ledger.store import Ledger
 from tests.conftest_db import (  # noqa: F401  (db_url and pg_database are fixtures)
     db_url,
     make_engine_project,

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storycast.ledger import Ledger, PostRef, RowQuery, State, database_exists
+from storycast.ledger import PostRef, RowQuery, State, database_exists
 from storycast.ledger.outbox import OutboxTx
+from storycast.ledger.store import Ledger
 from tests.conftest_db import db_url, pg_database  # noqa: F401  (fixtures)
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

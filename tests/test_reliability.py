@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from storycast.ledger import Ledger
+from storycast.ledger.store import Ledger
 from tests.conftest_db import (  # noqa: F401  (db_url and pg_database are fixtures)
     CLI_SHIM,
     calls,

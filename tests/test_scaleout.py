@@ -285,8 +285,8 @@ entries:
 def test_sqlite_ledger_migrates_to_postgresql_row_for_row(tmp_path: Path, pg: tuple[str, str]) -> None:
     from sqlalchemy import select
 
-    from storycast.ledger import Ledger
     from storycast.ledger.models import Base
+    from storycast.ledger.store import Ledger
     from tests.conftest_db import make_engine_project
 
     url, _dsn = pg

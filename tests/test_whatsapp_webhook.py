@@ -388,7 +388,7 @@ def test_a_template_button_tap_is_a_vote(client: TestClient, project: Project) -
 def test_delivery_statuses_on_both_backends_never_move_back(db_url: str) -> None:  # noqa: F811
     """The ledger keeps the newest status per message, ties it to its row by the idempotency key,
     and counts each subscriber once with their newest message (SQLite and PostgreSQL)."""
-    from storycast.ledger import Ledger
+    from storycast.ledger.store import Ledger
 
     led = Ledger.open(db_url)
     try:

@@ -2,8 +2,8 @@
 
 :func:`show_status` is the one implementation: the Typer command (``cli/ledger.py``) and
 :func:`fast_path` both call it, so their output is the same, byte for byte. Neither this module
-nor what it imports on the way loads Typer, Click or Rich, nor makes a SQLAlchemy engine: the
-ledger is read through :func:`storycast.ledger.reading.read_ledger` (sqlite3, falling back to
+nor what it imports on the way loads Typer, Click, Rich or SQLAlchemy: the ledger is read
+through :func:`storycast.ledger.reading.read_ledger` (sqlite3, falling back to
 the full Ledger when the file needs creating or migrating or cannot be read), and lines are
 written as they are (through Rich only when one holds a character Rich would change).
 

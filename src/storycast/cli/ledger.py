@@ -65,7 +65,7 @@ def retry(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Plan failed, missed, unknown or cancelled rows again, due now."""
-    from ..ledger import retry as do_retry
+    from ..ledger.admin import retry as do_retry
 
     at = parse_now(now, ctx)
     ledger = _open(ctx)
@@ -86,7 +86,7 @@ def cancel(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Cancel planned (or failed/missed/unknown) rows by id, or all planned rows of --story."""
-    from ..ledger import cancel as do_cancel
+    from ..ledger.admin import cancel as do_cancel
 
     if bool(ids) == bool(story):
         raise typer.BadParameter("give row ids or --story, not both or neither")
@@ -126,7 +126,7 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
     """Attempts (with request and remote ids) and ledger events, newest first."""
-    from ..ledger import history as do_history
+    from ..ledger.admin import history as do_history
 
     ledger = _open(ctx)
     try:

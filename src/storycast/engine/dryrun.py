@@ -48,8 +48,9 @@ def due_now(
     error is appended to ``problems``.
     """
     from ..channels.registry import channel_types
-    from ..ledger import Ledger, RowQuery, timeout_from
+    from ..ledger import RowQuery, timeout_from
     from ..ledger.db import database_exists
+    from ..ledger.store import Ledger
     from ..timetable import load_timetable
 
     channel_types()  # plugins may register entry kinds

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, ContentError, StorycastError
-from ..ledger import Ledger, Row, RowFilter, open_ledger
+from ..ledger import Row, RowFilter, open_ledger
+from ..ledger.store import Ledger
 from .holds import Holds
 from .materialize import HORIZON, MANUAL_PREFIX, Materialized, materialize, units_of
 from .publisher import Checkpoint, ItemResult, Publisher

@@ -1,8 +1,9 @@
-"""Reading the ledger over the DB-API: what ``storycast status`` shows, without an engine.
+"""Reading the ledger over the DB-API: what ``storycast status`` shows, without SQLAlchemy.
 
-Opening the full :class:`~storycast.ledger.store.Ledger` for a few reads costs more than the
-reads: an engine and its dialect, a schema check through SQLAlchemy's inspector, and compiling
-every statement anew in a fresh process. When the ledger is a SQLite file whose schema is this
+Opening the full :class:`~storycast.ledger.store.Ledger` for a few reads costs far more than the
+reads: importing SQLAlchemy, an engine and its dialect, a schema check through its inspector, and
+compiling every statement anew in a fresh process. Neither this module nor the package imports
+SQLAlchemy. When the ledger is a SQLite file whose schema is this
 storycast's newest, :class:`LedgerReader` answers the read methods status needs (:meth:`find`,
 :meth:`counts`, :meth:`count_waiting`, :meth:`count_awaiting`, :meth:`delivery_report`,
 :meth:`history`) with the standard library's ``sqlite3`` and the statements the Ledger builds,

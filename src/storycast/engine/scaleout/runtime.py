@@ -23,7 +23,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...ledger import ChannelLimits, Ledger, Row, RowFilter, RowQuery, State, timeout_from
+from ...ledger import ChannelLimits, Row, RowFilter, RowQuery, State, timeout_from
+from ...ledger.store import Ledger
 from ...ledger.urls import project_pg_urls
 from ..frames import VIDEO_KIND
 from ..publisher import ItemResult, Publisher
