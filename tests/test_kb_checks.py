@@ -154,3 +154,22 @@ def test_a_search_index_is_built_again_only_when_its_language_changed(
     monkeypatch.undo()
     files = _same_site(project, site, colds)
     assert b"twenty" in files["search/en.json"]
+
+
+def test_compiled_page_templates_are_kept_and_a_damaged_one_is_compiled_again(
+    project: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    kept = sorted((project / ".storycast" / "cache").glob("jinja-kb-*/*.cache"))
+    assert kept
+    for file in kept:
+        file.write_bytes(file.read_bytes()[:40])  # cut short
+    (project / "stories" / "sample.yaml").write_text(
+        PICTURED.replace("Unplug it", "Unplug the modem"), encoding="utf-8"
+    )
+    _build(project, site)
+    files = _same_site(project, site, colds)
+    assert "Unplug the modem" in files["en/sample/index.html"].decode()

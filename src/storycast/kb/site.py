@@ -76,15 +76,46 @@ class KbResult:
         }
 
 
-def _env() -> Environment:
+def _compiled_cache() -> type:
+    import jinja2
+
+    class Compiled(jinja2.FileSystemBytecodeCache):
+        """Jinja's file cache of compiled templates; a damaged file means compiling again
+        (Jinja itself raises on a file cut short)."""
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # unpickling or unmarshalling a damaged file
+                bucket.reset()
+
+    return Compiled
+
+
+def _env(cache_dir: Path | None = None) -> Environment:
+    """The pages' Jinja environment; with ``cache_dir``, compiled templates are kept there (a
+    rebuild that renders a few pages does not compile the templates again)."""
+    import jinja2
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+    bcc = None
+    if cache_dir is not None:
+        # Jinja checks each template's source; its own version, Python's and the options below
+        # (this file's stamp) name the folder.
+        code = digest(code_stamp("kb/site.py"))[:16]
+        folder = cache_dir / f"jinja-kb-{jinja2.__version__}-{code}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            bcc = _compiled_cache()(str(folder))
+        except OSError:
+            bcc = None
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=bcc,
     )
     env.globals.update(native_name=native_name, direction=direction)
     return env
@@ -181,7 +212,7 @@ class _Site:
     @property
     def env(self) -> Environment:
         if self._env is None:
-            self._env = _env()
+            self._env = _env(self.project.state_dir / "cache")
         return self._env
 
     def _plain(self, o: Any) -> Any:
