@@ -357,3 +357,33 @@ def test_status_without_hand_offs_or_deliveries_loads_no_engagement_or_timetable
     )
     assert out.stdout.splitlines()[0] == "published 1"
     assert out.stdout.splitlines()[-1] == "[]"
+
+
+def _on_a_terminal(way: str, args: list[str], cwd: Path) -> bytes:
+    import pty
+
+    code = SHIM.replace("print(repr((code, mods)), file=sys.stderr)", "")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYCAST_", "_STORYCAST"))}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a narrow terminal, where Rich would wrap if it wrapped
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-c", code, way, *args], {**env, "COLUMNS": "40"})
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_on_a_terminal_too_the_two_ways_print_the_same(project: tuple[Path, str]) -> None:
+    root, _url = project
+    for args in (["status", "--all", "--now", NOW], ["status", "--now", NOW]):
+        fast = _on_a_terminal("fast", args, root)
+        assert fast == _on_a_terminal("typer", args, root)
+        assert b"wifi_5%" in fast
