@@ -21,6 +21,7 @@ from storycast.channels.base import Capabilities, Channel
 from storycast.channels.registry import channel_types
 from storycast.errors import ConfigError
 from storycast.hookspecs import hookimpl
+from tests.conftest import MINIMAL_STORY, MINIMAL_TOML
 from tests.plugin_support import build_wheel
 
 REPO = Path(__file__).resolve().parent.parent
@@ -346,3 +347,60 @@ def test_an_entry_point_loaded_before_a_lazy_builtin_still_comes_after_it(tmp_pa
         sys.path.remove(str(root))
         shutil.rmtree(root, ignore_errors=True)
         plugins.reload()
+
+
+def test_builtin_channel_types_table_names_what_the_channels_plugin_registers() -> None:
+    from storycast.channels.plugin import register_channel_types
+
+    registered = {cls.type_name: f"{cls.__module__}:{cls.__name__}" for cls in register_channel_types()}
+    # Module paths as the table writes them: the package that re-exports the class is fine.
+    table = {name: path.partition(":")[2] for name, path in plugins.BUILTIN_CHANNEL_TYPES.items()}
+    assert table == {name: path.partition(":")[2] for name, path in registered.items()}
+    for name in plugins.BUILTIN_CHANNEL_TYPES:
+        assert plugins.builtin_channel_type(name) is channel_types()[name].cls
+
+
+def test_loading_a_project_imports_only_the_channel_types_it_names(make_project: Any) -> None:
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=MINIMAL_TOML)
+    code = (
+        "import json, sys\n"
+        "from storycast.project import Project\n"
+        "from storycast.channels.registry import enabled_of_kind\n"
+        f"project = Project.load({str(root)!r})\n"
+        "kinds = enabled_of_kind(project, 'storycast.channels.handoff:HandoffChannel')\n"
+        "types = sorted({s.type for s in project.config.channels.values()})\n"
+        "mods = ('local', 'instagram', 'facebook', 'telegram', 'whatsapp', 'webhook', 'handoff')\n"
+        "loaded = sorted(m for m in mods if 'storycast.channels.' + m in sys.modules)\n"
+        "print(json.dumps([types, kinds, loaded]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    types, kinds, loaded = json.loads(out)
+    assert types == ["local"] and kinds == []
+    assert loaded == ["local"]  # not the eight other types, not the hand-off channel
+
+
+def test_a_plugin_with_channel_types_still_gets_a_clash_reported_at_load(make_project: Any) -> None:
+    from storycast.project import Project
+
+    root = make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=MINIMAL_TOML)
+    plugins.add(_TwinPlugin(), name="twin", origin="plugin twin (tests)")
+    try:
+        with pytest.raises(ConfigError, match=r"'local' is registered twice"):
+            Project.load(root)
+    finally:
+        plugins.remove("twin")
+    Project.load(root)
+
+
+def test_enabled_of_kind_by_name_matches_by_class(make_project: Any) -> None:
+    from storycast.channels.handoff import HandoffChannel
+    from storycast.channels.local import LocalChannel
+    from storycast.channels.registry import enabled_of_kind
+    from storycast.project import Project
+
+    toml = MINIMAL_TOML + '\n[channels.desk]\ntype = "handoff"\nassignee = "Ana"\n'
+    project = Project.load(make_project({"stories/sample.yaml": MINIMAL_STORY}, toml=toml))
+    for base in (HandoffChannel, LocalChannel):
+        by_name = enabled_of_kind(project, f"{base.__module__}:{base.__qualname__}")
+        assert by_name == enabled_of_kind(project, base)
+    assert enabled_of_kind(project, HandoffChannel) == ["desk"]

@@ -7,8 +7,9 @@ first asked for something, so ``storycast --help`` never imports pluggy or a plu
 
 The built-ins are known by name with the hooks they implement (:data:`BUILTIN_HOOKS`; a test
 holds it to the modules). Each is imported and registered the first time one of its hooks is
-asked for: reading the channel types (every ``storycast.toml`` load) imports the channels'
-plugin, not the timetable, content, guard, engine and engagement packages. The order of what a
+asked for: checking ``storycast.toml``'s channels (every project load) imports only the channel
+types it names (:class:`ChannelOptions`, by :data:`BUILTIN_CHANNEL_TYPES`), not the other
+channels, the timetable, content, guard, engine and engagement packages. The order of what a
 hook returns is the order of a manager that loaded every plugin at once (built-ins first, in
 :data:`DEFAULT_PLUGINS` order, then the entry points); everything that calls hooks directly
 (after-tick steps, commands, :func:`manager`, :func:`loaded`) loads every built-in first.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -58,6 +59,20 @@ BUILTIN_HOOKS: dict[str, tuple[str, ...]] = {
         "register_kind_sources",
         "after_tick",
     ),
+}
+# The built-in channel types by name ("module:Class"), so loading a project whose channels are all
+# built-in imports only the types its storycast.toml names (tests/test_plugins.py checks this
+# against what storycast.channels.plugin registers).
+BUILTIN_CHANNEL_TYPES: dict[str, str] = {
+    "local": "storycast.channels.local:LocalChannel",
+    "instagram": "storycast.channels.instagram:InstagramChannel",
+    "facebook": "storycast.channels.facebook:FacebookChannel",
+    "telegram": "storycast.channels.telegram:TelegramChannel",
+    "whatsapp": "storycast.channels.whatsapp:WhatsAppChannel",
+    "webhook": "storycast.channels.webhook:WebhookChannel",
+    "slack": "storycast.channels.webhook:SlackChannel",
+    "discord": "storycast.channels.webhook:DiscordChannel",
+    "handoff": "storycast.channels.handoff:HandoffChannel",
 }
 # register_* hook -> (label in `storycast plugins --json`, the name of a value, what it is called)
 _KEYS: dict[str, tuple[str, Callable[[Any], str], str]] = {
@@ -334,6 +349,54 @@ def view(hook: str) -> dict[str, Provided[Any]]:
                 )
         _views[hook] = (gen, out)
         return out
+
+
+def builtin_channel_type(name: str) -> Any | None:
+    """The built-in channel type ``name``, importing only its own module, while no plugin adds
+    channel types; None for any other name, or when a plugin does (then ask :func:`view`, which
+    loads them all and reports a name registered twice)."""
+    if name not in BUILTIN_CHANNEL_TYPES:
+        return None
+    hook = "register_channel_types"
+    state = _current()  # the entry points are loaded; the built-ins may still be pending
+    if _legacy.get(hook) or any(hook in info.hooks for info in state.infos.values() if not info.builtin):
+        return None
+    import importlib
+
+    module, _, cls = BUILTIN_CHANNEL_TYPES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class ChannelOptions(Mapping[str, Any]):
+    """Channel type name -> its ``Options`` model, for checking ``[channels.*]`` tables.
+
+    While no plugin adds channel types, a built-in type is imported only when it is asked for:
+    a project that names one type loads one channel module, not nine. Listing the types (the
+    hint for an unknown one) or any plugin that registers channel types loads them all through
+    :func:`view`, so a name registered twice is still reported."""
+
+    def __init__(self) -> None:
+        self._all: dict[str, Any] | None = None
+
+    def _every(self) -> dict[str, Any]:
+        if self._all is None:
+            self._all = {name: p.value.Options for name, p in view("register_channel_types").items()}
+        return self._all
+
+    def __getitem__(self, name: str) -> Any:
+        cls = builtin_channel_type(name) if self._all is None else None
+        return cls.Options if cls is not None else self._every()[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str) and self._all is None and builtin_channel_type(name) is not None:
+            return True
+        return name in self._every()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._every())
+
+    def __len__(self) -> int:
+        return len(self._every())
 
 
 def loaded() -> list[PluginInfo]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -98,12 +99,13 @@ _DB_DRIVERS = {
 }
 
 
-def _channel_options() -> dict[str, type[BaseModel]]:
+def _channel_options() -> Mapping[str, type[BaseModel]]:
     # Through the plugin manager, which loads the channel types (built-in and third-party) below
-    # this floor's imports: the project never imports the channels package itself.
+    # this floor's imports: the project never imports the channels package itself. Only the
+    # types the file names are imported (plugins.ChannelOptions).
     from . import plugins
 
-    return {name: provided.value.Options for name, provided in plugins.view("register_channel_types").items()}
+    return plugins.ChannelOptions()
 
 
 @dataclass

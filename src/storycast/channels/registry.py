@@ -91,13 +91,31 @@ def open_channel(project: Project, name: str, context: Context) -> Channel:
     return reg.cls(name, options, project, context)
 
 
-def enabled_of_kind(project: Project, base: type[Channel]) -> list[str]:
-    """The enabled channels whose type is ``base`` or a subclass of it, in storycast.toml order."""
-    types = channel_types()
+def channel_class(type_name: str) -> type[Channel] | None:
+    """The channel type ``type_name`` (None if unknown), importing only its module when it is a
+    built-in and no plugin adds channel types."""
+    cls = plugins.builtin_channel_type(type_name)
+    if cls is not None:
+        return cls  # type: ignore[no-any-return]
+    reg = channel_types().get(type_name)
+    return reg.cls if reg is not None else None
+
+
+def enabled_of_kind(project: Project, base: type[Channel] | str) -> list[str]:
+    """The enabled channels whose type is ``base`` or a subclass of it, in storycast.toml order.
+
+    ``base`` may be named ``"module:Class"``: then it is not imported to answer (a project with
+    no channel of that kind does not load it)."""
     out: list[str] = []
     for name, section in project.config.channels.items():
-        reg = types.get(section.type)
-        if section.enabled and reg is not None and issubclass(reg.cls, base):
+        cls = channel_class(section.type) if section.enabled else None
+        if cls is None:
+            continue
+        if isinstance(base, str):
+            match = any(f"{k.__module__}:{k.__qualname__}" == base for k in cls.__mro__)
+        else:
+            match = issubclass(cls, base)
+        if match:
             out.append(name)
     return out
 

@@ -59,7 +59,6 @@ def show_status(
     as_json: bool = False,
 ) -> None:
     """Ledger rows: counts per state, then planned, in-flight and problem rows (all with ``show_all``)."""
-    from ..channels.handoff import HandoffChannel
     from ..channels.registry import enabled_of_kind
     from ..ledger import RowQuery
     from ..ledger.reading import read_ledger
@@ -74,7 +73,8 @@ def show_status(
         waiting = ledger.count_waiting(at)
         awaiting = ledger.count_awaiting(at)
         handoffs: list[Handoff] = []
-        if enabled_of_kind(project, HandoffChannel):  # else handoffs() finds none: skip its package
+        # No hand-off channel: handoffs() finds none; skip its package and the channel's module.
+        if enabled_of_kind(project, "storycast.channels.handoff:HandoffChannel"):
             from ..engage.handoff_followup import handoffs as find_handoffs
 
             handoffs = find_handoffs(project, state.context, ledger, at, everything=show_all)
