@@ -7,8 +7,11 @@ runs: the render cache makes a second setup quick). Then, in a fresh process eac
 command users run (its default brings the frame builds up to date first, cached):
 
 - cold:  ``storycast kb build --out SITE`` into an empty folder (every page, web image and
-  search word is made; of what an earlier build into that path kept in ``.storycast/cache/kb``
-  only the stamps of the frame builds, their manifests and the interface catalogue are used);
+  search word is written; of what an earlier build into that path kept in ``.storycast/cache/kb``
+  only the stamps of the frame builds, their manifests and the interface catalogue are used;
+  the project's own caches stay, as after any earlier command: the parsed stories, the compiled
+  page templates, and the web size of each frame, which the render made in the setup where it
+  drew the frame and which the build copies; their cost is in ``bench/render.py``'s cold render);
 - after one story changes: one step text of one tutorial edited (English), then the same
   command over the existing site (that story's frame is drawn again, its image, pages and
   search words made again; the other stories' are kept);
