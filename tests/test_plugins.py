@@ -350,14 +350,22 @@ def test_an_entry_point_loaded_before_a_lazy_builtin_still_comes_after_it(tmp_pa
 
 
 def test_builtin_channel_types_table_names_what_the_channels_plugin_registers() -> None:
-    from storycast.channels.plugin import register_channel_types
-
-    registered = {cls.type_name: f"{cls.__module__}:{cls.__name__}" for cls in register_channel_types()}
-    # Module paths as the table writes them: the package that re-exports the class is fine.
-    table = {name: path.partition(":")[2] for name, path in plugins.BUILTIN_CHANNEL_TYPES.items()}
-    assert table == {name: path.partition(":")[2] for name, path in registered.items()}
-    for name in plugins.BUILTIN_CHANNEL_TYPES:
-        assert plugins.builtin_channel_type(name) is channel_types()[name].cls
+    # In a fresh interpreter: plugins other tests of this process installed are not there.
+    code = (
+        "import json\n"
+        "from storycast import plugins\n"
+        "from storycast.channels.plugin import register_channel_types\n"
+        "from storycast.channels.registry import channel_types\n"
+        "lazy = {n: plugins.builtin_channel_type(n) for n in plugins.BUILTIN_CHANNEL_TYPES}\n"
+        "hook = {c.type_name: c for c in register_channel_types()}\n"
+        "full = {n: r.cls for n, r in channel_types().items()}\n"
+        "print(json.dumps([sorted(hook), [n for n in hook if lazy.get(n) is not hook[n]],\n"
+        "    [n for n in hook if full[n] is not hook[n]]]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    names, lazy_differs, full_differs = json.loads(out)
+    assert names == sorted(plugins.BUILTIN_CHANNEL_TYPES)
+    assert lazy_differs == [] and full_differs == []
 
 
 def test_loading_a_project_imports_only_the_channel_types_it_names(make_project: Any) -> None:

@@ -359,6 +359,9 @@ def builtin_channel_type(name: str) -> Any | None:
         return None
     hook = "register_channel_types"
     state = _current()  # the entry points are loaded; the built-ins may still be pending
+    home = "storycast.channels.plugin"
+    if home not in state.pending and home not in state.infos:
+        return None  # the built-in channels plugin was removed (remove())
     if _legacy.get(hook) or any(hook in info.hooks for info in state.infos.values() if not info.builtin):
         return None
     import importlib
