@@ -76,22 +76,6 @@ class KbResult:
         }
 
 
-def _compiled_cache() -> type:
-    import jinja2
-
-    class Compiled(jinja2.FileSystemBytecodeCache):
-        """Jinja's file cache of compiled templates; a damaged file means compiling again
-        (Jinja itself raises on a file cut short)."""
-
-        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            try:
-                super().load_bytecode(bucket)
-            except Exception:  # unpickling or unmarshalling a damaged file
-                bucket.reset()
-
-    return Compiled
-
-
 def _env(cache_dir: Path | None = None) -> Environment:
     """The pages' Jinja environment; with ``cache_dir``, compiled templates are kept there (a
     rebuild that renders a few pages does not compile the templates again)."""
@@ -106,7 +90,9 @@ def _env(cache_dir: Path | None = None) -> Environment:
         folder = cache_dir / f"jinja-kb-{jinja2.__version__}-{code}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            bcc = _compiled_cache()(str(folder))
+            from ..render.templating import CompiledCache
+
+            bcc = CompiledCache(str(folder))
         except OSError:
             bcc = None
     env = Environment(

@@ -35,6 +35,17 @@ from .sandbox import StoryEnvironment
 from .strings import RTL_LANGS, text_direction  # noqa: F401  (re-exported: they used to live here)
 
 
+class CompiledCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache of compiled templates; a damaged file means compiling again (Jinja
+    itself raises on a file cut short, which would stop every render of the project)."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # unpickling or unmarshalling a damaged file
+            bucket.reset()
+
+
 def yaml_scalar(value: Any) -> Markup:
     """The ``finalize`` hook: turn one ``{{ expression }}`` result into safe YAML text."""
     if isinstance(value, Markup):
@@ -171,7 +182,7 @@ class TemplateEngine:
             folder = bytecode_dir / f"jinja-{jinja2.__version__}-{sandbox.codegen_version()}"
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                bcc = jinja2.FileSystemBytecodeCache(str(folder))
+                bcc = CompiledCache(str(folder))
             except OSError:
                 bcc = None
         self.env = StoryEnvironment(
