@@ -87,14 +87,9 @@ def _env(cache_dir: Path | None = None) -> Environment:
         # Jinja checks each template's source; its own version, Python's and the options below
         # (this file's stamp) name the folder.
         code = digest(code_stamp("kb/site.py"))[:16]
-        folder = cache_dir / f"jinja-kb-{jinja2.__version__}-{code}"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            from ..render.templating import CompiledCache
+        from ..render.templating import CompiledCache
 
-            bcc = CompiledCache(str(folder))
-        except OSError:
-            bcc = None
+        bcc = CompiledCache.in_folder(cache_dir / f"jinja-kb-{jinja2.__version__}-{code}")
     env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=select_autoescape(["html", "xml"]),

@@ -39,6 +39,15 @@ class CompiledCache(jinja2.FileSystemBytecodeCache):
     """Jinja's file cache of compiled templates; a damaged file means compiling again (Jinja
     itself raises on a file cut short, which would stop every render of the project)."""
 
+    @classmethod
+    def in_folder(cls, folder: Path) -> CompiledCache | None:
+        """The cache in ``folder`` (created if needed); None when it cannot be created."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return cls(str(folder))
+
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
             super().load_bytecode(bucket)
@@ -179,12 +188,8 @@ class TemplateEngine:
         bcc = None
         if bytecode_dir is not None:
             # Compiled templates survive the process: a warm `storycast render` skips compiling.
-            folder = bytecode_dir / f"jinja-{jinja2.__version__}-{sandbox.codegen_version()}"
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                bcc = CompiledCache(str(folder))
-            except OSError:
-                bcc = None
+            name = f"jinja-{jinja2.__version__}-{sandbox.codegen_version()}"
+            bcc = CompiledCache.in_folder(bytecode_dir / name)
         self.env = StoryEnvironment(
             bytecode_cache=bcc,
             loader=_loader(project_templates, self.defaults, root),
