@@ -253,9 +253,35 @@ def _digest(path: str) -> str | None:
         return None
 
 
-def _site_folders() -> list[str]:
+def site_folders() -> list[str]:
+    """The interpreter's site-packages folders (their times change when a package comes or goes)."""
     found = {p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)}
     return sorted(found)
+
+
+def file_stamp(walk: Sequence[str], files: Sequence[str], folders: Sequence[str]) -> dict[str, Any]:
+    """``{"stamps", "racy"}``: every file under ``walk`` and each of ``files`` by size and time,
+    ``folders`` by time, and the files changed just now also by a hash of their bytes."""
+    stamps = _collect(walk, files, folders)
+    now = time.time_ns()
+    mtimes = [mtime for _, _, mtime in stamps[0] if mtime is not None]
+    # File systems that keep sub-millisecond times tick at most every few milliseconds; one
+    # that keeps whole seconds (FAT, some network shares) needs the wide window.
+    window = RACY_NS if all(m % 1_000_000 == 0 for m in mtimes) else RACY_FINE_NS
+    racy = {
+        path: _digest(path)
+        for path, size, mtime in stamps[0]
+        if mtime is not None and mtime >= now - window and size is not None
+    }
+    return {"stamps": stamps, "racy": racy}
+
+
+def stamp_holds(stamp: dict[str, Any]) -> bool:
+    """Whether every file and folder a stamp lists (``walk``, ``files``, ``folders`` and what
+    :func:`file_stamp` made of them) is as it was."""
+    if _collect(stamp["walk"], stamp["files"], stamp["folders"]) != stamp["stamps"]:
+        return False
+    return all(_digest(path) == digest for path, digest in stamp["racy"].items())
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -291,25 +317,15 @@ def _record(project: Project, results: Sequence[RenderResult], command: dict[str
             return  # no record, no shortcut: the normal warm check is the only safe one
         files += [entry[0] for entry in (*rec.get("inputs", []), *rec.get("extra", []))]
     files = list(dict.fromkeys(files))
-    stamps = _collect(walk, files, _site_folders())
-    now = time.time_ns()
-    mtimes = [mtime for _, _, mtime in stamps[0] if mtime is not None]
-    # File systems that keep sub-millisecond times tick at most every few milliseconds; one
-    # that keeps whole seconds (FAT, some network shares) needs the wide window.
-    window = RACY_NS if all(m % 1_000_000 == 0 for m in mtimes) else RACY_FINE_NS
-    racy = {
-        path: _digest(path)
-        for path, size, mtime in stamps[0]
-        if mtime is not None and mtime >= now - window and size is not None
-    }
+    folders = site_folders()
+    marks = file_stamp(walk, files, folders)
     rows = [{**r.to_dict(), "rendered": 0, "cached": len(r.frames), "seconds": 0.0} for r in results]
     stamp = {
         "key": key,
         "walk": walk,
         "files": files,
-        "folders": _site_folders(),
-        "stamps": stamps,
-        "racy": racy,
+        "folders": folders,
+        **marks,
         "rows": rows,
         "out_dirs": sorted({str(r.out_dir.parent.parent) for r in results}),
     }
@@ -364,11 +380,7 @@ def _current(args: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if not isinstance(stamp, dict) or stamp.get("key") != key:
         return None
-    if _collect(stamp["walk"], stamp["files"], stamp["folders"]) != stamp["stamps"]:
-        return None
-    if any(_digest(path) != digest for path, digest in stamp["racy"].items()):
-        return None
-    return stamp
+    return stamp if stamp_holds(stamp) else None
 
 
 def _render_text(stamp: dict[str, Any], args: dict[str, Any], elapsed: float) -> str | None:
