@@ -27,6 +27,7 @@ from ..channels.base import (
     RetryableFailure,
 )
 from ..errors import RenderError, StorycastError
+from ..ledger.sending import Settled
 from ..ledger.states import State
 from ..ledger.store import BACKOFF, WAITING, ChannelLimits, Row, RowFilter
 from .approval import Gate
@@ -94,10 +95,14 @@ class Publisher:
     checkpoint: Checkpoint | None = None
     should_stop: Callable[[], bool] = lambda: False
     holds: Holds | None = None  # the tick's; rows held here are added (a worker job has its own)
+    # Record a sent row's result in the same commit as the next row's attempt (one commit per
+    # post instead of two; see publish_rows). The result then waits for the next row's prepare.
+    settle_with_next: bool = False
     renders: FrameCache = field(init=False)
     approvals: Gate = field(init=False)  # the approval gate ([approval] in storycast.toml)
     _channels: dict[str, Channel | Exception] = field(default_factory=dict, init=False)
     _lint: dict[tuple[str, str, str], list[str]] = field(default_factory=dict, init=False)
+    _unsettled: Settled | None = field(default=None, init=False)  # sent, result not yet recorded
 
     def __post_init__(self) -> None:
         if self.holds is None:
@@ -185,6 +190,12 @@ class Publisher:
 
         Consecutive frames of one story group for a channel that sends albums go out as one
         album (2 or more frames, one platform call); a lone frame goes as a single post.
+
+        With :attr:`settle_with_next`, a single post's result is recorded in the same commit as
+        the next single post's attempt (:meth:`Ledger.settle_and_begin`), after that row is
+        prepared; the last one's before this returns. Exactly-once is unchanged: every attempt
+        is durable before its call, and every result before the next attempt. A crash between
+        a call and that commit leaves the row ``sending``, as a crash before ``finish`` did.
         """
         from .albums import group_albums
 
@@ -194,18 +205,81 @@ class Publisher:
             done = 0
             for group in group_albums(rows, self.album_size):
                 if self.should_stop():
+                    self._settle()
                     self.ledger.release(rows[done:], self.now)
                     results.extend(self._result(r, "released", "stopping") for r in rows[done:])
                     break
                 if len(group) == 1:
-                    results.append(self.publish_row(group[0]))
+                    single = self._publish_settling if self.settle_with_next else self.publish_row
+                    results.append(single(group[0]))
                 else:
+                    self._settle()
                     results.extend(self.publish_album(group))
                 done += len(group)
         finally:
-            if rows and rows[0].claim_token:
-                self.ledger.release_token(rows[0].claim_token)
+            try:
+                self._settle()  # on the way out too: the post went out, its result is known
+            finally:
+                if rows and rows[0].claim_token:
+                    self.ledger.release_token(rows[0].claim_token)
         return results
+
+    def _settle(self) -> None:
+        """Record the result still waiting for the next row's attempt, if any."""
+        settled, self._unsettled = self._unsettled, None
+        if settled is not None:
+            self._finish_settled(settled)
+
+    def _finish_settled(self, s: Settled) -> None:
+        self.ledger.finish(
+            s.row,
+            s.attempt_no,
+            self.now,
+            s.state,
+            reason=s.reason,
+            remote_id=s.remote_id,
+            remote_url=s.remote_url,
+            request_id=s.request_id,
+            expires=s.expires,
+        )
+
+    def _publish_settling(self, row: Row) -> ItemResult:
+        """:meth:`publish_row` whose attempt commits with the result waiting from the row before,
+        and whose own successful result waits for the next row's attempt."""
+        try:
+            ready = self.prepare(row)
+        except BaseException:
+            self._settle()
+            raise
+        if isinstance(ready, ItemResult):
+            return ready
+        settled, self._unsettled = self._unsettled, None
+        begin: dict[str, Any] = {
+            "idempotency_key": ready.idempotency_key,
+            "frame_sha256": ready.frame_sha256,
+            "forced": ready.forced,
+            "detail": ready.detail,
+        }
+        if settled is None:
+            no = self.ledger.begin_send(row, self.now, **begin)
+        else:
+            try:
+                no = self.ledger.settle_and_begin(settled, row, self.now, **begin)[1]
+            except Exception:
+                # Nothing of that statement was committed: record the result on its own (a
+                # problem of this row's attempt must not keep the earlier row ``sending``).
+                self._finish_settled(settled)
+                no = self.ledger.begin_send(row, self.now, **begin)
+        if no is None:
+            return self._release(row, "the claim was lost before sending")
+        self._point("before_send", row)
+        try:
+            result = ready.channel.publish(ready.request)
+        except Exception as exc:
+            return self.record_failure(row, no, exc)
+        self._point("after_send", row)
+        self._unsettled, item = self._success(row, no, result)
+        return item
 
     def _result(
         self, row: Row, outcome: str, reason: str | None = None, remote: str | None = None, blocked: int = 0
@@ -414,16 +488,16 @@ class Publisher:
         self.ledger.finish(row, no, self.now, State.UNKNOWN, reason=reason, outcome="unknown")
         return self._result(row, "unknown", reason)
 
-    def _record_success(self, row: Row, no: int, result: PublishResult) -> ItemResult:
+    def _success(self, row: Row, no: int, result: PublishResult) -> tuple[Settled, ItemResult]:
+        """What a successful call of attempt ``no`` records, and the row's outcome."""
         state = State.HANDED_OFF if result.state == "handed_off" else State.PUBLISHED
         # A story asked for as video that went out as frames keeps saying so (never silently).
         note = row.reason if row.reason and row.reason.startswith(FALLBACK) else None
         if note:
             log.warning("%s [%s] frame %d -> %s: %s", row.ref, row.lang, row.frame, row.channel, note)
-        self.ledger.finish(
+        settled = Settled(
             row,
             no,
-            self.now,
             state,
             reason=note,
             remote_id=result.remote_id,
@@ -431,7 +505,12 @@ class Publisher:
             request_id=result.request_id,
             expires=result.expires_utc or self.now + EXPIRY,
         )
-        return self._result(row, state.value, note, result.remote_id)
+        return settled, self._result(row, state.value, note, result.remote_id)
+
+    def _record_success(self, row: Row, no: int, result: PublishResult) -> ItemResult:
+        settled, item = self._success(row, no, result)
+        self._finish_settled(settled)
+        return item
 
     def _retry_or_fail(self, row: Row, no: int, exc: RetryableFailure) -> ItemResult:
         if no > len(BACKOFF):

@@ -8,7 +8,7 @@ unreachable (``STORYCAST_DB_TIMEOUT``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from sqlalchemy import bindparam, insert, select, update
@@ -80,6 +80,43 @@ class LedgerBase:
         def run() -> T:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 return fn(conn)
+
+        return self.retry(run)
+
+    @property
+    def raw_pg(self) -> bool:
+        """True when :meth:`_pg_one` may be used: PostgreSQL through psycopg 3."""
+        return self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg"
+
+    def _pg_one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Run one self-contained SQL statement in autocommit on a pooled connection's psycopg
+        connection; its first row (None when it returns none). Only when :attr:`raw_pg`.
+
+        What :meth:`_write_one` does without SQLAlchemy's statement machinery (checkout of a
+        Connection, compile cache, isolation switching, result wrapping): for the send path's
+        statements, run once per published frame, that machinery cost more CPU than psycopg and
+        the server together. The statement is written in PostgreSQL's SQL with psycopg's
+        ``%(name)s`` parameters; driver errors come out as SQLAlchemy's (retried the same way).
+        """
+        import psycopg
+        from sqlalchemy.exc import DBAPIError
+
+        def run() -> tuple[Any, ...] | None:
+            raw = self.engine.raw_connection()
+            try:
+                pg: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+                try:
+                    pg.autocommit = True
+                    try:
+                        return pg.execute(sql, params).fetchone()  # type: ignore[arg-type]
+                    finally:
+                        pg.autocommit = False
+                except psycopg.Error as exc:
+                    if pg.closed or pg.broken:
+                        raw.invalidate(exc)  # a dropped connection must not go back to the pool
+                    raise DBAPIError.instance(sql, dict(params), exc, psycopg.Error) from exc
+            finally:
+                raw.close()
 
         return self.retry(run)
 

@@ -144,6 +144,57 @@ class AlbumSend:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A sent row's answer, to be recorded (what :meth:`Sending.finish` records for a row that
+    went out: ``published`` or ``handed_off``, with what the platform gave back)."""
+
+    row: Row
+    attempt_no: int
+    state: State
+    reason: str | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    request_id: str | None = None
+    expires: datetime | None = None
+
+
+def _states(states: Sequence[State]) -> str:
+    return ", ".join(f"'{s.value}'" for s in states)
+
+
+# PostgreSQL: a sent row's result (as ``finish`` records it for published/handed_off) and the next
+# row's attempt (as ``begin_send`` makes it) in one statement, so one commit. Each half keeps its
+# own compare-and-set; they touch two different rows, and the statement is atomic.
+_SETTLE_AND_BEGIN = f"""
+WITH done AS (
+    UPDATE publication SET state = %(f_state)s, reason = %(f_reason)s, retryable = NULL,
+        updated_utc = %(now)s, remote_id = %(f_remote_id)s, remote_url = %(f_remote_url)s,
+        published_utc = %(now)s, expires_utc = %(f_expires)s, claim_token = NULL, lease_until_utc = NULL
+    WHERE id = %(f_id)s AND claim_token IS NOT DISTINCT FROM %(f_token)s
+        AND state IN ({_states((*IN_FLIGHT, State.UNKNOWN))})
+    RETURNING id
+), closed AS (
+    UPDATE attempt SET outcome = %(f_state)s, finished_utc = %(now)s, remote_id = %(f_remote_id)s,
+        request_id = %(f_request_id)s, detail = coalesce(%(f_reason)s, detail)
+    WHERE publication_id IN (SELECT id FROM done) AND attempt_no = %(f_no)s
+), sent AS (
+    UPDATE publication SET state = '{State.SENDING.value}', attempts = attempts + 1,
+        idempotency_key = %(b_key)s, frame_sha256 = %(b_sha)s, lease_until_utc = %(b_lease)s,
+        updated_utc = %(now)s
+    WHERE id = %(b_id)s AND state IN ({_states((State.CLAIMED, State.RENDERING))})
+        AND claim_token IS NOT DISTINCT FROM %(b_token)s
+    RETURNING id, attempts
+), began AS (
+    INSERT INTO attempt (publication_id, attempt_no, started_utc, outcome, actor, idempotency_key,
+        forced, detail)
+    SELECT id, attempts, %(now)s, 'sending', %(b_actor)s, %(b_key)s, %(b_forced)s, %(b_detail)s FROM sent
+    RETURNING attempt_no
+)
+SELECT (SELECT count(*) FROM done), (SELECT attempt_no FROM began)
+"""
+
+
 class _ClaimLost(Exception):
     """A row of an album lost its claim: the album's transaction rolls back."""
 
@@ -216,6 +267,73 @@ class Sending(LedgerBase):
             return no
 
         return self._write(run)
+
+    def settle_and_begin(
+        self,
+        settled: Settled,
+        row: Row,
+        now: datetime,
+        *,
+        idempotency_key: str,
+        frame_sha256: str | None,
+        forced: bool = False,
+        detail: str | None = None,
+    ) -> tuple[bool, int | None]:
+        """Record ``settled`` and begin ``row``'s attempt: ``finish`` then ``begin_send`` as one
+        commit on PostgreSQL (one statement), two elsewhere.
+
+        Returns (whether ``settled``'s row was still in flight with its claim, ``row``'s attempt
+        number or None when its claim was lost). Exactly-once holds as with the two calls: the
+        attempt is durable before ``row`` is sent, and so is the earlier row's result.
+        """
+        s = settled
+        if not self.raw_pg or s.row.id == row.id:
+            done = self.finish(
+                s.row,
+                s.attempt_no,
+                now,
+                s.state,
+                reason=s.reason,
+                remote_id=s.remote_id,
+                remote_url=s.remote_url,
+                request_id=s.request_id,
+                expires=s.expires,
+            )
+            no = self.begin_send(
+                row,
+                now,
+                idempotency_key=idempotency_key,
+                frame_sha256=frame_sha256,
+                forced=forced,
+                detail=detail,
+            )
+            return done, no
+        n = naive(now)
+        got = self._pg_one(
+            _SETTLE_AND_BEGIN,
+            {
+                "now": n,
+                "f_id": s.row.id,
+                "f_token": s.row.claim_token,
+                "f_no": s.attempt_no,
+                "f_state": s.state.value,
+                "f_reason": s.reason,
+                "f_remote_id": s.remote_id,
+                "f_remote_url": s.remote_url,
+                "f_request_id": s.request_id,
+                "f_expires": naive(s.expires) if s.expires else None,
+                "b_id": row.id,
+                "b_token": row.claim_token,
+                "b_key": idempotency_key,
+                "b_sha": frame_sha256,
+                "b_lease": n + SEND_LEASE,
+                "b_actor": actor(),
+                "b_forced": forced,
+                "b_detail": detail,
+            },
+        )
+        assert got is not None  # the statement selects one row
+        return bool(got[0]), None if got[1] is None else int(got[1])
 
     def begin_album(self, sends: Sequence[AlbumSend], now: datetime) -> list[int] | None:
         """CAS every row of one album to ``sending`` and commit their attempts, all or none.

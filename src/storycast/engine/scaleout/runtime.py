@@ -330,7 +330,9 @@ class Runtime:
                 while ready:
                     hand_over = False  # decided by this round's outcomes
                     if publisher is None:
-                        publisher = Publisher(self.project, self.context, self.ledger, now, force=force)
+                        publisher = Publisher(
+                            self.project, self.context, self.ledger, now, force=force, settle_with_next=True
+                        )
                     settled = False
                     for row, result in zip(ready, publisher.publish_rows(ready), strict=False):
                         outcomes[row.id] = result.outcome
