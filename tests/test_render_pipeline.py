@@ -12,7 +12,7 @@ from PIL import Image
 
 from storycast.errors import RenderError, TemplateError
 from storycast.project import Project
-from storycast.render.pipeline import render_frame, render_many, render_story
+from storycast.render.pipeline import ProgressEvent, render_frame, render_many, render_story
 
 from .conftest import MINIMAL_STORY, MINIMAL_TOML
 
@@ -204,6 +204,25 @@ def test_jobs_2_gives_the_same_bytes_as_jobs_1(project: Project, tmp_path: Path)
     assert len(events) == 8 and sorted(events) == sorted(
         (lg, i, False) for lg in ("en", "es") for i in range(1, 5)
     )
+
+
+def test_jobs_2_writes_each_story_language_as_soon_as_its_frames_are_drawn(
+    project: Project, tmp_path: Path
+) -> None:
+    # Not all at the end: when the last frame arrives, every other story/language is written
+    # already (its contact sheet made and its files in place), so only the last is left.
+    out = tmp_path / "out"
+    written_at_last: list[bool] = []
+
+    def progress(ev: ProgressEvent) -> None:
+        if ev.done == ev.total:
+            other = "es" if ev.lang == "en" else "en"
+            written_at_last.append((out / "sample" / other / "manifest.json").is_file())
+
+    render_many(project, ["sample"], ["en", "es"], out=out, jobs=2, cache=False, progress=progress)
+    assert written_at_last == [True]
+    assert (out / "sample" / "en" / "contact.png").is_file()
+    assert (out / "sample" / "es" / "contact.png").is_file()
 
 
 def test_unknown_language_for_a_story(project: Project) -> None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import StorycastError
 from . import cache as cache_mod
 from .diagnose import frame_error
-from .finish import contact_sources, finish
-from .jobs import FrameJob, FrameOutput, Pool, contact_job, draw_job, draw_jobs, warm_up
+from .finish import finish
+from .jobs import FrameJob, FrameOutput, Pool, draw_job, draw_jobs, warm_up
 from .prepare import Prepared, PreparedFrame
 from .results import ProgressEvent, ProgressFn
 
@@ -34,7 +34,7 @@ class RenderRun:
         self.preps: list[Prepared] = []
         self.todo: list[tuple[Prepared, PreparedFrame]] = []
         self.pool: Pool | None = None
-        self.meta: dict[Future[Any], list[tuple[Prepared, PreparedFrame]] | Prepared] = {}
+        self.meta: dict[Future[Any], list[tuple[Prepared, PreparedFrame]]] = {}
         self.waiting: list[tuple[Prepared, PreparedFrame]] = []  # for the pool, not yet handed out
         self.remaining: dict[int, int] = {}
 
@@ -131,8 +131,15 @@ class RenderRun:
                 self.remaining[id(prep)] = self.remaining.get(id(prep), 0) + 1
 
     def collect(self) -> None:
-        """Wait for the pool; a story/language whose frames are all drawn gets its contact sheet
-        made there too, while other frames are still drawing."""
+        """Wait for the pool; a story/language whose frames are all drawn is finished here at
+        once (its contact sheet from the thumbnails the workers made, its files written) while
+        the workers draw the other frames.
+
+        Every template was rendered before collecting started (template errors have stopped
+        the build by now), so a complete story/language can be written. Finishing as frames
+        arrive, rather than queueing contact sheets behind the frames still to draw, keeps the
+        end of the build short: only the last story/language is finished after the last frame.
+        """
         from concurrent.futures import FIRST_COMPLETED, wait
 
         assert self.pool is not None
@@ -140,22 +147,13 @@ class RenderRun:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                entry = self.meta.pop(fut)
-                if not isinstance(entry, list):  # a contact sheet
-                    entry.contact = fut.result()
-                    # Every template was rendered before collecting started (template errors
-                    # have stopped the build by now), so a complete story/language can be
-                    # written while the others are still drawing.
-                    entry.result = finish(self.project, entry, self.store)
-                    continue
+                batch = self.meta.pop(fut)
                 outputs: list[FrameOutput | StorycastError] = fut.result()
-                for (prep, frame), out in zip(entry, outputs, strict=True):
+                for (prep, frame), out in zip(batch, outputs, strict=True):
                     self.accept(prep, frame, out)
                     self.remaining[id(prep)] -= 1
                     if self.remaining[id(prep)] == 0 and prep.error is None:
-                        sheet = self.pool.submit(contact_job, contact_sources(prep, self.store))
-                        self.meta[sheet] = prep
-                        pending.add(sheet)
+                        prep.result = finish(self.project, prep, self.store)
 
 
 def cpu_count() -> int:
