@@ -15,12 +15,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config as config_mod
 from .errors import ConfigError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from . import config as config_mod
     from .content.models import ContentSet
 
 CONFIG_NAME = "storycast.toml"
@@ -99,6 +99,38 @@ _DB_DRIVERS = {
 }
 
 
+def ledger_url(root: Path, environ: Mapping[str, str], configured: str | None) -> str:
+    """SQLAlchemy URL of a project's ledger: STORYCAST_DB, then ``configured`` ([state] db in
+    storycast.toml), then ``.storycast/state.db``. A URL storycast cannot open is refused,
+    naming its source, never its text."""
+    url = (environ.get("STORYCAST_DB") or configured or "").strip()
+    if not url:
+        return f"sqlite:///{root / '.storycast' / 'state.db'}"
+    from_env = bool(environ.get("STORYCAST_DB", "").strip())
+    where = "STORYCAST_DB" if from_env else "[state] db in storycast.toml"
+    example = "sqlite:////path/to/state.db or postgresql+psycopg://user@host/db"
+    m = _DB_URL.match(url)
+    problem = None
+    if not m:
+        problem, hint = f"{where} is not a database URL", f"write a SQLAlchemy URL such as {example}"
+    elif (m.group(1), m.group(2)) not in _DB_DRIVERS:
+        scheme = m.group(1) + (f"+{m.group(2)}" if m.group(2) else "")
+        problem = f"{where} uses {scheme}://, which storycast cannot use for its ledger"
+        hint = f"the ledger runs on SQLite or PostgreSQL: write {example}" + (
+            " (SQLAlchemy spells it postgresql://, not postgres://)" if m.group(1) == "postgres" else ""
+        )
+    elif m.group(2) == "psycopg2" and importlib.util.find_spec("psycopg2") is None:
+        problem = f"{where} names the psycopg2 driver, which is not installed"
+        hint = "write postgresql+psycopg://... (the driver storycast[postgres] installs)"
+    if problem:
+        raise ConfigError(
+            problem,
+            hint=hint + "; keep the password out of the URL (~/.pgpass or PGPASSWORD)",
+            file=None if from_env else root / CONFIG_NAME,
+        )
+    return url
+
+
 def _channel_options() -> Mapping[str, type[BaseModel]]:
     # Through the plugin manager, which loads the channel types (built-in and third-party) below
     # this floor's imports: the project never imports the channels package itself. Only the
@@ -125,6 +157,8 @@ class Project:
         origin: str | None = None,
     ) -> Project:
         """Find the project and validate all of storycast.toml, channel options included."""
+        from . import config as config_mod  # here, not above: `status` finds a root without the models
+
         env = dict(os.environ) if environ is None else environ
         root = find_root(explicit, env, origin=origin)
         return cls(root=root, config=config_mod.load(root / CONFIG_NAME, _channel_options), environ=env)
@@ -164,36 +198,7 @@ class Project:
     @property
     def db_url(self) -> str:
         """SQLAlchemy URL of the ledger: STORYCAST_DB, then [state] db, then a SQLite file."""
-        url = (self.environ.get("STORYCAST_DB") or self.config.state.db or "").strip()
-        if url:
-            self._check_db_url(url)
-            return url
-        return f"sqlite:///{self.state_dir / 'state.db'}"
-
-    def _check_db_url(self, url: str) -> None:
-        """Refuse a ledger URL storycast cannot open, naming its source, never its text."""
-        from_env = bool(self.environ.get("STORYCAST_DB", "").strip())
-        where = "STORYCAST_DB" if from_env else "[state] db in storycast.toml"
-        example = "sqlite:////path/to/state.db or postgresql+psycopg://user@host/db"
-        m = _DB_URL.match(url)
-        problem = None
-        if not m:
-            problem, hint = f"{where} is not a database URL", f"write a SQLAlchemy URL such as {example}"
-        elif (m.group(1), m.group(2)) not in _DB_DRIVERS:
-            scheme = m.group(1) + (f"+{m.group(2)}" if m.group(2) else "")
-            problem = f"{where} uses {scheme}://, which storycast cannot use for its ledger"
-            hint = f"the ledger runs on SQLite or PostgreSQL: write {example}" + (
-                " (SQLAlchemy spells it postgresql://, not postgres://)" if m.group(1) == "postgres" else ""
-            )
-        elif m.group(2) == "psycopg2" and importlib.util.find_spec("psycopg2") is None:
-            problem = f"{where} names the psycopg2 driver, which is not installed"
-            hint = "write postgresql+psycopg://... (the driver storycast[postgres] installs)"
-        if problem:
-            raise ConfigError(
-                problem,
-                hint=hint + "; keep the password out of the URL (~/.pgpass or PGPASSWORD)",
-                file=None if from_env else self.config_path,
-            )
+        return ledger_url(self.root, self.environ, self.config.state.db)
 
     def resolve_path(self, value: str | Path) -> Path:
         """A path from config or content, relative to the project root."""

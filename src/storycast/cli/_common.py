@@ -35,6 +35,11 @@ class State:
         self.context = Context()
         self._project: Project | None = None
 
+    @property
+    def loaded(self) -> bool:
+        """Whether :meth:`project` has loaded the project already."""
+        return self._project is not None
+
     def project(self) -> Project:
         if self._project is None:
             from ..project import Project

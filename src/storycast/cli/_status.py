@@ -25,9 +25,13 @@ from ._argv import COMPLETE_VAR, ROOT_VALUE_OPTIONS
 from ._common import State, parse_time, print_json
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..engage.handoff_followup import Handoff
     from ..ledger import Ledger, LedgerReader, Row
     from ..project import Project
+    from ..timetable.model import Occurrence
+    from ._statusview import Planned, View
 
 ATTENTION = ("failed", "unknown", "missed", "sending", "claimed", "rendering")
 DEFAULT_LIMIT = 200  # rows `status` lists without --all or --limit
@@ -57,13 +61,17 @@ def show_status(
     story: str | None = None,
     limit: int | None = None,
     as_json: bool = False,
+    view: View | None = None,
 ) -> None:
-    """Ledger rows: counts per state, then planned, in-flight and problem rows (all with ``show_all``)."""
-    from ..channels.registry import enabled_of_kind
+    """Ledger rows: counts per state, then planned, in-flight and problem rows (all with ``show_all``).
+
+    ``view``: what an earlier run kept of the project (cli/_statusview.py), used instead of
+    loading it; the answer is the same."""
     from ..ledger import RowQuery
     from ..ledger.reading import read_ledger
 
-    project = state.project()
+    mark = None if view is not None else _mark(state)
+    project = None if view is not None else state.project()
     cap = limit if limit is not None else (None if show_all else DEFAULT_LIMIT)
 
     def read(ledger: Ledger | LedgerReader) -> tuple[Any, ...]:
@@ -74,7 +82,7 @@ def show_status(
         awaiting = ledger.count_awaiting(at)
         handoffs: list[Handoff] = []
         # No hand-off channel: handoffs() finds none; skip its package and the channel's module.
-        if enabled_of_kind(project, "storycast.channels.handoff:HandoffChannel"):
+        if project is not None and _has_handoff(project):
             from ..engage.handoff_followup import handoffs as find_handoffs
 
             handoffs = find_handoffs(project, state.context, ledger, at, everything=show_all)
@@ -84,16 +92,32 @@ def show_status(
         deliveries = deliveries[-cap:] if cap is not None else deliveries
         return rows, counts, waiting, awaiting, handoffs, deliveries
 
-    rows, counts, waiting, awaiting, handoffs, deliveries = read_ledger(project, read)
+    place: Project | View | None = view if view is not None else project
+    assert place is not None
+    rows, counts, waiting, awaiting, handoffs, deliveries = read_ledger(place, read)
     more = len(rows) > cap if cap is not None else False
     rows = rows[:cap]
     queue = None
-    if project.config.engine.kind == "procrastinate":
+    if project is not None and project.config.engine.kind == "procrastinate":
         from ..engine.scaleout import queue_status
 
         queue = queue_status(project)  # queue depth, workers alive, stuck jobs
     # An empty ledger is not an idle project: rows appear as they fall due, so say what is coming.
-    upcoming = _upcoming(project, at) if not counts else None
+    upcoming = None
+    planned: list[Occurrence] | None = None
+    if not counts:
+        kept = view.upcoming(at, UPCOMING_DAYS) if view is not None else None
+        if kept is not None:
+            upcoming = _upcoming_doc(kept)
+        else:
+            if project is None:  # the kept view has no plan for this moment: read the schedules
+                mark = _mark(state)
+                project = state.project()
+            upcoming, planned = _upcoming(project, at)
+    if mark is not None and project is not None:
+        from ._statusview import record
+
+        record(project, mark, at if planned is not None else None, planned)
     if as_json:
         extra = {"queue": queue.to_json()} if queue is not None else {}
         extra |= {"upcoming": upcoming} if upcoming is not None else {}
@@ -137,15 +161,43 @@ def show_status(
         say(f"#{d['id']:<6} {d['ref']} [{d['lang']}] -> {d['channel']}: {delivery_line(d)}")
 
 
-def _upcoming(project: Project, at: datetime) -> dict[str, Any]:
-    """What the schedules plan for the next UPCOMING_DAYS: the count and the first occurrence."""
-    from ..errors import StorycastError
-    from ..timetable.table import load_timetable
+def _mark(state: State) -> dict[str, Any] | None:
+    """The stamp a run that loads the project keeps its view under, taken before it loads (None:
+    the project was loaded already, or cannot be found; nothing is kept)."""
+    if state.loaded:
+        return None
+    from ..project import find_root
+    from ._statusview import stamp
 
     try:
-        occurrences = load_timetable(project).occurrences(at, at + timedelta(days=UPCOMING_DAYS))
+        return stamp(find_root(state.project_arg, state.context.environ, origin=state.project_origin))
+    except Exception:  # the load that follows reports what is wrong
+        return None
+
+
+def _has_handoff(project: Project) -> bool:
+    from ..channels.registry import enabled_of_kind
+    from ._statusview import HANDOFF
+
+    return bool(enabled_of_kind(project, HANDOFF))
+
+
+def _upcoming(project: Project, at: datetime) -> tuple[dict[str, Any], list[Occurrence] | None]:
+    """What the schedules plan for the next UPCOMING_DAYS: the count and the first occurrence;
+    and what a kept view may hold of them (None: nothing to keep; see _statusview.plan_to_keep)."""
+    from ..errors import StorycastError
+    from ..timetable.table import load_timetable
+    from ._statusview import plan_to_keep
+
+    try:
+        timetable = load_timetable(project)
+        occurrences = timetable.occurrences(at, at + timedelta(days=UPCOMING_DAYS))
     except StorycastError as exc:  # a broken schedule is `plan`'s and `publish`'s to report in full
-        return {"days": UPCOMING_DAYS, "count": None, "problem": str(exc).partition("\n")[0]}
+        return {"days": UPCOMING_DAYS, "count": None, "problem": str(exc).partition("\n")[0]}, None
+    return _upcoming_doc(occurrences), plan_to_keep(timetable, at)
+
+
+def _upcoming_doc(occurrences: Sequence[Occurrence | Planned]) -> dict[str, Any]:
     doc: dict[str, Any] = {"days": UPCOMING_DAYS, "count": len(occurrences), "first": None}
     if occurrences:
         first = min(occurrences, key=lambda o: o.due_utc)
@@ -241,6 +293,8 @@ def fast_path(args: list[str]) -> int | None:
             at = state.context.now()
         else:
             state.context.fixed_clock(at)
+        from ._statusview import load
+
         show_status(
             state,
             at,
@@ -248,6 +302,7 @@ def fast_path(args: list[str]) -> int | None:
             story=opts.get("story"),
             limit=limit,
             as_json=as_json,
+            view=load(project, "--project", state.context.environ),
         )
     except SystemExit:
         raise

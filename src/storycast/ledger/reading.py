@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .db import DEFAULT_TIMEOUT_S, file_head, timeout_from
 from .rows import (
@@ -42,7 +42,6 @@ from .rows import (
 from .states import State
 
 if TYPE_CHECKING:
-    from ..project import Project
     from .store import Ledger
 
 T = TypeVar("T")
@@ -242,7 +241,16 @@ def _times(r: sqlite3.Row, *names: str) -> dict[str, Any]:
     return out
 
 
-def read_ledger(project: Project, fn: Callable[[LedgerReader | Ledger], T]) -> T:
+class LedgerPlace(Protocol):
+    """Where a ledger is: a :class:`~storycast.project.Project`, or what ``status`` kept of one."""
+
+    @property
+    def environ(self) -> dict[str, str]: ...
+    @property
+    def db_url(self) -> str: ...
+
+
+def read_ledger(project: LedgerPlace, fn: Callable[[LedgerReader | Ledger], T]) -> T:
     """``fn(ledger)`` over a :class:`LedgerReader` when it can be used, else over the full Ledger.
 
     ``fn`` only reads. When the reader meets a database error, ``fn`` runs again over the full

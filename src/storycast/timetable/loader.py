@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import yamlsrc
-from ..content.loader import refuse_link_out
 from ..errors import ContentError, ScheduleError, StorycastError
 from ..yamlsrc import PosDict, PosList
 from .cron import CronSyntaxError, parse_cron
@@ -658,6 +657,8 @@ def _load_file(
     out: _Collector,
     broken_refs: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Entry]:
+    from ..content.loader import refuse_link_out  # here: the package imports without the story models
+
     try:
         refuse_link_out(file, project)
         data = yamlsrc.load(file)

@@ -54,28 +54,59 @@ class Timetable:
         ``failed`` (a dict to fill), it is left out and recorded there by entry key instead, and
         every other entry's occurrences are still returned.
         """
+        return select(self.produced(start_utc, end_utc, failed=failed), start_utc, end_utc)
+
+    def produced(
+        self,
+        start_utc: datetime,
+        end_utc: datetime,
+        *,
+        failed: dict[str, StorycastError] | None = None,
+    ) -> list[list[Occurrence]]:
+        """Each entry's occurrences due in [start_utc, end_utc), in the order its kind yields them,
+        before :func:`select` keeps the first of each key (errors as :meth:`occurrences`).
+
+        ``storycast status`` reads them to know whether what it keeps of a wider window serves
+        every narrower one (cli/_statusview.py).
+        """
         _check_aware("start_utc", start_utc)
         _check_aware("end_utc", end_utc)
-        out: list[Occurrence] = []
+        out: list[list[Occurrence]] = []
         for entry in self.entries:
             producer = get_entry_kind(entry.kind)
-            seen: set[str] = set()
-            mine: list[Occurrence] = []
             try:
-                for occ in producer.produce(entry, start_utc, end_utc):
-                    if not start_utc <= occ.due_utc < end_utc or occ.occurrence_key in seen:
-                        continue
-                    seen.add(occ.occurrence_key)
-                    mine.append(occ)
+                out.append(
+                    [
+                        o
+                        for o in producer.produce(entry, start_utc, end_utc)
+                        if start_utc <= o.due_utc < end_utc
+                    ]
+                )
             except Exception as exc:  # one entry's times (a plugin kind's too) never stop the others'
                 error = _entry_error(entry, exc)
                 if failed is None:
                     raise error from exc
                 failed[entry.key] = error
-                continue
-            out.extend(mine)
-        out.sort(key=attrgetter("due_utc", "entry_key", "occurrence_key"))
         return out
+
+    def builtin_kinds(self) -> bool:
+        """Whether every entry's kind is one of storycast's own (a plugin's may read anything)."""
+        return all(type(get_entry_kind(e.kind)).__module__.startswith("storycast.") for e in self.entries)
+
+
+def select(produced: list[list[Occurrence]], start_utc: datetime, end_utc: datetime) -> list[Occurrence]:
+    """Every occurrence due in [start_utc, end_utc), sorted by due time, then entry key; within
+    one entry (one list of ``produced``), the first of each occurrence key."""
+    out: list[Occurrence] = []
+    for mine in produced:
+        seen: set[str] = set()
+        for occ in mine:
+            if not start_utc <= occ.due_utc < end_utc or occ.occurrence_key in seen:
+                continue
+            seen.add(occ.occurrence_key)
+            out.append(occ)
+    out.sort(key=attrgetter("due_utc", "entry_key", "occurrence_key"))
+    return out
 
 
 def _entry_error(entry: Entry, exc: Exception) -> StorycastError:
