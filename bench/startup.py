@@ -11,7 +11,10 @@ the storycast command.
   way cron leaves it after a week (one `publish --due --now T` at every due time of the last
   seven days: every row published);
 - `storycast status` on a copy where `publish --due` ran once, now: nothing was due yet, so the
-  ledger is empty and status lists what comes next (the timetable is read).
+  ledger is empty and status lists what comes next (the timetable is read);
+- both as usually run (what the last status kept of the project holds: cli/_statusview.py) and
+  with nothing kept (the first status after storycast.toml, a schedule or a story changed: the
+  kept file is removed before each of these runs, outside the timing).
 
 The copies live in bench/_out/startup and keep their frame builds between runs (the render
 cache makes a second setup quick); their ledgers are made anew every run. Targets (issue 25):
@@ -106,15 +109,23 @@ def main() -> None:
         "storycast --help (no kept help)": ([STORYCAST, "--help"], ROOT, no_cache),
         "storycast status (a week of publish --due)": ([STORYCAST, "status"], week, ENV),
         "storycast status (empty ledger: upcoming)": ([STORYCAST, "status"], fresh, ENV),
+        "storycast status (week, nothing kept)": ([STORYCAST, "status"], week, ENV),
+        "storycast status (empty, nothing kept)": ([STORYCAST, "status"], fresh, ENV),
     }
     if args.before:
         old = {**ENV, "PYTHONPATH": str(Path(args.before).resolve())}
         commands["before: storycast --help"] = ([STORYCAST, "--help"], ROOT, old)
         commands["before: storycast status (week)"] = ([STORYCAST, "status"], week, old)
-    sides = {
-        name: (lambda _r, c=cmd, d=cwd, e=env: run(c, cwd=d, env=e))
-        for name, (cmd, cwd, env) in commands.items()
-    }
+
+    def side(name: str, cmd: list[str], cwd: Path, env: dict[str, str]):  # type: ignore[no-untyped-def]
+        def go(_round: int) -> Sample:
+            if "nothing kept" in name:  # the first status after storycast.toml, a schedule or a story changed
+                (cwd / ".storycast" / "cache" / "status.json").unlink(missing_ok=True)
+            return run(cmd, cwd=cwd, env=env)
+
+        return go
+
+    sides = {name: side(name, cmd, cwd, env) for name, (cmd, cwd, env) in commands.items()}
     got = paired(sides, args.rounds, warmup=1)
     base = got["python -c pass"]
     targets = {
@@ -122,6 +133,8 @@ def main() -> None:
         "storycast --help (no kept help)": 0.10,
         "storycast status (a week of publish --due)": 0.25,
         "storycast status (empty ledger: upcoming)": 0.25,
+        "storycast status (week, nothing kept)": 0.25,
+        "storycast status (empty, nothing kept)": 0.25,
     }
     width = max(map(len, sides))
     print(f"\nmedians of {args.rounds} paired rounds (min-max); python {sys.version.split()[0]}")
