@@ -122,6 +122,10 @@ def draw_jobs(batch: Sequence[FrameJob]) -> list[FrameOutput | StorycastError]:
     place, so one bad frame does not hide the others."""
     out: list[FrameOutput | StorycastError] = []
     for job in batch:
+        if needs_dictionary(job.lang):
+            # A worker that was not given the dictionary at start (it helps another with
+            # Thai frames) loads it here the cheap way (collector paused) before drawing.
+            _quiet_warm_up(job.root, [job.lang])
         try:
             out.append(draw_job(job))
         except StorycastError as exc:
@@ -194,6 +198,11 @@ def contact_job(sources: Sequence[Thumb | bytes | str]) -> bytes:
     return png_bytes(contact_sheet(thumbs))
 
 
+def needs_dictionary(lang: str) -> bool:
+    """Whether drawing ``lang`` loads a word dictionary (Thai line breaking: about 0.25 s)."""
+    return lang.split("-")[0] == "th"
+
+
 def warm_up(root: Path | str, langs: Sequence[str]) -> None:
     """Load fonts and the Thai dictionary now (once per process) instead of inside the first frame."""
     import gc
@@ -209,7 +218,7 @@ def warm_up(root: Path | str, langs: Sequence[str]) -> None:
     # kept out of its sight for good.
     # Done once per (fonts folder, dictionary), so a long-running process freezes only what it
     # loaded, not the garbage of later renders.
-    want = (str(Path(root).resolve()), any(lang.split("-")[0] == "th" for lang in langs))
+    want = (str(Path(root).resolve()), any(needs_dictionary(lang) for lang in langs))
     if want in _warmed or (str(want[0]), True) in _warmed:
         return
     enabled = gc.isenabled()
@@ -229,11 +238,14 @@ _warmed: set[tuple[str, bool]] = set()
 
 
 class Pool:
-    """Worker processes for drawing, forked from a warmed-up parent, each with its own queue.
+    """Worker processes for drawing, forked from the parent, each with its own queue.
 
-    The parent loads the fonts and the Thai dictionary once, then forks: every worker shares
-    them (copy-on-write) instead of loading its own copy, which would cost each worker the same
-    CPU again. Where fork is unavailable, each worker warms up as it starts.
+    The parent loads the fonts (it measures text with them while it renders templates) and
+    then forks: every worker shares them (copy-on-write) instead of loading its own copy. The
+    Thai dictionary (about 0.2 s) is not loaded in the parent, where it would delay the first
+    frame: the first worker loads it as it starts, while the parent renders the first
+    templates, and another worker when it first draws Thai (``draw_jobs``). Where fork is
+    unavailable, each worker warms up as it starts.
 
     Tasks wait here and are handed out as workers free up (at most ``DEPTH`` queued per
     worker), so the load stays even whatever each task costs. A task with a ``key`` goes, where
@@ -250,9 +262,15 @@ class Pool:
 
         forking = sys.platform.startswith("linux")
         ctx = multiprocessing.get_context("fork" if forking else None)
+        self.routes: dict[Any, int] = {}
         if forking:
-            _quiet_warm_up(str(root), list(langs))
-            self.executors = [ProcessPoolExecutor(max_workers=1, mp_context=ctx) for _ in range(workers)]
+            dictionaries = [lang for lang in langs if needs_dictionary(lang)]
+            _quiet_warm_up(str(root), [lang for lang in langs if not needs_dictionary(lang)])
+            load = functools.partial(_quiet_warm_up, str(root), dictionaries) if dictionaries else None
+            self.executors = [
+                ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=load if i == 0 else None)
+                for i in range(workers)
+            ]
         else:
             self.executors = [
                 ProcessPoolExecutor(
@@ -264,7 +282,6 @@ class Pool:
                 for _ in range(workers)
             ]
         self.open = [0] * workers  # tasks handed to each worker and not finished
-        self.routes: dict[Any, int] = {}
         self.waiting: list[tuple[Any, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
         # Done callbacks run in the executors' threads, or at once in this one for a task that
         # finished before its callback was added: hence reentrant.
@@ -332,7 +349,7 @@ def _noop() -> None:
     return None
 
 
-def _quiet_warm_up(root: str, langs: list[str]) -> None:
+def _quiet_warm_up(root: str, langs: Sequence[str]) -> None:
     # Warming up is only an optimisation. If it fails (a broken font file, say), the frame that
     # needs it fails again with a proper error; a raising initializer would break the whole pool.
     try:
