@@ -315,6 +315,35 @@ def test_redact_beside_the_picture_and_never_over_it(
     assert _digest(src) == before and (root / "screens" / "en-profile-redacted.png").is_file()
 
 
+def test_redact_never_writes_over_an_existing_file_unless_told(
+    tmp_path: Path, shelf: tuple[Path, Path], run_cli: RunCli
+) -> None:
+    """A file already at a copy's name (an unrelated picture in --out, or a copy covered by hand)
+    is refused before any work; --overwrite replaces it; a folder there is never replaced."""
+    root = make_lab(tmp_path / "p", shelf)
+    src = root / "screens" / "en-profile.png"
+    out = tmp_path / "out"
+    out.mkdir()
+    unrelated = out / "en-profile.png"
+    unrelated.write_bytes(b"someone else's picture")
+    code, _, err = run_cli("--project", str(root), "redact", str(src), "--lang", "en", "--out", str(out))
+    assert code == 2 and "already exists" in err and "--overwrite" in err
+    assert unrelated.read_bytes() == b"someone else's picture"
+
+    by_hand = root / "screens" / "en-profile-redacted.png"
+    by_hand.write_bytes(b"covered by hand")
+    code, _, err = run_cli("--project", str(root), "redact", str(src), "--lang", "en")
+    assert code == 2 and "already exists" in err and by_hand.read_bytes() == b"covered by hand"
+    code, out_text, err = run_cli("--project", str(root), "redact", str(src), "--lang", "en", "--overwrite")
+    assert code == 0, err
+    assert "2 regions covered" in out_text and by_hand.read_bytes() != b"covered by hand"
+
+    by_hand.unlink()
+    by_hand.mkdir()
+    code, _, err = run_cli("--project", str(root), "redact", str(src), "--lang", "en", "--overwrite")
+    assert code == 2 and "is a folder" in err and by_hand.is_dir()
+
+
 def _png_header(path: Path, width: int, height: int) -> Path:
     """A PNG whose header claims width x height (its pixel data is a stub)."""
 

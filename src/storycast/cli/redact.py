@@ -52,6 +52,14 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        overwrite: Annotated[
+            bool,
+            typer.Option(
+                "--overwrite",
+                help="Replace a file already at a copy's name (an earlier copy, or one covered by hand); "
+                "without it such a file is refused before any work.",
+            ),
+        ] = False,
         lang: Annotated[
             list[str] | None,
             typer.Option(
@@ -92,7 +100,7 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter(
                     f"{code!r} is not one of: {', '.join(project.languages)}", param_hint="--lang"
                 )
-        jobs = _plan(images, out.expanduser() if out is not None else None)
+        jobs = _plan(images, out.expanduser() if out is not None else None, overwrite=overwrite)
         scanner = Scanner(project)
         if scanner.engine is None and scanner.engine_problem is not None:
             from ..errors import GuardError
@@ -135,8 +143,9 @@ def register(app: typer.Typer) -> None:
             )
 
 
-def _plan(images: list[Path], out: Path | None) -> list[tuple[Path, Path]]:
-    """(source, target) pairs, refused before any work when a copy would land on a picture."""
+def _plan(images: list[Path], out: Path | None, *, overwrite: bool = False) -> list[tuple[Path, Path]]:
+    """(source, target) pairs, refused before any work when a copy would land on a picture, or
+    on any existing file without ``overwrite``."""
     from ..errors import ContentError
     from ..guard.redact import target_for
 
@@ -167,6 +176,19 @@ def _plan(images: list[Path], out: Path | None) -> list[tuple[Path, Path]]:
                 f"{targets[resolved]} and {image} would both be written to {target}; "
                 "redact them into different folders",
                 param_hint="--out",
+            )
+        where = "--out" if out is not None else "IMAGE"
+        if target.is_dir():
+            raise typer.BadParameter(
+                f"{target}, where the copy of {image} would go, is a folder; choose another --out folder",
+                param_hint=where,
+            )
+        if not overwrite and (target.exists() or target.is_symlink()):
+            raise typer.BadParameter(
+                f"{target}, where the copy of {image} would go, already exists; pass --overwrite "
+                "to replace it (a copy from an earlier run, or one covered by hand), "
+                "or choose another --out folder",
+                param_hint=where,
             )
         targets[resolved] = image
         jobs.append((path, target))
