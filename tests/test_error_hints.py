@@ -66,3 +66,19 @@ def test_the_scan_finds_a_hintless_error(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text('raise ConfigError("bad")\nraise ConfigError("ok", hint="fix it")\n')
     assert len(_hintless(sample, {"ConfigError"})) == 1
+
+
+def test_an_error_that_gathers_problems_keeps_its_own_hint_too() -> None:
+    from storycast.errors import ConfigError
+
+    inner = [ConfigError("a: bad", hint="fix a"), ConfigError("b: bad", hint="fix b")]
+    both = ConfigError("storycast.toml has 2 problems:", problems=inner, hint="see docs/configuration.md")
+    assert str(both).splitlines() == [
+        "storycast.toml has 2 problems:",
+        "  a: bad",
+        "  hint: fix a",
+        "  b: bad",
+        "  hint: fix b",
+        "  hint: see docs/configuration.md",
+    ]
+    assert "hint" not in str(ConfigError("x has 1 problem:", problems=[ConfigError("x")])).splitlines()[-1]

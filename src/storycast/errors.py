@@ -76,7 +76,8 @@ class _ProblemsError(StorycastError):
     def __str__(self) -> str:
         if not self.problems:
             return super().__str__()
-        return "\n".join([self.message, *(f"  {p}" for p in self.problems)])
+        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        return "\n".join([*lines, f"  hint: {self.hint}"] if self.hint else lines)
 
 
 class ConfigError(_ProblemsError):
