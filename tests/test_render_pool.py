@@ -46,3 +46,20 @@ def test_a_failing_task_reaches_its_caller(tmp_path: Path) -> None:
         assert pool.submit(_pid_after, 0, key="x").result(timeout=60) > 0  # the pool goes on
     finally:
         pool.close()
+
+
+def _die() -> None:
+    os._exit(3)  # as a worker killed for memory or crashed in a C library would
+
+
+def test_a_worker_that_dies_settles_every_task_and_does_not_hang(tmp_path: Path) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = Pool(2, tmp_path, [])
+    try:
+        futures = [pool.submit(_die, key="a")] + [pool.submit(_pid_after, 0.2, key="a") for _ in range(5)]
+        for future in futures:
+            future.exception(timeout=30)  # settled, with a result or an error: nobody waits forever
+        assert isinstance(futures[0].exception(), BrokenProcessPool)
+    finally:
+        pool.close()

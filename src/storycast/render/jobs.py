@@ -317,8 +317,13 @@ class Pool:
             key, fn, args, proxy = self.waiting.pop(index)
             if key is not None:
                 self.routes.setdefault(key, worker)
+            try:
+                fut = self.executors[worker].submit(fn, *args)
+            except Exception as exc:  # the worker died (BrokenProcessPool): the caller reports it
+                if not proxy.done():
+                    proxy.set_exception(exc)
+                continue
             self.open[worker] += 1
-            fut = self.executors[worker].submit(fn, *args)
             fut.add_done_callback(functools.partial(self._done, worker, proxy))
 
     def _done(self, worker: int, proxy: Future[Any], fut: Future[Any]) -> None:
