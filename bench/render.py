@@ -13,15 +13,24 @@ draws (en, es, th, hi, sr):
 Each round runs every side once, in alternating order; ratios are taken within a round and the
 median is quoted, with CPU time (user + system, children included) beside wall time and the load.
 
+The cold and ``--jobs 2`` runs also record when each frame is drawn (``bench/_timeline.py`` wraps
+the frame drawing call of the same command): for ``--jobs 2`` the bench prints when the first
+frame starts drawing (the serial part: start-up, loading the project, warming up, rendering the
+first templates), how long the workers draw, and what follows the last frame (finishing the last
+story/language, recording the build, exit). These are wall times, so they grow with the load.
+
     python bench/render.py [--rounds 5] [--stories reset-router ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from _measure import ROOT, Sample, load_line, paired, ratio_line, row, run
@@ -39,6 +48,36 @@ def count_frames(out: Path) -> int:
     return sum(1 for _ in out.rglob("[0-9][0-9].jpg"))
 
 
+def timed(cmd: list[str], timeline: Path, into: list[dict[str, float]]) -> Sample:
+    """Run a storycast command through ``_timeline.py``; keep when its frames were drawn."""
+    timeline.unlink(missing_ok=True)
+    started = time.time()
+    sample = run(
+        [sys.executable, str(ROOT / "bench" / "_timeline.py"), str(timeline), str(started), *cmd[1:]]
+    )
+    frames = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()]
+    into.append(
+        {
+            "first": min(f["start"] for f in frames),
+            "last": max(f["end"] for f in frames),
+            "tail": sample.wall - max(f["end"] for f in frames),
+            "procs": len({f["pid"] for f in frames}),
+        }
+    )
+    return sample
+
+
+def timeline_line(label: str, got: list[dict[str, float]], width: int = 44) -> str:
+    def m(key: str) -> str:
+        vals = [g[key] for g in got]
+        return f"{statistics.median(vals):.2f} s ({min(vals):.2f}-{max(vals):.2f})"
+
+    return (
+        f"{label:{width}} first frame from {m('first')}, last done at {m('last')}, "
+        f"then {m('tail')} to the end; {max(g['procs'] for g in got):.0f} drawing processes"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -51,13 +90,18 @@ def main() -> int:
         shutil.rmtree(tmp / name, ignore_errors=True)
         return tmp / name
 
+    lines: dict[str, list[dict[str, float]]] = {"cold": [], "jobs2": []}
     sides = {
         "baseline": lambda r: run(
             [sys.executable, "bench/pillow_baseline.py", "--lang", LANGS, "--out", str(fresh("bl")), *stories]
         ),
-        "cold": lambda r: run(storycast(fresh("cold"), stories, "--no-cache", "--jobs", "1")),
+        "cold": lambda r: timed(
+            storycast(fresh("cold"), stories, "--no-cache", "--jobs", "1"), tmp / "cold.jsonl", lines["cold"]
+        ),
         "warm": lambda r: run(storycast(tmp / "warm", stories, "--jobs", "1")),
-        "jobs2": lambda r: run(storycast(fresh("j2"), stories, "--no-cache", "--jobs", "2")),
+        "jobs2": lambda r: timed(
+            storycast(fresh("j2"), stories, "--no-cache", "--jobs", "2"), tmp / "j2.jsonl", lines["jobs2"]
+        ),
     }
     try:
         run(storycast(tmp / "warm", stories, "--jobs", "1"))  # the build the warm runs find unchanged
@@ -76,6 +120,9 @@ def main() -> int:
         print(ratio_line("cold / baseline", got["cold"], got["baseline"], "cpu <= 1.0x"))
         print(ratio_line("cold / warm (times faster)", got["cold"], got["warm"], ">= 50x"))
         print(ratio_line("jobs 1 / jobs 2 (times faster)", got["cold"], got["jobs2"], "wall >= 1.8x"))
+        rounds = slice(len(lines["cold"]) - args.rounds, None)  # without the warm-up round
+        print(timeline_line("--jobs 1, when frames are drawn (wall)", lines["cold"][rounds]))
+        print(timeline_line("--jobs 2, when frames are drawn (wall)", lines["jobs2"][rounds]))
         print(load_line(got))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
