@@ -759,3 +759,18 @@ def test_an_xliff_naming_an_unknown_story_is_refused_at_its_unit(
     assert code == 4 and "Traceback" not in err + stdout
     assert f"{path}:{line}: gone:title: the project has no story, poll or event 'gone'" in err
     assert_unchanged(project, before)
+
+
+def test_en_xa_pads_with_whole_words() -> None:
+    """The padding never ends in a cut word ("thr"), which would look like the truncation
+    en-XA exists to show; the text still grows by at least the expansion."""
+    from storycast.content.pseudo import EXPANSION, pseudo_text
+
+    words = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"}
+    for n in range(1, 120):
+        source = ("Restart the router and wait " * 5)[:n].strip() or "x"
+        got = pseudo_text(source, "en-XA")
+        assert got.startswith("[") and got.endswith("]")
+        padding = got[1 + len(source) : -1].split()
+        assert all(w in words for w in padding), got
+        assert len(got) >= len(source) * (1 + EXPANSION), got

@@ -32,7 +32,7 @@ _ACCENTED = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "àƀçðéƒĝĥîĵķļɱñöþǫŕšţûṽŵẋýžÅƁÇÐÉƑĜĤÎĴĶĻṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
 )
-_PADDING = " one two three four five six seven eight nine ten" * 20
+_PADDING = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 # Placeholders and escaped braces of interface strings, kept untouched.
 _KEEP = re.compile(r"\{\{|\}\}|\{[A-Za-z_][A-Za-z0-9_]*\}")
 _RLO, _PDF, _RLM = "\u202e", "\u202c", "\u200f"
@@ -77,8 +77,18 @@ def pseudo_text(text: str, lang: str) -> str:
         return "".join(_mirrored(p) if free else p for free, p in _pieces(text))
     body = "".join(p.translate(_ACCENTED) if free else p for free, p in _pieces(text))
     want = math.ceil(len(text) * (1 + EXPANSION))
-    pad = max(0, want - len(text) - 2)
-    return f"[{body}{_PADDING[:pad].rstrip()}]"
+    return f"[{body}{_padding(want - len(text) - 2)}]"
+
+
+def _padding(chars: int) -> str:
+    """Whole words (" one two three ...") adding at least ``chars`` characters, never a word cut
+    short: a cut word would look like the very truncation the pseudo-locale is there to show."""
+    out = ""
+    i = 0
+    while len(out) < chars:
+        out += " " + _PADDING[i % len(_PADDING)]
+        i += 1
+    return out
 
 
 def localized_mappings(
