@@ -217,3 +217,33 @@ def test_the_console_script_answers_without_loading_the_cli(root: Path) -> None:
         "warnings",
         "seconds",
     ]
+
+
+def test_the_daily_prune_still_runs_when_every_render_is_warm(root: Path, run_cli, capsys) -> None:
+    """A cron job whose renders all find nothing changed still has its cache pruned once a day:
+    when the last prune is a day old, the command runs in full (and prunes)."""
+    assert run_cli("-P", str(root), "render")[0] == 0
+    marker = root / ".storycast" / "cache" / ".last-prune"
+    assert marker.is_file()
+    assert _fast(capsys, "render", "-P", str(root))[0] == 0
+    day_old = marker.stat().st_mtime - 86400 - 60
+    os.utime(marker, (day_old, day_old))
+    assert _fast(capsys, "render", "-P", str(root))[0] is None  # the CLI runs, and prunes
+    assert run_cli("-P", str(root), "render")[0] == 0
+    assert marker.stat().st_mtime > day_old + 86400
+    assert _fast(capsys, "render", "-P", str(root))[0] == 0
+    marker.unlink()
+    assert _fast(capsys, "render", "-P", str(root))[0] is None
+
+
+def test_without_automatic_pruning_the_prune_is_never_due(make_project, run_cli, capsys) -> None:
+    from tests.conftest import MINIMAL_TOML
+
+    root = make_project(
+        {"stories/sample.yaml": STORY_WITH_IMAGE}, toml=MINIMAL_TOML + "\n[cache]\nauto_prune = false\n"
+    )
+    (root / "assets").mkdir(exist_ok=True)
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(root / "assets" / "pic.png")
+    assert run_cli("-P", str(root), "render")[0] == 0
+    assert not (root / ".storycast" / "cache" / ".last-prune").exists()
+    assert _fast(capsys, "render", "-P", str(root))[0] == 0

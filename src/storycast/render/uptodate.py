@@ -328,6 +328,7 @@ def _record(project: Project, results: Sequence[RenderResult], command: dict[str
         **marks,
         "rows": rows,
         "out_dirs": sorted({str(r.out_dir.parent.parent) for r in results}),
+        "auto_prune": bool(project.config.cache.auto_prune),
     }
     path = Path(_stamp_path(root, key))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -347,7 +348,7 @@ def fast_path(argv: list[str]) -> int | None:
         if args is None:
             return None
         stamp = _current(args)
-        if stamp is None:
+        if stamp is None or (stamp.get("auto_prune") and _prune_due(args["root"])):
             return None
         text = _render_text(stamp, args, time.perf_counter() - started)
     except Exception:  # whatever went wrong here, the command itself will say it
@@ -361,6 +362,17 @@ def fast_path(argv: list[str]) -> int | None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 0
+
+
+def _prune_due(root: str) -> bool:
+    """Whether the cache's daily prune is due: then the command runs in full, and prunes."""
+    from .prune import AUTO_EVERY_S, MARKER
+
+    try:
+        last = os.stat(os.path.join(root, ".storycast", "cache", MARKER)).st_mtime
+    except OSError:
+        return True
+    return time.time() - last >= AUTO_EVERY_S
 
 
 def _current(args: dict[str, Any]) -> dict[str, Any] | None:
