@@ -124,3 +124,95 @@ def test_a_template_change_renders_every_page_again(project: Path, tmp_path: Pat
     files = _same_site(project, site, colds)
     assert "Support desk" in files["en/sample/index.html"].decode()
     assert "Support desk" in files["en/c/connectivity/index.html"].decode()
+
+
+def _rendered(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The (story, language) builds the next builds hand to the render, in order."""
+    from storycast.render import pipeline
+
+    got: list[tuple[str, str]] = []
+    real = pipeline.render_pairs
+
+    def spy(project: Project, pairs: list[tuple[object, str, Path]], **kw: object) -> object:
+        got.extend((story.id, lang) for story, lang, _ in pairs)  # type: ignore[attr-defined]
+        return real(project, pairs, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "render_pairs", spy)
+    return got
+
+
+def _build_files(root: Path, story: str, lang: str) -> dict[str, int]:
+    folder = root / "build" / story / lang
+    return {p.name: p.stat().st_mtime_ns for p in sorted(folder.iterdir())}
+
+
+def test_an_edit_in_one_language_renders_that_language_only(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    rendered = _rendered(monkeypatch)
+    story = project / "stories" / "sample.yaml"
+    spanish = _build_files(project, "sample", "es")
+
+    story.write_text(MINIMAL_STORY.replace("Wait ten seconds.", "Wait twenty seconds."), encoding="utf-8")
+    _build(project, site)
+    assert rendered == [("sample", "en")]
+    assert _build_files(project, "sample", "es") == spanish  # not rendered, not even checked again
+    files = _same_site(project, site, colds)
+    assert "Wait twenty seconds." in files["en/sample/index.html"].decode()
+
+    english = _build_files(project, "sample", "en")
+    rendered.clear()
+    story.write_text(
+        MINIMAL_STORY.replace("Wait ten seconds.", "Wait twenty seconds.").replace(
+            "Espera diez segundos.", "Espera veinte segundos."
+        ),
+        encoding="utf-8",
+    )
+    _build(project, site)
+    assert rendered == [("sample", "es")]
+    assert _build_files(project, "sample", "en") == english
+    files = _same_site(project, site, colds)
+    assert "Espera veinte segundos." in files["es/sample/index.html"].decode()
+
+    # Only the file changed (a comment): nothing to render, the site as it was.
+    rendered.clear()
+    story.write_text(story.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")
+    _build(project, site)
+    assert rendered == []
+    _same_site(project, site, colds)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "langs"),
+    [
+        ("category: connectivity", "category: modem-care", ["en", "es"]),  # on every cover
+        ("template: tutorial\n", "template: tutorial\ntags: [modem]\n", ["en", "es"]),
+        (
+            "    text:\n      en: Wait ten",
+            "    image: assets/modem.png\n    text:\n      en: Wait ten",
+            ["en", "es"],
+        ),
+        ("      en: Unplug it\n", "      en: Unplug it\n      th: ถอดปลั๊ก\n", []),  # not one of its languages
+    ],
+)
+def test_a_change_every_language_sees_renders_every_language(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str, langs: list[str]
+) -> None:
+    from PIL import Image
+
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    (project / "assets").mkdir()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(project / "assets" / "modem.png")
+    _build(project, site)
+    rendered = _rendered(monkeypatch)
+    assert old in MINIMAL_STORY
+    (project / "stories" / "sample.yaml").write_text(MINIMAL_STORY.replace(old, new), encoding="utf-8")
+    _build(project, site)
+    assert rendered == [("sample", lang) for lang in langs]
+    _same_site(project, site, colds)

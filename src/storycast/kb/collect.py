@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..errors import ContentError
 from ..render.cache import FrameCache
 from .images import ImageJob, WebImage, planned
 from .shipped import Facts, Session, Shipped, Votes
-from .state import BuildState, frames_stamp, stamp
+from .state import BuildState, digest, frames_stamp, stamp
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -129,8 +129,18 @@ def collect(
     ids = list(story_ids) if story_ids else sorted(content.stories)
     stories = [content.story(i) for i in ids]
     base = Path(build_dir) if build_dir is not None else project.build_dir
+    paths = [resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml"]
+    # The catalogue as the last build read it, when its files are unchanged (parsing it is a
+    # quarter of a build that finds nothing else to do); a linked file is always read again.
+    key = [[str(p), stamp(p)] for p in paths]
+    linked = any(p.is_symlink() for p in paths)
+    held = state.strings if state is not None else None
+    strings = held[1] if held and held[0] == key and not linked else load_strings(*paths)
+    if state is not None:
+        state.strings = [key, strings]
     if render and stories:
-        _bring_up_to_date(project, stories, base, jobs, state)
+        # The frames read the same catalogue: a build to render need not parse it again.
+        _bring_up_to_date(project, stories, base, jobs, state, None if linked else [key, strings])
 
     tutorials: list[TutorialEntry] = []
     images: list[ImageJob] = []
@@ -166,17 +176,6 @@ def collect(
     ]
     used = {t.lang for t in tutorials}
     site_langs = [lang for lang in langs if lang in used] + sorted(used - set(langs))
-    paths = [resources.templates_dir() / "strings.yaml", project.templates_dir / "strings.yaml"]
-    # The catalogue as the last build read it, when its files are unchanged (parsing it is a
-    # quarter of a build that finds nothing else to do); a linked file is always read again.
-    key = [[str(p), stamp(p)] for p in paths]
-    held = state.strings if state is not None else None
-    if held and held[0] == key and not any(p.is_symlink() for p in paths):
-        strings = held[1]
-    else:
-        strings = load_strings(*paths)
-    if state is not None:
-        state.strings = [key, strings]
     sessions = [s for s in facts.sessions if s.lang in site_langs] if facts is not None else []
     return Library(
         tutorials, site_langs, site_langs[0] if site_langs else "en", images, strings, missing, sessions
@@ -184,13 +183,21 @@ def collect(
 
 
 def _bring_up_to_date(
-    project: Project, stories: list[Story], base: Path, jobs: int, state: BuildState | None
+    project: Project,
+    stories: list[Story],
+    base: Path,
+    jobs: int,
+    state: BuildState | None,
+    strings: list[Any] | None = None,
 ) -> None:
-    """Render the stories whose frames may be stale (``render``'s cached build).
+    """Render the builds (story and language) whose frames may be stale (``render``'s cached build).
 
-    A story is current without running its templates when the stamp of everything else the
-    templates see, the story file and its builds' fingerprints are those the last build recorded,
-    and each build's record finds the files it read and wrote unchanged."""
+    A build is current without running its templates when the stamp of everything else the
+    templates see is the one the last build recorded, the story's text in its language is too
+    (the story file unchanged, or the story as parsed now equal in everything that language's
+    frames are made from: see :func:`language_digests`), and the build's record finds the files
+    it read and wrote unchanged with the fingerprint recorded. Only the other builds are
+    rendered: an English edit renders the English build of that story, not its other languages."""
     from ..render import buildrec
     from ..render import cache as cache_mod
     from ..render.prepare import asset_roots
@@ -204,52 +211,115 @@ def _bring_up_to_date(
         else {}
     )
     sources = {s.id: _source_stamp(s) for s in stories}
+    digests: dict[str, dict[str, str] | None] = {}
     records = str(buildrec._record_path(project, base).parent)
     real_base = os.path.realpath(base)
 
-    def prints(story: Story, stats: dict[str, Any]) -> dict[str, str] | None:
-        found = {
-            lang: _files_current(
-                _resolved(base, real_base, story.id, lang), records, roots, FRAME_FILE, stats
-            )
-            for lang in story.languages
-        }
-        return None if None in found.values() else {k: str(v) for k, v in found.items()}
+    def print_of(story: Story, lang: str, stats: dict[str, Any]) -> str | None:
+        return _files_current(_resolved(base, real_base, story.id, lang), records, roots, FRAME_FILE, stats)
+
+    def digests_of(story: Story, entry: Any) -> dict[str, str] | None:
+        # The story file unchanged: the digests recorded with it (None for an entry without).
+        if story.id not in digests:
+            if entry is not None and entry[0] == sources[story.id] and len(entry) > 2:
+                digests[story.id] = entry[2] if isinstance(entry[2], dict) else None
+            else:
+                digests[story.id] = language_digests(story)
+        return digests[story.id]
 
     current: dict[str, dict[str, str]] = {}
-    stale: list[Story] = []
+    stale: list[tuple[Story, str]] = []
     with cache_mod.call_memo():  # the builds name the same pictures: look each up once
         stats: dict[str, Any] = {}
         for story in stories:
             entry = known.get(story.id)
-            if (
-                stamp_now is None
-                or sources[story.id] is None
-                or entry is None
-                or entry[0] != sources[story.id]
-            ):
-                stale.append(story)
+            if stamp_now is None or sources[story.id] is None or not _entry_ok(entry):
+                stale.extend((story, lang) for lang in story.languages)
                 continue
-            found = prints(story, stats)
-            if found is not None and found == entry[1]:
-                current[story.id] = found
+            if entry[0] == sources[story.id]:
+                same = set(story.languages)
             else:
-                stale.append(story)
+                now, then = digests_of(story, None), entry[2] if len(entry) > 2 else None
+                same = {
+                    lang
+                    for lang in story.languages
+                    if now is not None and isinstance(then, dict) and then.get(lang) == now.get(lang)
+                }
+            found: dict[str, str] = {}
+            for lang in story.languages:
+                fp = print_of(story, lang, stats) if lang in same else None
+                if fp is not None and fp == entry[1].get(lang):
+                    found[lang] = fp
+                else:
+                    stale.append((story, lang))
+            current[story.id] = found
     if stale:
-        from ..render.pipeline import render_many
+        from ..render.frames import remember_catalogue
+        from ..render.pipeline import default_out, render_pairs
 
-        render_many(project, stale, None, out=base, jobs=jobs)
+        if strings is not None:  # [its files' stamps, taken before they were read; the catalogue]
+            remember_catalogue(strings[0], strings[1])
+
+        render_pairs(
+            project, [(s, lang, default_out(project, base, s.id, lang)) for s, lang in stale], jobs=jobs
+        )
         with cache_mod.call_memo():
             stats = {}
-            for story in stale:
-                found = prints(story, stats)
-                if found is not None:
-                    current[story.id] = found
+            for story, lang in stale:
+                fp = print_of(story, lang, stats)
+                if fp is not None:
+                    current.setdefault(story.id, {})[lang] = fp
     if state is not None and stamp_now is not None:
         # Stories not built this time (a build of some stories only) keep their entries.
         previous = state.frames.get("stories", {}) if state.frames.get("stamp") == stamp_now else {}
-        previous.update({sid: [sources[sid], found] for sid, found in current.items()})
+        for story in stories:
+            found = current.get(story.id, {})
+            if set(found) == set(story.languages):
+                entry = known.get(story.id)
+                previous[story.id] = [sources[story.id], found, digests_of(story, entry)]
+            else:
+                previous.pop(story.id, None)
         state.frames = {"stamp": stamp_now, "stories": previous}
+
+
+def _entry_ok(entry: Any) -> TypeGuard[list[Any]]:
+    """A state entry of a story: [source stamp, {lang: fingerprint}, {lang: digest} or None]."""
+    return isinstance(entry, list) and len(entry) >= 2 and isinstance(entry[1], dict)
+
+
+# The story's fields that hold one text per language (``Story`` and ``Step``): a language's
+# frames read only their own language's text of them. Every other field is kept whole.
+_LOCALIZED = ("title", "summary", "cta")
+_STEP_LOCALIZED = ("title", "text", "alt")
+
+
+def language_digests(story: Story) -> dict[str, str] | None:
+    """Per language of ``story``, a hash of everything in it that language's frames are made
+    from: every field as parsed, with the per-language texts cut to that language's. Two
+    versions of a story with the same digest for a language give that language the same frames
+    (the rest, templates, strings, configuration, is in the frames stamp). None when the story
+    cannot be hashed (every language is then checked as changed)."""
+    try:
+        data = story.model_dump(mode="json")
+        data["source"] = str(story.source) if story.source is not None else None
+        out: dict[str, str] = {}
+        for lang in story.languages:
+            one = dict(data)
+            for key in _LOCALIZED:
+                if isinstance(one.get(key), dict):
+                    one[key] = [lang, one[key].get(lang)]
+            steps = []
+            for step in data.get("steps", []):
+                cut = dict(step)
+                for key in _STEP_LOCALIZED:
+                    if isinstance(cut.get(key), dict):
+                        cut[key] = [lang, cut[key].get(lang)]
+                steps.append(cut)
+            one["steps"] = steps
+            out[lang] = digest([lang, one])
+        return out
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _resolved(base: Path, real_base: str, story: str, lang: str) -> str:

@@ -4,10 +4,12 @@ One JSON file per output folder in ``.storycast/cache/kb/`` holds:
 
 - ``frames``: a stamp of everything a story's frame templates see besides the story itself
   (template files, the code that makes their contexts, pictures and fonts, the configuration, Babel's version,
-  the system font folders), and per story the story file's size and mtime with the fingerprint
-  of each of its builds. When the stamp and a story's entries are unchanged and the build's own
-  record finds every file it read and wrote as recorded, the story's frames are current without
-  running its templates (``render``'s full check of 500 builds costs a second).
+  the system font folders), and per story the story file's size and mtime, the fingerprint
+  of each of its builds and, per language, a hash of what that language's frames are made from
+  in the story (``collect.language_digests``). When the stamp is unchanged, the story file or
+  that language's hash is too, and the build's own record finds every file it read and wrote as
+  recorded, the build's frames are current without running its templates (``render``'s full
+  check of 500 builds costs a second); an edit of one language's text renders that build only.
 - ``manifests``: per build, what the site reads of its manifest, with the manifest file's size
   and mtime (500 manifests hold 18 MB of JSON, mostly what the frames' layers drew).
 - ``strings``: the interface catalogue, with the size and mtime of its files.

@@ -9,6 +9,9 @@ and ``frame``.
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import resources
 from ..content.pseudo import is_pseudo, pseudo_base, pseudo_strings, pseudo_values
-from .strings import STRINGS_FILE, Translator, load_strings, support_hours_context
+from .strings import STRINGS_FILE, Strings, Translator, load_strings, support_hours_context
 
 if TYPE_CHECKING:
     from ..content.models import Story
@@ -65,9 +68,54 @@ def palette(project: Project) -> dict[str, str]:
     return {k: v for k, v in ctx.items() if isinstance(v, str) and v.startswith("#")}
 
 
+def catalogue_files(project: Project) -> list[Path]:
+    """The interface-string files the frames read, later ones winning per string and language."""
+    return [resources.templates_dir() / STRINGS_FILE, project.templates_dir / STRINGS_FILE]
+
+
+def catalogue_key(paths: Sequence[Path]) -> list[Any] | None:
+    """Each file's path with its ``[size, mtime_ns]`` (None when missing); None when one is a
+    link, whose target may change without its own stamp changing."""
+    key: list[Any] = []
+    for path in paths:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            key.append([str(path), None])
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        key.append([str(path), [st.st_size, st.st_mtime_ns]])
+    return key
+
+
+# The merged catalogue of the files as ``catalogue_key`` last saw them: the builds of one
+# process share it (parsing the two files is most of planning a build), and a caller that read
+# and checked it already (``kb build`` keeps it between runs) hands it over.
+_CATALOGUE: list[Any] = []
+
+
+def remember_catalogue(key: list[Any], strings: Strings) -> None:
+    """Take ``strings`` as what ``load_strings`` gives for the files of ``key`` (``catalogue_key``
+    of :func:`catalogue_files`, taken before the files were read)."""
+    _CATALOGUE[:] = [key, strings]
+
+
+def catalogue(project: Project) -> Strings:
+    """``load_strings`` of :func:`catalogue_files`, read again only when a file's stamp changed."""
+    paths = catalogue_files(project)
+    key = catalogue_key(paths)
+    if key is not None and _CATALOGUE and _CATALOGUE[0] == key:
+        return _CATALOGUE[1]  # type: ignore[no-any-return]
+    strings = load_strings(*paths)
+    if key is not None:
+        remember_catalogue(key, strings)
+    return strings
+
+
 def translator(project: Project, lang: str) -> Translator:
     """``t`` for ``lang``: packaged strings with the project's strings.yaml merged over them."""
-    strings = load_strings(resources.templates_dir() / STRINGS_FILE, project.templates_dir / STRINGS_FILE)
+    strings = catalogue(project)
     if is_pseudo(lang):  # a pseudo-locale's strings are derived from English (content/pseudo.py)
         strings = pseudo_strings(strings, lang)
     return Translator(strings, lang)
