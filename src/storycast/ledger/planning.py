@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,12 @@ from .base import LedgerBase
 from .rows import WAITING, Row, RowFilter, RowQuery, Unit, UnitKey, _like_prefix, aware, naive
 from .states import State
 from .tables import publication
+
+log = logging.getLogger("storycast.ledger")
+
+# New rows after which an insert refreshes PostgreSQL's statistics of the table, if they are
+# more than a tenth of it (autovacuum's own default measure of stale, with its threshold of 50).
+ANALYZE_AFTER = 200
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -91,7 +98,39 @@ class Planning(LedgerBase):
                 total += len(c.execute(stmt, rows[i : i + 500]).all())
             return total
 
-        return int(self._write(run))
+        inserted = int(self._write(run))
+        if inserted >= ANALYZE_AFTER and self.dialect == "postgresql":
+            self._analyze_if_stale(inserted)
+        return inserted
+
+    def _analyze_if_stale(self, inserted: int) -> None:
+        """PostgreSQL: refresh the table's statistics when this insert made them stale.
+
+        The claim's condition (the earlier frames and languages of each row) is planned from
+        them: on a table never analyzed, or one that just grew by more than a tenth, the planner
+        guesses one row and picks a nested loop over a channel's every row for each candidate
+        (45 ms for 1,000 new rows, against 11 ms once analyzed; a channel's pick 2.7 against
+        0.6 ms). Autovacuum would analyze it too, but up to a minute later, while the tick that
+        planned the rows claims them at once. Best effort: skipped when another analyze holds
+        the table, and never an error of the tick.
+        """
+        from sqlalchemy import text
+
+        def run(c: Connection) -> None:
+            got = c.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('publication')"))
+            known = got.scalar()
+            if known is not None and known >= 0 and inserted * 10 < known:
+                return
+            c.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            c.execute(text("ANALYZE publication"))
+
+        from . import db
+
+        try:
+            with db.transaction(self.engine) as conn:  # once: a lock timeout is not retried
+                run(conn)
+        except Exception as exc:  # statistics are an optimization: the plan is the same rows
+            log.debug("ANALYZE publication skipped: %s", exc)
 
     def existing_units(self, due_from: datetime, due_to: datetime) -> dict[UnitKey, Unit]:
         """Unit key -> what the ledger holds for it, for rows due in [due_from, due_to)."""
