@@ -628,6 +628,38 @@ def test_a_tick_defers_each_channels_job_under_its_lock_or_hands_its_rows_to_the
     ]
 
 
+def test_running_jobs_of_many_channels_take_their_rows_in_one_statement(pg: tuple[str, str]) -> None:
+    """jobtable.hand_many: each channel's running job with an open list and the same force flag
+    takes its rows; a closed list, a different force flag or no running job takes none."""
+    import psycopg
+
+    from storycast.engine.scaleout import ensure_schema
+    from storycast.engine.scaleout.jobtable import hand_many
+
+    _, dsn = pg
+    ensure_schema(dsn)
+    for channel in ("a", "b", "c"):
+        q(
+            dsn,
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('publish', 'storycast.publish', 0, %s, NULL, "
+            "jsonb_build_object('row_ids', '[1]'::jsonb), NULL)::procrastinate_job_to_defer_v1])",
+            f"account:{channel}",
+        )
+    a, b, c = (_fetch_as_a_worker(dsn) for _ in range(3))
+    q(dsn, """UPDATE procrastinate_jobs SET args = args || '{"closed": true}' WHERE id = %s""", b)
+    jobs = [
+        ("account:a", {"row_ids": [7, 8]}),
+        ("account:b", {"row_ids": [9]}),
+        ("account:c", {"row_ids": [10], "force": True}),
+        ("account:d", {"row_ids": [11]}),
+    ]
+    with psycopg.connect(dsn) as conn:
+        assert hand_many(conn, "storycast.publish", jobs) == {"account:a"}
+        assert hand_many(conn, "storycast.publish", []) == set()
+    got = dict(q(dsn, "SELECT id, args->'row_ids' FROM procrastinate_jobs WHERE id = ANY(%s)", [a, b, c]))
+    assert got == {a: [1, 7, 8], b: [1], c: [1]}
+
+
 def test_a_tick_plans_again_only_when_the_files_changed_or_the_plan_is_30_s_old(
     tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -146,14 +146,11 @@ def make_app(project: Project, context: Context | None = None) -> ScaleOut:
 
     def defer_publish(conn: Any, jobs: list[tuple[str, dict[str, Any]]]) -> None:
         # What defer does for publish jobs of many channels (one lock each) in two statements
-        # whatever their number: the channels whose job is running are looked up at once (a
-        # tick claiming for 25 accounts no longer asks 25 times), then the rest deferred together.
-        running = jobtable.open_locks(conn, PUBLISH, {lock for lock, _ in jobs})
-        todo = [
-            (lock, kw)
-            for lock, kw in jobs
-            if lock not in running or not jobtable.hand_to_running(conn, PUBLISH, lock, kw)
-        ]
+        # whatever their number: the running jobs take their channels' rows in one (a tick
+        # claiming for 25 accounts whose jobs run no longer asks 25 times), then the rest are
+        # deferred together.
+        handed = jobtable.hand_many(conn, PUBLISH, jobs)
+        todo = [(lock, kw) for lock, kw in jobs if lock not in handed]
         if todo:
             made = [
                 configure_task(

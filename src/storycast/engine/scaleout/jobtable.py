@@ -103,6 +103,33 @@ def hand_to_running(conn: Any, task: str, lock: str, kwargs: dict[str, Any]) -> 
     return conn.execute(_APPEND, (json.dumps(ids), lock, task, force)).fetchone() is not None
 
 
+# What _APPEND does for many locks in one statement: each lock's rows (and force flag) as one
+# JSON record; the running job of each takes them, checked again on its locked row.
+_APPEND_MANY = (
+    "UPDATE procrastinate_jobs AS j"
+    " SET args = jsonb_set(j.args, '{row_ids}', coalesce(j.args->'row_ids', '[]'::jsonb) || v.ids)"
+    " FROM (SELECT DISTINCT ON (w.lock) r.id, w.lock, w.ids"
+    "  FROM jsonb_to_recordset(%s::jsonb) AS w(lock text, ids jsonb, force boolean)"
+    "  JOIN procrastinate_jobs AS r ON r.lock = w.lock AND r.status = 'doing' AND r.task_name = %s"
+    "   AND NOT r.args ? 'closed' AND coalesce((r.args->>'force')::boolean, false) = w.force"
+    "  ORDER BY w.lock, r.id) AS v"
+    " WHERE j.id = v.id AND j.status = 'doing' AND NOT j.args ? 'closed'"
+    " RETURNING v.lock"
+)
+
+
+def hand_many(conn: Any, task: str, jobs: Sequence[tuple[str, dict[str, Any]]]) -> set[str]:
+    """:func:`hand_to_running` for jobs of many locks (one job each) in one statement; the locks
+    whose running job took the rows (defer the others' jobs)."""
+    if not jobs:
+        return set()
+    records = [
+        {"lock": lock, "ids": [int(r) for r in kw.get("row_ids") or []], "force": bool(kw.get("force"))}
+        for lock, kw in jobs
+    ]
+    return {r[0] for r in conn.execute(_APPEND_MANY, (json.dumps(records), task)).fetchall()}
+
+
 def close(conn: Any, job_id: int, known: Sequence[int]) -> list[int] | None:
     """End job ``job_id``'s list of rows unless rows it does not know of were added to it.
 
