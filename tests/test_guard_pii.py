@@ -119,6 +119,27 @@ def test_regions_default_from_languages_and_config() -> None:
     assert "rs.jmbg" in id_formats(g, LANGS)
 
 
+def test_arabic_local_numbers_are_found_without_configuration() -> None:
+    """A project that speaks Arabic reads the local formats of Saudi Arabia, the Emirates and
+    Egypt, in Arabic-Indic digits too; before, only "+966 ..." numbers were found."""
+    kw: dict[str, Any] = {
+        "id_formats": [],
+        "account_formats": [],
+        "order_patterns": [re.compile(p) for p in DEFAULT_ORDER_PATTERNS],
+    }
+    regions = phone_regions(GuardConfig(), ["en", "ar"])
+    assert regions == ["US", "GB", "SA", "AE", "EG"]
+    for text in (
+        "اتصل بنا على 0551234567",
+        "اتصل بنا على ٠٥٥١٢٣٤٥٦٧",
+        "واتساب 050 123 4567",
+        "الخط 010 1234 5678",
+    ):
+        assert scan(text, regions=["US", "GB"], **kw) == [], text
+        assert [h.rule for h in scan(text, regions=regions, **kw)] == ["pii.phone"], text
+    assert scan("الإصدار 4.2 متاح من 09:00 إلى 18:00", regions=regions, **kw) == []
+
+
 def test_local_number_needs_its_region() -> None:
     kw: dict[str, Any] = {
         "id_formats": [],

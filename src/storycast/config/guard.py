@@ -17,12 +17,25 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 RuleSetting = bool | Literal["off", "error", "warning", "info"]
 
 # Language -> phone regions, used when ``regions`` is not set.
+# Every language storycast ships a script for has its main markets, so a local number written
+# the way its readers write one ("055 123 4567" in Riyadh) is found without configuration.
 LANG_REGIONS: dict[str, list[str]] = {
     "en": ["US", "GB"],
     "es": ["ES"],
     "th": ["TH"],
     "hi": ["IN"],
     "sr": ["RS"],
+    "ar": ["SA", "AE", "EG"],
+    "he": ["IL"],
+    "bn": ["BD", "IN"],
+    "ta": ["IN", "LK"],
+    "km": ["KH"],
+    "lo": ["LA"],
+    "my": ["MM"],
+    "vi": ["VN"],
+    "zh": ["CN", "TW", "HK"],
+    "ja": ["JP"],
+    "ko": ["KR"],
 }
 
 # Language -> national ID formats (python-stdnum module names, or storycast's own "rs.jmbg"),
