@@ -628,6 +628,30 @@ def test_a_tick_defers_each_channels_job_under_its_lock_or_hands_its_rows_to_the
     ]
 
 
+def test_a_worker_reads_the_content_before_its_first_jobs(
+    tmp_path: Path, pg: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runtime.warm (a worker's start) reads the project's content, so the publish jobs that
+    start together do not each read it (every Publisher refreshes it) before their first post."""
+    from storycast.context import Context
+    from storycast.engine.scaleout import ensure_schema, make_app
+    from storycast.project import Project
+
+    url, dsn = pg
+    monkeypatch.setenv("SC_FRAMES", "1")
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=1)
+    ensure_schema(dsn)
+    scale = make_app(Project.load(root, {**os.environ, "STORYCAST_DB": url}), Context())
+    try:
+        assert "content" not in scale.project.__dict__
+        scale.runtime.warm(1)
+        read = scale.project.__dict__.get("content")
+        assert read is not None
+        assert scale.project.refresh_content() is read  # nothing changed: not read again
+    finally:
+        scale.runtime.close()
+
+
 def test_running_jobs_of_many_channels_take_their_rows_in_one_statement(pg: tuple[str, str]) -> None:
     """jobtable.hand_many: each channel's running job with an open list and the same force flag
     takes its rows; a closed list, a different force flag or no running job takes none."""

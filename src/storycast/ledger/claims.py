@@ -7,6 +7,7 @@ channel has a concurrency or rate limit, so the in-flight count it reads is exac
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, exists, func, insert, literal, not_, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, not_, or_, select, update
 
 from .approvals import AWAITING
 from .base import LedgerBase
@@ -33,6 +34,42 @@ CLAIM_LEASE = timedelta(minutes=10)
 # its column collection again on each claim (0.85 of the 1.9 ms CPU the condition took).
 _PREV = publication.alias("prev")
 SETTLED = FINAL  # a later language may follow these (published, handed off, failed, missed, cancelled)
+
+
+@functools.cache
+def _eligible_condition(one_entry: bool) -> Any:
+    """The condition of :meth:`Claims._eligible` with its time (``e_now``) and entry (``e_entry``)
+    as parameters: built once, where building it (and its subquery) for every claim cost more
+    CPU than running it. See that method for what it says."""
+    p = publication
+    prev = _PREV
+    now = bindparam("e_now", type_=p.c.due_utc.type)
+    earlier_open = exists().where(
+        prev.c.entry_key == p.c.entry_key,
+        prev.c.occurrence_key == p.c.occurrence_key,
+        prev.c.channel == p.c.channel,
+        or_(
+            and_(
+                prev.c.lang == p.c.lang,
+                prev.c.frame < p.c.frame,
+                prev.c.state.notin_([s.value for s in DONE]),
+            ),
+            and_(
+                prev.c.lang_seq < p.c.lang_seq,
+                prev.c.state.notin_([s.value for s in SETTLED]),
+            ),
+        ),
+    )
+    cond = and_(
+        p.c.state == State.PLANNED.value,
+        p.c.due_utc <= now,
+        p.c.deadline_utc >= now,
+        or_(p.c.next_attempt_utc.is_(None), p.c.next_attempt_utc <= now),
+        ~earlier_open,
+    )
+    if one_entry:
+        cond = and_(cond, p.c.entry_key == bindparam("e_entry", type_=p.c.entry_key.type))
+    return cond
 
 
 class Claims(LedgerBase):
@@ -121,7 +158,7 @@ class Claims(LedgerBase):
 
     # -- claiming -------------------------------------------------------------------------
 
-    def _eligible(self, now: datetime, only_entry: str | None = None) -> Any:
+    def _eligible(self, now: datetime, only_entry: str | None = None) -> tuple[Any, dict[str, Any]]:
         """Due, claimable rows whose turn has come within their occurrence and channel.
 
         A frame waits for the earlier frames of its language until they are published; a
@@ -131,34 +168,10 @@ class Claims(LedgerBase):
         since its audience is another one. A row planned for a retry, in flight, or ``unknown``
         (it may still be sent) holds the next language back, so two languages never interleave.
         """
-        p = publication
-        prev = _PREV
-        earlier_open = exists().where(
-            prev.c.entry_key == p.c.entry_key,
-            prev.c.occurrence_key == p.c.occurrence_key,
-            prev.c.channel == p.c.channel,
-            or_(
-                and_(
-                    prev.c.lang == p.c.lang,
-                    prev.c.frame < p.c.frame,
-                    prev.c.state.notin_([s.value for s in DONE]),
-                ),
-                and_(
-                    prev.c.lang_seq < p.c.lang_seq,
-                    prev.c.state.notin_([s.value for s in SETTLED]),
-                ),
-            ),
-        )
-        cond = and_(
-            p.c.state == State.PLANNED.value,
-            p.c.due_utc <= now,
-            p.c.deadline_utc >= now,
-            or_(p.c.next_attempt_utc.is_(None), p.c.next_attempt_utc <= now),
-            ~earlier_open,
-        )
+        params: dict[str, Any] = {"e_now": naive(now)}
         if only_entry is not None:
-            cond = and_(cond, p.c.entry_key == only_entry)
-        return cond
+            params["e_entry"] = only_entry
+        return _eligible_condition(only_entry is not None), params
 
     def claim(
         self,
@@ -186,6 +199,8 @@ class Claims(LedgerBase):
         owner = actor()
         limits = limits or {}
 
+        eligible, params = self._eligible(n, only_entry)
+
         def take(c: Connection, cond: Any, ch: str, want: int) -> list[Row]:
             lim = limits.get(ch, ChannelLimits())
             if lim.concurrency is not None or lim.rate_per_minute is not None:
@@ -204,7 +219,7 @@ class Claims(LedgerBase):
                 pick = pick.with_for_update(skip_locked=True, of=p)
             # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT): PostgreSQL may
             # re-run a locking subquery per row and overshoot the limit.
-            ids = [r[0] for r in c.execute(pick)]
+            ids = [r[0] for r in c.execute(pick, params)]
             if not ids:
                 return []
             got = c.execute(
@@ -239,7 +254,7 @@ class Claims(LedgerBase):
             )
             counts: dict[str, int] = defaultdict(int)
             ids: list[int] = []
-            for rid, ch in c.execute(pick):
+            for rid, ch in c.execute(pick, params):
                 # The channels in order, as the loop takes them: the room may end within one.
                 if counts[ch] < share and len(ids) < room:
                     counts[ch] += 1
@@ -265,12 +280,12 @@ class Claims(LedgerBase):
             return lim.concurrency is None and lim.rate_per_minute is None and lim.album <= 1
 
         def run(c: Connection) -> list[Row]:
-            cond = self._eligible(n, only_entry)
+            cond = eligible
             if only_channel is not None:
                 cond = and_(cond, p.c.channel == only_channel)
             if exclude:
                 cond = and_(cond, not_(exclude.condition()))
-            channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct()))
+            channels = sorted(r[0] for r in c.execute(select(p.c.channel).where(cond).distinct(), params))
             claimed: list[Row] = []
             # A fair share per channel first, so one channel's backlog never holds back the
             # others' posts for a whole batch; then whatever room is left, channel by channel.

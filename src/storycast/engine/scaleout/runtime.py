@@ -162,11 +162,15 @@ class Runtime:
         """Open the ledger and ``connections`` pooled connections to it, then give them back.
 
         A worker does this at start: its first jobs, all starting at once, then find open
-        connections instead of each opening one (a new server process) before its first post.
+        connections instead of each opening one (a new server process) before its first post,
+        and the project's content already read.
         """
         opened = [self.ledger.engine.connect() for _ in range(connections)]
         for conn in opened:
             conn.close()
+        # Read the content now too: every publish job's Publisher refreshes it, and the first
+        # jobs of a worker start together; each found none read yet and read it all itself.
+        self.project.refresh_content()
 
     def close(self) -> None:
         if self._ledger is not None:
