@@ -671,7 +671,7 @@ def test_running_jobs_of_many_channels_take_their_rows_in_one_statement(pg: tupl
         )
     a, b, c = (_fetch_as_a_worker(dsn) for _ in range(3))
     q(dsn, """UPDATE procrastinate_jobs SET args = args || '{"closed": true}' WHERE id = %s""", b)
-    jobs = [
+    jobs: list[tuple[str, dict[str, object]]] = [
         ("account:a", {"row_ids": [7, 8]}),
         ("account:b", {"row_ids": [9]}),
         ("account:c", {"row_ids": [10], "force": True}),
@@ -680,7 +680,9 @@ def test_running_jobs_of_many_channels_take_their_rows_in_one_statement(pg: tupl
     with psycopg.connect(dsn) as conn:
         assert hand_many(conn, "storycast.publish", jobs) == {"account:a"}
         assert hand_many(conn, "storycast.publish", []) == set()
-    got = dict(q(dsn, "SELECT id, args->'row_ids' FROM procrastinate_jobs WHERE id = ANY(%s)", [a, b, c]))
+    got: dict[object, object] = dict(
+        q(dsn, "SELECT id, args->'row_ids' FROM procrastinate_jobs WHERE id = ANY(%s)", [a, b, c])  # type: ignore[arg-type]
+    )
     assert got == {a: [1, 7, 8], b: [1], c: [1]}
 
 
