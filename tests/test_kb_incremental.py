@@ -216,3 +216,63 @@ def test_a_change_every_language_sees_renders_every_language(
     _build(project, site)
     assert rendered == [("sample", lang) for lang in langs]
     _same_site(project, site, colds)
+
+
+def test_a_story_that_gains_a_step_shows_its_new_image(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    extra = "  - title:\n      en: Check the light\n      es: Mira la luz\n"
+    (project / "stories" / "sample.yaml").write_text(MINIMAL_STORY + extra, encoding="utf-8")
+    _build(project, site)
+    files = _same_site(project, site, colds)
+    page = files["en/sample/index.html"].decode()
+    assert "Check the light" in page
+    assert page.count('src="../../img/') == 3  # every step's image, the new one's too
+
+
+def test_the_state_is_written_when_it_changed_and_only_then(project: Path, tmp_path: Path) -> None:
+    from storycast.kb.state import BuildState
+
+    site = tmp_path / "site"
+    _build(project, site)
+    state = BuildState(Project.load(project), site).path
+    written = state.stat().st_mtime_ns
+    _build(project, site)
+    assert state.stat().st_mtime_ns == written  # nothing changed: not written again
+
+    # Only the story file changed (a comment): no page, image or build changed, but the state's
+    # stamp of the file did, and is kept.
+    story = project / "stories" / "sample.yaml"
+    story.write_text(MINIMAL_STORY + "# reviewed\n", encoding="utf-8")
+    _build(project, site)
+    held = json.loads(state.read_text(encoding="utf-8"))["frames"]["stories"]["sample"]
+    st = story.stat()
+    assert held[0] == [st.st_size, st.st_mtime_ns]
+
+
+def test_pages_no_build_wrote_are_removed_with_the_folders_left_empty(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    colds = tmp_path / "colds"
+    colds.mkdir()
+    _build(project, site)
+    build_file_tree(
+        site,
+        {
+            "en/old/deeper/index.html": "a page of a story since deleted",
+            "es/c/gone/index.html": "a category no tutorial has",
+            "en/kept/notes.txt": "not a page",
+            "en/kept/index.html": "a page in a folder holding other files",
+        },
+    )
+    (site / "empty" / "nested").mkdir(parents=True)
+    _build(project, site)
+    assert not (site / "en" / "old").exists()
+    assert not (site / "es" / "c" / "gone").exists()
+    assert not (site / "empty").exists()
+    assert not (site / "en" / "kept" / "index.html").exists()
+    assert (site / "en" / "kept" / "notes.txt").is_file()
+    (site / "en" / "kept" / "notes.txt").unlink()
+    (site / "en" / "kept").rmdir()
+    _same_site(project, site, colds)

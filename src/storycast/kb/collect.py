@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..errors import ContentError
-from ..render.cache import FrameCache
+from ..render.web import WEB_SUFFIX
 from .images import ImageJob, WebImage, planned
 from .shipped import Facts, Session, Shipped, Votes
 from .state import BuildState, digest, frames_stamp, stamp
@@ -90,21 +90,22 @@ _HEX64 = re.compile("[0-9a-f]{64}")
 
 
 def _image(
-    files: set[str], out: Path, frame: dict[str, Any], manifest: dict[str, Any], store: FrameCache
+    files: set[str] | frozenset[str],
+    out: str,
+    frame: dict[str, Any],
+    size: tuple[int, int],
+    store: str,
 ) -> ImageJob | None:
+    """The web image of one frame of the build in ``out``, when its file is there (``files``:
+    the build folder's listing); ``store``: the frame cache's folder."""
     name = str(frame.get("file", ""))
-    if not name or name not in files:  # ``files``: the build folder's listing
+    if not name or name not in files:
         return None
     key = frame.get("cache_key")
-    # The render kept this frame's web size in its cache, under the key the manifest names.
-    web = store.web_path(key) if isinstance(key, str) and _HEX64.fullmatch(key) else None
-    return ImageJob(
-        out / name,
-        str(frame["sha256"]),
-        int(manifest.get("width", 1080)),
-        int(manifest.get("height", 1920)),
-        web,
-    )
+    # The render kept this frame's web size in its cache, under the key the manifest names
+    # (``FrameCache.web_path``).
+    web = f"{store}/{key[:2]}/{key}{WEB_SUFFIX}" if isinstance(key, str) and _HEX64.fullmatch(key) else None
+    return ImageJob(f"{out}/{name}", str(frame["sha256"]), size[0], size[1], web)
 
 
 def collect(
@@ -138,24 +139,34 @@ def collect(
     strings = held[1] if held and held[0] == key and not linked else load_strings(*paths)
     if state is not None:
         state.strings = [key, strings]
+    listings: dict[str, set[str]] = {}
     if render and stories:
         # The frames read the same catalogue: a build to render need not parse it again.
-        _bring_up_to_date(project, stories, base, jobs, state, None if linked else [key, strings])
+        listings = _bring_up_to_date(project, stories, base, jobs, state, None if linked else [key, strings])
 
     tutorials: list[TutorialEntry] = []
     images: list[ImageJob] = []
     missing: list[str] = []
     known = state.manifests if state is not None else {}
     seen: dict[str, list[Any]] = {}
+    store = str(project.state_dir / "cache" / "frames")  # the frame cache (``FrameCache``)
     for story in stories:
+        updated = _updated(story)
         for lang in story.languages:
+            pair = f"{story.id}/{lang}"
             out = base / story.id / lang
-            manifest = _summary(out / manifest_mod.MANIFEST_NAME, known.get(f"{story.id}/{lang}"))
+            path = out / manifest_mod.MANIFEST_NAME
+            now = stamp(path)
+            manifest = _summary(path, known.get(pair), now)
             if manifest is None:
-                missing.append(f"{story.id}/{lang}")
+                missing.append(pair)
                 continue
-            seen[f"{story.id}/{lang}"] = [stamp(out / manifest_mod.MANIFEST_NAME), manifest]
-            entry = _entry(project, story, lang, out, manifest, images)
+            seen[pair] = [now, manifest]
+            # The folder's listing as the frame check took it (the render wrote nothing since).
+            files = listings.get(pair)
+            if files is None:
+                files = set(os.listdir(out))
+            entry = _entry(story, lang, str(out), files, manifest, images, store, updated)
             if facts is not None:
                 _ship(entry, facts, manifest, out)
             tutorials.append(entry)
@@ -189,7 +200,7 @@ def _bring_up_to_date(
     jobs: int,
     state: BuildState | None,
     strings: list[Any] | None = None,
-) -> None:
+) -> dict[str, set[str]]:
     """Render the builds (story and language) whose frames may be stale (``render``'s cached build).
 
     A build is current without running its templates when the stamp of everything else the
@@ -215,8 +226,15 @@ def _bring_up_to_date(
     records = str(buildrec._record_path(project, base).parent)
     real_base = os.path.realpath(base)
 
+    listings: dict[str, set[str]] = {}  # "story/lang": the listing of a build found current
+
     def print_of(story: Story, lang: str, stats: dict[str, Any]) -> str | None:
-        return _files_current(_resolved(base, real_base, story.id, lang), records, roots, FRAME_FILE, stats)
+        listing: list[str] = []
+        folder = _resolved(base, real_base, story.id, lang)
+        found = _files_current(folder, records, roots, FRAME_FILE, stats, listing)
+        if found is not None:
+            listings[f"{story.id}/{lang}"] = set(listing)
+        return found
 
     def digests_of(story: Story, entry: Any) -> dict[str, str] | None:
         # The story file unchanged: the digests recorded with it (None for an entry without).
@@ -266,12 +284,14 @@ def _bring_up_to_date(
         with cache_mod.call_memo():
             stats = {}
             for story, lang in stale:
+                listings.pop(f"{story.id}/{lang}", None)  # taken before the render wrote it
                 fp = print_of(story, lang, stats)
                 if fp is not None:
                     current.setdefault(story.id, {})[lang] = fp
     if state is not None and stamp_now is not None:
         # Stories not built this time (a build of some stories only) keep their entries.
-        previous = state.frames.get("stories", {}) if state.frames.get("stamp") == stamp_now else {}
+        # (A copy: the state's values are replaced, never changed in place; see BuildState.save.)
+        previous = dict(state.frames.get("stories", {})) if state.frames.get("stamp") == stamp_now else {}
         for story in stories:
             found = current.get(story.id, {})
             if set(found) == set(story.languages):
@@ -280,6 +300,7 @@ def _bring_up_to_date(
             else:
                 previous.pop(story.id, None)
         state.frames = {"stamp": stamp_now, "stories": previous}
+    return listings
 
 
 def _entry_ok(entry: Any) -> TypeGuard[list[Any]]:
@@ -335,7 +356,12 @@ def _resolved(base: Path, real_base: str, story: str, lang: str) -> str:
 
 
 def _files_current(
-    folder: str, records: str, roots: Sequence[Path], frame_file: re.Pattern[str], stats: dict[str, Any]
+    folder: str,
+    records: str,
+    roots: Sequence[Path],
+    frame_file: re.Pattern[str],
+    stats: dict[str, Any],
+    listing: list[str] | None = None,
 ) -> str | None:
     """``render.buildrec.files_current`` for one build (``folder``, resolved), with plain ``os``
     calls on text paths: the record's fingerprint when every file it names (the pictures its
@@ -343,8 +369,9 @@ def _files_current(
     and mtime recorded and the folder holds no frame file the build did not write; else None.
 
     ``records``: the folder of the build records; ``stats``: the pictures' stamps, looked up
-    once per check of many builds (they share them). Checking 500 builds this way costs about
-    a third of render's own check, which builds a ``Path`` for every file it looks at."""
+    once per check of many builds (they share them); ``listing``: filled with the folder's
+    listing when the build is current. Checking 500 builds this way costs about a third of
+    render's own check, which builds a ``Path`` for every file it looks at."""
     from ..render import cache as cache_mod
 
     # The record's name, as buildrec gives it: from the resolved folder.
@@ -386,12 +413,14 @@ def _files_current(
                 written.append([n, None, None])
         if not names or written != outputs:
             return None
-        listing = os.listdir(folder)
+        found = os.listdir(folder)
     except (OSError, TypeError, IndexError, KeyError):  # a damaged record: render's full check
         return None
     known = set(names)
-    if any(frame_file.match(n) and n not in known for n in listing):
+    if any(frame_file.match(n) and n not in known for n in found):
         return None
+    if listing is not None:
+        listing[:] = found
     return str(record["fingerprint"])
 
 
@@ -403,12 +432,13 @@ def _as_path(text: Any, seen: dict[str, Any]) -> str:
     return seen[key]  # type: ignore[no-any-return]
 
 
-def _summary(path: Path, known: list[Any] | None) -> dict[str, Any] | None:
+def _summary(path: Path, known: list[Any] | None, now: list[Any] | None) -> dict[str, Any] | None:
     """What the site reads of a build's manifest (title, size, each frame's file, hash, kind, cache key,
-    step and alt text), from the last build's state when the manifest file is unchanged."""
+    step and alt text), from the last build's state when the manifest file is unchanged (``now``:
+    its stamp)."""
     from ..render import manifest as manifest_mod
 
-    if known is not None and known[0] is not None and known[0] == stamp(path):
+    if known is not None and known[0] is not None and known[0] == now:
         return known[1]  # type: ignore[no-any-return]
     manifest = manifest_mod.load(path)
     if manifest is None:
@@ -443,16 +473,17 @@ def _ship(entry: TutorialEntry, facts: Facts, manifest: dict[str, Any], out: Pat
 
 
 def _entry(
-    project: Project,
     story: Story,
     lang: str,
-    out: Path,
+    out: str,
+    files: set[str] | frozenset[str],
     manifest: dict[str, Any],
     images: list[ImageJob],
+    store: str,
+    updated: date,
 ) -> TutorialEntry:
     frames = manifest.get("frames", [])
-    files = set(os.listdir(out))
-    store = FrameCache(project.state_dir / "cache" / "frames")
+    size = (int(manifest.get("width", 1080)), int(manifest.get("height", 1920)))
     by_step = {f.get("step"): f for f in frames if f.get("kind") == "step" and f.get("step")}
     steps: list[StepEntry] = []
     for n, step in enumerate(story.steps, start=1):
@@ -462,7 +493,7 @@ def _entry(
         alt = story.text(step.alt, lang) or (frame or {}).get("alt", "") or title
         entry = StepEntry(n, title, story.text(step.text, lang), alt)
         if frame is not None:
-            job = _image(files, out, frame, manifest, store)
+            job = _image(files, out, frame, size, store)
             if job is not None:
                 images.append(job)
                 entry.image = planned(job)
@@ -470,7 +501,7 @@ def _entry(
     cover = next((f for f in frames if f.get("kind") == "cover"), None)
     cover_img = None
     if cover is not None:
-        job = _image(files, out, cover, manifest, store)
+        job = _image(files, out, cover, size, store)
         if job is not None:
             images.append(job)
             cover_img = planned(job)
@@ -481,7 +512,7 @@ def _entry(
         summary=story.text(story.summary, lang),
         category=story.category,
         tags=list(story.tags),
-        updated=_updated(story),
+        updated=updated,
         steps=steps,
         cover=cover_img,
         cover_alt=(cover or {}).get("alt", ""),

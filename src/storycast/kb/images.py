@@ -37,17 +37,22 @@ class WebImage:
 
 @dataclass(frozen=True)
 class ImageJob:
-    source: Path
+    source: str  # the frame's file
     sha256: str
     width: int  # of the source frame
     height: int
-    web: Path | None = None  # the render's web size of this frame (frame cache), when known
+    web: str | None = None  # the render's web size of this frame (frame cache), when known
+
+
+def image_name(job: ImageJob) -> str:
+    """The file name of ``job``'s image in the site's ``img/`` folder."""
+    return f"{job.sha256[:20]}.jpg"
 
 
 def planned(job: ImageJob) -> WebImage:
     """Where ``job``'s image will live in the site, and its size (known before encoding)."""
     w, h = web_size(job.width, job.height)
-    return WebImage(f"{IMG_DIR}/{job.sha256[:20]}.jpg", w, h)
+    return WebImage(f"{IMG_DIR}/{image_name(job)}", w, h)
 
 
 def _made(job: ImageJob, size: tuple[int, int]) -> bytes | None:
@@ -57,7 +62,8 @@ def _made(job: ImageJob, size: tuple[int, int]) -> bytes | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        data = job.web.read_bytes()
+        with open(job.web, "rb") as fh:
+            data = fh.read()
         with Image.open(io.BytesIO(data)) as im:  # the header only: cheap
             ok = im.format == "JPEG" and im.size == size
     except (OSError, UnidentifiedImageError, ValueError):
@@ -109,15 +115,19 @@ def encode_all(
     workers: int | None = None,
     *,
     meanwhile: Callable[[], None] | None = None,
+    listing: set[str] | None = None,
 ) -> int:
     """Write every job's web image into ``site``; returns how many were made (not reused).
 
     An image already in the site is kept: its name is the source frame's hash. ``meanwhile``
-    runs in this process while the workers encode (the pages need only the images' names)."""
+    runs in this process while the workers encode (the pages need only the images' names).
+    ``listing``: filled with the names in ``img/`` before any was written."""
     unique = {j.sha256: j for j in jobs}
     (site / IMG_DIR).mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(site / IMG_DIR))
-    missing = [j for j in unique.values() if Path(planned(j).path).name not in present]
+    if listing is not None:
+        listing.update(present)
+    missing = [j for j in unique.values() if image_name(j) not in present]
     # The render's own web images are copied; only frames without one are decoded and encoded.
     todo = [j for j in missing if not _copy(j, site)]
     n = min(workers or os.cpu_count() or 1, os.cpu_count() or 1, 8)

@@ -19,6 +19,7 @@ straight from the disk)::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
-from .images import IMG_DIR, encode_all, planned
+from .images import IMG_DIR, encode_all, image_name
 from .search import INDEX_VERSION, SearchDoc, build_index, doc_terms, index_key
 from .shipped import Session
 from .sitemap import Entry, sitemap_xml
@@ -515,8 +516,9 @@ def build_site(
         lap("assets")
 
     # The pages name the images by their frames' hashes: they are written while workers encode.
-    encoded = encode_all(lib.images, target, workers, meanwhile=pages_and_the_rest)
-    _prune_images(target, {planned(j).path for j in lib.images})
+    present: set[str] = set()
+    encoded = encode_all(lib.images, target, workers, meanwhile=pages_and_the_rest, listing=present)
+    _prune_images(target, {image_name(j) for j in lib.images}, present)
     state.save()
     lap("images")
     warnings = [f"{pair} has no rendered build and was left out" for pair in lib.missing]
@@ -559,23 +561,43 @@ def _prepare_out(target: Path) -> bool:
 
 def _prune_pages(target: Path, keep: set[str]) -> None:
     """Remove every page this build did not write (deleted tutorials, categories, languages,
-    short links), and the folders that leaves empty; ``img/`` and ``assets/`` are not pages."""
-    for folder, _dirs, files in os.walk(target, topdown=False):
-        rel = os.path.relpath(folder, target)
-        top = rel.split(os.sep, 1)[0]
-        if top in (IMG_DIR, "assets"):
-            continue
-        if "index.html" in files:
-            page = "index.html" if rel == "." else f"{Path(rel).as_posix()}/index.html"
-            if page not in keep:
-                os.unlink(os.path.join(folder, "index.html"))
-        if rel != "." and not os.listdir(folder):
-            os.rmdir(folder)
+    short links), and the folders that leaves empty; ``img/`` and ``assets/`` are not pages
+    (nor looked into: they hold most of the site's files)."""
+
+    def prune(folder: str, rel: str) -> bool:
+        """Prune ``folder`` (``rel``: its path from the site root, '' or ending in '/');
+        True when it is left empty."""
+        empty = True
+        try:
+            with os.scandir(folder) as entries:
+                listed = list(entries)
+        except OSError:  # unreadable: left as it is (as os.walk skips it)
+            return False
+        for entry in listed:
+            # Folders as os.walk sorts them (a link to a folder is one), entered unless links.
+            if entry.is_dir():
+                if (not rel and entry.name in (IMG_DIR, "assets")) or entry.is_symlink():
+                    empty = False
+                elif prune(entry.path, f"{rel}{entry.name}/"):
+                    os.rmdir(entry.path)
+                else:
+                    empty = False
+            elif entry.name == "index.html" and f"{rel}index.html" not in keep:
+                os.unlink(entry.path)
+            else:
+                empty = False
+        return empty
+
+    prune(str(target), "")
 
 
-def _prune_images(target: Path, keep: set[str]) -> None:
-    """Remove web images no page of this build shows (their frames changed or went away)."""
+def _prune_images(target: Path, keep: set[str], present: set[str]) -> None:
+    """Remove web images no page of this build shows (their frames changed or went away).
+
+    ``keep``: the file names of this build's images; ``present``: the names ``img/`` held
+    before this build wrote any (the images it wrote are all kept)."""
     folder = target / IMG_DIR
-    for entry in os.scandir(folder):
-        if entry.name.endswith(".jpg") and f"{IMG_DIR}/{entry.name}" not in keep:
-            os.unlink(entry.path)
+    for name in present:
+        if name.endswith(".jpg") and name not in keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(folder / name)

@@ -145,12 +145,16 @@ def frames_stamp(project: Project, base: Path) -> str | None:
 
 
 class BuildState:
-    """The state file of one output folder (see the module docstring)."""
+    """The state file of one output folder (see the module docstring).
+
+    Its sections are replaced by each build, never changed in place: :meth:`save` compares them
+    with what was read, and writes nothing when they are equal."""
 
     def __init__(self, project: Project, out: Path, *, fresh: bool = False) -> None:
         name = hashlib.sha256(str(out.resolve()).encode("utf-8")).hexdigest()[:32]
         self.path = project.state_dir / "cache" / "kb" / f"{name}.json"
         data = _load(self.path)
+        self._held = data  # as the file holds it: an unchanged state is not written again
         # Frames, manifests and strings describe the frame builds and the templates, which a
         # new or emptied output folder leaves as they were; what the site holds (its pages and
         # their search words) starts from nothing there.
@@ -163,7 +167,8 @@ class BuildState:
         self.strings: list[Any] = data.get("strings") or []
 
     def save(self) -> None:
-        """Write the state (a read-only state folder only costs the next build its shortcuts)."""
+        """Write the state unless it is what the file holds (a read-only state folder only costs
+        the next build its shortcuts)."""
         from ..files import replace_atomically
 
         data = {
@@ -176,6 +181,8 @@ class BuildState:
             "assets": self.assets,
             "indexes": self.indexes,
         }
+        if data == self._held:  # (a build that found nothing to do: 0.05 s of JSON not written)
+            return
         try:
             replace_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
         except OSError:
