@@ -652,6 +652,26 @@ def test_a_worker_reads_the_content_before_its_first_jobs(
         scale.runtime.close()
 
 
+def test_a_worker_loads_the_frame_sources_before_its_first_jobs(tmp_path: Path, pg: tuple[str, str]) -> None:
+    """Runtime.warm loads the entry kinds' frame sources (the engage plugin's modules among them)
+    in a fresh worker process, before any publish job asks for a row's frames."""
+    url, dsn = pg
+    root = scale_project(tmp_path / "p", dsn, channels=["acct0"], minutes=1)
+    code = (
+        "import sys; from storycast.context import Context; "
+        "from storycast.engine.scaleout import ensure_schema, make_app; "
+        "from storycast.project import Project; "
+        f"ensure_schema({dsn!r}); scale = make_app(Project.load({str(root)!r}), Context()); "
+        "before = 'storycast.engage.frames' in sys.modules; scale.runtime.warm(1); "
+        "print(before, 'storycast.engage.frames' in sys.modules); scale.runtime.close()"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], env=worker_env(url), capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["False", "True"]
+
+
 def test_running_jobs_of_many_channels_take_their_rows_in_one_statement(pg: tuple[str, str]) -> None:
     """jobtable.hand_many: each channel's running job with an open list and the same force flag
     takes its rows; a closed list, a different force flag or no running job takes none."""

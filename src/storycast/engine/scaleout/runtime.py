@@ -163,7 +163,7 @@ class Runtime:
 
         A worker does this at start: its first jobs, all starting at once, then find open
         connections instead of each opening one (a new server process) before its first post,
-        and the project's content already read.
+        and the project's content read and its entry kinds' frame sources loaded.
         """
         opened = [self.ledger.engine.connect() for _ in range(connections)]
         for conn in opened:
@@ -171,6 +171,11 @@ class Runtime:
         # Read the content now too: every publish job's Publisher refreshes it, and the first
         # jobs of a worker start together; each found none read yet and read it all itself.
         self.project.refresh_content()
+        # And the entry kinds' frame sources (importing their plugins' modules, one job at a
+        # time under the plugins' lock): the first post of every chain waited for that.
+        from ..frames import kind_sources
+
+        kind_sources()
 
     def close(self) -> None:
         if self._ledger is not None:
