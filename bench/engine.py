@@ -29,7 +29,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import update
@@ -256,8 +258,10 @@ def main() -> None:
                 work = folder / "work"
                 shutil.rmtree(work, ignore_errors=True)
                 work.mkdir()
-                fn = real_tick if kind == "tick" else (lambda s, w, d: ledger_calls(s, w))
-                sample = call(lambda fn=fn, name=name, work=work: fn(seeds[name], work, due))
+                fn: Callable[[Path, Path, int], object] = (
+                    real_tick if kind == "tick" else (lambda s, w, d: ledger_calls(s, w))
+                )
+                sample = call(partial(fn, seeds[name], work, due))
                 if r >= 0:
                     got[key].append(sample)
     per = {k: [type(s)(s.wall / due * 1000, s.cpu / due * 1000, s.load) for s in v] for k, v in got.items()}
