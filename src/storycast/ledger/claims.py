@@ -222,19 +222,7 @@ class Claims(LedgerBase):
             ids = [r[0] for r in c.execute(pick, params)]
             if not ids:
                 return []
-            got = c.execute(
-                update(p)
-                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
-                .values(
-                    state=State.CLAIMED.value,
-                    claim_token=token,
-                    claimed_by=owner,
-                    lease_until_utc=n + CLAIM_LEASE,
-                    updated_utc=n,
-                )
-                .returning(*p.c)
-            ).all()
-            rows = [Row.from_mapping(r._mapping) for r in got]
+            rows = self._claim_ids(c, ids, n, token, owner)
             if lim.album > 1:  # an album's later frames go with its first, in this claim
                 rows += self._claim_album_rest(c, rows, ch, lim, n, exclude, token, owner)
             return rows
@@ -261,19 +249,7 @@ class Claims(LedgerBase):
                     ids.append(rid)
             if not ids:
                 return []
-            got = c.execute(
-                update(p)
-                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
-                .values(
-                    state=State.CLAIMED.value,
-                    claim_token=token,
-                    claimed_by=owner,
-                    lease_until_utc=n + CLAIM_LEASE,
-                    updated_utc=n,
-                )
-                .returning(*p.c)
-            ).all()
-            return [Row.from_mapping(r._mapping) for r in got]
+            return self._claim_ids(c, ids, n, token, owner)
 
         def plain(ch: str) -> bool:
             lim = limits.get(ch, ChannelLimits())
@@ -365,22 +341,29 @@ class Claims(LedgerBase):
                 ids.append(rid)
             if not ids:
                 continue
-            got = c.execute(
-                update(p)
-                .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
-                .values(
-                    state=State.CLAIMED.value,
-                    claim_token=token,
-                    claimed_by=owner,
-                    lease_until_utc=n + CLAIM_LEASE,
-                    updated_utc=n,
-                )
-                .returning(*p.c)
-            ).all()
-            out.extend(Row.from_mapping(r._mapping) for r in got)
+            got = self._claim_ids(c, ids, n, token, owner)
+            out.extend(got)
             if lim.rate_per_minute is not None:
                 self._take_tokens(c, ch, lim.rate_per_minute, len(got), n)
         return out
+
+    def _claim_ids(self, c: Connection, ids: list[int], n: datetime, token: str, owner: str) -> list[Row]:
+        """Claim the picked rows ``ids`` that are still planned (each checked again), for
+        ``token``/``owner`` with a fresh lease; the rows as claimed."""
+        p = publication
+        got = c.execute(
+            update(p)
+            .where(self.ids_in(p.c.id, ids), p.c.state == State.PLANNED.value)
+            .values(
+                state=State.CLAIMED.value,
+                claim_token=token,
+                claimed_by=owner,
+                lease_until_utc=n + CLAIM_LEASE,
+                updated_utc=n,
+            )
+            .returning(*p.c)
+        ).all()
+        return [Row.from_mapping(r._mapping) for r in got]
 
     def _take_tokens(self, c: Connection, ch: str, per_minute: float, want: int, n: datetime) -> int:
         b = channel_bucket
