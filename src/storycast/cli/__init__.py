@@ -31,9 +31,10 @@ def main(argv: list[str] | None = None) -> None:
     command = first_word(args)
     if command == "render":
         # Imports nothing heavy: the framework, the project and the renderer load only if needed.
+        from ..context import Context
         from ..render.uptodate import fast_path
 
-        code = fast_path(args)
+        code = fast_path(args, wall=Context().clock.wall().timestamp())
         if code is not None:
             sys.exit(code)
     elif command == "status":

@@ -10,7 +10,7 @@ build tool's up-to-date check, this module answers such a run from a stamp inste
   ``stories/``, ``templates/``, ``assets/``, storycast's own code and resources,
   the site-packages folders (a plugin or library installed or upgraded), every file the build
   records name (pictures referenced from anywhere) and every file in the output folders;
-- ``fast_path(argv)`` is called by the console entry before the command-line framework is
+- ``fast_path(argv, wall=...)`` is called by the console entry before the command-line framework is
   imported. When the arguments are ones it understands and every listed file and folder is
   exactly as recorded, it prints what the render would print (every frame cached) and returns
   0; otherwise it returns None and the command runs as usual.
@@ -340,15 +340,18 @@ def _record(project: Project, results: Sequence[RenderResult], command: dict[str
 # --- answering -----------------------------------------------------------------------------
 
 
-def fast_path(argv: list[str]) -> int | None:
-    """The exit status if ``argv`` was answered from the stamp, else None (run the command)."""
+def fast_path(argv: list[str], *, wall: float) -> int | None:
+    """The exit status if ``argv`` was answered from the stamp, else None (run the command).
+
+    ``wall``: the real time (a POSIX timestamp from the caller's clock), to tell whether the
+    cache's daily prune is due."""
     started = time.perf_counter()
     try:
         args = _parse(argv)
         if args is None:
             return None
         stamp = _current(args)
-        if stamp is None or (stamp.get("auto_prune") and _prune_due(args["root"])):
+        if stamp is None or (stamp.get("auto_prune") and _prune_due(args["root"], wall)):
             return None
         text = _render_text(stamp, args, time.perf_counter() - started)
     except Exception:  # whatever went wrong here, the command itself will say it
@@ -364,15 +367,15 @@ def fast_path(argv: list[str]) -> int | None:
     return 0
 
 
-def _prune_due(root: str) -> bool:
-    """Whether the cache's daily prune is due: then the command runs in full, and prunes."""
+def _prune_due(root: str, wall: float) -> bool:
+    """Whether the cache's daily prune is due at ``wall``: then the command runs in full, and prunes."""
     from .prune import AUTO_EVERY_S, MARKER
 
     try:
         last = os.stat(os.path.join(root, ".storycast", "cache", MARKER)).st_mtime
     except OSError:
         return True
-    return time.time() - last >= AUTO_EVERY_S
+    return wall - last >= AUTO_EVERY_S
 
 
 def _current(args: dict[str, Any]) -> dict[str, Any] | None:
