@@ -13,7 +13,6 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
 from storycast.render.text.cjk import break_between as cjk_break_between
 from storycast.render.text.glue import keep_together
@@ -97,24 +96,30 @@ class _ThaiDictionary:
     """pythainlp's default Thai word list for ``newmm``, indexed as it is used.
 
     pythainlp builds one trie of all 62,000 words on first use (about 0.15 s of Python, paid
-    again by every worker process that was not forked from a warm parent). ``newmm`` only ever
-    asks ``prefixes(text, start)``: the words that start at ``start``. So the words are grouped
-    by their first two characters at load time (a cheap pass), and a group's trie is built the
-    first time text starting with those two characters is seen. The answers are exactly the
-    full trie's: the same words, in the same (increasing length) order.
+    again by every worker process that was not forked from a warm parent), and a trie per group
+    of words still cost a render of the example tutorials about 0.3 s. ``newmm`` only ever asks
+    ``prefixes(text, start)``: the words that start at ``start``. So the words are kept in sets
+    by their first two characters, with the longest word's length, and a question is answered
+    by looking up each longer slice of the text in its set. The answers are exactly a trie's:
+    the same words, in the same (increasing length) order.
     """
 
     def __init__(self, words: Iterable[str]) -> None:
         self._single: set[str] = set()
-        self._groups: dict[str, list[str]] = {}
+        self._groups: dict[str, tuple[set[str], int]] = {}
         for word in words:
             word = word.strip()  # as Trie.add does
             if len(word) == 1:
                 self._single.add(word)
             elif word:
-                self._groups.setdefault(word[:2], []).append(word)
-        self._count = len(self._single) + sum(len(set(g)) for g in self._groups.values())
-        self._tries: dict[str, Any] = {}
+                group = self._groups.get(word[:2])
+                if group is None:
+                    self._groups[word[:2]] = ({word}, len(word))
+                else:
+                    group[0].add(word)
+                    if len(word) > group[1]:
+                        self._groups[word[:2]] = (group[0], len(word))
+        self._count = len(self._single) + sum(len(g) for g, _ in self._groups.values())
 
     def __len__(self) -> int:
         return self._count
@@ -123,15 +128,12 @@ class _ThaiDictionary:
         """Dictionary words that ``text`` has at ``start``, shortest first."""
         out = [text[start]] if start < len(text) and text[start] in self._single else []
         key = text[start : start + 2]
-        group = self._groups.get(key) if len(key) == 2 else None
-        if group is None:
+        found = self._groups.get(key) if len(key) == 2 else None
+        if found is None:
             return out
-        trie = self._tries.get(key)
-        if trie is None:
-            from pythainlp.util import Trie
-
-            trie = self._tries[key] = Trie(group)
-        out.extend(trie.prefixes(text, start))
+        group, longest = found
+        end = min(len(text), start + longest)
+        out.extend(w for k in range(start + 2, end + 1) if (w := text[start:k]) in group)
         return out
 
 
