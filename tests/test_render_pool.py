@@ -63,3 +63,36 @@ def test_a_worker_that_dies_settles_every_task_and_does_not_hang(tmp_path: Path)
         assert isinstance(futures[0].exception(), BrokenProcessPool)
     finally:
         pool.close()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:  # a zombie has exited too
+        return f.read().split(")")[-1].split()[0] == "Z"
+
+
+def test_ctrl_c_reaches_the_parent_and_close_stops_every_worker(tmp_path: Path) -> None:
+    import signal
+
+    # Ctrl-C goes to the whole process group: the workers ignore it and finish their task (the
+    # parent stops the render); close() then ends every worker, the ones the first forked too.
+    pool = Pool(2, tmp_path, [])
+    try:
+        futures = [pool.submit(_pid_after, 1.0, key=k) for k in ("a", "b")]
+        deadline = time.monotonic() + 30
+        while not all(f.running() for f in futures) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        pids = [pid for pid in pool.pids if pid is not None]
+        assert len(pids) == 2
+        for pid in pids:
+            os.kill(pid, signal.SIGINT)
+        assert sorted(f.result(timeout=30) for f in futures) == sorted(pids)
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 10
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_gone(pid) for pid in pids)

@@ -238,7 +238,297 @@ _warmed: set[tuple[str, bool]] = set()
 
 
 class Pool:
-    """Worker processes for drawing, forked from the parent, each with its own queue.
+    """Worker processes for drawing, forked, each with its own queue of tasks.
+
+    The parent loads the fonts (it measures text with them while it renders templates) and
+    forks the first worker. That worker warms up while the parent renders the first
+    templates (the Thai dictionary, about 0.2 s, when a language needs it; the drawing code's
+    imports, about 0.15 s) and then forks the other workers, which start with all of that
+    instead of doing it again: with two processes on two cores there is no idle core to hide
+    that work on. Tasks are handed out once every worker is up. Each worker reads tasks from
+    its own pipe and writes results to its own; a thread of the parent reads the results and
+    hands out waiting tasks.
+
+    Tasks wait here and are handed out as workers free up (at most ``DEPTH`` queued per
+    worker), so the load stays even whatever each task costs. A task with a ``key`` goes, where
+    it can, to the worker that ran that key before: frame n of a story shows the same picture
+    in every language, so keyed by (story, n) each picture is fitted and cached in one worker.
+    A worker with nothing of its own to do takes another's task rather than wait.
+
+    Workers ignore Ctrl-C (the parent stops them by closing their pipes); a worker that dies
+    settles its tasks with ``BrokenProcessPool``.
+    """
+
+    DEPTH = 2
+    PIPE_SIZE = 1 << 20  # a frame's result (about 0.4 MB) fits: the worker goes on at once
+
+    def __init__(self, workers: int, root: Path, langs: Sequence[str]) -> None:
+        import threading
+        from multiprocessing.connection import Pipe
+
+        _quiet_warm_up(str(root), [lang for lang in langs if not needs_dictionary(lang)])
+        self.routes: dict[Any, int] = {}
+        self.waiting: list[tuple[Any, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
+        self.running: list[dict[int, Future[Any]]] = [{} for _ in range(workers)]
+        # Every worker counts as full until all have said they are ready (or died), so the
+        # first tasks' keys are spread over all of them.
+        self.open = [self.DEPTH] * workers
+        self.ready = [False] * workers
+        self.dead = [False] * workers
+        self.pids: list[int | None] = [None] * workers
+        self.next_id = 0
+        self.closing = False
+        # Result callbacks run in the reader thread, or in this one: hence reentrant.
+        self.lock = threading.RLock()
+        pipes = []
+        for _ in range(workers):
+            task_r, task_w = Pipe(duplex=False)
+            result_r, result_w = Pipe(duplex=False)
+            for conn in (task_w, result_w):
+                _grow_pipe(conn.fileno(), self.PIPE_SIZE)
+            pipes.append((task_r, task_w, result_r, result_w))
+        self.tasks = [p[1] for p in pipes]
+        self.results = [p[2] for p in pipes]
+        warm = functools.partial(_warm_worker, str(root), list(langs))
+        pid = os.fork()
+        if pid == 0:  # the first worker: it forks the others later
+            for _, task_w, result_r, _ in pipes:
+                task_w.close()
+                result_r.close()
+            _worker_main(pipes[0][0], pipes[0][3], warm, [(p[0], p[3]) for p in pipes[1:]])
+        self.first = pid
+        for task_r, _, _, result_w in pipes:
+            task_r.close()
+            result_w.close()
+        self.reader = threading.Thread(target=self._read, name="storycast-draw-results", daemon=True)
+        self.reader.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
+        from concurrent.futures import Future
+
+        proxy: Future[Any] = Future()
+        with self.lock:
+            self.waiting.append((key, fn, args, proxy))
+            self._hand_out()
+        return proxy
+
+    def _hand_out(self) -> None:
+        """Give waiting tasks to workers with room (call with the lock held)."""
+        while self.waiting and not self.closing:
+            live = [i for i, gone in enumerate(self.dead) if not gone]
+            if not live:
+                _settle_broken([proxy for *_rest, proxy in self.waiting])
+                self.waiting.clear()
+                return
+            free = sorted((i for i in live if self.open[i] < self.DEPTH), key=self.open.__getitem__)
+            if not free:
+                return
+            pick = None
+            for worker in free:  # its own keys first, then keys nobody ran yet
+                for index, (key, *_rest) in enumerate(self.waiting):
+                    if self.routes.get(key, worker) == worker:
+                        pick = worker, index
+                        break
+                if pick is not None:
+                    break
+            worker, index = pick if pick is not None else (free[0], 0)  # nothing of its own: help out
+            key, fn, args, proxy = self.waiting.pop(index)
+            if not proxy.set_running_or_notify_cancel():
+                continue
+            if key is not None:
+                self.routes.setdefault(key, worker)
+            task = self.next_id
+            self.next_id += 1
+            try:
+                self.tasks[worker].send((task, fn, args))
+            except (OSError, ValueError):  # the worker is gone: its reader settles the rest
+                _settle_broken([proxy])
+                continue
+            except Exception as exc:  # the task itself cannot be sent (pickling)
+                proxy.set_exception(exc)
+                continue
+            self.running[worker][task] = proxy
+            self.open[worker] += 1
+
+    def _read(self) -> None:
+        """Read the workers' results until every worker has closed its pipe (runs in a thread)."""
+        from multiprocessing.connection import wait
+
+        live: dict[Any, int] = {conn: i for i, conn in enumerate(self.results)}
+        while live:
+            ready: list[Any] = wait(list(live))
+            for conn in ready:
+                worker = live[conn]
+                message: tuple[Any, ...]
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    del live[conn]
+                    self._lost(worker)
+                    continue
+                except Exception as exc:  # a result that cannot be read back
+                    message = ("done", None, False, exc)
+                self._received(worker, message)
+
+    def _received(self, worker: int, message: tuple[Any, ...]) -> None:
+        with self.lock:
+            if message[0] == "ready":
+                self.pids[worker] = message[1]
+                self.ready[worker] = True
+                self._start_when_all_up()
+                self._hand_out()
+                return
+            _, task, ok, value = message
+            proxy = self.running[worker].pop(task, None) if task is not None else None
+            if proxy is None and self.running[worker]:  # unreadable: it was the oldest task
+                proxy = self.running[worker].pop(min(self.running[worker]))
+            self.open[worker] -= 1
+            if proxy is not None:
+                if ok:
+                    proxy.set_result(value)
+                else:
+                    proxy.set_exception(value)
+            self._hand_out()
+
+    def _lost(self, worker: int) -> None:
+        with self.lock:
+            self.dead[worker] = True
+            self.pids[worker] = None
+            _settle_broken(list(self.running[worker].values()))
+            self.running[worker].clear()
+            self._start_when_all_up()
+            self._hand_out()
+
+    def _start_when_all_up(self) -> None:
+        if all(up or gone for up, gone in zip(self.ready, self.dead, strict=True)):
+            for i, up in enumerate(self.ready):
+                if up and not self.dead[i] and self.open[i] == self.DEPTH and not self.running[i]:
+                    self.open[i] = 0
+
+    def close(self) -> None:
+        """Stop the workers: no more tasks (they exit when their pipe closes), the waiting tasks
+        cancelled; a worker still busy after a while is killed."""
+        import signal
+
+        with self.lock:
+            self.closing = True
+            for *_rest, proxy in self.waiting:
+                proxy.cancel()
+            self.waiting.clear()
+            for conn in self.tasks:
+                conn.close()
+        self.reader.join(timeout=10)
+        if self.reader.is_alive():
+            with self.lock:
+                pids = [pid for pid in self.pids if pid is not None]
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.reader.join(timeout=10)
+        try:
+            os.waitpid(self.first, 0)
+        except ChildProcessError:
+            pass
+        if not self.reader.is_alive():
+            for conn in self.results:
+                conn.close()
+
+
+def _settle_broken(proxies: Sequence[Future[Any]]) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    for proxy in proxies:
+        if not proxy.done():
+            proxy.set_exception(BrokenProcessPool("a drawing worker stopped unexpectedly"))
+
+
+def _grow_pipe(fd: int, size: int) -> None:
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except OSError:
+        pass  # the system's limit is lower: smaller writes, same results
+
+
+def _warm_worker(root: str, langs: Sequence[str]) -> None:
+    """A first worker's warm-up: the Thai dictionary when needed, and the drawing code's imports."""
+    _quiet_warm_up(root, langs)
+    try:
+        from . import contact, draw, web  # noqa: F401
+    except Exception:
+        pass  # the first frame imports them again and reports a real problem
+
+
+def _worker_main(tasks: Any, results: Any, warm: Callable[[], None], later: list[tuple[Any, Any]]) -> None:
+    """A worker's life (never returns): warm up, fork the ``later`` workers (which start
+    warm), run tasks until the pipe closes."""
+    import signal
+
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+        warm()
+        later_pids = _fork_later(tasks, results, later) if later else []
+        results.send(("ready", os.getpid()))
+        while True:
+            try:
+                task, fn, args = tasks.recv()
+            except EOFError:
+                break
+            _run_task(results, task, fn, args)
+        for pid in later_pids:  # reaped here, so their CPU time counts as this process's children's
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _fork_later(tasks: Any, results: Any, later: list[tuple[Any, Any]]) -> list[int]:
+    pids = []
+    for index, (their_tasks, their_results) in enumerate(later):
+        pid = os.fork()
+        if pid == 0:
+            tasks.close()
+            results.close()
+            for other, (t, r) in enumerate(later):
+                if other != index:
+                    t.close()
+                    r.close()
+            _worker_main(their_tasks, their_results, _nothing, [])
+        pids.append(pid)
+    for their_tasks, their_results in later:
+        their_tasks.close()
+        their_results.close()
+    return pids
+
+
+def _nothing() -> None:
+    return None
+
+
+def _run_task(results: Any, task: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        message = ("done", task, True, fn(*args))
+    except BaseException as exc:
+        message = ("done", task, False, exc)
+    try:
+        results.send(message)
+    except (OSError, ValueError):
+        raise
+    except Exception as exc:  # the result or the error does not pickle
+        results.send(("done", task, False, RuntimeError(f"{message[3]!r} could not be sent back: {exc}")))
+
+
+class ExecutorPool:
+    """Worker processes for drawing where ``fork`` is unavailable or not the default (macOS,
+    Windows): one ``ProcessPoolExecutor`` per worker, each with its own queue.
 
     The parent loads the fonts (it measures text with them while it renders templates) and
     then forks: every worker shares them (copy-on-write) instead of loading its own copy. The

@@ -4,6 +4,7 @@ worker processes, progress events and results as frames arrive."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from ..errors import StorycastError
 from . import cache as cache_mod
 from .diagnose import frame_error
 from .finish import finish
-from .jobs import FrameJob, FrameOutput, Pool, draw_job, draw_jobs, warm_up
+from .jobs import ExecutorPool, FrameJob, FrameOutput, Pool, draw_job, draw_jobs, warm_up
 from .prepare import Prepared, PreparedFrame
 from .results import ProgressEvent, ProgressFn
 
@@ -33,7 +34,7 @@ class RenderRun:
         self.done = 0
         self.preps: list[Prepared] = []
         self.todo: list[tuple[Prepared, PreparedFrame]] = []
-        self.pool: Pool | None = None
+        self.pool: Pool | ExecutorPool | None = None
         self.meta: dict[Future[Any], list[tuple[Prepared, PreparedFrame]]] = {}
         self.waiting: list[tuple[Prepared, PreparedFrame]] = []  # for the pool, not yet handed out
         self.remaining: dict[int, int] = {}
@@ -96,7 +97,8 @@ class RenderRun:
         draw each story/language as soon as this process has prepared it, while it prepares
         the next ones.
         """
-        self.pool = Pool(workers, self.project.root, langs)
+        forking = sys.platform.startswith("linux")
+        self.pool = (Pool if forking else ExecutorPool)(workers, self.project.root, langs)
         self.waiting.extend(self.todo)
 
     def draw_here(self, prep: Prepared, frame: PreparedFrame) -> None:
