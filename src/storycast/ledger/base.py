@@ -97,6 +97,8 @@ class LedgerBase:
         statements, run once per published frame, that machinery cost more CPU than psycopg and
         the server together. The statement is written in PostgreSQL's SQL with psycopg's
         ``%(name)s`` parameters; driver errors come out as SQLAlchemy's (retried the same way).
+        It is prepared on the connection at its first run, not its sixth (psycopg's default):
+        planning one of these statements costs the server more than running it.
         """
         import psycopg
         from sqlalchemy.exc import DBAPIError
@@ -108,7 +110,7 @@ class LedgerBase:
                 try:
                     pg.autocommit = True
                     try:
-                        return pg.execute(sql, params).fetchone()  # type: ignore[arg-type]
+                        return pg.execute(sql, params, prepare=True).fetchone()  # type: ignore[arg-type]
                     finally:
                         pg.autocommit = False
                 except psycopg.Error as exc:

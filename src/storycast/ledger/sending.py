@@ -165,7 +165,9 @@ def _states(states: Sequence[State]) -> str:
 
 # PostgreSQL: a sent row's result (as ``finish`` records it for published/handed_off) and the next
 # row's attempt (as ``begin_send`` makes it) in one statement, so one commit. Each half keeps its
-# own compare-and-set; they touch two different rows, and the statement is atomic.
+# own compare-and-set; they touch two different rows, and the statement is atomic. The attempt is
+# found by its key (publication_id, attempt_no) as well as through ``done``: by ``done`` alone the
+# planner scans the whole attempt table, once per post.
 _SETTLE_AND_BEGIN = f"""
 WITH done AS (
     UPDATE publication SET state = %(f_state)s, reason = %(f_reason)s, retryable = NULL,
@@ -177,7 +179,7 @@ WITH done AS (
 ), closed AS (
     UPDATE attempt SET outcome = %(f_state)s, finished_utc = %(now)s, remote_id = %(f_remote_id)s,
         request_id = %(f_request_id)s, detail = coalesce(%(f_reason)s, detail)
-    WHERE publication_id IN (SELECT id FROM done) AND attempt_no = %(f_no)s
+    WHERE publication_id = %(f_id)s AND attempt_no = %(f_no)s AND publication_id IN (SELECT id FROM done)
 ), sent AS (
     UPDATE publication SET state = '{State.SENDING.value}', attempts = attempts + 1,
         idempotency_key = %(b_key)s, frame_sha256 = %(b_sha)s, lease_until_utc = %(b_lease)s,
