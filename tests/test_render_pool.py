@@ -96,3 +96,17 @@ def test_ctrl_c_reaches_the_parent_and_close_stops_every_worker(tmp_path: Path) 
     while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(_gone(pid) for pid in pids)
+
+
+def test_staggered_the_first_worker_runs_alone_until_the_others_are_started(tmp_path: Path) -> None:
+    pool = Pool(2, tmp_path, [], stagger=True)
+    try:
+        alone = [pool.submit(_pid_after, 0.1, key=k) for k in ("a", "b", "a", "b")]
+        first = {f.result(timeout=60) for f in alone}
+        pool.start_others()
+        later = [pool.submit(_pid_after, 0.3, key="c") for _ in range(6)]
+        pids = {f.result(timeout=60) for f in later}
+    finally:
+        pool.close()
+    assert len(first) == 1
+    assert len(pids) == 2 and first < pids  # the first worker and the one it forked

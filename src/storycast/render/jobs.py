@@ -245,9 +245,11 @@ class Pool:
     templates (the Thai dictionary, about 0.2 s, when a language needs it; the drawing code's
     imports, about 0.15 s) and then forks the other workers, which start with all of that
     instead of doing it again: with two processes on two cores there is no idle core to hide
-    that work on. Tasks are handed out once every worker is up. Each worker reads tasks from
-    its own pipe and writes results to its own; a thread of the parent reads the results and
-    hands out waiting tasks.
+    that work on. Tasks are handed out once every worker is up. With ``stagger`` the first
+    worker draws alone until :meth:`start_others` (while the parent renders templates, which
+    keeps the other core busy), and the others start with its caches too. Each worker reads
+    tasks from its own pipe and writes results to its own; a thread of the parent reads the
+    results and hands out waiting tasks.
 
     Tasks wait here and are handed out as workers free up (at most ``DEPTH`` queued per
     worker), so the load stays even whatever each task costs. A task with a ``key`` goes, where
@@ -262,7 +264,7 @@ class Pool:
     DEPTH = 2
     PIPE_SIZE = 1 << 20  # a frame's result (about 0.4 MB) fits: the worker goes on at once
 
-    def __init__(self, workers: int, root: Path, langs: Sequence[str]) -> None:
+    def __init__(self, workers: int, root: Path, langs: Sequence[str], *, stagger: bool = False) -> None:
         import threading
         from multiprocessing.connection import Pipe
 
@@ -271,9 +273,10 @@ class Pool:
         self.waiting: list[tuple[Any, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
         self.running: list[dict[int, Future[Any]]] = [{} for _ in range(workers)]
         # Every worker counts as full until all have said they are ready (or died), so the
-        # first tasks' keys are spread over all of them.
+        # first tasks' keys are spread over all of them; staggered, the first starts alone.
         self.open = [self.DEPTH] * workers
         self.ready = [False] * workers
+        self.stagger = stagger and workers > 1
         self.dead = [False] * workers
         self.pids: list[int | None] = [None] * workers
         self.next_id = 0
@@ -295,7 +298,8 @@ class Pool:
             for _, task_w, result_r, _ in pipes:
                 task_w.close()
                 result_r.close()
-            _worker_main(pipes[0][0], pipes[0][3], warm, [(p[0], p[3]) for p in pipes[1:]])
+            later = [(p[0], p[3]) for p in pipes[1:]]
+            _worker_main(pipes[0][0], pipes[0][3], warm, later, self.stagger)
         self.first = pid
         for task_r, _, _, result_w in pipes:
             task_r.close()
@@ -399,7 +403,22 @@ class Pool:
             self._start_when_all_up()
             self._hand_out()
 
+    def start_others(self) -> None:
+        """Staggered: let the first worker fork the others now (with what it has cached)."""
+        with self.lock:
+            if not self.stagger:
+                return
+            self.stagger = False
+            try:
+                self.tasks[0].send((None, None, None))
+            except (OSError, ValueError):
+                pass  # the first worker is gone: its reader settles the rest
+
     def _start_when_all_up(self) -> None:
+        if self.stagger and self.ready[0] and not self.dead[0]:
+            if self.open[0] == self.DEPTH and not self.running[0]:
+                self.open[0] = 0
+            return
         if all(up or gone for up, gone in zip(self.ready, self.dead, strict=True)):
             for i, up in enumerate(self.ready):
                 if up and not self.dead[i] and self.open[i] == self.DEPTH and not self.running[i]:
@@ -462,7 +481,9 @@ def _warm_worker(root: str, langs: Sequence[str]) -> None:
         pass  # the first frame imports them again and reports a real problem
 
 
-def _worker_main(tasks: Any, results: Any, warm: Callable[[], None], later: list[tuple[Any, Any]]) -> None:
+def _worker_main(
+    tasks: Any, results: Any, warm: Callable[[], None], later: list[tuple[Any, Any]], stagger: bool = False
+) -> None:
     """A worker's life (never returns): warm up, fork the ``later`` workers (which start
     warm), run tasks until the pipe closes."""
     import signal
@@ -471,13 +492,17 @@ def _worker_main(tasks: Any, results: Any, warm: Callable[[], None], later: list
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
         warm()
-        later_pids = _fork_later(tasks, results, later) if later else []
+        later_pids = _fork_later(tasks, results, later) if later and not stagger else []
         results.send(("ready", os.getpid()))
         while True:
             try:
                 task, fn, args = tasks.recv()
             except EOFError:
                 break
+            if task is None:  # staggered: the others start now, with this worker's caches
+                if later and not later_pids:
+                    later_pids = _fork_later(tasks, results, later)
+                continue
             _run_task(results, task, fn, args)
         for pid in later_pids:  # reaped here, so their CPU time counts as this process's children's
             try:

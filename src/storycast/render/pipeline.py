@@ -159,7 +159,7 @@ def _render_pairs(
         if jobs > 1 and not cache and run.total > 1:
             # Everything will be drawn: fork the workers now, and each story/language is drawn
             # as soon as its templates are rendered, while this process renders the next ones.
-            run.start_pool(min(jobs, run.total), langs)
+            run.start_pool(min(jobs, run.total), langs, stagger=True)
         for story, lang, out in pairs:
             prep = prepare(project, story, lang, out, fmt, cache, fonts, static)
             run.add(prep)
@@ -174,6 +174,7 @@ def _render_pairs(
             if run.pool is not None:
                 run.flush()
         if run.pool is not None:
+            run.templates_done()
             run.collect()
         elif run.todo:
             run.serial()

@@ -89,17 +89,27 @@ class RenderRun:
             prep.seconds += out.seconds
         self.report(prep, frame, False)
 
-    def start_pool(self, workers: int, langs: Sequence[str]) -> None:
+    def start_pool(self, workers: int, langs: Sequence[str], *, stagger: bool = False) -> None:
         """Fork the drawing workers (fonts and the Thai dictionary loaded first, so they share
         them) and hand them every frame still to draw.
 
         With ``--no-cache`` this happens before the first template is rendered: the workers
         draw each story/language as soon as this process has prepared it, while it prepares
-        the next ones.
+        the next ones. ``stagger``: one worker draws while this process renders templates (the
+        two cores are busy), and it forks the others when :meth:`templates_done` says the
+        templates are all rendered: they start with its caches (the cards' and backgrounds'
+        tiles, fitted pictures, measured text) instead of making them again.
         """
-        forking = sys.platform.startswith("linux")
-        self.pool = (Pool if forking else ExecutorPool)(workers, self.project.root, langs)
+        if sys.platform.startswith("linux"):
+            self.pool = Pool(workers, self.project.root, langs, stagger=stagger)
+        else:
+            self.pool = ExecutorPool(workers, self.project.root, langs)
         self.waiting.extend(self.todo)
+
+    def templates_done(self) -> None:
+        """Every template is rendered: start the staggered workers now."""
+        if isinstance(self.pool, Pool):
+            self.pool.start_others()
 
     def draw_here(self, prep: Prepared, frame: PreparedFrame) -> None:
         """Draw one frame in this process."""
