@@ -176,6 +176,14 @@ class Runtime:
         from ..frames import kind_sources
 
         kind_sources()
+        # And the modules a worker's first tick and first publish job import: the plugins with
+        # after-tick steps, reconcile (with the ledger's admin part), albums. One worker runs
+        # each tick: each of the others imported them at its first, in the middle of the work.
+        from ... import plugins
+        from ..albums import group_albums  # noqa: F401
+        from ..reconcile import reconcile  # noqa: F401
+
+        plugins.manager()
 
     def close(self) -> None:
         if self._ledger is not None:
