@@ -247,7 +247,7 @@ def test_the_state_is_written_when_it_changed_and_only_then(project: Path, tmp_p
     story = project / "stories" / "sample.yaml"
     story.write_text(MINIMAL_STORY + "# reviewed\n", encoding="utf-8")
     _build(project, site)
-    held = json.loads(state.read_text(encoding="utf-8"))["frames"]["stories"]["sample"]
+    held = BuildState(Project.load(project), site).frames["stories"]["sample"]
     st = story.stat()
     assert held[0] == [st.st_size, st.st_mtime_ns]
 

@@ -37,6 +37,14 @@ def main(argv: list[str] | None = None) -> None:
         code = fast_path(args, wall=Context().clock.wall().timestamp())
         if code is not None:
             sys.exit(code)
+    elif command == "kb":
+        # A plain `kb build`, without the framework (cli/_kbfast.py), answered from what the
+        # last build kept when nothing changed (kb/kept.py).
+        from ._kbfast import fast_path as kb_fast_path
+
+        code = kb_fast_path(args)
+        if code is not None:
+            sys.exit(code)
     elif command == "status":
         # The same code as the Typer command, without the framework (cli/_status.py).
         from ._status import fast_path as status_fast_path

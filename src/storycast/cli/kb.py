@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import JSON_HELP, console, err_console, load_project, print_json
+from ._common import JSON_HELP, console, load_project, print_json
 from ._paths import output_folder
 
 
@@ -48,27 +48,17 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
     ) -> None:
         """Build the knowledge base: home, categories, one page per tutorial and language, search, sitemap."""
-        from ..kb import build_site
+        from ._kbfast import build_and_report
 
-        result = build_site(
-            load_project(ctx),
-            out,
-            story_ids=stories or None,
-            render=render,
+        build_and_report(
+            lambda: load_project(ctx),
+            stories=stories,
+            out=out,
             base_url=base_url,
+            render=render,
             jobs=jobs,
             ledger=ledger,
-        )
-        if as_json:
-            print_json(result.to_dict())
-            return
-        for warning in result.warnings:
-            err_console().print(f"warning: {warning}", markup=False)
-        console().print(
-            f"{result.pages} pages, {result.tutorials} tutorials in {len(result.languages)} languages "
-            f"({', '.join(result.languages)}), {result.images} images ({result.images_encoded} encoded) "
-            f"in {result.seconds:.1f} s -> {result.out}",
-            markup=False,
+            as_json=as_json,
         )
 
     @kb.command("visits")

@@ -271,6 +271,7 @@ def _bring_up_to_date(
                 else:
                     stale.append((story, lang))
             current[story.id] = found
+        _note_read(state, stats)
     if stale:
         from ..render.frames import remember_catalogue
         from ..render.pipeline import default_out, render_pairs
@@ -288,6 +289,7 @@ def _bring_up_to_date(
                 fp = print_of(story, lang, stats)
                 if fp is not None:
                     current.setdefault(story.id, {})[lang] = fp
+            _note_read(state, stats)
     if state is not None and stamp_now is not None:
         # Stories not built this time (a build of some stories only) keep their entries.
         # (A copy: the state's values are replaced, never changed in place; see BuildState.save.)
@@ -301,6 +303,13 @@ def _bring_up_to_date(
                 previous.pop(story.id, None)
         state.frames = {"stamp": stamp_now, "stories": previous}
     return listings
+
+
+def _note_read(state: BuildState | None, stats: dict[str, Any]) -> None:
+    """Keep on ``state`` the files the frame checks looked at (the pictures and other files
+    the builds' records name): what a kept answer of the build must find unchanged."""
+    if state is not None:
+        state.read.update(path for path in stats if not path.startswith("\0"))
 
 
 def _entry_ok(entry: Any) -> TypeGuard[list[Any]]:

@@ -60,6 +60,8 @@ class KbResult:
     missing: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    # The files the frame checks looked at (the pictures the builds' records name).
+    read: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (what ``storycast kb build --json`` prints)."""
@@ -537,6 +539,7 @@ def build_site(
         missing=lib.missing,
         warnings=warnings,
         timings=timings,
+        read=sorted(state.read),
     )
 
 

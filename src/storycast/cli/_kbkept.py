@@ -1,0 +1,147 @@
+"""The kept answer of ``storycast kb build``: a build that would find nothing to do is answered
+from a stamp, before the project is loaded.
+
+After a build the command line ran (``cli/_kbfast.py``), :func:`record` writes
+``.storycast/cache/kb-kept/<key>.json`` for that exact command (its arguments, the working
+folder, the interpreter, the environment) with what the build printed and a stamp (the size and
+modification time, ``render/uptodate.py``'s :func:`file_stamp`) of everything the site is made
+from and of what it wrote:
+
+- taken before the build (:func:`before`): ``storycast.toml``, every file under ``stories/``,
+  ``templates/`` and ``assets/`` and storycast's own code and resources, the ledger's SQLite
+  files when the pages show the ledger, the site-packages folders (a library installed or
+  upgraded) and the system font folders (by their modification time);
+- taken after it: every file of the frame builds (``build/``) and of the site folder but its
+  web images (``img/``, by the folder's time: a build keeps an image whose name is there
+  without reading it), every picture and other file the builds' records name (found by the
+  frame checks) and the folders that hold them and the project folder (a picture added beside
+  them may be found first next time).
+
+:func:`answer` gives the kept summary only when every file and folder is as stamped; the next
+build then has nothing to do (no page, image, index or frame would change). A ledger that is
+not a SQLite file on this machine, or anything unreadable, means no kept answer: the build runs
+as usual. Like the warm render's stamp, it can only skip work, never change an outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..render import uptodate
+
+if TYPE_CHECKING:
+    from ..project import Project
+
+VERSION = 1
+_SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
+# Variables a shell changes between two runs of the same command.
+_VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "PWD", "COLUMNS", "LINES"})
+
+
+def _key(root: str, command: dict[str, Any], environ: dict[str, str]) -> str:
+    env = sorted((k, v) for k, v in environ.items() if k not in _VOLATILE)
+    payload = [VERSION, sys.executable, sys.version, os.getcwd(), root, command, env]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+
+
+def _path(root: str, key: str) -> str:
+    return os.path.join(root, ".storycast", "cache", "kb-kept", f"{key}.json")
+
+
+# This module is outside the ``kb`` package, whose import loads the site builder (0.1 s): the
+# kept answer needs none of it.
+
+
+def answer(
+    project_arg: str | None, environ: dict[str, str], command: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The summary the build of ``command`` would print, when nothing it reads changed since
+    the build that kept it; else None (then the build runs)."""
+    started = time.perf_counter()
+    try:
+        from ..project import find_root
+
+        root = str(find_root(project_arg, environ))
+        key = _key(root, command, environ)
+        with open(_path(root, key), encoding="utf-8") as fh:
+            kept = json.load(fh)
+        if not isinstance(kept, dict) or kept.get("key") != key:
+            return None
+        if not (uptodate.stamp_holds(kept["inputs"]) and uptodate.stamp_holds(kept["outputs"])):
+            return None
+        summary = dict(kept["summary"])
+    except Exception:  # whatever is wrong with the kept file, the build itself will do
+        return None
+    # What a build that finds nothing to do reports: no image encoded, its own time.
+    seconds = time.perf_counter() - started
+    summary["images_encoded"] = 0
+    summary["seconds"] = round(seconds, 3)
+    summary["timings"] = dict.fromkeys(summary.get("timings") or {}, 0.0)
+    if "collect" in summary["timings"]:
+        summary["timings"]["collect"] = round(seconds, 3)
+    return summary
+
+
+def before(project: Project, command: dict[str, Any]) -> dict[str, Any] | None:
+    """The stamp of what the build reads, taken before it runs; None when no answer can be kept."""
+    try:
+        root = os.path.realpath(project.root)
+        files = [os.path.join(root, "storycast.toml")]
+        if command.get("ledger"):
+            url = project.db_url
+            if not url.startswith("sqlite:///") or "?" in url:
+                return None  # a ledger elsewhere may change without a file here changing
+            db = url[len("sqlite:///") :]
+            files += [db, f"{db}-wal", f"{db}-journal"]
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # storycast/
+        walk = [os.path.join(root, d) for d in ("stories", "templates", "assets")] + [package]
+        folders = [*uptodate.site_folders(), *_SYSTEM_FONT_DIRS]
+        sources = {"walk": walk, "files": files, "folders": folders}
+        return {
+            "root": root,
+            "key": _key(root, command, project.environ),
+            "inputs": {**sources, **uptodate.file_stamp(walk, files, folders)},
+        }
+    except Exception:
+        return None
+
+
+def record(mark: dict[str, Any], summary: dict[str, Any], build_dirs: list[str], read: list[str]) -> None:
+    """Keep ``summary`` (what the build printed) under ``mark`` (:func:`before`), with the stamp
+    of the frame builds and the site (``build_dirs``: their folders) and of the files the
+    builds' records name (``read``). Never raises."""
+    try:
+        files = sorted(set(read))
+        # (The project folder among them: the build may add its first folders there.)
+        folders = sorted({os.path.dirname(f) for f in files} | {mark["root"]})
+        walk = list(build_dirs)
+        # The site: every file but the web images, which a build never reads back (it keeps an
+        # image whose name is there, see ``images.encode_all``): their folder by its time.
+        from ..kb.images import IMG_DIR  # (the build loaded it)
+
+        site = str(summary["out"])
+        folders += [site, os.path.join(site, IMG_DIR)]
+        for entry in sorted(os.scandir(site), key=lambda e: e.name):
+            if entry.name != IMG_DIR:
+                (walk if entry.is_dir(follow_symlinks=False) else files).append(entry.path)
+        outputs = {
+            "walk": walk,
+            "files": files,
+            "folders": folders,
+            **uptodate.file_stamp(walk, files, folders),
+        }
+        kept = {"key": mark["key"], "inputs": mark["inputs"], "outputs": outputs, "summary": summary}
+        path = _path(mark["root"], mark["key"])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        from pathlib import Path
+
+        from ..render.cache import atomic_write
+
+        atomic_write(Path(path), json.dumps(kept, ensure_ascii=False).encode("utf-8"))
+    except Exception:  # no kept answer costs the next build its full check, nothing else
+        pass
