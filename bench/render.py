@@ -18,6 +18,8 @@ the frame drawing call of the same command): for ``--jobs 2`` the bench prints w
 frame starts drawing (the serial part: start-up, loading the project, warming up, rendering the
 first templates), how long the workers draw, and what follows the last frame (finishing the last
 story/language, recording the build, exit). These are wall times, so they grow with the load.
+Beside them, the CPU time of the command's own process and of the drawing workers (each counted
+to its last frame), which, unlike the wall times, the load hardly changes.
 
     python bench/render.py [--rounds 5] [--stories reset-router ...]
 """
@@ -55,13 +57,22 @@ def timed(cmd: list[str], timeline: Path, into: list[dict[str, float]]) -> Sampl
     sample = run(
         [sys.executable, str(ROOT / "bench" / "_timeline.py"), str(timeline), str(started), *cmd[1:]]
     )
-    frames = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line) for line in timeline.read_text(encoding="utf-8").splitlines()]
+    frames = [r for r in records if "exit" not in r]
+    command = next(r for r in records if "exit" in r)
+    workers: dict[int, float] = {}  # a worker's CPU time when it finished its last frame
+    for f in frames:
+        if f["pid"] != command["pid"]:
+            workers[f["pid"]] = max(workers.get(f["pid"], 0.0), f["cpu"])
     into.append(
         {
             "first": min(f["start"] for f in frames),
             "last": max(f["end"] for f in frames),
             "tail": sample.wall - max(f["end"] for f in frames),
             "procs": len({f["pid"] for f in frames}),
+            "command_cpu": command["cpu"],
+            "workers_cpu": sum(workers.values()),
+            "spread": (max(workers.values()) - min(workers.values())) if len(workers) > 1 else 0.0,
         }
     )
     return sample
@@ -72,10 +83,14 @@ def timeline_line(label: str, got: list[dict[str, float]], width: int = 44) -> s
         vals = [g[key] for g in got]
         return f"{statistics.median(vals):.2f} s ({min(vals):.2f}-{max(vals):.2f})"
 
-    return (
+    text = (
         f"{label:{width}} first frame from {m('first')}, last done at {m('last')}, "
-        f"then {m('tail')} to the end; {max(g['procs'] for g in got):.0f} drawing processes"
+        f"then {m('tail')} to the end; {max(g['procs'] for g in got):.0f} drawing processes; "
+        f"CPU of the command's process {m('command_cpu')}"
     )
+    if any(g["workers_cpu"] for g in got):
+        text += f", of the workers {m('workers_cpu')} (between the busiest and the least {m('spread')})"
+    return text
 
 
 def main() -> int:
