@@ -166,6 +166,8 @@ class RenderRun:
                     self.remaining[id(prep)] -= 1
                     if self.remaining[id(prep)] == 0 and prep.error is None:
                         prep.result = finish(self.project, prep, self.store)
+                        for done in prep.frames:  # written: let go of its bytes (frame, web size, thumbnail)
+                            done.payload = done.output = None
 
 
 def cpu_count() -> int:
