@@ -167,6 +167,28 @@ def test_failing_frame_keeps_previous_build_and_names_the_file(project: Project)
     assert _digests(out) == before
 
 
+def test_a_failing_frame_drawn_by_a_worker_names_the_frame_and_the_file(project: Project) -> None:
+    render_story(project, "sample", "en")
+    out = project.root / "build" / "sample" / "en"
+    before = _digests(out)
+    broken = project.root / "assets" / "broken.png"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"this is not a PNG")
+    story = project.root / "stories" / "sample.yaml"
+    story.write_text(
+        story.read_text(encoding="utf-8").replace(
+            "      es: Vuelve a conectarlo\n", "      es: Vuelve a conectarlo\n    image: assets/broken.png\n"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(RenderError) as info:
+        render_many(_reload(project), ["sample"], ["en"], jobs=2, cache=False)
+    err = info.value
+    assert err.message.startswith("sample [en] frame 01 (cover): ")
+    assert err.file is not None and err.file.name == "broken.png"
+    assert _digests(out) == before
+
+
 def test_text_that_cannot_fit_is_drawn_cut_and_lint_names_story_file_step_and_fix(project: Project) -> None:
     from storycast.guard.check import check_story
 

@@ -110,3 +110,30 @@ def test_staggered_the_first_worker_runs_alone_until_the_others_are_started(tmp_
         pool.close()
     assert len(first) == 1
     assert len(pids) == 2 and first < pids  # the first worker and the one it forked
+
+
+def _burn(seconds: float) -> int:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return os.getpid()
+
+
+def test_every_workers_cpu_time_is_counted_as_the_parents_childrens(tmp_path: Path) -> None:
+    # The workers after the first are its children: it reaps them, so their CPU time reaches
+    # the parent's RUSAGE_CHILDREN (what `time` and the benches read) once the pool is closed.
+    import resource
+
+    def children() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    before = children()
+    pool = Pool(2, tmp_path, [])
+    try:
+        futures = [pool.submit(_burn, 0.4, key=k) for k in ("a", "b")]
+        pids = {f.result(timeout=60) for f in futures}
+    finally:
+        pool.close()
+    assert len(pids) == 2
+    assert children() - before >= 0.75
