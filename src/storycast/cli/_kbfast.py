@@ -144,7 +144,10 @@ def build_and_report(
 
     ``keep``: (the --project value, the environment) when the answer may come from, and be
     kept for, the next run with the same arguments (:mod:`storycast.cli._kbkept`)."""
-    from . import _kbkept as kept
+    # (By name: ``from . import`` would ask the package's attribute hook, which loads Typer.)
+    from ._kbkept import answer as kept_answer
+    from ._kbkept import before as kept_before
+    from ._kbkept import record as kept_record
 
     command = {
         "stories": list(stories or []),
@@ -155,14 +158,14 @@ def build_and_report(
         "ledger": ledger,
     }
     if keep is not None:
-        answer = kept.answer(keep[0], keep[1], command)
+        answer = kept_answer(keep[0], keep[1], command)
         if answer is not None:
             _report(answer, as_json, answer["seconds"])
             return
     from ..kb import build_site
 
     project = load()
-    mark = kept.before(project, command) if keep is not None else None
+    mark = kept_before(project, command) if keep is not None else None
     result = build_site(
         project,
         out,
@@ -174,7 +177,7 @@ def build_and_report(
     )
     summary = result.to_dict()
     if mark is not None:
-        kept.record(mark, summary, [str(project.build_dir)], result.read)
+        kept_record(mark, summary, [str(project.build_dir)], result.read)
     _report(summary, as_json, result.seconds)
 
 
