@@ -178,3 +178,17 @@ def test_an_out_that_is_a_file_is_the_frameworks_error(project: Path, tmp_path: 
     blocker.write_text("x", encoding="utf-8")
     code, _, err = _kb(run_cli, project, blocker / "site")
     assert code == 2 and "is a file, not a folder" in err
+
+
+def test_the_stamp_covers_the_packaged_templates_and_assets(project: Path) -> None:
+    """In a checkout they are outside the package (``resources.data_root``): walked too."""
+    from storycast import resources
+    from storycast.cli._kbkept import before
+    from storycast.project import Project
+
+    mark = before(Project.load(project), {"ledger": True})
+    assert mark is not None
+    walked = [os.path.realpath(p) for p in mark["inputs"]["walk"]]
+    for folder in (resources.templates_dir(), resources.assets_dir()):
+        real = os.path.realpath(folder)
+        assert any(real == w or real.startswith(w + os.sep) for w in walked), folder

@@ -8,9 +8,10 @@ modification time, ``render/uptodate.py``'s :func:`file_stamp`) of everything th
 from and of what it wrote:
 
 - taken before the build (:func:`before`): ``storycast.toml``, every file under ``stories/``,
-  ``templates/`` and ``assets/`` and storycast's own code and resources, the ledger's SQLite
-  files when the pages show the ledger, the site-packages folders (a library installed or
-  upgraded) and the system font folders (by their modification time);
+  ``templates/`` and ``assets/``, storycast's own code and its packaged templates and assets
+  (pictures, fonts), the ledger's SQLite files when the pages show the ledger, the
+  site-packages folders (a library installed or upgraded) and the system font folders (by
+  their modification time);
 - taken after it: every file of the frame builds (``build/``) and of the site folder but its
   web images (``img/``, by the folder's time: a build keeps an image whose name is there
   without reading it), every picture and other file the builds' records name (found by the
@@ -98,8 +99,14 @@ def before(project: Project, command: dict[str, Any]) -> dict[str, Any] | None:
                 return None  # a ledger elsewhere may change without a file here changing
             db = url[len("sqlite:///") :]
             files += [db, f"{db}-wal", f"{db}-journal"]
+        from .. import resources
+
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # storycast/
         walk = [os.path.join(root, d) for d in ("stories", "templates", "assets")] + [package]
+        # The packaged templates and assets (pictures, fonts): outside the package in a checkout.
+        for folder in (str(resources.templates_dir()), str(resources.assets_dir())):
+            if not os.path.realpath(folder).startswith(os.path.realpath(package) + os.sep):
+                walk.append(folder)
         folders = [*uptodate.site_folders(), *_SYSTEM_FONT_DIRS]
         sources = {"walk": walk, "files": files, "folders": folders}
         return {
