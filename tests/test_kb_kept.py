@@ -192,3 +192,37 @@ def test_the_stamp_covers_the_packaged_templates_and_assets(project: Path) -> No
     for folder in (resources.templates_dir(), resources.assets_dir()):
         real = os.path.realpath(folder)
         assert any(real == w or real.startswith(w + os.sep) for w in walked), folder
+
+
+def test_a_ledger_write_runs_the_build(
+    project: Path, tmp_path: Path, run_cli: Any, builds: list[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from storycast.ledger import open_ledger
+    from storycast.project import Project
+
+    site = tmp_path / "site"
+
+    def vote(voter: str) -> None:
+        led = open_ledger(Project.load(project))
+        try:
+            led.put_article_vote(
+                ref="sample", helpful=True, voter=voter * 32, lang="en", now=datetime(2026, 12, 2, tzinfo=UTC)
+            )
+        finally:
+            led.close()
+
+    for _ in range(2):
+        assert _kb(run_cli, project, site)[0] == 0
+    assert len(builds) == 1
+    vote("a")  # the ledger appears
+    for _ in range(2):
+        assert _kb(run_cli, project, site)[0] == 0
+    assert len(builds) == 2
+    vote("b")  # and changes
+    assert _kb(run_cli, project, site)[0] == 0
+    assert len(builds) == 3
+    cold = tmp_path / "cold"
+    assert run_cli("--project", str(project), "kb", "build", "--out", str(cold), "--ledger")[0] == 0
+    assert _files(site) == _files(cold)
