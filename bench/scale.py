@@ -123,6 +123,9 @@ def cpu_since(before: dict[int, float], pids: list[int]) -> float:
 
 
 def workers(root: Path, env: dict[str, str], n: int, *args: str) -> list[subprocess.Popen[bytes]]:
+    # An installed storycast has its bytecode cached; PYTHONDONTWRITEBYTECODE (set on some
+    # machines) would have the workers compile every module they import lazily, every run.
+    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return [
         subprocess.Popen(
             [sys.executable, "-c", CLI_SHIM, "--project", str(root), "worker", *args],
