@@ -137,3 +137,22 @@ def test_every_workers_cpu_time_is_counted_as_the_parents_childrens(tmp_path: Pa
         pool.close()
     assert len(pids) == 2
     assert children() - before >= 0.75
+
+
+def test_a_pool_closed_without_waiting_is_reaped_later_with_its_cpu_time(tmp_path: Path) -> None:
+    import resource
+
+    from storycast.render.jobs import reap_workers
+
+    def children() -> float:
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    before = children()
+    pool = Pool(2, tmp_path, [])
+    futures = [pool.submit(_burn, 0.4, key=k) for k in ("a", "b")]
+    assert len({f.result(timeout=60) for f in futures}) == 2
+    pool.close(wait=False)
+    reap_workers()
+    assert children() - before >= 0.75
+    assert pool.first is not None and _gone(pool.first)

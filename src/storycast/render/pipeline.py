@@ -155,6 +155,7 @@ def _render_pairs(
     static = buildrec.static_stamp(project)
     langs = sorted({lang for _, lang, _ in pairs})
     run = RenderRun(project, fmt, progress, total=sum(len(s.steps) + 2 for s, _, _ in pairs))
+    drawn = False
     try:
         if jobs > 1 and not cache and run.total > 1:
             # Everything will be drawn: fork the workers now, and each story/language is drawn
@@ -178,9 +179,12 @@ def _render_pairs(
             run.collect()
         elif run.todo:
             run.serial()
+        drawn = True
     finally:
         if run.pool is not None:
-            run.pool.close()
+            # Every frame drawn: the workers exit while the results are put together (they are
+            # reaped later); after an error or Ctrl-C, wait for them (killing a stuck one).
+            run.pool.close(wait=not drawn)
     results: list[RenderResult] = []
     errors: list[StorycastError] = []
     for prep in run.preps:
