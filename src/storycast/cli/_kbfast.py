@@ -177,7 +177,10 @@ def build_and_report(
     )
     summary = result.to_dict()
     if mark is not None:
-        kept_record(mark, summary, [str(project.build_dir)], result.read)
+        from ..render import buildrec
+
+        records = str(buildrec._record_path(project, project.build_dir).parent)
+        kept_record(mark, summary, [str(project.build_dir)], result.read, result.builds, records)
     _report(summary, as_json, result.seconds)
 
 

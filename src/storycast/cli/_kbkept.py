@@ -12,7 +12,9 @@ from and of what it wrote:
   (pictures, fonts), the ledger's SQLite files when the pages show the ledger, the
   site-packages folders (a library installed or upgraded) and the system font folders (by
   their modification time);
-- taken after it: every file of the frame builds (``build/``) and of the site folder but its
+- taken after it: every file of the frame builds (``build/``; for a build with ``--render``,
+  the files each build wrote as its frame check found them, its record, and the folder's time,
+  with no second look at the files) and of the site folder but its
   web images (``img/``, by the folder's time: a build keeps an image whose name is there
   without reading it), every picture and other file the builds' records name (found by the
   frame checks) and the folders that hold them and the project folder (a picture added beside
@@ -118,15 +120,35 @@ def before(project: Project, command: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
-def record(mark: dict[str, Any], summary: dict[str, Any], build_dirs: list[str], read: list[str]) -> None:
+def record(
+    mark: dict[str, Any],
+    summary: dict[str, Any],
+    build_dirs: list[str],
+    read: list[str],
+    builds: dict[str, list[Any] | None] | None = None,
+    records: str | None = None,
+) -> None:
     """Keep ``summary`` (what the build printed) under ``mark`` (:func:`before`), with the stamp
-    of the frame builds and the site (``build_dirs``: their folders) and of the files the
-    builds' records name (``read``). Never raises."""
+    of the frame builds and the site and of the files the builds' records name (``read``).
+
+    ``builds``: per build folder the frame checks found current, the files it wrote as they
+    found them; when every build of the site is there, those stamps stand for the folders'
+    files (with each folder's time for a file added or removed, and its record in ``records``),
+    else every file under ``build_dirs`` is stamped. Never raises."""
     try:
         files = sorted(set(read))
         # (The project folder among them: the build may add its first folders there.)
         folders = sorted({os.path.dirname(f) for f in files} | {mark["root"]})
-        walk = list(build_dirs)
+        walk: list[str] = []
+        known: list[list[Any]] = []
+        if builds and records and all(written is not None for written in builds.values()):
+            for folder, written in sorted(builds.items()):
+                folders.append(folder)
+                name = hashlib.sha256(folder.encode("utf-8")).hexdigest()[:32]  # as buildrec names it
+                files.append(os.path.join(records, f"{name}.json"))
+                known += [[os.path.join(folder, n), size, mtime] for n, size, mtime in written or []]
+        else:
+            walk += build_dirs
         # The site: every file but the web images, which a build never reads back (it keeps an
         # image whose name is there, see ``images.encode_all``): their folder by its time.
         from ..kb.images import IMG_DIR  # (the build loaded it)
@@ -136,12 +158,11 @@ def record(mark: dict[str, Any], summary: dict[str, Any], build_dirs: list[str],
         for entry in sorted(os.scandir(site), key=lambda e: e.name):
             if entry.name != IMG_DIR:
                 (walk if entry.is_dir(follow_symlinks=False) else files).append(entry.path)
-        outputs = {
-            "walk": walk,
-            "files": files,
-            "folders": folders,
-            **uptodate.file_stamp(walk, files, folders),
-        }
+        marks = uptodate.file_stamp(walk, files, folders)
+        # The builds' files as the checks found them: after the others, as stamp_holds lists them.
+        marks["stamps"][0] += known
+        marks["racy"].update(_racy(known))
+        outputs = {"walk": walk, "files": files + [entry[0] for entry in known], "folders": folders, **marks}
         kept = {"key": mark["key"], "inputs": mark["inputs"], "outputs": outputs, "summary": summary}
         path = _path(mark["root"], mark["key"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -152,3 +173,20 @@ def record(mark: dict[str, Any], summary: dict[str, Any], build_dirs: list[str],
         atomic_write(Path(path), json.dumps(kept, ensure_ascii=False).encode("utf-8"))
     except Exception:  # no kept answer costs the next build its full check, nothing else
         pass
+
+
+def _racy(entries: list[list[Any]]) -> dict[str, str | None]:
+    """Of ``entries`` ([path, size, mtime]), those changed just now, by a hash of their bytes
+    (``uptodate.file_stamp``'s rule)."""
+    now = time.time_ns()
+    mtimes = [mtime for _, _, mtime in entries if mtime is not None]
+    window = uptodate.RACY_NS if all(m % 1_000_000 == 0 for m in mtimes) else uptodate.RACY_FINE_NS
+    out: dict[str, str | None] = {}
+    for path, size, mtime in entries:
+        if mtime is not None and size is not None and mtime >= now - window:
+            try:
+                with open(path, "rb") as fh:
+                    out[path] = hashlib.sha256(fh.read()).hexdigest()
+            except OSError:
+                out[path] = None
+    return out

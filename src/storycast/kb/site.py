@@ -62,6 +62,8 @@ class KbResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     # The files the frame checks looked at (the pictures the builds' records name).
     read: list[str] = field(default_factory=list)
+    # The build folders the frame checks looked at: the files each wrote as found (or None).
+    builds: dict[str, list[Any] | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (what ``storycast kb build --json`` prints)."""
@@ -540,6 +542,7 @@ def build_site(
         warnings=warnings,
         timings=timings,
         read=sorted(state.read),
+        builds=state.builds,
     )
 
 

@@ -209,6 +209,9 @@ class BuildState:
         self.strings: list[Any] = data.get("strings") or []
         # The files the frame checks of this build looked at (not kept: see ``kept.py``).
         self.read: set[str] = set()
+        # Per build folder (resolved) the frame checks looked at, the files it wrote as they
+        # found them ([name, size, mtime]), None when it was not found current (not kept).
+        self.builds: dict[str, list[Any] | None] = {}
 
     def save(self) -> None:
         """Write the state unless it is what the file holds (a read-only state folder only costs
