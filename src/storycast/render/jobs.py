@@ -262,7 +262,7 @@ class Pool:
     """
 
     DEPTH = 2
-    PIPE_SIZE = 1 << 20  # a frame's result (about 0.4 MB) fits: the worker goes on at once
+    PIPE_SIZE = 1 << 20  # a frame's result (about 0.65 MB with its web size and thumbnail) fits
 
     def __init__(self, workers: int, root: Path, langs: Sequence[str], *, stagger: bool = False) -> None:
         import atexit
