@@ -55,8 +55,10 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
-def _kb(run_cli: Any, root: Path, site: Path, *more: str) -> tuple[int, str, str]:
-    return run_cli("--project", str(root), "kb", "build", "--out", str(site), *more)  # type: ignore[no-any-return]
+def _kb(
+    run_cli: Any, root: Path, site: Path, *more: str, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    return run_cli("--project", str(root), "kb", "build", "--out", str(site), *more, env=env)  # type: ignore[no-any-return]
 
 
 def _cold(run_cli: Any, root: Path, tmp: Path) -> dict[str, bytes]:
@@ -226,3 +228,21 @@ def test_a_ledger_write_runs_the_build(
     cold = tmp_path / "cold"
     assert run_cli("--project", str(project), "kb", "build", "--out", str(cold), "--ledger")[0] == 0
     assert _files(site) == _files(cold)
+
+
+def test_a_terminals_variables_do_not_matter_and_old_answers_go(
+    project: Path, tmp_path: Path, run_cli: Any, builds: list[str]
+) -> None:
+    site = tmp_path / "site"
+    folder = project / ".storycast" / "cache" / "kb-kept"
+    folder.mkdir(parents=True)
+    for n in range(12):
+        (folder / f"old{n:02d}.json").write_text("{}", encoding="utf-8")
+        os.utime(folder / f"old{n:02d}.json", ns=(n, n))
+    assert _kb(run_cli, project, site, env={"TERM_SESSION_ID": "one"})[0] == 0
+    assert _kb(run_cli, project, site, env={"TERM_SESSION_ID": "two"})[0] == 0
+    assert len(builds) == 1
+    left = sorted(p.name for p in folder.iterdir())
+    assert len(left) == 8 and "old11.json" in left and "old00.json" not in left
+    assert _kb(run_cli, project, site, env={"STORYCAST_DB": f"sqlite:///{tmp_path / 'other.db'}"})[0] == 0
+    assert len(builds) == 2  # another ledger: the build runs

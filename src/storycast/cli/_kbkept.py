@@ -3,9 +3,10 @@ from a stamp, before the project is loaded.
 
 After a build the command line ran (``cli/_kbfast.py``), :func:`record` writes
 ``.storycast/cache/kb-kept/<key>.json`` for that exact command (its arguments, the working
-folder, the interpreter, the environment) with what the build printed and a stamp (the size and
-modification time, ``render/uptodate.py``'s :func:`file_stamp`) of everything the site is made
-from and of what it wrote:
+folder, the interpreter, the environment variables that reach a build; the eight newest such
+files are kept) with what the build printed and a stamp (the size and modification time,
+``render/uptodate.py``'s :func:`file_stamp`) of everything the site is made from and of what
+it wrote:
 
 - taken before the build (:func:`before`): ``storycast.toml``, every file under ``stories/``,
   ``templates/`` and ``assets/``, storycast's own code and its packaged templates and assets
@@ -42,12 +43,16 @@ if TYPE_CHECKING:
 
 VERSION = 1
 _SYSTEM_FONT_DIRS = ("/var/cache/fontconfig", "/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
-# Variables a shell changes between two runs of the same command.
-_VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "PWD", "COLUMNS", "LINES"})
+# The environment variables that reach a build: storycast's own (the project, the ledger),
+# Python's, fontconfig's and the locale's (as for the warm render's stamp), and where fontconfig
+# looks for a user's fonts. Others (a terminal's session ids) would only multiply the kept files.
+_ENV_PREFIXES = ("STORYCAST_", "PYTHON", "FONTCONFIG", "FC_", "LC_", "LANG")
+_ENV_NAMES = frozenset({"HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"})
+KEEP_FILES = 8  # kept answers per project (the newest; one per command line and environment)
 
 
 def _key(root: str, command: dict[str, Any], environ: dict[str, str]) -> str:
-    env = sorted((k, v) for k, v in environ.items() if k not in _VOLATILE)
+    env = sorted((k, v) for k, v in environ.items() if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES)
     payload = [VERSION, sys.executable, sys.version, os.getcwd(), root, command, env]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
@@ -171,6 +176,7 @@ def record(
         from ..render.cache import atomic_write
 
         atomic_write(Path(path), json.dumps(kept, ensure_ascii=False).encode("utf-8"))
+        _prune(os.path.dirname(path))
     except Exception:  # no kept answer costs the next build its full check, nothing else
         pass
 
@@ -190,3 +196,16 @@ def _racy(entries: list[list[Any]]) -> dict[str, str | None]:
             except OSError:
                 out[path] = None
     return out
+
+
+def _prune(folder: str) -> None:
+    """Leave the :data:`KEEP_FILES` newest kept answers in ``folder``."""
+    held = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".json"):
+            held.append((entry.stat().st_mtime_ns, entry.path))
+    for _, path in sorted(held, reverse=True)[KEEP_FILES:]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
