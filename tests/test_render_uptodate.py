@@ -248,3 +248,16 @@ def test_without_automatic_pruning_the_prune_is_never_due(make_project, run_cli,
     assert run_cli("-P", str(root), "render")[0] == 0
     assert not (root / ".storycast" / "cache" / ".last-prune").exists()
     assert _fast(capsys, "render", "-P", str(root))[0] == 0
+
+
+def test_the_stamp_walks_the_packaged_templates_and_assets(root: Path, run_cli) -> None:
+    # In a checkout the packaged templates and assets are the repository root's folders, which
+    # the package folder's walk does not cover: the stamp walks them too.
+    from storycast import resources
+
+    assert run_cli("-P", str(root), "render")[0] == 0
+    stamps = [json.loads(p.read_text(encoding="utf-8")) for p in (root / ".storycast").rglob("warm/*.json")]
+    assert stamps
+    for stamp in stamps:
+        assert str(resources.templates_dir()) in stamp["walk"]
+        assert str(resources.assets_dir()) in stamp["walk"]

@@ -302,12 +302,17 @@ def record(project: Project, results: Sequence[RenderResult], **command: Any) ->
 def _record(project: Project, results: Sequence[RenderResult], command: dict[str, Any]) -> None:
     from pathlib import Path
 
+    from .. import resources
     from . import buildrec
 
     root = os.path.realpath(project.root)
     key = command_key(root=root, **command)
     package = str(Path(__file__).resolve().parent.parent)
     walk = [os.path.join(root, d) for d in _INPUT_DIRS]
+    # The packaged templates and assets: inside the package when installed, but the repository
+    # root's folders in a checkout, which the package folder does not cover.
+    walk += [str(resources.templates_dir()), str(resources.assets_dir())]
+    walk = list(dict.fromkeys(walk))
     walk += [package, *sorted({str(r.out_dir) for r in results})]
     files = [os.path.join(root, _CONFIG)]
     for r in results:  # every file a build record names: pictures referenced from anywhere
