@@ -332,15 +332,7 @@ class Pool:
             free = sorted((i for i in live if self.open[i] < self.DEPTH), key=self.open.__getitem__)
             if not free:
                 return
-            pick = None
-            for worker in free:  # its own keys first, then keys nobody ran yet
-                for index, (key, *_rest) in enumerate(self.waiting):
-                    if self.routes.get(key, worker) == worker:
-                        pick = worker, index
-                        break
-                if pick is not None:
-                    break
-            worker, index = pick if pick is not None else (free[0], 0)  # nothing of its own: help out
+            worker, index = _pick(free, self.waiting, self.routes)
             key, fn, args, proxy = self.waiting.pop(index)
             if not proxy.set_running_or_notify_cancel():
                 continue
@@ -484,6 +476,17 @@ def reap_workers(block: bool = True) -> None:
             done = pid
         if done:
             _unreaped.remove(pid)
+
+
+def _pick(free: Sequence[int], waiting: Sequence[tuple[Any, ...]], routes: dict[Any, int]) -> tuple[int, int]:
+    """(worker, index into ``waiting``) of the next task to hand out: for the freest worker first,
+    a task whose key it ran before, else one whose key nobody ran yet; with neither for any free
+    worker, the oldest task goes to the freest one (it helps out rather than wait)."""
+    for worker in free:
+        for index, (key, *_rest) in enumerate(waiting):
+            if routes.get(key, worker) == worker:
+                return worker, index
+    return free[0], 0
 
 
 def _settle_broken(proxies: Sequence[Future[Any]]) -> None:
@@ -651,15 +654,7 @@ class ExecutorPool:
             free = sorted((i for i, n in enumerate(self.open) if n < self.DEPTH), key=self.open.__getitem__)
             if not free:
                 return
-            pick = None
-            for worker in free:  # its own keys first, then keys nobody ran yet
-                for index, (key, *_rest) in enumerate(self.waiting):
-                    if self.routes.get(key, worker) == worker:
-                        pick = worker, index
-                        break
-                if pick is not None:
-                    break
-            worker, index = pick if pick is not None else (free[0], 0)  # nothing of its own: help out
+            worker, index = _pick(free, self.waiting, self.routes)
             key, fn, args, proxy = self.waiting.pop(index)
             if key is not None:
                 self.routes.setdefault(key, worker)
