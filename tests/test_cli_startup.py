@@ -69,3 +69,38 @@ def test_status_on_an_up_to_date_ledger_does_not_load_alembic(tmp_path):
     assert first.stdout.splitlines()[-1] == "True"  # a new database is created through alembic
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert again.stdout.splitlines()[-1] == "False", again.stdout + again.stderr
+
+
+def test_read_plain_takes_plain_command_lines_only() -> None:
+    from storycast.cli._argv import read_plain
+
+    flags = {"--json": ("as_json", True), "--no-x": ("x", False)}
+    valued = {"--limit": "limit", "-n": "limit"}
+    assert read_plain(["-P", "p", "status", "--json", "--limit=5"], ("status",), flags, valued) == (
+        {"as_json": True, "limit": "5"},
+        "p",
+        False,
+    )
+    assert read_plain(["status", "--traceback", "--project=q", "-n", "3"], ("status",), flags, valued) == (
+        {"limit": "3"},
+        "q",
+        True,
+    )
+    assert read_plain(["kb", "build", "a", "b"], ("kb", "build"), flags, valued, positional="ids") == (
+        {"ids": ["a", "b"]},
+        None,
+        False,
+    )
+    for args in (
+        ["status", "--json", "--json"],  # repeated
+        ["status", "--limit"],  # no value
+        ["status", "--limit", "--json"],  # an option where the value should be
+        ["status", "--help"],
+        ["status", "stray"],  # no positional words
+        ["status", "--"],
+        ["kb", "build"],  # another command
+        ["--json", "status"],  # an option before the command
+        ["-P", "a", "-P", "b", "status"],
+    ):
+        assert read_plain(args, ("status",), flags, valued) is None, args
+    assert read_plain(["kb"], ("kb", "build"), flags, valued) is None  # the command's words incomplete

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._argv import COMPLETE_VAR, ROOT_VALUE_OPTIONS
+from ._argv import COMPLETE_VAR, read_plain
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,41 +36,11 @@ _VALUED = {"--out": "out", "-o": "out", "--base-url": "base_url", "--jobs": "job
 
 def read_args(args: list[str]) -> tuple[dict[str, Any], str | None, bool] | None:
     """(the build's arguments, --project value, --traceback) of a plain ``kb build``, or None."""
-    opts: dict[str, Any] = {"stories": []}
-    project: str | None = None
-    traceback = False
-    words: list[str] = []
-    it = iter(args)
-    for arg in it:
-        name, eq, inline = arg.partition("=")
-        if arg in ROOT_VALUE_OPTIONS or (eq and name == "--project"):
-            value = inline if eq else next(it, None)
-            if value is None or project is not None or (not eq and value.startswith("-")):
-                return None
-            project = value
-        elif arg == "--traceback":
-            traceback = True
-        elif len(words) < 2:
-            if arg != ("kb", "build")[len(words)]:
-                return None
-            words.append(arg)
-        elif arg in _FLAGS:
-            key, flag = _FLAGS[arg]
-            if key in opts:
-                return None
-            opts[key] = flag
-        elif name in _VALUED:
-            value = inline if eq else next(it, None)
-            key = _VALUED[name]
-            if value is None or key in opts or (not eq and value.startswith("-")):
-                return None
-            opts[key] = value
-        elif arg.startswith("-") or not arg:  # help, an option build does not have, "--"
-            return None
-        else:
-            opts["stories"].append(arg)
-    if len(words) < 2:
+    got = read_plain(args, ("kb", "build"), _FLAGS, _VALUED, positional="stories")
+    if got is None:
         return None
+    opts, project, traceback = got
+    opts.setdefault("stories", [])
     if "jobs" in opts:
         jobs = opts["jobs"].strip()
         if not (jobs.isascii() and jobs.lstrip("-+").isdigit()):

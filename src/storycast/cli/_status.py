@@ -21,7 +21,7 @@ import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ._argv import COMPLETE_VAR, ROOT_VALUE_OPTIONS
+from ._argv import COMPLETE_VAR, read_plain
 from ._common import State, parse_time, print_json
 
 if TYPE_CHECKING:
@@ -231,48 +231,15 @@ def _shown(row: Row) -> str:
 
 # -- before Typer ---------------------------------------------------------------------------
 
-_FLAGS = {"--all": "show_all", "--json": "as_json"}
+_FLAGS = {"--all": ("show_all", True), "--json": ("as_json", True)}
 _VALUED = {"--story": "story", "--limit": "limit", "--now": "now"}
-
-
-def _read_args(args: list[str]) -> tuple[dict[str, Any], str | None, bool] | None:
-    """(options, --project value, --traceback) of a plain ``status`` command line, or None."""
-    opts: dict[str, Any] = {}
-    project: str | None = None
-    traceback = False
-    seen_command = False
-    it = iter(args)
-    for arg in it:
-        name, eq, inline = arg.partition("=")
-        if arg in ROOT_VALUE_OPTIONS or (eq and name == "--project"):
-            value = inline if eq else next(it, None)
-            if value is None or project is not None or (not eq and value.startswith("-")):
-                return None
-            project = value
-        elif arg == "--traceback":
-            traceback = True
-        elif not seen_command:
-            if arg != "status":
-                return None
-            seen_command = True
-        elif arg in _FLAGS:
-            opts[_FLAGS[arg]] = True
-        elif name in _VALUED:
-            value = inline if eq else next(it, None)
-            key = _VALUED[name]
-            if value is None or key in opts or (not eq and value.startswith("-")):
-                return None
-            opts[key] = value
-        else:  # help, an option status does not have, a stray argument, "--"
-            return None
-    return (opts, project, traceback) if seen_command else None
 
 
 def fast_path(args: list[str]) -> int | None:
     """Run ``storycast status`` without Typer when ``args`` are plain; None: let Typer run it."""
     if COMPLETE_VAR in os.environ:
         return None
-    got = _read_args(args)
+    got = read_plain(args, ("status",), _FLAGS, _VALUED)
     if got is None:
         return None
     opts, project, traceback = got
