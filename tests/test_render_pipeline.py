@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from storycast.errors import RenderError, TemplateError
+from storycast.errors import RenderError, StorycastError, TemplateError
 from storycast.project import Project
 from storycast.render.pipeline import ProgressEvent, render_frame, render_many, render_story
 
@@ -315,3 +316,23 @@ def test_unknown_brand_font_points_at_storycast_toml(make_project) -> None:
         render_story(Project.load(root), "sample", "en")
     assert info.value.file == root / "storycast.toml"
     assert "Comic Papyrus" in info.value.message
+
+
+def _die_drawing(batch: object) -> None:
+    os._exit(3)  # as a worker killed for memory, or crashed in a C library, would
+
+
+def test_a_worker_that_dies_is_reported_as_such_and_keeps_the_previous_build(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storycast.render import scheduler
+
+    render_story(project, "sample", "en")
+    out = project.root / "build" / "sample" / "en"
+    before = _digests(out)
+    monkeypatch.setattr(scheduler, "draw_jobs", _die_drawing)
+    with pytest.raises(StorycastError) as info:
+        render_many(_reload(project), ["sample"], ["en"], jobs=2, cache=False)
+    assert "a drawing worker stopped unexpectedly" in info.value.message
+    assert info.value.hint is not None and "--jobs 1" in info.value.hint
+    assert _digests(out) == before

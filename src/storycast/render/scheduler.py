@@ -153,6 +153,7 @@ class RenderRun:
         end of the build short: only the last story/language is finished after the last frame.
         """
         from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
 
         assert self.pool is not None
         pending = set(self.meta)
@@ -160,7 +161,14 @@ class RenderRun:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
                 batch = self.meta.pop(fut)
-                outputs: list[FrameOutput | StorycastError] = fut.result()
+                try:
+                    outputs: list[FrameOutput | StorycastError] = fut.result()
+                except BrokenProcessPool as exc:
+                    raise StorycastError(
+                        "a drawing worker stopped unexpectedly (killed, or out of memory); the "
+                        "stories and languages it had not finished keep their previous build",
+                        hint="run the command again; with --jobs 1 every frame is drawn in this process",
+                    ) from exc
                 for (prep, frame), out in zip(batch, outputs, strict=True):
                     self.accept(prep, frame, out)
                     self.remaining[id(prep)] -= 1
