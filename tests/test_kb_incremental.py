@@ -252,6 +252,18 @@ def test_the_state_is_written_when_it_changed_and_only_then(project: Path, tmp_p
     assert held[0] == [st.st_size, st.st_mtime_ns]
 
 
+def test_a_state_file_an_earlier_version_wrote_in_json_is_removed(project: Path, tmp_path: Path) -> None:
+    from storycast.kb.state import BuildState
+
+    site = tmp_path / "site"
+    state = BuildState(Project.load(project), site).path
+    old = state.with_suffix(".json")
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text('{"version": 3}', encoding="utf-8")
+    _build(project, site)
+    assert state.is_file() and not old.exists()
+
+
 def test_pages_no_build_wrote_are_removed_with_the_folders_left_empty(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     colds = tmp_path / "colds"

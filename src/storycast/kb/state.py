@@ -232,6 +232,8 @@ class BuildState:
             return
         try:
             replace_atomically(self.path, marshal.dumps(data))
+            # The same state as an earlier storycast wrote it (JSON): no longer read.
+            self.path.with_suffix(".json").unlink(missing_ok=True)
         except (OSError, ValueError):  # (ValueError: a value marshal cannot write)
             pass
 
