@@ -317,6 +317,12 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(0)
 
 
+def report_error(exc: BaseException, traceback: bool, as_json: bool) -> None:
+    """Report ``exc`` of a command run before Typer exactly as the app reports a command's
+    errors (and exit with its code); ``traceback``: the command line's --traceback."""
+    handle_exception(exc, traceback or os.environ.get("STORYCAST_TRACEBACK") == "1", as_json)
+
+
 def handle_exception(exc: BaseException, show_tb: bool, as_json: bool) -> None:
     """Report an error of a command and exit with its code (also for ``status`` run before Typer).
 

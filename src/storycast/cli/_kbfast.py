@@ -91,10 +91,9 @@ def fast_path(args: list[str]) -> int | None:
     except SystemExit:
         raise
     except BaseException as exc:  # reported exactly as the app reports a command's errors
-        from ._app import handle_exception
+        from ._app import report_error
 
-        show_tb = traceback or os.environ.get("STORYCAST_TRACEBACK") == "1"
-        handle_exception(exc, show_tb, as_json)
+        report_error(exc, traceback, as_json)
     return 0
 
 

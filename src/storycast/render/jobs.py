@@ -237,7 +237,27 @@ def warm_up(root: Path | str, langs: Sequence[str]) -> None:
 _warmed: set[tuple[str, bool]] = set()
 
 
-class Pool:
+class _Feeder:
+    """What both pools share: tasks wait in ``waiting`` until ``_hand_out`` gives them to a
+    worker with room; ``submit`` returns a future that the pool settles."""
+
+    lock: Any  # reentrant: result callbacks may run in the reader thread or the caller's
+    waiting: list[tuple[Any, Callable[..., Any], tuple[Any, ...], Future[Any]]]
+
+    def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
+        from concurrent.futures import Future
+
+        proxy: Future[Any] = Future()
+        with self.lock:
+            self.waiting.append((key, fn, args, proxy))
+            self._hand_out()
+        return proxy
+
+    def _hand_out(self) -> None:
+        raise NotImplementedError
+
+
+class Pool(_Feeder):
     """Worker processes for drawing, forked, each with its own queue of tasks.
 
     The parent loads the fonts (it measures text with them while it renders templates) and
@@ -311,15 +331,6 @@ class Pool:
             result_w.close()
         self.reader = threading.Thread(target=self._read, name="storycast-draw-results", daemon=True)
         self.reader.start()
-
-    def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
-        from concurrent.futures import Future
-
-        proxy: Future[Any] = Future()
-        with self.lock:
-            self.waiting.append((key, fn, args, proxy))
-            self._hand_out()
-        return proxy
 
     def _hand_out(self) -> None:
         """Give waiting tasks to workers with room (call with the lock held)."""
@@ -585,7 +596,7 @@ def _run_task(results: Any, task: int, fn: Callable[..., Any], args: tuple[Any, 
         results.send(("done", task, False, RuntimeError(f"{message[3]!r} could not be sent back: {exc}")))
 
 
-class ExecutorPool:
+class ExecutorPool(_Feeder):
     """Worker processes for drawing where ``fork`` is unavailable or not the default (macOS,
     Windows): one ``ProcessPoolExecutor`` per worker, each with its own queue.
 
@@ -638,15 +649,6 @@ class ExecutorPool:
         # Start every worker now rather than on the first frame.
         for ex in self.executors:
             ex.submit(_noop)
-
-    def submit(self, fn: Callable[..., Any], *args: Any, key: Any = None) -> Future[Any]:
-        from concurrent.futures import Future
-
-        proxy: Future[Any] = Future()
-        with self.lock:
-            self.waiting.append((key, fn, args, proxy))
-            self._hand_out()
-        return proxy
 
     def _hand_out(self) -> None:
         """Give waiting tasks to workers with room (call with the lock held)."""
