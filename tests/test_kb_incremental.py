@@ -45,10 +45,10 @@ def _index(site: Path, lang: str) -> dict[str, object]:
     return json.loads((site / "search" / f"{lang}.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def library(root: Path) -> Path:
+    """A project of three stories (two Latin, one Thai) at ``root``."""
     return build_file_tree(
-        tmp_path / "proj",
+        root,
         {
             "storycast.toml": MINIMAL_TOML,
             "stories/sample.yaml": MINIMAL_STORY,
@@ -56,6 +56,11 @@ def project(tmp_path: Path) -> Path:
             "stories/router-lights.yaml": THAI_STORY,
         },
     )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return library(tmp_path / "proj")
 
 
 def test_one_story_changed_then_deleted_gives_the_cold_build(project: Path, tmp_path: Path) -> None:

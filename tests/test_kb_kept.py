@@ -17,9 +17,7 @@ import pytest
 
 from storycast.cli import _kbfast
 from tests.conftest import MINIMAL_STORY, MINIMAL_TOML, build_file_tree
-from tests.test_kb import THAI_STORY
-
-SECOND = MINIMAL_STORY.replace("id: sample", "id: second").replace("Restart your modem", "Move your modem")
+from tests.test_kb_incremental import library
 
 
 def _files(site: Path) -> dict[str, bytes]:
@@ -28,15 +26,7 @@ def _files(site: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return build_file_tree(
-        tmp_path / "proj",
-        {
-            "storycast.toml": MINIMAL_TOML,
-            "stories/sample.yaml": MINIMAL_STORY,
-            "stories/second.yaml": SECOND,
-            "stories/router-lights.yaml": THAI_STORY,
-        },
-    )
+    return library(tmp_path / "proj")
 
 
 @pytest.fixture

@@ -146,10 +146,8 @@ def test_bad_template_leaves_previous_build_untouched(project: Project) -> None:
     assert _digests(out) == before
 
 
-def test_failing_frame_keeps_previous_build_and_names_the_file(project: Project) -> None:
-    render_story(project, "sample", "en")
-    out = project.root / "build" / "sample" / "en"
-    before = _digests(out)
+def _show_a_broken_picture(project: Project) -> None:
+    """Give the story's first step a picture that is not a PNG (the cover previews it too)."""
     broken = project.root / "assets" / "broken.png"
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"this is not a PNG")
@@ -160,6 +158,13 @@ def test_failing_frame_keeps_previous_build_and_names_the_file(project: Project)
         ),
         encoding="utf-8",
     )
+
+
+def test_failing_frame_keeps_previous_build_and_names_the_file(project: Project) -> None:
+    render_story(project, "sample", "en")
+    out = project.root / "build" / "sample" / "en"
+    before = _digests(out)
+    _show_a_broken_picture(project)
     with pytest.raises(RenderError) as info:
         render_story(_reload(project), "sample", "en")
     err = info.value
@@ -172,16 +177,7 @@ def test_a_failing_frame_drawn_by_a_worker_names_the_frame_and_the_file(project:
     render_story(project, "sample", "en")
     out = project.root / "build" / "sample" / "en"
     before = _digests(out)
-    broken = project.root / "assets" / "broken.png"
-    broken.parent.mkdir(parents=True)
-    broken.write_bytes(b"this is not a PNG")
-    story = project.root / "stories" / "sample.yaml"
-    story.write_text(
-        story.read_text(encoding="utf-8").replace(
-            "      es: Vuelve a conectarlo\n", "      es: Vuelve a conectarlo\n    image: assets/broken.png\n"
-        ),
-        encoding="utf-8",
-    )
+    _show_a_broken_picture(project)
     with pytest.raises(RenderError) as info:
         render_many(_reload(project), ["sample"], ["en"], jobs=2, cache=False)
     err = info.value
