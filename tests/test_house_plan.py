@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "storycast"
 # Lowest floor first. A floor is (units, siblings): siblings may not import each other.
 FLOORS: list[tuple[tuple[str, ...], bool]] = [
     (("__init__", "errors"), False),
-    (("files", "units", "tomlsrc", "dates", "context", "resources", "media", "hookspecs"), False),
+    (("files", "units", "tomlsrc", "dates", "context", "resources", "media", "hookspecs", "versions"), False),
     (("yamlsrc", "secrets"), False),
     (("plugins",), False),
     (("config",), False),

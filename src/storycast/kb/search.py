@@ -97,7 +97,8 @@ def doc_terms(doc: SearchDoc, lang: str) -> dict[str, int]:
 
 def index_key(doc: SearchDoc, lang: str) -> str:
     """What ``doc_terms`` depends on, hashed: the words of an unchanged text can be kept."""
-    from .state import code_stamp, digest, version_of
+    from ..versions import version_of
+    from .state import code_stamp, digest
 
     return digest(
         [

@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..versions import version_of
 from .collect import Library, TutorialEntry, collect
 from .i18n import direction, native_name, ui
 from .images import IMG_DIR, encode_all, image_name
 from .search import INDEX_VERSION, SearchDoc, build_index, doc_terms, index_key
 from .shipped import Session
 from .sitemap import Entry, sitemap_xml
-from .state import BuildState, code_stamp, digest, plain, stamp, tree_stamp, version_of
+from .state import BuildState, code_stamp, digest, plain, stamp, tree_stamp
 
 if TYPE_CHECKING:
     from jinja2 import Environment

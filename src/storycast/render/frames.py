@@ -13,12 +13,12 @@ import os
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import resources
 from ..content.pseudo import is_pseudo, pseudo_base, pseudo_strings, pseudo_values
+from ..versions import version_of
 from .strings import STRINGS_FILE, Strings, Translator, load_strings, support_hours_context
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def _support_hours(project: Project, lang: str, t: Translator) -> dict[str, Any]
                 cfg.project.timezone,
                 lang,
                 strings,
-                _babel_version(),
+                version_of("babel"),
             ],
             sort_keys=True,
             ensure_ascii=False,
@@ -236,16 +236,6 @@ def _support_hours(project: Project, lang: str, t: Translator) -> dict[str, Any]
 
 
 _HOURS_MEMO: dict[str, dict[str, Any]] = {}
-
-
-@lru_cache(maxsize=1)
-def _babel_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("babel")
-    except PackageNotFoundError:
-        return "?"
 
 
 def _category_label(t: Translator, category: str) -> str:
